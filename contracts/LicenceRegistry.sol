@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
+import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
+import {RoyaltyMath} from "./libraries/RoyaltyMath.sol";
+
+/// @title LicenceRegistry
+/// @notice Licence terms and lifecycle. Every change of terms carries both parties' consent as
+/// EIP-712 signatures (or ERC-1271 for contract wallets), so a relayer can submit it.
+contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
+    // ------------------------------------------------------------------ constants
+
+    /// @notice May change the payment token allowlist.
+    bytes32 public constant TOKEN_ADMIN_ROLE = keccak256("TOKEN_ADMIN_ROLE");
+    uint256 public constant MAX_PAYEES = 500;
+    uint256 public constant MAX_ORACLES = 16;
+    uint16 internal constant BPS = 10_000;
+
+    /// @dev The terms themselves are signed through their hash: keccak256(abi.encode(terms)).
+    bytes32 public constant REGISTER_TYPEHASH = keccak256(
+        "RegisterLicence(address licensor,address licensee,bytes32 legalTextHash,bytes32 termsHash,uint64 deadline)"
+    );
+    bytes32 public constant AMEND_TYPEHASH = keccak256(
+        "AmendLicence(uint256 licenceId,uint32 version,bytes32 scheduleHash,uint64 newEnd,uint64 deadline)"
+    );
+    bytes32 public constant TERMINATE_TYPEHASH = keccak256("TerminateLicence(uint256 licenceId,uint64 deadline)");
+
+    // ------------------------------------------------------------------ storage
+
+    /// @dev Lifecycle and the terms the ledger reads on every settlement.
+    struct Licence {
+        address licensor;
+        address licensee;
+        address arbiter;
+        uint64 start;
+        uint64 end;
+        uint64 terminatedAt; // 0 while not terminated
+        uint64 breachNoticeAt; // 0 while no notice runs
+        uint32 sellOffDays;
+        uint32 periodSeconds;
+        uint32 disputeWindow;
+        uint32 curePeriod;
+        uint8 threshold;
+        Scope scope;
+    }
+
+    IRoyaltyLedger public ledger;
+    uint256 private _licenceCount;
+    mapping(uint256 licenceId => Licence) private _licences;
+    mapping(uint256 licenceId => Schedule[]) private _schedules;
+    mapping(uint256 licenceId => mapping(address account => bool)) private _isOracle;
+    mapping(address token => bool) public tokenAllowed;
+    mapping(bytes32 digest => bool) public consentUsed;
+
+    // ------------------------------------------------------------------ constructor
+
+    constructor(address admin) EIP712("LicenceRegistry", "1") {
+        if (admin == address(0)) revert ZeroAddress("admin");
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(TOKEN_ADMIN_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @notice Connect the ledger; possible once.
+    function setLedger(IRoyaltyLedger ledger_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(ledger) != address(0)) revert LedgerAlreadySet(address(ledger));
+        if (address(ledger_) == address(0)) revert ZeroAddress("ledger");
+        ledger = ledger_;
+        emit LedgerSet(address(ledger_));
+    }
+
+    /// @notice Allow or disallow a payment token for new licences.
+    function setTokenAllowed(address token, bool allowed) external onlyRole(TOKEN_ADMIN_ROLE) {
+        if (token == address(0)) revert ZeroAddress("token");
+        tokenAllowed[token] = allowed;
+        emit TokenAllowed(token, allowed);
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    /// @inheritdoc ILicenceRegistry
+    function register(Terms calldata terms, uint64 deadline, bytes calldata licensorSig, bytes calldata licenseeSig)
+        external
+        returns (uint256 licenceId)
+    {
+        if (address(ledger) == address(0)) revert LedgerNotSet();
+        _validateTerms(terms);
+        _consume(registerDigest(terms, deadline), deadline, terms.licensor, terms.licensee, licensorSig, licenseeSig);
+
+        licenceId = ++_licenceCount;
+        Licence storage licence = _licences[licenceId];
+        licence.licensor = terms.licensor;
+        licence.licensee = terms.licensee;
+        licence.arbiter = terms.arbiter;
+        licence.start = terms.term.start;
+        licence.end = terms.term.end;
+        licence.sellOffDays = terms.term.sellOffDays;
+        licence.periodSeconds = terms.term.periodSeconds;
+        licence.disputeWindow = terms.disputeWindow;
+        licence.curePeriod = terms.curePeriod;
+        licence.threshold = terms.threshold;
+        licence.scope = terms.scope;
+        _pushSchedule(licenceId, terms.schedule, terms.term.start);
+        for (uint256 i; i < terms.oracles.length; ++i) {
+            _isOracle[licenceId][terms.oracles[i]] = true;
+        }
+        emit LicenceRegistered(licenceId, terms.licensor, terms.licensee, terms);
+        _openInLedger(licenceId, terms);
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function amend(
+        uint256 licenceId,
+        Schedule calldata schedule,
+        uint64 newEnd,
+        uint64 deadline,
+        bytes calldata licensorSig,
+        bytes calldata licenseeSig
+    ) external {
+        Licence storage licence = _activeLicence(licenceId);
+        Schedule[] storage versions = _schedules[licenceId];
+        uint64 previousEffective = versions[versions.length - 1].effectiveFrom;
+        // Never retroactive: periods that have already begun keep the version they began under.
+        if (schedule.effectiveFrom < block.timestamp) {
+            revert EffectiveDateInPast(schedule.effectiveFrom, block.timestamp);
+        }
+        if (schedule.effectiveFrom <= previousEffective) {
+            revert EffectiveDateNotAfterPrevious(schedule.effectiveFrom, previousEffective);
+        }
+        if (newEnd <= schedule.effectiveFrom) revert NewEndBeforeEffectiveDate(newEnd, schedule.effectiveFrom);
+        _validateSchedule(schedule, licence.scope.fields);
+        _consume(
+            amendDigest(licenceId, schedule, newEnd, deadline),
+            deadline,
+            licence.licensor,
+            licence.licensee,
+            licensorSig,
+            licenseeSig
+        );
+
+        uint64 previousEnd = licence.end;
+        licence.end = newEnd;
+        // Renewing with knowledge of arrears waives the running notice: a fresh one is needed.
+        licence.breachNoticeAt = 0;
+        _pushSchedule(licenceId, schedule, schedule.effectiveFrom);
+        emit LicenceAmended(licenceId, uint32(versions.length - 1), schedule, newEnd, previousEnd);
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function terminateByConsent(
+        uint256 licenceId,
+        uint64 deadline,
+        bytes calldata licensorSig,
+        bytes calldata licenseeSig
+    ) external {
+        Licence storage licence = _activeLicence(licenceId);
+        _consume(
+            terminateDigest(licenceId, deadline), deadline, licence.licensor, licence.licensee, licensorSig, licenseeSig
+        );
+        _terminate(licenceId, licence, true);
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function noticeBreach(uint256 licenceId) external {
+        Licence storage licence = _activeLicence(licenceId);
+        if (msg.sender != licence.licensor) revert NotLicensor(msg.sender);
+        uint256 arrears = ledger.arrearsOf(licenceId);
+        if (arrears == 0) revert NoArrears(licenceId);
+        licence.breachNoticeAt = uint64(block.timestamp);
+        emit BreachNoticed(licenceId, arrears, uint64(block.timestamp) + licence.curePeriod);
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function terminateForCause(uint256 licenceId) external {
+        Licence storage licence = _activeLicence(licenceId);
+        if (msg.sender != licence.licensor) revert NotLicensor(msg.sender);
+        uint64 noticeAt = licence.breachNoticeAt;
+        if (noticeAt == 0) revert NoBreachNotice(licenceId);
+        uint64 curesAt = noticeAt + licence.curePeriod;
+        if (block.timestamp < curesAt) revert CurePeriodRunning(licenceId, curesAt);
+        uint64 clearedAt = ledger.arrearsClearedAt(licenceId);
+        if (clearedAt >= noticeAt || ledger.arrearsOf(licenceId) == 0) revert BreachCured(licenceId, clearedAt);
+        _terminate(licenceId, licence, false);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc ILicenceRegistry
+    function status(uint256 licenceId) public view returns (Status) {
+        Licence storage licence = _licences[licenceId];
+        if (licence.licensor == address(0)) return Status.None;
+        if (licence.terminatedAt != 0) return Status.Terminated;
+        if (block.timestamp >= licence.end) return Status.Expired;
+        return Status.Active;
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function licenceCount() external view returns (uint256) {
+        return _licenceCount;
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function settlementContext(uint256 licenceId) external view returns (SettlementContext memory context) {
+        Licence storage licence = _licences[licenceId];
+        if (licence.licensor == address(0)) revert UnknownLicence(licenceId);
+        uint64 effectiveEnd = licence.terminatedAt != 0 && licence.terminatedAt < licence.end
+            ? licence.terminatedAt
+            : licence.end;
+        context = SettlementContext({
+            licensor: licence.licensor,
+            licensee: licence.licensee,
+            start: licence.start,
+            effectiveEnd: effectiveEnd,
+            sellOffEnd: effectiveEnd + uint64(licence.sellOffDays) * 1 days,
+            periodSeconds: licence.periodSeconds,
+            threshold: licence.threshold,
+            disputeWindow: licence.disputeWindow,
+            arbiter: licence.arbiter,
+            scope: licence.scope
+        });
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function scheduleAt(uint256 licenceId, uint64 timestamp) external view returns (Schedule memory) {
+        return _scheduleAt(licenceId, timestamp);
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function priceReport(
+        uint256 licenceId,
+        uint64 periodStart,
+        IRoyaltyLedger.Bucket[] calldata buckets,
+        uint256 tierCumulativeBefore
+    ) external view returns (Priced memory) {
+        return RoyaltyMath.price(
+            _scheduleAt(licenceId, periodStart), _licences[licenceId].scope, buckets, tierCumulativeBefore
+        );
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function minimumGuaranteeAt(uint256 licenceId, uint64 timestamp) external view returns (uint128) {
+        return _scheduleAt(licenceId, timestamp).minimumGuarantee;
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function scheduleCount(uint256 licenceId) external view returns (uint32) {
+        return uint32(_schedules[licenceId].length);
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function isOracle(uint256 licenceId, address account) external view returns (bool) {
+        return _isOracle[licenceId][account];
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function parties(uint256 licenceId) external view returns (address licensor, address licensee) {
+        Licence storage licence = _licences[licenceId];
+        if (licence.licensor == address(0)) revert UnknownLicence(licenceId);
+        return (licence.licensor, licence.licensee);
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function registerDigest(Terms calldata terms, uint64 deadline) public view returns (bytes32) {
+        bytes32 termsHash = keccak256(abi.encode(terms));
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(REGISTER_TYPEHASH, terms.licensor, terms.licensee, terms.legalTextHash, termsHash, deadline)
+            )
+        );
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function amendDigest(uint256 licenceId, Schedule calldata schedule, uint64 newEnd, uint64 deadline)
+        public
+        view
+        returns (bytes32)
+    {
+        // The version number makes every amendment signature usable exactly once.
+        uint32 version = uint32(_schedules[licenceId].length);
+        bytes32 scheduleHash = keccak256(abi.encode(schedule));
+        return _hashTypedDataV4(keccak256(abi.encode(AMEND_TYPEHASH, licenceId, version, scheduleHash, newEnd, deadline)));
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function terminateDigest(uint256 licenceId, uint64 deadline) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(TERMINATE_TYPEHASH, licenceId, deadline)));
+    }
+
+    /// @notice The EIP-712 domain separator, for clients building typed data.
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    /// @dev Versions are few and ordered by effective date; the latest one in force wins.
+    function _scheduleAt(uint256 licenceId, uint64 timestamp) private view returns (Schedule storage) {
+        Schedule[] storage versions = _schedules[licenceId];
+        if (versions.length == 0) revert UnknownLicence(licenceId);
+        uint256 i = versions.length - 1;
+        while (i > 0 && versions[i].effectiveFrom > timestamp) --i;
+        return versions[i];
+    }
+
+    function _activeLicence(uint256 licenceId) private view returns (Licence storage licence) {
+        licence = _licences[licenceId];
+        if (licence.licensor == address(0)) revert UnknownLicence(licenceId);
+        Status current = status(licenceId);
+        if (current != Status.Active) revert LicenceNotActive(licenceId, current);
+    }
+
+    function _terminate(uint256 licenceId, Licence storage licence, bool byConsent) private {
+        licence.terminatedAt = uint64(block.timestamp);
+        licence.breachNoticeAt = 0;
+        emit LicenceTerminated(licenceId, uint64(block.timestamp), byConsent);
+    }
+
+    /// @dev Checks both parties' consent to `digest` and marks it used. A party calling the
+    /// contract itself consents by the call and may pass an empty signature.
+    function _consume(
+        bytes32 digest,
+        uint64 deadline,
+        address licensor,
+        address licensee,
+        bytes calldata licensorSig,
+        bytes calldata licenseeSig
+    ) private {
+        if (block.timestamp > deadline) revert ConsentExpired(deadline, block.timestamp);
+        if (consentUsed[digest]) revert ConsentAlreadyUsed(digest);
+        if (!_consents(licensor, digest, licensorSig)) revert ConsentMissing(licensor);
+        if (!_consents(licensee, digest, licenseeSig)) revert ConsentMissing(licensee);
+        consentUsed[digest] = true;
+    }
+
+    function _consents(address party, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        if (msg.sender == party) return true;
+        return SignatureChecker.isValidSignatureNow(party, digest, signature);
+    }
+
+    function _pushSchedule(uint256 licenceId, Schedule calldata schedule, uint64 effectiveFrom) private {
+        Schedule storage stored = _schedules[licenceId].push();
+        stored.effectiveFrom = effectiveFrom;
+        stored.fixedFeePerPeriod = schedule.fixedFeePerPeriod;
+        stored.rateBps = schedule.rateBps;
+        stored.perUnit = schedule.perUnit;
+        stored.minimumGuarantee = schedule.minimumGuarantee;
+        for (uint256 i; i < schedule.tiers.length; ++i) {
+            stored.tiers.push(schedule.tiers[i]);
+        }
+        for (uint256 i; i < schedule.fieldRates.length; ++i) {
+            stored.fieldRates.push(schedule.fieldRates[i]);
+        }
+    }
+
+    /// @dev The ledger keeps the money terms: payees, withholding, token; it pulls the advance.
+    function _openInLedger(uint256 licenceId, Terms calldata terms) private {
+        Payee[] calldata payees = terms.payees;
+        address[] memory accounts = new address[](payees.length);
+        uint16[] memory shares = new uint16[](payees.length);
+        for (uint256 i; i < payees.length; ++i) {
+            accounts[i] = payees[i].account;
+            shares[i] = payees[i].shareBps;
+        }
+        ledger.openLicence(
+            licenceId, terms.token, terms.licensee, accounts, shares, terms.taxBps, terms.taxAccount, terms.advance
+        );
+    }
+
+    function _validateTerms(Terms calldata terms) private view {
+        if (terms.licensor == address(0)) revert ZeroAddress("licensor");
+        if (terms.licensee == address(0)) revert ZeroAddress("licensee");
+        if (terms.licensor == terms.licensee) revert SameLicensorAndLicensee(terms.licensor);
+        if (terms.arbiter == address(0)) revert ZeroAddress("arbiter");
+        if (terms.arbiter == terms.licensor || terms.arbiter == terms.licensee) revert ArbiterIsParty(terms.arbiter);
+        if (terms.term.end <= terms.term.start) revert TermEndNotAfterStart(terms.term.start, terms.term.end);
+        if (terms.term.periodSeconds == 0) revert PeriodLengthZero();
+        if (terms.scope.territories == 0 || terms.scope.fields == 0 || terms.scope.channels == 0) revert EmptyScope();
+        if (!tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
+        _validatePayees(terms.payees);
+        if (terms.taxBps >= BPS) revert TaxShareTooHigh(terms.taxBps);
+        if (terms.taxBps > 0 && terms.taxAccount == address(0)) revert TaxAccountMissing();
+        _validateOracles(terms.oracles, terms.threshold);
+        _validateSchedule(terms.schedule, terms.scope.fields);
+    }
+
+    function _validatePayees(Payee[] calldata payees) private pure {
+        if (payees.length == 0) revert NoPayees();
+        if (payees.length > MAX_PAYEES) revert TooManyPayees(payees.length, MAX_PAYEES);
+        uint256 sum;
+        for (uint256 i; i < payees.length; ++i) {
+            address account = payees[i].account;
+            if (account == address(0)) revert ZeroAddress("payee");
+            if (payees[i].shareBps == 0) revert ZeroShare(account);
+            for (uint256 j; j < i; ++j) {
+                if (payees[j].account == account) revert DuplicatePayee(account);
+            }
+            sum += payees[i].shareBps;
+        }
+        if (sum != BPS) revert SharesNotTenThousand(sum);
+    }
+
+    function _validateOracles(address[] calldata oracles, uint8 threshold) private pure {
+        if (oracles.length > MAX_ORACLES) revert TooManyOracles(oracles.length, MAX_ORACLES);
+        if (threshold == 0 || threshold > oracles.length) revert ThresholdOutOfRange(threshold, oracles.length);
+        for (uint256 i; i < oracles.length; ++i) {
+            if (oracles[i] == address(0)) revert ZeroAddress("oracle");
+            for (uint256 j; j < i; ++j) {
+                if (oracles[j] == oracles[i]) revert DuplicateOracle(oracles[i]);
+            }
+        }
+    }
+
+    function _validateSchedule(Schedule calldata schedule, uint64 scopeFields) private pure {
+        if (schedule.rateBps > BPS) revert RateTooHigh(schedule.rateBps);
+        Tier[] calldata tiers = schedule.tiers;
+        if (tiers.length > 0) {
+            if (schedule.rateBps != 0) revert TiersAndBaseRate(schedule.rateBps);
+            if (tiers[0].threshold != 0) revert FirstTierNotZero(tiers[0].threshold);
+        }
+        for (uint256 i; i < tiers.length; ++i) {
+            if (tiers[i].rateBps > BPS) revert RateTooHigh(tiers[i].rateBps);
+            if (i > 0 && tiers[i].threshold <= tiers[i - 1].threshold) {
+                revert TiersOutOfOrder(i, tiers[i].threshold, tiers[i - 1].threshold);
+            }
+        }
+        FieldRate[] calldata fieldRates = schedule.fieldRates;
+        for (uint256 i; i < fieldRates.length; ++i) {
+            uint8 field = fieldRates[i].field;
+            if (fieldRates[i].rateBps > BPS) revert RateTooHigh(fieldRates[i].rateBps);
+            if (field >= 64 || (scopeFields >> field) & 1 == 0) revert FieldRateOutsideScope(field);
+            for (uint256 j; j < i; ++j) {
+                if (fieldRates[j].field == field) revert DuplicateFieldRate(field);
+            }
+        }
+    }
+}

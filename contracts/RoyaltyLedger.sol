@@ -1,0 +1,699 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
+import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
+import {RoyaltyMath} from "./libraries/RoyaltyMath.sol";
+
+/// @title RoyaltyLedger
+/// @notice Escrow, settlement of signed sales reports, split balances, withdrawals and disputes.
+/// The pauser can stop settlement; no role can move anybody's funds.
+contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    // ------------------------------------------------------------------ constants
+
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    uint256 public constant MAX_BUCKETS = 256;
+    uint256 public constant CONTRACT_YEAR = 365 days;
+
+    bytes32 public constant BUCKET_TYPEHASH = keccak256(
+        "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
+    );
+    bytes32 public constant REPORT_TYPEHASH = keccak256(
+        "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets)"
+        "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
+    );
+    bytes32 public constant DISPUTE_TYPEHASH =
+        keccak256("DisputeSettlement(uint256 settlementId,address party,uint64 deadline)");
+    bytes32 public constant RESOLVE_TYPEHASH =
+        keccak256("ResolveDispute(uint256 settlementId,uint128 finalAmount,uint64 deadline)");
+
+    ILicenceRegistry public immutable registry;
+
+    // ------------------------------------------------------------------ storage
+
+    /// @dev Money state of one licence.
+    struct Account {
+        // slot 0
+        address token;
+        uint16 taxBps;
+        // slot 1
+        address licensee;
+        uint64 lastSequence;
+        // slot 2
+        address taxAccount;
+        uint64 arrearsClearedAt;
+        // slot 3
+        uint128 escrow;
+        uint128 arrears;
+        // slot 4
+        uint128 advanceRemaining;
+        uint128 distributed; // cumulative amount credited to payees (the accumulator)
+        // slot 5
+        uint128 taxOwed; // withholding credited and not yet paid out
+        uint64 pendingHead; // next index of _pending to look at
+        uint64 arrearsHead; // next index of _arrearsQueue to pay
+    }
+
+    /// @dev A settlement as stored: three slots.
+    struct Stored {
+        // slot 0
+        uint64 licenceId;
+        uint32 period;
+        Kind kind;
+        State state;
+        uint64 settledAt;
+        uint64 disputeUntil;
+        // slot 1
+        uint128 due;
+        uint128 paid;
+        // slot 2
+        uint128 released;
+        uint128 royalty;
+    }
+
+    /// @dev Per contract year: what the minimum guarantee and the tiers look at.
+    struct Year {
+        uint128 royalty; // royalty earned by reports of the year, before recoupment
+        uint128 tierNet; // cumulative tier-priced net sales of the year
+        uint128 guaranteeCredit; // shortfall charged and not yet offset by late reports
+        bool guaranteeCharged;
+    }
+
+    mapping(uint256 licenceId => Account) private _accounts;
+    mapping(uint256 licenceId => address[]) private _payees;
+    mapping(uint256 licenceId => uint16[]) private _shares;
+    mapping(uint256 licenceId => mapping(address payee => uint256)) private _payeeSlot; // index + 1
+    mapping(uint256 licenceId => mapping(address payee => uint256)) private _withdrawn;
+    mapping(uint256 licenceId => uint256[]) private _pending;
+    mapping(uint256 licenceId => uint256[]) private _arrearsQueue;
+    mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) private _settledPeriod;
+    mapping(uint256 licenceId => mapping(uint32 year => Year)) private _years;
+    mapping(uint256 settlementId => Stored) private _settlements;
+    uint256 private _settlementCount;
+
+    // ------------------------------------------------------------------ constructor
+
+    constructor(ILicenceRegistry registry_, address admin) EIP712("RoyaltyLedger", "1") {
+        registry = registry_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @notice Stop settlement (reports and guarantee charges). Deposits and withdrawals go on.
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ------------------------------------------------------------------ licence money
+
+    /// @inheritdoc IRoyaltyLedger
+    function openLicence(
+        uint256 licenceId,
+        address token,
+        address licensee,
+        address[] calldata payees,
+        uint16[] calldata sharesBps,
+        uint16 taxBps,
+        address taxAccount,
+        uint128 advance
+    ) external nonReentrant {
+        if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
+        Account storage account = _accounts[licenceId];
+        if (account.token != address(0)) revert LicenceAlreadyOpened(licenceId);
+        account.token = token;
+        account.licensee = licensee;
+        account.taxBps = taxBps;
+        account.taxAccount = taxAccount;
+        _payees[licenceId] = payees;
+        _shares[licenceId] = sharesBps;
+        for (uint256 i; i < payees.length; ++i) {
+            _payeeSlot[licenceId][payees[i]] = i + 1;
+        }
+        uint256 received = advance == 0 ? 0 : _pull(IERC20(token), licensee, advance);
+        emit LicenceOpened(licenceId, token, licensee, payees, sharesBps, taxBps, taxAccount, received.toUint128());
+        if (received > 0) {
+            account.advanceRemaining = received.toUint128();
+            uint256 id = ++_settlementCount;
+            Stored storage stored = _settlements[id];
+            stored.licenceId = uint64(licenceId);
+            stored.kind = Kind.Advance;
+            stored.state = State.Final;
+            stored.settledAt = uint64(block.timestamp);
+            stored.disputeUntil = uint64(block.timestamp);
+            stored.royalty = received.toUint128();
+            stored.due = received.toUint128();
+            stored.paid = received.toUint128();
+            emit Settled(id, licenceId, Kind.Advance, 0, received, 0, received, received, false);
+            _release(id, stored, account);
+        }
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function deposit(uint256 licenceId, uint256 amount) external nonReentrant {
+        Account storage account = _openAccount(licenceId);
+        if (amount == 0) revert ZeroAmount();
+        uint256 received = _pull(IERC20(account.token), msg.sender, amount);
+        uint256 toArrears = _payArrears(licenceId, account, received);
+        uint256 toEscrow = received - toArrears;
+        account.escrow += toEscrow.toUint128();
+        emit Deposited(licenceId, msg.sender, received, toArrears, toEscrow);
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function withdrawEscrow(uint256 licenceId, uint256 amount) external nonReentrant {
+        Account storage account = _openAccount(licenceId);
+        if (msg.sender != account.licensee) revert NotParty(licenceId, msg.sender);
+        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
+        // The last period may start just before the sell-off ends: leave time to report it.
+        uint64 closesAt = context.sellOffEnd + context.periodSeconds;
+        if (block.timestamp < closesAt) revert LicenceStillOpen(licenceId, closesAt);
+        if (amount == 0) revert ZeroAmount();
+        if (amount > account.escrow) revert EscrowTooLow(licenceId, amount, account.escrow);
+        account.escrow -= amount.toUint128();
+        emit EscrowWithdrawn(licenceId, msg.sender, amount);
+        IERC20(account.token).safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ settlement
+
+    /// @inheritdoc IRoyaltyLedger
+    function settleReports(Report[] calldata reports, bytes[][] calldata signatures)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256[] memory settlementIds)
+    {
+        if (reports.length == 0) revert EmptyBatch();
+        if (reports.length != signatures.length) revert ReportsAndSignaturesMismatch(reports.length, signatures.length);
+        settlementIds = new uint256[](reports.length);
+        for (uint256 i; i < reports.length; ++i) {
+            settlementIds[i] = _settleReport(reports[i], signatures[i]);
+        }
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function chargeMinimumGuarantee(uint256 licenceId, uint32 year)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256 settlementId)
+    {
+        _openAccount(licenceId);
+        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
+        uint64 yearStart = context.start + uint64(year) * uint64(CONTRACT_YEAR);
+        if (yearStart >= context.effectiveEnd) revert YearOutsideTerm(licenceId, year);
+        uint64 yearEnd = yearStart + uint64(CONTRACT_YEAR);
+        if (yearEnd > context.effectiveEnd) yearEnd = context.effectiveEnd;
+        if (block.timestamp < yearEnd) revert YearNotEnded(licenceId, year, yearEnd);
+        Year storage record = _years[licenceId][year];
+        if (record.guaranteeCharged) revert GuaranteeAlreadyCharged(licenceId, year);
+        // A year cut short by termination or expiry owes a pro-rata guarantee (rounded down).
+        uint256 guarantee =
+            uint256(registry.minimumGuaranteeAt(licenceId, yearStart)) * (yearEnd - yearStart) / CONTRACT_YEAR;
+        if (record.royalty >= guarantee) revert NoShortfall(licenceId, year, record.royalty, guarantee);
+        uint256 shortfall = guarantee - record.royalty;
+        record.guaranteeCharged = true;
+        record.guaranteeCredit = shortfall.toUint128();
+        settlementId = _createSettlement(licenceId, year, Kind.MinimumGuarantee, shortfall, 0, context.disputeWindow);
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function releaseMatured(uint256 licenceId) external nonReentrant {
+        _releaseMatured(licenceId, _openAccount(licenceId));
+    }
+
+    // ------------------------------------------------------------------ payouts
+
+    /// @inheritdoc IRoyaltyLedger
+    function withdraw(uint256 licenceId, address payee) external nonReentrant returns (uint256 amount) {
+        Account storage account = _openAccount(licenceId);
+        uint256 slot = _payeeSlot[licenceId][payee];
+        if (slot == 0) revert NotPayee(licenceId, payee);
+        _releaseMatured(licenceId, account);
+        amount = _entitlement(licenceId, slot - 1, account.distributed) - _withdrawn[licenceId][payee];
+        if (amount == 0) revert NothingToWithdraw(licenceId, payee);
+        _withdrawn[licenceId][payee] += amount;
+        emit Withdrawn(licenceId, payee, amount, false);
+        IERC20(account.token).safeTransfer(payee, amount);
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function withdrawTax(uint256 licenceId) external nonReentrant returns (uint256 amount) {
+        Account storage account = _openAccount(licenceId);
+        _releaseMatured(licenceId, account);
+        amount = account.taxOwed;
+        if (amount == 0) revert NothingToWithdraw(licenceId, account.taxAccount);
+        account.taxOwed = 0;
+        emit Withdrawn(licenceId, account.taxAccount, amount, true);
+        IERC20(account.token).safeTransfer(account.taxAccount, amount);
+    }
+
+    // ------------------------------------------------------------------ disputes
+
+    /// @inheritdoc IRoyaltyLedger
+    function dispute(uint256 settlementId) external {
+        _dispute(settlementId, msg.sender);
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function disputeFor(uint256 settlementId, address party, uint64 deadline, bytes calldata signature) external {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(DISPUTE_TYPEHASH, settlementId, party, deadline)));
+        if (!SignatureChecker.isValidSignatureNow(party, digest, signature)) revert PartySignatureInvalid(party);
+        _dispute(settlementId, party);
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function resolveDispute(uint256 settlementId, uint128 finalAmount) external nonReentrant {
+        Stored storage stored = _existing(settlementId);
+        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(stored.licenceId);
+        if (msg.sender != context.arbiter) revert NotArbiter(msg.sender);
+        _resolve(settlementId, stored, finalAmount, context, true);
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function resolveDisputeByParties(
+        uint256 settlementId,
+        uint128 finalAmount,
+        uint64 deadline,
+        bytes calldata licensorSig,
+        bytes calldata licenseeSig
+    ) external nonReentrant {
+        Stored storage stored = _existing(settlementId);
+        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(stored.licenceId);
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(RESOLVE_TYPEHASH, settlementId, finalAmount, deadline)));
+        _requirePartySignature(context.licensor, digest, licensorSig);
+        _requirePartySignature(context.licensee, digest, licenseeSig);
+        _resolve(settlementId, stored, finalAmount, context, false);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IRoyaltyLedger
+    function settlement(uint256 settlementId) external view returns (Settlement memory) {
+        Stored storage stored = _existing(settlementId);
+        return Settlement({
+            licenceId: stored.licenceId,
+            period: stored.period,
+            kind: stored.kind,
+            state: stored.state,
+            settledAt: stored.settledAt,
+            disputeUntil: stored.disputeUntil,
+            royalty: stored.royalty,
+            due: stored.due,
+            paid: stored.paid,
+            released: stored.released
+        });
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function settlementCount() external view returns (uint256) {
+        return _settlementCount;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function escrowOf(uint256 licenceId) external view returns (uint256) {
+        return _accounts[licenceId].escrow;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function arrearsOf(uint256 licenceId) external view returns (uint256) {
+        return _accounts[licenceId].arrears;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function arrearsClearedAt(uint256 licenceId) external view returns (uint64) {
+        return _accounts[licenceId].arrearsClearedAt;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function advanceRemaining(uint256 licenceId) external view returns (uint256) {
+        return _accounts[licenceId].advanceRemaining;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    /// @dev Counts released settlements only; `withdraw` first releases those whose window passed.
+    function claimable(uint256 licenceId, address payee) external view returns (uint256) {
+        uint256 slot = _payeeSlot[licenceId][payee];
+        if (slot == 0) return 0;
+        return _entitlement(licenceId, slot - 1, _accounts[licenceId].distributed) - _withdrawn[licenceId][payee];
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function taxClaimable(uint256 licenceId) external view returns (uint256) {
+        return _accounts[licenceId].taxOwed;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function settledPeriod(uint256 licenceId, uint32 period) external view returns (uint256) {
+        return _settledPeriod[licenceId][period];
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function lastSequence(uint256 licenceId) external view returns (uint64) {
+        return _accounts[licenceId].lastSequence;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function reportDigest(Report calldata report) public view returns (bytes32) {
+        bytes32[] memory bucketHashes = new bytes32[](report.buckets.length);
+        for (uint256 i; i < report.buckets.length; ++i) {
+            Bucket calldata b = report.buckets[i];
+            bucketHashes[i] =
+                keccak256(abi.encode(BUCKET_TYPEHASH, b.territory, b.field, b.channel, b.units, b.gross, b.deductions));
+        }
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    REPORT_TYPEHASH,
+                    report.licenceId,
+                    report.period,
+                    report.sequence,
+                    report.deadline,
+                    report.linesRoot,
+                    report.lineCount,
+                    keccak256(abi.encodePacked(bucketHashes))
+                )
+            )
+        );
+    }
+
+    /// @notice Payees of a licence and their shares; payee 0 receives the rounding remainder.
+    function payeesOf(uint256 licenceId) external view returns (address[] memory, uint16[] memory) {
+        return (_payees[licenceId], _shares[licenceId]);
+    }
+
+    /// @notice Total credited to a payee so far and total paid out to it.
+    function payeeTotals(uint256 licenceId, address payee) external view returns (uint256 entitled, uint256 withdrawn) {
+        uint256 slot = _payeeSlot[licenceId][payee];
+        if (slot == 0) return (0, 0);
+        return (_entitlement(licenceId, slot - 1, _accounts[licenceId].distributed), _withdrawn[licenceId][payee]);
+    }
+
+    /// @notice Cumulative amount credited to a licence's payees.
+    function distributedOf(uint256 licenceId) external view returns (uint256) {
+        return _accounts[licenceId].distributed;
+    }
+
+    /// @notice The EIP-712 domain separator, for clients building typed data.
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    // ------------------------------------------------------------------ internal: settlement
+
+    function _settleReport(Report calldata report, bytes[] calldata signatures) private returns (uint256 id) {
+        Account storage account = _openAccount(report.licenceId);
+        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(report.licenceId);
+        uint64 periodStart = _checkReport(report, context, account);
+        _checkSignatures(report, signatures, context.threshold);
+        (ILicenceRegistry.Priced memory priced, uint256 credit) = _price(report, context, periodStart);
+        account.lastSequence = report.sequence;
+        id = _createSettlement(
+            report.licenceId, report.period, Kind.Report, priced.royalty, credit, context.disputeWindow
+        );
+        _settledPeriod[report.licenceId][report.period] = id;
+        _emitReport(id, report, priced);
+    }
+
+    /// @dev Prices a report with the schedule in force at its period's start and updates the
+    /// contract year's totals; `credit` is the part a guarantee shortfall already charged covers.
+    function _price(Report calldata report, ILicenceRegistry.SettlementContext memory context, uint64 periodStart)
+        private
+        returns (ILicenceRegistry.Priced memory priced, uint256 credit)
+    {
+        uint32 year = uint32((periodStart - context.start) / CONTRACT_YEAR);
+        Year storage record = _years[report.licenceId][year];
+        priced = registry.priceReport(report.licenceId, periodStart, report.buckets, record.tierNet);
+        record.tierNet += priced.tierNet.toUint128();
+        record.royalty += priced.royalty.toUint128();
+        credit = priced.royalty < record.guaranteeCredit ? priced.royalty : record.guaranteeCredit;
+        record.guaranteeCredit -= credit.toUint128();
+    }
+
+    function _emitReport(uint256 id, Report calldata report, ILicenceRegistry.Priced memory priced) private {
+        emit ReportAccepted(id, report.licenceId, report.sequence, report.linesRoot, report.lineCount, priced.tierNet);
+        for (uint256 i; i < report.buckets.length; ++i) {
+            Bucket calldata b = report.buckets[i];
+            bool inScope = (priced.outOfScope >> i) & 1 == 0;
+            emit BucketReported(id, b.territory, b.field, b.channel, b.units, b.gross, b.deductions, inScope);
+            if (!inScope) emit ScopeBreached(report.licenceId, id, b.territory, b.field, b.channel, b.gross);
+        }
+    }
+
+    /// @dev Checks everything about a report but its signatures; returns the period's start.
+    function _checkReport(
+        Report calldata report,
+        ILicenceRegistry.SettlementContext memory context,
+        Account storage account
+    ) private view returns (uint64 periodStart) {
+        uint256 licenceId = report.licenceId;
+        uint256 existing = _settledPeriod[licenceId][report.period];
+        if (existing != 0) revert PeriodAlreadySettled(licenceId, report.period, existing);
+        if (report.sequence <= account.lastSequence) {
+            revert StaleSequence(licenceId, report.sequence, account.lastSequence);
+        }
+        if (block.timestamp > report.deadline) revert ReportExpired(licenceId, report.deadline, block.timestamp);
+        if (report.buckets.length > MAX_BUCKETS) revert TooManyBuckets(report.buckets.length, MAX_BUCKETS);
+        periodStart = context.start + uint64(report.period) * context.periodSeconds;
+        uint64 periodEnd = periodStart + context.periodSeconds;
+        if (periodEnd > block.timestamp) revert PeriodNotEnded(licenceId, report.period, periodEnd);
+        if (periodStart >= context.sellOffEnd) {
+            revert PeriodOutsideTerm(licenceId, report.period, periodStart, context.sellOffEnd);
+        }
+    }
+
+    /// @dev Exactly `threshold` valid signatures by distinct oracles of the licence, ordered by
+    /// address (which makes the duplicate check one comparison).
+    function _checkSignatures(Report calldata report, bytes[] calldata signatures, uint8 threshold) private view {
+        if (signatures.length != threshold) revert WrongSignatureCount(signatures.length, threshold);
+        bytes32 digest = reportDigest(report);
+        address previous;
+        for (uint256 i; i < signatures.length; ++i) {
+            // tryRecover rejects malleable (high-s) and malformed signatures.
+            (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signatures[i]);
+            if (error != ECDSA.RecoverError.NoError) revert InvalidSignature(i);
+            if (signer <= previous) revert SignersNotAscending(i, signer);
+            if (!registry.isOracle(report.licenceId, signer)) revert UnknownSigner(i, signer);
+            previous = signer;
+        }
+    }
+
+    /// @dev Records a settlement of `royalty` less `credit`: recoups the advance, draws the rest
+    /// from escrow, records any shortfall as arrears, and releases it now if there is no window.
+    function _createSettlement(
+        uint256 licenceId,
+        uint32 period,
+        Kind kind,
+        uint256 royalty,
+        uint256 credit,
+        uint32 disputeWindow
+    ) private returns (uint256 id) {
+        Account storage account = _accounts[licenceId];
+        uint256 due = royalty - credit;
+        {
+            uint256 recouped = due < account.advanceRemaining ? due : account.advanceRemaining;
+            account.advanceRemaining -= recouped.toUint128();
+            due -= recouped;
+        }
+        uint256 paid = due < account.escrow ? due : account.escrow;
+        account.escrow -= paid.toUint128();
+
+        id = ++_settlementCount;
+        Stored storage stored = _settlements[id];
+        stored.licenceId = uint64(licenceId);
+        stored.period = period;
+        stored.kind = kind;
+        stored.state = disputeWindow == 0 ? State.Final : State.Pending;
+        stored.settledAt = uint64(block.timestamp);
+        stored.disputeUntil = uint64(block.timestamp) + disputeWindow;
+        stored.royalty = royalty.toUint128();
+        stored.due = due.toUint128();
+        stored.paid = paid.toUint128();
+        // royalty - due is what the advance and any guarantee already charged covered.
+        emit Settled(id, licenceId, kind, period, royalty, royalty - due, due, paid, disputeWindow != 0);
+        _afterSettlement(id, stored, account);
+    }
+
+    /// @dev Queues a shortfall as arrears and a pending settlement for its window, or releases it.
+    function _afterSettlement(uint256 id, Stored storage stored, Account storage account) private {
+        uint256 licenceId = stored.licenceId;
+        if (stored.due > stored.paid) {
+            account.arrears += stored.due - stored.paid;
+            _arrearsQueue[licenceId].push(id);
+        }
+        if (stored.state == State.Final) {
+            _release(id, stored, account);
+        } else {
+            _pending[licenceId].push(id);
+        }
+    }
+
+    /// @dev Credits what has been paid of a final settlement and not yet released.
+    function _release(uint256 id, Stored storage stored, Account storage account) private {
+        uint256 before = stored.released;
+        uint256 amount = stored.paid - before;
+        if (amount == 0) return;
+        uint256 tax = RoyaltyMath.taxOnIncrement(before, stored.paid, account.taxBps);
+        stored.released = stored.paid;
+        account.taxOwed += tax.toUint128();
+        account.distributed += (amount - tax).toUint128();
+        emit Released(id, stored.licenceId, amount, tax, account.distributed);
+    }
+
+    /// @dev Pending settlements become final in the order they were made, since a licence's
+    /// window is the same for all of them; disputed ones leave the queue and end by resolution.
+    function _releaseMatured(uint256 licenceId, Account storage account) private {
+        uint256[] storage queue = _pending[licenceId];
+        uint256 head = account.pendingHead;
+        uint256 length = queue.length;
+        while (head < length) {
+            uint256 id = queue[head];
+            Stored storage stored = _settlements[id];
+            if (stored.state == State.Pending) {
+                if (block.timestamp < stored.disputeUntil) break;
+                stored.state = State.Final;
+                _release(id, stored, account);
+            }
+            ++head;
+        }
+        account.pendingHead = uint64(head);
+    }
+
+    /// @dev Pays arrears oldest first with up to `available`; returns what it used.
+    function _payArrears(uint256 licenceId, Account storage account, uint256 available)
+        private
+        returns (uint256 used)
+    {
+        if (account.arrears == 0) return 0;
+        uint256[] storage queue = _arrearsQueue[licenceId];
+        uint256 head = account.arrearsHead;
+        while (available > 0 && head < queue.length) {
+            uint256 id = queue[head];
+            Stored storage stored = _settlements[id];
+            uint256 outstanding = stored.due - stored.paid;
+            uint256 pay = outstanding < available ? outstanding : available;
+            if (pay > 0) {
+                stored.paid += pay.toUint128();
+                account.arrears -= pay.toUint128();
+                available -= pay;
+                used += pay;
+                emit ArrearsPaid(id, licenceId, pay, outstanding - pay);
+                if (stored.state == State.Final) _release(id, stored, account);
+            }
+            if (pay == outstanding) ++head;
+        }
+        account.arrearsHead = uint64(head);
+        if (account.arrears == 0) _arrearsCleared(licenceId, account);
+    }
+
+    function _arrearsCleared(uint256 licenceId, Account storage account) private {
+        account.arrearsClearedAt = uint64(block.timestamp);
+        emit ArrearsCleared(licenceId, uint64(block.timestamp));
+    }
+
+    // ------------------------------------------------------------------ internal: disputes
+
+    function _dispute(uint256 settlementId, address party) private {
+        Stored storage stored = _existing(settlementId);
+        (address licensor, address licensee) = registry.parties(stored.licenceId);
+        if (party != licensor && party != licensee) revert NotParty(stored.licenceId, party);
+        if (stored.state != State.Pending) revert NotDisputable(settlementId, stored.state);
+        if (block.timestamp >= stored.disputeUntil) revert DisputeWindowClosed(settlementId, stored.disputeUntil);
+        stored.state = State.Disputed;
+        emit Disputed(settlementId, stored.licenceId, party);
+    }
+
+    function _resolve(
+        uint256 settlementId,
+        Stored storage stored,
+        uint128 finalAmount,
+        ILicenceRegistry.SettlementContext memory context,
+        bool byArbiter
+    ) private {
+        if (stored.state != State.Disputed) revert NotDisputed(settlementId, stored.state);
+        if (finalAmount > stored.due) revert FinalAmountAboveDue(settlementId, finalAmount, stored.due);
+        uint256 licenceId = stored.licenceId;
+        Account storage account = _accounts[licenceId];
+        uint256 outstandingBefore = stored.due - stored.paid;
+        uint256 refund = stored.paid > finalAmount ? stored.paid - finalAmount : 0;
+        uint256 reduction = stored.due - finalAmount;
+        if (stored.kind == Kind.Report) {
+            uint32 year = uint32(uint64(stored.period) * context.periodSeconds / CONTRACT_YEAR);
+            _years[licenceId][year].royalty -= reduction.toUint128();
+        } else if (stored.kind == Kind.MinimumGuarantee) {
+            // A shortfall reduced on dispute can no longer offset that much of later reports.
+            Year storage record = _years[licenceId][stored.period];
+            record.guaranteeCredit -= (reduction < record.guaranteeCredit ? reduction : record.guaranteeCredit).toUint128();
+        }
+        stored.paid -= refund.toUint128();
+        stored.due = finalAmount;
+        stored.state = State.Final;
+        uint256 outstandingAfter = finalAmount - stored.paid;
+        account.arrears -= (outstandingBefore - outstandingAfter).toUint128();
+        emit DisputeResolved(settlementId, licenceId, finalAmount, refund, byArbiter);
+        _release(settlementId, stored, account);
+        if (refund > 0) {
+            // Money returned to the licensee pays its other arrears first, like any deposit.
+            uint256 toArrears = _payArrears(licenceId, account, refund);
+            account.escrow += (refund - toArrears).toUint128();
+        } else if (outstandingBefore > 0 && account.arrears == 0) {
+            _arrearsCleared(licenceId, account);
+        }
+    }
+
+    function _requirePartySignature(address party, bytes32 digest, bytes calldata signature) private view {
+        if (msg.sender == party) return;
+        if (!SignatureChecker.isValidSignatureNow(party, digest, signature)) revert PartySignatureInvalid(party);
+    }
+
+    // ------------------------------------------------------------------ internal: helpers
+
+    function _openAccount(uint256 licenceId) private view returns (Account storage account) {
+        account = _accounts[licenceId];
+        if (account.token == address(0)) revert UnknownLicence(licenceId);
+    }
+
+    function _existing(uint256 settlementId) private view returns (Stored storage stored) {
+        stored = _settlements[settlementId];
+        if (stored.kind == Kind.None) revert UnknownSettlement(settlementId);
+    }
+
+    /// @dev Payee i > 0 is owed floor(distributed * share_i / 10,000); payee 0 the remainder.
+    function _entitlement(uint256 licenceId, uint256 index, uint256 distributed) private view returns (uint256) {
+        uint16[] storage shares = _shares[licenceId];
+        if (index > 0) return RoyaltyMath.shareOf(distributed, shares[index]);
+        uint256 others;
+        for (uint256 i = 1; i < shares.length; ++i) {
+            others += RoyaltyMath.shareOf(distributed, shares[i]);
+        }
+        return distributed - others;
+    }
+
+    /// @dev Credits what actually arrived, so a fee-on-transfer token cannot over-credit.
+    function _pull(IERC20 token, address from, uint256 amount) private returns (uint256 received) {
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(from, address(this), amount);
+        received = token.balanceOf(address(this)) - before;
+    }
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IRoyaltyLedger} from "./IRoyaltyLedger.sol";
+
+/// @title Licence registry: licence terms, consent, amendments and termination
+/// @notice A licence is registered only with the EIP-712 consent of both licensor and licensee,
+/// so a relayer (the HTTP API) can submit it; either party may also submit it itself.
+/// @dev Money lives in the RoyaltyLedger; this contract holds terms and lifecycle only.
+interface ILicenceRegistry {
+    // ------------------------------------------------------------------ types
+
+    /// @notice Where, for what and through which channels the licensee may sell.
+    /// @dev Each field is a bitmap over a published code table (royalty_chain/codes/*.json):
+    /// bit i of `territories` is ISO 3166-1 alpha-2 code number i, and so on.
+    struct Scope {
+        uint256 territories;
+        uint64 fields;
+        uint32 channels;
+    }
+
+    /// @notice Term of the licence; times are unix seconds.
+    /// @param start first second of the term; contract years and reporting periods count from it
+    /// @param end first second after the term
+    /// @param sellOffDays days after expiry or termination during which sales still earn royalties
+    /// @param periodSeconds length of one reporting period
+    struct Term {
+        uint64 start;
+        uint64 end;
+        uint32 sellOffDays;
+        uint32 periodSeconds;
+    }
+
+    /// @notice A marginal tier: `rateBps` applies to the part of the contract year's cumulative
+    /// tier-priced net sales at or above `threshold` (and below the next tier's threshold).
+    struct Tier {
+        uint128 threshold;
+        uint16 rateBps;
+    }
+
+    /// @notice A flat rate for one field of use that replaces the base or tiered rate.
+    struct FieldRate {
+        uint8 field;
+        uint16 rateBps;
+    }
+
+    /// @notice One version of the rate schedule, in force from `effectiveFrom`.
+    /// @param fixedFeePerPeriod charged for every reported period, in token units
+    /// @param rateBps base percentage of net sales when there are no tiers
+    /// @param perUnit amount per unit sold, in token units
+    /// @param minimumGuarantee royalty owed at least per contract year, 0 for none
+    struct Schedule {
+        uint64 effectiveFrom;
+        uint128 fixedFeePerPeriod;
+        uint16 rateBps;
+        uint128 perUnit;
+        uint128 minimumGuarantee;
+        Tier[] tiers;
+        FieldRate[] fieldRates;
+    }
+
+    /// @notice A rights holder and its share of every royalty after withholding, in bps.
+    struct Payee {
+        address account;
+        uint16 shareBps;
+    }
+
+    /// @notice Everything both parties sign when they register a licence.
+    /// @param legalTextHash keccak256 of the signed legal text
+    /// @param assetIds identifiers of the licensed assets (patent numbers, marks, data sets)
+    /// @param advance paid by the licensee at registration and recouped from royalties
+    /// @param taxBps withholding share of every royalty paid to `taxAccount`
+    /// @param oracles the oracle signers; a report needs exactly `threshold` of them
+    /// @param disputeWindow seconds during which a settlement can be disputed (0: final at once)
+    /// @param curePeriod seconds after a breach notice before termination for cause is possible
+    /// @param salt lets the same parties register identical terms twice on purpose
+    struct Terms {
+        address licensor;
+        address licensee;
+        bytes32 legalTextHash;
+        uint256[] assetIds;
+        Scope scope;
+        Term term;
+        address token;
+        uint128 advance;
+        Schedule schedule;
+        Payee[] payees;
+        uint16 taxBps;
+        address taxAccount;
+        address[] oracles;
+        uint8 threshold;
+        uint32 disputeWindow;
+        address arbiter;
+        uint32 curePeriod;
+        bytes32 salt;
+    }
+
+    enum Status {
+        None,
+        Active,
+        Terminated,
+        Expired
+    }
+
+    /// @notice What the ledger needs to settle a report for one period.
+    struct SettlementContext {
+        address licensor;
+        address licensee;
+        uint64 start;
+        uint64 effectiveEnd;
+        uint64 sellOffEnd;
+        uint32 periodSeconds;
+        uint8 threshold;
+        uint32 disputeWindow;
+        address arbiter;
+        Scope scope;
+    }
+
+    /// @notice Result of pricing one report.
+    /// @param royalty amount owed for the period before recoupment, in token units
+    /// @param tierNet net sales of the report priced by the base rate or the tiers (they count
+    /// towards the contract year's cumulative for the tiers)
+    /// @param outOfScope bit i set when bucket i lies outside the licence's scope
+    struct Priced {
+        uint256 royalty;
+        uint256 tierNet;
+        uint256 outOfScope;
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    error ZeroAddress(string field);
+    error SameLicensorAndLicensee(address party);
+    error TermEndNotAfterStart(uint64 start, uint64 end);
+    error PeriodLengthZero();
+    error EmptyScope();
+    error TokenNotAllowed(address token);
+    error NoPayees();
+    error SharesNotTenThousand(uint256 sumBps);
+    error DuplicatePayee(address payee);
+    error ZeroShare(address payee);
+    error TaxShareTooHigh(uint16 taxBps);
+    error TaxAccountMissing();
+    error ThresholdOutOfRange(uint8 threshold, uint256 signers);
+    error DuplicateOracle(address oracle);
+    error TooManyOracles(uint256 count, uint256 max);
+    error TooManyPayees(uint256 count, uint256 max);
+    error RateTooHigh(uint16 rateBps);
+    error FirstTierNotZero(uint128 threshold);
+    error TiersOutOfOrder(uint256 index, uint128 threshold, uint128 previous);
+    error TiersAndBaseRate(uint16 rateBps);
+    error DuplicateFieldRate(uint8 field);
+    error FieldRateOutsideScope(uint8 field);
+    error ArbiterIsParty(address arbiter);
+    error ConsentExpired(uint64 deadline, uint256 nowSeconds);
+    error ConsentMissing(address party);
+    error ConsentAlreadyUsed(bytes32 digest);
+    error UnknownLicence(uint256 licenceId);
+    error LicenceNotActive(uint256 licenceId, Status status);
+    error EffectiveDateInPast(uint64 effectiveFrom, uint256 nowSeconds);
+    error EffectiveDateNotAfterPrevious(uint64 effectiveFrom, uint64 previous);
+    error NewEndBeforeEffectiveDate(uint64 newEnd, uint64 effectiveFrom);
+    error NotLicensor(address caller);
+    error NoArrears(uint256 licenceId);
+    error NoBreachNotice(uint256 licenceId);
+    error CurePeriodRunning(uint256 licenceId, uint64 curesAt);
+    error BreachCured(uint256 licenceId, uint64 curedAt);
+    error LedgerAlreadySet(address ledger);
+    error LedgerNotSet();
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice A licence was registered; the event carries every term.
+    event LicenceRegistered(uint256 indexed licenceId, address indexed licensor, address indexed licensee, Terms terms);
+    /// @notice Both parties signed a new schedule version (and possibly a new end of term).
+    event LicenceAmended(
+        uint256 indexed licenceId, uint32 indexed version, Schedule schedule, uint64 newEnd, uint64 previousEnd
+    );
+    /// @notice The licensor served notice of unpaid arrears; the cure period starts now.
+    event BreachNoticed(uint256 indexed licenceId, uint256 arrears, uint64 curesAt);
+    /// @notice A licence ended before its term; `byConsent` false means for cause.
+    event LicenceTerminated(uint256 indexed licenceId, uint64 effectiveAt, bool byConsent);
+    /// @notice The payment token allowlist changed.
+    event TokenAllowed(address indexed token, bool allowed);
+    /// @notice The ledger this registry works with was set (once).
+    event LedgerSet(address indexed ledger);
+
+    // ------------------------------------------------------------------ actions
+
+    /// @notice Register a licence with both parties' consent.
+    /// @param licensorSig EIP-712 RegisterLicence signature of the licensor (empty if the caller is the licensor)
+    /// @param licenseeSig same for the licensee; the licensee must have approved the ledger for the advance
+    /// @return licenceId the new licence's id, counting from 1
+    function register(Terms calldata terms, uint64 deadline, bytes calldata licensorSig, bytes calldata licenseeSig)
+        external
+        returns (uint256 licenceId);
+
+    /// @notice Add a schedule version in force from `effectiveFrom` and set a new end of term
+    /// (renewal); both parties sign. A pending breach notice lapses (renewal with knowledge waives it).
+    function amend(
+        uint256 licenceId,
+        Schedule calldata schedule,
+        uint64 newEnd,
+        uint64 deadline,
+        bytes calldata licensorSig,
+        bytes calldata licenseeSig
+    ) external;
+
+    /// @notice End the licence now by both parties' consent.
+    function terminateByConsent(
+        uint256 licenceId,
+        uint64 deadline,
+        bytes calldata licensorSig,
+        bytes calldata licenseeSig
+    ) external;
+
+    /// @notice The licensor notes unpaid arrears; the cure period starts.
+    function noticeBreach(uint256 licenceId) external;
+
+    /// @notice The licensor ends the licence after the cure period ran out with arrears unpaid.
+    function terminateForCause(uint256 licenceId) external;
+
+    // ------------------------------------------------------------------ views
+
+    function status(uint256 licenceId) external view returns (Status);
+    function licenceCount() external view returns (uint256);
+    function settlementContext(uint256 licenceId) external view returns (SettlementContext memory);
+    function scheduleAt(uint256 licenceId, uint64 timestamp) external view returns (Schedule memory);
+    function scheduleCount(uint256 licenceId) external view returns (uint32);
+    /// @notice Price a report's buckets with the schedule in force at `periodStart`.
+    /// @param tierCumulativeBefore tier-priced net sales already reported in the same contract year
+    function priceReport(
+        uint256 licenceId,
+        uint64 periodStart,
+        IRoyaltyLedger.Bucket[] calldata buckets,
+        uint256 tierCumulativeBefore
+    ) external view returns (Priced memory);
+    /// @notice The minimum guarantee per contract year in force at `timestamp`.
+    function minimumGuaranteeAt(uint256 licenceId, uint64 timestamp) external view returns (uint128);
+    function isOracle(uint256 licenceId, address account) external view returns (bool);
+    function parties(uint256 licenceId) external view returns (address licensor, address licensee);
+    function registerDigest(Terms calldata terms, uint64 deadline) external view returns (bytes32);
+    function amendDigest(uint256 licenceId, Schedule calldata schedule, uint64 newEnd, uint64 deadline)
+        external
+        view
+        returns (bytes32);
+    function terminateDigest(uint256 licenceId, uint64 deadline) external view returns (bytes32);
+}

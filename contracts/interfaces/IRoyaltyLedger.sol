@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Royalty ledger: escrow, signed sales reports, settlement, split balances, disputes
+/// @notice Holds every token the system holds. A settlement prices one signed sales report,
+/// recoups the advance, draws the rest from the licensee's escrow (a shortfall becomes arrears),
+/// and, once final, credits the tax account its withholding and the payees their shares.
+/// @dev Payee credit is an accumulator per licence: settlement cost does not grow with the
+/// number of payees. Payee i (i > 0) is entitled to floor(distributed * share_i / 10000);
+/// payee 0 (the first listed) receives the remainder, so the parts always add up exactly.
+interface IRoyaltyLedger {
+    // ------------------------------------------------------------------ types
+
+    /// @notice Totals of one (territory, field, channel) bucket of a period, in token units.
+    struct Bucket {
+        uint8 territory;
+        uint8 field;
+        uint8 channel;
+        uint128 units;
+        uint128 gross;
+        uint128 deductions;
+    }
+
+    /// @notice One licence's sales for one reporting period, signed by its oracles.
+    /// @param period index of the period, counted from the term start in `periodSeconds`
+    /// @param sequence strictly increasing per licence; an older one is stale
+    /// @param deadline the report may not settle after this unix time
+    /// @param linesRoot OpenZeppelin-MerkleProof-compatible root of the period's sales lines
+    struct Report {
+        uint256 licenceId;
+        uint32 period;
+        uint64 sequence;
+        uint64 deadline;
+        bytes32 linesRoot;
+        uint32 lineCount;
+        Bucket[] buckets;
+    }
+
+    enum Kind {
+        None,
+        Advance,
+        Report,
+        MinimumGuarantee
+    }
+
+    enum State {
+        None,
+        Pending,
+        Disputed,
+        Final
+    }
+
+    /// @notice One settlement. `due` is what the licensee owes after recoupment; `paid` has been
+    /// drawn so far (the rest is arrears); `released` has been credited to tax and payees.
+    struct Settlement {
+        uint256 licenceId;
+        uint32 period;
+        Kind kind;
+        State state;
+        uint64 settledAt;
+        uint64 disputeUntil;
+        uint128 royalty;
+        uint128 due;
+        uint128 paid;
+        uint128 released;
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    error NotRegistry(address caller);
+    error UnknownLicence(uint256 licenceId);
+    error UnknownSettlement(uint256 settlementId);
+    error LicenceAlreadyOpened(uint256 licenceId);
+    error ZeroAmount();
+    error NothingToWithdraw(uint256 licenceId, address account);
+    error NotPayee(uint256 licenceId, address account);
+    error ReportExpired(uint256 licenceId, uint64 deadline, uint256 nowSeconds);
+    error StaleSequence(uint256 licenceId, uint64 sequence, uint64 lastSequence);
+    error PeriodAlreadySettled(uint256 licenceId, uint32 period, uint256 settlementId);
+    error PeriodNotEnded(uint256 licenceId, uint32 period, uint64 periodEnd);
+    error PeriodOutsideTerm(uint256 licenceId, uint32 period, uint64 periodStart, uint64 sellOffEnd);
+    error WrongSignatureCount(uint256 given, uint8 threshold);
+    error InvalidSignature(uint256 index);
+    error UnknownSigner(uint256 index, address signer);
+    error SignersNotAscending(uint256 index, address signer);
+    error ReportsAndSignaturesMismatch(uint256 reports, uint256 signatureSets);
+    error EmptyBatch();
+    error YearNotEnded(uint256 licenceId, uint32 year, uint64 yearEnd);
+    error YearOutsideTerm(uint256 licenceId, uint32 year);
+    error GuaranteeAlreadyCharged(uint256 licenceId, uint32 year);
+    error NoShortfall(uint256 licenceId, uint32 year, uint256 royalty, uint256 minimumGuarantee);
+    error NotParty(uint256 licenceId, address account);
+    error NotDisputable(uint256 settlementId, State state);
+    error DisputeWindowClosed(uint256 settlementId, uint64 closedAt);
+    error NotDisputed(uint256 settlementId, State state);
+    error NotArbiter(address caller);
+    error FinalAmountAboveDue(uint256 settlementId, uint256 finalAmount, uint256 due);
+    error SignatureExpired(uint64 deadline, uint256 nowSeconds);
+    error PartySignatureInvalid(address party);
+    error LicenceStillOpen(uint256 licenceId, uint64 closesAt);
+    error EscrowTooLow(uint256 licenceId, uint256 requested, uint256 escrow);
+    error TooManyBuckets(uint256 count, uint256 max);
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice Money terms of a new licence as the ledger keeps them.
+    event LicenceOpened(
+        uint256 indexed licenceId,
+        address indexed token,
+        address indexed licensee,
+        address[] payees,
+        uint16[] sharesBps,
+        uint16 taxBps,
+        address taxAccount,
+        uint128 advance
+    );
+    /// @notice The licensee (or anyone for it) deposited `received` tokens (measured by balance).
+    event Deposited(uint256 indexed licenceId, address indexed from, uint256 received, uint256 toArrears, uint256 toEscrow);
+    /// @notice A settlement was created. For a report, `period` is its period; for a guarantee, the contract year.
+    event Settled(
+        uint256 indexed settlementId,
+        uint256 indexed licenceId,
+        IRoyaltyLedger.Kind kind,
+        uint32 period,
+        uint256 royalty,
+        uint256 recouped,
+        uint256 due,
+        uint256 paid,
+        bool pending
+    );
+    /// @notice A report's signed facts, for audit: its lines root and count, its signers' sequence.
+    event ReportAccepted(
+        uint256 indexed settlementId, uint256 indexed licenceId, uint64 sequence, bytes32 linesRoot, uint32 lineCount, uint256 tierNet
+    );
+    /// @notice One bucket of a settled report; `inScope` false means it earned nothing at the licence's rates.
+    event BucketReported(
+        uint256 indexed settlementId,
+        uint8 territory,
+        uint8 field,
+        uint8 channel,
+        uint128 units,
+        uint128 gross,
+        uint128 deductions,
+        bool inScope
+    );
+    /// @notice A bucket outside the licence's scope was reported: the licensor should look.
+    event ScopeBreached(uint256 indexed licenceId, uint256 indexed settlementId, uint8 territory, uint8 field, uint8 channel, uint128 gross);
+    /// @notice Part of a settlement was paid from escrow or a deposit after it had become arrears.
+    event ArrearsPaid(uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint256 arrearsLeft);
+    /// @notice `amount` of a settlement was credited: `tax` to the tax account, the rest to payees.
+    event Released(uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint256 tax, uint256 distributedTotal);
+    /// @notice A party disputed a pending settlement; its amount is held.
+    event Disputed(uint256 indexed settlementId, uint256 indexed licenceId, address indexed by);
+    /// @notice A dispute ended with `finalAmount`; `refunded` went back to the licensee's escrow.
+    event DisputeResolved(uint256 indexed settlementId, uint256 indexed licenceId, uint256 finalAmount, uint256 refunded, bool byArbiter);
+    /// @notice A payee (or the tax account) was paid.
+    event Withdrawn(uint256 indexed licenceId, address indexed account, uint256 amount, bool tax);
+    /// @notice The licensee took back unused escrow after the licence closed.
+    event EscrowWithdrawn(uint256 indexed licenceId, address indexed licensee, uint256 amount);
+    /// @notice All arrears of a licence were paid off.
+    event ArrearsCleared(uint256 indexed licenceId, uint64 at);
+
+    // ------------------------------------------------------------------ actions
+
+    /// @notice Called by the registry when a licence is registered: records payees and pulls the advance.
+    function openLicence(
+        uint256 licenceId,
+        address token,
+        address licensee,
+        address[] calldata payees,
+        uint16[] calldata sharesBps,
+        uint16 taxBps,
+        address taxAccount,
+        uint128 advance
+    ) external;
+
+    /// @notice Deposit into a licence's escrow; arrears are paid first, oldest first.
+    function deposit(uint256 licenceId, uint256 amount) external;
+
+    /// @notice Settle signed reports; the whole batch settles or none of it does.
+    /// @param signatures for each report, exactly `threshold` oracle signatures ordered by signer address
+    function settleReports(Report[] calldata reports, bytes[][] calldata signatures)
+        external
+        returns (uint256[] memory settlementIds);
+
+    /// @notice Charge the minimum-guarantee shortfall of a contract year that has ended. Anyone may call.
+    function chargeMinimumGuarantee(uint256 licenceId, uint32 year) external returns (uint256 settlementId);
+
+    /// @notice Make settlements whose dispute window has passed final and credit them. Anyone may call.
+    function releaseMatured(uint256 licenceId) external;
+
+    /// @notice Pay a payee its whole balance on a licence. Anyone may call; the money goes to the payee.
+    function withdraw(uint256 licenceId, address payee) external returns (uint256 amount);
+
+    /// @notice Pay the tax account its whole withholding balance on a licence. Anyone may call.
+    function withdrawTax(uint256 licenceId) external returns (uint256 amount);
+
+    /// @notice The licensee takes back unused escrow once the licence and its sell-off are over.
+    function withdrawEscrow(uint256 licenceId, uint256 amount) external;
+
+    /// @notice A party disputes a pending settlement itself.
+    function dispute(uint256 settlementId) external;
+
+    /// @notice A relayer submits a party's signed dispute (EIP-712 DisputeSettlement).
+    function disputeFor(uint256 settlementId, address party, uint64 deadline, bytes calldata signature) external;
+
+    /// @notice The licence's arbiter resolves a dispute with the final amount owed.
+    function resolveDispute(uint256 settlementId, uint128 finalAmount) external;
+
+    /// @notice Both parties resolve a dispute together (EIP-712 ResolveDispute signatures).
+    function resolveDisputeByParties(
+        uint256 settlementId,
+        uint128 finalAmount,
+        uint64 deadline,
+        bytes calldata licensorSig,
+        bytes calldata licenseeSig
+    ) external;
+
+    // ------------------------------------------------------------------ views
+
+    function settlement(uint256 settlementId) external view returns (Settlement memory);
+    function settlementCount() external view returns (uint256);
+    function escrowOf(uint256 licenceId) external view returns (uint256);
+    function arrearsOf(uint256 licenceId) external view returns (uint256);
+    function arrearsClearedAt(uint256 licenceId) external view returns (uint64);
+    function advanceRemaining(uint256 licenceId) external view returns (uint256);
+    function claimable(uint256 licenceId, address payee) external view returns (uint256);
+    function taxClaimable(uint256 licenceId) external view returns (uint256);
+    function settledPeriod(uint256 licenceId, uint32 period) external view returns (uint256 settlementId);
+    function lastSequence(uint256 licenceId) external view returns (uint64);
+    function reportDigest(Report calldata report) external view returns (bytes32);
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ILicenceRegistry} from "../interfaces/ILicenceRegistry.sol";
+import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
+
+/// @title Royalty arithmetic: pricing a period's buckets and splitting a royalty
+/// @notice Pure integer arithmetic, no storage. Rounding rules, which tests rely on:
+/// - percentage parts of one report are summed as exact numerators (net * bps) and divided by
+///   10,000 once, rounding down (in the licensee's favour, at most 1 unit per report);
+/// - per-unit amounts and the fixed fee are exact;
+/// - tiers are marginal: each rate applies to the slice of the contract year's cumulative
+///   tier-priced net sales that lies inside its band;
+/// - a split gives payee i > 0 floor(total * share_i / 10,000) and payee 0 the remainder, so the
+///   parts add up to the total exactly.
+library RoyaltyMath {
+    uint256 internal constant BPS = 10_000;
+
+    error DeductionsExceedGross(uint256 bucket, uint128 gross, uint128 deductions);
+
+    /// @notice Whether a bucket lies inside the licence's scope.
+    function inScope(ILicenceRegistry.Scope memory scope, IRoyaltyLedger.Bucket calldata bucket)
+        internal
+        pure
+        returns (bool)
+    {
+        return (scope.territories >> bucket.territory) & 1 == 1 && bucket.field < 64
+            && (scope.fields >> bucket.field) & 1 == 1 && bucket.channel < 32 && (scope.channels >> bucket.channel) & 1 == 1;
+    }
+
+    /// @notice Price a report's buckets under one schedule version.
+    /// @param tierCumulativeBefore tier-priced net sales already reported in the same contract year
+    function price(
+        ILicenceRegistry.Schedule memory schedule,
+        ILicenceRegistry.Scope memory scope,
+        IRoyaltyLedger.Bucket[] calldata buckets,
+        uint256 tierCumulativeBefore
+    ) internal pure returns (ILicenceRegistry.Priced memory result) {
+        uint256 numerator;
+        uint256 perUnitTotal;
+        for (uint256 i; i < buckets.length; ++i) {
+            IRoyaltyLedger.Bucket calldata bucket = buckets[i];
+            if (bucket.deductions > bucket.gross) {
+                revert DeductionsExceedGross(i, bucket.gross, bucket.deductions);
+            }
+            if (!inScope(scope, bucket)) {
+                result.outOfScope |= 1 << i;
+                continue;
+            }
+            uint256 net = bucket.gross - bucket.deductions;
+            perUnitTotal += uint256(bucket.units) * schedule.perUnit;
+            (bool hasFieldRate, uint16 fieldRateBps) = fieldRate(schedule.fieldRates, bucket.field);
+            if (hasFieldRate) {
+                numerator += net * fieldRateBps;
+            } else {
+                result.tierNet += net;
+            }
+        }
+        if (schedule.tiers.length == 0) {
+            numerator += result.tierNet * schedule.rateBps;
+        } else {
+            numerator += tieredNumerator(schedule.tiers, tierCumulativeBefore, result.tierNet);
+        }
+        result.royalty = schedule.fixedFeePerPeriod + perUnitTotal + numerator / BPS;
+    }
+
+    /// @notice The explicit rate for a field of use, if the schedule has one.
+    function fieldRate(ILicenceRegistry.FieldRate[] memory rates, uint8 field)
+        internal
+        pure
+        returns (bool found, uint16 rateBps)
+    {
+        for (uint256 i; i < rates.length; ++i) {
+            if (rates[i].field == field) return (true, rates[i].rateBps);
+        }
+        return (false, 0);
+    }
+
+    /// @notice Sum of net * bps over the slice [from, from + amount) of the marginal tiers.
+    /// @dev Tiers are validated at registration: the first threshold is 0 and thresholds ascend.
+    function tieredNumerator(ILicenceRegistry.Tier[] memory tiers, uint256 from, uint256 amount)
+        internal
+        pure
+        returns (uint256 numerator)
+    {
+        uint256 to = from + amount;
+        for (uint256 i; i < tiers.length; ++i) {
+            uint256 lower = tiers[i].threshold;
+            uint256 upper = i + 1 < tiers.length ? tiers[i + 1].threshold : type(uint256).max;
+            if (to <= lower) break;
+            uint256 sliceStart = from > lower ? from : lower;
+            uint256 sliceEnd = to < upper ? to : upper;
+            if (sliceEnd > sliceStart) numerator += (sliceEnd - sliceStart) * tiers[i].rateBps;
+        }
+    }
+
+    /// @notice The part of `total` for a payee other than the first.
+    function shareOf(uint256 total, uint16 shareBps) internal pure returns (uint256) {
+        return total * shareBps / BPS;
+    }
+
+    /// @notice The withholding owed when a settlement's released amount grows from `before` to `after_`.
+    /// @dev Computed on the cumulative amount so that a settlement paid in instalments withholds
+    /// exactly floor(total * taxBps / 10,000) in the end.
+    function taxOnIncrement(uint256 before, uint256 after_, uint16 taxBps) internal pure returns (uint256) {
+        return after_ * taxBps / BPS - before * taxBps / BPS;
+    }
+}

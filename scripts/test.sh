@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test, in order of speed; exits non-zero when any suite fails or when a suite ran no test.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PWD/.venv/bin:$PATH"
+profile=${FOUNDRY_PROFILE:-$([ -n "${CI:-}" ] && echo ci || echo default)}
+failed=()
+
+run() { # run NAME COMMAND...
+  local name=$1; shift
+  echo "::: $name: $*"
+  "$@"
+  local rc=$?
+  # pytest's exit code 5 means it collected no test: that is a failure here.
+  if [ $rc -ne 0 ]; then failed+=("$name (exit $rc)"); fi
+}
+
+run contracts env FOUNDRY_PROFILE="$profile" forge test
+run python .venv/bin/python -m pytest -q -p no:cacheprovider
+run ape ape test tests/ape -q -p no:cacheprovider
+
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all suites passed"
