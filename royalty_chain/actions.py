@@ -1,0 +1,54 @@
+"""Signing and relaying the actions parties and oracles take, over the typed clients.
+
+Each party signs with its own key (here an eth-account LocalAccount: a keystore or a development
+key); whoever relays only submits the signatures. The helpers check the locally built digest
+against the contract's own digest view before anything is signed, so a client whose encoding
+drifted from the contract's fails loudly instead of producing useless signatures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eth_account.signers.local import LocalAccount
+
+from royalty_chain.client import Chain, ChainError
+from royalty_chain.eip712 import register_struct_hash, report_struct_hash, sign_digest
+from royalty_chain.terms import Report, Terms
+
+
+class DigestMismatch(ChainError):
+    """The digest built here differs from the contract's: the encodings disagree."""
+
+
+def consent_digest(chain: Chain, terms: Terms, deadline: int) -> bytes:
+    digest = chain.registry.domain().digest(register_struct_hash(terms, deadline))
+    on_chain = chain.registry.register_digest(terms, deadline)
+    if on_chain != digest:
+        raise DigestMismatch(f"register digest {digest.hex()} != contract's {on_chain.hex()}")
+    return digest
+
+
+def register_licence(
+    chain: Chain,
+    terms: Terms,
+    licensor: LocalAccount,
+    licensee: LocalAccount,
+    relayer: LocalAccount,
+    deadline: int,
+) -> int:
+    """Both parties sign the terms; the relayer submits them. Returns the new licence id."""
+    digest = consent_digest(chain, terms, deadline)
+    return chain.registry.register(
+        terms, deadline, sign_digest(digest, licensor.key), sign_digest(digest, licensee.key), relayer
+    )
+
+
+def report_digest(chain: Chain, report: Report) -> bytes:
+    return chain.ledger.domain().digest(report_struct_hash(report))
+
+
+def sign_report(digest: bytes, oracles: Sequence[LocalAccount]) -> list[bytes]:
+    """Signatures of the given oracles, ordered by address as the ledger requires."""
+    ordered = sorted(oracles, key=lambda account: int(account.address, 16))
+    return [sign_digest(digest, account.key) for account in ordered]

@@ -1,0 +1,299 @@
+"""Typed clients for the deployed contracts, over web3.py.
+
+One object per contract, shared by the oracle, the API, the scripts and the tests; handlers never
+touch raw ABIs. Reverts come back as :class:`ContractRevert` carrying the decoded custom error
+(name and arguments), so callers can say exactly why the chain refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from web3 import HTTPProvider, Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from royalty_chain.eip712 import Domain
+from royalty_chain.manifest import Manifest
+from royalty_chain.terms import Report, Schedule, Terms
+
+
+class ChainError(Exception):
+    """Root of the errors this package raises about the chain."""
+
+
+class ContractRevert(ChainError):
+    """A call or transaction reverted; ``error`` is the custom error's name when known."""
+
+    def __init__(self, error: str, args: tuple[Any, ...], data: str) -> None:
+        super().__init__(error, *args)
+        self.error = error
+        self.args = args
+        self.data = data
+
+    def __str__(self) -> str:
+        rendered = ", ".join(_render(a) for a in self.args)
+        return f"{self.error}({rendered})"
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
+class ErrorDecoder:
+    """Decodes revert data against every custom error of the given ABIs."""
+
+    def __init__(self, abis: Sequence[list[dict[str, Any]]]) -> None:
+        self._errors: dict[bytes, tuple[str, list[str]]] = {}
+        for abi in abis:
+            for item in abi:
+                if item.get("type") != "error":
+                    continue
+                types = [_abi_type(i) for i in item.get("inputs", [])]
+                signature = f"{item['name']}({','.join(types)})"
+                self._errors[function_signature_to_4byte_selector(signature)] = (item["name"], types)
+        # Solidity's built-in Error(string) and Panic(uint256).
+        self._errors[function_signature_to_4byte_selector("Error(string)")] = ("Error", ["string"])
+        self._errors[function_signature_to_4byte_selector("Panic(uint256)")] = ("Panic", ["uint256"])
+
+    def decode(self, data: str | bytes | None) -> ContractRevert:
+        raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else (data or b"")
+        hex_data = "0x" + raw.hex()
+        known = self._errors.get(raw[:4])
+        if known is None:
+            return ContractRevert("UnknownRevert", (), hex_data)
+        name, types = known
+        try:
+            values = abi_decode(types, raw[4:])
+        except Exception:  # malformed error payload: keep the raw data for the operator
+            return ContractRevert(name, (), hex_data)
+        values = tuple(
+            to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)
+        )
+        return ContractRevert(name, values, hex_data)
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    kind = str(item["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in item["components"])
+        return f"({inner}){kind[5:]}"
+    return kind
+
+
+class Chain:
+    """A web3 connection plus the deployment manifest and an error decoder."""
+
+    def __init__(self, rpc_url: str, manifest: Manifest, timeout: float = 30.0) -> None:
+        self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        self.manifest = manifest
+        self.decoder = ErrorDecoder([c.abi for c in manifest.contracts.values()])
+        self.registry = RegistryClient(self)
+        self.ledger = LedgerClient(self)
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.w3.eth.chain_id)
+
+    def contract(self, name: str) -> Any:
+        deployed = self.manifest.contracts[name]
+        return self.w3.eth.contract(address=to_checksum_address(deployed.address), abi=deployed.abi)
+
+    def token(self, address: str) -> Any:
+        abi = self.manifest.contracts["TestToken"].abi if "TestToken" in self.manifest.contracts else _ERC20_ABI
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=abi)
+
+    def call(self, fn: ContractFunction, sender: str | None = None) -> Any:
+        try:
+            return fn.call({"from": sender} if sender else {})
+        except (ContractCustomError, ContractLogicError) as err:
+            raise self.decoder.decode(_revert_data(err)) from err
+
+    def transact(
+        self,
+        fn: ContractFunction,
+        account: LocalAccount,
+        nonce: int | None = None,
+        gas: int | None = None,
+        wait: bool = True,
+    ) -> TxReceipt | bytes:
+        """Simulate, sign locally and send; a revert raises ContractRevert and sends nothing."""
+        params: dict[str, Any] = {"from": account.address, "chainId": self.chain_id}
+        try:
+            estimated = fn.estimate_gas(params)
+        except (ContractCustomError, ContractLogicError) as err:
+            raise self.decoder.decode(_revert_data(err)) from err
+        params["gas"] = gas or int(estimated * 1.2) + 20_000
+        params["nonce"] = (
+            nonce if nonce is not None else self.w3.eth.get_transaction_count(account.address, "pending")
+        )
+        tx = fn.build_transaction(params)
+        signed = account.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        if not wait:
+            return bytes(tx_hash)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise ContractRevert("TransactionFailed", (tx_hash.hex(),), "0x")
+        return receipt
+
+
+def _revert_data(err: Exception) -> str:
+    data = getattr(err, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        return data
+    if isinstance(data, dict):
+        # Anvil puts the revert data under "data"; Ganache under "result".
+        for key in ("data", "result"):
+            inner = data.get(key)
+            if isinstance(inner, str) and inner.startswith("0x"):
+                return inner
+    message = str(err.args[0]) if err.args else ""
+    return message if message.startswith("0x") else "0x"
+
+
+class RegistryClient:
+    """LicenceRegistry: terms, consent and lifecycle."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.contract = chain.contract("LicenceRegistry")
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def domain(self) -> Domain:
+        return Domain("LicenceRegistry", self.chain.chain_id, self.address)
+
+    def register(
+        self, terms: Terms, deadline: int, licensor_sig: bytes, licensee_sig: bytes, sender: LocalAccount
+    ) -> int:
+        fn = self.contract.functions.register(terms.as_abi(), deadline, licensor_sig, licensee_sig)
+        receipt = self.chain.transact(fn, sender)
+        events = self.contract.events.LicenceRegistered().process_receipt(receipt, errors=DISCARD)  # type: ignore[arg-type]
+        return int(events[0]["args"]["licenceId"])
+
+    def amend(
+        self,
+        licence_id: int,
+        schedule: Schedule,
+        new_end: int,
+        deadline: int,
+        licensor_sig: bytes,
+        licensee_sig: bytes,
+        sender: LocalAccount,
+    ) -> TxReceipt:
+        fn = self.contract.functions.amend(
+            licence_id, schedule.as_abi(), new_end, deadline, licensor_sig, licensee_sig
+        )
+        return self.chain.transact(fn, sender)  # type: ignore[return-value]
+
+    def terminate_by_consent(
+        self, licence_id: int, deadline: int, licensor_sig: bytes, licensee_sig: bytes, sender: LocalAccount
+    ) -> TxReceipt:
+        fn = self.contract.functions.terminateByConsent(licence_id, deadline, licensor_sig, licensee_sig)
+        return self.chain.transact(fn, sender)  # type: ignore[return-value]
+
+    def register_digest(self, terms: Terms, deadline: int) -> bytes:
+        return bytes(self.chain.call(self.contract.functions.registerDigest(terms.as_abi(), deadline)))
+
+    def status(self, licence_id: int) -> int:
+        return int(self.chain.call(self.contract.functions.status(licence_id)))
+
+    def licence_count(self) -> int:
+        return int(self.chain.call(self.contract.functions.licenceCount()))
+
+    def schedule_count(self, licence_id: int) -> int:
+        return int(self.chain.call(self.contract.functions.scheduleCount(licence_id)))
+
+    def schedule_at(self, licence_id: int, timestamp: int) -> Schedule:
+        return Schedule.from_abi(self.chain.call(self.contract.functions.scheduleAt(licence_id, timestamp)))
+
+    def settlement_context(self, licence_id: int) -> dict[str, Any]:
+        value = self.chain.call(self.contract.functions.settlementContext(licence_id))
+        keys = (
+            "licensor licensee start effective_end sell_off_end period_seconds threshold "
+            "dispute_window arbiter scope"
+        ).split()
+        return dict(zip(keys, value, strict=True))
+
+
+class LedgerClient:
+    """RoyaltyLedger: escrow, settlement, balances, disputes."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.contract = chain.contract("RoyaltyLedger")
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def domain(self) -> Domain:
+        return Domain("RoyaltyLedger", self.chain.chain_id, self.address)
+
+    def settle_fn(self, reports: Sequence[Report], signatures: Sequence[Sequence[bytes]]) -> ContractFunction:
+        return self.contract.functions.settleReports(
+            [r.as_abi() for r in reports], [list(s) for s in signatures]
+        )
+
+    def deposit(self, licence_id: int, amount: int, sender: LocalAccount) -> TxReceipt:
+        return self.chain.transact(self.contract.functions.deposit(licence_id, amount), sender)  # type: ignore[return-value]
+
+    def withdraw(self, licence_id: int, payee: str, sender: LocalAccount) -> TxReceipt:
+        fn = self.contract.functions.withdraw(licence_id, to_checksum_address(payee))
+        return self.chain.transact(fn, sender)  # type: ignore[return-value]
+
+    def settled_period(self, licence_id: int, period: int) -> int:
+        return int(self.chain.call(self.contract.functions.settledPeriod(licence_id, period)))
+
+    def last_sequence(self, licence_id: int) -> int:
+        return int(self.chain.call(self.contract.functions.lastSequence(licence_id)))
+
+    def report_digest(self, report: Report) -> bytes:
+        return bytes(self.chain.call(self.contract.functions.reportDigest(report.as_abi())))
+
+    def settlement(self, settlement_id: int) -> dict[str, Any]:
+        value = self.chain.call(self.contract.functions.settlement(settlement_id))
+        keys = "licence_id period kind state settled_at dispute_until royalty due paid released".split()
+        return dict(zip(keys, value, strict=True))
+
+    def escrow_of(self, licence_id: int) -> int:
+        return int(self.chain.call(self.contract.functions.escrowOf(licence_id)))
+
+    def arrears_of(self, licence_id: int) -> int:
+        return int(self.chain.call(self.contract.functions.arrearsOf(licence_id)))
+
+    def claimable(self, licence_id: int, payee: str) -> int:
+        fn = self.contract.functions.claimable(licence_id, to_checksum_address(payee))
+        return int(self.chain.call(fn))
+
+    def tax_claimable(self, licence_id: int) -> int:
+        return int(self.chain.call(self.contract.functions.taxClaimable(licence_id)))
+
+
+_ERC20_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": name,
+        "stateMutability": mutability,
+        "inputs": [{"name": n, "type": t} for n, t in inputs],
+        "outputs": [{"name": "", "type": out}],
+    }
+    for name, mutability, inputs, out in [
+        ("balanceOf", "view", [("account", "address")], "uint256"),
+        ("decimals", "view", [], "uint8"),
+        ("symbol", "view", [], "string"),
+        ("approve", "nonpayable", [("spender", "address"), ("amount", "uint256")], "bool"),
+        ("transfer", "nonpayable", [("to", "address"), ("amount", "uint256")], "bool"),
+    ]
+]

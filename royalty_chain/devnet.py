@@ -1,0 +1,154 @@
+"""Local development chains (Anvil by default, Ganache too) and deployment onto them.
+
+Used by `make run` and by the end-to-end tests. Both chains are started from the project's own
+node_modules with the well-known development mnemonic and 20 funded accounts; deployment goes
+through `ape run deploy`, the same command a developer uses against any network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from royalty_chain.devkeys import DEV_ACCOUNT_COUNT, DEV_MNEMONIC
+from royalty_chain.manifest import Manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "node_modules" / ".bin"
+
+
+class DevnetError(Exception):
+    """A local chain could not be started or reached, or deployment failed."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocalChain:
+    """A chain process this program started; ``stop()`` ends it (Anvil saves its state first)."""
+
+    kind: str
+    url: str
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    _log: object | None = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def wait_for_rpc(url: str, timeout: float = 30.0) -> int:
+    """Waits until the endpoint answers eth_chainId; returns the chain id."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.post(
+                url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2
+            )
+            return int(answer.json()["result"], 16)
+        except (httpx.HTTPError, KeyError, ValueError) as err:
+            last_error = err
+            time.sleep(0.2)
+    raise DevnetError(f"no JSON-RPC answer from {url} within {timeout:.0f}s: {last_error}")
+
+
+def start_anvil(
+    port: int | None = None,
+    state_file: Path | None = None,
+    state_interval: int = 5,
+    log_path: Path | None = None,
+    block_time: int | None = None,
+) -> LocalChain:
+    """Starts Anvil; with ``state_file`` its chain survives restarts (saved every few seconds)."""
+    port = port or free_port()
+    args = [
+        str(_tool("anvil")),
+        "--port", str(port),
+        "--accounts", str(DEV_ACCOUNT_COUNT),
+        "--mnemonic", DEV_MNEMONIC,
+        "--hardfork", "shanghai",
+        "--silent",
+    ]
+    if state_file is not None:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        args += ["--state", str(state_file), "--state-interval", str(state_interval)]
+    if block_time:
+        args += ["--block-time", str(block_time)]
+    return _start("anvil", args, f"http://127.0.0.1:{port}", log_path)
+
+
+def start_ganache(port: int | None = None, db_path: Path | None = None, log_path: Path | None = None) -> LocalChain:
+    """Starts Ganache (shanghai, the same mnemonic and accounts as Anvil; chain id 1337)."""
+    port = port or free_port()
+    args = [
+        str(_tool("ganache")),
+        "--server.port", str(port),
+        "--wallet.mnemonic", DEV_MNEMONIC,
+        "--wallet.totalAccounts", str(DEV_ACCOUNT_COUNT),
+        "--chain.hardfork", "shanghai",
+        "--chain.chainId", "1337",
+        "--logging.quiet",
+    ]
+    if db_path is not None:
+        db_path.mkdir(parents=True, exist_ok=True)
+        args += ["--database.dbPath", str(db_path)]
+    return _start("ganache", args, f"http://127.0.0.1:{port}", log_path)
+
+
+def deploy(url: str, manifest_file: Path, timeout: float = 300.0) -> Manifest:
+    """Runs `ape run deploy` against ``url`` (skips when the manifest's contracts are live)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    ape = shutil.which("ape", path=env["PATH"])
+    if ape is None:
+        raise DevnetError("ape is not installed: run `make setup`")
+    result = subprocess.run(
+        [ape, "run", "deploy", "--network", url, "--manifest", str(manifest_file)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise DevnetError(f"ape run deploy failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return Manifest.load(manifest_file)
+
+
+def _tool(name: str) -> Path:
+    path = BIN / name
+    if not path.exists():
+        raise DevnetError(f"{path} is missing: run `make setup`")
+    return path
+
+
+def _start(kind: str, args: list[str], url: str, log_path: Path | None) -> LocalChain:
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+    chain = LocalChain(kind=kind, url=url, process=process, log_path=log_path, _log=log)
+    try:
+        wait_for_rpc(url, timeout=60)
+    except DevnetError:
+        chain.stop()
+        raise
+    return chain

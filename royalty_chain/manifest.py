@@ -1,0 +1,84 @@
+"""The deployment manifest: which chain, which addresses, from which block, with which ABIs.
+
+`ape run deploy` writes it; the oracle, the API, the scripts and the tests load it, so none of
+them needs ape or the build folder at run time. The genesis hash tells a reset local chain (same
+chain id, new history) from the one the manifest was written for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+DEFAULT_DATA_DIR = Path(os.environ.get("ROYALTY_DATA_DIR", "data"))
+
+
+class ManifestError(Exception):
+    """The manifest is missing, unreadable or does not match the chain."""
+
+
+class DeployedContract(BaseModel):
+    address: str
+    abi: list[dict[str, Any]]
+
+
+class TokenInfo(BaseModel):
+    address: str
+    symbol: str
+    decimals: int
+    currency: str = Field(description="ISO 4217 code of the currency the token stands for")
+
+
+class Manifest(BaseModel):
+    chain_id: int
+    genesis_hash: str
+    deploy_block: int
+    deployer: str
+    network: str
+    contracts: dict[str, DeployedContract]
+    tokens: dict[str, TokenInfo] = Field(default_factory=dict)
+
+    @property
+    def registry(self) -> DeployedContract:
+        return self.contracts["LicenceRegistry"]
+
+    @property
+    def ledger(self) -> DeployedContract:
+        return self.contracts["RoyaltyLedger"]
+
+    def token(self, symbol: str) -> TokenInfo:
+        try:
+            return self.tokens[symbol]
+        except KeyError as err:
+            raise ManifestError(f"token {symbol!r} is not in the manifest") from err
+
+    def token_by_address(self, address: str) -> TokenInfo | None:
+        for info in self.tokens.values():
+            if info.address.lower() == address.lower():
+                return info
+        return None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.model_dump(mode="json"), indent=2))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        try:
+            return cls.model_validate_json(path.read_text())
+        except FileNotFoundError as err:
+            raise ManifestError(
+                f"no deployment manifest at {path}: deploy first (ape run deploy, or make run)"
+            ) from err
+        except ValueError as err:
+            raise ManifestError(f"deployment manifest {path} is not valid: {err}") from err
+
+
+def manifest_path(chain_id: int, data_dir: Path = DEFAULT_DATA_DIR) -> Path:
+    return data_dir / "deployments" / f"{chain_id}.json"

@@ -1,0 +1,205 @@
+"""Licence terms and sales reports as Python values, and their exact ABI form.
+
+These mirror the Solidity structs in ``contracts/interfaces``. Money is an integer in the token's
+smallest unit everywhere; times are unix seconds. ``as_abi()`` gives the tuple web3 and eth-abi
+take; the ``*_TYPE`` strings are the matching ABI tuple types (used for the terms hash that both
+parties sign).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from royalty_chain.codes import Scope
+
+BPS = 10_000
+DAY = 86_400
+YEAR = 365 * DAY
+
+SCOPE_TYPE = "(uint256,uint64,uint32)"
+TERM_TYPE = "(uint64,uint64,uint32,uint32)"
+TIER_TYPE = "(uint128,uint16)"
+FIELD_RATE_TYPE = "(uint8,uint16)"
+SCHEDULE_TYPE = f"(uint64,uint128,uint16,uint128,uint128,{TIER_TYPE}[],{FIELD_RATE_TYPE}[])"
+PAYEE_TYPE = "(address,uint16)"
+TERMS_TYPE = (
+    f"(address,address,bytes32,uint256[],{SCOPE_TYPE},{TERM_TYPE},address,uint128,{SCHEDULE_TYPE},"
+    f"{PAYEE_TYPE}[],uint16,address,address[],uint8,uint32,address,uint32,bytes32)"
+)
+BUCKET_TYPE = "(uint8,uint8,uint8,uint128,uint128,uint128)"
+REPORT_TYPE = f"(uint256,uint32,uint64,uint64,bytes32,uint32,{BUCKET_TYPE}[])"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """Term of a licence: ``end`` is the first second after it."""
+
+    start: int
+    end: int
+    sell_off_days: int
+    period_seconds: int
+
+    def as_abi(self) -> tuple[int, int, int, int]:
+        return (self.start, self.end, self.sell_off_days, self.period_seconds)
+
+    def period_start(self, period: int) -> int:
+        return self.start + period * self.period_seconds
+
+    def period_of(self, timestamp: int) -> int:
+        return (timestamp - self.start) // self.period_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A marginal tier: ``rate_bps`` applies at and above ``threshold`` of yearly net sales."""
+
+    threshold: int
+    rate_bps: int
+
+    def as_abi(self) -> tuple[int, int]:
+        return (self.threshold, self.rate_bps)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRate:
+    field: int
+    rate_bps: int
+
+    def as_abi(self) -> tuple[int, int]:
+        return (self.field, self.rate_bps)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """One version of a rate schedule (see ILicenceRegistry.Schedule)."""
+
+    effective_from: int = 0
+    fixed_fee_per_period: int = 0
+    rate_bps: int = 0
+    per_unit: int = 0
+    minimum_guarantee: int = 0
+    tiers: tuple[Tier, ...] = ()
+    field_rates: tuple[FieldRate, ...] = ()
+
+    def as_abi(self) -> tuple[Any, ...]:
+        return (
+            self.effective_from,
+            self.fixed_fee_per_period,
+            self.rate_bps,
+            self.per_unit,
+            self.minimum_guarantee,
+            [t.as_abi() for t in self.tiers],
+            [f.as_abi() for f in self.field_rates],
+        )
+
+    @classmethod
+    def from_abi(cls, value: Any) -> Schedule:
+        return cls(
+            effective_from=int(value[0]),
+            fixed_fee_per_period=int(value[1]),
+            rate_bps=int(value[2]),
+            per_unit=int(value[3]),
+            minimum_guarantee=int(value[4]),
+            tiers=tuple(Tier(int(t[0]), int(t[1])) for t in value[5]),
+            field_rates=tuple(FieldRate(int(f[0]), int(f[1])) for f in value[6]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Payee:
+    account: str
+    share_bps: int
+
+    def as_abi(self) -> tuple[str, int]:
+        return (self.account, self.share_bps)
+
+
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_BYTES32 = b"\x00" * 32
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """Everything both parties sign when they register a licence (ILicenceRegistry.Terms)."""
+
+    licensor: str
+    licensee: str
+    legal_text_hash: bytes
+    asset_ids: tuple[int, ...]
+    scope: Scope
+    term: Term
+    token: str
+    schedule: Schedule
+    payees: tuple[Payee, ...]
+    oracles: tuple[str, ...]
+    threshold: int
+    arbiter: str
+    advance: int = 0
+    tax_bps: int = 0
+    tax_account: str = ZERO_ADDRESS
+    dispute_window: int = 0
+    cure_period: int = 30 * DAY
+    salt: bytes = ZERO_BYTES32
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def as_abi(self) -> tuple[Any, ...]:
+        return (
+            self.licensor,
+            self.licensee,
+            self.legal_text_hash,
+            list(self.asset_ids),
+            (self.scope.territories, self.scope.fields, self.scope.channels),
+            self.term.as_abi(),
+            self.token,
+            self.advance,
+            self.schedule.as_abi(),
+            [p.as_abi() for p in self.payees],
+            self.tax_bps,
+            self.tax_account,
+            list(self.oracles),
+            self.threshold,
+            self.dispute_window,
+            self.arbiter,
+            self.cure_period,
+            self.salt,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """Totals of one (territory, field, channel) bucket of a period, in token units."""
+
+    territory: int
+    field: int
+    channel: int
+    units: int
+    gross: int
+    deductions: int
+
+    def as_abi(self) -> tuple[int, int, int, int, int, int]:
+        return (self.territory, self.field, self.channel, self.units, self.gross, self.deductions)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One licence's sales for one period, as the oracles sign it (IRoyaltyLedger.Report)."""
+
+    licence_id: int
+    period: int
+    sequence: int
+    deadline: int
+    lines_root: bytes
+    line_count: int
+    buckets: tuple[Bucket, ...]
+
+    def as_abi(self) -> tuple[Any, ...]:
+        return (
+            self.licence_id,
+            self.period,
+            self.sequence,
+            self.deadline,
+            self.lines_root,
+            self.line_count,
+            [b.as_abi() for b in self.buckets],
+        )

@@ -1,0 +1,81 @@
+"""`ape run deploy`: deploy the registry and the ledger and write the deployment manifest.
+
+    ape run deploy                                   # local Anvil started by ape-foundry
+    ape run deploy --network http://127.0.0.1:8545   # any JSON-RPC endpoint (Anvil, Ganache, ...)
+    ape run deploy --network ethereum:sepolia:node --account my-deployer
+
+On a local development chain (chain id 31337 or 1337) it also deploys a demo stablecoin (USDX,
+6 decimals) and allows it as a payment token; elsewhere pass `--token SYMBOL:ADDRESS:DECIMALS:CCY`
+for each token to allow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from ape import accounts, chain, project
+from ape.cli import ConnectedProviderCommand
+
+from royalty_chain.manifest import DEFAULT_DATA_DIR, DeployedContract, Manifest, TokenInfo, manifest_path
+
+LOCAL_CHAIN_IDS = {31337, 1337}
+
+
+def _abi(contract_type: object) -> list[dict]:
+    return [item.model_dump(mode="json", by_alias=True) for item in contract_type.abi]  # type: ignore[attr-defined]
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--account", "account_alias", default=None, help="ape account alias (default: dev account 0)")
+@click.option("--manifest", "manifest_file", type=click.Path(path_type=Path), default=None)
+@click.option("--token", "tokens", multiple=True, help="SYMBOL:ADDRESS:DECIMALS:CURRENCY to allow")
+@click.option("--force", is_flag=True, help="deploy even if the manifest's contracts are live")
+def cli(network, account_alias, manifest_file, tokens, force):  # noqa: ANN001, ANN201
+    chain_id = chain.chain_id
+    path = manifest_file or manifest_path(chain_id, DEFAULT_DATA_DIR)
+    genesis = chain.blocks[0].hash.hex()
+    if not genesis.startswith("0x"):
+        genesis = "0x" + genesis
+    if path.exists() and not force:
+        existing = Manifest.load(path)
+        code = chain.provider.get_code(existing.registry.address)
+        if existing.genesis_hash == genesis and len(code) > 0:
+            click.echo(f"already deployed on chain {chain_id}: registry {existing.registry.address} ({path})")
+            return
+
+    deployer = accounts.load(account_alias) if account_alias else accounts.test_accounts[0]
+    if account_alias:
+        deployer.set_autosign(False)
+    start_block = chain.blocks.head.number + 1
+    registry = deployer.deploy(project.LicenceRegistry, deployer.address)
+    ledger = deployer.deploy(project.RoyaltyLedger, registry.address, deployer.address)
+    registry.setLedger(ledger.address, sender=deployer)
+
+    contracts = {
+        "LicenceRegistry": DeployedContract(address=registry.address, abi=_abi(registry.contract_type)),
+        "RoyaltyLedger": DeployedContract(address=ledger.address, abi=_abi(ledger.contract_type)),
+    }
+    token_infos: dict[str, TokenInfo] = {}
+    if chain_id in LOCAL_CHAIN_IDS:
+        usdx = deployer.deploy(project.TestToken, "Demo US Dollar", "USDX", 6)
+        contracts["TestToken"] = DeployedContract(address=usdx.address, abi=_abi(usdx.contract_type))
+        token_infos["USDX"] = TokenInfo(address=usdx.address, symbol="USDX", decimals=6, currency="USD")
+    for spec in tokens:
+        symbol, address, decimals, currency = spec.split(":")
+        token_infos[symbol] = TokenInfo(address=address, symbol=symbol, decimals=int(decimals), currency=currency)
+    for info in token_infos.values():
+        registry.setTokenAllowed(info.address, True, sender=deployer)
+
+    manifest = Manifest(
+        chain_id=chain_id,
+        genesis_hash=genesis,
+        deploy_block=start_block,
+        deployer=deployer.address,
+        network=network.choice,
+        contracts=contracts,
+        tokens=token_infos,
+    )
+    manifest.save(path)
+    click.echo(f"deployed on chain {chain_id}: registry {registry.address}, ledger {ledger.address}")
+    click.echo(f"manifest written to {path}")

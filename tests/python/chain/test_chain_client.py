@@ -1,0 +1,95 @@
+"""The typed clients against real chains: digests match the contracts, actions land exactly."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from web3.logs import DISCARD
+
+from royalty_chain.actions import register_licence, report_digest, sign_report
+from royalty_chain.client import Chain, ContractRevert
+from royalty_chain.codes import channel_index, encode_scope, field_index, territory_index
+from royalty_chain.devkeys import role
+from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term, Terms
+
+USDX = 10**6
+
+
+def _terms(chain: Chain, start: int, **overrides: object) -> Terms:
+    values: dict[str, object] = dict(
+        licensor=role("licensor_brand").address,
+        licensee=role("licensee_apparel").address,
+        legal_text_hash=b"\x01" * 32,
+        asset_ids=(7,),
+        scope=encode_scope(["US", "GB"], ["apparel"], ["retail", "online"]),
+        term=Term(start=start, end=start + 365 * DAY, sell_off_days=180, period_seconds=30 * DAY),
+        token=chain.manifest.token("USDX").address,
+        schedule=Schedule(rate_bps=800),
+        payees=(Payee(role("licensor_brand").address, 6000), Payee(role("co_owner").address, 4000)),
+        oracles=(role("oracle1").address, role("oracle2").address),
+        threshold=1,
+        arbiter=role("arbiter").address,
+        salt=time.time_ns().to_bytes(32, "big"),
+    )
+    values.update(overrides)
+    return Terms(**values)  # type: ignore[arg-type]
+
+
+def _latest_timestamp(chain: Chain) -> int:
+    return int(chain.w3.eth.get_block("latest")["timestamp"])
+
+
+@pytest.mark.parametrize("chain_name", ["chain", "ganache_chain"])
+def test_register_settle_withdraw(chain_name: str, request: pytest.FixtureRequest) -> None:
+    chain: Chain = request.getfixturevalue(chain_name)
+    now = _latest_timestamp(chain)
+    start = now - 31 * DAY  # period 0 has already ended
+    terms = _terms(chain, start)
+    licence_id = register_licence(
+        chain, terms, role("licensor_brand"), role("licensee_apparel"), role("relayer"), deadline=now + DAY
+    )
+    token = chain.token(terms.token)
+    licensee = role("licensee_apparel")
+    chain.transact(token.functions.mint(licensee.address, 1_000 * USDX), licensee)
+    chain.transact(token.functions.approve(chain.ledger.address, 1_000 * USDX), licensee)
+    chain.ledger.deposit(licence_id, 1_000 * USDX, licensee)
+
+    report = Report(
+        licence_id=licence_id,
+        period=0,
+        sequence=1,
+        deadline=now + DAY,
+        lines_root=b"\x05" * 32,
+        line_count=3,
+        buckets=(Bucket(territory_index("GB"), field_index("apparel"), channel_index("online"), 3, 1_234_567_891, 0),),
+    )
+    digest = report_digest(chain, report)
+    assert chain.ledger.report_digest(report) == digest
+    receipt = chain.transact(chain.ledger.settle_fn([report], [sign_report(digest, [role("oracle2")])]), role("oracle_sender"))
+    events = chain.ledger.contract.events.Settled().process_receipt(receipt, errors=DISCARD)
+    assert events[0]["args"]["royalty"] == 98_765_431  # floor(1,234,567,891 * 800 / 10,000)
+    # payee 1 gets floor(98,765,431 * 4000 / 10000) = 39,506,172; payee 0 the remainder.
+    assert chain.ledger.claimable(licence_id, role("co_owner").address) == 39_506_172
+    assert chain.ledger.claimable(licence_id, role("licensor_brand").address) == 59_259_259
+    assert chain.ledger.escrow_of(licence_id) == 1_000 * USDX - 98_765_431
+
+    with pytest.raises(ContractRevert) as refused:
+        chain.transact(chain.ledger.settle_fn([report], [sign_report(digest, [role("oracle2")])]), role("oracle_sender"))
+    assert refused.value.error == "PeriodAlreadySettled"
+    assert refused.value.args[:2] == (licence_id, 0)
+
+
+def test_unknown_oracle_is_refused_with_its_address(chain: Chain) -> None:
+    now = _latest_timestamp(chain)
+    terms = _terms(chain, now - 31 * DAY)
+    licence_id = register_licence(
+        chain, terms, role("licensor_brand"), role("licensee_apparel"), role("relayer"), deadline=now + DAY
+    )
+    report = Report(licence_id, 0, 1, now + DAY, b"\x00" * 32, 0, ())
+    signatures = sign_report(report_digest(chain, report), [role("oracle3")])
+    with pytest.raises(ContractRevert) as refused:
+        chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))
+    assert refused.value.error == "UnknownSigner"
+    assert refused.value.args == (0, role("oracle3").address)
