@@ -115,7 +115,7 @@ class Chain:
         try:
             return fn.call({"from": sender} if sender else {})
         except (ContractCustomError, ContractLogicError) as err:
-            raise self.decoder.decode(_revert_data(err)) from err
+            raise self.decoder.decode(revert_data(err)) from err
 
     def transact(
         self,
@@ -130,7 +130,7 @@ class Chain:
         try:
             estimated = fn.estimate_gas(params)
         except (ContractCustomError, ContractLogicError) as err:
-            raise self.decoder.decode(_revert_data(err)) from err
+            raise self.decoder.decode(revert_data(err)) from err
         params["gas"] = gas or int(estimated * 1.2) + 20_000
         params["nonce"] = (
             nonce if nonce is not None else self.w3.eth.get_transaction_count(account.address, "pending")
@@ -146,7 +146,7 @@ class Chain:
         return receipt
 
 
-def _revert_data(err: Exception) -> str:
+def revert_data(err: Exception) -> str:
     data = getattr(err, "data", None)
     if isinstance(data, str) and data.startswith("0x"):
         return data

@@ -44,3 +44,14 @@ if [ "$(readlink "$SOLCX_DIR/solc-v$SOLC_VERSION" 2>/dev/null)" != "$ROOT/tools/
   ln -sfn "$ROOT/tools/solc.js" "$SOLCX_DIR/solc-v$SOLC_VERSION"
   echo "setup: solc-js $SOLC_VERSION installed as $SOLCX_DIR/solc-v$SOLC_VERSION"
 fi
+
+# Headless Chromium (Debian's package) for the dashboard's browser tests and screenshots.
+if [ -z "${SKIP_BROWSER:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's chromium for the dashboard tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: chromium is missing and cannot be installed here (not root or no apt-get):"
+    echo "       install Debian's 'chromium' package for the dashboard tests"
+  fi
+fi

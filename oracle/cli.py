@@ -1,0 +1,233 @@
+"""`royalty-oracle`: the command line for oracle operators.
+
+    royalty-oracle submit examples/feeds/*.csv   # ingest, sign due periods, settle; summary table
+    royalty-oracle watch data/oracle/inbox       # service: pick up files dropped into a folder
+    royalty-oracle status                        # the outbox: lines and reports by state
+    royalty-oracle close-period 3 5              # report licence 3's period 5 before it is due
+    royalty-oracle proof LINE_ID                 # a line's Merkle proof against its report's root
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import structlog
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from oracle.merkle import merkle_proof, verify
+from oracle.outbox import Outbox
+from oracle.service import IngestResult, OracleService, SendResult
+from oracle.settings import OracleSettings, SettingsError
+from royalty_chain.client import Chain
+from royalty_chain.devnet import DevnetError, wait_for_rpc
+from royalty_chain.manifest import Manifest, ManifestError
+
+app = typer.Typer(help="Royalty oracle: turn sales feeds into signed reports that settle exactly once.")
+console = Console()
+
+
+def _configure_logging(verbose: bool) -> None:
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"]),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO if verbose else logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+    )
+
+
+def _service(verbose: bool = False) -> OracleService:
+    _configure_logging(verbose)
+    try:
+        settings = OracleSettings()
+        chain_id = wait_for_rpc(settings.rpc_url, timeout=10)
+        manifest = Manifest.load(settings.manifest_path(chain_id))
+        chain = Chain(settings.rpc_url, manifest)
+        return OracleService(
+            chain,
+            Outbox(settings.outbox_path),
+            settings.signers(chain_id),
+            settings.sender(chain_id),
+            grace_seconds=settings.grace_seconds,
+            report_ttl_seconds=settings.report_ttl_seconds,
+            batch_size=settings.batch_size,
+        )
+    except ValidationError as err:
+        problems = "; ".join(f"ORACLE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
+        console.print(f"[red]configuration error:[/red] {problems}")
+        raise typer.Exit(2) from err
+    except (SettingsError, ManifestError, DevnetError) as err:
+        console.print(f"[red]configuration error:[/red] {err}")
+        raise typer.Exit(2) from err
+
+
+def _ingest_with_progress(service: OracleService, paths: list[Path]) -> list[IngestResult]:
+    results = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    ) as progress:
+        for path in paths:
+            total = sum(1 for _ in path.open("rb"))
+            task = progress.add_task(path.name, total=total)
+            results.append(service.ingest(path, on_progress=lambda n, t=task: progress.update(t, completed=n)))
+    return results
+
+
+def _print_results(ingested: list[IngestResult], built: list[int], sent: SendResult) -> None:
+    table = Table(title="Feeds")
+    for column in ("file", "lines read", "valid", "rejected", "duplicates", "out of scope", "rejects file"):
+        table.add_column(column, justify="right" if column not in ("file", "rejects file") else "left")
+    for r in ingested:
+        table.add_row(
+            Path(r.path).name, str(r.lines_read), str(r.valid), str(r.rejected), str(r.duplicates),
+            str(r.out_of_scope), r.rejects_file or "",
+        )
+    console.print(table)
+    for r in ingested:
+        for rejection in r.rejections[:10]:
+            console.print(f"  [yellow]{Path(r.path).name}[/yellow] {rejection}")
+        if len(r.rejections) > 10:
+            console.print(f"  ... {len(r.rejections) - 10} more in {r.rejects_file}")
+    reports = Table(title=f"Reports: {len(built)} signed, {sent.sent} sent, {len(sent.settled)} settled")
+    for column in ("report", "licence", "period", "lines", "settlement", "royalty", "paid", "state"):
+        reports.add_column(column, justify="right")
+    for stored in sent.settled:
+        reports.add_row(
+            str(stored.id), str(stored.licence_id), str(stored.period), str(stored.line_count),
+            str(stored.settlement_id), str(stored.royalty), "", stored.state,
+        )
+    for stored in sent.rejected:
+        reports.add_row(str(stored.id), str(stored.licence_id), str(stored.period), str(stored.line_count), "", "", "",
+                        f"rejected: {stored.error}")
+    console.print(reports)
+    if sent.waiting:
+        console.print(f"{sent.waiting} report(s) still waiting (see `royalty-oracle status`)")
+
+
+@app.command()
+def submit(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Ingest feed files, sign every period that is due, and settle the reports."""
+    service = _service(verbose)
+    ingested = _ingest_with_progress(service, files)
+    built = service.build_reports()
+    sent = service.send()
+    _print_results(ingested, built, sent)
+
+
+@app.command()
+def send(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Sign due periods and send every unfinished report (after reconciling with the chain)."""
+    service = _service(verbose)
+    built = service.build_reports()
+    _print_results([], built, service.send())
+
+
+@app.command()
+def watch(
+    inbox: Annotated[Path, typer.Argument(file_okay=False)],
+    once: Annotated[bool, typer.Option(help="process what is there, then stop")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+) -> None:
+    """Run as a service: ingest files dropped into INBOX, then move them to INBOX/processed."""
+    service = _service(verbose)
+    processed = inbox / "processed"
+    processed.mkdir(parents=True, exist_ok=True)
+    settings = OracleSettings()
+    console.print(f"watching {inbox} (Ctrl-C to stop)")
+    try:
+        while True:
+            files = sorted(p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".jsonl", ".ndjson"))
+            ingested = [service.ingest(p) for p in files]
+            for path in files:
+                shutil.move(str(path), processed / path.name)
+                rejects = path.with_name(path.name + ".rejects.csv")
+                if rejects.exists():
+                    shutil.move(str(rejects), processed / rejects.name)
+            built = service.build_reports()
+            sent = service.send()
+            if ingested or built or sent.settled or sent.rejected:
+                _print_results(ingested, built, sent)
+            if once:
+                return
+            time.sleep(settings.poll_seconds)
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+@app.command()
+def status() -> None:
+    """Lines and reports in the outbox, by state."""
+    settings = OracleSettings()
+    outbox = Outbox(settings.outbox_path)
+    with outbox.connect() as conn:
+        counts = outbox.counts(conn)
+        table = Table(title=f"Outbox {settings.outbox_path}")
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for key in sorted(counts):
+            table.add_row(key.replace("_", " "), str(counts[key]))
+        console.print(table)
+        reports = Table(title="Reports")
+        for column in ("id", "licence", "period", "seq", "lines", "state", "settlement", "royalty", "error"):
+            reports.add_column(column)
+        for r in outbox.all_reports(conn):
+            reports.add_row(
+                str(r.id), str(r.licence_id), str(r.period), str(r.sequence), str(r.line_count), r.state,
+                str(r.settlement_id or ""), str(r.royalty or ""), r.error or "",
+            )
+        console.print(reports)
+
+
+@app.command("close-period")
+def close_period(licence_id: int, period: int) -> None:
+    """Report LICENCE_ID's PERIOD as soon as it has ended, without waiting for the grace period."""
+    service = _service()
+    service.close_period(licence_id, period)
+    console.print(f"licence {licence_id} period {period} closed: it is reported in the next round")
+
+
+@app.command()
+def proof(
+    line_id: str,
+    licensee: Annotated[str | None, typer.Option(help="the licensee's address, if ids repeat")] = None,
+) -> None:
+    """Print a line, the report it went into and its Merkle proof against that report's root."""
+    settings = OracleSettings()
+    outbox = Outbox(settings.outbox_path)
+    with outbox.connect() as conn:
+        rows = outbox.find_line(conn, line_id, licensee)
+        if not rows:
+            console.print(f"[red]no line {line_id!r} in the outbox[/red]")
+            raise typer.Exit(1)
+        for row in rows:
+            if row["report_id"] is None:
+                console.print(f"line {line_id} of licence {row['licence_id']} is {row['state']}: not in a report yet")
+                continue
+            report = outbox.get_report(conn, row["report_id"])
+            leaves = outbox.period_leaves(conn, row["licence_id"], row["period"], report_id=report.id)
+            leaf = bytes(row["leaf"])
+            path = merkle_proof(leaves, leaf)
+            ok = verify(path, report.lines_root, leaf)
+            console.print(f"line {line_id}: licence {row['licence_id']} period {row['period']} report {report.id} "
+                          f"(settlement {report.settlement_id})")
+            console.print(f"  leaf 0x{leaf.hex()}\n  root 0x{report.lines_root.hex()}  verified={ok}")
+            for node in path:
+                console.print(f"  0x{node.hex()}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,431 @@
+"""The oracle's work: ingest feeds, sign reports for periods that are due, settle them once.
+
+Three steps, each safe to interrupt at any point and to run again:
+
+1. ``ingest``: parse and validate a feed line by line; good lines go to the outbox in batches,
+   bad ones to ``<file>.rejects.csv`` with line, field, value and reason. Reading a file again
+   finds its lines already stored (duplicates change nothing).
+2. ``build_reports``: a period is due once it ended (by chain time) plus the grace period, or
+   once an operator closed it. Its waiting lines are aggregated into buckets and a Merkle root,
+   signed by k oracle keys, and stored with the lines tied to it in one transaction.
+3. ``send``: reconcile every unfinished report with the chain first (settled already? the
+   transaction mined, pending or lost?), then simulate and send batches from the one sender,
+   recording the transaction hash before it is broadcast. A refusal is decoded; the ones that a
+   fresh signature cures (stale sequence, passed deadline) are re-signed, the rest recorded as
+   rejected and never retried blindly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+import structlog
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+from web3.exceptions import TransactionNotFound
+from web3.logs import DISCARD
+
+from oracle.aggregate import Aggregator
+from oracle.directory import LicenceDirectory
+from oracle.feed import Rejection, parse_feed
+from oracle.outbox import Outbox, OutboxSeenLines, StoredReport
+from oracle.validate import LicenceInfo, ValidLine, Validator, write_rejects
+from royalty_chain.actions import report_digest, sign_report
+from royalty_chain.client import Chain, ContractRevert, revert_data
+from royalty_chain.terms import Bucket, Report
+
+log = structlog.get_logger("oracle")
+
+BATCH_LINES = 5_000
+# Errors a fresh signature (new sequence or deadline) cures; anything else is final.
+RESIGN_ERRORS = {"StaleSequence", "ReportExpired"}
+# Errors that mean "not yet": try again in a later round.
+WAIT_ERRORS = {"PeriodNotEnded", "EnforcedPause"}
+
+rpc_retry = retry(
+    retry=retry_if_exception_type((requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)),
+    wait=wait_exponential(multiplier=0.5, max=10),
+    stop=stop_after_attempt(8),
+    reraise=True,
+)
+
+
+def _fault(point: str) -> None:
+    """Fault injection for the crash tests: ORACLE_FAULT=<point> kills this process there."""
+    if os.environ.get("ORACLE_FAULT") == point:
+        log.warning("fault_injected", point=point)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class IngestResult:
+    path: str
+    lines_read: int = 0
+    valid: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    out_of_scope: int = 0
+    rejects_file: str | None = None
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    settled: list[StoredReport] = field(default_factory=list)
+    rejected: list[StoredReport] = field(default_factory=list)
+    waiting: int = 0
+
+
+class OracleService:
+    def __init__(
+        self,
+        chain: Chain,
+        outbox: Outbox,
+        signers: list[LocalAccount],
+        sender: LocalAccount,
+        *,
+        grace_seconds: int = 0,
+        report_ttl_seconds: int = 86_400,
+        batch_size: int = 25,
+    ) -> None:
+        self.chain = chain
+        self.outbox = outbox
+        self.signers = {a.address.lower(): a for a in signers}
+        self.sender = sender
+        self.grace_seconds = grace_seconds
+        self.report_ttl_seconds = report_ttl_seconds
+        self.batch_size = batch_size
+        self.directory = LicenceDirectory(chain)
+        self.conn = outbox.connect()
+
+    # ---------------------------------------------------------------- ingest
+
+    def ingest(self, path: Path, on_progress: Callable[[int], None] | None = None) -> IngestResult:
+        result = IngestResult(path=str(path))
+        file_id = self.outbox.start_file(self.conn, str(path))
+        licences = self.directory.all()
+        seen = OutboxSeenLines(self.outbox, self.conn)
+        validator = Validator(licences, seen)
+        chain_today = datetime.fromtimestamp(self.chain_time(), UTC).date()
+        today = max(chain_today, date.today())
+        batch: list[ValidLine] = []
+        reported: dict[tuple[int, int], int | None] = {}
+        for item in parse_feed(path, today=today):
+            result.lines_read += 1
+            if type(item) is Rejection:
+                result.rejections.append(validator.count_rejection(item))
+            else:
+                checked = validator.check(item)  # type: ignore[arg-type]
+                if type(checked) is Rejection:
+                    result.rejections.append(checked)
+                elif checked is not None:
+                    line: ValidLine = checked  # type: ignore[assignment]
+                    late = self._late_reason(line, reported)
+                    if late is not None:
+                        result.rejections.append(validator.count_rejection(late))
+                        validator.stats.valid -= 1
+                    else:
+                        batch.append(line)
+            if len(batch) >= BATCH_LINES:
+                self._store(batch, licences, seen, str(path))
+                _fault("mid_file")
+                batch = []
+            if on_progress and result.lines_read % 1000 == 0:
+                on_progress(result.lines_read)
+        self._store(batch, licences, seen, str(path))
+        stats = validator.stats
+        result.valid, result.rejected = stats.valid, stats.rejected
+        result.duplicates, result.out_of_scope = stats.duplicates, stats.out_of_scope
+        self.outbox.store_rejections(self.conn, file_id, result.rejections)
+        self.outbox.finish_file(
+            self.conn,
+            file_id,
+            {"lines_read": result.lines_read, "valid": result.valid, "rejected": result.rejected,
+             "duplicates": result.duplicates},
+        )
+        result.rejects_file = str(write_rejects(path, result.rejections))
+        if on_progress:
+            on_progress(result.lines_read)
+        log.info(
+            "feed_ingested", path=str(path), lines=result.lines_read, valid=result.valid,
+            rejected=result.rejected, duplicates=result.duplicates, out_of_scope=result.out_of_scope,
+        )
+        return result
+
+    def _late_reason(self, line: ValidLine, reported: dict[tuple[int, int], int | None]) -> Rejection | None:
+        key = (line.licence_id, line.period)
+        if key not in reported:
+            existing = self.outbox.report_for(self.conn, *key)
+            reported[key] = existing.id if existing else None
+        report_id = reported[key]
+        if report_id is None:
+            return None
+        return Rejection(
+            line.line_number,
+            "sale_date",
+            datetime.fromtimestamp(line.sale_day, UTC).date().isoformat(),
+            f"falls in period {line.period} of licence {line.licence_id}, which was already reported "
+            f"(report {report_id}); a correction needs an adjustment report",
+        )
+
+    def _store(
+        self, batch: list[ValidLine], licences: dict[int, LicenceInfo], seen: OutboxSeenLines, source: str
+    ) -> None:
+        if not batch:
+            return
+        licensee_of = {lid: info.licensee.lower() for lid, info in licences.items()}
+        self.outbox.store_lines(self.conn, licensee_of, batch, source)
+        self.conn.commit()
+        seen.flushed()
+
+    # ---------------------------------------------------------------- reports
+
+    def chain_time(self) -> int:
+        return int(self._latest_block()["timestamp"])
+
+    @rpc_retry
+    def _latest_block(self) -> Any:
+        return self.chain.w3.eth.get_block("latest")
+
+    def due_periods(self) -> list[tuple[int, int, int]]:
+        now = self.chain_time()
+        due = []
+        for licence_id, period, count in self.outbox.waiting_periods(self.conn):
+            info = self.directory.get(licence_id)
+            if info is None:
+                continue
+            period_end = info.term_start + (period + 1) * info.period_seconds
+            if now >= period_end + self.grace_seconds or self.outbox.is_closed(self.conn, licence_id, period):
+                due.append((licence_id, period, count))
+        return due
+
+    def build_reports(self) -> list[int]:
+        built = []
+        for licence_id, period, _ in self.due_periods():
+            if self.outbox.report_for(self.conn, licence_id, period) is not None:
+                late = self.outbox.mark_late(self.conn, licence_id, period)
+                self.conn.commit()
+                log.warning("late_lines", licence=licence_id, period=period, lines=late)
+                continue
+            built.append(self._build(licence_id, period))
+        return built
+
+    def _build(self, licence_id: int, period: int) -> int:
+        aggregator = Aggregator()
+        for row in self.outbox.waiting_lines(self.conn, licence_id, period):
+            aggregator.add(
+                ValidLine(
+                    row["line_number"], row["line_id"], licence_id, period, row["sale_day"], row["territory"],
+                    row["field"], row["channel"], int(row["units"]), int(row["gross"]), int(row["deductions"]),
+                    bytes(row["leaf"]), bool(row["in_scope"]),
+                )
+            )
+        (totals,) = aggregator.finish()
+        buckets = [[b.territory, b.field, b.channel, b.units, b.gross, b.deductions] for b in totals.buckets]
+        sequence = self.outbox.next_sequence(self.conn, licence_id, self.chain.ledger.last_sequence(licence_id))
+        deadline = self.chain_time() + self.report_ttl_seconds
+        report = _report(licence_id, period, sequence, deadline, totals.lines_root, totals.line_count, buckets)
+        signatures = self._sign(report)
+        report_id = self.outbox.add_report(
+            self.conn, licence_id=licence_id, period=period, sequence=sequence, deadline=deadline,
+            lines_root=totals.lines_root, line_count=totals.line_count, buckets=buckets, signatures=signatures,
+        )
+        log.info("report_signed", report=report_id, licence=licence_id, period=period, sequence=sequence,
+                 lines=totals.line_count, buckets=len(buckets))
+        _fault("after_sign")
+        return report_id
+
+    def _sign(self, report: Report) -> list[bytes]:
+        context = self.chain.registry.settlement_context(report.licence_id)
+        threshold = int(context["threshold"])
+        mine = sorted(
+            (a for address, a in self.signers.items() if self._is_oracle(report.licence_id, address)),
+            key=lambda a: int(a.address, 16),
+        )
+        if len(mine) < threshold:
+            raise RuntimeError(
+                f"licence {report.licence_id} needs {threshold} oracle signatures; this oracle holds "
+                f"{len(mine)} of its signer keys"
+            )
+        return sign_report(report_digest(self.chain, report), mine[:threshold])
+
+    def _is_oracle(self, licence_id: int, address: str) -> bool:
+        fn = self.chain.registry.contract.functions.isOracle(licence_id, self.chain.w3.to_checksum_address(address))
+        return bool(self.chain.call(fn))
+
+    def close_period(self, licence_id: int, period: int) -> None:
+        self.outbox.close_period(self.conn, licence_id, period)
+        log.info("period_closed", licence=licence_id, period=period)
+
+    # ---------------------------------------------------------------- send
+
+    def send(self) -> SendResult:
+        result = SendResult()
+        self._reconcile(result)
+        now = self.chain_time()
+        ready: list[StoredReport] = []
+        for stored in self.outbox.reports_in(self.conn, "signed"):
+            last = self.chain.ledger.last_sequence(stored.licence_id)
+            if stored.sequence <= last or stored.deadline <= now + 60:
+                stored = self._resign(stored)
+            ready.append(stored)
+        for start in range(0, len(ready), self.batch_size):
+            self._send_batch(ready[start : start + self.batch_size], result)
+        result.waiting = len(self.outbox.reports_in(self.conn, "signed", "sent"))
+        return result
+
+    def _reconcile(self, result: SendResult) -> None:
+        """Before sending anything: what does the chain say about unfinished reports?"""
+        for stored in self.outbox.reports_in(self.conn, "signed", "sent"):
+            settlement_id = self.chain.ledger.settled_period(stored.licence_id, stored.period)
+            if settlement_id:
+                self._settled(stored, settlement_id, None, result)
+                continue
+            if stored.state != "sent" or not stored.tx_hash:
+                continue
+            receipt = self._receipt(stored.tx_hash, wait=True)
+            if receipt is not None and receipt["status"] == 1:
+                settlement_id = self.chain.ledger.settled_period(stored.licence_id, stored.period)
+                if settlement_id:
+                    self._settled(stored, settlement_id, receipt, result)
+                    continue
+            # Mined and failed, or lost (dropped, or the chain restarted without it): send again.
+            log.warning("report_resend", report=stored.id, tx=stored.tx_hash, found=receipt is not None)
+            self.outbox.resign(self.conn, stored.id, stored.sequence, stored.deadline, stored.signatures)
+
+    def _receipt(self, tx_hash: str, wait: bool) -> Any:
+        w3 = self.chain.w3
+        try:
+            return w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            pass
+        try:
+            w3.eth.get_transaction(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return None
+        if not wait:
+            return None
+        try:
+            return w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=60)
+        except Exception:  # still pending after a minute: leave it for the next round
+            return None
+
+    def _resign(self, stored: StoredReport) -> StoredReport:
+        sequence = self.outbox.next_sequence(self.conn, stored.licence_id, self.chain.ledger.last_sequence(stored.licence_id))
+        deadline = self.chain_time() + self.report_ttl_seconds
+        report = _report(stored.licence_id, stored.period, sequence, deadline, stored.lines_root, stored.line_count, stored.buckets)
+        signatures = self._sign(report)
+        self.outbox.resign(self.conn, stored.id, sequence, deadline, signatures)
+        log.info("report_resigned", report=stored.id, sequence=sequence, deadline=deadline)
+        return self._reload(stored.id)
+
+    def _send_batch(self, batch: list[StoredReport], result: SendResult) -> None:
+        reports = [_report(s.licence_id, s.period, s.sequence, s.deadline, s.lines_root, s.line_count, s.buckets) for s in batch]
+        fn = self.chain.ledger.settle_fn(reports, [s.signatures for s in batch])
+        try:
+            gas = fn.estimate_gas({"from": self.sender.address})
+        except Exception as err:  # decoded below; a batch with one bad report is split
+            revert = self._decode(err)
+            if revert is None:
+                raise
+            if len(batch) > 1:
+                log.info("batch_refused_splitting", size=len(batch), error=str(revert))
+                for stored in batch:
+                    self._send_batch([stored], result)
+                return
+            self._refused(batch[0], revert, result)
+            return
+        tx = fn.build_transaction(
+            {
+                "from": self.sender.address,
+                "chainId": self.chain.chain_id,
+                "gas": int(gas * 1.2) + 50_000,
+                "nonce": self.chain.w3.eth.get_transaction_count(self.sender.address, "pending"),
+            }
+        )
+        signed = self.sender.sign_transaction(tx)
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        # Write-ahead: the hash is on record before the transaction can exist anywhere.
+        self.outbox.mark_sent(self.conn, [s.id for s in batch], tx_hash)
+        _fault("after_mark_sent")
+        self.chain.w3.eth.send_raw_transaction(signed.raw_transaction)
+        result.sent += len(batch)
+        log.info("reports_sent", tx=tx_hash, reports=[s.id for s in batch])
+        _fault("after_send")
+        receipt = self.chain.w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=120)
+        if receipt["status"] != 1:
+            for stored in batch:
+                self.outbox.note_error(self.conn, stored.id, f"transaction {tx_hash} failed")
+            return
+        settled = self.chain.ledger.contract.events.Settled().process_receipt(receipt, errors=DISCARD)
+        by_period = {(int(e["args"]["licenceId"]), int(e["args"]["period"])): e["args"] for e in settled}
+        for stored in batch:
+            args = by_period.get((stored.licence_id, stored.period))
+            if args is None:
+                continue
+            self.outbox.mark_settled(
+                self.conn, stored.id, int(args["settlementId"]), int(args["royalty"]), int(args["paid"]), tx_hash
+            )
+            result.settled.append(self._reload(stored.id))
+
+    def _decode(self, err: Exception) -> ContractRevert | None:
+        data = revert_data(err)
+        if data == "0x":
+            return None
+        return self.chain.decoder.decode(data)
+
+    def _refused(self, stored: StoredReport, revert: ContractRevert, result: SendResult) -> None:
+        if revert.error == "PeriodAlreadySettled":
+            self._settled(stored, int(revert.args[2]), None, result)
+        elif revert.error in RESIGN_ERRORS:
+            self._send_batch([self._resign(stored)], result)
+        elif revert.error in WAIT_ERRORS:
+            self.outbox.note_error(self.conn, stored.id, str(revert))
+        else:
+            self.outbox.mark_rejected(self.conn, stored.id, str(revert))
+            log.error("report_rejected", report=stored.id, licence=stored.licence_id, period=stored.period, error=str(revert))
+            result.rejected.append(self._reload(stored.id))
+
+    def _settled(self, stored: StoredReport, settlement_id: int, receipt: Any, result: SendResult) -> None:
+        settlement = self.chain.ledger.settlement(settlement_id)
+        self.outbox.mark_settled(
+            self.conn, stored.id, settlement_id, int(settlement["royalty"]), int(settlement["paid"]),
+            receipt["transactionHash"].hex() if receipt is not None else None,
+        )
+        log.info("report_settled", report=stored.id, settlement=settlement_id, royalty=int(settlement["royalty"]))
+        result.settled.append(self._reload(stored.id))
+
+    def _reload(self, report_id: int) -> StoredReport:
+        return self.outbox.get_report(self.conn, report_id)
+
+    # ---------------------------------------------------------------- all together
+
+    def run(self, paths: Iterable[Path]) -> tuple[list[IngestResult], list[int], SendResult]:
+        ingested = [self.ingest(p) for p in paths]
+        built = self.build_reports()
+        sent = self.send()
+        return ingested, built, sent
+
+
+def _report(
+    licence_id: int, period: int, sequence: int, deadline: int, root: bytes, count: int, buckets: list[list[int]]
+) -> Report:
+    return Report(
+        licence_id=licence_id,
+        period=period,
+        sequence=sequence,
+        deadline=deadline,
+        lines_root=root,
+        line_count=count,
+        buckets=tuple(Bucket(*b) for b in buckets),
+    )

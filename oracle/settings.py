@@ -1,0 +1,101 @@
+"""Oracle configuration: environment variables with the ORACLE_ prefix, or a .env-style file.
+
+It validates at start-up and fails with a message that names the setting. Keys come from
+keystore files (with a password) or the environment; on a local development chain (chain id
+31337 or 1337) the well-known Anvil development keys are used when none are given.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from royalty_chain.devkeys import role
+
+LOCAL_CHAIN_IDS = {31337, 1337}
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+class OracleSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORACLE_", env_file=".env", extra="ignore")
+
+    rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC endpoint of the chain")
+    manifest: Path | None = Field(
+        None, description="deployment manifest (default: data/deployments/<chain id>.json)"
+    )
+    data_dir: Path = Field(Path("data"), description="where the outbox and the inbox live")
+    outbox: Path | None = Field(
+        None, description="outbox SQLite file (default: <data_dir>/oracle/outbox.sqlite)"
+    )
+    signer_keys: SecretStr | None = Field(
+        None, description="comma-separated 0x private keys of oracle signers"
+    )
+    signer_keystores: list[Path] = Field(
+        default_factory=list, description="keystore files of oracle signers"
+    )
+    keystore_password: SecretStr | None = None
+    sender_key: SecretStr | None = Field(
+        None, description="0x private key of the account that sends reports"
+    )
+    grace_seconds: int = Field(
+        0, ge=0, description="wait this long after a period ends for late lines"
+    )
+    report_ttl_seconds: int = Field(
+        86_400, gt=60, description="a signed report's deadline from signing"
+    )
+    batch_size: int = Field(25, ge=1, le=200, description="reports per settlement transaction")
+    poll_seconds: float = Field(2.0, gt=0)
+
+    @field_validator("rpc_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("ORACLE_RPC_URL must be an http(s) URL")
+        return value
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.outbox or self.data_dir / "oracle" / "outbox.sqlite"
+
+    def manifest_path(self, chain_id: int) -> Path:
+        return self.manifest or self.data_dir / "deployments" / f"{chain_id}.json"
+
+    def signers(self, chain_id: int) -> list[LocalAccount]:
+        accounts: list[LocalAccount] = []
+        if self.signer_keys is not None:
+            for key in self.signer_keys.get_secret_value().split(","):
+                if key.strip():
+                    accounts.append(Account.from_key(key.strip()))
+        for path in self.signer_keystores:
+            if self.keystore_password is None:
+                raise SettingsError(
+                    "ORACLE_KEYSTORE_PASSWORD is needed to open ORACLE_SIGNER_KEYSTORES"
+                )
+            try:
+                encrypted = json.loads(path.read_text())
+                key = Account.decrypt(encrypted, self.keystore_password.get_secret_value())
+            except (OSError, ValueError) as err:
+                raise SettingsError(f"ORACLE_SIGNER_KEYSTORES: cannot open {path}: {err}") from err
+            accounts.append(Account.from_key(key))
+        if not accounts:
+            if chain_id not in LOCAL_CHAIN_IDS:
+                raise SettingsError(
+                    "ORACLE_SIGNER_KEYS or ORACLE_SIGNER_KEYSTORES must name the oracle signers"
+                )
+            accounts = [role("oracle1"), role("oracle2"), role("oracle3")]
+        return accounts
+
+    def sender(self, chain_id: int) -> LocalAccount:
+        if self.sender_key is not None:
+            return Account.from_key(self.sender_key.get_secret_value())
+        if chain_id not in LOCAL_CHAIN_IDS:
+            raise SettingsError("ORACLE_SENDER_KEY must be set to send reports on this chain")
+        return role("oracle_sender")
