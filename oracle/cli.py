@@ -1,10 +1,10 @@
 """`royalty-oracle`: the command line for oracle operators.
 
-    royalty-oracle submit examples/feeds/*.csv   # ingest, sign due periods, settle; summary table
-    royalty-oracle watch data/oracle/inbox       # service: pick up files dropped into a folder
-    royalty-oracle status                        # the outbox: lines and reports by state
-    royalty-oracle close-period 3 5              # report licence 3's period 5 before it is due
-    royalty-oracle proof LINE_ID                 # a line's Merkle proof against its report's root
+royalty-oracle submit examples/feeds/*.csv   # ingest, sign due periods, settle; summary table
+royalty-oracle watch data/oracle/inbox       # service: pick up files dropped into a folder
+royalty-oracle status                        # the outbox: lines and reports by state
+royalty-oracle close-period 3 5              # report licence 3's period 5 before it is due
+royalty-oracle proof LINE_ID                 # a line's Merkle proof against its report's root
 """
 
 from __future__ import annotations
@@ -90,8 +90,13 @@ def _print_results(ingested: list[IngestResult], built: list[int], sent: SendRes
         table.add_column(column, justify="right" if column not in ("file", "rejects file") else "left")
     for r in ingested:
         table.add_row(
-            Path(r.path).name, str(r.lines_read), str(r.valid), str(r.rejected), str(r.duplicates),
-            str(r.out_of_scope), r.rejects_file or "",
+            Path(r.path).name,
+            str(r.lines_read),
+            str(r.valid),
+            str(r.rejected),
+            str(r.duplicates),
+            str(r.out_of_scope),
+            r.rejects_file or "",
         )
     console.print(table)
     for r in ingested:
@@ -104,12 +109,26 @@ def _print_results(ingested: list[IngestResult], built: list[int], sent: SendRes
         reports.add_column(column, justify="right")
     for stored in sent.settled:
         reports.add_row(
-            str(stored.id), str(stored.licence_id), str(stored.period), str(stored.line_count),
-            str(stored.settlement_id), str(stored.royalty), "", stored.state,
+            str(stored.id),
+            str(stored.licence_id),
+            str(stored.period),
+            str(stored.line_count),
+            str(stored.settlement_id),
+            str(stored.royalty),
+            "",
+            stored.state,
         )
     for stored in sent.rejected:
-        reports.add_row(str(stored.id), str(stored.licence_id), str(stored.period), str(stored.line_count), "", "", "",
-                        f"rejected: {stored.error}")
+        reports.add_row(
+            str(stored.id),
+            str(stored.licence_id),
+            str(stored.period),
+            str(stored.line_count),
+            "",
+            "",
+            "",
+            f"rejected: {stored.error}",
+        )
     console.print(reports)
     if sent.waiting:
         console.print(f"{sent.waiting} report(s) still waiting (see `royalty-oracle status`)")
@@ -150,7 +169,9 @@ def watch(
     console.print(f"watching {inbox} (Ctrl-C to stop)")
     try:
         while True:
-            files = sorted(p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".jsonl", ".ndjson"))
+            files = sorted(
+                p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".jsonl", ".ndjson")
+            )
             ingested = [service.ingest(p) for p in files]
             for path in files:
                 shutil.move(str(path), processed / path.name)
@@ -186,8 +207,15 @@ def status() -> None:
             reports.add_column(column)
         for r in outbox.all_reports(conn):
             reports.add_row(
-                str(r.id), str(r.licence_id), str(r.period), str(r.sequence), str(r.line_count), r.state,
-                str(r.settlement_id or ""), str(r.royalty or ""), r.error or "",
+                str(r.id),
+                str(r.licence_id),
+                str(r.period),
+                str(r.sequence),
+                str(r.line_count),
+                r.state,
+                str(r.settlement_id or ""),
+                str(r.royalty or ""),
+                r.error or "",
             )
         console.print(reports)
 
@@ -222,8 +250,10 @@ def proof(
             leaf = bytes(row["leaf"])
             path = merkle_proof(leaves, leaf)
             ok = verify(path, report.lines_root, leaf)
-            console.print(f"line {line_id}: licence {row['licence_id']} period {row['period']} report {report.id} "
-                          f"(settlement {report.settlement_id})")
+            console.print(
+                f"line {line_id}: licence {row['licence_id']} period {row['period']} report {report.id} "
+                f"(settlement {report.settlement_id})"
+            )
             console.print(f"  leaf 0x{leaf.hex()}\n  root 0x{report.lines_root.hex()}  verified={ok}")
             for node in path:
                 console.print(f"  0x{node.hex()}")

@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from oracle.validate import LicenceInfo
 from royalty_chain.client import Chain, ContractRevert
 from royalty_chain.codes import Scope
-
-from oracle.validate import LicenceInfo
 
 DAY = 86_400
 

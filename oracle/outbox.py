@@ -180,11 +180,7 @@ class Outbox:
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def finish_file(self, conn: Connection, file_id: int, counts: dict[str, int]) -> None:
-        conn.execute(
-            update(files_table)
-            .where(files_table.c.id == file_id)
-            .values(finished_at=_now(), **counts)
-        )
+        conn.execute(update(files_table).where(files_table.c.id == file_id).values(finished_at=_now(), **counts))
         conn.commit()
 
     def store_lines(
@@ -232,15 +228,11 @@ class Outbox:
 
     def known_leaf(self, conn: Connection, licensee: str, line_id: str) -> bytes | None:
         row = conn.execute(
-            select(lines_table.c.leaf).where(
-                lines_table.c.licensee == licensee, lines_table.c.line_id == line_id
-            )
+            select(lines_table.c.leaf).where(lines_table.c.licensee == licensee, lines_table.c.line_id == line_id)
         ).first()
         return bytes(row[0]) if row else None
 
-    def find_line(
-        self, conn: Connection, line_id: str, licensee: str | None = None
-    ) -> list[dict[str, Any]]:
+    def find_line(self, conn: Connection, line_id: str, licensee: str | None = None) -> list[dict[str, Any]]:
         query = select(lines_table).where(lines_table.c.line_id == line_id)
         if licensee:
             query = query.where(lines_table.c.licensee == licensee.lower())
@@ -249,13 +241,9 @@ class Outbox:
     def period_leaves(
         self, conn: Connection, licence_id: int, period: int, report_id: int | None = None
     ) -> list[bytes]:
-        query = select(lines_table.c.leaf).where(
-            lines_table.c.licence_id == licence_id, lines_table.c.period == period
-        )
+        query = select(lines_table.c.leaf).where(lines_table.c.licence_id == licence_id, lines_table.c.period == period)
         query = query.where(
-            lines_table.c.report_id == report_id
-            if report_id is not None
-            else lines_table.c.state == "waiting"
+            lines_table.c.report_id == report_id if report_id is not None else lines_table.c.state == "waiting"
         )
         return [bytes(row[0]) for row in conn.execute(query)]
 
@@ -269,9 +257,7 @@ class Outbox:
         )
         return [(int(a), int(b), int(c)) for a, b, c in conn.execute(query)]
 
-    def waiting_lines(
-        self, conn: Connection, licence_id: int, period: int
-    ) -> Iterator[dict[str, Any]]:
+    def waiting_lines(self, conn: Connection, licence_id: int, period: int) -> Iterator[dict[str, Any]]:
         query = select(lines_table).where(
             lines_table.c.licence_id == licence_id,
             lines_table.c.period == period,
@@ -314,17 +300,13 @@ class Outbox:
 
     def report_for(self, conn: Connection, licence_id: int, period: int) -> StoredReport | None:
         row = conn.execute(
-            select(reports_table).where(
-                reports_table.c.licence_id == licence_id, reports_table.c.period == period
-            )
+            select(reports_table).where(reports_table.c.licence_id == licence_id, reports_table.c.period == period)
         ).first()
         return _report(row) if row else None
 
     def next_sequence(self, conn: Connection, licence_id: int, chain_last: int) -> int:
         row = conn.execute(
-            select(func.max(reports_table.c.sequence)).where(
-                reports_table.c.licence_id == licence_id
-            )
+            select(func.max(reports_table.c.sequence)).where(reports_table.c.licence_id == licence_id)
         ).first()
         local_last = int(row[0]) if row and row[0] is not None else 0
         return max(local_last, chain_last) + 1
@@ -460,21 +442,15 @@ class Outbox:
 
     def note_error(self, conn: Connection, report_id: int, error: str) -> None:
         conn.execute(
-            update(reports_table)
-            .where(reports_table.c.id == report_id)
-            .values(error=error, updated_at=_now())
+            update(reports_table).where(reports_table.c.id == report_id).values(error=error, updated_at=_now())
         )
         conn.commit()
 
     def counts(self, conn: Connection) -> dict[str, int]:
         result: dict[str, int] = {}
-        for state, count in conn.execute(
-            select(lines_table.c.state, func.count()).group_by(lines_table.c.state)
-        ):
+        for state, count in conn.execute(select(lines_table.c.state, func.count()).group_by(lines_table.c.state)):
             result[f"lines_{state}"] = int(count)
-        for state, count in conn.execute(
-            select(reports_table.c.state, func.count()).group_by(reports_table.c.state)
-        ):
+        for state, count in conn.execute(select(reports_table.c.state, func.count()).group_by(reports_table.c.state)):
             result[f"reports_{state}"] = int(count)
         return result
 

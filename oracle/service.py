@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -38,7 +37,7 @@ from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
 from oracle.feed import Rejection, parse_feed
 from oracle.outbox import Outbox, OutboxSeenLines, StoredReport
-from oracle.validate import LicenceInfo, ValidLine, Validator, write_rejects
+from oracle.validate import LicenceInfo, Validator, ValidLine, write_rejects
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain, ContractRevert, revert_data
 from royalty_chain.terms import Bucket, Report
@@ -150,15 +149,24 @@ class OracleService:
         self.outbox.finish_file(
             self.conn,
             file_id,
-            {"lines_read": result.lines_read, "valid": result.valid, "rejected": result.rejected,
-             "duplicates": result.duplicates},
+            {
+                "lines_read": result.lines_read,
+                "valid": result.valid,
+                "rejected": result.rejected,
+                "duplicates": result.duplicates,
+            },
         )
         result.rejects_file = str(write_rejects(path, result.rejections))
         if on_progress:
             on_progress(result.lines_read)
         log.info(
-            "feed_ingested", path=str(path), lines=result.lines_read, valid=result.valid,
-            rejected=result.rejected, duplicates=result.duplicates, out_of_scope=result.out_of_scope,
+            "feed_ingested",
+            path=str(path),
+            lines=result.lines_read,
+            valid=result.valid,
+            rejected=result.rejected,
+            duplicates=result.duplicates,
+            out_of_scope=result.out_of_scope,
         )
         return result
 
@@ -225,9 +233,19 @@ class OracleService:
         for row in self.outbox.waiting_lines(self.conn, licence_id, period):
             aggregator.add(
                 ValidLine(
-                    row["line_number"], row["line_id"], licence_id, period, row["sale_day"], row["territory"],
-                    row["field"], row["channel"], int(row["units"]), int(row["gross"]), int(row["deductions"]),
-                    bytes(row["leaf"]), bool(row["in_scope"]),
+                    row["line_number"],
+                    row["line_id"],
+                    licence_id,
+                    period,
+                    row["sale_day"],
+                    row["territory"],
+                    row["field"],
+                    row["channel"],
+                    int(row["units"]),
+                    int(row["gross"]),
+                    int(row["deductions"]),
+                    bytes(row["leaf"]),
+                    bool(row["in_scope"]),
                 )
             )
         (totals,) = aggregator.finish()
@@ -237,11 +255,25 @@ class OracleService:
         report = _report(licence_id, period, sequence, deadline, totals.lines_root, totals.line_count, buckets)
         signatures = self._sign(report)
         report_id = self.outbox.add_report(
-            self.conn, licence_id=licence_id, period=period, sequence=sequence, deadline=deadline,
-            lines_root=totals.lines_root, line_count=totals.line_count, buckets=buckets, signatures=signatures,
+            self.conn,
+            licence_id=licence_id,
+            period=period,
+            sequence=sequence,
+            deadline=deadline,
+            lines_root=totals.lines_root,
+            line_count=totals.line_count,
+            buckets=buckets,
+            signatures=signatures,
         )
-        log.info("report_signed", report=report_id, licence=licence_id, period=period, sequence=sequence,
-                 lines=totals.line_count, buckets=len(buckets))
+        log.info(
+            "report_signed",
+            report=report_id,
+            licence=licence_id,
+            period=period,
+            sequence=sequence,
+            lines=totals.line_count,
+            buckets=len(buckets),
+        )
         _fault("after_sign")
         return report_id
 
@@ -321,16 +353,23 @@ class OracleService:
             return None
 
     def _resign(self, stored: StoredReport) -> StoredReport:
-        sequence = self.outbox.next_sequence(self.conn, stored.licence_id, self.chain.ledger.last_sequence(stored.licence_id))
+        sequence = self.outbox.next_sequence(
+            self.conn, stored.licence_id, self.chain.ledger.last_sequence(stored.licence_id)
+        )
         deadline = self.chain_time() + self.report_ttl_seconds
-        report = _report(stored.licence_id, stored.period, sequence, deadline, stored.lines_root, stored.line_count, stored.buckets)
+        report = _report(
+            stored.licence_id, stored.period, sequence, deadline, stored.lines_root, stored.line_count, stored.buckets
+        )
         signatures = self._sign(report)
         self.outbox.resign(self.conn, stored.id, sequence, deadline, signatures)
         log.info("report_resigned", report=stored.id, sequence=sequence, deadline=deadline)
         return self._reload(stored.id)
 
     def _send_batch(self, batch: list[StoredReport], result: SendResult) -> None:
-        reports = [_report(s.licence_id, s.period, s.sequence, s.deadline, s.lines_root, s.line_count, s.buckets) for s in batch]
+        reports = [
+            _report(s.licence_id, s.period, s.sequence, s.deadline, s.lines_root, s.line_count, s.buckets)
+            for s in batch
+        ]
         fn = self.chain.ledger.settle_fn(reports, [s.signatures for s in batch])
         try:
             gas = fn.estimate_gas({"from": self.sender.address})
@@ -393,13 +432,19 @@ class OracleService:
             self.outbox.note_error(self.conn, stored.id, str(revert))
         else:
             self.outbox.mark_rejected(self.conn, stored.id, str(revert))
-            log.error("report_rejected", report=stored.id, licence=stored.licence_id, period=stored.period, error=str(revert))
+            log.error(
+                "report_rejected", report=stored.id, licence=stored.licence_id, period=stored.period, error=str(revert)
+            )
             result.rejected.append(self._reload(stored.id))
 
     def _settled(self, stored: StoredReport, settlement_id: int, receipt: Any, result: SendResult) -> None:
         settlement = self.chain.ledger.settlement(settlement_id)
         self.outbox.mark_settled(
-            self.conn, stored.id, settlement_id, int(settlement["royalty"]), int(settlement["paid"]),
+            self.conn,
+            stored.id,
+            settlement_id,
+            int(settlement["royalty"]),
+            int(settlement["paid"]),
             receipt["transactionHash"].hex() if receipt is not None else None,
         )
         log.info("report_settled", report=stored.id, settlement=settlement_id, royalty=int(settlement["royalty"]))

@@ -28,29 +28,15 @@ class OracleSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORACLE_", env_file=".env", extra="ignore")
 
     rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC endpoint of the chain")
-    manifest: Path | None = Field(
-        None, description="deployment manifest (default: data/deployments/<chain id>.json)"
-    )
+    manifest: Path | None = Field(None, description="deployment manifest (default: data/deployments/<chain id>.json)")
     data_dir: Path = Field(Path("data"), description="where the outbox and the inbox live")
-    outbox: Path | None = Field(
-        None, description="outbox SQLite file (default: <data_dir>/oracle/outbox.sqlite)"
-    )
-    signer_keys: SecretStr | None = Field(
-        None, description="comma-separated 0x private keys of oracle signers"
-    )
-    signer_keystores: list[Path] = Field(
-        default_factory=list, description="keystore files of oracle signers"
-    )
+    outbox: Path | None = Field(None, description="outbox SQLite file (default: <data_dir>/oracle/outbox.sqlite)")
+    signer_keys: SecretStr | None = Field(None, description="comma-separated 0x private keys of oracle signers")
+    signer_keystores: list[Path] = Field(default_factory=list, description="keystore files of oracle signers")
     keystore_password: SecretStr | None = None
-    sender_key: SecretStr | None = Field(
-        None, description="0x private key of the account that sends reports"
-    )
-    grace_seconds: int = Field(
-        0, ge=0, description="wait this long after a period ends for late lines"
-    )
-    report_ttl_seconds: int = Field(
-        86_400, gt=60, description="a signed report's deadline from signing"
-    )
+    sender_key: SecretStr | None = Field(None, description="0x private key of the account that sends reports")
+    grace_seconds: int = Field(0, ge=0, description="wait this long after a period ends for late lines")
+    report_ttl_seconds: int = Field(86_400, gt=60, description="a signed report's deadline from signing")
     batch_size: int = Field(25, ge=1, le=200, description="reports per settlement transaction")
     poll_seconds: float = Field(2.0, gt=0)
 
@@ -76,9 +62,7 @@ class OracleSettings(BaseSettings):
                     accounts.append(Account.from_key(key.strip()))
         for path in self.signer_keystores:
             if self.keystore_password is None:
-                raise SettingsError(
-                    "ORACLE_KEYSTORE_PASSWORD is needed to open ORACLE_SIGNER_KEYSTORES"
-                )
+                raise SettingsError("ORACLE_KEYSTORE_PASSWORD is needed to open ORACLE_SIGNER_KEYSTORES")
             try:
                 encrypted = json.loads(path.read_text())
                 key = Account.decrypt(encrypted, self.keystore_password.get_secret_value())
@@ -87,9 +71,7 @@ class OracleSettings(BaseSettings):
             accounts.append(Account.from_key(key))
         if not accounts:
             if chain_id not in LOCAL_CHAIN_IDS:
-                raise SettingsError(
-                    "ORACLE_SIGNER_KEYS or ORACLE_SIGNER_KEYSTORES must name the oracle signers"
-                )
+                raise SettingsError("ORACLE_SIGNER_KEYS or ORACLE_SIGNER_KEYSTORES must name the oracle signers")
             accounts = [role("oracle1"), role("oracle2"), role("oracle3")]
         return accounts
 

@@ -75,9 +75,7 @@ class ErrorDecoder:
             values = abi_decode(types, raw[4:])
         except Exception:  # malformed error payload: keep the raw data for the operator
             return ContractRevert(name, (), hex_data)
-        values = tuple(
-            to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)
-        )
+        values = tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
         return ContractRevert(name, values, hex_data)
 
 
@@ -132,9 +130,7 @@ class Chain:
         except (ContractCustomError, ContractLogicError) as err:
             raise self.decoder.decode(revert_data(err)) from err
         params["gas"] = gas or int(estimated * 1.2) + 20_000
-        params["nonce"] = (
-            nonce if nonce is not None else self.w3.eth.get_transaction_count(account.address, "pending")
-        )
+        params["nonce"] = nonce if nonce is not None else self.w3.eth.get_transaction_count(account.address, "pending")
         tx = fn.build_transaction(params)
         signed = account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
@@ -158,6 +154,12 @@ def revert_data(err: Exception) -> str:
                 return inner
     message = str(err.args[0]) if err.args else ""
     return message if message.startswith("0x") else "0x"
+
+
+_CONTEXT_KEYS = (
+    ["licensor", "licensee", "start", "effective_end", "sell_off_end", "period_seconds", "threshold", "dispute_window", "arbiter", "scope"]
+)
+_SETTLEMENT_KEYS = ["licence_id", "period", "kind", "state", "settled_at", "dispute_until", "royalty", "due", "paid", "released"]
 
 
 class RegistryClient:
@@ -192,9 +194,7 @@ class RegistryClient:
         licensee_sig: bytes,
         sender: LocalAccount,
     ) -> TxReceipt:
-        fn = self.contract.functions.amend(
-            licence_id, schedule.as_abi(), new_end, deadline, licensor_sig, licensee_sig
-        )
+        fn = self.contract.functions.amend(licence_id, schedule.as_abi(), new_end, deadline, licensor_sig, licensee_sig)
         return self.chain.transact(fn, sender)  # type: ignore[return-value]
 
     def terminate_by_consent(
@@ -220,10 +220,7 @@ class RegistryClient:
 
     def settlement_context(self, licence_id: int) -> dict[str, Any]:
         value = self.chain.call(self.contract.functions.settlementContext(licence_id))
-        keys = (
-            "licensor licensee start effective_end sell_off_end period_seconds threshold "
-            "dispute_window arbiter scope"
-        ).split()
+        keys = _CONTEXT_KEYS
         return dict(zip(keys, value, strict=True))
 
 
@@ -242,9 +239,7 @@ class LedgerClient:
         return Domain("RoyaltyLedger", self.chain.chain_id, self.address)
 
     def settle_fn(self, reports: Sequence[Report], signatures: Sequence[Sequence[bytes]]) -> ContractFunction:
-        return self.contract.functions.settleReports(
-            [r.as_abi() for r in reports], [list(s) for s in signatures]
-        )
+        return self.contract.functions.settleReports([r.as_abi() for r in reports], [list(s) for s in signatures])
 
     def deposit(self, licence_id: int, amount: int, sender: LocalAccount) -> TxReceipt:
         return self.chain.transact(self.contract.functions.deposit(licence_id, amount), sender)  # type: ignore[return-value]
@@ -264,7 +259,7 @@ class LedgerClient:
 
     def settlement(self, settlement_id: int) -> dict[str, Any]:
         value = self.chain.call(self.contract.functions.settlement(settlement_id))
-        keys = "licence_id period kind state settled_at dispute_until royalty due paid released".split()
+        keys = _SETTLEMENT_KEYS
         return dict(zip(keys, value, strict=True))
 
     def escrow_of(self, licence_id: int) -> int:

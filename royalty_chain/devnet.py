@@ -61,9 +61,7 @@ def wait_for_rpc(url: str, timeout: float = 30.0) -> int:
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            answer = httpx.post(
-                url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2
-            )
+            answer = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2)
             return int(answer.json()["result"], 16)
         except (httpx.HTTPError, KeyError, ValueError) as err:
             last_error = err
@@ -82,10 +80,14 @@ def start_anvil(
     port = port or free_port()
     args = [
         str(_tool("anvil")),
-        "--port", str(port),
-        "--accounts", str(DEV_ACCOUNT_COUNT),
-        "--mnemonic", DEV_MNEMONIC,
-        "--hardfork", "shanghai",
+        "--port",
+        str(port),
+        "--accounts",
+        str(DEV_ACCOUNT_COUNT),
+        "--mnemonic",
+        DEV_MNEMONIC,
+        "--hardfork",
+        "shanghai",
         "--silent",
     ]
     if state_file is not None:
@@ -101,11 +103,16 @@ def start_ganache(port: int | None = None, db_path: Path | None = None, log_path
     port = port or free_port()
     args = [
         str(_tool("ganache")),
-        "--server.port", str(port),
-        "--wallet.mnemonic", DEV_MNEMONIC,
-        "--wallet.totalAccounts", str(DEV_ACCOUNT_COUNT),
-        "--chain.hardfork", "shanghai",
-        "--chain.chainId", "1337",
+        "--server.port",
+        str(port),
+        "--wallet.mnemonic",
+        DEV_MNEMONIC,
+        "--wallet.totalAccounts",
+        str(DEV_ACCOUNT_COUNT),
+        "--chain.hardfork",
+        "shanghai",
+        "--chain.chainId",
+        "1337",
         "--logging.quiet",
     ]
     if db_path is not None:

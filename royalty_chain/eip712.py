@@ -18,16 +18,11 @@ from eth_utils import keccak, to_checksum_address
 from royalty_chain.terms import REPORT_TYPE, SCHEDULE_TYPE, TERMS_TYPE, Report, Schedule, Terms
 
 REGISTER_TYPE = (
-    "RegisterLicence(address licensor,address licensee,bytes32 legalTextHash,bytes32 termsHash,"
-    "uint64 deadline)"
+    "RegisterLicence(address licensor,address licensee,bytes32 legalTextHash,bytes32 termsHash,uint64 deadline)"
 )
-AMEND_TYPE = (
-    "AmendLicence(uint256 licenceId,uint32 version,bytes32 scheduleHash,uint64 newEnd,uint64 deadline)"
-)
+AMEND_TYPE = "AmendLicence(uint256 licenceId,uint32 version,bytes32 scheduleHash,uint64 newEnd,uint64 deadline)"
 TERMINATE_TYPE = "TerminateLicence(uint256 licenceId,uint64 deadline)"
-BUCKET_TYPE_STRING = (
-    "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
-)
+BUCKET_TYPE_STRING = "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
 REPORT_TYPE_STRING = (
     "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,"
     "uint32 lineCount,Bucket[] buckets)" + BUCKET_TYPE_STRING
@@ -43,9 +38,7 @@ REPORT_TYPEHASH = keccak(text=REPORT_TYPE_STRING)
 DISPUTE_TYPEHASH = keccak(text=DISPUTE_TYPE)
 RESOLVE_TYPEHASH = keccak(text=RESOLVE_TYPE)
 
-_DOMAIN_TYPEHASH = keccak(
-    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
+_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 
 
 def _word(value: int) -> bytes:
@@ -107,16 +100,9 @@ def register_struct_hash(terms: Terms, deadline: int) -> bytes:
     )
 
 
-def amend_struct_hash(
-    licence_id: int, version: int, schedule: Schedule, new_end: int, deadline: int
-) -> bytes:
+def amend_struct_hash(licence_id: int, version: int, schedule: Schedule, new_end: int, deadline: int) -> bytes:
     return keccak(
-        AMEND_TYPEHASH
-        + _word(licence_id)
-        + _word(version)
-        + schedule_hash(schedule)
-        + _word(new_end)
-        + _word(deadline)
+        AMEND_TYPEHASH + _word(licence_id) + _word(version) + schedule_hash(schedule) + _word(new_end) + _word(deadline)
     )
 
 

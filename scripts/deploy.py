@@ -31,7 +31,7 @@ def _abi(contract_type: object) -> list[dict]:
 @click.option("--manifest", "manifest_file", type=click.Path(path_type=Path), default=None)
 @click.option("--token", "tokens", multiple=True, help="SYMBOL:ADDRESS:DECIMALS:CURRENCY to allow")
 @click.option("--force", is_flag=True, help="deploy even if the manifest's contracts are live")
-def cli(network, account_alias, manifest_file, tokens, force):  # noqa: ANN001, ANN201
+def cli(network, account_alias, manifest_file, tokens, force):
     chain_id = chain.chain_id
     path = manifest_file or manifest_path(chain_id, DEFAULT_DATA_DIR)
     genesis = chain.blocks[0].hash.hex()

@@ -84,7 +84,14 @@ def test_licence_to_withdrawal(deployed, actors, scope):
         lines_root=b"\x22" * 32,
         line_count=42,
         buckets=(
-            Bucket(territory_index("US"), field_index("apparel"), channel_index("retail"), 900, 120_000 * USDX, 20_000 * USDX),
+            Bucket(
+                territory_index("US"),
+                field_index("apparel"),
+                channel_index("retail"),
+                900,
+                120_000 * USDX,
+                20_000 * USDX,
+            ),
             Bucket(territory_index("JP"), field_index("apparel"), channel_index("retail"), 10, 10_000 * USDX, 0),
         ),
     )
@@ -122,7 +129,10 @@ def test_invalid_terms_and_missing_consent(deployed, actors, scope):
     start = ape.chain.pending_timestamp
     deadline = start + DAY
     bad = _terms(
-        actors, token, scope, start,
+        actors,
+        token,
+        scope,
+        start,
         payees=(Payee(actors["licensor"].address, 7000), Payee(actors["co_owner"].address, 2000)),
     )
     licensor_sig, licensee_sig = _consent(registry, bad, deadline, actors)

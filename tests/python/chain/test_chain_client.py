@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from web3.logs import DISCARD
 
 from royalty_chain.actions import register_licence, report_digest, sign_report
@@ -67,7 +66,9 @@ def test_register_settle_withdraw(chain_name: str, request: pytest.FixtureReques
     )
     digest = report_digest(chain, report)
     assert chain.ledger.report_digest(report) == digest
-    receipt = chain.transact(chain.ledger.settle_fn([report], [sign_report(digest, [role("oracle2")])]), role("oracle_sender"))
+    receipt = chain.transact(
+        chain.ledger.settle_fn([report], [sign_report(digest, [role("oracle2")])]), role("oracle_sender")
+    )
     events = chain.ledger.contract.events.Settled().process_receipt(receipt, errors=DISCARD)
     assert events[0]["args"]["royalty"] == 98_765_431  # floor(1,234,567,891 * 800 / 10,000)
     # payee 1 gets floor(98,765,431 * 4000 / 10000) = 39,506,172; payee 0 the remainder.
@@ -76,7 +77,9 @@ def test_register_settle_withdraw(chain_name: str, request: pytest.FixtureReques
     assert chain.ledger.escrow_of(licence_id) == 1_000 * USDX - 98_765_431
 
     with pytest.raises(ContractRevert) as refused:
-        chain.transact(chain.ledger.settle_fn([report], [sign_report(digest, [role("oracle2")])]), role("oracle_sender"))
+        chain.transact(
+            chain.ledger.settle_fn([report], [sign_report(digest, [role("oracle2")])]), role("oracle_sender")
+        )
     assert refused.value.error == "PeriodAlreadySettled"
     assert refused.value.args[:2] == (licence_id, 0)
 

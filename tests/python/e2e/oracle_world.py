@@ -39,7 +39,12 @@ def register(chain: Chain, start: int, schedule: Schedule | None = None, thresho
     )
     values.update(extra)
     return register_licence(
-        chain, Terms(**values), role("licensor_brand"), role("licensee_apparel"), role("relayer"), deadline=now + DAY  # type: ignore[arg-type]
+        chain,
+        Terms(**values),
+        role("licensor_brand"),
+        role("licensee_apparel"),
+        role("relayer"),
+        deadline=now + DAY,  # type: ignore[arg-type]
     )
 
 

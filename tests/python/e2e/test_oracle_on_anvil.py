@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from oracle_world import USDX, chain_now, day, fund, register, write_feed
+
 from oracle.outbox import Outbox
 from oracle.service import OracleService
 from royalty_chain.client import Chain
 from royalty_chain.devkeys import role
 from royalty_chain.terms import DAY
 
-from oracle_world import USDX, chain_now, day, fund, register, write_feed
-
 
 def _service(chain: Chain, tmp_path: Path) -> OracleService:
     return OracleService(
-        chain, Outbox(tmp_path / "outbox.sqlite"), [role("oracle1"), role("oracle2"), role("oracle3")], role("oracle_sender")
+        chain,
+        Outbox(tmp_path / "outbox.sqlite"),
+        [role("oracle1"), role("oracle2"), role("oracle3")],
+        role("oracle_sender"),
     )
 
 

@@ -1,0 +1,124 @@
+"""Kill the oracle (SIGKILL) at each stage, start it again: every report settles exactly once.
+
+The oracle runs as its real CLI in a subprocess; ORACLE_FAULT makes it kill itself at the named
+point. After the restart, the chain must hold exactly one settlement per period, for the
+amounts the lines add up to, and the outbox must account for every line.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from oracle_world import USDX, chain_now, day, fund, register, write_feed
+
+from oracle.outbox import Outbox
+from royalty_chain.client import Chain
+from royalty_chain.terms import DAY
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _run_cli(chain: Chain, tmp_path: Path, *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    manifest = tmp_path / "manifest.json"
+    chain.manifest.save(manifest)
+    env = dict(os.environ)
+    env.update(
+        ORACLE_RPC_URL=chain.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
+        ORACLE_MANIFEST=str(manifest),
+        ORACLE_OUTBOX=str(tmp_path / "outbox.sqlite"),
+    )
+    env.pop("ORACLE_FAULT", None)
+    if fault:
+        env["ORACLE_FAULT"] = fault
+    return subprocess.run(
+        [sys.executable, "-m", "oracle.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
+    )
+
+
+def _settlements(chain: Chain, licence_id: int) -> list[tuple[int, int]]:
+    logs = chain.ledger.contract.events.Settled().get_logs(
+        from_block=chain.manifest.deploy_block, argument_filters={"licenceId": licence_id}
+    )
+    return sorted((int(e["args"]["period"]), int(e["args"]["royalty"])) for e in logs)
+
+
+def _feed(tmp_path: Path, licence_id: int, start: int, lines: int, seed: int) -> tuple[Path, dict[int, int]]:
+    """``lines`` lines over periods 0 and 1 (shuffled); returns the expected royalty per period."""
+    rng = random.Random(seed)
+    rows, net = [], {0: 0, 1: 0}
+    for i in range(lines):
+        period = i % 2
+        gross = rng.randrange(1, 10_000_000)  # up to 9.999999 USDX, in units
+        net[period] += gross
+        rows.append(
+            f"L{seed}-{i},{licence_id},{day(start + period * 30 * DAY + (i % 29) * DAY)},US,apparel,online,1,"
+            f"{gross // USDX}.{gross % USDX:06d},0,USD"
+        )
+    rng.shuffle(rows)
+    return write_feed(tmp_path / f"feed-{seed}.csv", rows), {p: n * 1000 // 10_000 for p, n in net.items()}
+
+
+FAULTS = ["mid_file", "after_sign", "after_mark_sent", "after_send"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_killed_at_each_stage_settles_exactly_once(chain: Chain, tmp_path: Path, fault: str) -> None:
+    start = (chain_now(chain) - 65 * DAY) // DAY * DAY
+    licence_id = register(chain, start)
+    fund(chain, licence_id, 1_000_000 * USDX)
+    feed, expected = _feed(tmp_path, licence_id, start, 12_000, seed=FAULTS.index(fault))
+
+    crashed = _run_cli(chain, tmp_path, "submit", str(feed), fault=fault)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+
+    recovered = _run_cli(chain, tmp_path, "submit", str(feed))
+    assert recovered.returncode == 0, recovered.stderr[-2000:] + recovered.stdout[-2000:]
+    again = _run_cli(chain, tmp_path, "submit", str(feed))  # and once more: nothing changes
+    assert again.returncode == 0, again.stderr[-2000:]
+
+    assert _settlements(chain, licence_id) == sorted(expected.items())
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    with outbox.connect() as conn:
+        counts = outbox.counts(conn)
+    assert counts == {"lines_reported": 12_000, "reports_settled": 2}
+
+
+def test_transaction_lost_by_the_chain_is_sent_again(chain: Chain, tmp_path: Path) -> None:
+    """The chain forgets the settlement (a restart from older state, a reorg): the oracle resends."""
+    start = (chain_now(chain) - 35 * DAY) // DAY * DAY
+    licence_id = register(chain, start)
+    fund(chain, licence_id, 1_000 * USDX)
+    feed = write_feed(tmp_path / "one.csv", [f"R-1,{licence_id},{day(start)},GB,toys,retail,1,123.456789,0,USD"])
+    snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    crashed = _run_cli(chain, tmp_path, "submit", str(feed), fault="after_send")
+    assert crashed.returncode == -signal.SIGKILL
+    assert _settlements(chain, licence_id) == [(0, 12_345_678)]
+    chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    assert _settlements(chain, licence_id) == []
+
+    recovered = _run_cli(chain, tmp_path, "send")
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    assert _settlements(chain, licence_id) == [(0, 12_345_678)]
+
+
+def test_settled_events_match_outbox(chain: Chain, tmp_path: Path) -> None:
+    """What the outbox records as settled is what the Settled events say, to the unit."""
+    start = (chain_now(chain) - 35 * DAY) // DAY * DAY
+    licence_id = register(chain, start)
+    fund(chain, licence_id, 1_000 * USDX)
+    feed, expected = _feed(tmp_path, licence_id, start, 50, seed=7)
+    result = _run_cli(chain, tmp_path, "submit", str(feed))
+    assert result.returncode == 0, result.stderr[-2000:]
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    with outbox.connect() as conn:
+        reports = outbox.all_reports(conn)
+    settled = {r.period: r.royalty for r in reports if r.state == "settled"}
+    assert settled == {0: expected[0]}  # period 1 has not ended yet (it ends 60 days after start)
+    receipt_logs = _settlements(chain, licence_id)
+    assert receipt_logs == [(0, expected[0])]
