@@ -157,9 +157,29 @@ def revert_data(err: Exception) -> str:
 
 
 _CONTEXT_KEYS = (
-    ["licensor", "licensee", "start", "effective_end", "sell_off_end", "period_seconds", "threshold", "dispute_window", "arbiter", "scope"]
+    "licensor",
+    "licensee",
+    "start",
+    "effective_end",
+    "sell_off_end",
+    "period_seconds",
+    "threshold",
+    "dispute_window",
+    "arbiter",
+    "scope",
 )
-_SETTLEMENT_KEYS = ["licence_id", "period", "kind", "state", "settled_at", "dispute_until", "royalty", "due", "paid", "released"]
+_SETTLEMENT_KEYS = (
+    "licence_id",
+    "period",
+    "kind",
+    "state",
+    "settled_at",
+    "dispute_until",
+    "royalty",
+    "due",
+    "paid",
+    "released",
+)
 
 
 class RegistryClient:
