@@ -1,0 +1,501 @@
+"""Streaming parser for sales feeds: CSV (header row required) or JSON Lines, one schema.
+
+Every record yields one result: a ``SaleLine`` or a ``Rejection`` naming the line, the field and
+the reason, so one bad line never hides the good ones around it. Nothing is read
+ahead, so memory does not grow with the file. Tolerated: a UTF-8 byte order mark at the start,
+CRLF line endings, blank lines. Everything else that is not exactly the schema is rejected; the
+schema is documented in ``examples/FEED_SCHEMA.md``.
+
+The hot path avoids pydantic, ``Decimal`` and exceptions for good lines; values that repeat in
+real feeds (licence ids, dates, currencies) are converted once and cached.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from operator import itemgetter
+from pathlib import Path
+from typing import Final, NamedTuple
+
+from oracle.errors import AmountError, FeedFormatError
+from oracle.money import UINT128_MAX, parse_amount
+from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable
+
+COLUMNS: Final = (
+    "line_id",
+    "licence_id",
+    "sale_date",
+    "territory",
+    "field",
+    "channel",
+    "units",
+    "gross",
+    "deductions",
+    "currency",
+)
+MAX_LINE_ID_LENGTH: Final = 128
+# Amounts are parsed at this precision unless the caller knows the token; validation then
+# rescales them to each licence's token decimals (and rejects what cannot be paid exactly).
+MAX_FEED_DECIMALS: Final = 18
+_MAX_VALUE_ECHO: Final = 200  # characters of a bad value repeated in a rejection
+_CACHE_LIMIT: Final = 4096
+_UINT256_MAX: Final = (1 << 256) - 1
+_BOM: Final = b"\xef\xbb\xbf"
+_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
+
+
+class SaleLine(NamedTuple):
+    """One parsed sales line.
+
+    A NamedTuple rather than a frozen dataclass: just as immutable, no per-instance ``__dict__``,
+    and built ~5x faster (0.1 us against 0.9 us), which matters at a million lines per period.
+
+    ``sale_day`` is unix seconds of 00:00 UTC of the sale date; territory, field and channel are
+    indexes in the published code tables; units, gross and deductions are integers, the money in
+    units of ``10**-decimals``.
+    """
+
+    line_number: int
+    line_id: str
+    licence_id: int
+    sale_day: int
+    territory: int
+    field: int
+    channel: int
+    units: int
+    gross: int
+    deductions: int
+    currency: str
+    decimals: int
+
+    @property
+    def sale_date(self) -> date:
+        return date.fromordinal(_EPOCH_ORDINAL + self.sale_day // 86400)
+
+
+_new_sale_line: Final = tuple.__new__  # skips NamedTuple's Python-level __new__ (0.1 us a line)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A line that will not be reported, and why.
+
+    ``line_number`` is the 1-based physical line in the file (the CSV header is line 1);
+    ``field`` is a column name, or "header", "row" or "line" for problems of the whole line.
+    """
+
+    line_number: int
+    field: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line_number}: {self.field} {self.value!r} {self.reason}"
+
+
+class _Reject(Exception):
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+    def at(self, line_number: int) -> Rejection:
+        return Rejection(line_number, self.field, _echo(self.value), self.reason)
+
+
+def _echo(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    if len(text) > _MAX_VALUE_ECHO:
+        return text[:_MAX_VALUE_ECHO] + "..."
+    return text
+
+
+def _is_digits(text: str) -> bool:
+    return text.isdigit() and text.isascii()
+
+
+def _whole_number(column: str, text: str, limit: int, limit_name: str) -> int:
+    if not text:
+        raise _Reject(column, text, "is empty")
+    if _is_digits(text):
+        if len(text.lstrip("0")) > len(str(limit)) or int(text) > limit:
+            raise _Reject(column, text, f"exceeds {limit_name}")
+        return int(text)
+    if text[0] == "-" and _is_digits(text[1:]):
+        raise _Reject(column, text, "is negative")
+    raise _Reject(column, text, "is not a whole number")
+
+
+def _code_problem(table: CodeTable, text: str, what: str) -> str:
+    if not text:
+        return "is empty"
+    for variant in (text.upper(), text.lower()):
+        if variant != text and variant in table.by_code:
+            return f"is not {what} (codes are case-sensitive: {variant!r})"
+    return f"is not {what}"
+
+
+class _LineParser:
+    """Turns the ten column strings of one line into a SaleLine, or raises _Reject.
+
+    Shared by the CSV and JSON Lines readers so both enforce the same rules with the same words.
+    """
+
+    def __init__(self, today: date | None, decimals: int) -> None:
+        self.today = today if today is not None else datetime.now(UTC).date()
+        self.decimals = decimals
+        # _pow10[n]: the factor that scales a number with n decimals to ``decimals``.
+        self._pow10 = [10 ** (decimals - n) for n in range(decimals + 1)]
+        self._territory = TERRITORIES.by_code.get
+        self._field = FIELDS.by_code.get
+        self._channel = CHANNELS.by_code.get
+        self._licences: dict[str, int] = {}
+        self._days: dict[str, int] = {}
+        self._currencies: set[str] = set()
+
+    def build(self, line_number: int, values: tuple[str, ...]) -> SaleLine | Rejection:
+        """The line, or its Rejection for the first bad field (checked in column order)."""
+        # One flat function on purpose: it runs once per line and every call costs ~0.1 us.
+        line_id, licence, day, territory, field, channel, units, gross, deductions, currency = values
+        try:
+            if not line_id or len(line_id) > MAX_LINE_ID_LENGTH or line_id.strip() != line_id:
+                self._bad_line_id(line_id)
+            licence_id = self._licences.get(licence)
+            if licence_id is None:
+                licence_id = self._licence_id(licence)
+            sale_day = self._days.get(day)
+            if sale_day is None:
+                sale_day = self._sale_day(day)
+            t = self._territory(territory)
+            if t is None:
+                raise _Reject(
+                    "territory",
+                    territory,
+                    _code_problem(TERRITORIES, territory, "an ISO 3166-1 alpha-2 code"),
+                )
+            f = self._field(field)
+            if f is None:
+                raise _Reject("field", field, _code_problem(FIELDS, field, "a published field-of-use code"))
+            c = self._channel(channel)
+            if c is None:
+                raise _Reject("channel", channel, _code_problem(CHANNELS, channel, "a published channel code"))
+            if units.isdigit() and units.isascii() and len(units) < 39:  # always fits uint128
+                unit_count = int(units)
+            else:
+                unit_count = _whole_number("units", units, UINT128_MAX, "uint128")
+            # Fast path for the usual "123" or "123.45": one int() over the digits, one multiply;
+            # anything else goes through parse_amount for the exact reason.
+            whole, dot, frac = gross.partition(".")
+            digits = whole + frac
+            if (
+                whole
+                and (frac or not dot)
+                and len(frac) <= self.decimals
+                and digits.isdigit()
+                and digits.isascii()
+                and len(digits) < 40
+                and (value := int(digits) * self._pow10[len(frac)]) <= UINT128_MAX
+            ):
+                gross_amount = value
+            else:
+                gross_amount = self._amount("gross", gross)
+            whole, dot, frac = deductions.partition(".")
+            digits = whole + frac
+            if (
+                whole
+                and (frac or not dot)
+                and len(frac) <= self.decimals
+                and digits.isdigit()
+                and digits.isascii()
+                and len(digits) < 40
+                and (value := int(digits) * self._pow10[len(frac)]) <= UINT128_MAX
+            ):
+                deduction_amount = value
+            else:
+                deduction_amount = self._amount("deductions", deductions)
+            if currency not in self._currencies:
+                self._currency(currency)
+        except _Reject as bad:
+            return bad.at(line_number)
+        return _new_sale_line(
+            SaleLine,
+            (line_number, line_id, licence_id, sale_day, t, f, c, unit_count, gross_amount,
+             deduction_amount, currency, self.decimals),
+        )  # fmt: skip
+
+    def _amount(self, column: str, text: str) -> int:
+        try:
+            return parse_amount(text, self.decimals)
+        except AmountError as err:
+            raise _Reject(column, text, err.reason) from None
+
+    @staticmethod
+    def _bad_line_id(line_id: str) -> None:
+        if not line_id:
+            raise _Reject("line_id", line_id, "is empty")
+        if len(line_id) > MAX_LINE_ID_LENGTH:
+            raise _Reject("line_id", line_id, f"is longer than {MAX_LINE_ID_LENGTH} characters")
+        raise _Reject("line_id", line_id, "has leading or trailing whitespace")
+
+    def _licence_id(self, text: str) -> int:
+        value = _whole_number("licence_id", text, _UINT256_MAX, "uint256")
+        if value == 0:
+            raise _Reject("licence_id", text, "must be positive")
+        if len(self._licences) >= _CACHE_LIMIT:
+            self._licences.clear()
+        self._licences[text] = value
+        return value
+
+    def _sale_day(self, text: str) -> int:
+        if not text:
+            raise _Reject("sale_date", text, "is empty")
+        # date.fromisoformat also takes "20240131" and week dates; the schema is YYYY-MM-DD only.
+        if not (len(text) == 10 and text[4] == "-" and text[7] == "-" and _is_digits(text[:4] + text[5:7] + text[8:])):
+            raise _Reject("sale_date", text, "is not a date in YYYY-MM-DD form")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise _Reject("sale_date", text, "is not a valid calendar date") from None
+        if day > self.today:
+            raise _Reject("sale_date", text, f"is in the future (today is {self.today.isoformat()})")
+        seconds = (day.toordinal() - _EPOCH_ORDINAL) * 86400
+        if seconds < 0:
+            raise _Reject("sale_date", text, "is before 1970-01-01")
+        if len(self._days) >= _CACHE_LIMIT:
+            self._days.clear()
+        self._days[text] = seconds
+        return seconds
+
+    def _currency(self, text: str) -> None:
+        if not text:
+            raise _Reject("currency", text, "is empty")
+        if not (len(text) == 3 and text.isascii() and text.isalpha() and text.isupper()):
+            raise _Reject("currency", text, "is not a 3-letter uppercase currency code")
+        self._currencies.add(text)
+
+
+def _decode(lines: Iterable[bytes], undecodable: list[int]) -> Iterator[str]:
+    """UTF-8 text lines; a line that is not UTF-8 is noted in ``undecodable`` and left blank."""
+    for number, raw in enumerate(lines, 1):
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            undecodable.append(number)
+            yield "\n"
+
+
+def _not_utf8(number: int) -> Rejection:
+    return Rejection(number, "line", "", "is not valid UTF-8")
+
+
+def _header_problem(header: list[str]) -> str | None:
+    missing = [c for c in COLUMNS if c not in header]
+    unexpected = [c for c in header if c not in COLUMNS]
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    problems = []
+    if missing:
+        problems.append("missing columns: " + ", ".join(missing))
+    if unexpected:
+        problems.append("unexpected columns: " + ", ".join(unexpected))
+    if duplicated:
+        problems.append("duplicate columns: " + ", ".join(duplicated))
+    return "; ".join(problems) or None
+
+
+def parse_csv(
+    lines: Iterable[bytes],
+    *,
+    today: date | None = None,
+    decimals: int = MAX_FEED_DECIMALS,
+) -> Iterator[SaleLine | Rejection]:
+    """Parse a CSV feed given as binary lines (an open binary file works).
+
+    Columns may come in any order but must be exactly the schema's. A header problem yields
+    one Rejection for the header line and nothing else: without it no line can be read safely.
+    A record that spans physical lines (a quoted line break, usually an unclosed quote) is
+    rejected as a whole, naming the lines it swallowed.
+    """
+    parser = _LineParser(today, decimals)
+    undecodable: list[int] = []
+    reader = csv.reader(_decode(lines, undecodable), strict=True)
+    header: list[str] | None = None
+    pick: Callable[[list[str]], tuple[str, ...]] = itemgetter(*range(len(COLUMNS)))
+    width = len(COLUMNS)
+    build = parser.build
+    last = 0  # physical line number where the previous row ended
+    while True:
+        try:
+            for row in reader:
+                start, last = last + 1, reader.line_num
+                if undecodable:  # the row of an undecodable line is blank: see _decode
+                    for number in undecodable:
+                        yield _not_utf8(number)
+                    undecodable.clear()
+                if last != start:  # no column may hold a line break: likely an unclosed quote
+                    reason = f"spans lines {start}-{last}: a quoted field contains a line break"
+                    yield Rejection(start, "row", _echo(",".join(row)), reason)
+                    continue
+                if header is not None:
+                    if len(row) == width:
+                        yield build(start, pick(row))
+                    elif row:  # blank lines are skipped
+                        yield _width_rejection(start, row, header)
+                elif row:
+                    header = row
+                    problem = _header_problem(header)
+                    if problem:
+                        yield Rejection(start, "header", _echo(",".join(header)), problem)
+                        return
+                    pick = itemgetter(*(header.index(c) for c in COLUMNS))
+            break
+        except csv.Error as err:
+            start, last = last + 1, reader.line_num
+            yield Rejection(start, "line", "", f"is not valid CSV: {err}")
+            if header is None:
+                return  # without a readable header no line can be read safely
+    for number in undecodable:
+        yield _not_utf8(number)
+    if header is None:
+        yield Rejection(1, "header", "", "is missing: the file is empty")
+
+
+def _width_rejection(line_number: int, row: list[str], header: list[str]) -> Rejection:
+    value = _echo(",".join(row))
+    if len(row) < len(header):
+        missing = ", ".join(header[len(row) :])
+        return Rejection(line_number, "row", value, f"has {len(row)} fields; missing columns: {missing}")
+    extra = len(row) - len(header)
+    return Rejection(
+        line_number,
+        "row",
+        value,
+        f"has {len(row)} fields; {extra} more than the {len(header)} columns",
+    )
+
+
+_JSON_TYPES: Final = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "an integer",
+    float: "a float",
+    bool: "a boolean",
+    type(None): "null",
+}
+_TEXT_KEYS: Final = frozenset(("line_id", "sale_date", "territory", "field", "channel", "currency"))
+_MONEY_KEYS: Final = frozenset(("gross", "deductions"))
+
+
+def _object_without_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    # json.loads keeps the last of two equal keys; a feed line must not be that ambiguous.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
+    return obj
+
+
+def _json_type(value: object) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _json_text(key: str, value: object) -> str:
+    """A JSON value as the column string the shared rules expect, or _Reject for a wrong type."""
+    if isinstance(value, str):
+        return value
+    if key in _TEXT_KEYS:
+        raise _Reject(key, value, f"must be a string, not {_json_type(value)}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and key in _MONEY_KEYS:
+        raise _Reject(key, value, "is a JSON float; use a string for money")
+    raise _Reject(key, value, f"must be an integer or a string, not {_json_type(value)}")
+
+
+def parse_jsonl(
+    lines: Iterable[bytes],
+    *,
+    today: date | None = None,
+    decimals: int = MAX_FEED_DECIMALS,
+) -> Iterator[SaleLine | Rejection]:
+    """Parse a JSON Lines feed: one object per line with exactly the schema's keys.
+
+    Strings are accepted for every key; integers also for licence_id, units, gross and
+    deductions. A JSON float is never accepted for money: it may already have lost a cent.
+    """
+    parser = _LineParser(today, decimals)
+    keys = set(COLUMNS)
+    for number, raw in enumerate(lines, 1):
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield _not_utf8(number)
+            continue
+        try:
+            obj = json.loads(text, object_pairs_hook=_object_without_duplicate_keys)
+        except json.JSONDecodeError as err:
+            reason = f"is not valid JSON: {err.msg} at column {err.colno}"
+            yield Rejection(number, "line", _echo(text), reason)
+            continue
+        except ValueError as err:  # e.g. an integer literal beyond Python's digit limit
+            yield Rejection(number, "line", _echo(text), f"is not valid JSON: {err}")
+            continue
+        if not isinstance(obj, dict):
+            yield Rejection(number, "line", _echo(text), "is not a JSON object")
+            continue
+        if obj.keys() != keys:
+            yield _keys_rejection(number, obj, text)
+            continue
+        try:
+            values = tuple(_json_text(key, obj[key]) for key in COLUMNS)
+        except _Reject as bad:
+            yield bad.at(number)
+            continue
+        yield parser.build(number, values)
+
+
+def _keys_rejection(line_number: int, obj: dict[str, object], text: str) -> Rejection:
+    missing = [c for c in COLUMNS if c not in obj]
+    unexpected = [k for k in obj if k not in COLUMNS]
+    problems = []
+    if missing:
+        problems.append("missing keys: " + ", ".join(missing))
+    if unexpected:
+        problems.append("unexpected keys: " + ", ".join(unexpected))
+    return Rejection(line_number, "line", _echo(text), "; ".join(problems))
+
+
+def feed_format(path: str | os.PathLike[str]) -> str:
+    """ "csv" or "jsonl" from the file name; raises FeedFormatError for anything else."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise FeedFormatError(f"{os.fspath(path)}: expected a .csv, .jsonl or .ndjson file")
+
+
+def parse_feed(
+    path: str | os.PathLike[str],
+    *,
+    today: date | None = None,
+    decimals: int = MAX_FEED_DECIMALS,
+) -> Iterator[SaleLine | Rejection]:
+    """Parse the feed file at ``path``, choosing the format by its extension."""
+    parse = parse_csv if feed_format(path) == "csv" else parse_jsonl
+    with open(path, "rb") as file:
+        yield from parse(file, today=today, decimals=decimals)

@@ -1,0 +1,1 @@
+"""Shared chain access for the royalty settlement system."""

@@ -1,0 +1,120 @@
+"""Totals per licence, period and bucket: exact, ordered, independent of the line order."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+from oracle_testkit import TERM_START, csv_feed, csv_line, licence, parse_csv_bytes
+
+from oracle.aggregate import Aggregator, Bucket, PeriodTotals, aggregate
+from oracle.errors import BucketOverflowError
+from oracle.feed import parse_feed
+from oracle.merkle import merkle_root
+from oracle.money import UINT128_MAX
+from oracle.validate import InMemorySeenLines, Validator, ValidLine, validate
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "feeds"
+
+LINES = [
+    csv_line(line_id="A", territory="US", units="2", gross="10.50", deductions="0.50"),
+    csv_line(line_id="B", territory="GB", units="1", gross="5", deductions="0"),
+    csv_line(line_id="C", territory="US", units="3", gross="0.000001", deductions="0"),
+    csv_line(line_id="D", territory="US", channel="retail", units="1", gross="7", deductions="1"),
+    csv_line(line_id="E", territory="IT", units="4", gross="40", deductions="0"),  # out of scope
+    csv_line(line_id="F", sale_date="2025-04-02", units="9", gross="90", deductions="9"),
+    csv_line(line_id="A", territory="US", units="2", gross="10.50", deductions="0.50"),  # dup
+]
+
+
+def run(lines: list[str]) -> list[PeriodTotals]:
+    validator = Validator({1: licence()}, InMemorySeenLines())
+    valid = [x for x in validate(parse_csv_bytes(csv_feed(*lines)), validator) if isinstance(x, ValidLine)]
+    return aggregate(valid)
+
+
+def test_buckets_hold_exact_sums_sorted_by_territory_field_channel() -> None:
+    first, second = run(LINES)
+
+    # US=232, GB=76, IT=109; software=10; online=1, retail=0
+    assert first.buckets == (
+        Bucket(76, 10, 1, units=1, gross=5_000_000, deductions=0, in_scope=True),
+        Bucket(109, 10, 1, units=4, gross=40_000_000, deductions=0, in_scope=False),
+        Bucket(232, 10, 0, units=1, gross=7_000_000, deductions=1_000_000, in_scope=True),
+        Bucket(232, 10, 1, units=5, gross=10_500_001, deductions=500_000, in_scope=True),
+    )
+    assert (first.licence_id, first.period, first.line_count) == (1, 0, 5)
+    assert (second.licence_id, second.period, second.line_count) == (1, 1, 1)
+    assert second.buckets == (Bucket(232, 10, 1, 9, 90_000_000, 9_000_000, True),)
+
+
+def test_root_commits_to_exactly_the_period_lines() -> None:
+    first, _ = run(LINES)
+
+    assert len(first.leaf_list()) == 5
+    assert first.lines_root == merkle_root(first.leaf_list())
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_shuffled_lines_give_the_same_totals_and_root(seed: int) -> None:
+    shuffled = LINES[:]
+    random.Random(seed).shuffle(shuffled)
+
+    ordered, mixed = run(LINES), run(shuffled)
+
+    assert [(p.buckets, p.lines_root, p.line_count) for p in mixed] == [
+        (p.buckets, p.lines_root, p.line_count) for p in ordered
+    ]
+
+
+def test_periods_are_sorted_by_licence_then_period() -> None:
+    lines = [
+        ValidLine(1, "x", 2, 1, TERM_START, 0, 0, 0, 1, 1, 0, bytes([1]) * 32, True),
+        ValidLine(2, "y", 1, 3, TERM_START, 0, 0, 0, 1, 1, 0, bytes([2]) * 32, True),
+        ValidLine(3, "z", 1, 0, TERM_START, 0, 0, 0, 1, 1, 0, bytes([3]) * 32, True),
+    ]
+
+    assert [(p.licence_id, p.period) for p in aggregate(lines)] == [(1, 0), (1, 3), (2, 1)]
+
+
+def test_bucket_total_beyond_uint128_is_an_error_naming_the_bucket() -> None:
+    half = UINT128_MAX // 2 + 1
+    aggregator = Aggregator()
+    for i in range(2):
+        aggregator.add(ValidLine(i, f"L{i}", 1, 0, 0, 3, 4, 5, 1, half, 0, bytes([i]) * 32, True))
+
+    with pytest.raises(BucketOverflowError) as caught:
+        aggregator.finish()
+
+    assert (caught.value.licence_id, caught.value.period, caught.value.bucket) == (1, 0, (3, 4, 5))
+    assert caught.value.column == "gross"
+    assert caught.value.total == 2 * half
+
+
+def test_nothing_to_aggregate_gives_no_periods() -> None:
+    assert aggregate([]) == []
+
+
+def test_example_csv_feed_aggregates_to_known_totals() -> None:
+    validator = Validator({1: licence()}, InMemorySeenLines())
+    items = validate(parse_feed(EXAMPLES / "acme-2025q1.csv", today=date(2025, 6, 30)), validator)
+    [period] = aggregate(x for x in items if isinstance(x, ValidLine))
+
+    assert period.line_count == 8
+    assert sum(b.gross for b in period.buckets) == 59_024_100_001  # 59,024.100001 USD
+    assert sum(b.deductions for b in period.buckets) == 300_460_000
+    assert sum(b.units for b in period.buckets) == 1093
+    assert [b.in_scope for b in period.buckets].count(False) == 0
+
+
+def test_add_all_takes_validator_output_and_hands_back_the_rejections() -> None:
+    validator = Validator({1: licence()}, InMemorySeenLines())
+    items = list(validate(parse_csv_bytes(csv_feed(*LINES, csv_line(units="x"))), validator))
+    aggregator = Aggregator()
+
+    rejections = aggregator.add_all(items)
+
+    assert [(r.line_number, r.field) for r in rejections] == [(9, "units")]
+    assert aggregator.finish() == aggregate(x for x in items if isinstance(x, ValidLine))
