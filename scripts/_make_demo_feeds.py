@@ -50,7 +50,7 @@ def main() -> None:
              "ACME-BAD-1,{acme-trademark},2025-13-01,US,apparel,retail,5,100.00,0,USD",
              "ACME-BAD-2,{acme-trademark},2025-03-02,US,apparel,retail,-5,100.00,0,USD",
              "ACME-BAD-3,{acme-trademark},2025-03-02,XX,apparel,retail,5,100.00,0,USD",
-             "ACME-BAD-4,{acme-trademark},2025-03-02,US,apparel,retail,5,100.001,0,USD",
+             "ACME-BAD-4,{acme-trademark},2025-03-02,US,apparel,retail,5,100.0000001,0,USD",
              "ACME-BAD-5,{acme-trademark},2025-03-02,US,apparel,retail,5,100.00,0,EUR",
              "ACME-BAD-6,{acme-trademark},2025-03-02,US,apparel,retail,5,100.00",
              "ACME-00001,{acme-trademark},2025-01-01,US,apparel,retail,999,1.00,0,USD",

@@ -1,0 +1,210 @@
+"""Demo data for `make run`: the example licences registered, funded, reported and settled.
+
+Every step asks the chain (or the oracle's outbox) first, so running it again changes nothing:
+a licence whose terms are already registered is found by its salt, a feed already read is all
+duplicates, a guarantee already charged or a dispute already opened is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from oracle.money import format_amount
+from oracle.outbox import Outbox
+from oracle.service import OracleService
+from royalty_chain.actions import register_licence
+from royalty_chain.client import Chain, ContractRevert
+from royalty_chain.devkeys import ROLES, role
+from royalty_chain.eip712 import dispute_struct_hash, sign_digest
+from royalty_chain.spec import LicenceSpec, resolve_address, to_units
+from royalty_chain.terms import DAY, YEAR, Terms
+
+STATUS = {0: "none", 1: "active", 2: "terminated", 3: "expired"}
+
+
+@dataclass
+class DemoRow:
+    name: str
+    licence_id: int
+    kind: str
+    status: str
+    settled: int
+    royalty: str
+    arrears: str
+    escrow: str
+
+
+@dataclass
+class DemoResult:
+    rows: list[DemoRow] = field(default_factory=list)
+    accounts: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _role_of(address: str) -> Any:
+    for name in ROLES:
+        if role(name).address.lower() == address.lower():
+            return role(name)
+    raise LookupError(f"{address} is not a development account")
+
+
+def find_licence(chain: Chain, terms: Terms) -> int | None:
+    """The id of a licence registered with exactly these terms' salt and parties, if any."""
+    events = chain.registry.contract.events.LicenceRegistered().get_logs(
+        from_block=chain.manifest.deploy_block, argument_filters={"licensor": terms.licensor}
+    )
+    for event in events:
+        registered = event["args"]["terms"]
+        salt = registered["salt"] if hasattr(registered, "keys") else registered[17]
+        if bytes(salt) == terms.salt and event["args"]["licensee"].lower() == terms.licensee.lower():
+            return int(event["args"]["licenceId"])
+    return None
+
+
+def _mint_and_approve(chain: Chain, terms: Terms, amount: int) -> None:
+    licensee = _role_of(terms.licensee)
+    token = chain.token(terms.token)
+    chain.transact(token.functions.mint(licensee.address, amount), licensee)
+    chain.transact(token.functions.approve(chain.ledger.address, amount), licensee)
+
+
+def _register(chain: Chain, spec: LicenceSpec, console: Console) -> tuple[int, Terms]:
+    terms = spec.to_terms(chain.manifest)
+    licence_id = find_licence(chain, terms)
+    if licence_id is not None:
+        return licence_id, terms
+    deposit = to_units(spec.deposit, spec.decimals(chain.manifest), "deposit")
+    _mint_and_approve(chain, terms, terms.advance + deposit)
+    now = int(chain.w3.eth.get_block("latest")["timestamp"])
+    licence_id = register_licence(
+        chain, terms, _role_of(terms.licensor), _role_of(terms.licensee), role("relayer"), deadline=now + DAY
+    )
+    if deposit:
+        chain.ledger.deposit(licence_id, deposit, _role_of(terms.licensee))
+    console.print(f"registered {spec.name!r} as licence {licence_id} (signed by both parties, relayed)")
+    return licence_id, terms
+
+
+def _render_feeds(examples: Path, data: Path, ids: dict[str, int]) -> list[Path]:
+    out = data / "demo" / "feeds"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for template in sorted((examples / "demo-feeds").glob("*.csv.tmpl")):
+        text = template.read_text()
+        for name, licence_id in ids.items():
+            text = text.replace("{" + name + "}", str(licence_id))
+        path = out / template.name.removesuffix(".tmpl")
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        paths.append(path)
+    return paths
+
+
+def _try(chain: Chain, fn: Any, sender: Any, harmless: set[str]) -> bool:
+    try:
+        chain.transact(fn, sender)
+        return True
+    except ContractRevert as err:
+        if err.error in harmless:
+            return False
+        raise
+
+
+def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> DemoResult:
+    specs = {path.stem: LicenceSpec.load(path) for path in sorted((examples / "licences").glob("*.json"))}
+    ids: dict[str, int] = {}
+    terms_of: dict[str, Terms] = {}
+    for name, spec in specs.items():
+        ids[name], terms_of[name] = _register(chain, spec, console)
+
+    feeds = _render_feeds(examples, data, ids)
+    oracle = OracleService(
+        chain, Outbox(data / "oracle" / "outbox.sqlite"), [role("oracle1"), role("oracle2"), role("oracle3")],
+        role("oracle_sender"),
+    )
+    ingested, _, sent = oracle.run(feeds)
+    result = DemoResult()
+    for r in ingested:
+        if r.rejected:
+            result.notes.append(f"{Path(r.path).name}: {r.rejected} line(s) rejected, reasons in {r.rejects_file}")
+            for rejection in r.rejections:
+                result.notes.append(f"    {rejection}")
+    now = int(chain.w3.eth.get_block("latest")["timestamp"])
+    ledger = chain.ledger.contract
+
+    for name, terms in terms_of.items():
+        licence_id = ids[name]
+        # Minimum guarantee: charge every contract year that has ended (anyone may call).
+        if terms.schedule.minimum_guarantee:
+            year = 0
+            while terms.term.start + (year + 1) * YEAR <= min(now, terms.term.end):
+                if _try(chain, ledger.functions.chargeMinimumGuarantee(licence_id, year), role("relayer"),
+                        {"GuaranteeAlreadyCharged", "NoShortfall"}):
+                    result.notes.append(f"{name}: minimum-guarantee shortfall of contract year {year} charged")
+                year += 1
+
+    # A dispute: the data-set licensee contests its latest settlement within the 7-day window.
+    geodata = ids.get("geodata-dataset")
+    if geodata is not None:
+        disputed = ledger.events.Disputed().get_logs(
+            from_block=chain.manifest.deploy_block, argument_filters={"licenceId": geodata}
+        )
+        settled = ledger.events.Settled().get_logs(
+            from_block=chain.manifest.deploy_block, argument_filters={"licenceId": geodata}
+        )
+        if not disputed and settled:
+            target = int(settled[-1]["args"]["settlementId"])
+            licensee = _role_of(terms_of["geodata-dataset"].licensee)
+            deadline = now + DAY
+            digest = chain.ledger.domain().digest(dispute_struct_hash(target, licensee.address, deadline))
+            if _try(chain, ledger.functions.disputeFor(target, licensee.address, deadline, sign_digest(digest, licensee.key)),
+                    role("relayer"), {"NotDisputable", "DisputeWindowClosed"}):
+                result.notes.append(f"geodata-dataset: the licensee disputed settlement {target}; its amount is held")
+
+    # The trademark licensor takes its money, and serves notice for the arrears.
+    acme = ids.get("acme-trademark")
+    if acme is not None:
+        licensor = role("licensor_brand")
+        if chain.ledger.claimable(acme, licensor.address):
+            chain.ledger.withdraw(acme, licensor.address, licensor)
+        if chain.ledger.arrears_of(acme):
+            notices = chain.registry.contract.events.BreachNoticed().get_logs(
+                from_block=chain.manifest.deploy_block, argument_filters={"licenceId": acme}
+            )
+            if not notices and _try(chain, chain.registry.contract.functions.noticeBreach(acme), licensor, set()):
+                result.notes.append("acme-trademark: arrears unpaid, the licensor served notice (30-day cure period)")
+
+    for name, spec in specs.items():
+        licence_id = ids[name]
+        decimals = spec.decimals(chain.manifest)
+        logs = ledger.events.Settled().get_logs(
+            from_block=chain.manifest.deploy_block, argument_filters={"licenceId": licence_id}
+        )
+        reports = [e for e in logs if int(e["args"]["kind"]) == 2]
+        royalty = sum(int(e["args"]["royalty"]) for e in logs if int(e["args"]["kind"]) in (2, 3))
+        result.rows.append(
+            DemoRow(
+                name=name,
+                licence_id=licence_id,
+                kind=spec.kind,
+                status=STATUS[chain.registry.status(licence_id)],
+                settled=len(reports),
+                royalty=format_amount(royalty, decimals),
+                arrears=format_amount(chain.ledger.arrears_of(licence_id), decimals),
+                escrow=format_amount(chain.ledger.escrow_of(licence_id), decimals),
+            )
+        )
+    seen: set[str] = set()
+    for name, spec in specs.items():
+        for who in [spec.licensor, spec.licensee] + [p.account for p in spec.payees]:
+            address = resolve_address(who, "party")
+            if address not in seen:
+                seen.add(address)
+                result.accounts.append((f"{who} ({name})", address))
+    if sent.settled:
+        result.notes.append(f"oracle settled {len(sent.settled)} report(s) this run")
+    return result
