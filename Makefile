@@ -4,17 +4,16 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
 PY := .venv/bin/python
 FORGE_PROFILE ?= $(if $(CI),ci,default)
 
-.PHONY: setup run test test-contracts test-python test-ape test-e2e lint slither bench clean compile deploy gas
+.PHONY: setup run test test-contracts test-python test-ape lint slither bench clean compile gas
 
 setup:
 	@scripts/setup.sh
 
 compile: setup
-	forge build
-	ape compile
+	@ape compile > /dev/null
 
-run: setup
-	$(PY) -m scripts.run_local
+run: setup compile
+	$(PY) scripts/_devstack.py
 
 test: setup
 	@scripts/test.sh
@@ -39,7 +38,7 @@ gas: setup
 	forge test --match-contract Gas -vv
 
 bench: setup
-	$(PY) -m bench.run
+	$(PY) bench/run.py
 
 clean:
 	rm -rf data .build/forge .build/ape contracts/.cache

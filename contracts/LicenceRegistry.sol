@@ -392,7 +392,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     function _validatePayees(Payee[] calldata payees) private pure {
         if (payees.length == 0) revert NoPayees();
         if (payees.length > MAX_PAYEES) revert TooManyPayees(payees.length, MAX_PAYEES);
-        uint256 sum;
+        uint256 sum = 0;
         for (uint256 i; i < payees.length; ++i) {
             address account = payees[i].account;
             if (account == address(0)) revert ZeroAddress("payee");

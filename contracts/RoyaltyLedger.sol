@@ -137,12 +137,23 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint128 advance
     ) external nonReentrant {
         if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
+        if (_accounts[licenceId].token != address(0)) revert LicenceAlreadyOpened(licenceId);
+        _accounts[licenceId] = Account({
+            token: token,
+            taxBps: taxBps,
+            licensee: licensee,
+            lastSequence: 0,
+            taxAccount: taxAccount,
+            arrearsClearedAt: 0,
+            escrow: 0,
+            arrears: 0,
+            advanceRemaining: 0,
+            distributed: 0,
+            taxOwed: 0,
+            pendingHead: 0,
+            arrearsHead: 0
+        });
         Account storage account = _accounts[licenceId];
-        if (account.token != address(0)) revert LicenceAlreadyOpened(licenceId);
-        account.token = token;
-        account.licensee = licensee;
-        account.taxBps = taxBps;
-        account.taxAccount = taxAccount;
         _payees[licenceId] = payees;
         _shares[licenceId] = sharesBps;
         for (uint256 i; i < payees.length; ++i) {
@@ -153,15 +164,19 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         if (received > 0) {
             account.advanceRemaining = received.toUint128();
             uint256 id = ++_settlementCount;
+            _settlements[id] = Stored({
+                licenceId: uint64(licenceId),
+                period: 0,
+                kind: Kind.Advance,
+                state: State.Final,
+                settledAt: uint64(block.timestamp),
+                disputeUntil: uint64(block.timestamp),
+                due: received.toUint128(),
+                paid: received.toUint128(),
+                released: 0,
+                royalty: received.toUint128()
+            });
             Stored storage stored = _settlements[id];
-            stored.licenceId = uint64(licenceId);
-            stored.kind = Kind.Advance;
-            stored.state = State.Final;
-            stored.settledAt = uint64(block.timestamp);
-            stored.disputeUntil = uint64(block.timestamp);
-            stored.royalty = received.toUint128();
-            stored.due = received.toUint128();
-            stored.paid = received.toUint128();
             emit Settled(id, licenceId, Kind.Advance, 0, received, 0, received, received, false);
             _release(id, stored, account);
         }
@@ -488,7 +503,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     function _checkSignatures(Report calldata report, bytes[] calldata signatures, uint8 threshold) private view {
         if (signatures.length != threshold) revert WrongSignatureCount(signatures.length, threshold);
         bytes32 digest = reportDigest(report);
-        address previous;
+        address previous = address(0);
         for (uint256 i; i < signatures.length; ++i) {
             // tryRecover rejects malleable (high-s) and malformed signatures.
             (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signatures[i]);
@@ -520,16 +535,19 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         account.escrow -= paid.toUint128();
 
         id = ++_settlementCount;
+        _settlements[id] = Stored({
+            licenceId: uint64(licenceId),
+            period: period,
+            kind: kind,
+            state: disputeWindow == 0 ? State.Final : State.Pending,
+            settledAt: uint64(block.timestamp),
+            disputeUntil: uint64(block.timestamp) + disputeWindow,
+            due: due.toUint128(),
+            paid: paid.toUint128(),
+            released: 0,
+            royalty: royalty.toUint128()
+        });
         Stored storage stored = _settlements[id];
-        stored.licenceId = uint64(licenceId);
-        stored.period = period;
-        stored.kind = kind;
-        stored.state = disputeWindow == 0 ? State.Final : State.Pending;
-        stored.settledAt = uint64(block.timestamp);
-        stored.disputeUntil = uint64(block.timestamp) + disputeWindow;
-        stored.royalty = royalty.toUint128();
-        stored.due = due.toUint128();
-        stored.paid = paid.toUint128();
         // royalty - due is what the advance and any guarantee already charged covered.
         emit Settled(id, licenceId, kind, period, royalty, royalty - due, due, paid, disputeWindow != 0);
         _afterSettlement(id, stored, account);
@@ -683,7 +701,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     function _entitlement(uint256 licenceId, uint256 index, uint256 distributed) private view returns (uint256) {
         uint16[] storage shares = _shares[licenceId];
         if (index > 0) return RoyaltyMath.shareOf(distributed, shares[index]);
-        uint256 others;
+        uint256 others = 0;
         for (uint256 i = 1; i < shares.length; ++i) {
             others += RoyaltyMath.shareOf(distributed, shares[i]);
         }
@@ -691,8 +709,12 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     }
 
     /// @dev Credits what actually arrived, so a fee-on-transfer token cannot over-credit.
+    /// `from` is the caller (deposits) or the licensee of a licence being opened (the advance):
+    /// only the registry opens licences, and only with the licensee's EIP-712 consent to terms
+    /// that name this exact advance, so no one can pull from an account that did not agree.
     function _pull(IERC20 token, address from, uint256 amount) private returns (uint256 received) {
         uint256 before = token.balanceOf(address(this));
+        // slither-disable-next-line arbitrary-send-erc20
         token.safeTransferFrom(from, address(this), amount);
         received = token.balanceOf(address(this)) - before;
     }

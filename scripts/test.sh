@@ -16,6 +16,8 @@ run() { # run NAME COMMAND...
 }
 
 run contracts env FOUNDRY_PROFILE="$profile" forge test
+# Static analysis: any medium or high finding fails the run (see slither.config.json).
+run slither slither . --config-file slither.config.json --skip-clean --fail-medium
 run python .venv/bin/python -m pytest -q -p no:cacheprovider
 run ape ape test tests/ape -q -p no:cacheprovider
 

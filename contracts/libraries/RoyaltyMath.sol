@@ -36,8 +36,8 @@ library RoyaltyMath {
         IRoyaltyLedger.Bucket[] calldata buckets,
         uint256 tierCumulativeBefore
     ) internal pure returns (ILicenceRegistry.Priced memory result) {
-        uint256 numerator;
-        uint256 perUnitTotal;
+        uint256 numerator = 0;
+        uint256 perUnitTotal = 0;
         for (uint256 i; i < buckets.length; ++i) {
             IRoyaltyLedger.Bucket calldata bucket = buckets[i];
             if (bucket.deductions > bucket.gross) {
