@@ -1,0 +1,90 @@
+"""The `make run` demo end to end, on Anvil and on Ganache: the same inputs settle identically.
+
+Registration from both parties' signatures, the oracle over feeds with good and bad lines,
+settlement, a guarantee charge, a dispute, a withdrawal and a breach notice; then everything
+again, which must change nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from royalty_chain.client import Chain
+from royalty_chain.devkeys import role
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from _demo import DemoResult, load_demo  # noqa: E402
+
+EXPECTED_REJECTIONS = [
+    "line 157: sale_date '2025-13-01' is not a valid calendar date",
+    "line 158: units '-5' is negative",
+    "line 159: territory 'XX' is not an ISO 3166-1 alpha-2 code",
+    "line 160: gross '100.0000001' has 7 decimals; at most 6 allowed",
+    "line 161: currency 'EUR' is not the licence's currency USD",
+]
+
+
+def _run(chain: Chain, tmp_path: Path) -> DemoResult:
+    return load_demo(chain, ROOT / "examples", tmp_path, Console(file=open("/dev/null", "w")))  # noqa: SIM115
+
+
+def _figures(result: DemoResult) -> list[tuple[str, str, int, str, str, str]]:
+    return [(r.name, r.status, r.settled, r.royalty, r.arrears, r.escrow) for r in result.rows]
+
+
+@pytest.fixture(scope="module")
+def anvil_demo(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> tuple[Chain, DemoResult, Path]:
+    data = tmp_path_factory.mktemp("demo-anvil")
+    return chain, _run(chain, data), data
+
+
+def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple[Chain, DemoResult, Path]) -> None:
+    chain, result, _ = anvil_demo
+    assert [(r.name, r.settled) for r in result.rows] == [
+        ("acme-trademark", 7),
+        ("geodata-dataset", 7),
+        ("lumen-model", 7),
+        ("voltcell-patent", 7),
+    ]
+    statuses = {r.name: r.status for r in result.rows}
+    assert statuses["lumen-model"] == "expired"  # ended 1 July 2026, its sell-off sales still settled
+    notes = "\n".join(result.notes)
+    for rejection in EXPECTED_REJECTIONS:
+        assert rejection in notes
+    assert "was seen before with different content" in notes
+    assert "voltcell-patent: minimum-guarantee shortfall of contract year 0 charged" in notes
+    assert "the licensee disputed settlement" in notes
+    acme = next(r for r in result.rows if r.name == "acme-trademark")
+    # The licensee deposited 5,000: everything above it is arrears, and the licensor took what was paid.
+    assert Decimal(acme.royalty) - Decimal(acme.arrears) == Decimal(5000)
+    assert acme.escrow == "0"
+    brand = role("licensor_brand").address
+    withdrawn = chain.ledger.contract.events.Withdrawn().get_logs(
+        from_block=chain.manifest.deploy_block, argument_filters={"account": brand}
+    )
+    assert sum(int(w["args"]["amount"]) for w in withdrawn) == 5_000 * 10**6
+
+
+def test_demo_again_changes_nothing(anvil_demo: tuple[Chain, DemoResult, Path]) -> None:
+    chain, first, data = anvil_demo
+    settlements_before = chain.ledger.contract.functions.settlementCount().call()
+    licences_before = chain.registry.licence_count()
+    second = _run(chain, data)
+    assert _figures(second) == _figures(first)
+    assert chain.ledger.contract.functions.settlementCount().call() == settlements_before
+    assert chain.registry.licence_count() == licences_before
+
+
+def test_ganache_settles_exactly_like_anvil(
+    anvil_demo: tuple[Chain, DemoResult, Path], ganache_chain: Chain, tmp_path: Path
+) -> None:
+    _, on_anvil, _ = anvil_demo
+    on_ganache = _run(ganache_chain, tmp_path)
+    assert _figures(on_ganache) == _figures(on_anvil)
