@@ -32,7 +32,7 @@ EXPECTED_REJECTIONS = [
 
 
 def _run(chain: Chain, tmp_path: Path) -> DemoResult:
-    return load_demo(chain, ROOT / "examples", tmp_path, Console(file=open("/dev/null", "w")))  # noqa: SIM115
+    return load_demo(chain, ROOT / "examples", tmp_path, Console(file=open("/dev/null", "w")))
 
 
 def _figures(result: DemoResult) -> list[tuple[str, str, int, str, str, str]]:
