@@ -15,11 +15,17 @@ run() { # run NAME COMMAND...
   if [ $rc -ne 0 ]; then failed+=("$name (exit $rc)"); fi
 }
 
-run contracts env FOUNDRY_PROFILE="$profile" forge test
+forge_suite() { # forge exits 0 when it finds no test: that is a failure here
+  FOUNDRY_PROFILE="$profile" forge test 2>&1 | tee .build/forge-test.log
+  local rc=${PIPESTATUS[0]}
+  if grep -q "No tests found" .build/forge-test.log; then return 5; fi
+  return "$rc"
+}
+run contracts forge_suite
 # Static analysis: any medium or high finding fails the run (see slither.config.json).
 run slither slither . --config-file slither.config.json --skip-clean --fail-medium
 run python .venv/bin/python -m pytest -q -p no:cacheprovider
-run ape ape test tests/ape -q -p no:cacheprovider
+run ape ape test tests/ape -q -p no:cacheprovider -o addopts=-ra
 
 if [ ${#failed[@]} -ne 0 ]; then
   echo "FAILED: ${failed[*]}"
