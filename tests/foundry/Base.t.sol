@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+
+import {LicenceRegistry} from "../../contracts/LicenceRegistry.sol";
+import {RoyaltyLedger} from "../../contracts/RoyaltyLedger.sol";
+import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol";
+import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
+import {TestToken} from "../../contracts/test/TestToken.sol";
+
+/// @notice Shared fixture: a registry and a ledger wired together, a 6-decimals payment token,
+/// named actors with keys, and helpers to build, sign and settle licences and reports.
+/// @dev Default licence (see `defaultTerms`): term of three contract years from START, 90-day
+/// periods, 180 sell-off days, 5% of net sales, payees licensor 70% / co-owner 30%, 10% withheld
+/// for the tax account, oracles 1..3 with threshold 2, no dispute window, 30-day cure period.
+abstract contract Base is Test {
+    // ------------------------------------------------------------------ constants
+
+    /// @dev 2023-11-15 00:00:00 UTC, a whole day: the default term start.
+    uint64 internal constant START = 1_700_006_400;
+    uint64 internal constant YEAR = 365 days;
+    uint32 internal constant PERIOD = 90 days;
+    uint64 internal constant END = START + 3 * YEAR;
+    uint32 internal constant SELL_OFF_DAYS = 180;
+    uint32 internal constant CURE_PERIOD = 30 days;
+    /// @dev One unit of the 6-decimals token.
+    uint128 internal constant USD = 1e6;
+    uint16 internal constant RATE_BPS = 500;
+    uint16 internal constant TAX_BPS = 1000;
+    uint16 internal constant LICENSOR_SHARE_BPS = 7000;
+    uint16 internal constant CO_OWNER_SHARE_BPS = 3000;
+    uint8 internal constant THRESHOLD = 2;
+    /// @dev Territory codes 0..10, fields of use 0..3, channels 0..2.
+    uint256 internal constant TERRITORIES = (1 << 11) - 1;
+    uint64 internal constant FIELDS = 0x0f;
+    uint32 internal constant CHANNELS = 0x07;
+    /// @dev The secp256k1 group order, to build malleable (high-s) signatures.
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+
+    // ------------------------------------------------------------------ fixture
+
+    LicenceRegistry internal registry;
+    RoyaltyLedger internal ledger;
+    TestToken internal token;
+
+    address internal admin;
+    address internal licensor;
+    uint256 internal licensorKey;
+    address internal licensee;
+    uint256 internal licenseeKey;
+    address internal coOwner;
+    address internal taxAccount;
+    address internal arbiter;
+    address internal relayer;
+    address internal stranger;
+    uint256 internal strangerKey;
+    address internal oracle1;
+    uint256 internal oracle1Key;
+    address internal oracle2;
+    uint256 internal oracle2Key;
+    address internal oracle3;
+    uint256 internal oracle3Key;
+
+    /// @dev The three oracles and their keys, ascending by address (the order signatures need).
+    address[] internal sortedOracles;
+    uint256[] internal sortedOracleKeys;
+
+    function setUp() public virtual {
+        vm.warp(START + 12 hours);
+        admin = makeAddr("admin");
+        (licensor, licensorKey) = makeAddrAndKey("licensor");
+        (licensee, licenseeKey) = makeAddrAndKey("licensee");
+        coOwner = makeAddr("coOwner");
+        taxAccount = makeAddr("taxAccount");
+        arbiter = makeAddr("arbiter");
+        relayer = makeAddr("relayer");
+        (stranger, strangerKey) = makeAddrAndKey("stranger");
+        (oracle1, oracle1Key) = makeAddrAndKey("oracle1");
+        (oracle2, oracle2Key) = makeAddrAndKey("oracle2");
+        (oracle3, oracle3Key) = makeAddrAndKey("oracle3");
+        _sortOracles();
+
+        registry = new LicenceRegistry(admin);
+        ledger = new RoyaltyLedger(registry, admin);
+        token = new TestToken("Test US Dollar", "tUSD", 6);
+        vm.startPrank(admin);
+        registry.setLedger(ledger);
+        registry.setTokenAllowed(address(token), true);
+        vm.stopPrank();
+
+        vm.prank(licensee);
+        token.approve(address(ledger), type(uint256).max);
+    }
+
+    // ------------------------------------------------------------------ terms
+
+    /// @notice The default licence terms; tests change fields of the returned value.
+    function defaultTerms() internal view returns (ILicenceRegistry.Terms memory t) {
+        t.licensor = licensor;
+        t.licensee = licensee;
+        t.legalTextHash = keccak256("Patent licence agreement, signed 2023-11-14");
+        t.assetIds = new uint256[](2);
+        t.assetIds[0] = 10_123_456;
+        t.assetIds[1] = 10_654_321;
+        t.scope = ILicenceRegistry.Scope({territories: TERRITORIES, fields: FIELDS, channels: CHANNELS});
+        t.term = ILicenceRegistry.Term({start: START, end: END, sellOffDays: SELL_OFF_DAYS, periodSeconds: PERIOD});
+        t.token = address(token);
+        t.schedule.rateBps = RATE_BPS;
+        t.payees = new ILicenceRegistry.Payee[](2);
+        t.payees[0] = ILicenceRegistry.Payee({account: licensor, shareBps: LICENSOR_SHARE_BPS});
+        t.payees[1] = ILicenceRegistry.Payee({account: coOwner, shareBps: CO_OWNER_SHARE_BPS});
+        t.taxBps = TAX_BPS;
+        t.taxAccount = taxAccount;
+        t.oracles = new address[](3);
+        t.oracles[0] = oracle1;
+        t.oracles[1] = oracle2;
+        t.oracles[2] = oracle3;
+        t.threshold = THRESHOLD;
+        t.arbiter = arbiter;
+        t.curePeriod = CURE_PERIOD;
+    }
+
+    function tier(uint128 threshold, uint16 rateBps) internal pure returns (ILicenceRegistry.Tier memory) {
+        return ILicenceRegistry.Tier({threshold: threshold, rateBps: rateBps});
+    }
+
+    function fieldRate(uint8 field, uint16 rateBps) internal pure returns (ILicenceRegistry.FieldRate memory) {
+        return ILicenceRegistry.FieldRate({field: field, rateBps: rateBps});
+    }
+
+    /// @notice Payees with the given shares, named payee0, payee1, ...
+    function namedPayees(uint16[] memory shares) internal returns (ILicenceRegistry.Payee[] memory payees) {
+        payees = new ILicenceRegistry.Payee[](shares.length);
+        for (uint256 i; i < shares.length; ++i) {
+            payees[i] = ILicenceRegistry.Payee({account: makeAddr(string.concat("payee", vm.toString(i))), shareBps: shares[i]});
+        }
+    }
+
+    // ------------------------------------------------------------------ signatures
+
+    function sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @notice Both parties' RegisterLicence signatures (made with the default parties' keys).
+    function consent(ILicenceRegistry.Terms memory t, uint64 deadline)
+        internal
+        view
+        returns (bytes memory licensorSig, bytes memory licenseeSig)
+    {
+        bytes32 digest = registry.registerDigest(t, deadline);
+        licensorSig = sign(licensorKey, digest);
+        licenseeSig = sign(licenseeKey, digest);
+    }
+
+    function amendConsent(uint256 licenceId, ILicenceRegistry.Schedule memory schedule, uint64 newEnd, uint64 deadline)
+        internal
+        view
+        returns (bytes memory licensorSig, bytes memory licenseeSig)
+    {
+        bytes32 digest = registry.amendDigest(licenceId, schedule, newEnd, deadline);
+        licensorSig = sign(licensorKey, digest);
+        licenseeSig = sign(licenseeKey, digest);
+    }
+
+    function terminateConsent(uint256 licenceId, uint64 deadline)
+        internal
+        view
+        returns (bytes memory licensorSig, bytes memory licenseeSig)
+    {
+        bytes32 digest = registry.terminateDigest(licenceId, deadline);
+        licensorSig = sign(licensorKey, digest);
+        licenseeSig = sign(licenseeKey, digest);
+    }
+
+    function disputeDigest(uint256 settlementId, address party, uint64 deadline) internal view returns (bytes32) {
+        bytes32 structHash = keccak256(abi.encode(ledger.DISPUTE_TYPEHASH(), settlementId, party, deadline));
+        return MessageHashUtils.toTypedDataHash(ledger.domainSeparator(), structHash);
+    }
+
+    function resolveDigest(uint256 settlementId, uint128 finalAmount, uint64 deadline) internal view returns (bytes32) {
+        bytes32 structHash = keccak256(abi.encode(ledger.RESOLVE_TYPEHASH(), settlementId, finalAmount, deadline));
+        return MessageHashUtils.toTypedDataHash(ledger.domainSeparator(), structHash);
+    }
+
+    // ------------------------------------------------------------------ licences
+
+    /// @notice Register `t` through the relayer with both parties' signatures; funds the advance.
+    function register(ILicenceRegistry.Terms memory t) internal returns (uint256 licenceId) {
+        uint64 deadline = uint64(block.timestamp + 1 days);
+        (bytes memory licensorSig, bytes memory licenseeSig) = consent(t, deadline);
+        if (t.advance > 0) token.mint(t.licensee, t.advance);
+        vm.prank(relayer);
+        licenceId = registry.register(t, deadline, licensorSig, licenseeSig);
+    }
+
+    /// @notice Register the default terms; the salt keeps repeated registrations distinct.
+    function registerDefault() internal returns (uint256) {
+        ILicenceRegistry.Terms memory t = defaultTerms();
+        t.salt = bytes32(registry.licenceCount());
+        return register(t);
+    }
+
+    /// @notice Amend through the relayer with both parties' signatures.
+    function amend(uint256 licenceId, ILicenceRegistry.Schedule memory schedule, uint64 newEnd) internal {
+        uint64 deadline = uint64(block.timestamp + 1 days);
+        (bytes memory licensorSig, bytes memory licenseeSig) = amendConsent(licenceId, schedule, newEnd, deadline);
+        vm.prank(relayer);
+        registry.amend(licenceId, schedule, newEnd, deadline, licensorSig, licenseeSig);
+    }
+
+    function terminateByConsent(uint256 licenceId) internal {
+        uint64 deadline = uint64(block.timestamp + 1 days);
+        (bytes memory licensorSig, bytes memory licenseeSig) = terminateConsent(licenceId, deadline);
+        vm.prank(relayer);
+        registry.terminateByConsent(licenceId, deadline, licensorSig, licenseeSig);
+    }
+
+    // ------------------------------------------------------------------ money
+
+    /// @notice The licensee deposits `amount` freshly minted tokens.
+    function deposit(uint256 licenceId, uint256 amount) internal {
+        token.mint(licensee, amount);
+        vm.prank(licensee);
+        ledger.deposit(licenceId, amount);
+    }
+
+    // ------------------------------------------------------------------ time
+
+    function periodStart(uint32 period) internal pure returns (uint64) {
+        return START + uint64(period) * PERIOD;
+    }
+
+    function periodEnd(uint32 period) internal pure returns (uint64) {
+        return START + uint64(period + 1) * PERIOD;
+    }
+
+    /// @notice Move time forward to the end of `period` (never backwards).
+    function warpPastPeriod(uint32 period) internal {
+        if (block.timestamp < periodEnd(period)) vm.warp(periodEnd(period));
+    }
+
+    // ------------------------------------------------------------------ reports
+
+    function bucket(uint8 territory, uint8 field, uint8 channel, uint128 units, uint128 gross, uint128 deductions)
+        internal
+        pure
+        returns (IRoyaltyLedger.Bucket memory)
+    {
+        return IRoyaltyLedger.Bucket({
+            territory: territory, field: field, channel: channel, units: units, gross: gross, deductions: deductions
+        });
+    }
+
+    /// @notice One in-scope bucket (territory 0, field 0, channel 0) with `gross` and no deductions.
+    function salesOf(uint128 gross) internal pure returns (IRoyaltyLedger.Bucket[] memory buckets) {
+        buckets = new IRoyaltyLedger.Bucket[](1);
+        buckets[0] = bucket(0, 0, 0, 0, gross, 0);
+    }
+
+    function makeReport(uint256 licenceId, uint32 period, uint64 sequence, IRoyaltyLedger.Bucket[] memory buckets)
+        internal
+        view
+        returns (IRoyaltyLedger.Report memory r)
+    {
+        r.licenceId = licenceId;
+        r.period = period;
+        r.sequence = sequence;
+        r.deadline = uint64(block.timestamp + 30 days);
+        r.linesRoot = keccak256(abi.encode("lines", licenceId, period, sequence));
+        r.lineCount = uint32(buckets.length * 10);
+        r.buckets = buckets;
+    }
+
+    /// @notice A report with the licence's next sequence number.
+    function makeReport(uint256 licenceId, uint32 period, IRoyaltyLedger.Bucket[] memory buckets)
+        internal
+        view
+        returns (IRoyaltyLedger.Report memory)
+    {
+        return makeReport(licenceId, period, ledger.lastSequence(licenceId) + 1, buckets);
+    }
+
+    /// @notice Signatures of the first `k` oracles in ascending address order.
+    function signReport(IRoyaltyLedger.Report memory r, uint256 k) internal view returns (bytes[] memory sigs) {
+        bytes32 digest = ledger.reportDigest(r);
+        sigs = new bytes[](k);
+        for (uint256 i; i < k; ++i) {
+            sigs[i] = sign(sortedOracleKeys[i], digest);
+        }
+    }
+
+    /// @notice Signatures made with `keys`, in the order given.
+    function signReportWith(IRoyaltyLedger.Report memory r, uint256[] memory keys)
+        internal
+        view
+        returns (bytes[] memory sigs)
+    {
+        bytes32 digest = ledger.reportDigest(r);
+        sigs = new bytes[](keys.length);
+        for (uint256 i; i < keys.length; ++i) {
+            sigs[i] = sign(keys[i], digest);
+        }
+    }
+
+    function asBatch(IRoyaltyLedger.Report memory r) internal pure returns (IRoyaltyLedger.Report[] memory reports) {
+        reports = new IRoyaltyLedger.Report[](1);
+        reports[0] = r;
+    }
+
+    function asBatch(bytes[] memory sigs) internal pure returns (bytes[][] memory sets) {
+        sets = new bytes[][](1);
+        sets[0] = sigs;
+    }
+
+    /// @notice Settle one report signed by the first `THRESHOLD` oracles, through the relayer.
+    function settle(IRoyaltyLedger.Report memory r) internal returns (uint256 settlementId) {
+        bytes[] memory sigs = signReport(r, registry.settlementContext(r.licenceId).threshold);
+        vm.prank(relayer);
+        settlementId = ledger.settleReports(asBatch(r), asBatch(sigs))[0];
+    }
+
+    /// @notice Warp past `period` and settle a one-bucket report of `gross` net sales for it.
+    function settlePeriod(uint256 licenceId, uint32 period, uint128 gross) internal returns (uint256) {
+        warpPastPeriod(period);
+        return settle(makeReport(licenceId, period, salesOf(gross)));
+    }
+
+    /// @notice Reverts with `expected` when settling `r` with the threshold's signatures.
+    function expectSettleRevert(IRoyaltyLedger.Report memory r, bytes memory expected) internal {
+        bytes[] memory sigs = signReport(r, registry.settlementContext(r.licenceId).threshold);
+        IRoyaltyLedger.Report[] memory reports = asBatch(r);
+        bytes[][] memory sets = asBatch(sigs);
+        vm.expectRevert(expected);
+        vm.prank(relayer);
+        ledger.settleReports(reports, sets);
+    }
+
+    // ------------------------------------------------------------------ assertions
+
+    function assertSettlement(
+        uint256 settlementId,
+        IRoyaltyLedger.State state,
+        uint256 royalty,
+        uint256 due,
+        uint256 paid,
+        uint256 released
+    ) internal view {
+        IRoyaltyLedger.Settlement memory s = ledger.settlement(settlementId);
+        assertEq(uint8(s.state), uint8(state), "state");
+        assertEq(s.royalty, royalty, "royalty");
+        assertEq(s.due, due, "due");
+        assertEq(s.paid, paid, "paid");
+        assertEq(s.released, released, "released");
+    }
+
+    // ------------------------------------------------------------------ private
+
+    function _sortOracles() private {
+        sortedOracles = [oracle1, oracle2, oracle3];
+        sortedOracleKeys = [oracle1Key, oracle2Key, oracle3Key];
+        for (uint256 i; i < 3; ++i) {
+            for (uint256 j = i + 1; j < 3; ++j) {
+                if (sortedOracles[j] < sortedOracles[i]) {
+                    (sortedOracles[i], sortedOracles[j]) = (sortedOracles[j], sortedOracles[i]);
+                    (sortedOracleKeys[i], sortedOracleKeys[j]) = (sortedOracleKeys[j], sortedOracleKeys[i]);
+                }
+            }
+        }
+    }
+}

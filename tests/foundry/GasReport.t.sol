@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {console} from "forge-std/console.sol";
+
+import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol";
+import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
+import {Base} from "./Base.t.sol";
+
+/// @notice Gas of the calls users pay for. Read the figures with
+/// `forge test -vv --match-contract Gas` (gasleft() deltas, printed), from the named snapshots
+/// that forge writes to snapshots/GasReportTest.json, or per transaction with
+/// `forge test --isolate --gas-report --match-contract Gas`.
+/// @dev Every measured call runs inside the test's single transaction, so accounts and slots that
+/// the set-up touched are warm and the 21,000 base and calldata costs are not included; the
+/// --isolate gas report counts each call as its own transaction.
+contract GasReportTest is Base {
+    struct Measured {
+        uint256 register;
+        uint256 settle;
+    }
+
+    function _terms(uint256 payeeCount, uint8 threshold) private returns (ILicenceRegistry.Terms memory t) {
+        t = defaultTerms();
+        uint16[] memory shares = new uint16[](payeeCount);
+        uint256 each = 10_000 / payeeCount;
+        for (uint256 i; i < payeeCount; ++i) {
+            shares[i] = uint16(each);
+        }
+        shares[0] += uint16(10_000 - each * payeeCount);
+        t.payees = namedPayees(shares);
+        t.threshold = threshold;
+        t.salt = keccak256(abi.encode(payeeCount, threshold));
+    }
+
+    function _register(ILicenceRegistry.Terms memory t, string memory name) private returns (uint256 licenceId, uint256 gas) {
+        uint64 deadline = uint64(block.timestamp + 1 days);
+        (bytes memory licensorSig, bytes memory licenseeSig) = consent(t, deadline);
+        vm.prank(relayer);
+        gas = gasleft();
+        licenceId = registry.register(t, deadline, licensorSig, licenseeSig);
+        gas -= gasleft();
+        vm.snapshotGasLastCall(name);
+        console.log(name, gas);
+    }
+
+    function _settle(IRoyaltyLedger.Report[] memory reports, uint256 k, string memory name) private returns (uint256 gas) {
+        bytes[][] memory sigs = new bytes[][](reports.length);
+        for (uint256 i; i < reports.length; ++i) {
+            sigs[i] = signReport(reports[i], k);
+        }
+        vm.prank(relayer);
+        gas = gasleft();
+        ledger.settleReports(reports, sigs);
+        gas -= gasleft();
+        vm.snapshotGasLastCall(name);
+        console.log(name, gas);
+    }
+
+    function _registerAndSettle(uint256 payeeCount, string memory registerName, string memory settleName)
+        private
+        returns (Measured memory m)
+    {
+        uint256 licenceId;
+        (licenceId, m.register) = _register(_terms(payeeCount, THRESHOLD), registerName);
+        deposit(licenceId, 1_000_000 * USD);
+        warpPastPeriod(0);
+        m.settle = _settle(asBatch(makeReport(licenceId, 0, salesOf(100_000 * USD))), THRESHOLD, settleName);
+    }
+
+    // ------------------------------------------------------------------ registration and settlement by payees
+
+    function test_gas_registerAndSettle_1Payee() public {
+        _registerAndSettle(1, "register: 1 payee", "settle 1 report (k=2): 1 payee");
+    }
+
+    function test_gas_registerAndSettle_3Payees() public {
+        _registerAndSettle(3, "register: 3 payees", "settle 1 report (k=2): 3 payees");
+    }
+
+    function test_gas_registerAndSettle_10Payees() public {
+        _registerAndSettle(10, "register: 10 payees", "settle 1 report (k=2): 10 payees");
+    }
+
+    function test_gas_registerAndSettle_100Payees() public {
+        Measured memory m = _registerAndSettle(100, "register: 100 payees", "settle 1 report (k=2): 100 payees");
+        // Settlement credits an accumulator: its cost does not grow with the number of payees.
+        assertLt(m.settle, 400_000);
+    }
+
+    // ------------------------------------------------------------------ signers
+
+    function _settleWithThreshold(uint8 k, string memory name) private returns (uint256) {
+        (uint256 licenceId,) = _register(_terms(2, k), string.concat("register: 2 payees, k=", vm.toString(k)));
+        deposit(licenceId, 1_000_000 * USD);
+        warpPastPeriod(0);
+        return _settle(asBatch(makeReport(licenceId, 0, salesOf(100_000 * USD))), k, name);
+    }
+
+    function test_gas_settle_k1() public {
+        _settleWithThreshold(1, "settle 1 report: k=1");
+    }
+
+    function test_gas_settle_k3() public {
+        _settleWithThreshold(3, "settle 1 report: k=3");
+    }
+
+    function test_gas_settle_tenBuckets() public {
+        (uint256 licenceId,) = _register(_terms(2, THRESHOLD), "register: 2 payees");
+        deposit(licenceId, 1_000_000 * USD);
+        warpPastPeriod(0);
+        IRoyaltyLedger.Bucket[] memory buckets = new IRoyaltyLedger.Bucket[](10);
+        for (uint8 i; i < 10; ++i) {
+            buckets[i] = bucket(i, i % 4, i % 3, 10, 10_000 * USD, 100 * USD);
+        }
+        _settle(asBatch(makeReport(licenceId, 0, buckets)), THRESHOLD, "settle 1 report (k=2): 10 buckets");
+    }
+
+    // ------------------------------------------------------------------ batch
+
+    function test_gas_settleBatchOf10() public {
+        (uint256 licenceId,) = _register(_terms(2, THRESHOLD), "register: 2 payees");
+        deposit(licenceId, 1_000_000 * USD);
+        warpPastPeriod(9);
+        IRoyaltyLedger.Report[] memory reports = new IRoyaltyLedger.Report[](10);
+        for (uint32 p; p < 10; ++p) {
+            reports[p] = makeReport(licenceId, p, p + 1, salesOf(100_000 * USD));
+        }
+        uint256 gas = _settle(reports, THRESHOLD, "settle batch of 10 reports (k=2)");
+        console.log("  per report", gas / 10);
+        assertEq(ledger.settledPeriod(licenceId, 9), 10);
+    }
+
+    // ------------------------------------------------------------------ withdrawals
+
+    function _withdraw(uint256 licenceId, address payee, string memory name) private returns (uint256 gas) {
+        gas = gasleft();
+        ledger.withdraw(licenceId, payee);
+        gas -= gasleft();
+        vm.snapshotGasLastCall(name);
+        console.log(name, gas);
+    }
+
+    function test_gas_withdraw() public {
+        uint256 licenceId = registerDefault();
+        deposit(licenceId, 1_000_000 * USD);
+        settlePeriod(licenceId, 0, 100_000 * USD);
+        _withdraw(licenceId, coOwner, "withdraw: payee 1 of 2");
+        _withdraw(licenceId, licensor, "withdraw: payee 0 of 2");
+        uint256 gas = gasleft();
+        ledger.withdrawTax(licenceId);
+        gas -= gasleft();
+        vm.snapshotGasLastCall("withdrawTax");
+        console.log("withdrawTax", gas);
+    }
+
+    function test_gas_withdraw_100Payees() public {
+        (uint256 licenceId,) = _register(_terms(100, THRESHOLD), "register: 100 payees");
+        deposit(licenceId, 1_000_000 * USD);
+        settlePeriod(licenceId, 0, 100_000 * USD);
+        (address[] memory payees,) = ledger.payeesOf(licenceId);
+        _withdraw(licenceId, payees[99], "withdraw: payee 99 of 100");
+        // Payee 0's remainder sums the other 99 shares.
+        _withdraw(licenceId, payees[0], "withdraw: payee 0 of 100");
+    }
+
+    function test_gas_deposit() public {
+        uint256 licenceId = registerDefault();
+        settlePeriod(licenceId, 0, 100_000 * USD); // arrears to pay off
+        token.mint(licensee, 10_000 * USD);
+        vm.prank(licensee);
+        uint256 gas = gasleft();
+        ledger.deposit(licenceId, 10_000 * USD);
+        gas -= gasleft();
+        vm.snapshotGasLastCall("deposit paying 1 arrears");
+        console.log("deposit paying 1 arrears", gas);
+    }
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol";
+import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
+import {RoyaltyMathHarness} from "../../contracts/test/RoyaltyMathHarness.sol";
+import {Base} from "./Base.t.sol";
+
+/// @notice RoyaltyMath against an independent reference model, and the exactness of splits and
+/// withholding. The reference prices tiers as a sum of rate *changes* at each threshold,
+/// F(x) = sum_i (rate_i - rate_{i-1}) * max(0, x - threshold_i), and takes F(to) - F(from),
+/// where the library walks the bands and clips each slice.
+contract RoyaltyMathFuzzTest is Base {
+    RoyaltyMathHarness internal harness;
+
+    function setUp() public override {
+        super.setUp();
+        harness = new RoyaltyMathHarness();
+    }
+
+    // ------------------------------------------------------------------ random inputs
+
+    function _rand(uint256 seed, uint256 salt) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed, salt)));
+    }
+
+    function _randomTiers(uint256 seed) private pure returns (ILicenceRegistry.Tier[] memory tiers) {
+        uint256 n = _rand(seed, 1) % 5; // 0..4 tiers
+        tiers = new ILicenceRegistry.Tier[](n);
+        uint128 threshold;
+        for (uint256 i; i < n; ++i) {
+            if (i > 0) threshold += uint128(1 + _rand(seed, 10 + i) % 1e15);
+            tiers[i] = ILicenceRegistry.Tier({threshold: threshold, rateBps: uint16(_rand(seed, 20 + i) % 10_001)});
+        }
+    }
+
+    function _randomSchedule(uint256 seed) private pure returns (ILicenceRegistry.Schedule memory s) {
+        s.tiers = _randomTiers(seed);
+        if (s.tiers.length == 0) s.rateBps = uint16(_rand(seed, 2) % 10_001);
+        s.fixedFeePerPeriod = uint128(_rand(seed, 3) % 1e12);
+        s.perUnit = uint128(_rand(seed, 4) % 1e9);
+        uint256 nRates = _rand(seed, 5) % 3;
+        s.fieldRates = new ILicenceRegistry.FieldRate[](nRates);
+        for (uint256 i; i < nRates; ++i) {
+            // fields 0 and 4 (distinct), so that some buckets use them and some do not
+            s.fieldRates[i] = ILicenceRegistry.FieldRate({field: uint8(i * 4), rateBps: uint16(_rand(seed, 30 + i) % 10_001)});
+        }
+    }
+
+    function _randomBuckets(uint256 seed) private pure returns (IRoyaltyLedger.Bucket[] memory buckets) {
+        uint256 n = _rand(seed, 6) % 7;
+        buckets = new IRoyaltyLedger.Bucket[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 r = _rand(seed, 100 + i);
+            uint128 gross = uint128(r % 1e15);
+            buckets[i] = IRoyaltyLedger.Bucket({
+                territory: uint8(r >> 64 & 0xff) % 16 == 15 ? 255 : uint8(r >> 64 & 0xff) % 16,
+                field: uint8(r >> 72 & 0xff) % 9 == 8 ? 200 : uint8(r >> 72 & 0xff) % 9,
+                channel: uint8(r >> 80 & 0xff) % 7 == 6 ? 40 : uint8(r >> 80 & 0xff) % 7,
+                units: uint128(r >> 88 & 0xffffffff),
+                gross: gross,
+                deductions: gross == 0 ? 0 : uint128((r >> 128) % (uint256(gross) + 1))
+            });
+        }
+    }
+
+    function _randomScope(uint256 seed) private pure returns (ILicenceRegistry.Scope memory scope) {
+        scope.territories = _rand(seed, 7) & 0xffff;
+        scope.fields = uint64(_rand(seed, 8) & 0xff) | 1; // field 0 is always licensed
+        scope.channels = uint32(_rand(seed, 9) & 0x3f);
+    }
+
+    // ------------------------------------------------------------------ reference model
+
+    /// @dev Cumulative numerator of the tiers up to `x`: a sum of rate changes above thresholds.
+    function _cumulative(ILicenceRegistry.Tier[] memory tiers, uint256 x) private pure returns (int256 total) {
+        int256 previousRate;
+        for (uint256 i; i < tiers.length; ++i) {
+            int256 rate = int256(uint256(tiers[i].rateBps));
+            if (x > tiers[i].threshold) total += (rate - previousRate) * int256(x - tiers[i].threshold);
+            previousRate = rate;
+        }
+    }
+
+    function _referenceInScope(ILicenceRegistry.Scope memory scope, IRoyaltyLedger.Bucket memory b)
+        private
+        pure
+        returns (bool)
+    {
+        bool territory = scope.territories & (uint256(1) << b.territory) != 0;
+        bool field = b.field < 64 && uint256(scope.fields) & (uint256(1) << b.field) != 0;
+        bool channel = b.channel < 32 && uint256(scope.channels) & (uint256(1) << b.channel) != 0;
+        return territory && field && channel;
+    }
+
+    struct Reference {
+        uint256 royalty;
+        uint256 tierNet;
+        uint256 outOfScope;
+    }
+
+    function _referencePrice(
+        ILicenceRegistry.Schedule memory s,
+        ILicenceRegistry.Scope memory scope,
+        IRoyaltyLedger.Bucket[] memory buckets,
+        uint256 before
+    ) private pure returns (Reference memory ref) {
+        uint256 fieldNumerator;
+        uint256 units;
+        for (uint256 i; i < buckets.length; ++i) {
+            if (!_referenceInScope(scope, buckets[i])) {
+                ref.outOfScope += 2 ** i;
+                continue;
+            }
+            units += buckets[i].units;
+            uint256 net = uint256(buckets[i].gross) - buckets[i].deductions;
+            bool rated;
+            for (uint256 j; j < s.fieldRates.length; ++j) {
+                if (s.fieldRates[j].field == buckets[i].field) {
+                    fieldNumerator += net * s.fieldRates[j].rateBps;
+                    rated = true;
+                }
+            }
+            if (!rated) ref.tierNet += net;
+        }
+        uint256 tierNumerator = s.tiers.length == 0
+            ? ref.tierNet * s.rateBps
+            : uint256(_cumulative(s.tiers, before + ref.tierNet) - _cumulative(s.tiers, before));
+        ref.royalty = s.fixedFeePerPeriod + units * s.perUnit + (fieldNumerator + tierNumerator) / 10_000;
+    }
+
+    // ------------------------------------------------------------------ pricing
+
+    function testFuzz_price_MatchesReferenceModel(uint256 seed, uint64 before) public view {
+        ILicenceRegistry.Schedule memory s = _randomSchedule(seed);
+        ILicenceRegistry.Scope memory scope = _randomScope(seed);
+        IRoyaltyLedger.Bucket[] memory buckets = _randomBuckets(seed);
+        ILicenceRegistry.Priced memory priced = harness.price(s, scope, buckets, before);
+        Reference memory ref = _referencePrice(s, scope, buckets, before);
+        assertEq(priced.royalty, ref.royalty, "royalty");
+        assertEq(priced.tierNet, ref.tierNet, "tierNet");
+        assertEq(priced.outOfScope, ref.outOfScope, "outOfScope");
+    }
+
+    function testFuzz_tieredNumerator_MatchesCumulativeFunction(uint256 seed, uint64 from, uint64 amount) public view {
+        ILicenceRegistry.Tier[] memory tiers = _randomTiers(seed);
+        vm.assume(tiers.length > 0);
+        uint256 expected = uint256(_cumulative(tiers, uint256(from) + amount) - _cumulative(tiers, from));
+        assertEq(harness.tieredNumerator(tiers, from, amount), expected);
+    }
+
+    function testFuzz_tieredNumerator_SplittingAReportChangesNothing(uint256 seed, uint64 from, uint64 a, uint64 b)
+        public
+        view
+    {
+        ILicenceRegistry.Tier[] memory tiers = _randomTiers(seed);
+        uint256 whole = harness.tieredNumerator(tiers, from, uint256(a) + b);
+        uint256 parts = harness.tieredNumerator(tiers, from, a) + harness.tieredNumerator(tiers, uint256(from) + a, b);
+        assertEq(whole, parts);
+    }
+
+    function testFuzz_inScope_MatchesBitmaps(uint256 seed, uint8 territory, uint8 field, uint8 channel) public view {
+        ILicenceRegistry.Scope memory scope = _randomScope(seed);
+        scope.territories = _rand(seed, 77); // all 256 bits in play
+        IRoyaltyLedger.Bucket memory b = bucket(territory, field, channel, 0, 0, 0);
+        assertEq(harness.inScope(scope, b), _referenceInScope(scope, b));
+    }
+
+    // ------------------------------------------------------------------ splits and withholding
+
+    function _randomShares(uint256 seed, uint256 n) private pure returns (uint16[] memory shares) {
+        shares = new uint16[](n);
+        uint256 left = 10_000;
+        for (uint256 i; i < n; ++i) {
+            uint256 remainingPayees = n - i - 1;
+            uint256 share = remainingPayees == 0 ? left : 1 + _rand(seed, 200 + i) % (left - remainingPayees);
+            shares[i] = uint16(share);
+            left -= share;
+        }
+    }
+
+    function testFuzz_shareOf_PartsSumExactly(uint256 seed, uint128 total) public view {
+        uint256 n = 1 + seed % 20;
+        uint16[] memory shares = _randomShares(seed, n);
+        uint256 others;
+        for (uint256 i = 1; i < n; ++i) {
+            uint256 part = harness.shareOf(total, shares[i]);
+            assertEq(part, uint256(total) * shares[i] / 10_000);
+            others += part;
+        }
+        assertLe(others, total);
+        uint256 first = total - others;
+        // Payee 0 gets its own share plus less than one unit per other payee.
+        assertGe(first, uint256(total) * shares[0] / 10_000);
+        assertLt(first - uint256(total) * shares[0] / 10_000, n);
+    }
+
+    function testFuzz_taxOnIncrement_InstalmentsSumToFloorOfTotal(uint256 seed, uint16 taxBps) public view {
+        taxBps = uint16(bound(taxBps, 0, 9_999));
+        uint256 count = 1 + seed % 12;
+        uint256 paid;
+        uint256 withheld;
+        for (uint256 i; i < count; ++i) {
+            uint256 instalment = _rand(seed, 300 + i) % (i % 3 == 0 ? 100 : 1e18);
+            withheld += harness.taxOnIncrement(paid, paid + instalment, taxBps);
+            paid += instalment;
+        }
+        assertEq(withheld, paid * taxBps / 10_000);
+    }
+
+    /// @dev End to end: a licence with random payees and withholding settles a random royalty;
+    /// the entitlements add up to what was distributed, and withdrawing all empties the ledger.
+    function testFuzz_withdraw_SplitSumsExactly(uint256 seed, uint64 royalty, uint16 taxBps) public {
+        uint256 n = 1 + seed % 8;
+        taxBps = uint16(bound(taxBps, 0, 9_999));
+        royalty = uint64(bound(royalty, 1, type(uint64).max));
+        ILicenceRegistry.Terms memory t = defaultTerms();
+        t.payees = namedPayees(_randomShares(seed, n));
+        t.taxBps = taxBps;
+        t.schedule.rateBps = 0;
+        t.schedule.fixedFeePerPeriod = royalty;
+        uint256 licenceId = register(t);
+        deposit(licenceId, royalty);
+        settlePeriod(licenceId, 0, 0);
+
+        uint256 tax = uint256(royalty) * taxBps / 10_000;
+        assertEq(ledger.taxClaimable(licenceId), tax);
+        assertEq(ledger.distributedOf(licenceId), royalty - tax);
+        uint256 sum;
+        for (uint256 i; i < n; ++i) {
+            (uint256 entitled,) = ledger.payeeTotals(licenceId, t.payees[i].account);
+            if (i > 0) assertEq(entitled, (uint256(royalty) - tax) * t.payees[i].shareBps / 10_000);
+            sum += entitled;
+            if (entitled > 0) ledger.withdraw(licenceId, t.payees[i].account);
+        }
+        assertEq(sum, royalty - tax);
+        if (tax > 0) ledger.withdrawTax(licenceId);
+        assertEq(token.balanceOf(address(ledger)), 0);
+    }
+}

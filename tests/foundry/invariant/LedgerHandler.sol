@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {CommonBase} from "forge-std/Base.sol";
+import {StdCheats} from "forge-std/StdCheats.sol";
+import {StdUtils} from "forge-std/StdUtils.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+
+import {LicenceRegistry} from "../../../contracts/LicenceRegistry.sol";
+import {RoyaltyLedger} from "../../../contracts/RoyaltyLedger.sol";
+import {ILicenceRegistry} from "../../../contracts/interfaces/ILicenceRegistry.sol";
+import {IRoyaltyLedger} from "../../../contracts/interfaces/IRoyaltyLedger.sol";
+import {TestToken} from "../../../contracts/test/TestToken.sol";
+
+/// @notice Drives the ledger through bounded, signed, well-formed actions on a few licences and
+/// keeps ghost totals of every token that entered or left it, measured on the recipients.
+/// @dev Every action first restores the handler's clock, so time only moves through `warp`.
+contract LedgerHandler is CommonBase, StdCheats, StdUtils {
+    struct Actors {
+        address licensor;
+        uint256 licensorKey;
+        address licensee;
+        uint256 licenseeKey;
+        address arbiter;
+        address taxAccount;
+        address relayer;
+        uint256[] oracleKeys; // ascending by oracle address
+    }
+
+    LicenceRegistry public immutable registry;
+    RoyaltyLedger public immutable ledger;
+    TestToken public immutable token;
+    Actors internal _actors;
+    uint256[] public licences;
+    uint256 public currentTime;
+
+    // ------------------------------------------------------------------ ghosts
+
+    uint256 public ghost_deposited;
+    uint256 public ghost_advances;
+    uint256 public ghost_payeeWithdrawn;
+    uint256 public ghost_taxWithdrawn;
+    uint256 public ghost_escrowWithdrawn;
+    mapping(uint256 licenceId => uint256) public ghost_payeeWithdrawnOf;
+    mapping(uint256 licenceId => uint256) public ghost_taxWithdrawnOf;
+    /// @notice How many times a report for (licence, period) was accepted.
+    mapping(uint256 licenceId => mapping(uint32 period => uint256)) public ghost_timesSettled;
+    mapping(uint256 licenceId => uint32[]) internal _periodsSettled;
+    uint256[] internal _disputed;
+    mapping(bytes32 action => uint256) public calls;
+    mapping(bytes32 action => uint256) public successes;
+    /// @notice Resolutions of disputed settlements that reverted (there should be none).
+    uint256 public ghost_resolveFailures;
+
+    constructor(LicenceRegistry registry_, RoyaltyLedger ledger_, TestToken token_, Actors memory actors_) {
+        registry = registry_;
+        ledger = ledger_;
+        token = token_;
+        _actors = actors_;
+        currentTime = block.timestamp;
+    }
+
+    /// @notice Called by the test's setUp for each licence it registered (with its advance).
+    function addLicence(uint256 licenceId, uint256 advance) external {
+        licences.push(licenceId);
+        ghost_advances += advance;
+    }
+
+    function licenceCount() external view returns (uint256) {
+        return licences.length;
+    }
+
+    function periodsSettled(uint256 licenceId) external view returns (uint32[] memory) {
+        return _periodsSettled[licenceId];
+    }
+
+    modifier useTime(bytes32 action) {
+        vm.warp(currentTime);
+        ++calls[action];
+        _;
+    }
+
+    // ------------------------------------------------------------------ actions: money in and out
+
+    function deposit(uint256 licenceSeed, uint256 amount) external useTime("deposit") {
+        uint256 licenceId = _licence(licenceSeed);
+        amount = _bound(amount, 1, 200_000e6);
+        token.mint(_actors.licensee, amount);
+        vm.startPrank(_actors.licensee);
+        token.approve(address(ledger), amount);
+        ledger.deposit(licenceId, amount);
+        vm.stopPrank();
+        ghost_deposited += amount;
+    }
+
+    function withdraw(uint256 licenceSeed, uint256 payeeSeed) external useTime("withdraw") {
+        uint256 licenceId = _licence(licenceSeed);
+        (address[] memory payees,) = ledger.payeesOf(licenceId);
+        address payee = payees[payeeSeed % payees.length];
+        uint256 before = token.balanceOf(payee);
+        try ledger.withdraw(licenceId, payee) {
+            ++successes["withdraw"];
+            uint256 received = token.balanceOf(payee) - before;
+            ghost_payeeWithdrawn += received;
+            ghost_payeeWithdrawnOf[licenceId] += received;
+        } catch {}
+    }
+
+    function withdrawTax(uint256 licenceSeed) external useTime("withdrawTax") {
+        uint256 licenceId = _licence(licenceSeed);
+        uint256 before = token.balanceOf(_actors.taxAccount);
+        try ledger.withdrawTax(licenceId) {
+            ++successes["withdrawTax"];
+            uint256 received = token.balanceOf(_actors.taxAccount) - before;
+            ghost_taxWithdrawn += received;
+            ghost_taxWithdrawnOf[licenceId] += received;
+        } catch {}
+    }
+
+    function withdrawEscrow(uint256 licenceSeed, uint256 amount) external useTime("withdrawEscrow") {
+        uint256 licenceId = _licence(licenceSeed);
+        uint256 escrow = ledger.escrowOf(licenceId);
+        if (escrow == 0) return;
+        amount = _bound(amount, 1, escrow);
+        uint256 before = token.balanceOf(_actors.licensee);
+        vm.prank(_actors.licensee);
+        try ledger.withdrawEscrow(licenceId, amount) {
+            ++successes["withdrawEscrow"];
+            ghost_escrowWithdrawn += token.balanceOf(_actors.licensee) - before;
+        } catch {}
+    }
+
+    function releaseMatured(uint256 licenceSeed) external useTime("releaseMatured") {
+        ledger.releaseMatured(_licence(licenceSeed));
+    }
+
+    // ------------------------------------------------------------------ actions: settlement
+
+    /// @dev Reports a period that has ended (possibly one already settled: that must fail).
+    function settleReport(uint256 licenceSeed, uint256 periodSeed, uint128 gross, uint128 units, uint8 shape)
+        external
+        useTime("settleReport")
+    {
+        uint256 licenceId = _licence(licenceSeed);
+        ILicenceRegistry.SettlementContext memory c = registry.settlementContext(licenceId);
+        // One of the last few ended periods (maybe settled already: that must fail) or the next
+        // one, in which case time moves on to its end.
+        uint256 ended = currentTime > c.start ? (currentTime - c.start) / c.periodSeconds : 0;
+        uint32 period = uint32(_bound(periodSeed, ended > 4 ? ended - 4 : 0, ended));
+        uint256 end = c.start + (uint256(period) + 1) * c.periodSeconds;
+        if (end > currentTime) {
+            currentTime = end;
+            vm.warp(end);
+        }
+        IRoyaltyLedger.Report memory r = _report(licenceId, period, gross, units, shape);
+        bytes[] memory sigs = _signReport(r, c.threshold);
+        IRoyaltyLedger.Report[] memory reports = new IRoyaltyLedger.Report[](1);
+        reports[0] = r;
+        bytes[][] memory sets = new bytes[][](1);
+        sets[0] = sigs;
+        vm.prank(_actors.relayer);
+        try ledger.settleReports(reports, sets) {
+            ++successes["settleReport"];
+            if (ghost_timesSettled[licenceId][period]++ == 0) _periodsSettled[licenceId].push(period);
+        } catch {}
+    }
+
+    /// @dev Half of the time, moves on to the end of the chosen contract year first.
+    function chargeMinimumGuarantee(uint256 licenceSeed, uint256 yearSeed) external useTime("chargeGuarantee") {
+        uint256 licenceId = _licence(licenceSeed);
+        uint32 year = uint32(yearSeed % 3);
+        ILicenceRegistry.SettlementContext memory c = registry.settlementContext(licenceId);
+        uint256 yearEnd = c.start + (uint256(year) + 1) * 365 days;
+        if (yearEnd > c.effectiveEnd) yearEnd = c.effectiveEnd;
+        if ((yearSeed >> 8) % 2 == 0 && yearEnd > currentTime) {
+            currentTime = yearEnd;
+            vm.warp(yearEnd);
+        }
+        try ledger.chargeMinimumGuarantee(licenceId, year) {
+            ++successes["chargeGuarantee"];
+        } catch {}
+    }
+
+    // ------------------------------------------------------------------ actions: disputes
+
+    /// @dev Picks one of the three latest settlements: older ones are mostly past their window.
+    function dispute(uint256 settlementSeed, bool byLicensor, bool relayed) external useTime("dispute") {
+        uint256 count = ledger.settlementCount();
+        if (count == 0) return;
+        uint256 id = count - settlementSeed % (count < 3 ? count : 3);
+        (address party, uint256 key) =
+            byLicensor ? (_actors.licensor, _actors.licensorKey) : (_actors.licensee, _actors.licenseeKey);
+        if (relayed) {
+            uint64 deadline = uint64(currentTime + 1 hours);
+            bytes32 digest = _typed(keccak256(abi.encode(ledger.DISPUTE_TYPEHASH(), id, party, deadline)));
+            bytes memory sig = _sign(key, digest);
+            vm.prank(_actors.relayer);
+            try ledger.disputeFor(id, party, deadline, sig) {
+                ++successes["dispute"];
+                _disputed.push(id);
+            } catch {}
+        } else {
+            vm.prank(party);
+            try ledger.dispute(id) {
+                ++successes["dispute"];
+                _disputed.push(id);
+            } catch {}
+        }
+    }
+
+    function resolve(uint256 disputeSeed, uint256 amountSeed, bool byArbiter) external useTime("resolve") {
+        if (_disputed.length == 0) return;
+        uint256 index = disputeSeed % _disputed.length;
+        uint256 id = _disputed[index];
+        _disputed[index] = _disputed[_disputed.length - 1];
+        _disputed.pop();
+        IRoyaltyLedger.Settlement memory s = ledger.settlement(id);
+        uint128 finalAmount = uint128(_bound(amountSeed, 0, s.due));
+        // A disputed settlement must always be resolvable with any amount up to what was due.
+        if (byArbiter) {
+            vm.prank(_actors.arbiter);
+            try ledger.resolveDispute(id, finalAmount) {
+                ++successes["resolve"];
+            } catch {
+                ++ghost_resolveFailures;
+            }
+        } else {
+            uint64 deadline = uint64(currentTime + 1 hours);
+            bytes32 digest = _typed(keccak256(abi.encode(ledger.RESOLVE_TYPEHASH(), id, finalAmount, deadline)));
+            bytes memory licensorSig = _sign(_actors.licensorKey, digest);
+            bytes memory licenseeSig = _sign(_actors.licenseeKey, digest);
+            vm.prank(_actors.relayer);
+            try ledger.resolveDisputeByParties(id, finalAmount, deadline, licensorSig, licenseeSig) {
+                ++successes["resolve"];
+            } catch {
+                ++ghost_resolveFailures;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ actions: lifecycle and time
+
+    function warp(uint256 secondsForward) external useTime("warp") {
+        currentTime += _bound(secondsForward, 1 hours, 45 days);
+    }
+
+    /// @dev Acts on one call in eight, so that licences usually live for a while.
+    function terminateByConsent(uint256 licenceSeed) external useTime("terminateByConsent") {
+        if (licenceSeed % 8 != 0) return;
+        uint256 licenceId = _licence(licenceSeed / 8);
+        if (registry.status(licenceId) != ILicenceRegistry.Status.Active) return;
+        uint64 deadline = uint64(currentTime + 1 hours);
+        bytes32 digest = registry.terminateDigest(licenceId, deadline);
+        bytes memory licensorSig = _sign(_actors.licensorKey, digest);
+        bytes memory licenseeSig = _sign(_actors.licenseeKey, digest);
+        vm.prank(_actors.relayer);
+        registry.terminateByConsent(licenceId, deadline, licensorSig, licenseeSig);
+        ++successes["terminateByConsent"];
+    }
+
+    function noticeBreach(uint256 licenceSeed) external useTime("noticeBreach") {
+        vm.prank(_actors.licensor);
+        try registry.noticeBreach(_licence(licenceSeed)) {
+            ++successes["noticeBreach"];
+        } catch {}
+    }
+
+    function terminateForCause(uint256 licenceSeed) external useTime("terminateForCause") {
+        vm.prank(_actors.licensor);
+        try registry.terminateForCause(_licence(licenceSeed)) {
+            ++successes["terminateForCause"];
+        } catch {}
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    function _licence(uint256 seed) private view returns (uint256) {
+        return licences[seed % licences.length];
+    }
+
+    /// @dev One or two buckets; `shape` picks deductions, a second bucket, and whether it is out of scope.
+    function _report(uint256 licenceId, uint32 period, uint128 gross, uint128 units, uint8 shape)
+        private
+        view
+        returns (IRoyaltyLedger.Report memory r)
+    {
+        gross = uint128(_bound(gross, 0, 500_000e6));
+        units = uint128(_bound(units, 0, 10_000));
+        uint256 count = shape & 1 == 0 ? 1 : 2;
+        r.buckets = new IRoyaltyLedger.Bucket[](count);
+        r.buckets[0] = IRoyaltyLedger.Bucket({
+            territory: shape % 11, field: (shape >> 2) % 4, channel: (shape >> 4) % 3, units: units, gross: gross,
+            deductions: shape & 2 == 0 ? 0 : gross / 10
+        });
+        if (count == 2) {
+            // territory 12 lies outside every licence's scope in this suite
+            r.buckets[1] = IRoyaltyLedger.Bucket({
+                territory: shape & 64 == 0 ? 1 : 12, field: 1, channel: 0, units: units / 2, gross: gross / 3, deductions: 0
+            });
+        }
+        r.licenceId = licenceId;
+        r.period = period;
+        r.sequence = ledger.lastSequence(licenceId) + 1;
+        r.deadline = uint64(currentTime + 1 days);
+        r.linesRoot = keccak256(abi.encode(licenceId, period, r.sequence));
+        r.lineCount = uint32(count * 25);
+    }
+
+    function _signReport(IRoyaltyLedger.Report memory r, uint8 threshold) private view returns (bytes[] memory sigs) {
+        bytes32 digest = ledger.reportDigest(r);
+        sigs = new bytes[](threshold);
+        for (uint256 i; i < threshold; ++i) {
+            sigs[i] = _sign(_actors.oracleKeys[i], digest);
+        }
+    }
+
+    function _typed(bytes32 structHash) private view returns (bytes32) {
+        return MessageHashUtils.toTypedDataHash(ledger.domainSeparator(), structHash);
+    }
+
+    function _sign(uint256 key, bytes32 digest) private pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+}
