@@ -10,7 +10,7 @@ setup:
 	@scripts/setup.sh
 
 compile: setup
-	@ape compile > /dev/null
+	@ape compile --force > /dev/null
 
 run: setup compile
 	$(PY) scripts/_devstack.py

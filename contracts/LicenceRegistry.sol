@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
@@ -29,6 +30,13 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         "AmendLicence(uint256 licenceId,uint32 version,bytes32 scheduleHash,uint64 newEnd,uint64 deadline)"
     );
     bytes32 public constant TERMINATE_TYPEHASH = keccak256("TerminateLicence(uint256 licenceId,uint64 deadline)");
+    bytes32 public constant BUCKET_TYPEHASH = keccak256(
+        "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
+    );
+    bytes32 public constant REPORT_TYPEHASH = keccak256(
+        "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets)"
+        "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
+    );
 
     // ------------------------------------------------------------------ storage
 
@@ -232,14 +240,42 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ILicenceRegistry
-    function priceReport(
-        uint256 licenceId,
+    function verifyReport(
+        IRoyaltyLedger.Report calldata report,
+        bytes[] calldata signatures,
         uint64 periodStart,
-        IRoyaltyLedger.Bucket[] calldata buckets,
         uint256 tierCumulativeBefore
     ) external view returns (Priced memory) {
+        Licence storage licence = _licences[report.licenceId];
+        if (licence.licensor == address(0)) revert UnknownLicence(report.licenceId);
+        _checkOracleSignatures(report, signatures, licence.threshold);
         return RoyaltyMath.price(
-            _scheduleAt(licenceId, periodStart), _licences[licenceId].scope, buckets, tierCumulativeBefore
+            _scheduleAt(report.licenceId, periodStart), licence.scope, report.buckets, tierCumulativeBefore
+        );
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function reportDigest(IRoyaltyLedger.Report calldata report) public view returns (bytes32) {
+        IRoyaltyLedger.Bucket[] calldata buckets = report.buckets;
+        bytes32[] memory bucketHashes = new bytes32[](buckets.length);
+        for (uint256 i; i < buckets.length; ++i) {
+            IRoyaltyLedger.Bucket calldata b = buckets[i];
+            bucketHashes[i] =
+                keccak256(abi.encode(BUCKET_TYPEHASH, b.territory, b.field, b.channel, b.units, b.gross, b.deductions));
+        }
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    REPORT_TYPEHASH,
+                    report.licenceId,
+                    report.period,
+                    report.sequence,
+                    report.deadline,
+                    report.linesRoot,
+                    report.lineCount,
+                    keccak256(abi.encodePacked(bucketHashes))
+                )
+            )
         );
     }
 
@@ -292,12 +328,37 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         return _hashTypedDataV4(keccak256(abi.encode(TERMINATE_TYPEHASH, licenceId, deadline)));
     }
 
+    /// @inheritdoc ILicenceRegistry
+    function isValidSignature(address signer, bytes32 digest, bytes calldata signature) external view returns (bool) {
+        return SignatureChecker.isValidSignatureNow(signer, digest, signature);
+    }
+
     /// @notice The EIP-712 domain separator, for clients building typed data.
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
     }
 
     // ------------------------------------------------------------------ internal
+
+    /// @dev Exactly `threshold` valid signatures by distinct oracles of the licence, ordered by
+    /// address (which makes the duplicate check one comparison).
+    function _checkOracleSignatures(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures, uint8 threshold)
+        private
+        view
+    {
+        if (signatures.length != threshold) revert IRoyaltyLedger.WrongSignatureCount(signatures.length, threshold);
+        bytes32 digest = reportDigest(report);
+        address previous = address(0);
+        mapping(address account => bool) storage oracles = _isOracle[report.licenceId];
+        for (uint256 i; i < signatures.length; ++i) {
+            // tryRecover rejects malleable (high-s) and malformed signatures.
+            (address signer, ECDSA.RecoverError error, bytes32 detail) = ECDSA.tryRecover(digest, signatures[i]);
+            if (error != ECDSA.RecoverError.NoError) revert IRoyaltyLedger.InvalidSignature(i, uint8(error), detail);
+            if (signer <= previous) revert IRoyaltyLedger.SignersNotAscending(i, signer);
+            if (!oracles[signer]) revert IRoyaltyLedger.UnknownSigner(i, signer);
+            previous = signer;
+        }
+    }
 
     /// @dev Versions are few and ordered by effective date; the latest one in force wins.
     function _scheduleAt(uint256 licenceId, uint64 timestamp) private view returns (Schedule storage) {
@@ -397,8 +458,12 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
             address account = payees[i].account;
             if (account == address(0)) revert ZeroAddress("payee");
             if (payees[i].shareBps == 0) revert ZeroShare(account);
-            for (uint256 j; j < i; ++j) {
-                if (payees[j].account == account) revert DuplicatePayee(account);
+            // Ascending order makes the duplicate check one comparison and lets the ledger
+            // find a payee by binary search.
+            if (i > 0) {
+                address previous = payees[i - 1].account;
+                if (account == previous) revert DuplicatePayee(account);
+                if (account < previous) revert PayeesNotAscending(i, account);
             }
             sum += payees[i].shareBps;
         }

@@ -5,9 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
@@ -28,13 +26,6 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     uint256 public constant MAX_BUCKETS = 256;
     uint256 public constant CONTRACT_YEAR = 365 days;
 
-    bytes32 public constant BUCKET_TYPEHASH = keccak256(
-        "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
-    );
-    bytes32 public constant REPORT_TYPEHASH = keccak256(
-        "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets)"
-        "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
-    );
     bytes32 public constant DISPUTE_TYPEHASH =
         keccak256("DisputeSettlement(uint256 settlementId,address party,uint64 deadline)");
     bytes32 public constant RESOLVE_TYPEHASH =
@@ -76,6 +67,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         State state;
         uint64 settledAt;
         uint64 disputeUntil;
+        uint16 year; // contract year of a report's period (the year itself for a guarantee)
         // slot 1
         uint128 due;
         uint128 paid;
@@ -90,12 +82,12 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint128 tierNet; // cumulative tier-priced net sales of the year
         uint128 guaranteeCredit; // shortfall charged and not yet offset by late reports
         bool guaranteeCharged;
+        uint32 open; // report settlements of the year still pending or disputed
     }
 
     mapping(uint256 licenceId => Account) private _accounts;
-    mapping(uint256 licenceId => address[]) private _payees;
-    mapping(uint256 licenceId => uint16[]) private _shares;
-    mapping(uint256 licenceId => mapping(address payee => uint256)) private _payeeSlot; // index + 1
+    mapping(uint256 licenceId => address[]) private _payees; // ascending by address
+    mapping(uint256 licenceId => uint16[]) private _prefixBps; // [0, s0, s0+s1, ..., 10000]
     mapping(uint256 licenceId => mapping(address payee => uint256)) private _withdrawn;
     mapping(uint256 licenceId => uint256[]) private _pending;
     mapping(uint256 licenceId => uint256[]) private _arrearsQueue;
@@ -155,31 +147,38 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         });
         Account storage account = _accounts[licenceId];
         _payees[licenceId] = payees;
-        _shares[licenceId] = sharesBps;
-        for (uint256 i; i < payees.length; ++i) {
-            _payeeSlot[licenceId][payees[i]] = i + 1;
+        uint16[] storage prefix = _prefixBps[licenceId];
+        uint16 sum = 0;
+        prefix.push(0);
+        for (uint256 i; i < sharesBps.length; ++i) {
+            sum += sharesBps[i];
+            prefix.push(sum);
         }
         uint256 received = advance == 0 ? 0 : _pull(IERC20(token), licensee, advance);
         emit LicenceOpened(licenceId, token, licensee, payees, sharesBps, taxBps, taxAccount, received.toUint128());
-        if (received > 0) {
-            account.advanceRemaining = received.toUint128();
-            uint256 id = ++_settlementCount;
-            _settlements[id] = Stored({
-                licenceId: uint64(licenceId),
-                period: 0,
-                kind: Kind.Advance,
-                state: State.Final,
-                settledAt: uint64(block.timestamp),
-                disputeUntil: uint64(block.timestamp),
-                due: received.toUint128(),
-                paid: received.toUint128(),
-                released: 0,
-                royalty: received.toUint128()
-            });
-            Stored storage stored = _settlements[id];
-            emit Settled(id, licenceId, Kind.Advance, 0, received, 0, received, received, false);
-            _release(id, stored, account);
-        }
+        if (received > 0) _recordAdvance(licenceId, account, received);
+    }
+
+    /// @dev The advance is paid at signing: a final settlement credited to the payees at once,
+    /// and recouped from later royalties.
+    function _recordAdvance(uint256 licenceId, Account storage account, uint256 received) private {
+        account.advanceRemaining = received.toUint128();
+        uint256 id = ++_settlementCount;
+        _settlements[id] = Stored({
+            licenceId: uint64(licenceId),
+            period: 0,
+            kind: Kind.Advance,
+            state: State.Final,
+            settledAt: uint64(block.timestamp),
+            disputeUntil: uint64(block.timestamp),
+            year: 0,
+            due: received.toUint128(),
+            paid: received.toUint128(),
+            released: 0,
+            royalty: received.toUint128()
+        });
+        emit Settled(id, licenceId, Kind.Advance, 0, received, 0, received, received, false);
+        _release(id, _settlements[id], account);
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -232,7 +231,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         nonReentrant
         returns (uint256 settlementId)
     {
-        _openAccount(licenceId);
+        _releaseMatured(licenceId, _openAccount(licenceId));
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
         uint64 yearStart = context.start + uint64(year) * uint64(CONTRACT_YEAR);
         if (yearStart >= context.effectiveEnd) revert YearOutsideTerm(licenceId, year);
@@ -241,6 +240,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         if (block.timestamp < yearEnd) revert YearNotEnded(licenceId, year, yearEnd);
         Year storage record = _years[licenceId][year];
         if (record.guaranteeCharged) revert GuaranteeAlreadyCharged(licenceId, year);
+        // The year's royalty is only known once none of its settlements can still change.
+        if (record.open != 0) revert YearHasOpenSettlements(licenceId, year, record.open);
         // A year cut short by termination or expiry owes a pro-rata guarantee (rounded down).
         uint256 guarantee =
             uint256(registry.minimumGuaranteeAt(licenceId, yearStart)) * (yearEnd - yearStart) / CONTRACT_YEAR;
@@ -248,7 +249,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint256 shortfall = guarantee - record.royalty;
         record.guaranteeCharged = true;
         record.guaranteeCredit = shortfall.toUint128();
-        settlementId = _createSettlement(licenceId, year, Kind.MinimumGuarantee, shortfall, 0, context.disputeWindow);
+        settlementId =
+            _createSettlement(licenceId, year, year, Kind.MinimumGuarantee, shortfall, 0, context.disputeWindow);
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -261,10 +263,10 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     /// @inheritdoc IRoyaltyLedger
     function withdraw(uint256 licenceId, address payee) external nonReentrant returns (uint256 amount) {
         Account storage account = _openAccount(licenceId);
-        uint256 slot = _payeeSlot[licenceId][payee];
-        if (slot == 0) revert NotPayee(licenceId, payee);
+        (bool found, uint256 index) = _payeeIndex(licenceId, payee);
+        if (!found) revert NotPayee(licenceId, payee);
         _releaseMatured(licenceId, account);
-        amount = _entitlement(licenceId, slot - 1, account.distributed) - _withdrawn[licenceId][payee];
+        amount = RoyaltyMath.partOf(account.distributed, _prefixBps[licenceId], index) - _withdrawn[licenceId][payee];
         if (amount == 0) revert NothingToWithdraw(licenceId, payee);
         _withdrawn[licenceId][payee] += amount;
         emit Withdrawn(licenceId, payee, amount, false);
@@ -293,7 +295,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     function disputeFor(uint256 settlementId, address party, uint64 deadline, bytes calldata signature) external {
         if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(DISPUTE_TYPEHASH, settlementId, party, deadline)));
-        if (!SignatureChecker.isValidSignatureNow(party, digest, signature)) revert PartySignatureInvalid(party);
+        if (!registry.isValidSignature(party, digest, signature)) revert PartySignatureInvalid(party);
         _dispute(settlementId, party);
     }
 
@@ -369,9 +371,10 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     /// @inheritdoc IRoyaltyLedger
     /// @dev Counts released settlements only; `withdraw` first releases those whose window passed.
     function claimable(uint256 licenceId, address payee) external view returns (uint256) {
-        uint256 slot = _payeeSlot[licenceId][payee];
-        if (slot == 0) return 0;
-        return _entitlement(licenceId, slot - 1, _accounts[licenceId].distributed) - _withdrawn[licenceId][payee];
+        (bool found, uint256 index) = _payeeIndex(licenceId, payee);
+        if (!found) return 0;
+        return RoyaltyMath.partOf(_accounts[licenceId].distributed, _prefixBps[licenceId], index)
+            - _withdrawn[licenceId][payee];
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -389,40 +392,19 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         return _accounts[licenceId].lastSequence;
     }
 
-    /// @inheritdoc IRoyaltyLedger
-    function reportDigest(Report calldata report) public view returns (bytes32) {
-        bytes32[] memory bucketHashes = new bytes32[](report.buckets.length);
-        for (uint256 i; i < report.buckets.length; ++i) {
-            Bucket calldata b = report.buckets[i];
-            bucketHashes[i] =
-                keccak256(abi.encode(BUCKET_TYPEHASH, b.territory, b.field, b.channel, b.units, b.gross, b.deductions));
-        }
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    REPORT_TYPEHASH,
-                    report.licenceId,
-                    report.period,
-                    report.sequence,
-                    report.deadline,
-                    report.linesRoot,
-                    report.lineCount,
-                    keccak256(abi.encodePacked(bucketHashes))
-                )
-            )
-        );
-    }
-
-    /// @notice Payees of a licence and their shares; payee 0 receives the rounding remainder.
-    function payeesOf(uint256 licenceId) external view returns (address[] memory, uint16[] memory) {
-        return (_payees[licenceId], _shares[licenceId]);
+    /// @notice Payees of a licence (ascending by address) and the running sums of their shares.
+    function payeesOf(uint256 licenceId) external view returns (address[] memory, uint16[] memory prefixBps) {
+        return (_payees[licenceId], _prefixBps[licenceId]);
     }
 
     /// @notice Total credited to a payee so far and total paid out to it.
     function payeeTotals(uint256 licenceId, address payee) external view returns (uint256 entitled, uint256 withdrawn) {
-        uint256 slot = _payeeSlot[licenceId][payee];
-        if (slot == 0) return (0, 0);
-        return (_entitlement(licenceId, slot - 1, _accounts[licenceId].distributed), _withdrawn[licenceId][payee]);
+        (bool found, uint256 index) = _payeeIndex(licenceId, payee);
+        if (!found) return (0, 0);
+        return (
+            RoyaltyMath.partOf(_accounts[licenceId].distributed, _prefixBps[licenceId], index),
+            _withdrawn[licenceId][payee]
+        );
     }
 
     /// @notice Cumulative amount credited to a licence's payees.
@@ -441,25 +423,32 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         Account storage account = _openAccount(report.licenceId);
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(report.licenceId);
         uint64 periodStart = _checkReport(report, context, account);
-        _checkSignatures(report, signatures, context.threshold);
-        (ILicenceRegistry.Priced memory priced, uint256 credit) = _price(report, context, periodStart);
+        (ILicenceRegistry.Priced memory priced, uint256 credit, uint32 year) =
+            _price(report, signatures, context, periodStart);
         account.lastSequence = report.sequence;
         id = _createSettlement(
-            report.licenceId, report.period, Kind.Report, priced.royalty, credit, context.disputeWindow
+            report.licenceId, report.period, year, Kind.Report, priced.royalty, credit, context.disputeWindow
         );
+        if (context.disputeWindow != 0) ++_years[report.licenceId][year].open;
         _settledPeriod[report.licenceId][report.period] = id;
         _emitReport(id, report, priced);
     }
 
-    /// @dev Prices a report with the schedule in force at its period's start and updates the
-    /// contract year's totals; `credit` is the part a guarantee shortfall already charged covers.
-    function _price(Report calldata report, ILicenceRegistry.SettlementContext memory context, uint64 periodStart)
+    /// @dev Has the registry check the oracles' signatures and price the report with the schedule
+    /// in force at its period's start, then updates the contract year's totals; `credit` is the
+    /// part a guarantee shortfall already charged covers.
+    function _price(
+        Report calldata report,
+        bytes[] calldata signatures,
+        ILicenceRegistry.SettlementContext memory context,
+        uint64 periodStart
+    )
         private
-        returns (ILicenceRegistry.Priced memory priced, uint256 credit)
+        returns (ILicenceRegistry.Priced memory priced, uint256 credit, uint32 year)
     {
-        uint32 year = uint32((periodStart - context.start) / CONTRACT_YEAR);
+        year = uint32((periodStart - context.start) / CONTRACT_YEAR);
         Year storage record = _years[report.licenceId][year];
-        priced = registry.priceReport(report.licenceId, periodStart, report.buckets, record.tierNet);
+        priced = registry.verifyReport(report, signatures, periodStart, record.tierNet);
         record.tierNet += priced.tierNet.toUint128();
         record.royalty += priced.royalty.toUint128();
         credit = priced.royalty < record.guaranteeCredit ? priced.royalty : record.guaranteeCredit;
@@ -498,27 +487,12 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         }
     }
 
-    /// @dev Exactly `threshold` valid signatures by distinct oracles of the licence, ordered by
-    /// address (which makes the duplicate check one comparison).
-    function _checkSignatures(Report calldata report, bytes[] calldata signatures, uint8 threshold) private view {
-        if (signatures.length != threshold) revert WrongSignatureCount(signatures.length, threshold);
-        bytes32 digest = reportDigest(report);
-        address previous = address(0);
-        for (uint256 i; i < signatures.length; ++i) {
-            // tryRecover rejects malleable (high-s) and malformed signatures.
-            (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signatures[i]);
-            if (error != ECDSA.RecoverError.NoError) revert InvalidSignature(i);
-            if (signer <= previous) revert SignersNotAscending(i, signer);
-            if (!registry.isOracle(report.licenceId, signer)) revert UnknownSigner(i, signer);
-            previous = signer;
-        }
-    }
-
     /// @dev Records a settlement of `royalty` less `credit`: recoups the advance, draws the rest
     /// from escrow, records any shortfall as arrears, and releases it now if there is no window.
     function _createSettlement(
         uint256 licenceId,
         uint32 period,
+        uint32 year,
         Kind kind,
         uint256 royalty,
         uint256 credit,
@@ -542,6 +516,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             state: disputeWindow == 0 ? State.Final : State.Pending,
             settledAt: uint64(block.timestamp),
             disputeUntil: uint64(block.timestamp) + disputeWindow,
+            year: uint16(year),
             due: due.toUint128(),
             paid: paid.toUint128(),
             released: 0,
@@ -591,6 +566,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             if (stored.state == State.Pending) {
                 if (block.timestamp < stored.disputeUntil) break;
                 stored.state = State.Final;
+                if (stored.kind == Kind.Report) --_years[licenceId][stored.year].open;
                 _release(id, stored, account);
             }
             ++head;
@@ -656,12 +632,12 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint256 outstandingBefore = stored.due - stored.paid;
         uint256 refund = stored.paid > finalAmount ? stored.paid - finalAmount : 0;
         uint256 reduction = stored.due - finalAmount;
+        Year storage record = _years[licenceId][stored.year];
         if (stored.kind == Kind.Report) {
-            uint32 year = uint32(uint64(stored.period) * context.periodSeconds / CONTRACT_YEAR);
-            _years[licenceId][year].royalty -= reduction.toUint128();
+            record.royalty -= reduction.toUint128();
+            --record.open;
         } else if (stored.kind == Kind.MinimumGuarantee) {
             // A shortfall reduced on dispute can no longer offset that much of later reports.
-            Year storage record = _years[licenceId][stored.period];
             record.guaranteeCredit -= (reduction < record.guaranteeCredit ? reduction : record.guaranteeCredit).toUint128();
         }
         stored.paid -= refund.toUint128();
@@ -669,20 +645,19 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         stored.state = State.Final;
         uint256 outstandingAfter = finalAmount - stored.paid;
         account.arrears -= (outstandingBefore - outstandingAfter).toUint128();
+        if (outstandingBefore > outstandingAfter && account.arrears == 0) _arrearsCleared(licenceId, account);
         emit DisputeResolved(settlementId, licenceId, finalAmount, refund, byArbiter);
         _release(settlementId, stored, account);
         if (refund > 0) {
             // Money returned to the licensee pays its other arrears first, like any deposit.
             uint256 toArrears = _payArrears(licenceId, account, refund);
             account.escrow += (refund - toArrears).toUint128();
-        } else if (outstandingBefore > 0 && account.arrears == 0) {
-            _arrearsCleared(licenceId, account);
         }
     }
 
     function _requirePartySignature(address party, bytes32 digest, bytes calldata signature) private view {
         if (msg.sender == party) return;
-        if (!SignatureChecker.isValidSignatureNow(party, digest, signature)) revert PartySignatureInvalid(party);
+        if (!registry.isValidSignature(party, digest, signature)) revert PartySignatureInvalid(party);
     }
 
     // ------------------------------------------------------------------ internal: helpers
@@ -697,15 +672,19 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         if (stored.kind == Kind.None) revert UnknownSettlement(settlementId);
     }
 
-    /// @dev Payee i > 0 is owed floor(distributed * share_i / 10,000); payee 0 the remainder.
-    function _entitlement(uint256 licenceId, uint256 index, uint256 distributed) private view returns (uint256) {
-        uint16[] storage shares = _shares[licenceId];
-        if (index > 0) return RoyaltyMath.shareOf(distributed, shares[index]);
-        uint256 others = 0;
-        for (uint256 i = 1; i < shares.length; ++i) {
-            others += RoyaltyMath.shareOf(distributed, shares[i]);
+    /// @dev Payees are stored in ascending address order, so a binary search finds one.
+    function _payeeIndex(uint256 licenceId, address payee) private view returns (bool found, uint256 index) {
+        address[] storage payees = _payees[licenceId];
+        uint256 lo = 0;
+        uint256 hi = payees.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            address candidate = payees[mid];
+            if (candidate == payee) return (true, mid);
+            if (candidate < payee) lo = mid + 1;
+            else hi = mid;
         }
-        return distributed - others;
+        return (false, 0);
     }
 
     /// @dev Credits what actually arrived, so a fee-on-transfer token cannot over-credit.

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from oracle.merkle import MerkleTree
-from oracle.outbox import Outbox
-from oracle.validate import ValidLine
+from oracle.outbox import Outbox, OutboxSeenLines
+from oracle.validate import SeenLines, ValidLine
 
 
 class OutboxLineStore:
@@ -74,6 +74,10 @@ class OutboxFeedSink:
     def __init__(self, outbox_path: Path, licensee_of: Callable[[int], str]) -> None:
         self._outbox = Outbox(outbox_path)
         self._licensee_of = licensee_of
+
+    def seen_lines(self) -> SeenLines:
+        """Line ids already in the outbox, so an upload repeating one with other content is refused."""
+        return OutboxSeenLines(self._outbox, self._outbox.connect())
 
     def accept(self, lines: Sequence[ValidLine]) -> dict[str, Any]:
         licensees = {line.licence_id: self._licensee_of(line.licence_id).lower() for line in lines}

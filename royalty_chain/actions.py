@@ -45,7 +45,7 @@ def register_licence(
 
 
 def report_digest(chain: Chain, report: Report) -> bytes:
-    return chain.ledger.domain().digest(report_struct_hash(report))
+    return chain.registry.domain().digest(report_struct_hash(report))
 
 
 def sign_report(digest: bytes, oracles: Sequence[LocalAccount]) -> list[bytes]:

@@ -226,6 +226,9 @@ class RegistryClient:
     def register_digest(self, terms: Terms, deadline: int) -> bytes:
         return bytes(self.chain.call(self.contract.functions.registerDigest(terms.as_abi(), deadline)))
 
+    def report_digest(self, report: Report) -> bytes:
+        return bytes(self.chain.call(self.contract.functions.reportDigest(report.as_abi())))
+
     def status(self, licence_id: int) -> int:
         return int(self.chain.call(self.contract.functions.status(licence_id)))
 
@@ -273,9 +276,6 @@ class LedgerClient:
 
     def last_sequence(self, licence_id: int) -> int:
         return int(self.chain.call(self.contract.functions.lastSequence(licence_id)))
-
-    def report_digest(self, report: Report) -> bytes:
-        return bytes(self.chain.call(self.contract.functions.reportDigest(report.as_abi())))
 
     def settlement(self, settlement_id: int) -> dict[str, Any]:
         value = self.chain.call(self.contract.functions.settlement(settlement_id))

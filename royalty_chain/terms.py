@@ -143,6 +143,11 @@ class Terms:
     salt: bytes = ZERO_BYTES32
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
+    def __post_init__(self) -> None:
+        # The registry requires payees in ascending address order (it finds them by binary search).
+        ordered = tuple(sorted(self.payees, key=lambda p: int(p.account, 16)))
+        object.__setattr__(self, "payees", ordered)
+
     def as_abi(self) -> tuple[Any, ...]:
         return (
             self.licensor,

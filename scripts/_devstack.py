@@ -111,6 +111,7 @@ def main() -> None:
             API_RPC_URL=url,
             API_MANIFEST=str(manifest_file),
             API_DATA_DIR=str(DATA),
+            API_ORACLE_OUTBOX=str(DATA / "oracle" / "outbox.sqlite"),
             ORACLE_RPC_URL=url,
             ORACLE_MANIFEST=str(manifest_file),
             ORACLE_DATA_DIR=str(DATA),
@@ -120,7 +121,8 @@ def main() -> None:
         processes.append(
             _spawn(
                 "api",
-                [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(API_PORT)],
+                [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+                 "--port", str(API_PORT)],
                 env,
             )
         )

@@ -24,6 +24,8 @@ forge_suite() { # forge exits 0 when it finds no test: that is a failure here
 run contracts forge_suite
 # Static analysis: any medium or high finding fails the run (see slither.config.json).
 run slither slither . --config-file slither.config.json --skip-clean --fail-medium
+# ape's incremental build has been seen to keep a stale contract: build from scratch once.
+run compile ape compile --force
 run python .venv/bin/python -m pytest -q -p no:cacheprovider
 run ape ape test tests/ape -q -p no:cacheprovider -o addopts=-ra
 

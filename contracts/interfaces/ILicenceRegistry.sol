@@ -60,6 +60,7 @@ interface ILicenceRegistry {
     }
 
     /// @notice A rights holder and its share of every royalty after withholding, in bps.
+    /// Payees are listed in ascending address order.
     struct Payee {
         address account;
         uint16 shareBps;
@@ -138,6 +139,7 @@ interface ILicenceRegistry {
     error NoPayees();
     error SharesNotTenThousand(uint256 sumBps);
     error DuplicatePayee(address payee);
+    error PayeesNotAscending(uint256 index, address payee);
     error ZeroShare(address payee);
     error TaxShareTooHigh(uint16 taxBps);
     error TaxAccountMissing();
@@ -227,14 +229,18 @@ interface ILicenceRegistry {
     function settlementContext(uint256 licenceId) external view returns (SettlementContext memory);
     function scheduleAt(uint256 licenceId, uint64 timestamp) external view returns (Schedule memory);
     function scheduleCount(uint256 licenceId) external view returns (uint32);
-    /// @notice Price a report's buckets with the schedule in force at `periodStart`.
+    /// @notice Check a report's oracle signatures (exactly `threshold` distinct signers of the
+    /// licence, ordered by address) and price its buckets with the schedule in force at
+    /// `periodStart`. Reverts with the IRoyaltyLedger signature errors.
     /// @param tierCumulativeBefore tier-priced net sales already reported in the same contract year
-    function priceReport(
-        uint256 licenceId,
+    function verifyReport(
+        IRoyaltyLedger.Report calldata report,
+        bytes[] calldata signatures,
         uint64 periodStart,
-        IRoyaltyLedger.Bucket[] calldata buckets,
         uint256 tierCumulativeBefore
     ) external view returns (Priced memory);
+    /// @notice The EIP-712 digest (SalesReport, in this registry's domain) the oracles sign.
+    function reportDigest(IRoyaltyLedger.Report calldata report) external view returns (bytes32);
     /// @notice The minimum guarantee per contract year in force at `timestamp`.
     function minimumGuaranteeAt(uint256 licenceId, uint64 timestamp) external view returns (uint128);
     function isOracle(uint256 licenceId, address account) external view returns (bool);
@@ -245,4 +251,7 @@ interface ILicenceRegistry {
         view
         returns (bytes32);
     function terminateDigest(uint256 licenceId, uint64 deadline) external view returns (bytes32);
+    /// @notice Whether `signature` is `signer`'s over `digest`: ECDSA for accounts, ERC-1271 for
+    /// contract wallets. The ledger asks here so the checker's code lives in one contract.
+    function isValidSignature(address signer, bytes32 digest, bytes calldata signature) external view returns (bool);
 }

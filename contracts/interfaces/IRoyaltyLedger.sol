@@ -6,8 +6,8 @@ pragma solidity ^0.8.24;
 /// recoups the advance, draws the rest from the licensee's escrow (a shortfall becomes arrears),
 /// and, once final, credits the tax account its withholding and the payees their shares.
 /// @dev Payee credit is an accumulator per licence: settlement cost does not grow with the
-/// number of payees. Payee i (i > 0) is entitled to floor(distributed * share_i / 10000);
-/// payee 0 (the first listed) receives the remainder, so the parts always add up exactly.
+/// number of payees. A payee's part of the amount distributed so far comes from halving the
+/// payee list (RoyaltyMath.partOf): exact in sum, and never decreasing as the total grows.
 interface IRoyaltyLedger {
     // ------------------------------------------------------------------ types
 
@@ -80,7 +80,7 @@ interface IRoyaltyLedger {
     error PeriodNotEnded(uint256 licenceId, uint32 period, uint64 periodEnd);
     error PeriodOutsideTerm(uint256 licenceId, uint32 period, uint64 periodStart, uint64 sellOffEnd);
     error WrongSignatureCount(uint256 given, uint8 threshold);
-    error InvalidSignature(uint256 index);
+    error InvalidSignature(uint256 index, uint8 reason, bytes32 detail);
     error UnknownSigner(uint256 index, address signer);
     error SignersNotAscending(uint256 index, address signer);
     error ReportsAndSignaturesMismatch(uint256 reports, uint256 signatureSets);
@@ -100,6 +100,7 @@ interface IRoyaltyLedger {
     error LicenceStillOpen(uint256 licenceId, uint64 closesAt);
     error EscrowTooLow(uint256 licenceId, uint256 requested, uint256 escrow);
     error TooManyBuckets(uint256 count, uint256 max);
+    error YearHasOpenSettlements(uint256 licenceId, uint32 year, uint32 open);
 
     // ------------------------------------------------------------------ events
 
@@ -228,5 +229,4 @@ interface IRoyaltyLedger {
     function taxClaimable(uint256 licenceId) external view returns (uint256);
     function settledPeriod(uint256 licenceId, uint32 period) external view returns (uint256 settlementId);
     function lastSequence(uint256 licenceId) external view returns (uint64);
-    function reportDigest(Report calldata report) external view returns (bytes32);
 }

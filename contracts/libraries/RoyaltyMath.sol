@@ -11,8 +11,10 @@ import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
 /// - per-unit amounts and the fixed fee are exact;
 /// - tiers are marginal: each rate applies to the slice of the contract year's cumulative
 ///   tier-priced net sales that lies inside its band;
-/// - a split gives payee i > 0 floor(total * share_i / 10,000) and payee 0 the remainder, so the
-///   parts add up to the total exactly.
+/// - a split halves the payee list: the first half gets floor(amount * its shares / all shares),
+///   the second half the remainder, and so on down to one payee (payees ordered by address). The
+///   parts add up to the total exactly, each is within log2(payees) units of its exact share, and
+///   none ever decreases when the total grows, which makes an accumulator over totals safe.
 library RoyaltyMath {
     uint256 internal constant BPS = 10_000;
 
@@ -94,9 +96,24 @@ library RoyaltyMath {
         }
     }
 
-    /// @notice The part of `total` for a payee other than the first.
-    function shareOf(uint256 total, uint16 shareBps) internal pure returns (uint256) {
-        return total * shareBps / BPS;
+    /// @notice The part of `total` owed to payee `index`.
+    /// @param prefixBps prefixBps[i] is the sum of the shares of payees 0..i-1 (length payees + 1)
+    function partOf(uint256 total, uint16[] storage prefixBps, uint256 index) internal view returns (uint256 amount) {
+        uint256 lo = 0;
+        uint256 hi = prefixBps.length - 1;
+        amount = total;
+        while (hi - lo > 1) {
+            uint256 mid = (lo + hi) / 2;
+            uint256 base = prefixBps[lo];
+            uint256 firstHalf = amount * (prefixBps[mid] - base) / (prefixBps[hi] - base);
+            if (index < mid) {
+                amount = firstHalf;
+                hi = mid;
+            } else {
+                amount -= firstHalf;
+                lo = mid;
+            }
+        }
     }
 
     /// @notice The withholding owed when a settlement's released amount grows from `before` to `after_`.

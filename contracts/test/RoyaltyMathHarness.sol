@@ -33,8 +33,21 @@ contract RoyaltyMathHarness {
         return RoyaltyMath.tieredNumerator(tiers, from, amount);
     }
 
-    function shareOf(uint256 total, uint16 shareBps) external pure returns (uint256) {
-        return RoyaltyMath.shareOf(total, shareBps);
+    uint16[] private _prefixBps;
+
+    /// @notice Sets the payees' shares whose split `partOf` computes.
+    function setShares(uint16[] calldata sharesBps) external {
+        delete _prefixBps;
+        uint16 sum = 0;
+        _prefixBps.push(0);
+        for (uint256 i; i < sharesBps.length; ++i) {
+            sum += sharesBps[i];
+            _prefixBps.push(sum);
+        }
+    }
+
+    function partOf(uint256 total, uint256 index) external view returns (uint256) {
+        return RoyaltyMath.partOf(total, _prefixBps, index);
     }
 
     function taxOnIncrement(uint256 before, uint256 after_, uint16 taxBps) external pure returns (uint256) {

@@ -52,10 +52,10 @@ def _consent(registry, terms: Terms, deadline: int, actors) -> tuple[bytes, byte
     )
 
 
-def _signed_report(ledger, report: Report, oracles) -> list[bytes]:
-    domain = Domain("RoyaltyLedger", ape.chain.chain_id, ledger.address)
+def _signed_report(registry, report: Report, oracles) -> list[bytes]:
+    domain = Domain("LicenceRegistry", ape.chain.chain_id, registry.address)
     digest = domain.digest(report_struct_hash(report))
-    assert bytes(ledger.reportDigest(report.as_abi())) == digest
+    assert bytes(registry.reportDigest(report.as_abi())) == digest
     ordered = sorted(oracles, key=lambda a: int(a.address, 16))
     return [sign_digest(digest, _key(a)) for a in ordered]
 
@@ -95,7 +95,7 @@ def test_licence_to_withdrawal(deployed, actors, scope):
             Bucket(territory_index("JP"), field_index("apparel"), channel_index("retail"), 10, 10_000 * USDX, 0),
         ),
     )
-    signatures = _signed_report(ledger, report, [actors["oracle1"], actors["oracle3"]])
+    signatures = _signed_report(registry, report, [actors["oracle1"], actors["oracle3"]])
     receipt = ledger.settleReports([report.as_abi()], [signatures], sender=actors["relayer"])
 
     settled = receipt.events.filter(ledger.Settled)[0]

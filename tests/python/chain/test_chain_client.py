@@ -65,15 +65,18 @@ def test_register_settle_withdraw(chain_name: str, request: pytest.FixtureReques
         buckets=(Bucket(territory_index("GB"), field_index("apparel"), channel_index("online"), 3, 1_234_567_891, 0),),
     )
     digest = report_digest(chain, report)
-    assert chain.ledger.report_digest(report) == digest
+    assert chain.registry.report_digest(report) == digest
     receipt = chain.transact(
         chain.ledger.settle_fn([report], [sign_report(digest, [role("oracle2")])]), role("oracle_sender")
     )
     events = chain.ledger.contract.events.Settled().process_receipt(receipt, errors=DISCARD)
     assert events[0]["args"]["royalty"] == 98_765_431  # floor(1,234,567,891 * 800 / 10,000)
-    # payee 1 gets floor(98,765,431 * 4000 / 10000) = 39,506,172; payee 0 the remainder.
-    assert chain.ledger.claimable(licence_id, role("co_owner").address) == 39_506_172
-    assert chain.ledger.claimable(licence_id, role("licensor_brand").address) == 59_259_259
+    # Two payees: the first by address gets floor(98,765,431 * its share / 10,000), the other the rest.
+    brand, co_owner = role("licensor_brand").address, role("co_owner").address
+    first, second = sorted([(brand, 6000), (co_owner, 4000)], key=lambda p: int(p[0], 16))
+    first_part = 98_765_431 * first[1] // 10_000
+    assert chain.ledger.claimable(licence_id, first[0]) == first_part
+    assert chain.ledger.claimable(licence_id, second[0]) == 98_765_431 - first_part
     assert chain.ledger.escrow_of(licence_id) == 1_000 * USDX - 98_765_431
 
     with pytest.raises(ContractRevert) as refused:

@@ -195,10 +195,16 @@ def test_withholding_and_split_add_up_exactly(chain: Chain, tmp_path: Path) -> N
     # royalty = 10% of 333.333330 = 33.333333; tax = floor(33_333_333 * 15%) = 4_999_999
     assert settled[0]["royalty"] == 33_333_333
     assert chain.ledger.tax_claimable(licence_id) == 4_999_999
-    # 28_333_334 to payees: payee 1 floor(x * 3333/10000) = 9_443_500, payee 2 floor(x * 3334/10000) = 9_446_333,
-    # payee 0 the remainder 9_443_501
-    parts = [chain.ledger.claimable(licence_id, p.account) for p in payees]
-    assert parts == [9_443_501, 9_443_500, 9_446_333]
+    # 28_333_334 to payees, halving the payee list (ordered by address) with shares s0, s1, s2:
+    # the first payee gets floor(28_333_334 * s0 / 10_000), the other two split the rest by
+    # floor(rest * s1 / (s1 + s2)) and the remainder.
+    ordered = sorted(payees, key=lambda p: int(p.account, 16))
+    s0, s1, s2 = (p.share_bps for p in ordered)
+    first = 28_333_334 * s0 // 10_000
+    second = (28_333_334 - first) * s1 // (s1 + s2)
+    expected = [first, second, 28_333_334 - first - second]
+    parts = [chain.ledger.claimable(licence_id, p.account) for p in ordered]
+    assert parts == expected
     assert sum(parts) + 4_999_999 == 33_333_333
 
 

@@ -1,0 +1,206 @@
+"""Every error the API answers with, as RFC 9457 problem details, mapped in one place.
+
+Domain code raises :class:`ApiError` subclasses (or lets ``ContractRevert`` through); the
+handlers installed by :func:`install_error_handlers` turn them, FastAPI's validation errors and
+Starlette's HTTP errors into ``application/problem+json``. Anything unexpected becomes a 500
+problem without internals; the details go to the log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from api.indexer.rpc import RpcError
+from royalty_chain.client import ChainError, ContractRevert
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("api.errors")
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; extension members (e.g. ``error``, ``arguments``) may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the problem answers a route can give."""
+    described = {
+        400: "Bad request", 401: "Operator token missing", 403: "Operator token wrong", 404: "Unknown id",
+        413: "Feed too large", 415: "Unsupported content type", 422: "Invalid input or rejected by the contract",
+        502: "Line store disagrees with the chain", 503: "Chain or relayer unavailable",
+    }  # fmt: skip
+    return {
+        code: {
+            "description": described.get(code, "Problem"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }
+
+
+COMMON_PROBLEMS = problem_responses(404, 422, 503)
+
+
+class ApiError(Exception):
+    """Root of the API's errors: an HTTP status, a problem type slug and a human detail."""
+
+    status = 500
+    slug = "internal"
+    title = "Internal error"
+
+    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra
+
+
+class NotFound(ApiError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class InvalidInput(ApiError):
+    status, slug, title = 422, "invalid-input", "Invalid input"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> InvalidInput:
+        return cls(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class SignatureInvalid(ApiError):
+    status, slug, title = 422, "signature-invalid", "Signature does not match the party"
+
+
+class ContractRejected(ApiError):
+    status, slug, title = 422, "contract-rejected", "The contract would reject this"
+
+
+class Unauthorized(ApiError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(ApiError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class UnsupportedMediaType(ApiError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class PayloadTooLarge(ApiError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class Unavailable(ApiError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
+
+
+def contract_rejected(revert: ContractRevert, names: list[str] | None = None) -> ContractRejected:
+    """A ContractRejected naming the custom error and its arguments."""
+    values = [("0x" + a.hex()) if isinstance(a, bytes) else a for a in revert.args]
+    rendered = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values]
+    arguments: dict[str, Any] | list[Any] = (
+        dict(zip(names, rendered, strict=True)) if names and len(names) == len(rendered) else rendered
+    )
+    return ContractRejected(f"the contract would revert with {revert}", error=revert.error, arguments=arguments)
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors, **exc.extra)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _location(e.get("loc", ())), "message": str(e.get("msg", "is invalid"))} for e in exc.errors()]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "the request is invalid"
+    return problem(422, "invalid-input", "Invalid input", detail, errors)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "__ANY__"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(exc.status_code, "http-error")
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    return problem(exc.status_code, slug, title, str(exc.detail), headers=headers)
+
+
+async def _contract_revert(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ContractRevert)
+    error = contract_rejected(exc)
+    return problem(error.status, error.slug, error.title, error.detail, **error.extra)
+
+
+async def _chain_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("chain_unavailable", error=str(exc))
+    return problem(503, "chain-unavailable", "Chain unavailable", f"the chain node did not answer: {exc}")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", path=request.url.path, error=repr(exc))
+    return problem(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ContractRevert, _contract_revert)
+    app.add_exception_handler(ChainError, _chain_unavailable)
+    app.add_exception_handler(RpcError, _chain_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

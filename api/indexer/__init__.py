@@ -1,0 +1,1 @@
+"""The event indexer: contract events -> SQL tables the API reads (SQLite or PostgreSQL)."""

@@ -1,0 +1,234 @@
+"""Typed ORM models of the index.
+
+``events`` keeps every decoded log (the index can replay a licence from it after a reorg); the
+other tables are projections of those events, updated in the same transaction. Token amounts
+are exact integers: ``Numeric(78, 0)`` on PostgreSQL, decimal strings on SQLite (whose own
+numbers stop at 64 bits); they are never summed in SQL.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Dialect, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class Uint(TypeDecorator[int]):
+    """An unsigned integer of up to 256 bits, stored exactly."""
+
+    impl = String(78)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(78, 0, asdecimal=True))
+        return dialect.type_descriptor(String(78))
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return Decimal(value) if dialect.name == "postgresql" else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class IndexState(Base):
+    """What the index was built from and how far it got (one row)."""
+
+    __tablename__ = "index_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    genesis_hash: Mapped[str] = mapped_column(String(66))
+    registry_address: Mapped[str] = mapped_column(String(42))
+    ledger_address: Mapped[str] = mapped_column(String(42))
+    deploy_block: Mapped[int] = mapped_column(BigInteger)
+    last_block: Mapped[int] = mapped_column(BigInteger)
+    last_block_hash: Mapped[str | None] = mapped_column(String(66))
+    head_block: Mapped[int] = mapped_column(BigInteger, default=0)
+    head_timestamp: Mapped[int] = mapped_column(BigInteger, default=0)
+    events_indexed: Mapped[int] = mapped_column(BigInteger, default=0)
+    reorgs: Mapped[int] = mapped_column(Integer, default=0)
+    resets: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BlockRecord(Base):
+    """Hash of an indexed block (blocks with events and the last block of every range)."""
+
+    __tablename__ = "blocks"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class EventRecord(Base):
+    __tablename__ = "events"
+
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    block_timestamp: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    contract: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(40))
+    licence_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    settlement_id: Mapped[int | None] = mapped_column(BigInteger)
+    args: Mapped[str] = mapped_column(Text)
+
+
+class LicenceRow(Base):
+    __tablename__ = "licences"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    licensor: Mapped[str] = mapped_column(String(42), index=True)
+    licensee: Mapped[str] = mapped_column(String(42), index=True)
+    arbiter: Mapped[str] = mapped_column(String(42))
+    token: Mapped[str] = mapped_column(String(42))
+    terms: Mapped[str] = mapped_column(Text)  # the LicenceRegistered terms, plain JSON
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)  # current end of term (amendments move it)
+    sell_off_days: Mapped[int] = mapped_column(Integer)
+    period_seconds: Mapped[int] = mapped_column(BigInteger)
+    dispute_window: Mapped[int] = mapped_column(BigInteger)
+    tax_bps: Mapped[int] = mapped_column(Integer, default=0)
+    tax_account: Mapped[str | None] = mapped_column(String(42), index=True)
+    terminated_at: Mapped[int | None] = mapped_column(BigInteger)
+    terminated_by_consent: Mapped[bool | None] = mapped_column(Boolean)
+    breach_noticed_at: Mapped[int | None] = mapped_column(BigInteger)
+    cures_at: Mapped[int | None] = mapped_column(BigInteger)
+    arrears_cleared_at: Mapped[int | None] = mapped_column(BigInteger)
+    registered_block: Mapped[int] = mapped_column(BigInteger)
+    registered_tx: Mapped[str] = mapped_column(String(66))
+    registered_at: Mapped[int] = mapped_column(BigInteger)
+    # Money, from the ledger's events.
+    advance: Mapped[int] = mapped_column(Uint, default=0)
+    advance_left: Mapped[int] = mapped_column(Uint, default=0)
+    deposited: Mapped[int] = mapped_column(Uint, default=0)
+    escrow: Mapped[int] = mapped_column(Uint, default=0)
+    arrears: Mapped[int] = mapped_column(Uint, default=0)
+    royalty_total: Mapped[int] = mapped_column(Uint, default=0)
+    recouped_total: Mapped[int] = mapped_column(Uint, default=0)
+    due_total: Mapped[int] = mapped_column(Uint, default=0)
+    paid_total: Mapped[int] = mapped_column(Uint, default=0)
+    released_total: Mapped[int] = mapped_column(Uint, default=0)
+    tax_total: Mapped[int] = mapped_column(Uint, default=0)
+    tax_withdrawn: Mapped[int] = mapped_column(Uint, default=0)
+    distributed: Mapped[int] = mapped_column(Uint, default=0)
+    escrow_withdrawn: Mapped[int] = mapped_column(Uint, default=0)
+    settlement_count: Mapped[int] = mapped_column(Integer, default=0)
+    scope_breaches: Mapped[int] = mapped_column(Integer, default=0)
+    guarantee_credit: Mapped[str] = mapped_column(Text, default="{}")  # {year: credit}
+
+
+class ScheduleVersionRow(Base):
+    __tablename__ = "schedule_versions"
+
+    licence_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    effective_from: Mapped[int] = mapped_column(BigInteger)
+    schedule: Mapped[str] = mapped_column(Text)
+    new_end: Mapped[int] = mapped_column(BigInteger)
+    previous_end: Mapped[int | None] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class PayeeRow(Base):
+    __tablename__ = "payees"
+
+    licence_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    account: Mapped[str] = mapped_column(String(42), index=True)
+    share_bps: Mapped[int] = mapped_column(Integer)
+    withdrawn: Mapped[int] = mapped_column(Uint, default=0)
+
+
+class SettlementRow(Base):
+    __tablename__ = "settlements"
+    __table_args__ = (Index("ix_settlements_licence_id_id", "licence_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    licence_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    period: Mapped[int] = mapped_column(BigInteger)
+    royalty: Mapped[int] = mapped_column(Uint)
+    recouped: Mapped[int] = mapped_column(Uint)
+    advance_recouped: Mapped[int] = mapped_column(Uint)
+    guarantee_credit: Mapped[int] = mapped_column(Uint)
+    due: Mapped[int] = mapped_column(Uint)
+    due_at_settlement: Mapped[int] = mapped_column(Uint)
+    paid: Mapped[int] = mapped_column(Uint)
+    paid_at_settlement: Mapped[int] = mapped_column(Uint)
+    released: Mapped[int] = mapped_column(Uint, default=0)
+    tax: Mapped[int] = mapped_column(Uint, default=0)
+    pending: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(10))  # pending, disputed, final
+    settled_at: Mapped[int] = mapped_column(BigInteger)
+    dispute_until: Mapped[int] = mapped_column(BigInteger)
+    schedule_version: Mapped[int | None] = mapped_column(Integer)
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
+    lines_root: Mapped[str | None] = mapped_column(String(66))
+    line_count: Mapped[int | None] = mapped_column(BigInteger)
+    tier_net: Mapped[int | None] = mapped_column(Uint)
+    units: Mapped[int] = mapped_column(Uint, default=0)
+    gross: Mapped[int] = mapped_column(Uint, default=0)
+    net_in_scope: Mapped[int] = mapped_column(Uint, default=0)
+    bucket_count: Mapped[int] = mapped_column(Integer, default=0)
+    scope_breaches: Mapped[int] = mapped_column(Integer, default=0)
+    disputed_by: Mapped[str | None] = mapped_column(String(42))
+    disputed_at: Mapped[int | None] = mapped_column(BigInteger)
+    disputed_tx: Mapped[str | None] = mapped_column(String(66))
+    resolved_amount: Mapped[int | None] = mapped_column(Uint)
+    refunded: Mapped[int | None] = mapped_column(Uint)
+    resolved_by_arbiter: Mapped[bool | None] = mapped_column(Boolean)
+    resolved_at: Mapped[int | None] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class BucketRow(Base):
+    __tablename__ = "buckets"
+
+    settlement_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    territory: Mapped[int] = mapped_column(Integer)
+    field: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Uint)
+    gross: Mapped[int] = mapped_column(Uint)
+    deductions: Mapped[int] = mapped_column(Uint)
+    in_scope: Mapped[bool] = mapped_column(Boolean)
+
+
+class ReleaseRow(Base):
+    """One Released event: what the payees' accumulator was before and after it."""
+
+    __tablename__ = "releases"
+
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    settlement_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    licence_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    amount: Mapped[int] = mapped_column(Uint)
+    tax: Mapped[int] = mapped_column(Uint)
+    distributed_before: Mapped[int] = mapped_column(Uint)
+    distributed_after: Mapped[int] = mapped_column(Uint)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+PROJECTIONS: tuple[type[Base], ...] = (
+    LicenceRow,
+    ScheduleVersionRow,
+    PayeeRow,
+    SettlementRow,
+    BucketRow,
+    ReleaseRow,
+)

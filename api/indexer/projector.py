@@ -1,0 +1,457 @@
+"""Applies decoded events to the projection tables, mirroring the contracts' bookkeeping.
+
+Everything here follows from the events alone (IRoyaltyLedger / ILicenceRegistry NatSpec):
+escrow grows by ``Deposited.toEscrow`` and dispute refunds, shrinks by what settlements draw and
+by ``EscrowWithdrawn``; arrears grow by ``due - paid`` of a settlement and shrink by
+``ArrearsPaid`` and dispute resolutions; the payees' accumulator is ``distributedTotal`` of the
+latest ``Released`` (each payee's part of it: api.money.entitlements). A Projector works inside
+one session/transaction and caches the rows it touches, so a block range costs one flush.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.indexer.models import (
+    BucketRow,
+    LicenceRow,
+    PayeeRow,
+    ReleaseRow,
+    ScheduleVersionRow,
+    SettlementRow,
+)
+from royalty_chain.events import ChainEvent
+from royalty_chain.terms import YEAR
+
+KINDS = {0: "none", 1: "advance", 2: "report", 3: "minimum_guarantee"}
+
+
+class ProjectionError(Exception):
+    """An event refers to a licence or settlement the index does not know."""
+
+
+def licence_of(event: ChainEvent, settlement_licence: dict[int, int]) -> int | None:
+    """The licence an event belongs to (BucketReported names only its settlement)."""
+    args = event.args
+    if "licenceId" in args:
+        return int(args["licenceId"])
+    if "settlementId" in args:
+        return settlement_licence.get(int(args["settlementId"]))
+    return None
+
+
+class Projector:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._licences: dict[int, LicenceRow] = {}
+        self._settlements: dict[int, SettlementRow] = {}
+        self._payees: dict[int, list[PayeeRow]] = {}
+        self._versions: dict[int, list[tuple[int, int]]] = {}
+        # Dispute refunds go to escrow except what pays other arrears in the same transaction.
+        self._refund_credit: dict[int, tuple[str, int]] = {}
+        self._handlers: dict[str, Callable[[ChainEvent], None]] = {
+            "LicenceRegistered": self._registered,
+            "LicenceAmended": self._amended,
+            "BreachNoticed": self._breach_noticed,
+            "LicenceTerminated": self._terminated,
+            "LicenceOpened": self._opened,
+            "Deposited": self._deposited,
+            "Settled": self._settled,
+            "ReportAccepted": self._report_accepted,
+            "BucketReported": self._bucket,
+            "ScopeBreached": self._scope_breached,
+            "ArrearsPaid": self._arrears_paid,
+            "Released": self._released,
+            "Disputed": self._disputed,
+            "DisputeResolved": self._resolved,
+            "Withdrawn": self._withdrawn,
+            "EscrowWithdrawn": self._escrow_withdrawn,
+            "ArrearsCleared": self._arrears_cleared,
+        }
+
+    def apply(self, event: ChainEvent) -> None:
+        handler = self._handlers.get(event.name)
+        if handler is not None:
+            handler(event)
+
+    def settlement_licence(self, settlement_id: int) -> int | None:
+        row = self._settlement(settlement_id, required=False)
+        return None if row is None else row.licence_id
+
+    # ------------------------------------------------------------------ cached rows
+
+    def _licence(self, licence_id: int) -> LicenceRow:
+        row = self._licences.get(licence_id)
+        if row is None:
+            row = self.session.get(LicenceRow, licence_id)
+            if row is None:
+                raise ProjectionError(f"unknown licence {licence_id}")
+            self._licences[licence_id] = row
+        return row
+
+    def _settlement(self, settlement_id: int, required: bool = True) -> SettlementRow | None:
+        row = self._settlements.get(settlement_id)
+        if row is None:
+            row = self.session.get(SettlementRow, settlement_id)
+            if row is None:
+                if required:
+                    raise ProjectionError(f"unknown settlement {settlement_id}")
+                return None
+            self._settlements[settlement_id] = row
+        return row
+
+    def _settlement_of(self, event: ChainEvent) -> SettlementRow:
+        row = self._settlement(int(event.args["settlementId"]))
+        assert row is not None
+        return row
+
+    def _payee_rows(self, licence_id: int) -> list[PayeeRow]:
+        rows = self._payees.get(licence_id)
+        if rows is None:
+            rows = list(
+                self.session.scalars(
+                    select(PayeeRow).where(PayeeRow.licence_id == licence_id).order_by(PayeeRow.position)
+                )
+            )
+            self._payees[licence_id] = rows
+        return rows
+
+    def _version_list(self, licence_id: int) -> list[tuple[int, int]]:
+        versions = self._versions.get(licence_id)
+        if versions is None:
+            versions = [
+                (v, e)
+                for v, e in self.session.execute(
+                    select(ScheduleVersionRow.version, ScheduleVersionRow.effective_from)
+                    .where(ScheduleVersionRow.licence_id == licence_id)
+                    .order_by(ScheduleVersionRow.version)
+                )
+            ]
+            self._versions[licence_id] = versions
+        return versions
+
+    def _version_at(self, licence_id: int, timestamp: int) -> int | None:
+        """The schedule version in force at ``timestamp`` (the contract's _scheduleAt)."""
+        versions = self._version_list(licence_id)
+        if not versions:
+            return None
+        chosen = versions[0][0]
+        for version, effective_from in versions[1:]:
+            if effective_from <= timestamp:
+                chosen = version
+        return chosen
+
+    # ------------------------------------------------------------------ registry
+
+    def _registered(self, event: ChainEvent) -> None:
+        terms = event.args["terms"]
+        licence_id = int(event.args["licenceId"])
+        term = terms["term"]
+        row = LicenceRow(
+            id=licence_id,
+            licensor=terms["licensor"],
+            licensee=terms["licensee"],
+            arbiter=terms["arbiter"],
+            token=terms["token"],
+            terms=json.dumps(terms),
+            start=int(term["start"]),
+            end=int(term["end"]),
+            sell_off_days=int(term["sellOffDays"]),
+            period_seconds=int(term["periodSeconds"]),
+            dispute_window=int(terms["disputeWindow"]),
+            tax_bps=int(terms["taxBps"]),
+            tax_account=terms["taxAccount"] if int(terms["taxBps"]) > 0 else None,
+            registered_block=event.block_number,
+            registered_tx=event.tx_hash,
+            registered_at=event.block_timestamp or 0,
+            advance=0,
+            advance_left=0,
+            deposited=0,
+            escrow=0,
+            arrears=0,
+            royalty_total=0,
+            recouped_total=0,
+            due_total=0,
+            paid_total=0,
+            released_total=0,
+            tax_total=0,
+            tax_withdrawn=0,
+            distributed=0,
+            escrow_withdrawn=0,
+            settlement_count=0,
+            scope_breaches=0,
+            guarantee_credit="{}",
+        )
+        self.session.add(row)
+        self._licences[licence_id] = row
+        self.session.add(
+            ScheduleVersionRow(
+                licence_id=licence_id,
+                version=0,
+                effective_from=int(term["start"]),
+                schedule=json.dumps({**terms["schedule"], "effectiveFrom": int(term["start"])}),
+                new_end=int(term["end"]),
+                previous_end=None,
+                block_number=event.block_number,
+                tx_hash=event.tx_hash,
+            )
+        )
+        self._versions[licence_id] = [(0, int(term["start"]))]
+        self._payees[licence_id] = []
+
+    def _amended(self, event: ChainEvent) -> None:
+        licence_id = int(event.args["licenceId"])
+        licence = self._licence(licence_id)
+        schedule = event.args["schedule"]
+        version = int(event.args["version"])
+        licence.end = int(event.args["newEnd"])
+        licence.breach_noticed_at = None
+        licence.cures_at = None
+        self.session.add(
+            ScheduleVersionRow(
+                licence_id=licence_id,
+                version=version,
+                effective_from=int(schedule["effectiveFrom"]),
+                schedule=json.dumps(schedule),
+                new_end=int(event.args["newEnd"]),
+                previous_end=int(event.args["previousEnd"]),
+                block_number=event.block_number,
+                tx_hash=event.tx_hash,
+            )
+        )
+        self._version_list(licence_id).append((version, int(schedule["effectiveFrom"])))
+
+    def _breach_noticed(self, event: ChainEvent) -> None:
+        licence = self._licence(int(event.args["licenceId"]))
+        licence.breach_noticed_at = event.block_timestamp
+        licence.cures_at = int(event.args["curesAt"])
+
+    def _terminated(self, event: ChainEvent) -> None:
+        licence = self._licence(int(event.args["licenceId"]))
+        licence.terminated_at = int(event.args["effectiveAt"])
+        licence.terminated_by_consent = bool(event.args["byConsent"])
+        licence.breach_noticed_at = None
+        licence.cures_at = None
+
+    # ------------------------------------------------------------------ ledger
+
+    def _opened(self, event: ChainEvent) -> None:
+        licence_id = int(event.args["licenceId"])
+        licence = self._licence(licence_id)
+        licence.advance = int(event.args["advance"])
+        licence.advance_left = licence.advance
+        licence.tax_bps = int(event.args["taxBps"])
+        licence.tax_account = event.args["taxAccount"] if licence.tax_bps > 0 else None
+        rows = []
+        for position, (account, share) in enumerate(zip(event.args["payees"], event.args["sharesBps"], strict=True)):
+            row = PayeeRow(licence_id=licence_id, position=position, account=account, share_bps=int(share), withdrawn=0)
+            self.session.add(row)
+            rows.append(row)
+        self._payees[licence_id] = rows
+
+    def _deposited(self, event: ChainEvent) -> None:
+        licence = self._licence(int(event.args["licenceId"]))
+        licence.deposited += int(event.args["received"])
+        licence.escrow += int(event.args["toEscrow"])
+
+    def _settled(self, event: ChainEvent) -> None:
+        args = event.args
+        licence_id = int(args["licenceId"])
+        licence = self._licence(licence_id)
+        kind = KINDS.get(int(args["kind"]), "none")
+        period = int(args["period"])
+        royalty, recouped = int(args["royalty"]), int(args["recouped"])
+        due, paid = int(args["due"]), int(args["paid"])
+        credit = 0
+        version: int | None = None
+        credits = json.loads(licence.guarantee_credit)
+        if kind == "report":
+            period_start = licence.start + period * licence.period_seconds
+            year = str(period * licence.period_seconds // YEAR)
+            credit = min(royalty, int(credits.get(year, 0)))
+            if credit:
+                credits[year] = int(credits[year]) - credit
+            version = self._version_at(licence_id, period_start)
+        elif kind == "minimum_guarantee":
+            credits[str(period)] = royalty
+            version = self._version_at(licence_id, licence.start + period * YEAR)
+        licence.guarantee_credit = json.dumps(credits)
+        advance_recouped = recouped - credit
+        if kind != "advance":
+            licence.escrow -= paid
+            licence.advance_left -= advance_recouped
+            licence.royalty_total += royalty
+            licence.recouped_total += recouped
+            licence.due_total += due
+            licence.paid_total += paid
+            licence.arrears += due - paid
+        licence.settlement_count += 1
+        timestamp = event.block_timestamp or 0
+        settlement_id = int(args["settlementId"])
+        row = SettlementRow(
+            id=settlement_id,
+            licence_id=licence_id,
+            kind=kind,
+            period=period,
+            royalty=royalty,
+            recouped=recouped,
+            advance_recouped=advance_recouped,
+            guarantee_credit=credit,
+            due=due,
+            due_at_settlement=due,
+            paid=paid,
+            paid_at_settlement=paid,
+            released=0,
+            tax=0,
+            pending=bool(args["pending"]),
+            state="pending" if args["pending"] else "final",
+            settled_at=timestamp,
+            dispute_until=timestamp + (licence.dispute_window if args["pending"] else 0),
+            schedule_version=version,
+            units=0,
+            gross=0,
+            net_in_scope=0,
+            bucket_count=0,
+            scope_breaches=0,
+            tx_hash=event.tx_hash,
+            block_number=event.block_number,
+        )
+        self.session.add(row)
+        self._settlements[settlement_id] = row
+
+    def _report_accepted(self, event: ChainEvent) -> None:
+        row = self._settlement_of(event)
+        row.sequence = int(event.args["sequence"])
+        row.lines_root = event.args["linesRoot"]
+        row.line_count = int(event.args["lineCount"])
+        row.tier_net = int(event.args["tierNet"])
+
+    def _bucket(self, event: ChainEvent) -> None:
+        args = event.args
+        row = self._settlement_of(event)
+        units, gross, deductions = int(args["units"]), int(args["gross"]), int(args["deductions"])
+        self.session.add(
+            BucketRow(
+                settlement_id=row.id,
+                position=row.bucket_count,
+                territory=int(args["territory"]),
+                field=int(args["field"]),
+                channel=int(args["channel"]),
+                units=units,
+                gross=gross,
+                deductions=deductions,
+                in_scope=bool(args["inScope"]),
+            )
+        )
+        row.bucket_count += 1
+        row.units += units
+        row.gross += gross
+        if args["inScope"]:
+            row.net_in_scope += gross - deductions
+
+    def _scope_breached(self, event: ChainEvent) -> None:
+        row = self._settlement_of(event)
+        row.scope_breaches += 1
+        self._licence(row.licence_id).scope_breaches += 1
+
+    def _arrears_paid(self, event: ChainEvent) -> None:
+        row = self._settlement_of(event)
+        amount = int(event.args["amount"])
+        licence = self._licence(row.licence_id)
+        row.paid += amount
+        licence.paid_total += amount
+        licence.arrears -= amount
+        refund = self._refund_credit.get(row.licence_id)
+        if refund is not None and refund[0] == event.tx_hash and refund[1] > 0:
+            used = min(amount, refund[1])
+            licence.escrow -= used
+            self._refund_credit[row.licence_id] = (refund[0], refund[1] - used)
+
+    def _released(self, event: ChainEvent) -> None:
+        row = self._settlement_of(event)
+        licence = self._licence(row.licence_id)
+        amount, tax = int(event.args["amount"]), int(event.args["tax"])
+        after = int(event.args["distributedTotal"])
+        self.session.add(
+            ReleaseRow(
+                block_number=event.block_number,
+                log_index=event.log_index,
+                settlement_id=row.id,
+                licence_id=row.licence_id,
+                amount=amount,
+                tax=tax,
+                distributed_before=licence.distributed,
+                distributed_after=after,
+                tx_hash=event.tx_hash,
+            )
+        )
+        row.released += amount
+        row.tax += tax
+        if row.state == "pending":
+            row.state = "final"  # releaseMatured: the window passed undisputed
+        licence.distributed = after
+        licence.released_total += amount
+        licence.tax_total += tax
+
+    def _disputed(self, event: ChainEvent) -> None:
+        row = self._settlement_of(event)
+        row.state = "disputed"
+        row.disputed_by = event.args["by"]
+        row.disputed_at = event.block_timestamp
+        row.disputed_tx = event.tx_hash
+
+    def _resolved(self, event: ChainEvent) -> None:
+        row = self._settlement_of(event)
+        licence = self._licence(row.licence_id)
+        final, refunded = int(event.args["finalAmount"]), int(event.args["refunded"])
+        outstanding_before = row.due - row.paid
+        reduction = row.due - final
+        row.paid -= refunded
+        licence.paid_total -= refunded
+        licence.due_total -= reduction
+        row.due = final
+        licence.arrears -= outstanding_before - (final - row.paid)
+        row.state = "final"
+        row.resolved_amount = final
+        row.refunded = refunded
+        row.resolved_by_arbiter = bool(event.args["byArbiter"])
+        row.resolved_at = event.block_timestamp
+        if row.kind == "minimum_guarantee":
+            credits = json.loads(licence.guarantee_credit)
+            current = int(credits.get(str(row.period), 0))
+            credits[str(row.period)] = current - min(reduction, current)
+            licence.guarantee_credit = json.dumps(credits)
+        if refunded:
+            licence.escrow += refunded
+            self._refund_credit[row.licence_id] = (event.tx_hash, refunded)
+
+    def _withdrawn(self, event: ChainEvent) -> None:
+        licence_id = int(event.args["licenceId"])
+        amount = int(event.args["amount"])
+        if event.args["tax"]:
+            self._licence(licence_id).tax_withdrawn += amount
+            return
+        for payee in self._payee_rows(licence_id):
+            if payee.account == event.args["account"]:
+                payee.withdrawn += amount
+                return
+        raise ProjectionError(f"Withdrawn for {event.args['account']}, not a payee of licence {licence_id}")
+
+    def _escrow_withdrawn(self, event: ChainEvent) -> None:
+        licence = self._licence(int(event.args["licenceId"]))
+        amount = int(event.args["amount"])
+        licence.escrow -= amount
+        licence.escrow_withdrawn += amount
+
+    def _arrears_cleared(self, event: ChainEvent) -> None:
+        self._licence(int(event.args["licenceId"])).arrears_cleared_at = int(event.args["at"])
+
+
+def event_settlement_id(event: ChainEvent) -> int | None:
+    value: Any = event.args.get("settlementId")
+    return None if value is None else int(value)

@@ -1,0 +1,180 @@
+"""POST /feeds: oracle operators upload a sales feed and get every line's validation result.
+
+Parsing and validation are the oracle's (oracle.feed, oracle.validate); licences come from the
+index. Valid lines go to the configured FeedSink (the oracle's outbox once wired in).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+
+from api.deps import OperatorDep, ServicesDep
+from api.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType, problem_responses
+from api.indexer.models import LicenceRow
+from api.schemas import FeedLineResult, FeedResult
+from api.services import Services
+from oracle.feed import Rejection, SaleLine, parse_csv, parse_jsonl
+from oracle.validate import InMemorySeenLines, LicenceInfo, Validator, ValidLine, validate
+from royalty_chain.codes import Scope
+
+router = APIRouter(tags=["feeds"], responses=problem_responses(400, 404, 422, 503, 401, 403, 413, 415))
+
+CSV_TYPES = frozenset({"text/csv", "application/csv"})
+JSONL_TYPES = frozenset(
+    {
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/json-lines",
+    }
+)
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+def _format_of(content_type: str, filename: str | None = None) -> str:
+    media = content_type.split(";")[0].strip().lower()
+    if filename:
+        lowered = filename.lower()
+        if lowered.endswith(".csv"):
+            return "csv"
+        if lowered.endswith((".jsonl", ".ndjson")):
+            return "jsonl"
+    if media in CSV_TYPES:
+        return "csv"
+    if media in JSONL_TYPES:
+        return "jsonl"
+    raise UnsupportedMediaType(
+        f"send a CSV (text/csv) or JSON Lines (application/x-ndjson) feed, raw or as multipart "
+        f"field 'file'; got {media or 'no content type'!r}"
+    )
+
+
+async def _read_feed(request: Request, limit: int) -> tuple[str, bytes]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.lower().startswith("multipart/form-data"):
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except Exception as err:  # Starlette raises several types for malformed multipart bodies
+            raise InvalidInput.field("body", f"is not valid multipart/form-data: {err}") from None
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput.field("file", "is missing: send the feed as the multipart field 'file'")
+        data = await upload.read(limit + 1)
+        fmt = _format_of(upload.content_type or "", upload.filename)
+    else:
+        fmt = _format_of(content_type)
+        data = b""
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > limit:
+                break
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the feed is larger than {limit} bytes (API_MAX_FEED_BYTES)")
+    return fmt, data
+
+
+def _licences(services: Services, ids: set[int]) -> dict[int, LicenceInfo]:
+    infos: dict[int, LicenceInfo] = {}
+    with services.sessions() as session:
+        rows = session.scalars(select(LicenceRow).where(LicenceRow.id.in_([i for i in ids if 0 < i < 2**63])))
+        for row in rows:
+            token = services.manifest.token_by_address(row.token)
+            if token is None:
+                continue
+            scope = _scope(row)
+            infos[row.id] = LicenceInfo(
+                licence_id=row.id,
+                licensee=row.licensee,
+                currency=token.currency,
+                decimals=token.decimals,
+                scope=scope,
+                term_start=row.start,
+                term_end=row.end,
+                sell_off_days=row.sell_off_days,
+                period_seconds=row.period_seconds,
+                terminated_at=row.terminated_at,
+            )
+    return infos
+
+
+def _scope(row: LicenceRow) -> Scope:
+    scope = json.loads(row.terms)["scope"]
+    return Scope(int(scope["territories"]), int(scope["fields"]), int(scope["channels"]))
+
+
+def _process(services: Services, fmt: str, data: bytes) -> FeedResult:
+    parse = parse_csv if fmt == "csv" else parse_jsonl
+    parsed: list[SaleLine | Rejection] = list(parse(io.BytesIO(data), today=datetime.now(UTC).date()))
+    header = next((r for r in parsed if isinstance(r, Rejection) and r.field == "header"), None)
+    if header is not None:  # not a feed at all: no line could be read
+        raise InvalidInput.field("body", f"CSV header {header.reason}")
+    ids = {line.licence_id for line in parsed if isinstance(line, SaleLine)}
+    # The oracle's outbox, when wired in, knows every line id already accepted.
+    seen_lines = getattr(services.feed_sink, "seen_lines", None)
+    validator = Validator(_licences(services, ids), seen_lines() if seen_lines else InMemorySeenLines())
+    results: list[FeedLineResult] = []
+    valid: list[ValidLine] = []
+    for item in validate(parsed, validator):
+        if isinstance(item, Rejection):
+            results.append(
+                FeedLineResult(
+                    line_number=item.line_number, status="rejected", field=item.field, value=item.value,
+                    reason=item.reason,
+                )
+            )  # fmt: skip
+        else:
+            valid.append(item)
+            results.append(
+                FeedLineResult(
+                    line_number=item.line_number, status="valid", line_id=item.line_id,
+                    licence_id=item.licence_id, period=item.period, in_scope=item.in_scope,
+                    leaf="0x" + item.leaf.hex(),
+                )
+            )  # fmt: skip
+    results.sort(key=lambda r: r.line_number)
+    stats = validator.stats
+    summary = services.feed_sink.accept(valid)
+    return FeedResult(
+        format="csv" if fmt == "csv" else "jsonl",
+        lines=len(results) + stats.duplicates,
+        valid=stats.valid,
+        rejected=stats.rejected,
+        duplicates=stats.duplicates,
+        out_of_scope=stats.out_of_scope,
+        results=results,
+        sink=summary,
+    )
+
+
+@router.post(
+    "/feeds",
+    response_model=FeedResult,
+    summary="Upload a sales feed (CSV or JSON Lines; raw body or multipart field 'file')",
+    openapi_extra=_BODY_DOC,
+)
+async def upload_feed(request: Request, _operator: OperatorDep, services: ServicesDep) -> FeedResult:
+    fmt, data = await _read_feed(request, services.settings.max_feed_bytes)
+    return await run_in_threadpool(_process, services, fmt, data)

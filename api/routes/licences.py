@@ -1,0 +1,119 @@
+"""Licences: the index's view, statements, and relayed registration, amendment, termination."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api import queries, relay
+from api.deps import AddressQuery, LicenceId, ManifestDep, PageQuery, ServicesDep, SessionDep, SizeQuery
+from api.errors import problem_responses
+from api.schemas import (
+    AmendDraft,
+    AmendDraftIn,
+    AmendIn,
+    Draft,
+    LicenceDetail,
+    LicencePage,
+    RegisterDraft,
+    RegisterDraftIn,
+    RegisterIn,
+    Relayed,
+    SettlementPage,
+    Statement,
+    TerminateDraftIn,
+    TerminateIn,
+)
+
+router = APIRouter(prefix="/licences", tags=["licences"], responses=problem_responses(400, 404, 422, 503))
+
+
+@router.get("", response_model=LicencePage, summary="Licences, newest first")
+def list_licences(
+    session: SessionDep,
+    manifest: ManifestDep,
+    party: AddressQuery = None,
+    status: Annotated[Literal["active", "expired", "terminated"] | None, Query()] = None,
+    page: PageQuery = 1,
+    size: SizeQuery = 50,
+) -> LicencePage:
+    return queries.list_licences(session, manifest, party, status, page, size)
+
+
+@router.get("/{licence_id:int}", response_model=LicenceDetail, summary="A licence in full")
+def get_licence(licence_id: LicenceId, session: SessionDep, manifest: ManifestDep) -> LicenceDetail:
+    return queries.licence_detail(session, manifest, licence_id)
+
+
+@router.get("/{licence_id:int}/settlements", response_model=SettlementPage, summary="Settlements, newest first")
+def licence_settlements(
+    licence_id: LicenceId, session: SessionDep, page: PageQuery = 1, size: SizeQuery = 50
+) -> SettlementPage:
+    return queries.licence_settlements(session, licence_id, page, size)
+
+
+@router.get(
+    "/{licence_id:int}/statement",
+    response_model=Statement,
+    summary="The licensor's royalty statement of one contract year (JSON, or CSV with Accept: text/csv)",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def licence_statement(
+    licence_id: LicenceId,
+    request: Request,
+    session: SessionDep,
+    manifest: ManifestDep,
+    year: Annotated[int, Query(ge=0, le=10_000, description="contract year index, from 0")] = 0,
+    format: Annotated[Literal["json", "csv"] | None, Query(description="overrides Accept")] = None,
+) -> Statement | Response:
+    result = queries.statement(session, manifest, licence_id, year)
+    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerows(queries.statement_csv_rows(result))
+        filename = f"licence-{licence_id}-year-{year}.csv"
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return result
+
+
+@router.post("/drafts", response_model=RegisterDraft, summary="Canonical terms and the typed data both parties sign")
+def draft_licence(body: RegisterDraftIn, services: ServicesDep) -> RegisterDraft:
+    return relay.draft_register(services, body.terms, body.deadline)
+
+
+@router.post("", response_model=Relayed, status_code=201, summary="Register a licence from both parties' signatures")
+def register_licence(body: RegisterIn, services: ServicesDep) -> Relayed:
+    return relay.submit_register(services, body.terms, body.deadline, body.licensor_signature, body.licensee_signature)
+
+
+@router.post("/{licence_id:int}/amendments/drafts", response_model=AmendDraft, summary="Typed data of an amendment")
+def draft_amendment(licence_id: LicenceId, body: AmendDraftIn, services: ServicesDep) -> AmendDraft:
+    return relay.draft_amend(services, licence_id, body.schedule, body.new_end, body.deadline)
+
+
+@router.post(
+    "/{licence_id:int}/amendments", response_model=Relayed, status_code=201, summary="Relay a signed amendment"
+)
+def amend_licence(licence_id: LicenceId, body: AmendIn, services: ServicesDep) -> Relayed:
+    return relay.submit_amend(
+        services, licence_id, body.schedule, body.new_end, body.deadline,
+        body.licensor_signature, body.licensee_signature,
+    )  # fmt: skip
+
+
+@router.post("/{licence_id:int}/termination/drafts", response_model=Draft, summary="Typed data of a termination")
+def draft_termination(licence_id: LicenceId, body: TerminateDraftIn, services: ServicesDep) -> Draft:
+    return relay.draft_terminate(services, licence_id, body.deadline)
+
+
+@router.post("/{licence_id:int}/termination", response_model=Relayed, status_code=201, summary="Relay a termination")
+def terminate_licence(licence_id: LicenceId, body: TerminateIn, services: ServicesDep) -> Relayed:
+    return relay.submit_terminate(services, licence_id, body.deadline, body.licensor_signature, body.licensee_signature)

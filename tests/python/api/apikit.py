@@ -1,0 +1,112 @@
+"""Helpers for the API tests: friendly terms, party signatures, funding and settling on Anvil.
+
+A plain module with a unique name (not conftest.py) so test files can import it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from web3.logs import DISCARD
+
+from api.services import Services
+from royalty_chain.actions import report_digest, sign_report
+from royalty_chain.client import Chain
+from royalty_chain.codes import channel_index, field_index, territory_index
+from royalty_chain.devkeys import role
+from royalty_chain.eip712 import sign_digest
+from royalty_chain.terms import DAY, Bucket, Report
+
+USDX = 10**6
+OPERATOR_TOKEN = "operator-test-token"
+_salts = itertools.count(1)
+
+
+def chain_time(chain: Chain) -> int:
+    return int(chain.w3.eth.get_block("latest")["timestamp"])
+
+
+def terms_json(chain: Chain, start: int, **overrides: Any) -> dict[str, Any]:
+    """Friendly terms: 8% of net sales in US/GB apparel retail+online, 60/40 split, 10% tax."""
+    terms: dict[str, Any] = {
+        "licensor": role("licensor_brand").address,
+        "licensee": role("licensee_apparel").address,
+        "legal_text_hash": "0x" + "01" * 32,
+        "asset_ids": ["7"],
+        "scope": {"territories": ["US", "GB"], "fields": ["apparel"], "channels": ["retail", "online"]},
+        "term": {"start": start, "end": start + 365 * DAY, "sell_off_days": 180, "period_seconds": 30 * DAY},
+        "token": "USDX",
+        "schedule": {"rate_bps": 800},
+        "payees": [
+            {"account": role("licensor_brand").address, "share_bps": 6000},
+            {"account": role("co_owner").address, "share_bps": 4000},
+        ],
+        "tax_bps": 1000,
+        "tax_account": role("tax_authority").address,
+        "oracles": [role("oracle1").address, role("oracle2").address],
+        "threshold": 1,
+        "arbiter": role("arbiter").address,
+        "salt": "0x" + (time.time_ns() * 1000 + next(_salts)).to_bytes(32, "big").hex(),
+    }
+    terms.update(overrides)
+    return terms
+
+
+def sign(digest_hex: str, role_name: str) -> str:
+    return "0x" + sign_digest(bytes.fromhex(digest_hex[2:]), role(role_name).key).hex()
+
+
+def register(client: TestClient, terms: dict[str, Any], licensor: str = "licensor_brand",
+             licensee: str = "licensee_apparel") -> int:  # fmt: skip
+    draft = client.post("/licences/drafts", json={"terms": terms})
+    assert draft.status_code == 200, draft.text
+    body = draft.json()
+    answer = client.post(
+        "/licences",
+        json={
+            "terms": body["terms"],
+            "deadline": body["deadline"],
+            "licensor_signature": sign(body["digest"], licensor),
+            "licensee_signature": sign(body["digest"], licensee),
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["licence_id"])
+
+
+def fund(chain: Chain, licence_id: int, amount: int, licensee: str = "licensee_apparel") -> None:
+    account = role(licensee)
+    token = chain.token(chain.manifest.token("USDX").address)
+    chain.transact(token.functions.mint(account.address, amount), account)
+    chain.transact(token.functions.approve(chain.ledger.address, amount), account)
+    chain.ledger.deposit(licence_id, amount, account)
+
+
+def bucket(territory: str, field: str, channel: str, units: int, gross: int, deductions: int = 0) -> Bucket:
+    return Bucket(territory_index(territory), field_index(field), channel_index(channel), units, gross, deductions)
+
+
+def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], sequence: int | None = None,
+           lines_root: bytes = b"\x05" * 32, line_count: int = 3) -> int:  # fmt: skip
+    """Sign a report with oracle2 and send it with the oracle_sender key; returns the settlement id."""
+    report = Report(
+        licence_id=licence_id,
+        period=period,
+        sequence=sequence if sequence is not None else period + 1,
+        deadline=chain_time(chain) + DAY,
+        lines_root=lines_root,
+        line_count=line_count,
+        buckets=tuple(buckets),
+    )
+    signatures = sign_report(report_digest(chain, report), [role("oracle2")])
+    receipt = chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))
+    events = chain.ledger.contract.events.Settled().process_receipt(receipt, errors=DISCARD)
+    return int(events[0]["args"]["settlementId"])
+
+
+def synced(services: Services) -> None:
+    """Index up to the head now (the background loop would get there within a second)."""
+    services.indexer.sync()

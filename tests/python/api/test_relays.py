@@ -1,0 +1,181 @@
+"""Relayed actions: signatures are checked per party, the contract's rules come back by name,
+and nothing reaches the chain unless it would succeed."""
+
+from __future__ import annotations
+
+from apikit import USDX, bucket, chain_time, fund, register, settle, sign, synced, terms_json
+from fastapi.testclient import TestClient
+
+from api.services import Services
+from royalty_chain.client import Chain
+from royalty_chain.devkeys import role
+from royalty_chain.terms import DAY
+
+
+def _draft(client: TestClient, terms: dict) -> dict:
+    answer = client.post("/licences/drafts", json={"terms": terms})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_draft_returns_canonical_terms_and_typed_data(client: TestClient, chain: Chain) -> None:
+    terms = terms_json(chain, 0, token=chain.manifest.token("USDX").address.lower())
+    terms["term"]["start"], terms["term"]["end"] = "2026-01-01", "2028-01-01"
+    body = _draft(client, terms)
+    assert body["terms"]["term"]["start"] == 1767225600
+    assert body["terms"]["term"]["end"] == 1830297600
+    assert body["terms"]["token"] == chain.manifest.token("USDX").address
+    assert body["typed_data"]["primaryType"] == "RegisterLicence"
+    assert body["typed_data"]["domain"]["verifyingContract"] == chain.registry.address
+    # The digest is the contract's own.
+    from api.inputs import TermsIn, to_terms
+
+    canonical = to_terms(TermsIn.model_validate(body["terms"]), chain.manifest)
+    assert "0x" + chain.registry.register_digest(canonical, body["deadline"]).hex() == body["digest"]
+
+
+def test_wrong_signature_is_refused_naming_the_party_and_nothing_is_sent(client: TestClient, chain: Chain) -> None:
+    body = _draft(client, terms_json(chain, chain_time(chain) - DAY))
+    before = chain.registry.licence_count()
+    answer = client.post(
+        "/licences",
+        json={
+            "terms": body["terms"],
+            "deadline": body["deadline"],
+            "licensor_signature": sign(body["digest"], "licensor_brand"),
+            "licensee_signature": sign(body["digest"], "licensee_devices"),  # not the licensee
+        },
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"] == "/problems/signature-invalid"
+    assert problem["party"] == "licensee"
+    assert problem["address"] == role("licensee_apparel").address
+    assert problem["errors"][0]["field"] == "licensee_signature"
+    assert chain.registry.licence_count() == before
+
+    garbage = client.post(
+        "/licences",
+        json={**{k: body[k] for k in ("terms", "deadline")}, "licensor_signature": "0x1234",
+              "licensee_signature": sign(body["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert garbage.status_code == 422
+    assert garbage.json()["party"] == "licensor"
+    assert chain.registry.licence_count() == before
+
+
+def test_terms_the_contract_rejects_name_the_error(client: TestClient, chain: Chain) -> None:
+    terms = terms_json(chain, chain_time(chain) - DAY)
+    terms["payees"][1]["share_bps"] = 3000  # 9,000 in all
+    body = _draft(client, terms)
+    before = chain.registry.licence_count()
+    answer = client.post(
+        "/licences",
+        json={
+            "terms": body["terms"],
+            "deadline": body["deadline"],
+            "licensor_signature": sign(body["digest"], "licensor_brand"),
+            "licensee_signature": sign(body["digest"], "licensee_apparel"),
+        },
+    )
+    assert answer.status_code == 422
+    problem = answer.json()
+    assert problem["type"] == "/problems/contract-rejected"
+    assert problem["error"] == "SharesNotTenThousand"
+    assert problem["arguments"] == {"sumBps": "9000"}
+    assert chain.registry.licence_count() == before
+
+    same_party = terms_json(chain, chain_time(chain) - DAY, arbiter=role("licensor_brand").address)
+    body = _draft(client, same_party)
+    answer = client.post(
+        "/licences",
+        json={"terms": body["terms"], "deadline": body["deadline"],
+              "licensor_signature": sign(body["digest"], "licensor_brand"),
+              "licensee_signature": sign(body["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert answer.json()["error"] == "ArbiterIsParty"
+    assert answer.json()["arguments"] == {"arbiter": role("licensor_brand").address}
+
+
+def test_amendment_and_termination_are_relayed(client: TestClient, chain: Chain, services: Services) -> None:
+    now = chain_time(chain)
+    licence_id = register(client, terms_json(chain, now - DAY))
+    amendment = {"schedule": {"effective_from": now + 10 * DAY, "rate_bps": 650}, "new_end": now + 730 * DAY}
+    draft = client.post(f"/licences/{licence_id}/amendments/drafts", json=amendment).json()
+    assert draft["version"] == 1
+    answer = client.post(
+        f"/licences/{licence_id}/amendments",
+        json={**amendment, "deadline": draft["deadline"],
+              "licensor_signature": sign(draft["digest"], "licensor_brand"),
+              "licensee_signature": sign(draft["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    synced(services)
+    licence = client.get(f"/licences/{licence_id}").json()
+    assert [(v["version"], v["rate_bps"]) for v in licence["schedule_versions"]] == [(0, 800), (1, 650)]
+    assert licence["end"] == now + 730 * DAY
+
+    draft = client.post(f"/licences/{licence_id}/termination/drafts", json={}).json()
+    wrong = client.post(
+        f"/licences/{licence_id}/termination",
+        json={"deadline": draft["deadline"], "licensor_signature": sign(draft["digest"], "licensee_apparel"),
+              "licensee_signature": sign(draft["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert wrong.status_code == 422 and wrong.json()["party"] == "licensor"
+    answer = client.post(
+        f"/licences/{licence_id}/termination",
+        json={"deadline": draft["deadline"], "licensor_signature": sign(draft["digest"], "licensor_brand"),
+              "licensee_signature": sign(draft["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    synced(services)
+    licence = client.get(f"/licences/{licence_id}").json()
+    assert licence["status"] == "terminated"
+    assert licence["terminated_by_consent"] is True
+    again = client.post(f"/licences/{licence_id}/termination/drafts", json={}).json()
+    refused = client.post(
+        f"/licences/{licence_id}/termination",
+        json={"deadline": again["deadline"], "licensor_signature": sign(again["digest"], "licensor_brand"),
+              "licensee_signature": sign(again["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "LicenceNotActive"
+    listed = client.get("/licences", params={"status": "terminated", "party": role("licensor_brand").address})
+    assert licence_id in [item["id"] for item in listed.json()["items"]]
+
+
+def test_dispute_is_relayed_and_its_resolution_indexed(client: TestClient, chain: Chain, services: Services) -> None:
+    licence_id = register(client, terms_json(chain, chain_time(chain) - 31 * DAY, dispute_window=7 * DAY))
+    fund(chain, licence_id, 20 * USDX)
+    settlement_id = settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 2, 100 * USDX)])  # 8 USDX
+    synced(services)
+    pending = client.get(f"/settlements/{settlement_id}").json()
+    assert (pending["state"], pending["paid"], pending["released"]) == ("pending", "8000000", "0")
+    assert [p["amount"] for p in pending["payee_parts"]] == ["0", "0"]
+
+    outsider = client.post(f"/settlements/{settlement_id}/disputes/drafts", json={"party": role("co_owner").address})
+    assert outsider.status_code == 422 and outsider.json()["errors"][0]["field"] == "party"
+    licensee = role("licensee_apparel").address
+    draft = client.post(f"/settlements/{settlement_id}/disputes/drafts", json={"party": licensee}).json()
+    assert draft["typed_data"]["primaryType"] == "DisputeSettlement"
+    answer = client.post(
+        f"/settlements/{settlement_id}/disputes",
+        json={"party": licensee, "deadline": draft["deadline"], "signature": sign(draft["digest"], "licensee_apparel")},
+    )
+    assert answer.status_code == 201, answer.text
+
+    # The arbiter settles on 5 USDX: 3 USDX go back to escrow.
+    fn = chain.ledger.contract.functions.resolveDispute(settlement_id, 5 * USDX)
+    chain.transact(fn, role("arbiter"))
+    synced(services)
+    got = client.get(f"/settlements/{settlement_id}").json()
+    assert got["state"] == "final"
+    assert got["dispute"]["disputed_by"] == licensee
+    assert got["dispute"]["resolved_amount"] == "5000000"
+    assert got["dispute"]["refunded"] == "3000000"
+    assert got["dispute"]["resolved_by_arbiter"] is True
+    assert (got["due"], got["paid"], got["tax_withheld"]) == ("5000000", "5000000", "500000")
+    assert [p["amount"] for p in got["payee_parts"]] == ["2700000", "1800000"]
+    licence = client.get(f"/licences/{licence_id}").json()
+    assert licence["escrow"] == "15000000" == str(chain.ledger.escrow_of(licence_id))
