@@ -183,7 +183,8 @@ class LicenceSpec(BaseModel):
             token=token,
             schedule=self.schedule.to_schedule(decimals, start),
             payees=tuple(
-                Payee(resolve_address(p.account, f"payees[{i}].account"), p.share_bps) for i, p in enumerate(self.payees)
+                Payee(resolve_address(p.account, f"payees[{i}].account"), p.share_bps)
+                for i, p in enumerate(self.payees)
             ),
             oracles=tuple(resolve_address(o, f"oracles[{i}]") for i, o in enumerate(self.oracles)),
             threshold=self.threshold,

@@ -13,7 +13,8 @@ import {TestToken} from "../../contracts/test/TestToken.sol";
 /// @notice Shared fixture: a registry and a ledger wired together, a 6-decimals payment token,
 /// named actors with keys, and helpers to build, sign and settle licences and reports.
 /// @dev Default licence (see `defaultTerms`): term of three contract years from START, 90-day
-/// periods, 180 sell-off days, 5% of net sales, payees licensor 70% / co-owner 30%, 10% withheld
+/// periods, 180 sell-off days, 5% of net sales, payees licensor 70% / co-owner 30% (in that
+/// order, which is ascending by address, as the registry requires), 10% withheld
 /// for the tax account, oracles 1..3 with threshold 2, no dispute window, 30-day cure period.
 abstract contract Base is Test {
     // ------------------------------------------------------------------ constants
@@ -111,6 +112,8 @@ abstract contract Base is Test {
         t.payees = new ILicenceRegistry.Payee[](2);
         t.payees[0] = ILicenceRegistry.Payee({account: licensor, shareBps: LICENSOR_SHARE_BPS});
         t.payees[1] = ILicenceRegistry.Payee({account: coOwner, shareBps: CO_OWNER_SHARE_BPS});
+        // licensor (0xDbE2...) < coOwner (0xEFf5...): sorting keeps this order, so licensor is payee 0.
+        sortPayees(t.payees);
         t.taxBps = TAX_BPS;
         t.taxAccount = taxAccount;
         t.oracles = new address[](3);
@@ -130,12 +133,73 @@ abstract contract Base is Test {
         return ILicenceRegistry.FieldRate({field: field, rateBps: rateBps});
     }
 
-    /// @notice Payees with the given shares, named payee0, payee1, ...
+    /// @notice The account named "payee<i>" (shares[i] of `namedPayees(shares)`).
+    function payeeNamed(uint256 i) internal returns (address) {
+        return makeAddr(string.concat("payee", vm.toString(i)));
+    }
+
+    /// @notice Payees payee0, payee1, ... with shares[0], shares[1], ..., returned in ascending
+    /// address order (what the registry requires), so index i of the result is generally NOT
+    /// "payee<i>". For reference: payee2 (0x9b01...) < payee1 (0xFc71...) < payee0 (0xFd40...).
     function namedPayees(uint16[] memory shares) internal returns (ILicenceRegistry.Payee[] memory payees) {
         payees = new ILicenceRegistry.Payee[](shares.length);
         for (uint256 i; i < shares.length; ++i) {
-            payees[i] = ILicenceRegistry.Payee({account: makeAddr(string.concat("payee", vm.toString(i))), shareBps: shares[i]});
+            payees[i] = ILicenceRegistry.Payee({account: payeeNamed(i), shareBps: shares[i]});
         }
+        sortPayees(payees);
+    }
+
+    /// @notice Sorts `payees` by account, ascending, in place (insertion sort), and returns it.
+    function sortPayees(ILicenceRegistry.Payee[] memory payees)
+        internal
+        pure
+        returns (ILicenceRegistry.Payee[] memory)
+    {
+        for (uint256 i = 1; i < payees.length; ++i) {
+            ILicenceRegistry.Payee memory p = payees[i];
+            uint256 j = i;
+            while (j > 0 && payees[j - 1].account > p.account) {
+                payees[j] = payees[j - 1];
+                --j;
+            }
+            payees[j] = p;
+        }
+        return payees;
+    }
+
+    function sharesOf(ILicenceRegistry.Payee[] memory payees) internal pure returns (uint16[] memory shares) {
+        shares = new uint16[](payees.length);
+        for (uint256 i; i < payees.length; ++i) {
+            shares[i] = payees[i].shareBps;
+        }
+    }
+
+    /// @notice Reference model of RoyaltyMath.partOf, written independently: the parts of `total`
+    /// for payees with `shares` (in list order). Halve [lo, hi) at mid = (lo + hi) / 2; the first
+    /// half gets floor(amount * sharesOfFirstHalf / sharesOfBoth), the second the rest.
+    function splitParts(uint256 total, uint16[] memory shares) internal pure returns (uint256[] memory parts) {
+        parts = new uint256[](shares.length);
+        _splitInto(parts, shares, total, 0, shares.length);
+    }
+
+    function _splitInto(uint256[] memory parts, uint16[] memory shares, uint256 amount, uint256 lo, uint256 hi)
+        private
+        pure
+    {
+        if (hi - lo == 1) {
+            parts[lo] = amount;
+            return;
+        }
+        uint256 mid = (lo + hi) / 2;
+        uint256 first;
+        uint256 both;
+        for (uint256 i = lo; i < hi; ++i) {
+            if (i < mid) first += shares[i];
+            both += shares[i];
+        }
+        uint256 firstHalf = amount * first / both;
+        _splitInto(parts, shares, firstHalf, lo, mid);
+        _splitInto(parts, shares, amount - firstHalf, mid, hi);
     }
 
     // ------------------------------------------------------------------ signatures
@@ -284,9 +348,20 @@ abstract contract Base is Test {
         return makeReport(licenceId, period, ledger.lastSequence(licenceId) + 1, buckets);
     }
 
+    /// @notice What the registry prices these buckets at for period 0, with valid signatures.
+    function verifyPrice(uint256 licenceId, IRoyaltyLedger.Bucket[] memory buckets, uint256 tierBefore)
+        internal
+        view
+        returns (ILicenceRegistry.Priced memory)
+    {
+        IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, buckets);
+        bytes[] memory sigs = signReport(r, registry.settlementContext(licenceId).threshold);
+        return registry.verifyReport(r, sigs, registry.settlementContext(licenceId).start, tierBefore);
+    }
+
     /// @notice Signatures of the first `k` oracles in ascending address order.
     function signReport(IRoyaltyLedger.Report memory r, uint256 k) internal view returns (bytes[] memory sigs) {
-        bytes32 digest = ledger.reportDigest(r);
+        bytes32 digest = registry.reportDigest(r);
         sigs = new bytes[](k);
         for (uint256 i; i < k; ++i) {
             sigs[i] = sign(sortedOracleKeys[i], digest);
@@ -299,7 +374,7 @@ abstract contract Base is Test {
         view
         returns (bytes[] memory sigs)
     {
-        bytes32 digest = ledger.reportDigest(r);
+        bytes32 digest = registry.reportDigest(r);
         sigs = new bytes[](keys.length);
         for (uint256 i; i < keys.length; ++i) {
             sigs[i] = sign(keys[i], digest);

@@ -436,18 +436,22 @@ contract DisputesTest is Base {
         ledger.resolveDispute(77, 0);
     }
 
-    /// @notice KNOWN CONTRACT BUG (reported; expected to FAIL until RoyaltyLedger is fixed).
-    /// The minimum-guarantee shortfall is computed once, from the year's royalty at the time of
-    /// the charge. A report of that year still under dispute counts in full; when the dispute is
-    /// later resolved lower, `_resolve` lowers the year's royalty but nothing tops the shortfall up
-    /// (and `GuaranteeAlreadyCharged` forbids a new charge), so the licensee ends up owing less
-    /// than the guarantee for the year.
-    function test_resolveDispute_BUG_LowerReportAfterGuaranteeChargeUnderpaysGuarantee() public {
+    // ------------------------------------------------------------------ minimum guarantee and open reports
+
+    /// @dev A licence with the 7-day window and a 50,000 guarantee, 1,000,000 in escrow.
+    function _guaranteeLicence() private returns (uint256 mg) {
         ILicenceRegistry.Terms memory t = _windowTerms();
         t.schedule.minimumGuarantee = 50_000 * USD;
         t.salt = "guarantee";
-        uint256 mg = register(t);
+        mg = register(t);
         deposit(mg, 1_000_000 * USD);
+    }
+
+    /// @notice Regression: the shortfall used to be computed while a report of the year was still
+    /// disputed, counting it in full; resolving it lower afterwards left the year under its
+    /// guarantee (40,000 of 50,000). Now the charge waits for the resolution and covers it all.
+    function test_resolveDispute_LowerReportBeforeGuaranteeChargeKeepsFullGuarantee() public {
+        uint256 mg = _guaranteeLicence();
         uint256[] memory reports = new uint256[](4);
         for (uint32 p; p < 4; ++p) {
             reports[p] = settlePeriod(mg, p, 200_000 * USD); // 10,000 each, 40,000 in year 0
@@ -455,27 +459,85 @@ contract DisputesTest is Base {
         vm.prank(licensee);
         ledger.dispute(reports[3]); // period 3, settled on day 360, still in its window
 
+        // Day 365: periods 0..2 have matured but nobody released them; period 3 is disputed. The
+        // charge releases the matured ones first, so only the disputed one counts as open (the
+        // release is undone with the revert).
         vm.warp(START + YEAR);
-        uint256 charge = ledger.chargeMinimumGuarantee(mg, 0); // 10,000: the disputed report counted in full
-        assertEq(ledger.settlement(charge).due, 10_000 * USD);
+        for (uint256 i; i < 3; ++i) {
+            assertEq(uint8(ledger.settlement(reports[i]).state), uint8(IRoyaltyLedger.State.Pending));
+        }
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, mg, 0, 1));
+        ledger.chargeMinimumGuarantee(mg, 0);
+        // Still blocked after the window: a disputed report stays open until it is resolved.
+        vm.warp(START + YEAR + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, mg, 0, 1));
+        ledger.chargeMinimumGuarantee(mg, 0);
+
         vm.prank(arbiter);
         ledger.resolveDispute(reports[3], 0); // the period's sales were not real
+        uint256 charge = ledger.chargeMinimumGuarantee(mg, 0); // 50,000 - 30,000
+        IRoyaltyLedger.Settlement memory c = ledger.settlement(charge);
+        assertEq(uint8(c.kind), uint8(IRoyaltyLedger.Kind.MinimumGuarantee));
+        assertEq(c.royalty, 20_000 * USD);
+        assertEq(c.due, 20_000 * USD);
 
-        uint256 owedForYear = ledger.settlement(charge).due;
+        uint256 yearRoyalty;
         for (uint256 i; i < 4; ++i) {
-            owedForYear += ledger.settlement(reports[i]).due;
+            yearRoyalty += ledger.settlement(reports[i]).due;
         }
-        // Expected at least the 50,000 guarantee; actual 40,000.
-        assertGe(owedForYear, 50_000 * USD, "year 0 owes less than its minimum guarantee");
+        assertEq(yearRoyalty, 30_000 * USD);
+        assertEq(yearRoyalty + c.due, 50_000 * USD, "year royalty + shortfall == guarantee");
     }
 
-    /// @notice KNOWN CONTRACT BUG (reported; expected to FAIL until RoyaltyLedger is fixed).
-    /// When a resolution both refunds part of what was paid and thereby brings the licence's
-    /// arrears to zero, `_resolve` hands the refund to `_payArrears`, which returns early because
-    /// arrears are already zero, so `ArrearsCleared` is never emitted and `arrearsClearedAt` keeps
-    /// its old value. The breach the licensor noticed was cured, yet after new arrears appear the
-    /// licensor can terminate for cause on the stale notice (a cure by deposit would have blocked it).
-    function test_resolveDispute_BUG_RefundThatClearsArrearsMissesArrearsCleared() public {
+    function test_chargeMinimumGuarantee_RevertWhen_YearHasOpenSettlements() public {
+        uint256 mg = _guaranteeLicence();
+        settlePeriod(mg, 0, 200_000 * USD); // 10,000, final on day 97
+        settlePeriod(mg, 1, 200_000 * USD); // 10,000, final on day 187
+        vm.warp(START + 364 days);
+        uint256 late2 = settle(makeReport(mg, 2, salesOf(200_000 * USD))); // 10,000, pending to day 371
+        uint256 late3 = settle(makeReport(mg, 3, salesOf(200_000 * USD))); // 10,000, pending to day 371
+
+        vm.warp(START + YEAR);
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, mg, 0, 2));
+        ledger.chargeMinimumGuarantee(mg, 0);
+        vm.prank(licensor);
+        ledger.dispute(late2);
+
+        // Day 371: the charge releases period 3 first (undone by the revert); period 2 is still disputed.
+        vm.warp(START + 364 days + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, mg, 0, 1));
+        ledger.chargeMinimumGuarantee(mg, 0);
+        assertEq(uint8(ledger.settlement(late3).state), uint8(IRoyaltyLedger.State.Pending), "rolled back");
+
+        _resolveByParties(late2, 5_000 * USD);
+        uint256 charge = ledger.chargeMinimumGuarantee(mg, 0);
+        assertEq(uint8(ledger.settlement(late3).state), uint8(IRoyaltyLedger.State.Final), "released by the charge");
+        // 10,000 + 10,000 + 5,000 + 10,000 = 35,000 royalty: 15,000 short of the guarantee
+        assertEq(ledger.settlement(charge).due, 15_000 * USD);
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.GuaranteeAlreadyCharged.selector, mg, 0));
+        ledger.chargeMinimumGuarantee(mg, 0);
+    }
+
+    function test_chargeMinimumGuarantee_ReleasesMaturedReportsFirst() public {
+        uint256 mg = _guaranteeLicence();
+        for (uint32 p; p < 3; ++p) {
+            settlePeriod(mg, p, 200_000 * USD);
+        }
+        vm.warp(START + 364 days);
+        uint256 late = settle(makeReport(mg, 3, salesOf(200_000 * USD))); // pending to day 371
+        vm.warp(START + 364 days + WINDOW); // matured, but nobody released it yet
+        assertEq(uint8(ledger.settlement(late).state), uint8(IRoyaltyLedger.State.Pending));
+        uint256 charge = ledger.chargeMinimumGuarantee(mg, 0);
+        assertEq(uint8(ledger.settlement(late).state), uint8(IRoyaltyLedger.State.Final));
+        assertEq(ledger.settlement(charge).due, 10_000 * USD, "50,000 - 4 * 10,000");
+    }
+
+    // ------------------------------------------------------------------ arrears cleared by a resolution
+
+    /// @notice Regression: a resolution that refunded part of a payment and so cleared the arrears
+    /// used to skip `ArrearsCleared`, leaving `arrearsClearedAt` stale, so the licensor could later
+    /// terminate for cause on the cured notice.
+    function test_resolveDispute_RefundThatClearsArrearsEmitsArrearsCleared() public {
         deposit(licenceId, 3_000 * USD);
         uint256 id = settlePeriod(licenceId, 0, 100_000 * USD); // 5,000: 3,000 paid, 2,000 arrears
         vm.prank(licensor);
@@ -485,17 +547,44 @@ contract DisputesTest is Base {
 
         vm.warp(block.timestamp + 1 days);
         uint64 resolvedAt = uint64(block.timestamp);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.ArrearsCleared(licenceId, resolvedAt);
         vm.prank(arbiter);
         ledger.resolveDispute(id, 2_500 * USD); // 500 refunded, nothing outstanding any more
         assertEq(ledger.arrearsOf(licenceId), 0);
         assertEq(ledger.escrowOf(licenceId), 500 * USD);
+        assertEq(ledger.arrearsClearedAt(licenceId), resolvedAt);
 
         // New arrears after the cure, with no new notice.
         settlePeriod(licenceId, 1, 100_000 * USD);
         assertEq(ledger.arrearsOf(licenceId), 4_500 * USD);
         vm.warp(block.timestamp + CURE_PERIOD);
 
-        assertEq(ledger.arrearsClearedAt(licenceId), resolvedAt, "arrearsClearedAt not updated by the resolution");
+        assertEq(ledger.arrearsClearedAt(licenceId), resolvedAt, "the resolution cured the breach");
+        vm.expectRevert(abi.encodeWithSelector(ILicenceRegistry.BreachCured.selector, licenceId, resolvedAt));
+        vm.prank(licensor);
+        registry.terminateForCause(licenceId);
+    }
+
+    function test_resolveDispute_ReductionWithoutRefundThatClearsArrearsEmitsArrearsCleared() public {
+        deposit(licenceId, 3_000 * USD);
+        uint256 id = settlePeriod(licenceId, 0, 100_000 * USD); // 5,000: 3,000 paid, 2,000 arrears
+        vm.prank(licensor);
+        registry.noticeBreach(licenceId);
+        vm.prank(licensee);
+        ledger.dispute(id);
+
+        vm.warp(block.timestamp + 1 days);
+        uint64 resolvedAt = uint64(block.timestamp);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.ArrearsCleared(licenceId, resolvedAt);
+        vm.prank(arbiter);
+        ledger.resolveDispute(id, 3_000 * USD); // exactly what was paid: no refund, no arrears
+        assertEq(ledger.arrearsOf(licenceId), 0);
+        assertEq(ledger.escrowOf(licenceId), 0);
+        assertEq(ledger.arrearsClearedAt(licenceId), resolvedAt);
+
+        vm.warp(block.timestamp + CURE_PERIOD);
         vm.expectRevert(abi.encodeWithSelector(ILicenceRegistry.BreachCured.selector, licenceId, resolvedAt));
         vm.prank(licensor);
         registry.terminateForCause(licenceId);

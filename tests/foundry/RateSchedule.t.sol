@@ -146,10 +146,10 @@ contract RateScheduleTest is Base {
         assertEq(_royalty(settlePeriod(licenceId, 5, 150_000 * USD)), 5_500 * USD);
     }
 
-    function test_priceReport_MatchesSettlement() public {
+    function test_verifyReport_MatchesSettlement() public {
         uint256 licenceId = _register(_tieredTerms());
         ILicenceRegistry.Priced memory priced =
-            registry.priceReport(licenceId, START, salesOf(200_000 * USD), 150_000 * USD);
+            verifyPrice(licenceId, salesOf(200_000 * USD), 150_000 * USD);
         assertEq(priced.royalty, 13_000 * USD);
         assertEq(priced.tierNet, 200_000 * USD);
         assertEq(priced.outOfScope, 0);

@@ -10,6 +10,7 @@ import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
 import {ERC1271Wallet} from "../../contracts/test/ERC1271Wallet.sol";
 import {TestToken} from "../../contracts/test/TestToken.sol";
 import {Base} from "./Base.t.sol";
+import {console} from "forge-std/console.sol";
 
 contract RegistrationTest is Base {
     // ------------------------------------------------------------------ consent
@@ -46,12 +47,14 @@ contract RegistrationTest is Base {
         assertEq(c.arbiter, arbiter);
         assertEq(c.scope.territories, TERRITORIES);
 
-        (address[] memory payees, uint16[] memory shares) = ledger.payeesOf(licenceId);
+        (address[] memory payees, uint16[] memory prefixBps) = ledger.payeesOf(licenceId);
         assertEq(payees.length, 2);
-        assertEq(payees[0], licensor);
+        assertEq(payees[0], licensor, "ascending: licensor 0xDbE2... first");
         assertEq(payees[1], coOwner);
-        assertEq(shares[0], 7000);
-        assertEq(shares[1], 3000);
+        assertEq(prefixBps.length, 3, "running sums of the shares, from 0");
+        assertEq(prefixBps[0], 0);
+        assertEq(prefixBps[1], 7000);
+        assertEq(prefixBps[2], 10_000);
         assertEq(ledger.settlementCount(), 0, "no advance, no settlement");
     }
 
@@ -347,6 +350,63 @@ contract RegistrationTest is Base {
         ILicenceRegistry.Terms memory t = defaultTerms();
         t.payees[1].account = licensor;
         _expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.DuplicatePayee.selector, licensor));
+    }
+
+    function test_register_RevertWhen_PayeesNotAscending() public {
+        ILicenceRegistry.Terms memory t = defaultTerms();
+        (t.payees[0], t.payees[1]) = (t.payees[1], t.payees[0]); // coOwner (0xEFf5) before licensor (0xDbE2)
+        _expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.PayeesNotAscending.selector, 1, licensor));
+
+        // payee2 (0x9b01) < payee1 (0xFc71) < payee0 (0xFd40): the third is smaller than the second.
+        t.payees = new ILicenceRegistry.Payee[](3);
+        t.payees[0] = ILicenceRegistry.Payee({account: payeeNamed(2), shareBps: 3000});
+        t.payees[1] = ILicenceRegistry.Payee({account: payeeNamed(0), shareBps: 3000});
+        t.payees[2] = ILicenceRegistry.Payee({account: payeeNamed(1), shareBps: 4000});
+        _expectRegisterRevert(
+            t, abi.encodeWithSelector(ILicenceRegistry.PayeesNotAscending.selector, 2, payeeNamed(1))
+        );
+        // Sorted, the same payees register.
+        sortPayees(t.payees);
+        assertEq(t.payees[1].account, payeeNamed(1));
+        register(t);
+    }
+
+    function test_register_RevertWhen_DuplicatePayeeAmongThree() public {
+        ILicenceRegistry.Terms memory t = defaultTerms();
+        t.payees = new ILicenceRegistry.Payee[](3);
+        t.payees[0] = ILicenceRegistry.Payee({account: payeeNamed(2), shareBps: 3000});
+        t.payees[1] = ILicenceRegistry.Payee({account: payeeNamed(1), shareBps: 3000});
+        t.payees[2] = ILicenceRegistry.Payee({account: payeeNamed(1), shareBps: 4000});
+        _expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.DuplicatePayee.selector, payeeNamed(1)));
+
+        // A duplicate that is not a neighbour breaks the order first.
+        t.payees[2].account = payeeNamed(2);
+        _expectRegisterRevert(
+            t, abi.encodeWithSelector(ILicenceRegistry.PayeesNotAscending.selector, 2, payeeNamed(2))
+        );
+    }
+
+    function test_register_500PayeesFitABlock() public {
+        ILicenceRegistry.Terms memory t = defaultTerms();
+        uint16[] memory shares = new uint16[](500);
+        for (uint256 i; i < 500; ++i) {
+            shares[i] = 20;
+        }
+        t.payees = namedPayees(shares);
+        uint64 deadline = uint64(block.timestamp + 1 days);
+        (bytes memory licensorSig, bytes memory licenseeSig) = consent(t, deadline);
+        vm.prank(relayer);
+        uint256 gas = gasleft();
+        uint256 licenceId = registry.register(t, deadline, licensorSig, licenseeSig);
+        gas -= gasleft();
+        console.log("register: 500 payees (MAX_PAYEES)", gas);
+        // Measured inside the test's transaction: the 21,000 base and calldata costs come on top.
+        assertLt(gas, 30_000_000, "fits a 30M block");
+        (address[] memory payees, uint16[] memory prefixBps) = ledger.payeesOf(licenceId);
+        assertEq(payees.length, 500);
+        assertEq(prefixBps.length, 501);
+        assertEq(prefixBps[500], 10_000);
+        assertEq(payees[499], t.payees[499].account);
     }
 
     function test_register_RevertWhen_SharesNotTenThousand() public {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {LicenceRegistry} from "../../contracts/LicenceRegistry.sol";
 import {RoyaltyLedger} from "../../contracts/RoyaltyLedger.sol";
 import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
@@ -152,7 +153,7 @@ contract ReportsTest is Base {
 
     function test_settleReports_RevertWhen_MalleableHighS() public {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
-        bytes32 digest = ledger.reportDigest(r);
+        bytes32 digest = registry.reportDigest(r);
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(sortedOracleKeys[0], digest);
         // (r, n - s, v ^ 1) recovers the same signer: a second valid-looking encoding.
         bytes32 highS = bytes32(SECP256K1_N - uint256(s));
@@ -160,22 +161,26 @@ contract ReportsTest is Base {
         assertEq(ecrecover(digest, flippedV, rr, highS), sortedOracles[0], "same signer");
         bytes[] memory sigs = signReport(r, 2);
         sigs[0] = abi.encodePacked(rr, highS, flippedV);
-        _expectRevertWith(r, sigs, abi.encodeWithSelector(IRoyaltyLedger.InvalidSignature.selector, 0));
+        // reason 3 is ECDSA.RecoverError.InvalidSignatureS; the detail is the offending s
+        _expectRevertWith(r, sigs, abi.encodeWithSelector(IRoyaltyLedger.InvalidSignature.selector, 0, 3, highS));
     }
 
     function test_settleReports_RevertWhen_SignatureMalformed() public {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
         bytes[] memory sigs = signReport(r, 2);
         sigs[1] = hex"deadbeef";
-        _expectRevertWith(r, sigs, abi.encodeWithSelector(IRoyaltyLedger.InvalidSignature.selector, 1));
+        // reason 2 is ECDSA.RecoverError.InvalidSignatureLength; the detail is the length
+        _expectRevertWith(
+            r, sigs, abi.encodeWithSelector(IRoyaltyLedger.InvalidSignature.selector, 1, 2, bytes32(uint256(4)))
+        );
     }
 
     function test_settleReports_RevertWhen_SignedForAnotherChain() public {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
-        bytes32 digest = ledger.reportDigest(r);
+        bytes32 digest = registry.reportDigest(r);
         uint256 chainId = block.chainid;
         vm.chainId(1);
-        bytes32 foreignDigest = ledger.reportDigest(r);
+        bytes32 foreignDigest = registry.reportDigest(r);
         assertTrue(foreignDigest != digest, "the domain binds the chain id");
         bytes[] memory sigs = new bytes[](2);
         sigs[0] = sign(sortedOracleKeys[0], foreignDigest);
@@ -186,15 +191,15 @@ contract ReportsTest is Base {
         _expectRevertWith(r, sigs, abi.encodeWithSelector(IRoyaltyLedger.UnknownSigner.selector, 0, recovered));
     }
 
-    function test_settleReports_RevertWhen_SignedForAnotherLedger() public {
-        RoyaltyLedger otherLedger = new RoyaltyLedger(registry, admin);
+    function test_settleReports_RevertWhen_SignedForAnotherRegistry() public {
+        LicenceRegistry otherRegistry = new LicenceRegistry(admin);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
-        bytes32 foreignDigest = otherLedger.reportDigest(r);
+        bytes32 foreignDigest = otherRegistry.reportDigest(r);
         bytes[] memory sigs = new bytes[](2);
         sigs[0] = sign(sortedOracleKeys[0], foreignDigest);
         sigs[1] = sign(sortedOracleKeys[1], foreignDigest);
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(sortedOracleKeys[0], foreignDigest);
-        address recovered = ecrecover(ledger.reportDigest(r), v, rr, s);
+        address recovered = ecrecover(registry.reportDigest(r), v, rr, s);
         _expectRevertWith(r, sigs, abi.encodeWithSelector(IRoyaltyLedger.UnknownSigner.selector, 0, recovered));
     }
 
@@ -202,7 +207,7 @@ contract ReportsTest is Base {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
         bytes[] memory sigs = signReport(r, 2);
         r.buckets[0].gross = 10_000 * USD; // the relayer under-reports sales
-        address recovered = _recover(ledger.reportDigest(r), sigs[0]);
+        address recovered = _recover(registry.reportDigest(r), sigs[0]);
         _expectRevertWith(r, sigs, abi.encodeWithSelector(IRoyaltyLedger.UnknownSigner.selector, 0, recovered));
     }
 
@@ -343,16 +348,16 @@ contract ReportsTest is Base {
         uint256 id = _settleWith(r, sigs);
         assertEq(ledger.settlement(id).royalty, 5_000 * USD, "only the in-scope bucket earns");
 
-        ILicenceRegistry.Priced memory priced = registry.priceReport(licenceId, START, buckets, 0);
+        ILicenceRegistry.Priced memory priced = verifyPrice(licenceId, buckets, 0);
         assertEq(priced.outOfScope, 0xe, "buckets 1, 2 and 3");
     }
 
-    function test_priceReport_CodesBeyondBitmapWidthAreOutOfScope() public view {
+    function test_verifyReport_CodesBeyondBitmapWidthAreOutOfScope() public view {
         IRoyaltyLedger.Bucket[] memory buckets = new IRoyaltyLedger.Bucket[](3);
         buckets[0] = bucket(255, 0, 0, 100, 1_000 * USD, 0);
         buckets[1] = bucket(0, 200, 0, 100, 1_000 * USD, 0);
         buckets[2] = bucket(0, 0, 40, 100, 1_000 * USD, 0);
-        ILicenceRegistry.Priced memory priced = registry.priceReport(licenceId, START, buckets, 0);
+        ILicenceRegistry.Priced memory priced = verifyPrice(licenceId, buckets, 0);
         assertEq(priced.royalty, 0);
         assertEq(priced.outOfScope, 7);
     }

@@ -51,6 +51,12 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     mapping(bytes32 action => uint256) public successes;
     /// @notice Resolutions of disputed settlements that reverted (there should be none).
     uint256 public ghost_resolveFailures;
+    /// @notice Each payee's entitlement as last seen after an action.
+    mapping(uint256 licenceId => mapping(address payee => uint256)) public ghost_lastEntitled;
+    /// @notice Times a payee's entitlement was seen lower than after an earlier action (there should be none).
+    uint256 public ghost_partDecreases;
+    /// @notice Times `claimable` reverted for a payee (there should be none).
+    uint256 public ghost_claimableReverts;
 
     constructor(LicenceRegistry registry_, RoyaltyLedger ledger_, TestToken token_, Actors memory actors_) {
         registry = registry_;
@@ -78,6 +84,24 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         vm.warp(currentTime);
         ++calls[action];
         _;
+        _watchParts();
+    }
+
+    /// @dev After every action: no payee's part may have shrunk, and `claimable` must answer.
+    function _watchParts() private {
+        for (uint256 i; i < licences.length; ++i) {
+            uint256 licenceId = licences[i];
+            (address[] memory payees,) = ledger.payeesOf(licenceId);
+            for (uint256 j; j < payees.length; ++j) {
+                (uint256 entitled,) = ledger.payeeTotals(licenceId, payees[j]);
+                if (entitled < ghost_lastEntitled[licenceId][payees[j]]) ++ghost_partDecreases;
+                ghost_lastEntitled[licenceId][payees[j]] = entitled;
+                try ledger.claimable(licenceId, payees[j]) returns (uint256) {}
+                catch {
+                    ++ghost_claimableReverts;
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------------ actions: money in and out
@@ -307,7 +331,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function _signReport(IRoyaltyLedger.Report memory r, uint8 threshold) private view returns (bytes[] memory sigs) {
-        bytes32 digest = ledger.reportDigest(r);
+        bytes32 digest = registry.reportDigest(r);
         sigs = new bytes[](threshold);
         for (uint256 i; i < threshold; ++i) {
             sigs[i] = _sign(_actors.oracleKeys[i], digest);

@@ -130,13 +130,11 @@ contract LedgerInvariantTest is Base {
         assertEq(balance, owed, "unaccounted tokens");
     }
 
-    /// @notice No payee has withdrawn more than it is entitled to, so every claim is covered.
-    /// @dev Checked for licences with at most two payees only: with three or more, payee 0 can
-    /// transiently be over-entitled (see SplitTest.test_withdraw_BUG_FirstPayeeRemainderShrinks).
+    /// @notice No payee has withdrawn more than it is entitled to, so every claim is covered;
+    /// checked for every licence, the three-payee one included.
     function invariant_payeeClaimsCovered() public view {
         for (uint256 i; i < licenceIds.length; ++i) {
             (address[] memory payees,) = ledger.payeesOf(licenceIds[i]);
-            if (payees.length > 2) continue;
             for (uint256 j; j < payees.length; ++j) {
                 (uint256 entitled, uint256 withdrawn) = ledger.payeeTotals(licenceIds[i], payees[j]);
                 assertGe(entitled, withdrawn, "payee over-withdrew");
@@ -160,7 +158,28 @@ contract LedgerInvariantTest is Base {
         }
     }
 
-    /// @notice The payees' parts add up to what was distributed, exactly.
+    /// @notice Payees are stored ascending by address, with running sums of their shares.
+    function invariant_payeesAscendingWithPrefixSums() public view {
+        for (uint256 i; i < licenceIds.length; ++i) {
+            (address[] memory payees, uint16[] memory prefixBps) = ledger.payeesOf(licenceIds[i]);
+            assertEq(prefixBps.length, payees.length + 1);
+            assertEq(prefixBps[0], 0);
+            assertEq(prefixBps[payees.length], 10_000);
+            for (uint256 j = 1; j < payees.length; ++j) {
+                assertLt(uint160(payees[j - 1]), uint160(payees[j]), "payees not ascending");
+            }
+        }
+    }
+
+    /// @notice A payee's part never decreases as more is distributed, and `claimable` never
+    /// reverts (watched by the handler after every action).
+    function invariant_payeePartsNeverDecrease() public view {
+        assertEq(handler.ghost_partDecreases(), 0, "a payee's part decreased");
+        assertEq(handler.ghost_claimableReverts(), 0, "claimable reverted");
+    }
+
+    /// @notice For each licence, the sum over its payees of payeeTotals.entitled equals
+    /// distributedOf, exactly (all licences, whatever their number of payees).
     function invariant_splitPartsSumExactly() public view {
         for (uint256 i; i < licenceIds.length; ++i) {
             uint256 id = licenceIds[i];
