@@ -123,7 +123,9 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
 
     feeds = _render_feeds(examples, data, ids)
     oracle = OracleService(
-        chain, Outbox(data / "oracle" / "outbox.sqlite"), [role("oracle1"), role("oracle2"), role("oracle3")],
+        chain,
+        Outbox(data / "oracle" / "outbox.sqlite"),
+        [role("oracle1"), role("oracle2"), role("oracle3")],
         role("oracle_sender"),
     )
     ingested, _, sent = oracle.run(feeds)
@@ -142,8 +144,12 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         if terms.schedule.minimum_guarantee:
             year = 0
             while terms.term.start + (year + 1) * YEAR <= min(now, terms.term.end):
-                if _try(chain, ledger.functions.chargeMinimumGuarantee(licence_id, year), role("relayer"),
-                        {"GuaranteeAlreadyCharged", "NoShortfall"}):
+                if _try(
+                    chain,
+                    ledger.functions.chargeMinimumGuarantee(licence_id, year),
+                    role("relayer"),
+                    {"GuaranteeAlreadyCharged", "NoShortfall"},
+                ):
                     result.notes.append(f"{name}: minimum-guarantee shortfall of contract year {year} charged")
                 year += 1
 
@@ -161,8 +167,12 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             licensee = _role_of(terms_of["geodata-dataset"].licensee)
             deadline = now + DAY
             digest = chain.ledger.domain().digest(dispute_struct_hash(target, licensee.address, deadline))
-            if _try(chain, ledger.functions.disputeFor(target, licensee.address, deadline, sign_digest(digest, licensee.key)),
-                    role("relayer"), {"NotDisputable", "DisputeWindowClosed"}):
+            if _try(
+                chain,
+                ledger.functions.disputeFor(target, licensee.address, deadline, sign_digest(digest, licensee.key)),
+                role("relayer"),
+                {"NotDisputable", "DisputeWindowClosed"},
+            ):
                 result.notes.append(f"geodata-dataset: the licensee disputed settlement {target}; its amount is held")
 
     # The trademark licensor takes its money, and serves notice for the arrears.

@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
+from _demo import DemoResult, load_demo  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from royalty_chain.client import Chain  # noqa: E402
-from _demo import DemoResult, load_demo  # noqa: E402
 from royalty_chain.devnet import LocalChain, deploy, start_anvil, start_ganache, wait_for_rpc  # noqa: E402
 from royalty_chain.manifest import manifest_path  # noqa: E402
 
@@ -54,7 +54,9 @@ def _start_chain() -> tuple[str, LocalChain | None]:
     except Exception:
         pass
     else:
-        console.print(f"[red]port {CHAIN_PORT} already answers JSON-RPC[/red]: stop that node, or set RPC_URL={existing}")
+        console.print(
+            f"[red]port {CHAIN_PORT} already answers JSON-RPC[/red]: stop that node, or set RPC_URL={existing}"
+        )
         raise SystemExit(1)
     if os.environ.get("CHAIN", "anvil") == "ganache":
         console.print(f"starting Ganache on {existing} (state in {DATA / 'chain' / 'ganache'})")
@@ -121,8 +123,17 @@ def main() -> None:
         processes.append(
             _spawn(
                 "api",
-                [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-                 "--port", str(API_PORT)],
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "api.app:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(API_PORT),
+                ],
                 env,
             )
         )
@@ -141,7 +152,8 @@ def main() -> None:
             time.sleep(1)
         for p in processes:
             if p.poll() is not None:
-                console.print(f"[red]{p.args[2] if len(p.args) > 2 else p.args} exited ({p.returncode})[/red]: see {DATA / 'logs'}")
+                name = p.args[2] if len(p.args) > 2 else p.args
+                console.print(f"[red]{name} exited ({p.returncode})[/red]: see {DATA / 'logs'}")
     except KeyboardInterrupt:
         console.print("\nstopping ...")
     finally:
