@@ -60,7 +60,7 @@ def rate_words(schedule: dict[str, Any], money: Money) -> list[str]:
                 bands.append(f"{rate} from {money(tier['threshold'])}" if int(tier["threshold"]) else rate)
             else:
                 bands.append(f"{rate} up to {money(upper)}")
-        parts.append("of net sales in tiers per contract year: " + ", ".join(bands))
+        parts.append("royalty on net sales in tiers per contract year: " + ", ".join(bands))
     elif int(schedule.get("rate_bps") or 0):
         parts.append(f"{percent(int(schedule['rate_bps']))} of net sales")
     for field_rate in schedule.get("field_rates") or []:

@@ -34,7 +34,8 @@ from royalty_chain.client import Chain  # noqa: E402
 from royalty_chain.devnet import LocalChain, deploy, start_anvil, start_ganache, wait_for_rpc  # noqa: E402
 from royalty_chain.manifest import manifest_path  # noqa: E402
 
-console = Console()
+# A wide console when the output is not a terminal (CI logs, `make run > file`), so tables stay readable.
+console = Console(width=None if sys.stdout.isatty() else 160)
 DATA = Path(os.environ.get("ROYALTY_DATA_DIR", ROOT / "data"))
 API_PORT = int(os.environ.get("API_PORT", "8000"))
 CHAIN_PORT = int(os.environ.get("CHAIN_PORT", "8545"))
@@ -93,7 +94,12 @@ def _summary(result: DemoResult, api: str) -> None:
         console.print(f"  {line}")
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops everything too, like Ctrl-C
     (DATA / "logs").mkdir(parents=True, exist_ok=True)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     url, local = _start_chain()
