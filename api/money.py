@@ -4,33 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from royalty_chain.split import parts
+
 BPS = 10_000
 
 
 def entitlements(distributed: int, shares_bps: Sequence[int]) -> list[int]:
     """What each payee is owed of ``distributed`` (the ledger's accumulator), exactly as
-    ``RoyaltyMath.partOf`` computes it: the payee list is halved recursively; the first half gets
-    floor(amount * its shares / the shares of both halves), the second half the rest. The parts
-    add up to ``distributed`` exactly and none decreases as the total grows."""
-    count = len(shares_bps)
-    if count == 0:
-        return []
-    prefix = [0]
-    for share in shares_bps:
-        prefix.append(prefix[-1] + share)
-    parts = [0] * count
-    pending = [(0, count, distributed)]
-    while pending:
-        lo, hi, amount = pending.pop()
-        if hi - lo == 1:
-            parts[lo] = amount
-            continue
-        mid = (lo + hi) // 2
-        base = prefix[lo]
-        first = amount * (prefix[mid] - base) // (prefix[hi] - base)
-        pending.append((lo, mid, first))
-        pending.append((mid, hi, amount - first))
-    return parts
+    ``RoyaltyMath.partOf`` computes it (see royalty_chain.split)."""
+    return parts(distributed, shares_bps)
 
 
 def parts_between(before: int, after: int, shares_bps: Sequence[int]) -> list[int]:
