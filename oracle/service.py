@@ -25,11 +25,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
 import structlog
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 from web3.exceptions import TransactionNotFound
 from web3.logs import DISCARD
 
@@ -49,13 +47,6 @@ BATCH_LINES = 5_000
 RESIGN_ERRORS = {"StaleSequence", "ReportExpired"}
 # Errors that mean "not yet": try again in a later round.
 WAIT_ERRORS = {"PeriodNotEnded", "EnforcedPause"}
-
-rpc_retry = retry(
-    retry=retry_if_exception_type((requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)),
-    wait=wait_exponential(multiplier=0.5, max=10),
-    stop=stop_after_attempt(8),
-    reraise=True,
-)
 
 
 def _fault(point: str) -> None:
@@ -199,11 +190,8 @@ class OracleService:
     # ---------------------------------------------------------------- reports
 
     def chain_time(self) -> int:
-        return int(self._latest_block()["timestamp"])
-
-    @rpc_retry
-    def _latest_block(self) -> Any:
-        return self.chain.w3.eth.get_block("latest")
+        # RPC failures are retried with backoff by the provider (royalty_chain.client.Chain).
+        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
 
     def due_periods(self) -> list[tuple[int, int, int]]:
         now = self.chain_time()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import requests
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
@@ -17,6 +18,7 @@ from web3 import HTTPProvider, Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import TxReceipt
 
 from royalty_chain.eip712 import Domain
@@ -91,7 +93,13 @@ class Chain:
     """A web3 connection plus the deployment manifest and an error decoder."""
 
     def __init__(self, rpc_url: str, manifest: Manifest, timeout: float = 30.0) -> None:
-        self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        # Connection errors and timeouts are retried with exponential backoff (0.5 s, 1 s, 2 s, ...
+        # about a minute in all), which rides out a node restart; eth_sendRawTransaction is among
+        # the retried methods, which is safe because a resent signed transaction has the same hash.
+        retry = ExceptionRetryConfiguration(
+            errors=(requests.ConnectionError, requests.Timeout), retries=7, backoff_factor=0.5
+        )
+        self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry))
         self.manifest = manifest
         self.decoder = ErrorDecoder([c.abi for c in manifest.contracts.values()])
         self.registry = RegistryClient(self)
