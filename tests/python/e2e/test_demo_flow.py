@@ -12,8 +12,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from rich.console import Console
 
+from api.app import create_app
+from api.services import build_services
+from api.settings import ApiSettings
+from oracle.merkle import verify
 from royalty_chain.client import Chain
 from royalty_chain.devkeys import role
 
@@ -88,3 +93,58 @@ def test_ganache_settles_exactly_like_anvil(
     _, on_anvil, _ = anvil_demo
     on_ganache = _run(ganache_chain, tmp_path)
     assert _figures(on_ganache) == _figures(on_anvil)
+
+
+def _api_readback(chain: Chain, data: Path, result: DemoResult) -> dict[str, object]:
+    """What the API shows after indexing the chain: each licence's totals, a proof, a page."""
+    manifest = data / "manifest.json"
+    chain.manifest.save(manifest)
+    settings = ApiSettings(
+        rpc_url=chain.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
+        manifest=manifest,
+        database_url=str(data / "index.sqlite"),
+        data_dir=data,
+        run_indexer=False,
+        oracle_outbox=data / "oracle" / "outbox.sqlite",
+    )
+    services = build_services(settings)
+    try:
+        services.indexer.sync()
+        with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
+            shown: dict[str, object] = {}
+            for row in result.rows:
+                licence = client.get(f"/licences/{row.licence_id}").json()
+                settlements = client.get(f"/licences/{row.licence_id}/settlements", params={"limit": 100}).json()
+                reports = [s for s in settlements["items"] if s["kind"] == "report"]
+                shown[row.name] = (len(reports), licence["arrears"], licence["escrow"])
+            acme = next(r for r in result.rows if r.name == "acme-trademark")
+            first = client.get(f"/licences/{acme.licence_id}/settlements", params={"limit": 100}).json()["items"][-1]
+            proof = client.get(f"/settlements/{first['id']}/lines/ACME-00001/proof")
+            assert proof.status_code == 200, proof.text
+            body = proof.json()
+            assert verify(
+                [bytes.fromhex(p[2:]) for p in body["proof"]],
+                bytes.fromhex(body["lines_root"][2:]),
+                bytes.fromhex(body["leaf"][2:]),
+            )
+            page = client.get(f"/ui/licences/{acme.licence_id}")
+            assert page.status_code == 200 and "4% of net sales" in page.text
+            return shown
+    finally:
+        services.close()
+
+
+def _units(amount: str) -> str:
+    return str(int(Decimal(amount) * 10**6))
+
+
+def test_api_shows_what_the_chain_settled(anvil_demo: tuple[Chain, DemoResult, Path]) -> None:
+    chain, result, data = anvil_demo
+    shown = _api_readback(chain, data, result)
+    assert shown == {r.name: (r.settled, _units(r.arrears), _units(r.escrow)) for r in result.rows}
+
+
+def test_api_on_ganache_shows_the_same(ganache_chain: Chain, tmp_path: Path) -> None:
+    result = _run(ganache_chain, tmp_path)
+    shown = _api_readback(ganache_chain, tmp_path, result)
+    assert shown == {r.name: (r.settled, _units(r.arrears), _units(r.escrow)) for r in result.rows}
