@@ -178,7 +178,8 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     function noticeBreach(uint256 licenceId) external {
         Licence storage licence = _activeLicence(licenceId);
         if (msg.sender != licence.licensor) revert NotLicensor(msg.sender);
-        uint256 arrears = ledger.arrearsOf(licenceId);
+        // Amounts a party has disputed in good faith are not a breach until the dispute ends.
+        uint256 arrears = ledger.undisputedArrearsOf(licenceId);
         if (arrears == 0) revert NoArrears(licenceId);
         licence.breachNoticeAt = uint64(block.timestamp);
         emit BreachNoticed(licenceId, arrears, uint64(block.timestamp) + licence.curePeriod);
@@ -193,7 +194,9 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         uint64 curesAt = noticeAt + licence.curePeriod;
         if (block.timestamp < curesAt) revert CurePeriodRunning(licenceId, curesAt);
         uint64 clearedAt = ledger.arrearsClearedAt(licenceId);
-        if (clearedAt >= noticeAt || ledger.arrearsOf(licenceId) == 0) revert BreachCured(licenceId, clearedAt);
+        if (clearedAt >= noticeAt || ledger.undisputedArrearsOf(licenceId) == 0) {
+            revert BreachCured(licenceId, clearedAt);
+        }
         _terminate(licenceId, licence, false);
     }
 

@@ -56,6 +56,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint128 taxOwed; // withholding credited and not yet paid out
         uint64 pendingHead; // next index of _pending to look at
         uint64 arrearsHead; // next index of _arrearsQueue to pay
+        // slot 6
+        uint128 disputedArrears; // the part of `arrears` owed on settlements under dispute
     }
 
     /// @dev A settlement as stored: three slots.
@@ -143,7 +145,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             distributed: 0,
             taxOwed: 0,
             pendingHead: 0,
-            arrearsHead: 0
+            arrearsHead: 0,
+            disputedArrears: 0
         });
         Account storage account = _accounts[licenceId];
         _payees[licenceId] = payees;
@@ -356,6 +359,12 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     /// @inheritdoc IRoyaltyLedger
     function arrearsOf(uint256 licenceId) external view returns (uint256) {
         return _accounts[licenceId].arrears;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function undisputedArrearsOf(uint256 licenceId) external view returns (uint256) {
+        Account storage account = _accounts[licenceId];
+        return account.arrears - account.disputedArrears;
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -591,6 +600,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             if (pay > 0) {
                 stored.paid += pay.toUint128();
                 account.arrears -= pay.toUint128();
+                if (stored.state == State.Disputed) account.disputedArrears -= pay.toUint128();
                 available -= pay;
                 used += pay;
                 emit ArrearsPaid(id, licenceId, pay, outstanding - pay);
@@ -618,6 +628,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         if (stored.state != State.Pending) revert NotDisputable(settlementId, stored.state);
         if (block.timestamp >= stored.disputeUntil) revert DisputeWindowClosed(settlementId, stored.disputeUntil);
         stored.state = State.Disputed;
+        // What is still unpaid on it is contested, not in breach, until the dispute ends.
+        _accounts[stored.licenceId].disputedArrears += stored.due - stored.paid;
         emit Disputed(settlementId, stored.licenceId, party);
     }
 
@@ -633,6 +645,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint256 licenceId = stored.licenceId;
         Account storage account = _accounts[licenceId];
         uint256 outstandingBefore = stored.due - stored.paid;
+        account.disputedArrears -= outstandingBefore.toUint128();
         uint256 refund = stored.paid > finalAmount ? stored.paid - finalAmount : 0;
         uint256 reduction = stored.due - finalAmount;
         Year storage record = _years[licenceId][stored.year];

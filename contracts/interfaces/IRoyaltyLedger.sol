@@ -223,6 +223,8 @@ interface IRoyaltyLedger {
     function settlementCount() external view returns (uint256);
     function escrowOf(uint256 licenceId) external view returns (uint256);
     function arrearsOf(uint256 licenceId) external view returns (uint256);
+    /// @notice Arrears not under dispute: what a breach notice and termination for cause look at.
+    function undisputedArrearsOf(uint256 licenceId) external view returns (uint256);
     function arrearsClearedAt(uint256 licenceId) external view returns (uint64);
     function advanceRemaining(uint256 licenceId) external view returns (uint256);
     function claimable(uint256 licenceId, address payee) external view returns (uint256);

@@ -589,4 +589,46 @@ contract DisputesTest is Base {
         vm.prank(licensor);
         registry.terminateForCause(licenceId);
     }
+
+    // ------------------------------------------------------------------ disputed arrears
+
+    /// @dev No escrow: period 0 settles 5,000 entirely as arrears, pending for the window.
+    function _unpaidSettlement() private returns (uint256 id) {
+        id = settlePeriod(licenceId, 0, 100_000 * USD);
+        assertEq(ledger.arrearsOf(licenceId), 5_000 * USD);
+    }
+
+    function test_noticeBreach_RevertWhen_AllArrearsAreDisputed() public {
+        uint256 id = _unpaidSettlement();
+        vm.prank(licensee);
+        ledger.dispute(id);
+        assertEq(ledger.arrearsOf(licenceId), 5_000 * USD);
+        assertEq(ledger.undisputedArrearsOf(licenceId), 0, "a contested amount is not a breach");
+        vm.expectRevert(abi.encodeWithSelector(ILicenceRegistry.NoArrears.selector, licenceId));
+        vm.prank(licensor);
+        registry.noticeBreach(licenceId);
+    }
+
+    function test_noticeBreach_AfterDisputeResolvedAgainstLicensee() public {
+        uint256 id = _unpaidSettlement();
+        vm.prank(licensee);
+        ledger.dispute(id);
+        vm.prank(arbiter);
+        ledger.resolveDispute(id, 4_000 * USD);
+        assertEq(ledger.undisputedArrearsOf(licenceId), 4_000 * USD, "the final amount is owed again");
+        vm.prank(licensor);
+        registry.noticeBreach(licenceId);
+    }
+
+    function test_deposit_PayingDisputedArrearsReducesTheDisputedPart() public {
+        uint256 id = _unpaidSettlement();
+        vm.prank(licensee);
+        ledger.dispute(id);
+        deposit(licenceId, 1_500 * USD);
+        assertEq(ledger.arrearsOf(licenceId), 3_500 * USD);
+        assertEq(ledger.undisputedArrearsOf(licenceId), 0, "the rest is still contested");
+        vm.prank(arbiter);
+        ledger.resolveDispute(id, 5_000 * USD);
+        assertEq(ledger.undisputedArrearsOf(licenceId), 3_500 * USD);
+    }
 }

@@ -207,6 +207,20 @@ contract LedgerInvariantTest is Base {
         }
     }
 
+    /// @notice The disputed part of arrears is exactly what is unpaid on settlements under dispute.
+    function invariant_disputedArrearsMatchDisputes() public view {
+        uint256[] memory contested = _perLicence();
+        uint256 count = ledger.settlementCount();
+        for (uint256 s = 1; s <= count; ++s) {
+            IRoyaltyLedger.Settlement memory st = ledger.settlement(s);
+            if (st.state == IRoyaltyLedger.State.Disputed) contested[_index(st.licenceId)] += st.due - st.paid;
+        }
+        for (uint256 i; i < licenceIds.length; ++i) {
+            uint256 id = licenceIds[i];
+            assertEq(ledger.arrearsOf(id) - ledger.undisputedArrearsOf(id), contested[i], "disputed arrears");
+        }
+    }
+
     /// @notice Per settlement: released <= paid <= due <= royalty; final ones are fully released,
     /// others not at all.
     function invariant_settlementAmountsOrdered() public view {
