@@ -97,6 +97,8 @@ class OracleService:
         self.batch_size = batch_size
         self.directory = LicenceDirectory(chain)
         self.conn = outbox.connect()
+        self._signer_cache: dict[int, tuple[int, list[LocalAccount]]] = {}
+        self._round_time = 0
 
     # ---------------------------------------------------------------- ingest
 
@@ -207,6 +209,7 @@ class OracleService:
 
     def build_reports(self) -> list[int]:
         built = []
+        self._round_time = self.chain_time()
         for licence_id, period, _ in self.due_periods():
             if self.outbox.report_for(self.conn, licence_id, period) is not None:
                 late = self.outbox.mark_late(self.conn, licence_id, period)
@@ -239,7 +242,7 @@ class OracleService:
         (totals,) = aggregator.finish()
         buckets = [[b.territory, b.field, b.channel, b.units, b.gross, b.deductions] for b in totals.buckets]
         sequence = self.outbox.next_sequence(self.conn, licence_id, self.chain.ledger.last_sequence(licence_id))
-        deadline = self.chain_time() + self.report_ttl_seconds
+        deadline = self._round_time + self.report_ttl_seconds
         report = _report(licence_id, period, sequence, deadline, totals.lines_root, totals.line_count, buckets)
         signatures = self._sign(report)
         report_id = self.outbox.add_report(
@@ -266,18 +269,27 @@ class OracleService:
         return report_id
 
     def _sign(self, report: Report) -> list[bytes]:
-        context = self.chain.registry.settlement_context(report.licence_id)
-        threshold = int(context["threshold"])
-        mine = sorted(
-            (a for address, a in self.signers.items() if self._is_oracle(report.licence_id, address)),
-            key=lambda a: int(a.address, 16),
-        )
+        threshold, mine = self._signers_for(report.licence_id)
         if len(mine) < threshold:
             raise RuntimeError(
                 f"licence {report.licence_id} needs {threshold} oracle signatures; this oracle holds "
                 f"{len(mine)} of its signer keys"
             )
         return sign_report(report_digest(self.chain, report), mine[:threshold])
+
+    def _signers_for(self, licence_id: int) -> tuple[int, list[LocalAccount]]:
+        """The licence's threshold and the keys this oracle holds of its oracle set.
+
+        Both are fixed at registration, so they are read from the chain once per licence."""
+        known = self._signer_cache.get(licence_id)
+        if known is None:
+            threshold = int(self.chain.registry.settlement_context(licence_id)["threshold"])
+            mine = sorted(
+                (a for address, a in self.signers.items() if self._is_oracle(licence_id, address)),
+                key=lambda a: int(a.address, 16),
+            )
+            known = self._signer_cache[licence_id] = (threshold, mine)
+        return known
 
     def _is_oracle(self, licence_id: int, address: str) -> bool:
         fn = self.chain.registry.contract.functions.isOracle(licence_id, self.chain.w3.to_checksum_address(address))

@@ -19,7 +19,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from royalty_chain.eip712 import Domain
 from royalty_chain.manifest import Manifest
@@ -89,25 +89,46 @@ def _abi_type(item: dict[str, Any]) -> str:
     return kind
 
 
+def make_provider(
+    rpc_url: str, timeout: float = 30.0, provider_class: type[HTTPProvider] = HTTPProvider
+) -> HTTPProvider:
+    """The HTTP provider every client here uses.
+
+    Connection errors and timeouts are retried with exponential backoff (0.5 s, 1 s, 2 s, ...,
+    about a minute in all), which rides out a node restart; eth_sendRawTransaction is among the
+    retried methods, which is safe because a resent signed transaction has the same hash. web3's
+    transaction validation asks eth_chainId for every call: that one answer is cached.
+    """
+    retry = ExceptionRetryConfiguration(
+        errors=(requests.ConnectionError, requests.Timeout), retries=7, backoff_factor=0.5
+    )
+    return provider_class(
+        rpc_url,
+        request_kwargs={"timeout": timeout},
+        exception_retry_configuration=retry,
+        cache_allowed_requests=True,
+        cacheable_requests={RPCEndpoint("eth_chainId")},
+    )
+
+
 class Chain:
     """A web3 connection plus the deployment manifest and an error decoder."""
 
     def __init__(self, rpc_url: str, manifest: Manifest, timeout: float = 30.0) -> None:
-        # Connection errors and timeouts are retried with exponential backoff (0.5 s, 1 s, 2 s, ...
-        # about a minute in all), which rides out a node restart; eth_sendRawTransaction is among
-        # the retried methods, which is safe because a resent signed transaction has the same hash.
-        retry = ExceptionRetryConfiguration(
-            errors=(requests.ConnectionError, requests.Timeout), retries=7, backoff_factor=0.5
-        )
-        self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry))
+        self.w3 = Web3(make_provider(rpc_url, timeout))
         self.manifest = manifest
+        self._chain_id: int | None = None
         self.decoder = ErrorDecoder([c.abi for c in manifest.contracts.values()])
         self.registry = RegistryClient(self)
         self.ledger = LedgerClient(self)
 
     @property
     def chain_id(self) -> int:
-        return int(self.w3.eth.chain_id)
+        # Asked once: an endpoint's chain id does not change (a reset chain is caught by the
+        # manifest's genesis hash), and every transaction and domain needs it.
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
 
     def contract(self, name: str) -> Any:
         deployed = self.manifest.contracts[name]

@@ -1,0 +1,395 @@
+"""Gas, from receipts on a fresh Anvil: this project's settlement against OpenZeppelin 4.9's
+PaymentSplitter receiving the same royalty and releasing it to the same payees; then the cost of
+more oracle signatures and of batching reports into one settleReports transaction.
+
+Ours: register (once, reported apart), settleReports of one one-bucket report (1-of-1 oracle),
+then ``withdraw`` for every payee. Baseline: deploy the splitter (reported apart), an ERC-20
+transfer of the royalty into it, then ``release(IERC20,address)`` for every payee. Both sides
+start from the same chain state (an Anvil snapshot is reverted between them), so the payees'
+token balances start at zero on both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import solcx
+from eth_account.signers.local import LocalAccount
+
+from bench.chainkit import (
+    USDX,
+    BenchChain,
+    BulkSender,
+    bench_terms,
+    check_report_digest,
+    day_start,
+    equal_shares,
+    extra_oracles,
+    fund_many,
+    gas_used,
+    one_bucket_report,
+    payee_addresses,
+    register_many,
+    sign_report_locally,
+    start_bench_chain,
+)
+from royalty_chain.devkeys import role
+from royalty_chain.devnet import ROOT
+from royalty_chain.terms import DAY
+
+OZ4 = ROOT / "node_modules" / "@openzeppelin" / "contracts-v4"
+SPLITTER_SOURCE = "@openzeppelin/contracts/finance/PaymentSplitter.sol"
+ROYALTY = 1_000 * USDX  # the royalty of the one report: 10% of 10,000.00 USDX of sales
+RATE_BPS = 1_000
+_IMPORT = re.compile(r'^\s*import\s+(?:[^"\']*from\s+)?["\']([^"\']+)["\']', re.MULTILINE)
+
+
+@dataclass
+class PayeeRow:
+    payees: int
+    register: int
+    deposit: int
+    settle: int
+    withdraw_total: int
+    withdraw_each_max: int
+    splitter_deploy: int
+    transfer_in: int
+    release_total: int
+    release_each_max: int
+
+    @property
+    def ours_total(self) -> int:
+        return self.settle + self.withdraw_total
+
+    @property
+    def baseline_total(self) -> int:
+        return self.transfer_in + self.release_total
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.update(
+            ours_settle_plus_payouts=self.ours_total,
+            baseline_transfer_plus_releases=self.baseline_total,
+            ratio_settle_only=self.settle / self.transfer_in,
+            ratio_settle_plus_payouts=self.ours_total / self.baseline_total,
+            ratio_setup=self.register / self.splitter_deploy,
+        )
+        return out
+
+
+# ------------------------------------------------------------------ the baseline contract
+
+
+def compile_payment_splitter() -> tuple[list[dict[str, Any]], str]:
+    """Compiles OZ 4.9.6 PaymentSplitter (evm shanghai) with the project's solc 0.8.30."""
+    sources: dict[str, dict[str, str]] = {}
+    queue = [SPLITTER_SOURCE]
+    while queue:
+        name = queue.pop()
+        if name in sources:
+            continue
+        path = OZ4 / name.removeprefix("@openzeppelin/contracts/")
+        text = path.read_text()
+        sources[name] = {"content": text}
+        for imported in _IMPORT.findall(text):
+            if imported.startswith("@openzeppelin/contracts/"):
+                queue.append(imported)
+            else:  # relative import: resolve against the importing file's folder
+                resolved = Path(name).parent.joinpath(imported)
+                parts: list[str] = []
+                for part in resolved.parts:
+                    if part == "..":
+                        parts.pop()
+                    elif part != ".":
+                        parts.append(part)
+                queue.append("/".join(parts))
+    output = solcx.compile_standard(
+        {
+            "language": "Solidity",
+            "sources": sources,
+            "settings": {
+                "evmVersion": "shanghai",
+                "optimizer": {"enabled": True, "runs": 200},
+                "remappings": [f"@openzeppelin/contracts/={OZ4}/"],
+                "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
+            },
+        },
+        solc_version="0.8.30",
+        allow_paths=[str(OZ4)],
+    )
+    errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
+    if errors:
+        raise RuntimeError(f"PaymentSplitter does not compile: {errors[0].get('formattedMessage')}")
+    contract = output["contracts"][SPLITTER_SOURCE]["PaymentSplitter"]
+    return contract["abi"], contract["evm"]["bytecode"]["object"]
+
+
+def splitter_version() -> str:
+    package = OZ4 / "package.json"
+    text = package.read_text() if package.exists() else ""
+    found = re.search(r'"version"\s*:\s*"([^"]+)"', text)
+    return found.group(1) if found else "unknown"
+
+
+# ------------------------------------------------------------------ one payee count
+
+
+def _ours(
+    bench: BenchChain, payees: list[str], shares: list[int], start: int, salt: int, explain: bool = False
+) -> dict[str, Any]:
+    relayer, licensee, oracle = role("relayer"), role("licensee_apparel"), role("oracle1")
+    terms = bench_terms(
+        bench,
+        start=start,
+        period_seconds=30 * DAY,
+        salt=salt,
+        payees=list(zip(payees, shares, strict=True)),
+        oracles=[oracle.address],
+        threshold=1,
+        rate_bps=RATE_BPS,
+    )
+    (licence_id,), (registered,) = register_many(bench, [terms])
+    funder = BulkSender(bench, licensee)
+    token = bench.token().functions
+    funder.send(token.mint(licensee.address, ROYALTY))
+    funder.send(token.approve(bench.chain.ledger.address, ROYALTY))
+    funder.wait()
+    deposited = funder.send_one(bench.chain.ledger.contract.functions.deposit(licence_id, ROYALTY))
+
+    report = one_bucket_report(licence_id, 0, 1, bench.now() + DAY, gross=10 * ROYALTY, units=10)
+    check_report_digest(bench, report)
+    signatures = sign_report_locally(bench, report, [oracle])
+    sender = BulkSender(bench, relayer)
+    settled = sender.send_one(bench.chain.ledger.settle_fn([report], [signatures]))
+    settlement = bench.chain.ledger.settlement(bench.chain.ledger.settled_period(licence_id, 0))
+    if int(settlement["royalty"]) != ROYALTY or int(settlement["paid"]) != ROYALTY:
+        raise RuntimeError(f"unexpected settlement {settlement}")
+
+    withdraw = bench.chain.ledger.contract.functions.withdraw
+    for payee in payees:
+        sender.send(withdraw(licence_id, payee))
+    withdrawn = sender.wait()
+    _check_paid(bench, payees)
+    out: dict[str, Any] = {
+        "register": gas_used(registered),
+        "deposit": gas_used(deposited),
+        "settle": gas_used(settled),
+        "withdrawals": [gas_used(r) for r in withdrawn],
+    }
+    if explain:  # traces must be taken before the snapshot is reverted
+        n = len(payees)
+        out["explain"] = {
+            f"settleReports (1 report, 1 bucket, 1 signature, {n} payee{'s' if n > 1 else ''})": gas_breakdown(
+                bench, settled["transactionHash"]
+            ),
+            (f"withdraw (the last of {n} payees)" if n > 1 else "withdraw (1 payee)"): gas_breakdown(
+                bench, withdrawn[-1]["transactionHash"]
+            ),
+        }
+    return out
+
+
+def _warm_up(bench: BenchChain, start: int) -> None:
+    """One settled and withdrawn licence first, so the measured ones find a ledger in use (its
+    counters and token balance already non-zero) instead of paying first-use storage costs."""
+    payee = payee_addresses(1, tag="warm-up")
+    _ours(bench, payee, [10_000], start, salt=1)
+
+
+def _baseline(bench: BenchChain, payees: list[str], shares: list[int], abi: Any, bytecode: str) -> dict[str, Any]:
+    relayer, licensee = role("relayer"), role("licensee_apparel")
+    w3 = bench.chain.w3
+    sender = BulkSender(bench, relayer)
+    factory = w3.eth.contract(abi=abi, bytecode=bytecode)
+    deployed = sender.send_one(factory.constructor(payees, shares))
+    splitter = w3.eth.contract(address=deployed["contractAddress"], abi=abi)
+    funder = BulkSender(bench, licensee)
+    token = bench.token().functions
+    funder.send_one(token.mint(licensee.address, ROYALTY))
+    transferred = funder.send_one(token.transfer(splitter.address, ROYALTY))
+    release = splitter.get_function_by_signature("release(address,address)")
+    for payee in payees:
+        sender.send(release(bench.token_address, payee))
+    released = sender.wait()
+    _check_paid(bench, payees)
+    return {
+        "deploy": gas_used(deployed),
+        "transfer_in": gas_used(transferred),
+        "releases": [gas_used(r) for r in released],
+        "explain": {"PaymentSplitter.release (one payee)": gas_breakdown(bench, released[-1]["transactionHash"])},
+    }
+
+
+def _check_paid(bench: BenchChain, payees: list[str]) -> None:
+    balance = bench.token().functions.balanceOf
+    total = sum(int(balance(p).call()) for p in payees)
+    if total != ROYALTY:
+        raise RuntimeError(f"payees received {total}, expected {ROYALTY}")
+
+
+def payee_rows(
+    bench: BenchChain, counts: list[int], abi: Any, bytecode: str
+) -> tuple[list[PayeeRow], dict[str, dict[str, int]]]:
+    start = day_start(bench.now() - 40 * DAY)
+    _warm_up(bench, start)
+    rows = []
+    explained: dict[str, dict[str, int]] = {}
+    for i, n in enumerate(counts):
+        payees = payee_addresses(n, tag=f"n{n}")
+        shares = equal_shares(n)
+        snapshot = bench.snapshot()
+        last = i == len(counts) - 1
+        ours = _ours(bench, payees, shares, start, salt=10_000 + i, explain=i == 0 or last)
+        bench.revert(snapshot)
+        base = _baseline(bench, payees, shares, abi, bytecode)
+        if i == 0:
+            explained.update(ours["explain"])
+            explained.update(base["explain"])
+        elif last:  # settlement does not depend on N; a payee's withdrawal does
+            explained.update({k: v for k, v in ours["explain"].items() if k.startswith("withdraw")})
+        rows.append(
+            PayeeRow(
+                payees=n,
+                register=ours["register"],
+                deposit=ours["deposit"],
+                settle=ours["settle"],
+                withdraw_total=sum(ours["withdrawals"]),
+                withdraw_each_max=max(ours["withdrawals"]),
+                splitter_deploy=base["deploy"],
+                transfer_in=base["transfer_in"],
+                release_total=sum(base["releases"]),
+                release_each_max=max(base["releases"]),
+            )
+        )
+    return rows, explained
+
+
+# ------------------------------------------------------------------ where the gas goes
+
+
+def gas_breakdown(bench: BenchChain, tx_hash: bytes) -> dict[str, int]:
+    """Splits a transaction's gas by what the top-level frame spent it on (opcode trace).
+
+    A call's cost includes everything the callee did; the refund is negative. The parts add up
+    to the receipt's gasUsed."""
+    hex_hash = "0x" + tx_hash.hex().removeprefix("0x")
+    trace = bench.rpc("debug_traceTransaction", [hex_hash, {"enableMemory": False, "disableStorage": True}])
+    steps = trace["structLogs"]
+    tx = bench.chain.w3.eth.get_transaction(hex_hash)  # type: ignore[arg-type]
+    receipt = bench.chain.w3.eth.get_transaction_receipt(hex_hash)  # type: ignore[arg-type]
+    targets = {
+        bench.chain.registry.address.lower(): "calls to the registry (terms, pricing, signature checks)",
+        bench.token_address.lower(): "token transfers",
+        "0x0000000000000000000000000000000000000001": "ecrecover",
+    }
+    parts: dict[str, int] = {"intrinsic + calldata": int(tx["gas"]) - int(steps[0]["gas"])}
+    top = [i for i, step in enumerate(steps) if step["depth"] == 1]
+    for position, i in enumerate(top):
+        step = steps[i]
+        following = steps[top[position + 1]]["gas"] if position + 1 < len(top) else None
+        cost = int(step["gas"]) - int(following) if following is not None else int(step["gasCost"])
+        op = str(step["op"])
+        if op in ("CALL", "STATICCALL", "DELEGATECALL"):
+            address = "0x" + str(step["stack"][-2]).removeprefix("0x").rjust(40, "0")[-40:]
+            label = targets.get(address.lower(), "other calls")
+        elif op == "SSTORE":
+            label = "storage writes (SSTORE)"
+        elif op == "SLOAD":
+            label = "storage reads (SLOAD)"
+        elif op.startswith("LOG"):
+            label = "events (LOG)"
+        elif op == "KECCAK256":
+            label = "hashing (KECCAK256)"
+        else:
+            label = "other opcodes (memory, calldata, arithmetic)"
+        parts[label] = parts.get(label, 0) + cost
+    parts["refund"] = int(receipt["gasUsed"]) - sum(parts.values())
+    return parts
+
+
+# ------------------------------------------------------------------ signers and batches
+
+
+def signer_rows(bench: BenchChain, thresholds: list[int]) -> list[dict[str, int]]:
+    """Gas of settling one one-bucket report signed by k of a licence's 5 oracles."""
+    oracles: list[LocalAccount] = [role("oracle1"), role("oracle2"), role("oracle3"), *extra_oracles(2)]
+    start = day_start(bench.now() - 40 * DAY)
+    addresses = [a.address for a in oracles]
+    terms = [
+        bench_terms(bench, start=start, period_seconds=30 * DAY, salt=20_000 + k, oracles=addresses, threshold=k)
+        for k in thresholds
+    ]
+    ids, _ = register_many(bench, terms)
+    _fund(bench, ids)
+    sender = BulkSender(bench, role("relayer"))
+    rows = []
+    deadline = bench.now() + DAY
+    for k, licence_id in zip(thresholds, ids, strict=True):
+        report = one_bucket_report(licence_id, 0, 1, deadline, gross=10 * ROYALTY, units=10)
+        signatures = sign_report_locally(bench, report, oracles[:k])
+        receipt = sender.send_one(bench.chain.ledger.settle_fn([report], [signatures]))
+        rows.append({"signers": k, "oracles": len(oracles), "settle": gas_used(receipt)})
+    return rows
+
+
+def batch_rows(bench: BenchChain, sizes: list[int]) -> list[dict[str, Any]]:
+    """Gas of one settleReports transaction carrying b reports of b different licences (2-of-3)."""
+    start = day_start(bench.now() - 40 * DAY)
+    terms = [bench_terms(bench, start=start, period_seconds=30 * DAY, salt=30_000 + i) for i in range(sum(sizes))]
+    ids, _ = register_many(bench, terms)
+    _fund(bench, ids)
+    signers = [role("oracle1"), role("oracle2")]
+    sender = BulkSender(bench, role("relayer"))
+    deadline = bench.now() + DAY
+    rows: list[dict[str, Any]] = []
+    offset = 0
+    for size in sizes:
+        batch = ids[offset : offset + size]
+        offset += size
+        reports = [one_bucket_report(lid, 0, 1, deadline, gross=10 * ROYALTY, units=10) for lid in batch]
+        signatures = [sign_report_locally(bench, r, signers) for r in reports]
+        receipt = sender.send_one(bench.chain.ledger.settle_fn(reports, signatures))
+        total = gas_used(receipt)
+        rows.append({"reports": size, "total": total, "per_report": total / size, "per_report_vs_single": None})
+    single = rows[0]["per_report"] if rows and rows[0]["reports"] == 1 else None
+    for row in rows:
+        row["per_report_vs_single"] = row["per_report"] / single if single else None
+    return rows
+
+
+def _fund(bench: BenchChain, licence_ids: list[int]) -> None:
+    fund_many(bench, licence_ids, 10 * ROYALTY)
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def run(workdir: Path, payee_counts: list[int], thresholds: list[int], batch_sizes: list[int]) -> dict[str, Any]:
+    abi, bytecode = compile_payment_splitter()
+    bench = start_bench_chain(workdir, steps_tracing=True)
+    try:
+        payees, explained = payee_rows(bench, payee_counts, abi, bytecode)
+        signers = signer_rows(bench, thresholds)
+        batches = batch_rows(bench, batch_sizes)
+    finally:
+        bench.stop()
+    return {
+        "baseline": f"OpenZeppelin {splitter_version()} PaymentSplitter (solc 0.8.30, optimizer 200 runs, shanghai)",
+        "royalty_units": ROYALTY,
+        "notes": [
+            "ours = settleReports of one one-bucket report, 1-of-1 oracle signature; payouts = withdraw per payee",
+            "baseline = ERC-20 transfer of the same royalty into the splitter; "
+            "payouts = release(IERC20,address) per payee",
+            "register and the splitter's deployment are one-off setup, reported apart; the licensee's escrow "
+            "deposit (ours) is reported apart too",
+            "both sides start from the same Anvil snapshot: payees hold no tokens before either side pays them",
+            "one licence was settled and withdrawn first, so the ledger is measured in use, not at first use",
+        ],
+        "breakdown": explained,
+        "payees": [row.as_json() for row in payees],
+        "signers": signers,
+        "batches": batches,
+    }
