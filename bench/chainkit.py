@@ -6,7 +6,6 @@ Nothing here is timed by itself; the benchmarks time what they measure around th
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +23,8 @@ from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt, Wei
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain, ContractRevert, revert_data
 from royalty_chain.codes import channel_index, encode_scope, field_index, territory_index
-from royalty_chain.devkeys import DEV_ACCOUNT_COUNT, DEV_MNEMONIC, role
-from royalty_chain.devnet import BIN, ROOT, LocalChain, deploy, free_port, wait_for_rpc
+from royalty_chain.devkeys import role
+from royalty_chain.devnet import LocalChain, deploy, start_anvil
 from royalty_chain.eip712 import Domain, register_struct_hash, sign_digest
 from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term, Terms
 
@@ -111,30 +110,12 @@ def start_bench_chain(
     """A fresh Anvil (the same flags as royalty_chain.devnet.start_anvil plus a 300M block gas
     limit, so 100-report batches and 500-payee registrations fit) with the contracts deployed."""
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    args = [
-        str(BIN / "anvil"),
-        "--port",
-        str(port),
-        "--accounts",
-        str(DEV_ACCOUNT_COUNT),
-        "--mnemonic",
-        DEV_MNEMONIC,
-        "--hardfork",
-        "shanghai",
-        "--gas-limit",
-        str(GAS_LIMIT),
-        "--silent",
-    ]
+    args = ["--gas-limit", str(GAS_LIMIT)]
     if steps_tracing:  # opcode-level debug_traceTransaction, for the gas breakdown
         args.append("--steps-tracing")
-    args += list(extra_args)
-    log = open(workdir / log_name, "ab")  # noqa: SIM115 - owned by the LocalChain
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    local = LocalChain(kind="anvil", url=url, process=process, log_path=workdir / log_name, _log=log)
+    local = start_anvil(log_path=workdir / log_name, extra_args=[*args, *extra_args])
+    url = local.url
     try:
-        wait_for_rpc(url, timeout=60)
         manifest = deploy(url, workdir / "deployment.json")
     except Exception:
         local.stop()

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,8 +76,11 @@ def start_anvil(
     state_interval: int = 5,
     log_path: Path | None = None,
     block_time: int | None = None,
+    extra_args: Sequence[str] = (),
 ) -> LocalChain:
-    """Starts Anvil; with ``state_file`` its chain survives restarts (saved every few seconds)."""
+    """Starts Anvil; with ``state_file`` its chain survives restarts (saved every few seconds).
+
+    ``extra_args`` go to anvil as they are (the benchmarks raise the block gas limit)."""
     port = port or free_port()
     args = [
         str(_tool("anvil")),
@@ -95,6 +99,7 @@ def start_anvil(
         args += ["--state", str(state_file), "--state-interval", str(state_interval)]
     if block_time:
         args += ["--block-time", str(block_time)]
+    args += list(extra_args)
     return _start("anvil", args, f"http://127.0.0.1:{port}", log_path)
 
 
