@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from oracle.merkle import MerkleTree
-from oracle.outbox import Outbox, OutboxSeenLines
+from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods
 from oracle.validate import SeenLines, ValidLine
 
 
@@ -78,6 +78,10 @@ class OutboxFeedSink:
     def seen_lines(self) -> SeenLines:
         """Line ids already in the outbox, so an upload repeating one with other content is refused."""
         return OutboxSeenLines(self._outbox, self._outbox.connect())
+
+    def reported_periods(self) -> ReportedPeriods:
+        """Periods already reported: an upload's lines for them come too late."""
+        return ReportedPeriods(self._outbox, self._outbox.connect())
 
     def accept(self, lines: Sequence[ValidLine]) -> dict[str, Any]:
         licensees = {line.licence_id: self._licensee_of(line.licence_id).lower() for line in lines}

@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from oracle.feed import Rejection
 from oracle.validate import SeenLines, ValidLine
 
 metadata = MetaData()
@@ -499,3 +501,32 @@ class OutboxSeenLines(SeenLines):
     def flushed(self) -> None:
         """The batch was stored; its ids are now found in the database."""
         self._batch.clear()
+
+
+class ReportedPeriods:
+    """Which (licence, period) already went into a report: a line for one of them comes too late.
+
+    A period settles once; a line that arrives after its report can only be reported by an
+    explicit adjustment report, so it is refused with a reason that says so.
+    """
+
+    def __init__(self, outbox: Outbox, conn: Connection) -> None:
+        self._outbox = outbox
+        self._conn = conn
+        self._known: dict[tuple[int, int], int | None] = {}
+
+    def late(self, line: ValidLine) -> Rejection | None:
+        key = (line.licence_id, line.period)
+        if key not in self._known:
+            existing = self._outbox.report_for(self._conn, *key)
+            self._known[key] = existing.id if existing else None
+        report_id = self._known[key]
+        if report_id is None:
+            return None
+        return Rejection(
+            line.line_number,
+            "sale_date",
+            datetime.fromtimestamp(line.sale_day, UTC).date().isoformat(),
+            f"falls in period {line.period} of licence {line.licence_id}, which was already reported "
+            f"(report {report_id}); a correction needs an adjustment report",
+        )

@@ -34,7 +34,7 @@ from web3.logs import DISCARD
 from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
 from oracle.feed import Rejection, parse_feed
-from oracle.outbox import Outbox, OutboxSeenLines, StoredReport
+from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods, StoredReport
 from oracle.validate import LicenceInfo, Validator, ValidLine, write_rejects
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain, ContractRevert, revert_data
@@ -111,7 +111,7 @@ class OracleService:
         chain_today = datetime.fromtimestamp(self.chain_time(), UTC).date()
         today = max(chain_today, date.today())
         batch: list[ValidLine] = []
-        reported: dict[tuple[int, int], int | None] = {}
+        reported = ReportedPeriods(self.outbox, self.conn)
         for item in parse_feed(path, today=today):
             result.lines_read += 1
             if type(item) is Rejection:
@@ -122,7 +122,7 @@ class OracleService:
                     result.rejections.append(checked)
                 elif checked is not None:
                     line: ValidLine = checked  # type: ignore[assignment]
-                    late = self._late_reason(line, reported)
+                    late = reported.late(line)
                     if late is not None:
                         result.rejections.append(validator.count_rejection(late))
                         validator.stats.valid -= 1
@@ -162,22 +162,6 @@ class OracleService:
             out_of_scope=result.out_of_scope,
         )
         return result
-
-    def _late_reason(self, line: ValidLine, reported: dict[tuple[int, int], int | None]) -> Rejection | None:
-        key = (line.licence_id, line.period)
-        if key not in reported:
-            existing = self.outbox.report_for(self.conn, *key)
-            reported[key] = existing.id if existing else None
-        report_id = reported[key]
-        if report_id is None:
-            return None
-        return Rejection(
-            line.line_number,
-            "sale_date",
-            datetime.fromtimestamp(line.sale_day, UTC).date().isoformat(),
-            f"falls in period {line.period} of licence {line.licence_id}, which was already reported "
-            f"(report {report_id}); a correction needs an adjustment report",
-        )
 
     def _store(
         self, batch: list[ValidLine], licences: dict[int, LicenceInfo], seen: OutboxSeenLines, source: str

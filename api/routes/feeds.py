@@ -137,7 +137,13 @@ def _process(services: Services, fmt: str, data: bytes) -> FeedResult:
     validator = Validator(_licences(services, ids), seen_lines() if seen_lines else InMemorySeenLines())
     results: list[FeedLineResult] = []
     valid: list[ValidLine] = []
+    reported_periods = getattr(services.feed_sink, "reported_periods", None)
+    reported = reported_periods() if reported_periods else None
     for item in validate(parsed, validator):
+        late = reported.late(item) if reported is not None and not isinstance(item, Rejection) else None
+        if late is not None:  # the same refusal the oracle's own ingest gives
+            validator.stats.valid -= 1
+            item = validator.count_rejection(late)
         if isinstance(item, Rejection):
             results.append(
                 FeedLineResult(

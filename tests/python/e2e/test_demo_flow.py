@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from rich.console import Console
 
 from api.app import create_app
@@ -106,6 +107,7 @@ def _api_readback(chain: Chain, data: Path, result: DemoResult) -> dict[str, obj
         data_dir=data,
         run_indexer=False,
         oracle_outbox=data / "oracle" / "outbox.sqlite",
+        operator_token=SecretStr("operator"),
     )
     services = build_services(settings)
     try:
@@ -127,6 +129,19 @@ def _api_readback(chain: Chain, data: Path, result: DemoResult) -> dict[str, obj
                 bytes.fromhex(body["lines_root"][2:]),
                 bytes.fromhex(body["leaf"][2:]),
             )
+            # An upload for a period the oracle already reported is refused, as the CLI refuses it.
+            upload = client.post(
+                "/feeds",
+                headers={"Authorization": "Bearer operator", "Content-Type": "text/csv"},
+                content=(
+                    "line_id,licence_id,sale_date,territory,field,channel,units,gross,deductions,currency\n"
+                    f"LATE-1,{acme.licence_id},2025-01-02,US,apparel,retail,1,10.00,0,USD\n"
+                ),
+            )
+            assert upload.status_code == 200, upload.text
+            (late,) = upload.json()["results"]
+            assert (late["status"], late["field"]) == ("rejected", "sale_date")
+            assert "which was already reported" in late["reason"]
             page = client.get(f"/ui/licences/{acme.licence_id}")
             assert page.status_code == 200 and "4% of net sales" in page.text
             return shown
