@@ -55,3 +55,13 @@ if [ -z "${SKIP_BROWSER:-}" ] && ! command -v chromium >/dev/null 2>&1; then
     echo "       install Debian's 'chromium' package for the dashboard tests"
   fi
 fi
+
+# PostgreSQL (Debian's package) so the index is also tested on PostgreSQL, not only SQLite.
+if [ -z "${SKIP_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's postgresql for the index tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "setup: PostgreSQL is missing and cannot be installed here: its index test will be skipped"
+  fi
+fi

@@ -31,6 +31,16 @@ slither_suite() {
   return "$rc"
 }
 run slither slither_suite
+# A throwaway PostgreSQL for the index test, when the server package is installed.
+pg_dir=""
+if pg=$(scripts/pg_test_server.sh start 2>/dev/null); then
+  pg_dir=${pg%% *}
+  export API_TEST_POSTGRES_URL=${pg#* }
+  trap 'scripts/pg_test_server.sh stop "$pg_dir"' EXIT
+else
+  echo "(no PostgreSQL server: the PostgreSQL index test will be skipped)"
+fi
+
 # ape's incremental build has been seen to keep a stale contract: build from scratch once.
 run compile ape compile --force
 run python .venv/bin/python -m pytest -q -p no:cacheprovider
