@@ -29,10 +29,12 @@ from royalty_chain.eip712 import (
     dispute_struct_hash,
     recover_signer,
     register_struct_hash,
+    resolve_struct_hash,
     terminate_struct_hash,
     typed_data_amend,
     typed_data_dispute,
     typed_data_register,
+    typed_data_resolve,
     typed_data_terminate,
 )
 from royalty_chain.events import EventDecoder
@@ -259,5 +261,51 @@ def submit_dispute(
     digest = services.chain.ledger.domain().digest(dispute_struct_hash(settlement_id, party, deadline))
     raw = _check_signature(services, role, party, digest, signature, field="signature")
     fn = services.chain.ledger.contract.functions.disputeFor(settlement_id, party, deadline, raw)
+    tx_hash, block, _ = _send(services, fn)
+    return Relayed(tx_hash=tx_hash, block_number=block, settlement_id=settlement_id)
+
+
+def _resolve_digest(services: Services, settlement_id: int, final_amount: int, deadline: int) -> tuple[Domain, bytes]:
+    domain = services.chain.ledger.domain()
+    return domain, domain.digest(resolve_struct_hash(settlement_id, final_amount, deadline))
+
+
+def _settlement_parties(services: Services, session: Session, settlement_id: int) -> tuple[str, str]:
+    settlement = session.get(SettlementRow, settlement_id)
+    if settlement is None:
+        raise NotFound(f"settlement {settlement_id} is not known (or not indexed yet)")
+    return _parties(services, settlement.licence_id)
+
+
+def draft_resolution(
+    services: Services, session: Session, settlement_id: int, final_amount: int, deadline: int | None
+) -> Draft:
+    _settlement_parties(services, session, settlement_id)
+    deadline = _deadline(services, deadline)
+    domain, digest = _resolve_digest(services, settlement_id, final_amount, deadline)
+    return Draft(
+        typed_data=typed_data_resolve(domain, settlement_id, final_amount, deadline),
+        digest="0x" + digest.hex(),
+        deadline=deadline,
+    )
+
+
+def submit_resolution(
+    services: Services,
+    session: Session,
+    settlement_id: int,
+    final_amount: int,
+    deadline: int,
+    licensor_sig: str,
+    licensee_sig: str,
+) -> Relayed:
+    """Both parties' ResolveDispute signatures, relayed to ledger.resolveDisputeByParties."""
+    licensor, licensee = _settlement_parties(services, session, settlement_id)
+    _, digest = _resolve_digest(services, settlement_id, final_amount, deadline)
+    first = _check_signature(services, "licensor", licensor, digest, licensor_sig)
+    second = _check_signature(services, "licensee", licensee, digest, licensee_sig)
+    fn = services.chain.ledger.contract.functions.resolveDisputeByParties(
+        settlement_id, final_amount, deadline, first, second
+    )
     tx_hash, block, _ = _send(services, fn)
     return Relayed(tx_hash=tx_hash, block_number=block, settlement_id=settlement_id)

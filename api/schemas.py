@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.inputs import Address, Amount, HexBytes, ScheduleIn, TermsIn, Timestamp, Uint64
+from api.inputs import Address, Amount, AmountIn, HexBytes, ScheduleIn, TermsIn, Timestamp, Uint64
 
 
 class Out(BaseModel):
@@ -369,6 +369,20 @@ class DisputeIn(BaseModel):
     party: Address
     deadline: Uint64
     signature: HexBytes
+
+
+class ResolutionDraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    final_amount: AmountIn = Field(description="what the licensee finally owes, in token units (at most the due)")
+    deadline: Timestamp | None = None
+
+
+class ResolutionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    final_amount: AmountIn
+    deadline: Uint64
+    licensor_signature: HexBytes
+    licensee_signature: HexBytes
 
 
 # ------------------------------------------------------------------ feeds

@@ -239,6 +239,23 @@ def typed_data_dispute(domain: Domain, settlement_id: int, party: str, deadline:
     }
 
 
+def typed_data_resolve(domain: Domain, settlement_id: int, final_amount: int, deadline: int) -> dict[str, Any]:
+    """ResolveDispute: both parties agree the final amount of a disputed settlement."""
+    return {
+        "types": {
+            "EIP712Domain": _domain_fields(),
+            "ResolveDispute": [
+                {"name": "settlementId", "type": "uint256"},
+                {"name": "finalAmount", "type": "uint128"},
+                {"name": "deadline", "type": "uint64"},
+            ],
+        },
+        "primaryType": "ResolveDispute",
+        "domain": domain.as_json(),
+        "message": {"settlementId": settlement_id, "finalAmount": final_amount, "deadline": deadline},
+    }
+
+
 def _domain_fields() -> list[dict[str, str]]:
     return [
         {"name": "name", "type": "string"},
@@ -264,5 +281,6 @@ __all__ = [
     "typed_data_amend",
     "typed_data_dispute",
     "typed_data_register",
+    "typed_data_resolve",
     "typed_data_terminate",
 ]

@@ -10,7 +10,16 @@ from api import queries, relay
 from api.deps import ManifestDep, ServicesDep, SessionDep, SettlementId
 from api.errors import ApiError, NotFound, problem_responses
 from api.indexer.models import SettlementRow
-from api.schemas import DisputeDraftIn, DisputeIn, Draft, LineProof, Relayed, SettlementDetail
+from api.schemas import (
+    DisputeDraftIn,
+    DisputeIn,
+    Draft,
+    LineProof,
+    Relayed,
+    ResolutionDraftIn,
+    ResolutionIn,
+    SettlementDetail,
+)
 from oracle.merkle import verify
 
 router = APIRouter(prefix="/settlements", tags=["settlements"], responses=problem_responses(400, 404, 422, 503, 502))
@@ -73,3 +82,27 @@ def draft_dispute(
 @router.post("/{settlement_id:int}/disputes", response_model=Relayed, status_code=201, summary="Relay a signed dispute")
 def dispute(settlement_id: SettlementId, body: DisputeIn, services: ServicesDep, session: SessionDep) -> Relayed:
     return relay.submit_dispute(services, session, settlement_id, body.party, body.deadline, body.signature)
+
+
+@router.post(
+    "/{settlement_id:int}/resolution/drafts",
+    response_model=Draft,
+    summary="Typed data of a dispute resolution both parties sign",
+)
+def draft_resolution(
+    settlement_id: SettlementId, body: ResolutionDraftIn, services: ServicesDep, session: SessionDep
+) -> Draft:
+    return relay.draft_resolution(services, session, settlement_id, body.final_amount, body.deadline)
+
+
+@router.post(
+    "/{settlement_id:int}/resolution",
+    response_model=Relayed,
+    status_code=201,
+    summary="Relay a dispute resolution signed by both parties",
+)
+def resolution(settlement_id: SettlementId, body: ResolutionIn, services: ServicesDep, session: SessionDep) -> Relayed:
+    return relay.submit_resolution(
+        services, session, settlement_id, body.final_amount, body.deadline, body.licensor_signature,
+        body.licensee_signature,
+    )  # fmt: skip

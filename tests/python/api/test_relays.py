@@ -179,3 +179,34 @@ def test_dispute_is_relayed_and_its_resolution_indexed(client: TestClient, chain
     assert [p["amount"] for p in got["payee_parts"]] == ["2700000", "1800000"]
     licence = client.get(f"/licences/{licence_id}").json()
     assert licence["escrow"] == "15000000" == str(chain.ledger.escrow_of(licence_id))
+
+
+def test_resolution_signed_by_both_parties_is_relayed(client: TestClient, chain: Chain, services: Services) -> None:
+    licence_id = register(client, terms_json(chain, chain_time(chain) - 31 * DAY, dispute_window=7 * DAY))
+    fund(chain, licence_id, 20 * USDX)
+    settlement_id = settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 2, 100 * USDX)])  # 8 USDX
+    chain.transact(chain.ledger.contract.functions.dispute(settlement_id), role("licensee_apparel"))
+    synced(services)
+
+    draft = client.post(f"/settlements/{settlement_id}/resolution/drafts", json={"final_amount": "6000000"}).json()
+    assert draft["typed_data"]["primaryType"] == "ResolveDispute"
+    assert draft["typed_data"]["message"]["finalAmount"] == 6 * USDX
+    body = {
+        "final_amount": "6000000",
+        "deadline": draft["deadline"],
+        "licensor_signature": sign(draft["digest"], "licensor_brand"),
+        "licensee_signature": sign(draft["digest"], "licensee_apparel"),
+    }
+    forged = client.post(
+        f"/settlements/{settlement_id}/resolution", json={**body, "licensee_signature": body["licensor_signature"]}
+    )
+    assert forged.status_code == 422 and "licensee" in forged.json()["detail"]
+    answer = client.post(f"/settlements/{settlement_id}/resolution", json=body)
+    assert answer.status_code == 201, answer.text
+    synced(services)
+    got = client.get(f"/settlements/{settlement_id}").json()
+    assert got["state"] == "final"
+    assert got["dispute"]["resolved_amount"] == "6000000"
+    assert got["dispute"]["refunded"] == "2000000"
+    assert got["dispute"]["resolved_by_arbiter"] is False
+    assert chain.ledger.escrow_of(licence_id) == 14 * USDX
