@@ -296,7 +296,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="synthetic settlements in the index")
     parser.add_argument("--licences", type=int, default=1_000, help="licences they belong to")
-    parser.add_argument("--settlements", type=int, default=2_000, help="real settlements on Anvil")
+    parser.add_argument("--settlements", type=int, default=10_000, help="real settlements on Anvil")
     parser.add_argument("--runs", type=int, default=200, help="requests per latency measurement")
     args = parser.parse_args()
 
