@@ -19,8 +19,18 @@ def money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def feed(name: str, licence: str, seed: int, days: int, per_day: float, choices: dict[str, list[str]],
-         price: tuple[int, int], units: tuple[int, int], deduction_pct: int, extra: list[str] | None = None) -> None:
+def feed(
+    name: str,
+    licence: str,
+    seed: int,
+    days: int,
+    per_day: float,
+    choices: dict[str, list[str]],
+    price: tuple[int, int],
+    units: tuple[int, int],
+    deduction_pct: int,
+    extra: list[str] | None = None,
+) -> None:
     rng = random.Random(seed)
     rows = []
     n = 0
@@ -42,34 +52,78 @@ def feed(name: str, licence: str, seed: int, days: int, per_day: float, choices:
 
 def main() -> None:
     # Acme apparel: 4% usage fee; a few sales in Japan (outside the licence) and some bad lines.
-    feed("acme", "acme-trademark", 1, 690, 0.25,
-         {"territory": ["US", "US", "CA", "GB", "JP"], "field": ["apparel", "merchandise"],
-          "channel": ["retail", "online", "wholesale"]},
-         (1500, 9000), (10, 400), 8,
-         extra=[
-             "ACME-BAD-1,{acme-trademark},2025-13-01,US,apparel,retail,5,100.00,0,USD",
-             "ACME-BAD-2,{acme-trademark},2025-03-02,US,apparel,retail,-5,100.00,0,USD",
-             "ACME-BAD-3,{acme-trademark},2025-03-02,XX,apparel,retail,5,100.00,0,USD",
-             "ACME-BAD-4,{acme-trademark},2025-03-02,US,apparel,retail,5,100.0000001,0,USD",
-             "ACME-BAD-5,{acme-trademark},2025-03-02,US,apparel,retail,5,100.00,0,EUR",
-             "ACME-BAD-6,{acme-trademark},2025-03-02,US,apparel,retail,5,100.00",
-             "ACME-00001,{acme-trademark},2025-01-01,US,apparel,retail,999,1.00,0,USD",
-         ])
+    feed(
+        "acme",
+        "acme-trademark",
+        1,
+        690,
+        0.25,
+        {
+            "territory": ["US", "US", "CA", "GB", "JP"],
+            "field": ["apparel", "merchandise"],
+            "channel": ["retail", "online", "wholesale"],
+        },
+        (1500, 9000),
+        (10, 400),
+        8,
+        extra=[
+            "ACME-BAD-1,{acme-trademark},2025-13-01,US,apparel,retail,5,100.00,0,USD",
+            "ACME-BAD-2,{acme-trademark},2025-03-02,US,apparel,retail,-5,100.00,0,USD",
+            "ACME-BAD-3,{acme-trademark},2025-03-02,XX,apparel,retail,5,100.00,0,USD",
+            "ACME-BAD-4,{acme-trademark},2025-03-02,US,apparel,retail,5,100.0000001,0,USD",
+            "ACME-BAD-5,{acme-trademark},2025-03-02,US,apparel,retail,5,100.00,0,EUR",
+            "ACME-BAD-6,{acme-trademark},2025-03-02,US,apparel,retail,5,100.00",
+            "ACME-00001,{acme-trademark},2025-01-01,US,apparel,retail,999,1.00,0,USD",
+        ],
+    )
     # VoltCell: OEM battery sales, about 1.8M a year: tiers cross 1M within the first year.
-    feed("voltcell", "voltcell-patent", 2, 690, 0.3,
-         {"territory": ["US", "DE", "FR", "JP", "KR"], "field": ["automotive", "energy"],
-          "channel": ["oem", "wholesale"]},
-         (60_000, 90_000), (5, 40), 3)
+    feed(
+        "voltcell",
+        "voltcell-patent",
+        2,
+        690,
+        0.3,
+        {
+            "territory": ["US", "DE", "FR", "JP", "KR"],
+            "field": ["automotive", "energy"],
+            "channel": ["oem", "wholesale"],
+        },
+        (60_000, 90_000),
+        (5, 40),
+        3,
+    )
     # GeoData: API and subscription revenue split across the three fields of use.
-    feed("geodata", "geodata-dataset", 3, 690, 0.4,
-         {"territory": ["US", "GB", "DE", "FR", "JP", "SG", "CA", "AU"],
-          "field": ["model-training", "analytics", "research"], "channel": ["api", "subscription"]},
-         (20_000, 450_000), (1, 3), 2)
+    feed(
+        "geodata",
+        "geodata-dataset",
+        3,
+        690,
+        0.4,
+        {
+            "territory": ["US", "GB", "DE", "FR", "JP", "SG", "CA", "AU"],
+            "field": ["model-training", "analytics", "research"],
+            "channel": ["api", "subscription"],
+        },
+        (20_000, 450_000),
+        (1, 3),
+        2,
+    )
     # Lumen: in-app subscriptions and API calls, running into the sell-off after 1 July 2026.
-    feed("lumen", "lumen-model", 4, 600, 0.5,
-         {"territory": ["US", "GB", "DE", "FR", "ES", "IT", "NL"], "field": ["model-inference"],
-          "channel": ["api", "subscription"]},
-         (1, 3), (5_000, 80_000), 1)
+    feed(
+        "lumen",
+        "lumen-model",
+        4,
+        600,
+        0.5,
+        {
+            "territory": ["US", "GB", "DE", "FR", "ES", "IT", "NL"],
+            "field": ["model-inference"],
+            "channel": ["api", "subscription"],
+        },
+        (1, 3),
+        (5_000, 80_000),
+        1,
+    )
 
 
 if __name__ == "__main__":
