@@ -325,8 +325,12 @@ class Outbox:
         line_count: int,
         buckets: list[list[int]],
         signatures: list[bytes],
+        commit: bool = True,
     ) -> int:
-        """Stores a signed report and ties its waiting lines to it, in one transaction."""
+        """Stores a signed report and ties its waiting lines to it, in one transaction.
+
+        With ``commit=False`` the caller commits several reports at once (one fsync a round);
+        a crash before that loses only signatures, which the next round makes again."""
         now = _now()
         result = conn.execute(
             insert(reports_table).values(
@@ -354,7 +358,8 @@ class Outbox:
             )
             .values(state="reported", report_id=report_id)
         )
-        conn.commit()
+        if commit:
+            conn.commit()
         return report_id
 
     def resign(
@@ -418,6 +423,7 @@ class Outbox:
         royalty: int | None,
         paid: int | None,
         tx_hash: str | None,
+        commit: bool = True,
     ) -> None:
         values: dict[str, Any] = {
             "state": "settled",
@@ -432,7 +438,8 @@ class Outbox:
         if tx_hash:
             values["tx_hash"] = tx_hash
         conn.execute(update(reports_table).where(reports_table.c.id == report_id).values(**values))
-        conn.commit()
+        if commit:  # the chain already holds the settlement: a lost commit is reconciled again
+            conn.commit()
 
     def mark_rejected(self, conn: Connection, report_id: int, error: str) -> None:
         conn.execute(

@@ -99,6 +99,7 @@ class OracleService:
         self.conn = outbox.connect()
         self._signer_cache: dict[int, tuple[int, list[LocalAccount]]] = {}
         self._round_time = 0
+        self._last_sequences: dict[int, int] = {}
 
     # ---------------------------------------------------------------- ingest
 
@@ -194,14 +195,50 @@ class OracleService:
     def build_reports(self) -> list[int]:
         built = []
         self._round_time = self.chain_time()
-        for licence_id, period, _ in self.due_periods():
+        due = self.due_periods()
+        # One JSON-RPC batch for what every report of the round needs from the chain.
+        self._last_sequences = self._read_many(
+            self.chain.ledger.contract.functions.lastSequence, sorted({licence_id for licence_id, _, _ in due})
+        )
+        self._prefetch_signers([licence_id for licence_id, _, _ in due])
+        for licence_id, period, _ in due:
             if self.outbox.report_for(self.conn, licence_id, period) is not None:
                 late = self.outbox.mark_late(self.conn, licence_id, period)
                 self.conn.commit()
                 log.warning("late_lines", licence=licence_id, period=period, lines=late)
                 continue
             built.append(self._build(licence_id, period))
+        # One commit (one fsync) for the round: a crash before it loses only signatures.
+        self.conn.commit()
         return built
+
+    def _read_many(self, view: Any, licence_ids: list[int]) -> dict[int, int]:
+        """``view(licence_id)`` for many licences in one JSON-RPC batch."""
+        if not licence_ids:
+            return {}
+        with self.chain.w3.batch_requests() as batch:
+            for licence_id in licence_ids:
+                batch.add(view(licence_id))
+            answers = batch.execute()
+        return {licence_id: int(answer) for licence_id, answer in zip(licence_ids, answers, strict=True)}
+
+    def _prefetch_signers(self, licence_ids: list[int]) -> None:
+        """Thresholds and oracle sets of licences not seen before, in one JSON-RPC batch."""
+        new = sorted({i for i in licence_ids if i not in self._signer_cache})
+        if not new:
+            return
+        registry = self.chain.registry.contract.functions
+        addresses = [self.chain.w3.to_checksum_address(a) for a in self.signers]
+        with self.chain.w3.batch_requests() as batch:
+            for licence_id in new:
+                batch.add(registry.settlementContext(licence_id))
+                for address in addresses:
+                    batch.add(registry.isOracle(licence_id, address))
+            answers = iter(batch.execute())
+        for licence_id in new:
+            threshold = int(next(answers)[6])  # SettlementContext.threshold
+            mine = [self.signers[a.lower()] for a in addresses if next(answers)]
+            self._signer_cache[licence_id] = (threshold, sorted(mine, key=lambda a: int(a.address, 16)))
 
     def _build(self, licence_id: int, period: int) -> int:
         aggregator = Aggregator()
@@ -225,7 +262,10 @@ class OracleService:
             )
         (totals,) = aggregator.finish()
         buckets = [[b.territory, b.field, b.channel, b.units, b.gross, b.deductions] for b in totals.buckets]
-        sequence = self.outbox.next_sequence(self.conn, licence_id, self.chain.ledger.last_sequence(licence_id))
+        chain_last = self._last_sequences.get(licence_id)
+        if chain_last is None:
+            chain_last = self.chain.ledger.last_sequence(licence_id)
+        sequence = self.outbox.next_sequence(self.conn, licence_id, chain_last)
         deadline = self._round_time + self.report_ttl_seconds
         report = _report(licence_id, period, sequence, deadline, totals.lines_root, totals.line_count, buckets)
         signatures = self._sign(report)
@@ -239,6 +279,7 @@ class OracleService:
             line_count=totals.line_count,
             buckets=buckets,
             signatures=signatures,
+            commit=False,
         )
         log.info(
             "report_signed",
@@ -290,8 +331,12 @@ class OracleService:
         self._reconcile(result)
         now = self.chain_time()
         ready: list[StoredReport] = []
-        for stored in self.outbox.reports_in(self.conn, "signed"):
-            last = self.chain.ledger.last_sequence(stored.licence_id)
+        signed = self.outbox.reports_in(self.conn, "signed")
+        lasts = self._read_many(
+            self.chain.ledger.contract.functions.lastSequence, sorted({s.licence_id for s in signed})
+        )
+        for stored in signed:
+            last = lasts[stored.licence_id]
             if stored.sequence <= last or stored.deadline <= now + 60:
                 stored = self._resign(stored)
             ready.append(stored)
@@ -302,8 +347,15 @@ class OracleService:
 
     def _reconcile(self, result: SendResult) -> None:
         """Before sending anything: what does the chain say about unfinished reports?"""
-        for stored in self.outbox.reports_in(self.conn, "signed", "sent"):
-            settlement_id = self.chain.ledger.settled_period(stored.licence_id, stored.period)
+        unfinished = self.outbox.reports_in(self.conn, "signed", "sent")
+        settled_ids: list[int] = []
+        if unfinished:
+            ledger = self.chain.ledger.contract.functions
+            with self.chain.w3.batch_requests() as batch:
+                for stored in unfinished:
+                    batch.add(ledger.settledPeriod(stored.licence_id, stored.period))
+                settled_ids = [int(answer) for answer in batch.execute()]
+        for stored, settlement_id in zip(unfinished, settled_ids, strict=True):
             if settlement_id:
                 self._settled(stored, settlement_id, None, result)
                 continue
@@ -397,9 +449,18 @@ class OracleService:
             if args is None:
                 continue
             self.outbox.mark_settled(
-                self.conn, stored.id, int(args["settlementId"]), int(args["royalty"]), int(args["paid"]), tx_hash
+                self.conn,
+                stored.id,
+                int(args["settlementId"]),
+                int(args["royalty"]),
+                int(args["paid"]),
+                tx_hash,
+                commit=False,
             )
-            result.settled.append(self._reload(stored.id))
+        self.conn.commit()
+        for stored in batch:
+            if (stored.licence_id, stored.period) in by_period:
+                result.settled.append(self._reload(stored.id))
 
     def _decode(self, err: Exception) -> ContractRevert | None:
         data = revert_data(err)
