@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from oracle.validate import LicenceInfo
 from royalty_chain.client import Chain, ContractRevert
@@ -35,9 +36,14 @@ class LicenceDirectory:
         return info
 
     def many(self, licence_ids: Iterable[int]) -> dict[int, LicenceInfo]:
+        ids = [i for i in licence_ids if i > 0]
+        now = time.monotonic()
+        stale = [i for i in ids if not (i in self._cache and now - self._cache[i][0] < self._ttl)]
+        if stale:
+            self._load_many(stale)
         found = {}
-        for licence_id in licence_ids:
-            info = self.get(licence_id)
+        for licence_id in ids:
+            info = self._cache[licence_id][1]
             if info is not None:
                 found[licence_id] = info
         return found
@@ -46,18 +52,37 @@ class LicenceDirectory:
         return self.many(range(1, self._chain.registry.licence_count() + 1))
 
     def token_of(self, licence_id: int) -> str:
-        token = self._tokens.get(licence_id)
-        if token is None:
-            ledger = self._chain.ledger.contract
-            logs = ledger.events.LicenceOpened().get_logs(
-                from_block=self._chain.manifest.deploy_block,
-                argument_filters={"licenceId": licence_id},
-            )
-            if not logs:
-                raise LookupError(f"licence {licence_id} has no LicenceOpened event")
-            token = str(logs[0]["args"]["token"])
-            self._tokens[licence_id] = token
-        return token
+        if licence_id not in self._tokens:
+            self._fetch_tokens()
+        try:
+            return self._tokens[licence_id]
+        except KeyError as err:
+            raise LookupError(f"licence {licence_id} has no LicenceOpened event") from err
+
+    def _fetch_tokens(self) -> None:
+        """Every licence opened since the last look, in one eth_getLogs."""
+        head = int(self._chain.w3.eth.block_number)
+        logs = self._chain.ledger.contract.events.LicenceOpened().get_logs(from_block=self._next_block, to_block=head)
+        for entry in logs:
+            self._tokens[int(entry["args"]["licenceId"])] = str(entry["args"]["token"])
+        self._next_block = head + 1
+
+    def _load_many(self, licence_ids: list[int]) -> None:
+        """Settlement contexts of many licences in one JSON-RPC batch (unknown ids cost one call each)."""
+        count = self._chain.registry.licence_count()
+        known = [i for i in licence_ids if i <= count]
+        for licence_id in licence_ids:
+            if licence_id > count:
+                self._cache[licence_id] = (time.monotonic(), None)
+        if not known:
+            return
+        registry = self._chain.registry.contract.functions
+        with self._chain.w3.batch_requests() as batch:
+            for licence_id in known:
+                batch.add(registry.settlementContext(licence_id))
+            contexts = batch.execute()
+        for licence_id, context in zip(known, contexts, strict=True):
+            self._cache[licence_id] = (time.monotonic(), self._info(licence_id, context))
 
     def _load(self, licence_id: int) -> LicenceInfo | None:
         if licence_id <= 0:
@@ -68,6 +93,12 @@ class LicenceDirectory:
             if err.error == "UnknownLicence":
                 return None
             raise
+        return self._info(licence_id, context)
+
+    def _info(self, licence_id: int, context: Any) -> LicenceInfo:
+        if isinstance(context, (list, tuple)):  # raw ABI tuple (batched reads)
+            keys = ("licensor", "licensee", "start", "effective_end", "sell_off_end", "period_seconds", "threshold")
+            context = {**dict(zip(keys, context, strict=False)), "scope": context[9]}
         token = self.token_of(licence_id)
         known = self._chain.manifest.token_by_address(token)
         if known is not None:

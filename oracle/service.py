@@ -29,7 +29,6 @@ import structlog
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
-from web3.logs import DISCARD
 
 from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
@@ -43,6 +42,7 @@ from royalty_chain.terms import Bucket, Report
 log = structlog.get_logger("oracle")
 
 BATCH_LINES = 5_000
+_SETTLED_SIGNATURE = "Settled(uint256,uint256,uint8,uint32,uint256,uint256,uint256,uint256,bool)"
 # Errors a fresh signature (new sequence or deadline) cures; anything else is final.
 RESIGN_ERRORS = {"StaleSequence", "ReportExpired"}
 # Errors that mean "not yet": try again in a later round.
@@ -437,13 +437,15 @@ class OracleService:
         result.sent += len(batch)
         log.info("reports_sent", tx=tx_hash, reports=[s.id for s in batch])
         _fault("after_send")
-        receipt = self.chain.w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=120)
+        # A short poll: on an automining node the receipt is there within milliseconds.
+        receipt = self.chain.w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=120, poll_latency=0.02)
         if receipt["status"] != 1:
             for stored in batch:
                 self.outbox.note_error(self.conn, stored.id, f"transaction {tx_hash} failed")
             return
-        settled = self.chain.ledger.contract.events.Settled().process_receipt(receipt, errors=DISCARD)
-        by_period = {(int(e["args"]["licenceId"]), int(e["args"]["period"])): e["args"] for e in settled}
+        by_period = {
+            (int(e["args"]["licenceId"]), int(e["args"]["period"])): e["args"] for e in self._settled_events(receipt)
+        }
         for stored in batch:
             args = by_period.get((stored.licence_id, stored.period))
             if args is None:
@@ -461,6 +463,17 @@ class OracleService:
         for stored in batch:
             if (stored.licence_id, stored.period) in by_period:
                 result.settled.append(self._reload(stored.id))
+
+    def _settled_events(self, receipt: Any) -> list[Any]:
+        """The ledger's Settled events of a receipt (its other logs are skipped, not decoded)."""
+        event = self.chain.ledger.contract.events.Settled()
+        topic = self.chain.w3.keccak(text=_SETTLED_SIGNATURE)
+        ledger = self.chain.ledger.address.lower()
+        return [
+            event.process_log(entry)
+            for entry in receipt["logs"]
+            if str(entry["address"]).lower() == ledger and entry["topics"] and bytes(entry["topics"][0]) == topic
+        ]
 
     def _decode(self, err: Exception) -> ContractRevert | None:
         data = revert_data(err)
