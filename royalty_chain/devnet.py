@@ -92,6 +92,10 @@ def start_anvil(
         DEV_MNEMONIC,
         "--hardfork",
         "shanghai",
+        # Recent states in memory only: by default Anvil spills old states to ~/.foundry/anvil/tmp
+        # and leaves them behind (this machine reached 74 GB of them after a day of tests).
+        "--prune-history",
+        "512",
         "--silent",
     ]
     if state_file is not None:
