@@ -93,7 +93,7 @@ def start_anvil(
         "--hardfork",
         "shanghai",
         # Recent states in memory only: by default Anvil spills old states to ~/.foundry/anvil/tmp
-        # and leaves them behind (this machine reached 74 GB of them after a day of tests).
+        # and leaves them behind (74 GB of them after one session of tests and benchmarks here).
         "--prune-history",
         "512",
         "--silent",
