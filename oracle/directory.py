@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from oracle.validate import LicenceInfo
-from royalty_chain.client import Chain, ContractRevert
+from royalty_chain.client import Chain, settlement_context_from_abi
 from royalty_chain.codes import Scope
 
 DAY = 86_400
@@ -28,12 +28,7 @@ class LicenceDirectory:
         self._next_block = chain.manifest.deploy_block
 
     def get(self, licence_id: int) -> LicenceInfo | None:
-        cached = self._cache.get(licence_id)
-        if cached and time.monotonic() - cached[0] < self._ttl:
-            return cached[1]
-        info = self._load(licence_id)
-        self._cache[licence_id] = (time.monotonic(), info)
-        return info
+        return self.many([licence_id]).get(licence_id)
 
     def many(self, licence_ids: Iterable[int]) -> dict[int, LicenceInfo]:
         ids = [i for i in licence_ids if i > 0]
@@ -84,21 +79,8 @@ class LicenceDirectory:
         for licence_id, context in zip(known, contexts, strict=True):
             self._cache[licence_id] = (time.monotonic(), self._info(licence_id, context))
 
-    def _load(self, licence_id: int) -> LicenceInfo | None:
-        if licence_id <= 0:
-            return None
-        try:
-            context = self._chain.registry.settlement_context(licence_id)
-        except ContractRevert as err:
-            if err.error == "UnknownLicence":
-                return None
-            raise
-        return self._info(licence_id, context)
-
     def _info(self, licence_id: int, context: Any) -> LicenceInfo:
-        if isinstance(context, (list, tuple)):  # raw ABI tuple (batched reads)
-            keys = ("licensor", "licensee", "start", "effective_end", "sell_off_end", "period_seconds", "threshold")
-            context = {**dict(zip(keys, context, strict=False)), "scope": context[9]}
+        context = settlement_context_from_abi(context)
         token = self.token_of(licence_id)
         known = self._chain.manifest.token_by_address(token)
         if known is not None:

@@ -36,7 +36,7 @@ from oracle.feed import Rejection, parse_feed
 from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods, StoredReport
 from oracle.validate import LicenceInfo, Validator, ValidLine, write_rejects
 from royalty_chain.actions import report_digest, sign_report
-from royalty_chain.client import Chain, ContractRevert, revert_data
+from royalty_chain.client import Chain, ContractRevert, revert_data, settlement_context_from_abi
 from royalty_chain.terms import Bucket, Report
 
 log = structlog.get_logger("oracle")
@@ -236,7 +236,7 @@ class OracleService:
                     batch.add(registry.isOracle(licence_id, address))
             answers = iter(batch.execute())
         for licence_id in new:
-            threshold = int(next(answers)[6])  # SettlementContext.threshold
+            threshold = int(settlement_context_from_abi(next(answers))["threshold"])
             mine = [self.signers[a.lower()] for a in addresses if next(answers)]
             self._signer_cache[licence_id] = (threshold, sorted(mine, key=lambda a: int(a.address, 16)))
 
@@ -306,19 +306,8 @@ class OracleService:
         """The licence's threshold and the keys this oracle holds of its oracle set.
 
         Both are fixed at registration, so they are read from the chain once per licence."""
-        known = self._signer_cache.get(licence_id)
-        if known is None:
-            threshold = int(self.chain.registry.settlement_context(licence_id)["threshold"])
-            mine = sorted(
-                (a for address, a in self.signers.items() if self._is_oracle(licence_id, address)),
-                key=lambda a: int(a.address, 16),
-            )
-            known = self._signer_cache[licence_id] = (threshold, mine)
-        return known
-
-    def _is_oracle(self, licence_id: int, address: str) -> bool:
-        fn = self.chain.registry.contract.functions.isOracle(licence_id, self.chain.w3.to_checksum_address(address))
-        return bool(self.chain.call(fn))
+        self._prefetch_signers([licence_id])
+        return self._signer_cache[licence_id]
 
     def close_period(self, licence_id: int, period: int) -> None:
         self.outbox.close_period(self.conn, licence_id, period)

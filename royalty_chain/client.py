@@ -211,6 +211,11 @@ _SETTLEMENT_KEYS = (
 )
 
 
+def settlement_context_from_abi(value: Any) -> dict[str, Any]:
+    """ILicenceRegistry.SettlementContext as a dict keyed by snake_case field names."""
+    return dict(zip(_CONTEXT_KEYS, value, strict=True))
+
+
 class RegistryClient:
     """LicenceRegistry: terms, consent and lifecycle."""
 
@@ -272,8 +277,7 @@ class RegistryClient:
 
     def settlement_context(self, licence_id: int) -> dict[str, Any]:
         value = self.chain.call(self.contract.functions.settlementContext(licence_id))
-        keys = _CONTEXT_KEYS
-        return dict(zip(keys, value, strict=True))
+        return settlement_context_from_abi(value)
 
 
 class LedgerClient:

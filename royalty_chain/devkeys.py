@@ -49,3 +49,12 @@ def role(name: str) -> LocalAccount:
         return dev_account(ROLES[name])
     except KeyError as err:
         raise KeyError(f"unknown development role {name!r}; known: {', '.join(ROLES)}") from err
+
+
+def dev_account_of(address: str) -> LocalAccount:
+    """The development account with this address (the local demo and tests sign as parties)."""
+    for index in range(DEV_ACCOUNT_COUNT):
+        account = dev_account(index)
+        if account.address.lower() == address.lower():
+            return account
+    raise KeyError(f"{address} is not one of the {DEV_ACCOUNT_COUNT} development accounts")

@@ -18,7 +18,7 @@ from oracle.outbox import Outbox
 from oracle.service import OracleService
 from royalty_chain.actions import register_licence
 from royalty_chain.client import Chain, ContractRevert
-from royalty_chain.devkeys import ROLES, role
+from royalty_chain.devkeys import dev_account_of, role
 from royalty_chain.eip712 import dispute_struct_hash, sign_digest
 from royalty_chain.spec import LicenceSpec, resolve_address, to_units
 from royalty_chain.terms import DAY, YEAR, Terms
@@ -45,13 +45,6 @@ class DemoResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _role_of(address: str) -> Any:
-    for name in ROLES:
-        if role(name).address.lower() == address.lower():
-            return role(name)
-    raise LookupError(f"{address} is not a development account")
-
-
 def find_licence(chain: Chain, terms: Terms) -> int | None:
     """The id of a licence registered with exactly these terms' salt and parties, if any."""
     events = chain.registry.contract.events.LicenceRegistered().get_logs(
@@ -66,7 +59,7 @@ def find_licence(chain: Chain, terms: Terms) -> int | None:
 
 
 def _mint_and_approve(chain: Chain, terms: Terms, amount: int) -> None:
-    licensee = _role_of(terms.licensee)
+    licensee = dev_account_of(terms.licensee)
     token = chain.token(terms.token)
     chain.transact(token.functions.mint(licensee.address, amount), licensee)
     chain.transact(token.functions.approve(chain.ledger.address, amount), licensee)
@@ -81,10 +74,15 @@ def _register(chain: Chain, spec: LicenceSpec, console: Console) -> tuple[int, T
     _mint_and_approve(chain, terms, terms.advance + deposit)
     now = int(chain.w3.eth.get_block("latest")["timestamp"])
     licence_id = register_licence(
-        chain, terms, _role_of(terms.licensor), _role_of(terms.licensee), role("relayer"), deadline=now + DAY
+        chain,
+        terms,
+        dev_account_of(terms.licensor),
+        dev_account_of(terms.licensee),
+        role("relayer"),
+        deadline=now + DAY,
     )
     if deposit:
-        chain.ledger.deposit(licence_id, deposit, _role_of(terms.licensee))
+        chain.ledger.deposit(licence_id, deposit, dev_account_of(terms.licensee))
     console.print(f"registered {spec.name!r} as licence {licence_id} (signed by both parties, relayed)")
     return licence_id, terms
 
@@ -164,7 +162,7 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         )
         if not disputed and settled:
             target = int(settled[-1]["args"]["settlementId"])
-            licensee = _role_of(terms_of["geodata-dataset"].licensee)
+            licensee = dev_account_of(terms_of["geodata-dataset"].licensee)
             deadline = now + DAY
             digest = chain.ledger.domain().digest(dispute_struct_hash(target, licensee.address, deadline))
             if _try(

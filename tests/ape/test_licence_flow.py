@@ -6,7 +6,7 @@ import ape
 import pytest
 
 from royalty_chain.codes import channel_index, field_index, territory_index
-from royalty_chain.devkeys import dev_account
+from royalty_chain.devkeys import dev_account_of
 from royalty_chain.eip712 import Domain, register_struct_hash, report_struct_hash, sign_digest
 from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term, Terms
 
@@ -14,11 +14,7 @@ USDX = 10**6  # one token unit of a 6-decimal stablecoin
 
 
 def _key(ape_account) -> str:
-    for index in range(20):
-        account = dev_account(index)
-        if account.address == ape_account.address:
-            return account.key
-    raise AssertionError(f"{ape_account.address} is not a development account")
+    return dev_account_of(ape_account.address).key
 
 
 def _terms(actors, token, scope, start, **overrides) -> Terms:
