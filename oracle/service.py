@@ -42,7 +42,6 @@ from royalty_chain.terms import Bucket, Report
 log = structlog.get_logger("oracle")
 
 BATCH_LINES = 5_000
-_SETTLED_SIGNATURE = "Settled(uint256,uint256,uint8,uint32,uint256,uint256,uint256,uint256,bool)"
 # Errors a fresh signature (new sequence or deadline) cures; anything else is final.
 RESIGN_ERRORS = {"StaleSequence", "ReportExpired"}
 # Errors that mean "not yet": try again in a later round.
@@ -456,7 +455,7 @@ class OracleService:
     def _settled_events(self, receipt: Any) -> list[Any]:
         """The ledger's Settled events of a receipt (its other logs are skipped, not decoded)."""
         event = self.chain.ledger.contract.events.Settled()
-        topic = self.chain.w3.keccak(text=_SETTLED_SIGNATURE)
+        topic = bytes(HexBytes(self.chain.ledger.contract.events.Settled.topic))
         ledger = self.chain.ledger.address.lower()
         return [
             event.process_log(entry)
