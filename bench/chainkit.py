@@ -55,6 +55,18 @@ class CountingProvider(HTTPProvider):
             self.calls += 1
             self.by_method[method] = self.by_method.get(method, 0) + 1
 
+    def make_batch_request(self, batch_requests: Any) -> Any:
+        """A batch is one round trip; its methods are counted as ``batch:<method>``."""
+        t0 = time.perf_counter()
+        try:
+            return super().make_batch_request(batch_requests)
+        finally:
+            self.seconds += time.perf_counter() - t0
+            self.calls += 1
+            for method, _ in batch_requests:
+                key = f"batch:{method}"
+                self.by_method[key] = self.by_method.get(key, 0) + 1
+
     def snapshot(self) -> tuple[int, float, dict[str, int]]:
         return self.calls, self.seconds, dict(self.by_method)
 

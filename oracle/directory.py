@@ -57,9 +57,19 @@ class LicenceDirectory:
     def _fetch_tokens(self) -> None:
         """Every licence opened since the last look, in one eth_getLogs."""
         head = int(self._chain.w3.eth.block_number)
-        logs = self._chain.ledger.contract.events.LicenceOpened().get_logs(from_block=self._next_block, to_block=head)
-        for entry in logs:
-            self._tokens[int(entry["args"]["licenceId"])] = str(entry["args"]["token"])
+        opened = self._chain.codecs["RoyaltyLedger"].event("LicenceOpened")
+        query = {
+            "address": self._chain.ledger.address,
+            "topics": ["0x" + opened.topic.hex()],
+            "fromBlock": hex(self._next_block),
+            "toBlock": hex(head),
+        }
+        (answer,) = self._chain.rpc_batch([("eth_getLogs", [query])])
+        if "error" in answer:
+            raise LookupError(f"eth_getLogs for LicenceOpened failed: {answer['error']}")
+        for entry in answer["result"]:
+            args = opened.decode([bytes.fromhex(t[2:]) for t in entry["topics"]], bytes.fromhex(entry["data"][2:]))
+            self._tokens[int(args["licenceId"])] = str(args["token"])
         self._next_block = head + 1
 
     def _load_many(self, licence_ids: list[int]) -> None:
@@ -71,11 +81,9 @@ class LicenceDirectory:
                 self._cache[licence_id] = (time.monotonic(), None)
         if not known:
             return
-        registry = self._chain.registry.contract.functions
-        with self._chain.w3.batch_requests() as batch:
-            for licence_id in known:
-                batch.add(registry.settlementContext(licence_id))
-            contexts = batch.execute()
+        registry = self._chain.registry.address
+        context_of = self._chain.codecs["LicenceRegistry"].fn("settlementContext")
+        contexts = self._chain.call_many([(registry, context_of, (licence_id,)) for licence_id in known])
         for licence_id, context in zip(known, contexts, strict=True):
             self._cache[licence_id] = (time.monotonic(), self._info(licence_id, context))
 

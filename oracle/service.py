@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -36,7 +37,7 @@ from oracle.feed import Rejection, parse_feed
 from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods, StoredReport
 from oracle.validate import LicenceInfo, Validator, ValidLine, write_rejects
 from royalty_chain.actions import report_digest, sign_report
-from royalty_chain.client import Chain, ContractRevert, revert_data, settlement_context_from_abi
+from royalty_chain.client import Chain, ChainError, ContractRevert, revert_data, settlement_context_from_abi
 from royalty_chain.terms import Bucket, Report
 
 log = structlog.get_logger("oracle")
@@ -46,6 +47,8 @@ BATCH_LINES = 5_000
 RESIGN_ERRORS = {"StaleSequence", "ReportExpired"}
 # Errors that mean "not yet": try again in a later round.
 WAIT_ERRORS = {"PeriodNotEnded", "EnforcedPause"}
+# Settlement transactions the sender has in flight at once before it waits for their receipts.
+MAX_IN_FLIGHT = 8
 
 
 def _fault(point: str) -> None:
@@ -75,6 +78,27 @@ class SendResult:
     waiting: int = 0
 
 
+@dataclass
+class _Pipeline:
+    """The sender's transactions of one round: its next nonce, fee fields, and what is in flight."""
+
+    nonce: int
+    fees: dict[str, int]
+    in_flight: list[tuple[list[StoredReport], str]] = field(default_factory=list)
+    _licences: set[int] = field(default_factory=set)
+
+    def touches(self, batch: list[StoredReport]) -> bool:
+        """Whether a report of ``batch`` is of a licence with a transaction in flight."""
+        if not self.in_flight:
+            self._licences.clear()
+        return any(s.licence_id in self._licences for s in batch)
+
+    def sent(self, batch: list[StoredReport], tx_hash: str) -> None:
+        self.in_flight.append((batch, tx_hash))
+        self._licences.update(s.licence_id for s in batch)
+        self.nonce += 1
+
+
 class OracleService:
     def __init__(
         self,
@@ -99,6 +123,7 @@ class OracleService:
         self._signer_cache: dict[int, tuple[int, list[LocalAccount]]] = {}
         self._round_time = 0
         self._last_sequences: dict[int, int] = {}
+        self._pipe: _Pipeline | None = None
 
     # ---------------------------------------------------------------- ingest
 
@@ -196,9 +221,7 @@ class OracleService:
         self._round_time = self.chain_time()
         due = self.due_periods()
         # One JSON-RPC batch for what every report of the round needs from the chain.
-        self._last_sequences = self._read_many(
-            self.chain.ledger.contract.functions.lastSequence, sorted({licence_id for licence_id, _, _ in due})
-        )
+        self._last_sequences = self._read_many("lastSequence", sorted({licence_id for licence_id, _, _ in due}))
         self._prefetch_signers([licence_id for licence_id, _, _ in due])
         for licence_id, period, _ in due:
             if self.outbox.report_for(self.conn, licence_id, period) is not None:
@@ -211,14 +234,11 @@ class OracleService:
         self.conn.commit()
         return built
 
-    def _read_many(self, view: Any, licence_ids: list[int]) -> dict[int, int]:
-        """``view(licence_id)`` for many licences in one JSON-RPC batch."""
-        if not licence_ids:
-            return {}
-        with self.chain.w3.batch_requests() as batch:
-            for licence_id in licence_ids:
-                batch.add(view(licence_id))
-            answers = batch.execute()
+    def _read_many(self, view: str, licence_ids: list[int]) -> dict[int, int]:
+        """The ledger's ``view(licence_id)`` for many licences in one JSON-RPC batch."""
+        fn = self.chain.codecs["RoyaltyLedger"].fn(view)
+        ledger = self.chain.ledger.address
+        answers = self.chain.call_many([(ledger, fn, (licence_id,)) for licence_id in licence_ids])
         return {licence_id: int(answer) for licence_id, answer in zip(licence_ids, answers, strict=True)}
 
     def _prefetch_signers(self, licence_ids: list[int]) -> None:
@@ -226,14 +246,15 @@ class OracleService:
         new = sorted({i for i in licence_ids if i not in self._signer_cache})
         if not new:
             return
-        registry = self.chain.registry.contract.functions
+        codec = self.chain.codecs["LicenceRegistry"]
+        context_of, is_oracle = codec.fn("settlementContext"), codec.fn("isOracle")
+        registry = self.chain.registry.address
         addresses = [self.chain.w3.to_checksum_address(a) for a in self.signers]
-        with self.chain.w3.batch_requests() as batch:
-            for licence_id in new:
-                batch.add(registry.settlementContext(licence_id))
-                for address in addresses:
-                    batch.add(registry.isOracle(licence_id, address))
-            answers = iter(batch.execute())
+        calls: list[tuple[str, Any, tuple[Any, ...]]] = []
+        for licence_id in new:
+            calls.append((registry, context_of, (licence_id,)))
+            calls.extend((registry, is_oracle, (licence_id, address)) for address in addresses)
+        answers = iter(self.chain.call_many(calls))
         for licence_id in new:
             threshold = int(settlement_context_from_abi(next(answers))["threshold"])
             mine = [self.signers[a.lower()] for a in addresses if next(answers)]
@@ -320,32 +341,31 @@ class OracleService:
         now = self.chain_time()
         ready: list[StoredReport] = []
         signed = self.outbox.reports_in(self.conn, "signed")
-        lasts = self._read_many(
-            self.chain.ledger.contract.functions.lastSequence, sorted({s.licence_id for s in signed})
-        )
+        lasts = self._read_many("lastSequence", sorted({s.licence_id for s in signed}))
         for stored in signed:
             last = lasts[stored.licence_id]
             if stored.sequence <= last or stored.deadline <= now + 60:
                 stored = self._resign(stored)
             ready.append(stored)
-        for start in range(0, len(ready), self.batch_size):
-            self._send_batch(ready[start : start + self.batch_size], result)
+        if ready:
+            self._pipe = _Pipeline(self._next_nonce(), self._fee_fields())
+            try:
+                for start in range(0, len(ready), self.batch_size):
+                    self._send_batch(ready[start : start + self.batch_size], result)
+            finally:
+                self._drain(result)
         result.waiting = len(self.outbox.reports_in(self.conn, "signed", "sent"))
         return result
 
     def _reconcile(self, result: SendResult) -> None:
         """Before sending anything: what does the chain say about unfinished reports?"""
         unfinished = self.outbox.reports_in(self.conn, "signed", "sent")
-        settled_ids: list[int] = []
-        if unfinished:
-            ledger = self.chain.ledger.contract.functions
-            with self.chain.w3.batch_requests() as batch:
-                for stored in unfinished:
-                    batch.add(ledger.settledPeriod(stored.licence_id, stored.period))
-                settled_ids = [int(answer) for answer in batch.execute()]
+        settled_period = self.chain.codecs["RoyaltyLedger"].fn("settledPeriod")
+        ledger = self.chain.ledger.address
+        settled_ids = self.chain.call_many([(ledger, settled_period, (s.licence_id, s.period)) for s in unfinished])
         for stored, settlement_id in zip(unfinished, settled_ids, strict=True):
             if settlement_id:
-                self._settled(stored, settlement_id, None, result)
+                self._settled(stored, int(settlement_id), None, result)
                 continue
             if stored.state != "sent" or not stored.tx_hash:
                 continue
@@ -389,18 +409,52 @@ class OracleService:
         log.info("report_resigned", report=stored.id, sequence=sequence, deadline=deadline)
         return self._reload(stored.id)
 
+    # The sender pipelines its transactions: each batch is simulated and sent with the next local
+    # nonce without waiting for the receipts of the ones before it, up to MAX_IN_FLIGHT at once.
+
+    def _next_nonce(self) -> int:
+        return int(self.chain.w3.eth.get_transaction_count(self.sender.address, "pending"))
+
+    def _fee_fields(self) -> dict[str, int]:
+        """Fee fields for the round's transactions, as web3 would fill them, asked once a round."""
+        base_fee = self.chain.w3.eth.get_block("latest").get("baseFeePerGas")
+        if base_fee is None:  # a chain without EIP-1559
+            return {"gasPrice": int(self.chain.w3.eth.gas_price)}
+        priority = int(self.chain.w3.eth.max_priority_fee)
+        return {"maxFeePerGas": 2 * int(base_fee) + priority, "maxPriorityFeePerGas": priority}
+
+    def _simulate(self, calldata: bytes) -> int:
+        """eth_estimateGas of a settleReports call: runs it against the chain's latest state and
+        returns its gas, or raises the decoded ContractRevert (ChainError with no revert data)."""
+        call = {"from": self.sender.address, "to": self.chain.ledger.address, "data": "0x" + calldata.hex()}
+        (answer,) = self.chain.rpc_batch([("eth_estimateGas", [call])])
+        if "error" not in answer:
+            return int(answer["result"], 16)
+        error = answer["error"]
+        data = error.get("data") if isinstance(error, dict) else None
+        if isinstance(data, dict):  # Ganache nests it
+            data = data.get("data") or data.get("result")
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            raise self.chain.decoder.decode(data)
+        raise ChainError(f"settleReports simulation failed without revert data: {error}")
+
     def _send_batch(self, batch: list[StoredReport], result: SendResult) -> None:
+        pipe = self._pipe
+        if pipe is None:
+            raise RuntimeError("_send_batch runs inside send(), which sets up the round's pipeline")
+        if pipe.touches(batch):
+            # The simulation must see the state this licence's earlier transaction leaves.
+            self._drain(result)
         reports = [
             _report(s.licence_id, s.period, s.sequence, s.deadline, s.lines_root, s.line_count, s.buckets)
             for s in batch
         ]
-        fn = self.chain.ledger.settle_fn(reports, [s.signatures for s in batch])
+        settle = self.chain.codecs["RoyaltyLedger"].fn("settleReports")
+        calldata = settle.encode([r.as_abi() for r in reports], [list(s.signatures) for s in batch])
         try:
-            gas = fn.estimate_gas({"from": self.sender.address})
-        except Exception as err:  # decoded below; a batch with one bad report is split
-            revert = self._decode(err)
-            if revert is None:
-                raise
+            gas = self._simulate(calldata)
+        except ContractRevert as revert:
+            self._drain(result)  # refusals are sorted out one report at a time on settled state
             if len(batch) > 1:
                 log.info("batch_refused_splitting", size=len(batch), error=str(revert))
                 for stored in batch:
@@ -408,32 +462,71 @@ class OracleService:
                 return
             self._refused(batch[0], revert, result)
             return
-        tx = fn.build_transaction(
-            {
-                "from": self.sender.address,
-                "chainId": self.chain.chain_id,
-                "gas": int(gas * 1.2) + 50_000,
-                "nonce": self.chain.w3.eth.get_transaction_count(self.sender.address, "pending"),
-            }
-        )
+        tx: dict[str, Any] = {
+            "to": self.chain.ledger.address,
+            "data": calldata,
+            "value": 0,
+            "gas": int(gas * 1.2) + 50_000,
+            "nonce": pipe.nonce,
+            "chainId": self.chain.chain_id,
+            **pipe.fees,
+        }
         signed = self.sender.sign_transaction(tx)
         tx_hash = "0x" + bytes(signed.hash).hex()
         # Write-ahead: the hash is on record before the transaction can exist anywhere.
         self.outbox.mark_sent(self.conn, [s.id for s in batch], tx_hash)
         _fault("after_mark_sent")
         self.chain.w3.eth.send_raw_transaction(signed.raw_transaction)
+        pipe.sent(batch, tx_hash)
         result.sent += len(batch)
-        log.info("reports_sent", tx=tx_hash, reports=[s.id for s in batch])
+        log.info("reports_sent", tx=tx_hash, nonce=tx["nonce"], reports=[s.id for s in batch])
         _fault("after_send")
-        # A short poll: on an automining node the receipt is there within milliseconds.
-        receipt = self.chain.w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=120, poll_latency=0.02)
-        if receipt["status"] != 1:
+        if len(pipe.in_flight) >= MAX_IN_FLIGHT:
+            self._drain(result)
+
+    def _drain(self, result: SendResult, timeout: float = 120.0) -> None:
+        """Waits for the receipts of every transaction in flight (one JSON-RPC batch per poll)
+        and records what settled. A receipt still missing after ``timeout`` is left for the next
+        round's reconciliation."""
+        pipe = self._pipe
+        if pipe is None or not pipe.in_flight:
+            return
+        waiting = list(pipe.in_flight)
+        mined: list[int] = []
+        deadline = time.monotonic() + timeout
+        while waiting:
+            answers = self.chain.rpc_batch([("eth_getTransactionReceipt", [tx]) for _, tx in waiting])
+            still = []
+            for (batch, tx_hash), answer in zip(waiting, answers, strict=True):
+                receipt = answer.get("result")
+                if receipt is None:
+                    still.append((batch, tx_hash))
+                else:
+                    self._mined(batch, tx_hash, receipt, mined)
+            waiting = still
+            if waiting:
+                if time.monotonic() > deadline:
+                    log.warning("receipts_pending", txs=[tx for _, tx in waiting], waited_s=timeout)
+                    break
+                time.sleep(0.02)
+        pipe.in_flight.clear()
+        self.conn.commit()
+        result.settled.extend(self.outbox.get_reports(self.conn, mined))
+
+    def _mined(self, batch: list[StoredReport], tx_hash: str, receipt: dict[str, Any], mined: list[int]) -> None:
+        """Records the settlements of one mined transaction; appends their report ids to ``mined``."""
+        if int(receipt["status"], 16) != 1:
             for stored in batch:
                 self.outbox.note_error(self.conn, stored.id, f"transaction {tx_hash} failed")
             return
-        by_period = {
-            (int(e["args"]["licenceId"]), int(e["args"]["period"])): e["args"] for e in self._settled_events(receipt)
-        }
+        settled_event = self.chain.codecs["RoyaltyLedger"].event("Settled")
+        ledger = self.chain.ledger.address.lower()
+        by_period = {}
+        for entry in receipt["logs"]:
+            topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
+            if str(entry["address"]).lower() == ledger and settled_event.matches(topics):
+                args = settled_event.decode(topics, bytes.fromhex(entry["data"][2:]))
+                by_period[int(args["licenceId"]), int(args["period"])] = args
         for stored in batch:
             args = by_period.get((stored.licence_id, stored.period))
             if args is None:
@@ -447,21 +540,8 @@ class OracleService:
                 tx_hash,
                 commit=False,
             )
-        self.conn.commit()
-        for stored in batch:
-            if (stored.licence_id, stored.period) in by_period:
-                result.settled.append(self._reload(stored.id))
-
-    def _settled_events(self, receipt: Any) -> list[Any]:
-        """The ledger's Settled events of a receipt (its other logs are skipped, not decoded)."""
-        event = self.chain.ledger.contract.events.Settled()
-        topic = bytes(HexBytes(self.chain.ledger.contract.events.Settled.topic))
-        ledger = self.chain.ledger.address.lower()
-        return [
-            event.process_log(entry)
-            for entry in receipt["logs"]
-            if str(entry["address"]).lower() == ledger and entry["topics"] and bytes(entry["topics"][0]) == topic
-        ]
+            mined.append(stored.id)
+        log.info("reports_mined", tx=tx_hash, settled=sum((s.licence_id, s.period) in by_period for s in batch))
 
     def _decode(self, err: Exception) -> ContractRevert | None:
         data = revert_data(err)

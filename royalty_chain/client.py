@@ -14,6 +14,7 @@ import requests
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 from web3 import HTTPProvider, Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
@@ -21,6 +22,7 @@ from web3.logs import DISCARD
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import RPCEndpoint, TxReceipt
 
+from royalty_chain.abicodec import ContractCodec, FunctionCodec, abi_type
 from royalty_chain.eip712 import Domain
 from royalty_chain.manifest import Manifest
 from royalty_chain.terms import Report, Schedule, Terms
@@ -59,7 +61,7 @@ class ErrorDecoder:
             for item in abi:
                 if item.get("type") != "error":
                     continue
-                types = [_abi_type(i) for i in item.get("inputs", [])]
+                types = [abi_type(i) for i in item.get("inputs", [])]
                 signature = f"{item['name']}({','.join(types)})"
                 self._errors[function_signature_to_4byte_selector(signature)] = (item["name"], types)
         # Solidity's built-in Error(string) and Panic(uint256).
@@ -79,14 +81,6 @@ class ErrorDecoder:
             return ContractRevert(name, (), hex_data)
         values = tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
         return ContractRevert(name, values, hex_data)
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    kind = str(item["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){kind[5:]}"
-    return kind
 
 
 def make_provider(
@@ -119,6 +113,7 @@ class Chain:
         self.manifest = manifest
         self._chain_id: int | None = None
         self.decoder = ErrorDecoder([c.abi for c in manifest.contracts.values()])
+        self.codecs = {name: ContractCodec(c.abi) for name, c in manifest.contracts.items()}
         self.registry = RegistryClient(self)
         self.ledger = LedgerClient(self)
 
@@ -137,6 +132,54 @@ class Chain:
     def token(self, address: str) -> Any:
         abi = self.manifest.contracts["TestToken"].abi if "TestToken" in self.manifest.contracts else _ERC20_ABI
         return self.w3.eth.contract(address=to_checksum_address(address), abi=abi)
+
+    @retry(
+        retry=retry_if_exception_type((requests.ConnectionError, requests.Timeout)),
+        stop=stop_after_attempt(8),
+        wait=wait_exponential(multiplier=0.5, max=16),
+        reraise=True,
+    )
+    def rpc_batch(self, requests_: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """Raw JSON-RPC requests in one HTTP batch, answers in request order.
+
+        Transport errors are retried with the same backoff as single requests (web3's retry
+        configuration covers only those); each answer is the node's ``{"result"}`` or
+        ``{"error"}`` object, untouched by web3's formatters.
+        """
+        if not requests_:
+            return []
+        batch = [(RPCEndpoint(method), params) for method, params in requests_]
+        answers = self.w3.provider.make_batch_request(batch)  # type: ignore[attr-defined]
+        if not isinstance(answers, list):  # the node refused the whole batch
+            error = answers.get("error", answers)
+            raise ChainError(f"the node refused a batch of {len(batch)} requests: {error}")
+        if len(answers) != len(batch):
+            raise ChainError(f"the node answered {len(answers)} of {len(batch)} batched requests")
+        return [dict(a) for a in answers]
+
+    def call_many(
+        self, calls: Sequence[tuple[str, FunctionCodec, tuple[Any, ...]]], block: str = "latest"
+    ) -> list[Any]:
+        """Many view calls, ``(address, function, args)`` each, in one JSON-RPC batch.
+
+        Encoded and decoded by :mod:`royalty_chain.abicodec`; a call that reverts raises its
+        decoded ContractRevert.
+        """
+        answers = self.rpc_batch(
+            [("eth_call", [{"to": to, "data": "0x" + fn.encode(*args).hex()}, block]) for to, fn, args in calls]
+        )
+        values = []
+        for (_, fn, args), answer in zip(calls, answers, strict=True):
+            if "error" in answer:
+                error = answer["error"]
+                data = error.get("data") if isinstance(error, dict) else None
+                if isinstance(data, dict):
+                    data = data.get("data") or data.get("result")
+                if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+                    raise self.decoder.decode(data)
+                raise ChainError(f"{fn.name}{args}: {error}")
+            values.append(fn.decode(bytes.fromhex(str(answer["result"])[2:])))
+        return values
 
     def call(self, fn: ContractFunction, sender: str | None = None) -> Any:
         try:
