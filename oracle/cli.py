@@ -102,8 +102,8 @@ def _print_results(ingested: list[IngestResult], built: list[int], sent: SendRes
     for r in ingested:
         for rejection in r.rejections[:10]:
             console.print(f"  [yellow]{Path(r.path).name}[/yellow] {rejection}")
-        if len(r.rejections) > 10:
-            console.print(f"  ... {len(r.rejections) - 10} more in {r.rejects_file}")
+        if r.rejected > 10:
+            console.print(f"  ... {r.rejected - 10} more in {r.rejects_file}")
     reports = Table(title=f"Reports: {len(built)} signed, {sent.sent} sent, {len(sent.settled)} settled")
     for column in ("report", "licence", "period", "lines", "settlement", "royalty", "paid", "state"):
         reports.add_column(column, justify="right")

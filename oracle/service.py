@@ -9,10 +9,14 @@ Three steps, each safe to interrupt at any point and to run again:
    once an operator closed it. Its waiting lines are aggregated into buckets and a Merkle root,
    signed by k oracle keys, and stored with the lines tied to it in one transaction.
 3. ``send``: reconcile every unfinished report with the chain first (settled already? the
-   transaction mined, pending or lost?), then simulate and send batches from the one sender,
-   recording the transaction hash before it is broadcast. A refusal is decoded; the ones that a
-   fresh signature cures (stale sequence, passed deadline) are re-signed, the rest recorded as
-   rejected and never retried blindly.
+   transaction mined, pending or lost?), then simulate (eth_estimateGas, which runs the call
+   against the latest state) and send batches from the one sender, recording the transaction
+   hash before it is broadcast. Batches are pipelined: each gets the next locally counted nonce
+   and goes out without waiting for the receipts of the ones before it (up to MAX_IN_FLIGHT),
+   except that a batch touching a licence with a transaction in flight waits for it, so its
+   simulation sees that licence's state. A refusal is decoded; the ones that a fresh signature
+   cures (stale sequence, passed deadline) are re-signed, the rest recorded as rejected and
+   never retried blindly.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
 from oracle.feed import Rejection, parse_feed
 from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods, StoredReport
-from oracle.validate import LicenceInfo, Validator, ValidLine, write_rejects
+from oracle.validate import LicenceInfo, RejectsFile, Validator, ValidLine
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain, ChainError, ContractRevert, revert_data, settlement_context_from_abi
 from royalty_chain.terms import Bucket, Report
@@ -43,6 +47,8 @@ from royalty_chain.terms import Bucket, Report
 log = structlog.get_logger("oracle")
 
 BATCH_LINES = 5_000
+# Rejections an IngestResult keeps for display; all of them go to the rejects file and the outbox.
+SHOWN_REJECTIONS = 100
 # Errors a fresh signature (new sequence or deadline) cures; anything else is final.
 RESIGN_ERRORS = {"StaleSequence", "ReportExpired"}
 # Errors that mean "not yet": try again in a later round.
@@ -67,7 +73,7 @@ class IngestResult:
     duplicates: int = 0
     out_of_scope: int = 0
     rejects_file: str | None = None
-    rejections: list[Rejection] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)  # the first SHOWN_REJECTIONS
 
 
 @dataclass
@@ -136,34 +142,46 @@ class OracleService:
         chain_today = datetime.fromtimestamp(self.chain_time(), UTC).date()
         today = max(chain_today, date.today())
         batch: list[ValidLine] = []
+        rejected: list[Rejection] = []  # since the last store, for the outbox
+        rejects = RejectsFile(path)
         reported = ReportedPeriods(self.outbox, self.conn)
-        for item in parse_feed(path, today=today):
-            result.lines_read += 1
-            if type(item) is Rejection:
-                result.rejections.append(validator.count_rejection(item))
-            else:
-                checked = validator.check(item)  # type: ignore[arg-type]
-                if type(checked) is Rejection:
-                    result.rejections.append(checked)
-                elif checked is not None:
-                    line: ValidLine = checked  # type: ignore[assignment]
-                    late = reported.late(line)
-                    if late is not None:
-                        result.rejections.append(validator.count_rejection(late))
-                        validator.stats.valid -= 1
-                    else:
-                        batch.append(line)
-            if len(batch) >= BATCH_LINES:
-                self._store(batch, licences, seen, str(path))
-                _fault("mid_file")
-                batch = []
-            if on_progress and result.lines_read % 1000 == 0:
-                on_progress(result.lines_read)
-        self._store(batch, licences, seen, str(path))
+
+        def reject(r: Rejection) -> None:
+            rejects.add(r)
+            rejected.append(r)
+            if len(result.rejections) < SHOWN_REJECTIONS:
+                result.rejections.append(r)
+
+        try:
+            for item in parse_feed(path, today=today):
+                result.lines_read += 1
+                if type(item) is Rejection:
+                    reject(validator.count_rejection(item))
+                else:
+                    checked = validator.check(item)  # type: ignore[arg-type]
+                    if type(checked) is Rejection:
+                        reject(checked)
+                    elif checked is not None:
+                        line: ValidLine = checked  # type: ignore[assignment]
+                        late = reported.late(line)
+                        if late is not None:
+                            reject(validator.count_rejection(late))
+                            validator.stats.valid -= 1
+                        else:
+                            batch.append(line)
+                if len(batch) >= BATCH_LINES or len(rejected) >= BATCH_LINES:
+                    self._store(batch, rejected, file_id, licences, seen, str(path))
+                    _fault("mid_file")
+                    batch, rejected = [], []
+                if on_progress and result.lines_read % 1000 == 0:
+                    on_progress(result.lines_read)
+            self._store(batch, rejected, file_id, licences, seen, str(path))
+        except BaseException:
+            rejects.discard()
+            raise
         stats = validator.stats
         result.valid, result.rejected = stats.valid, stats.rejected
         result.duplicates, result.out_of_scope = stats.duplicates, stats.out_of_scope
-        self.outbox.store_rejections(self.conn, file_id, result.rejections)
         self.outbox.finish_file(
             self.conn,
             file_id,
@@ -174,7 +192,7 @@ class OracleService:
                 "duplicates": result.duplicates,
             },
         )
-        result.rejects_file = str(write_rejects(path, result.rejections))
+        result.rejects_file = str(rejects.close())
         if on_progress:
             on_progress(result.lines_read)
         log.info(
@@ -189,12 +207,20 @@ class OracleService:
         return result
 
     def _store(
-        self, batch: list[ValidLine], licences: dict[int, LicenceInfo], seen: OutboxSeenLines, source: str
+        self,
+        batch: list[ValidLine],
+        rejected: list[Rejection],
+        file_id: int,
+        licences: dict[int, LicenceInfo],
+        seen: OutboxSeenLines,
+        source: str,
     ) -> None:
-        if not batch:
+        """Good lines and rejections read since the last store, in one transaction."""
+        if not batch and not rejected:
             return
         licensee_of = {lid: info.licensee.lower() for lid, info in licences.items()}
         self.outbox.store_lines(self.conn, licensee_of, batch, source)
+        self.outbox.store_rejections(self.conn, file_id, rejected)
         self.conn.commit()
         seen.flushed()
 

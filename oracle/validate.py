@@ -288,18 +288,50 @@ def rejects_path(input_path: str | os.PathLike[str]) -> Path:
     return path.with_name(path.name + ".rejects.csv")
 
 
+class RejectsFile:
+    """``<input>.rejects.csv`` written as rejections arrive, so a file of many bad lines costs
+    no memory; it replaces the previous rejects file only when closed, so a reader never sees
+    half of one (a crash leaves the old file and a ``.tmp``).
+
+    Rejections must come in line order (the parser and the validator produce them that way).
+    """
+
+    def __init__(self, input_path: str | os.PathLike[str]) -> None:
+        self.path = rejects_path(input_path)
+        self._tmp = self.path.with_name(self.path.name + ".tmp")
+        self._file = open(self._tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
+        self._writer = csv.writer(self._file, lineterminator="\n")
+        self._writer.writerow(REJECTS_COLUMNS)
+        self._last = 0
+        self.count = 0
+
+    def add(self, r: Rejection) -> None:
+        if r.line_number < self._last:
+            raise ValueError(f"rejections out of line order: {r.line_number} after {self._last}")
+        self._last = r.line_number
+        self._writer.writerow((r.line_number, r.field, r.value, r.reason))
+        self.count += 1
+
+    def close(self) -> Path:
+        self._file.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+
 def write_rejects(input_path: str | os.PathLike[str], rejections: Iterable[Rejection]) -> Path:
     """Write ``rejections`` (sorted by line) to ``<input>.rejects.csv``; return that path.
 
     The file is written even when there is nothing to reject, so "no rejects" is visible.
     """
-    out = rejects_path(input_path)
-    ordered = sorted(rejections, key=lambda r: r.line_number)
-    tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as file:
-        writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(REJECTS_COLUMNS)
-        for r in ordered:
-            writer.writerow((r.line_number, r.field, r.value, r.reason))
-    os.replace(tmp, out)  # a reader never sees half a rejects file
-    return out
+    out = RejectsFile(input_path)
+    try:
+        for r in sorted(rejections, key=lambda r: r.line_number):
+            out.add(r)
+    except BaseException:
+        out.discard()
+        raise
+    return out.close()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from oracle_world import USDX, chain_now, day, fund, register, write_feed
+from sqlalchemy import func, select
 
-from oracle.outbox import Outbox
+from oracle.outbox import Outbox, rejections_table
 from oracle.service import OracleService
 from royalty_chain.client import Chain
 from royalty_chain.devkeys import role
@@ -56,3 +57,27 @@ def test_feed_settles_exact_amounts_and_rejects_bad_lines(chain: Chain, tmp_path
     again, built_again, sent_again = service.run([feed])
     assert (again[0].valid, again[0].duplicates, again[0].rejected) == (0, 5, 2)
     assert built_again == [] and sent_again.settled == []
+
+
+def test_a_file_of_many_bad_lines_is_streamed_to_the_rejects_file_and_outbox(chain: Chain, tmp_path: Path) -> None:
+    start = (chain_now(chain) - 35 * DAY) // DAY * DAY
+    licence_id = register(chain, start)
+    rows = []
+    for i in range(12_000):  # more than one store batch of rejections
+        units = "-1" if i % 3 else "1"  # two lines in three are bad
+        rows.append(f"M-{i},{licence_id},{day(start + DAY)},US,apparel,retail,{units},1.00,0,USD")
+    feed = write_feed(tmp_path / "many-bad.csv", rows)
+    service = _service(chain, tmp_path)
+
+    result = service.ingest(feed)
+
+    assert (result.lines_read, result.valid, result.rejected) == (12_000, 4_000, 8_000)
+    assert len(result.rejections) == 100  # kept for display; the rest are in the file and the outbox
+    assert [r.line_number for r in result.rejections[:3]] == [3, 4, 6]  # header is line 1
+    written = Path(result.rejects_file or "").read_text().splitlines()
+    assert written[0] == "line_number,field,value,reason"
+    assert len(written) == 1 + 8_000
+    assert written[1].startswith("3,units,-1,")
+    stored = service.conn.execute(select(func.count()).select_from(rejections_table)).scalar_one()
+    assert stored == 8_000
+    assert not Path(str(result.rejects_file) + ".tmp").exists()
