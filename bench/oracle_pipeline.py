@@ -2,7 +2,12 @@
 
 parse -> validate (licence checks, dedupe, leaf hashing) -> aggregate -> Merkle root per period.
 Generation is not timed. Peak memory is the process's maximum resident set size, which includes
-the interpreter (~30 MB) and the in-memory SeenLines store.
+the interpreter (~20 MB). The pipeline streams, so memory should not grow with the file:
+duplicates are found by DiskSeenLines (an ascending-id check, then a fixed-size Bloom filter, in
+front of a temporary SQLite file) and the Aggregator holds a fixed number of leaves in memory,
+the rest in temporary files. ``--in-memory`` runs the old way (a dict of every line id, every
+leaf in memory) as a baseline; ``--random-ids`` gives the lines ids in random order, so the
+Bloom filter and the keyed table of out-of-order ids do the work.
 
     .venv/bin/python bench/oracle_pipeline.py --lines 200000
 """
@@ -23,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from oracle.aggregate import Aggregator
 from oracle.feed import parse_feed
 from oracle.merkle import KECCAK_BACKEND
+from oracle.seen import DiskSeenLines
 from oracle.validate import InMemorySeenLines, LicenceInfo, Validator, validate
 from royalty_chain.codes import encode_scope
 
@@ -52,7 +58,9 @@ def licences() -> dict[int, LicenceInfo]:
     }
 
 
-def generate(path: Path, lines: int, seed: int = 7) -> None:
+def generate(path: Path, lines: int, seed: int = 7, random_ids: bool = False) -> None:
+    """A CSV feed: ids ``S-000000000`` upwards, like invoice numbers, or unique ids in random
+    order (a bijective scramble of the line number, so nothing is held in memory)."""
     rng = random.Random(seed)
     days = [date.fromordinal(date(2024, 1, 1).toordinal() + d).isoformat() for d in range(364)]
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -60,18 +68,39 @@ def generate(path: Path, lines: int, seed: int = 7) -> None:
         for n in range(lines):
             units = rng.randint(1, 50)
             cents = units * rng.randint(100, 99_999)
+            line_id = f"R-{n * 0x9E3779B97F4A7C15 & 0xFFFF_FFFF_FFFF_FFFF:016x}" if random_ids else f"S-{n:09d}"
             f.write(
-                f"S-{n:09d},{rng.randint(1, LICENCES)},{rng.choice(days)},"
+                f"{line_id},{rng.randint(1, LICENCES)},{rng.choice(days)},"
                 f"{rng.choice(TERRITORY_POOL)},{rng.choice(FIELD_POOL)},{rng.choice(CHANNEL_POOL)},"
                 f"{units},{cents // 100}.{cents % 100:02d},{cents // 1000}.{cents % 10},USD\n"
             )
 
 
-def run(path: Path) -> tuple[int, int, int]:
-    validator = Validator(licences(), InMemorySeenLines())
-    aggregator = Aggregator()
-    rejections = aggregator.add_all(validate(parse_feed(path, today=date(2025, 6, 30), decimals=6), validator))
-    periods = aggregator.finish()
+def run(path: Path, in_memory: bool = False) -> tuple[int, int, int]:
+    disk = None if in_memory else DiskSeenLines()
+    seen = InMemorySeenLines() if disk is None else disk
+    aggregator = Aggregator(max_leaves_in_memory=1 << 62) if in_memory else Aggregator()
+    try:
+        validator = Validator(licences(), seen)
+        rejections = aggregator.add_all(validate(parse_feed(path, today=date(2025, 6, 30), decimals=6), validator))
+        periods = aggregator.finish()
+    finally:
+        if disk is not None:
+            disk.close()
+    if disk is not None:
+        st = disk.stats
+        print(
+            f"seen store: bloom filter {'not needed' if st.filter_loaded is None else 'started'}, "
+            f"{st.bloom_positives} bloom positives ({st.false_positives} false), "
+            f"{st.db_lookups} db lookups ({st.db_queries} queries); {st.flushes} batches written: "
+            f"{st.ids_in_runs} ids in {st.run_rows} runs, {st.ids_out_of_order} out of order one by one "
+            "(the last batch goes with the temporary file)"
+        )
+    print(
+        f"aggregator: peak {aggregator.peak_leaves_in_memory} leaves in memory "
+        f"(cap {aggregator.max_leaves_in_memory}), {aggregator.spilled_leaves} spilled, "
+        f"{aggregator.partitioned_leaves} partitioned"
+    )
     return validator.stats.valid, len(rejections), len(periods)
 
 
@@ -79,23 +108,30 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--profile", action="store_true", help="run under cProfile, print top 25")
+    ap.add_argument("--in-memory", action="store_true", help="baseline: dict of line ids, every leaf in memory")
+    ap.add_argument("--random-ids", action="store_true", help="line ids in random order (not ascending)")
     args = ap.parse_args()
     print(f"keccak backend: {KECCAK_BACKEND}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "feed.csv"
         t0 = time.perf_counter()
-        generate(path, args.lines)
+        generate(path, args.lines, random_ids=args.random_ids)
         print(f"generated {args.lines} lines in {time.perf_counter() - t0:.1f} s")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if args.profile:
             import cProfile
             import pstats
 
-            cProfile.runctx("run(path)", globals(), {"path": path}, "/tmp/oracle_pipeline.prof")
+            cProfile.runctx(
+                "run(path, in_memory)",
+                globals(),
+                {"path": path, "in_memory": args.in_memory},
+                "/tmp/oracle_pipeline.prof",
+            )
             pstats.Stats("/tmp/oracle_pipeline.prof").sort_stats("tottime").print_stats(25)
             return
         t0, cpu0 = time.perf_counter(), time.process_time()
-        valid, rejected, periods = run(path)
+        valid, rejected, periods = run(path, args.in_memory)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"valid={valid} rejected={rejected} periods={periods}")

@@ -4,20 +4,34 @@ This is exactly what one sales report carries: the buckets, the line count and t
 of the lines. Output is deterministic (periods by (licence, period), buckets by (territory,
 field, channel), root independent of line order), so two oracles that read the same lines in
 any order sign the same report.
+
+Memory does not grow with the feed: the Aggregator holds at most ``max_leaves_in_memory``
+32-byte leaves across all periods and spills the rest to temporary files. ``finish()`` sorts a
+spilled period externally (partitions by the leaves' leading bits, each small enough to sort
+in memory) and feeds the partitions in order to a streaming Merkle root.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from bisect import bisect_left
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Final
 
 from oracle.errors import BucketOverflowError, LineCountOverflowError
 from oracle.feed import Rejection
-from oracle.merkle import merkle_root, split_leaves
+from oracle.merkle import SortedLeavesRoot, merkle_root, split_leaves
 from oracle.money import UINT128_MAX
 from oracle.validate import ValidLine
 
-_UINT32_MAX = (1 << 32) - 1
+_UINT32_MAX: Final = (1 << 32) - 1
+DEFAULT_MAX_LEAVES_IN_MEMORY: Final = 1 << 17  # 131,072 leaves: 4 MiB of leaf bytes
+_MAX_PARTITION_BITS: Final = 8  # at most 256 partition files open at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +51,8 @@ class Bucket:
 class PeriodTotals:
     """Everything a report for one licence and period needs.
 
-    ``leaves`` holds the 32-byte leaves of the lines, concatenated in arrival order: 32 bytes a
-    line instead of a Python object per line (``leaf_list()`` splits them for proofs).
+    The leaves themselves are not kept (a period can hold more of them than memory); proofs are
+    built from the stored lines (``oracle.linestore``).
     """
 
     licence_id: int
@@ -46,27 +60,51 @@ class PeriodTotals:
     line_count: int
     buckets: tuple[Bucket, ...]
     lines_root: bytes
-    leaves: bytes
-
-    def leaf_list(self) -> list[bytes]:
-        return split_leaves(self.leaves)
 
 
 class _Period:
-    __slots__ = ("buckets", "count", "leaves")
+    __slots__ = ("buckets", "leaves", "spill_path", "spilled")
 
     def __init__(self) -> None:
         # (territory << 16 | field << 8 | channel) -> [units, gross, deductions, in_scope]
         self.buckets: dict[int, list[int]] = {}
-        self.leaves = bytearray()
-        self.count = 0
+        self.leaves = bytearray()  # leaves in memory, 32 bytes each, in arrival order
+        self.spilled = 0  # leaves written to spill_path
+        self.spill_path: Path | None = None
 
 
 class Aggregator:
-    """Accumulates validated lines; ``finish()`` turns them into PeriodTotals."""
+    """Accumulates validated lines; ``finish()`` turns them into PeriodTotals.
 
-    def __init__(self) -> None:
+    At most ``max_leaves_in_memory`` leaves are held in memory at any time, across all periods,
+    in ``finish()`` too (``peak_leaves_in_memory`` says how many were). When the cap is reached,
+    the largest periods' leaves go to files in a temporary directory (under ``spill_dir``, else
+    the system's), until half the cap is free. ``finish()`` and ``close()`` (or leaving a
+    ``with`` block) delete the files; the aggregator is empty afterwards and can be reused.
+    """
+
+    def __init__(
+        self, max_leaves_in_memory: int = DEFAULT_MAX_LEAVES_IN_MEMORY, spill_dir: str | os.PathLike[str] | None = None
+    ) -> None:
+        if max_leaves_in_memory < 1:
+            raise ValueError(f"max_leaves_in_memory must be at least 1, not {max_leaves_in_memory}")
         self._periods: dict[tuple[int, int], _Period] = {}
+        self._cap = max_leaves_in_memory
+        self._held = 0  # leaves in the periods' buffers
+        self._spill_dir = spill_dir
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._files = 0
+        self.peak_leaves_in_memory = 0
+        self.spilled_leaves = 0  # leaves written to spill files (partitions not counted)
+        self.partitioned_leaves = 0  # leaves written again to partition files by finish()
+
+    @property
+    def max_leaves_in_memory(self) -> int:
+        return self._cap
+
+    @property
+    def leaves_in_memory(self) -> int:
+        return self._held
 
     def add(self, line: ValidLine) -> None:
         _, _, licence_id, period, _, t, f, c, units, gross, deductions, leaf, in_scope = line
@@ -83,7 +121,9 @@ class Aggregator:
             sums[1] += gross
             sums[2] += deductions
         acc.leaves += leaf
-        acc.count += 1
+        self._held += 1
+        if self._held >= self._cap:
+            self._spill()
 
     def add_all(self, items: Iterable[ValidLine | Rejection]) -> list[Rejection]:
         """Add every ValidLine in ``items`` and return the Rejections met on the way.
@@ -93,36 +133,102 @@ class Aggregator:
         """
         rejections: list[Rejection] = []
         periods = self._periods
-        for item in items:
-            if isinstance(item, Rejection):
-                rejections.append(item)
-                continue
-            _, _, licence_id, period, _, t, f, c, units, gross, deductions, leaf, in_scope = item
-            acc = periods.get((licence_id, period))
-            if acc is None:
-                acc = periods[licence_id, period] = _Period()
-            bucket_key = t << 16 | f << 8 | c
-            sums = acc.buckets.get(bucket_key)
-            if sums is None:
-                acc.buckets[bucket_key] = [units, gross, deductions, in_scope]
-            else:
-                sums[0] += units
-                sums[1] += gross
-                sums[2] += deductions
-            acc.leaves += leaf
-            acc.count += 1
+        held, cap = self._held, self._cap
+        try:
+            for item in items:
+                if isinstance(item, Rejection):
+                    rejections.append(item)
+                    continue
+                _, _, licence_id, period, _, t, f, c, units, gross, deductions, leaf, in_scope = item
+                acc = periods.get((licence_id, period))
+                if acc is None:
+                    acc = periods[licence_id, period] = _Period()
+                bucket_key = t << 16 | f << 8 | c
+                sums = acc.buckets.get(bucket_key)
+                if sums is None:
+                    acc.buckets[bucket_key] = [units, gross, deductions, in_scope]
+                else:
+                    sums[0] += units
+                    sums[1] += gross
+                    sums[2] += deductions
+                acc.leaves += leaf
+                held += 1
+                if held >= cap:
+                    self._held = held
+                    self._spill()
+                    held = self._held
+        finally:
+            self._held = held
         return rejections
 
     def finish(self) -> list[PeriodTotals]:
         """Periods sorted by (licence_id, period); raises BucketOverflowError or
-        LineCountOverflowError when a period cannot be reported in one report."""
-        return [self._totals(key, self._periods[key]) for key in sorted(self._periods)]
+        LineCountOverflowError when a period cannot be reported in one report.
 
-    @staticmethod
-    def _totals(key: tuple[int, int], acc: _Period) -> PeriodTotals:
+        Empties the aggregator and deletes its spill files, whether it succeeds or raises."""
+        try:
+            self._note_in_memory(0)
+            if self._tmp is not None:
+                self._spill()  # room to sort spilled periods in: half the cap at least
+            totals = []
+            for key in sorted(self._periods):
+                totals.append(self._totals(key, self._periods[key]))
+                self._held -= len(self._periods.pop(key).leaves) >> 5
+            return totals
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Forget every line and delete the spill files (``finish()`` does this itself)."""
+        self._periods = {}
+        self._held = 0
+        if self._tmp is not None:
+            tmp, self._tmp = self._tmp, None
+            tmp.cleanup()
+
+    def __enter__(self) -> Aggregator:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ spilling
+
+    def _spill(self) -> None:
+        """Move the largest periods' leaves to their files until at most half the cap is held."""
+        self.peak_leaves_in_memory = max(self.peak_leaves_in_memory, self._held)
+        target = self._cap // 2
+        for acc in sorted(self._periods.values(), key=lambda p: len(p.leaves), reverse=True):
+            if self._held <= target or not acc.leaves:
+                break
+            self._spill_period(acc)
+
+    def _spill_period(self, acc: _Period) -> None:
+        if acc.spill_path is None:
+            acc.spill_path = self._new_file()
+        with open(acc.spill_path, "ab") as file:
+            file.write(acc.leaves)
+        count = len(acc.leaves) >> 5
+        acc.spilled += count
+        self.spilled_leaves += count
+        self._held -= count
+        acc.leaves = bytearray()
+
+    def _new_file(self) -> Path:
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="oracle-aggregate-", dir=self._spill_dir)
+        self._files += 1
+        return Path(self._tmp.name) / f"{self._files}.leaves"
+
+    # ------------------------------------------------------------------ totals and roots
+
+    def _totals(self, key: tuple[int, int], acc: _Period) -> PeriodTotals:
         licence_id, period = key
-        if acc.count > _UINT32_MAX:
-            raise LineCountOverflowError(licence_id, period, acc.count)
+        count = acc.spilled + (len(acc.leaves) >> 5)
+        if count > _UINT32_MAX:
+            raise LineCountOverflowError(licence_id, period, count)
         buckets = []
         for bucket_key in sorted(acc.buckets):
             units, gross, deductions, in_scope = acc.buckets[bucket_key]
@@ -131,8 +237,96 @@ class Aggregator:
                 if total > UINT128_MAX:
                     raise BucketOverflowError(licence_id, period, codes, column, total)
             buckets.append(Bucket(*codes, units, gross, deductions, bool(in_scope)))
-        leaves = bytes(acc.leaves)
-        return PeriodTotals(licence_id, period, acc.count, tuple(buckets), merkle_root(split_leaves(leaves)), leaves)
+        if acc.spill_path is None:
+            root = merkle_root(split_leaves(acc.leaves))
+        else:
+            if acc.leaves:
+                self._spill_period(acc)
+            builder = SortedLeavesRoot()
+            self._feed_sorted(acc.spill_path, acc.spilled, builder)
+            root = builder.root()
+        return PeriodTotals(licence_id, period, count, tuple(buckets), root)
+
+    def _feed_sorted(
+        self,
+        path: Path,
+        count: int,
+        builder: SortedLeavesRoot,
+        lowest: bytes | None = None,
+        highest: bytes | None = None,
+    ) -> None:
+        """Feed the ``count`` leaves in ``path`` to ``builder`` in ascending order, then delete the
+        file. ``lowest`` and ``highest``, when known, bound the file's leaves."""
+        budget = max(1, self._cap - self._held)  # what the other periods leave free
+        if count <= budget or (lowest is not None and lowest == highest):  # fits, or one value only
+            with open(path, "rb") as file:
+                while chunk := file.read(budget << 5):
+                    leaves = split_leaves(chunk)
+                    del chunk
+                    leaves.sort()
+                    self._note_in_memory(len(leaves))
+                    builder.extend(leaves)
+            path.unlink()
+            return
+        # Split on the bits right after the ones every leaf here shares: the lowest and highest
+        # leaf land in different partitions, so each partition is smaller than this file. Leaves
+        # are keccak hashes, so these bits split them evenly; twice the partitions strictly
+        # needed leave room for chance, and a partition still too big is split again.
+        shared = 0 if lowest is None or highest is None else _shared_bits(lowest, highest)
+        bits = min(_MAX_PARTITION_BITS, 256 - shared, (2 * -(-count // budget) - 1).bit_length())
+        paths = [self._new_file() for _ in range(1 << bits)]
+        counts, lows, highs = self._partition(path, shared, bits, budget, paths)
+        path.unlink()
+        self.partitioned_leaves += count
+        for part_path, part_count, low, high in zip(paths, counts, lows, highs, strict=True):
+            if part_count:
+                self._feed_sorted(part_path, part_count, builder, low, high)
+            else:
+                part_path.unlink()
+
+    def _partition(
+        self, path: Path, shared: int, bits: int, budget: int, paths: list[Path]
+    ) -> tuple[list[int], list[bytes | None], list[bytes | None]]:
+        """Split ``path``, whose leaves share their first ``shared`` bits, by the next ``bits``
+        bits into ``paths``, reading ``budget`` leaves at a time; return each partition's leaf
+        count, lowest and highest leaf."""
+        counts = [0] * len(paths)
+        lows: list[bytes | None] = [None] * len(paths)
+        highs: list[bytes | None] = [None] * len(paths)
+        shift = 256 - shared - bits
+        with ExitStack() as stack:
+            files = [stack.enter_context(open(p, "wb")) for p in paths]
+            source = stack.enter_context(open(path, "rb"))
+            while chunk := source.read(budget << 5):
+                leaves = split_leaves(chunk)
+                del chunk
+                leaves.sort()  # then each partition is one slice, found by bisection
+                self._note_in_memory(len(leaves))
+                prefix = int.from_bytes(leaves[0], "big") >> (256 - shared) << (256 - shared) if shared else 0
+                start = 0
+                for p, file in enumerate(files):
+                    if p + 1 < len(files):
+                        end = bisect_left(leaves, (prefix | (p + 1) << shift).to_bytes(32, "big"), start)
+                    else:
+                        end = len(leaves)
+                    if end > start:
+                        file.write(b"".join(leaves[start:end]))
+                        counts[p] += end - start
+                        low, high = lows[p], highs[p]
+                        if low is None or leaves[start] < low:
+                            lows[p] = leaves[start]
+                        if high is None or leaves[end - 1] > high:
+                            highs[p] = leaves[end - 1]
+                    start = end
+        return counts, lows, highs
+
+    def _note_in_memory(self, leaves: int) -> None:
+        self.peak_leaves_in_memory = max(self.peak_leaves_in_memory, self._held + leaves)
+
+
+def _shared_bits(a: bytes, b: bytes) -> int:
+    """How many leading bits two 32-byte values have in common."""
+    return 256 - (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_length()
 
 
 def aggregate(lines: Iterable[ValidLine]) -> list[PeriodTotals]:

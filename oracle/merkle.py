@@ -28,6 +28,8 @@ from __future__ import annotations
 import struct
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
+from operator import le
 from typing import Final, Protocol, cast
 
 from oracle.errors import LeafNotFoundError
@@ -199,7 +201,8 @@ def _next_level(level: Sequence[bytes]) -> list[bytes]:
 def merkle_root(leaves: Iterable[bytes]) -> bytes:
     """Root over ``leaves`` in any order; ``bytes(32)`` for none.
 
-    Keeps only one level at a time, so memory is about two lists of the leaves.
+    Keeps only one level at a time, so memory is about two lists of the leaves (for more leaves
+    than memory holds, sort them outside and feed them to SortedLeavesRoot).
     """
     level = _sorted_leaves(leaves)
     if not level:
@@ -207,6 +210,95 @@ def merkle_root(leaves: Iterable[bytes]) -> bytes:
     while len(level) > 1:
         level = _next_level(level)
     return level[0]
+
+
+_BLOCK_HEIGHT: Final = 12  # SortedLeavesRoot folds 4096 leaves at a time with _next_level
+
+
+class SortedLeavesRoot:
+    """``merkle_root`` over leaves that arrive already sorted ascending, in O(log n) memory.
+
+    Level by level, node ``i`` of level ``h`` covers leaves ``[i * 2**h, (i + 1) * 2**h)`` (an
+    unpaired last node is carried up, so the alignment never shifts). The tree over n leaves is
+    therefore the perfect subtrees of n's binary digits, largest first, folded from the right:
+    ``root = hashPair(peak_1, hashPair(peak_2, ... hashPair(peak_k-1, peak_k)))``. This keeps
+    one peak per binary digit, like a binary counter. Leaves are taken in blocks of 4096 whose
+    perfect subtree is hashed a level at a time (a list comprehension, as merkle_root does),
+    so the cost per leaf is merkle_root's.
+
+    ``extend`` takes any number of sorted runs; each must start at or above the previous
+    one's last leaf, else ValueError (as for a leaf that is not 32 bytes).
+    """
+
+    __slots__ = ("_blocks", "_count", "_last", "_peaks", "_rest")
+
+    def __init__(self) -> None:
+        self._peaks: list[bytes] = []  # roots of full blocks' subtrees: one per set bit of _blocks
+        self._blocks = 0
+        self._rest: list[bytes] = []  # the leaves after the last full block (fewer than a block)
+        self._count = 0
+        self._last = b""
+
+    def __len__(self) -> int:
+        return self._count
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Append sorted ``leaves`` (bytes of 32; an empty sequence is fine)."""
+        if not leaves:
+            return
+        if not set(map(type, leaves)) <= {bytes}:
+            leaves = [bytes(x) for x in leaves]
+        if not set(map(len, leaves)) <= {32}:
+            raise ValueError("every leaf must be 32 bytes")
+        # C-level checks (map/all), not a Python loop: a sorted run is a million leaves.
+        if leaves[0] < self._last or not all(map(le, leaves, islice(leaves, 1, None))):
+            raise ValueError("leaves are not sorted ascending")
+        self._last = leaves[-1]
+        self._count += len(leaves)
+        level = self._rest + list(leaves) if self._rest else leaves
+        block = 1 << _BLOCK_HEIGHT
+        full = len(level) - len(level) % block
+        for start in range(0, full, block):
+            self._push_block(_perfect_root(level[start : start + block]))
+        self._rest = list(level[full:])
+
+    def _push_block(self, node: bytes) -> None:
+        k = _keccak
+        peaks = self._peaks
+        carry = self._blocks
+        while carry & 1:  # merging equal heights, like a binary counter's carry
+            other = peaks.pop()
+            node = k(other + node).digest() if other < node else k(node + other).digest()
+            carry >>= 1
+        peaks.append(node)
+        self._blocks += 1
+
+    def root(self) -> bytes:
+        """The root over every leaf so far (``bytes(32)`` for none); more may follow."""
+        k = _keccak
+        nodes = [*self._peaks, _perfect_root(self._rest)] if self._rest else self._peaks
+        if not nodes:
+            return ZERO_ROOT
+        node = nodes[-1]
+        for peak in reversed(nodes[:-1]):
+            node = k(peak + node).digest() if peak < node else k(node + peak).digest()
+        return node
+
+
+def _perfect_root(level: Sequence[bytes]) -> bytes:
+    """Root of a non-empty sorted level (carrying unpaired nodes up, as merkle_root does)."""
+    while len(level) > 1:
+        level = _next_level(level)
+    return level[0]
+
+
+def sorted_merkle_root(leaves: Iterable[bytes], chunk: int = 1 << 16) -> bytes:
+    """``merkle_root`` of ``leaves`` given in ascending order, holding ``chunk`` of them at a time."""
+    builder = SortedLeavesRoot()
+    iterator = iter(leaves)
+    while part := list(islice(iterator, chunk)):
+        builder.extend(part)
+    return builder.root()
 
 
 class MerkleTree:

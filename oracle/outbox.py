@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from oracle.feed import Rejection
+from oracle.seen import DEFAULT_BLOOM_BITS, LineIdBloom
 from oracle.validate import SeenLines, ValidLine
 
 metadata = MetaData()
@@ -499,23 +500,61 @@ def _report(row: Any) -> StoredReport:
 
 class OutboxSeenLines(SeenLines):
     """SeenLines backed by the outbox: ids stored in earlier runs are found in the database,
-    ids of the batch being read are found in memory until the batch is stored."""
+    ids of the batch being read are found in memory until the batch is stored.
 
-    def __init__(self, outbox: Outbox, conn: Connection) -> None:
+    A Bloom filter of every (licensee, line id) in the outbox spares most claims the database:
+    when the filter says an id is new, it is (the usual case, no query); only its positives
+    (repeated lines, and a fraction of a percent of new ids) are looked up. The filter is read
+    from the lines table once ``bloom_after`` claims were made, so a caller that claims a few
+    lines (an API upload) does not read the whole table for them. A line that another process
+    (the API) stores after that is not in the filter, so it is not reported as a repeat here;
+    if both store it, the first one stored stays (``store_lines`` inserts OR IGNORE).
+    """
+
+    def __init__(
+        self, outbox: Outbox, conn: Connection, *, bloom_bits: int | None = None, bloom_after: int = 1000
+    ) -> None:
         self._outbox = outbox
         self._conn = conn
         self._batch: dict[tuple[str, str], bytes] = {}
+        self._bloom: LineIdBloom | None = None
+        self._bloom_bits = DEFAULT_BLOOM_BITS if bloom_bits is None else LineIdBloom.checked_bits(bloom_bits)
+        self._claims_left = bloom_after  # claims before the filter is read
+        self.bloom_positives = 0
+        self.db_lookups = 0
 
     def claim(self, licensee: str, line_id: str, leaf: bytes) -> bytes | None:
         key = (licensee, line_id)
+        bloom = self._bloom
+        if bloom is None:
+            self._claims_left -= 1
+            if self._claims_left < 0:
+                self._read_bloom()
+                bloom = self._bloom
+        if bloom is not None:
+            if not bloom.add(licensee, line_id):
+                self._batch[key] = leaf
+                return None
+            self.bloom_positives += 1
         known = self._batch.get(key)
         if known is not None:
             return known
+        self.db_lookups += 1
         known = self._outbox.known_leaf(self._conn, licensee, line_id)
         if known is not None:
             return known
         self._batch[key] = leaf
         return None
+
+    def _read_bloom(self) -> None:
+        """Fill the filter with every stored line and the batch; claims ask it from now on."""
+        bloom = LineIdBloom(self._bloom_bits)
+        stored = select(lines_table.c.licensee, lines_table.c.line_id).execution_options(yield_per=10_000)
+        for licensee, line_id in self._conn.execute(stored):
+            bloom.add(licensee, line_id)
+        for licensee, line_id in self._batch:
+            bloom.add(licensee, line_id)
+        self._bloom = bloom
 
     def flushed(self) -> None:
         """The batch was stored; its ids are now found in the database."""

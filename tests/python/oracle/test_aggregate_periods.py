@@ -12,11 +12,12 @@ from oracle_testkit import TERM_START, csv_feed, csv_line, licence, parse_csv_by
 from oracle.aggregate import Aggregator, Bucket, PeriodTotals, aggregate
 from oracle.errors import BucketOverflowError
 from oracle.feed import parse_feed
-from oracle.merkle import merkle_root
+from oracle.merkle import line_leaf, merkle_root
 from oracle.money import UINT128_MAX
 from oracle.validate import InMemorySeenLines, Validator, ValidLine, validate
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "feeds"
+DAY = 86400
 
 LINES = [
     csv_line(line_id="A", territory="US", units="2", gross="10.50", deductions="0.50"),
@@ -51,10 +52,19 @@ def test_buckets_hold_exact_sums_sorted_by_territory_field_channel() -> None:
 
 
 def test_root_commits_to_exactly_the_period_lines() -> None:
-    first, _ = run(LINES)
+    first, second = run(LINES)
+    jan_5, apr_2 = TERM_START + 4 * DAY, TERM_START + 91 * DAY
 
-    assert len(first.leaf_list()) == 5
-    assert first.lines_root == merkle_root(first.leaf_list())
+    assert first.lines_root == merkle_root(
+        [
+            line_leaf("A", 1, 0, jan_5, 232, 10, 1, 2, 10_500_000, 500_000),
+            line_leaf("B", 1, 0, jan_5, 76, 10, 1, 1, 5_000_000, 0),
+            line_leaf("C", 1, 0, jan_5, 232, 10, 1, 3, 1, 0),
+            line_leaf("D", 1, 0, jan_5, 232, 10, 0, 1, 7_000_000, 1_000_000),
+            line_leaf("E", 1, 0, jan_5, 109, 10, 1, 4, 40_000_000, 0),
+        ]
+    )
+    assert second.lines_root == line_leaf("F", 1, 1, apr_2, 232, 10, 1, 9, 90_000_000, 9_000_000)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -118,3 +128,111 @@ def test_add_all_takes_validator_output_and_hands_back_the_rejections() -> None:
 
     assert [(r.line_number, r.field) for r in rejections] == [(9, "units")]
     assert aggregator.finish() == aggregate(x for x in items if isinstance(x, ValidLine))
+
+
+def many_lines(count: int, seed: int) -> list[ValidLine]:
+    """Lines over 3 licences x 5 periods, some sharing one leaf (the sort must keep them all)."""
+    rng = random.Random(seed)
+    repeated = rng.randbytes(32)
+    lines = []
+    for n in range(count):
+        territory = rng.randint(0, 3)
+        line = ValidLine(
+            line_number=n,
+            line_id=f"L{n}",
+            licence_id=rng.randint(1, 3),
+            period=rng.randint(0, 4),
+            sale_day=TERM_START,
+            territory=territory,
+            field=10,
+            channel=rng.randint(0, 1),
+            units=rng.randint(1, 9),
+            gross=rng.randint(1, 10**9),
+            deductions=rng.randint(0, 10**6),
+            leaf=repeated if n % 50 == 0 else rng.randbytes(32),
+            in_scope=territory != 3,  # scope is a property of the bucket
+        )
+        lines.append(line)
+    return lines
+
+
+def in_memory_totals(lines: list[ValidLine]) -> list[PeriodTotals]:
+    aggregator = Aggregator(max_leaves_in_memory=10**9)
+    aggregator.add_all(lines)
+    totals = aggregator.finish()
+    assert aggregator.spilled_leaves == 0
+    return totals
+
+
+@pytest.mark.parametrize("cap", [1, 7, 100, 1000])
+def test_a_small_memory_cap_spills_to_disk_and_gives_the_same_totals(cap: int, tmp_path: Path) -> None:
+    lines = many_lines(1500, seed=cap)
+    shuffled = lines[:]
+    random.Random(cap).shuffle(shuffled)
+    aggregator = Aggregator(max_leaves_in_memory=cap, spill_dir=tmp_path)
+
+    aggregator.add_all(shuffled[:700])
+    for line in shuffled[700:]:
+        aggregator.add(line)
+    totals = aggregator.finish()
+
+    assert totals == in_memory_totals(lines)
+    assert [(p.licence_id, p.period) for p in totals] == [(a, b) for a in (1, 2, 3) for b in range(5)]
+    assert aggregator.spilled_leaves > 0
+    assert 0 < aggregator.peak_leaves_in_memory <= cap
+    assert list(tmp_path.iterdir()) == []  # every spill and partition file deleted
+
+
+@pytest.mark.parametrize("cap", [1, 7])
+def test_periods_bigger_than_the_cap_are_sorted_in_partitions(cap: int, tmp_path: Path) -> None:
+    # Leaves that share 248 leading bits, and many copies of one leaf: the partitions must
+    # split on the bits where the leaves differ, and stop splitting equal ones.
+    close = [bytes(31) + bytes([i]) for i in range(200)]
+    lines = [ValidLine(n, f"L{n}", 1, 0, TERM_START, 0, 0, 0, 1, 1, 0, leaf, True) for n, leaf in enumerate(close * 3)]
+    aggregator = Aggregator(max_leaves_in_memory=cap, spill_dir=tmp_path)
+
+    aggregator.add_all(reversed(lines))
+    [totals] = aggregator.finish()
+
+    assert totals == PeriodTotals(1, 0, 600, (Bucket(0, 0, 0, 600, 600, 0, True),), merkle_root(close * 3))
+    assert aggregator.partitioned_leaves >= 600
+    assert aggregator.peak_leaves_in_memory <= cap
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_in_finish_still_deletes_the_spill_files(tmp_path: Path) -> None:
+    half = UINT128_MAX // 2 + 1
+    aggregator = Aggregator(max_leaves_in_memory=2, spill_dir=tmp_path)
+    for i in range(5):
+        aggregator.add(ValidLine(i, f"L{i}", 1, 0, 0, 3, 4, 5, 1, half, 0, bytes([i]) * 32, True))
+    assert list(tmp_path.iterdir()) != []
+
+    with pytest.raises(BucketOverflowError):
+        aggregator.finish()
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_leaving_a_with_block_deletes_the_spill_files(tmp_path: Path) -> None:
+    with Aggregator(max_leaves_in_memory=3, spill_dir=tmp_path) as aggregator:
+        aggregator.add_all(many_lines(20, seed=1))
+        assert aggregator.spilled_leaves > 0
+
+    assert list(tmp_path.iterdir()) == []
+    assert aggregator.finish() == []  # nothing left to report
+
+
+def test_finish_empties_the_aggregator_for_the_next_feed() -> None:
+    lines = many_lines(30, seed=2)
+    aggregator = Aggregator(max_leaves_in_memory=4)
+
+    first = (aggregator.add_all(lines), aggregator.finish())
+    second = (aggregator.add_all(lines), aggregator.finish())
+
+    assert first == second == ([], in_memory_totals(lines))
+    assert aggregator.leaves_in_memory == 0
+
+
+def test_memory_cap_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        Aggregator(max_leaves_in_memory=0)

@@ -16,6 +16,7 @@ from oracle.errors import LeafNotFoundError
 from oracle.merkle import (
     ZERO_ROOT,
     MerkleTree,
+    SortedLeavesRoot,
     encode_line,
     hash_pair,
     keccak256,
@@ -25,6 +26,7 @@ from oracle.merkle import (
     merkle_proof,
     merkle_root,
     process_proof,
+    sorted_merkle_root,
     split_leaves,
     verify,
 )
@@ -225,3 +227,73 @@ def test_fallback_keccak_without_pysha3_gives_the_same_leaf() -> None:
         leaf.hex(),
         merkle_root([leaf, bytes(32)]).hex(),
     ]
+
+
+def fed_in_runs(leaves: list[bytes], longest: int, seed: int) -> SortedLeavesRoot:
+    """A SortedLeavesRoot fed ``leaves`` in runs of random length (empty runs included)."""
+    rng = random.Random(seed)
+    builder = SortedLeavesRoot()
+    start = 0
+    while start < len(leaves):
+        end = min(len(leaves), start + rng.randint(0, longest))
+        builder.extend(leaves[start:end])
+        start = end
+    return builder
+
+
+@pytest.mark.parametrize("size", range(71))
+def test_streaming_root_equals_merkle_root(size: int) -> None:
+    leaves = sorted(leaves_of(size, seed=size))
+
+    assert fed_in_runs(leaves, longest=9, seed=size).root() == merkle_root(leaves)
+    assert sorted_merkle_root(iter(leaves), chunk=3) == merkle_root(leaves)
+
+
+@pytest.mark.parametrize("size", [4095, 4096, 4097, 8191, 8192, 3 * 4096 + 1, 20_011])
+def test_streaming_root_equals_merkle_root_across_blocks(size: int) -> None:
+    leaves = sorted(leaves_of(size, seed=size))
+
+    builder = fed_in_runs(leaves, longest=6000, seed=size)
+
+    assert len(builder) == size
+    assert builder.root() == merkle_root(leaves)
+
+
+def test_streaming_root_of_the_leaves_so_far_and_then_more() -> None:
+    leaves = sorted(leaves_of(5000, seed=5))
+    builder = SortedLeavesRoot()
+
+    assert builder.root() == ZERO_ROOT
+    builder.extend(leaves[:4100])
+    assert builder.root() == merkle_root(leaves[:4100])
+    builder.extend(leaves[4100:])
+    assert builder.root() == merkle_root(leaves)
+
+
+def test_streaming_root_matches_the_hand_built_five_leaf_tree() -> None:
+    leaves = sorted(keccak(bytes([i])) for i in range(5))
+
+    assert sorted_merkle_root(leaves).hex() == "34458c5792036827218d08a967c43ecb1a46beb2a3da9293e9abaa3188c868b9"
+
+
+@settings(max_examples=50)
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=80), st.integers(1, 10))
+def test_streaming_root_takes_equal_leaves_and_any_chunking(leaves: list[bytes], chunk: int) -> None:
+    doubled = sorted(leaves + leaves[: len(leaves) // 2])
+
+    assert sorted_merkle_root(doubled, chunk=chunk) == merkle_root(doubled)
+
+
+def test_streaming_root_refuses_unsorted_leaves_and_leaves_not_32_bytes() -> None:
+    low, high = sorted(leaves_of(2))
+
+    with pytest.raises(ValueError, match="not sorted ascending"):
+        SortedLeavesRoot().extend([high, low])
+    builder = SortedLeavesRoot()
+    builder.extend([high])
+    with pytest.raises(ValueError, match="not sorted ascending"):
+        builder.extend([low])  # below the previous run's last leaf
+    with pytest.raises(ValueError, match="every leaf must be 32 bytes"):
+        SortedLeavesRoot().extend([low, high + b"x"])
+    with pytest.raises(ValueError, match="every leaf must be 32 bytes"):
+        sorted_merkle_root([bytes(31)])
