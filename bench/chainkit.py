@@ -38,31 +38,39 @@ ORACLES = ("oracle1", "oracle2", "oracle3")
 
 
 class CountingProvider(HTTPProvider):
-    """An HTTPProvider that counts JSON-RPC round trips and the time spent in them."""
+    """An HTTPProvider that counts JSON-RPC round trips and the time spent in them.
+
+    ``by_method`` counts requests (a batch's requests as ``batch:<method>``); ``seconds_by_method``
+    is the time of the round trips, a batch's time under its method (``batch:mixed`` if several).
+    """
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
         self.calls = 0
         self.seconds = 0.0
         self.by_method: dict[str, int] = {}
+        self.seconds_by_method: dict[str, float] = {}
+
+    def _took(self, key: str, seconds: float) -> None:
+        self.seconds += seconds
+        self.calls += 1
+        self.seconds_by_method[key] = self.seconds_by_method.get(key, 0.0) + seconds
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         t0 = time.perf_counter()
         try:
             return super().make_request(method, params)
         finally:
-            self.seconds += time.perf_counter() - t0
-            self.calls += 1
+            self._took(method, time.perf_counter() - t0)
             self.by_method[method] = self.by_method.get(method, 0) + 1
 
     def make_batch_request(self, batch_requests: Any) -> Any:
-        """A batch is one round trip; its methods are counted as ``batch:<method>``."""
         t0 = time.perf_counter()
         try:
             return super().make_batch_request(batch_requests)
         finally:
-            self.seconds += time.perf_counter() - t0
-            self.calls += 1
+            methods = {method for method, _ in batch_requests}
+            self._took(f"batch:{methods.pop()}" if len(methods) == 1 else "batch:mixed", time.perf_counter() - t0)
             for method, _ in batch_requests:
                 key = f"batch:{method}"
                 self.by_method[key] = self.by_method.get(key, 0) + 1

@@ -217,16 +217,19 @@ def biggest_cost(results: Results) -> dict[str, Any]:
         rpc_per_report = stage["rpc_calls"] / row["licences"]
         rpc_share = stage["rpc_seconds"] / stage["seconds"] if stage["seconds"] else 0.0
         methods = stage.get("rpc_by_method", {})
-        top_method, top_calls = max(methods.items(), key=lambda kv: kv[1]) if methods else ("", 0)
+        requests = sum(methods.values())
         headline = (
             f"the oracle's `{name}` stage: {stage['seconds']:.1f} s of {service['seconds']:.1f} s "
             f"({100 * share:.0f}%) to settle {n(row['licences'])} licences, {per_report_ms:.0f} ms per report, "
-            f"with {rpc_per_report:.1f} JSON-RPC round trips per report taking {100 * rpc_share:.0f}% of the stage"
+            f"with {rpc_per_report:.1f} JSON-RPC round trips per report ({requests / row['licences']:.1f} requests, "
+            f"batched) taking {100 * rpc_share:.0f}% of the stage"
         )
-        if top_method:
+        timed = stage.get("rpc_seconds_by_method", {})
+        if timed:
+            slowest, slowest_s = max(timed.items(), key=lambda kv: kv[1])
             headline += (
-                f" ({100 * top_calls / max(stage['rpc_calls'], 1):.0f}% of them `{top_method}`, "
-                f"{top_calls / row['licences']:.1f} per report)"
+                f"; the most of that time goes to `{slowest}` ({slowest_s:.1f} s, "
+                f"{100 * slowest_s / stage['seconds']:.0f}% of the stage: the node answering)"
             )
         signing = row.get("signing")
         if signing and name.startswith("build"):

@@ -157,16 +157,23 @@ def _service_chain(bench: BenchChain) -> tuple[Chain, CountingProvider]:
 
 def _timed(provider: CountingProvider, fn: Any) -> tuple[Any, dict[str, Any]]:
     calls, rpc_seconds, methods = provider.snapshot()
+    method_seconds = dict(provider.seconds_by_method)
     t0 = time.perf_counter()
     value = fn()
     seconds = time.perf_counter() - t0
     calls2, rpc_seconds2, methods2 = provider.snapshot()
     by_method = {m: n - methods.get(m, 0) for m, n in methods2.items() if n - methods.get(m, 0)}
+    seconds_by_method = {
+        m: s - method_seconds.get(m, 0.0)
+        for m, s in provider.seconds_by_method.items()
+        if s - method_seconds.get(m, 0.0) > 0
+    }
     return value, {
         "seconds": seconds,
         "rpc_calls": calls2 - calls,
         "rpc_seconds": rpc_seconds2 - rpc_seconds,
         "rpc_by_method": by_method,
+        "rpc_seconds_by_method": seconds_by_method,
     }
 
 

@@ -57,10 +57,21 @@ WAIT_ERRORS = {"PeriodNotEnded", "EnforcedPause"}
 MAX_IN_FLIGHT = 8
 
 
+_fault_hits: dict[str, int] = {}
+
+
 def _fault(point: str) -> None:
-    """Fault injection for the crash tests: ORACLE_FAULT=<point> kills this process there."""
-    if os.environ.get("ORACLE_FAULT") == point:
-        log.warning("fault_injected", point=point)
+    """Fault injection for the crash tests: ORACLE_FAULT=<point> kills this process the first
+    time it reaches that point, ORACLE_FAULT=<point>@<n> the n-th time."""
+    wanted = os.environ.get("ORACLE_FAULT")
+    if not wanted or not wanted.startswith(point):
+        return
+    name, _, nth = wanted.partition("@")
+    if name != point:
+        return
+    _fault_hits[point] = hits = _fault_hits.get(point, 0) + 1
+    if hits == int(nth or 1):
+        log.warning("fault_injected", point=point, hit=hits)
         os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -24,7 +24,9 @@ from royalty_chain.terms import DAY
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _run_cli(chain: Chain, tmp_path: Path, *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run_cli(
+    chain: Chain, tmp_path: Path, *args: str, fault: str | None = None, batch_size: int | None = None
+) -> subprocess.CompletedProcess[str]:
     manifest = tmp_path / "manifest.json"
     chain.manifest.save(manifest)
     env = dict(os.environ)
@@ -34,6 +36,8 @@ def _run_cli(chain: Chain, tmp_path: Path, *args: str, fault: str | None = None)
         ORACLE_OUTBOX=str(tmp_path / "outbox.sqlite"),
     )
     env.pop("ORACLE_FAULT", None)
+    if batch_size is not None:
+        env["ORACLE_BATCH_SIZE"] = str(batch_size)
     if fault:
         env["ORACLE_FAULT"] = fault
     return subprocess.run(
@@ -87,6 +91,34 @@ def test_killed_at_each_stage_settles_exactly_once(chain: Chain, tmp_path: Path,
     with outbox.connect() as conn:
         counts = outbox.counts(conn)
     assert counts == {"lines_reported": 12_000, "reports_settled": 2}
+
+
+@pytest.mark.parametrize("fault", ["after_mark_sent@3", "after_send@3"])
+def test_killed_with_transactions_in_flight_settles_exactly_once(chain: Chain, tmp_path: Path, fault: str) -> None:
+    """One report per transaction over five licences; the sender dies at its third transaction,
+    with the first two possibly still in flight: the restart settles each period exactly once."""
+    start = (chain_now(chain) - 35 * DAY) // DAY * DAY
+    licences, rows = [], []
+    for n in range(5):
+        licence_id = register(chain, start)
+        fund(chain, licence_id, 1_000 * USDX)
+        licences.append(licence_id)
+        rows.append(f"F-{n},{licence_id},{day(start + DAY)},US,apparel,retail,1,{n + 1}00.00,0,USD")
+    feed = write_feed(tmp_path / "five.csv", rows)
+
+    crashed = _run_cli(chain, tmp_path, "submit", str(feed), fault=fault, batch_size=1)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    settled_before = sum(bool(_settlements(chain, lid)) for lid in licences)
+    assert settled_before <= 3  # the third was at most broadcast, the fourth never signed a transaction
+
+    recovered = _run_cli(chain, tmp_path, "submit", str(feed), batch_size=1)
+    assert recovered.returncode == 0, recovered.stderr[-2000:] + recovered.stdout[-2000:]
+
+    # 10% of (n + 1) * 100.00 USDX for licence n, once each
+    assert [_settlements(chain, lid) for lid in licences] == [[(0, (n + 1) * 10 * USDX)] for n in range(5)]
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    with outbox.connect() as conn:
+        assert outbox.counts(conn) == {"lines_reported": 5, "reports_settled": 5}
 
 
 def test_transaction_lost_by_the_chain_is_sent_again(chain: Chain, tmp_path: Path) -> None:
