@@ -35,6 +35,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -506,9 +507,11 @@ class OutboxSeenLines(SeenLines):
     when the filter says an id is new, it is (the usual case, no query); only its positives
     (repeated lines, and a fraction of a percent of new ids) are looked up. The filter is read
     from the lines table once ``bloom_after`` claims were made, so a caller that claims a few
-    lines (an API upload) does not read the whole table for them. A line that another process
-    (the API) stores after that is not in the filter, so it is not reported as a repeat here;
-    if both store it, the first one stored stays (``store_lines`` inserts OR IGNORE).
+    lines (an API upload) does not read the whole table for them. Lines that another process
+    (the API) stores meanwhile are added to the filter each time a batch is stored (they are
+    the rows above the highest rowid read so far), so, as without a filter, only a line stored
+    elsewhere while this batch is read can be missed; if both store it, the first one stored
+    stays (``store_lines`` inserts OR IGNORE).
     """
 
     def __init__(
@@ -520,6 +523,7 @@ class OutboxSeenLines(SeenLines):
         self._bloom: LineIdBloom | None = None
         self._bloom_bits = DEFAULT_BLOOM_BITS if bloom_bits is None else LineIdBloom.checked_bits(bloom_bits)
         self._claims_left = bloom_after  # claims before the filter is read
+        self._read_up_to = 0  # the highest rowid of the lines table in the filter
         self.bloom_positives = 0
         self.db_lookups = 0
 
@@ -548,17 +552,29 @@ class OutboxSeenLines(SeenLines):
 
     def _read_bloom(self) -> None:
         """Fill the filter with every stored line and the batch; claims ask it from now on."""
-        bloom = LineIdBloom(self._bloom_bits)
-        stored = select(lines_table.c.licensee, lines_table.c.line_id).execution_options(yield_per=10_000)
-        for licensee, line_id in self._conn.execute(stored):
-            bloom.add(licensee, line_id)
+        self._bloom = LineIdBloom(self._bloom_bits)
+        self._read_stored()
         for licensee, line_id in self._batch:
+            self._bloom.add(licensee, line_id)
+
+    def _read_stored(self) -> None:
+        """Add the lines stored since the last look (by anyone) to the filter."""
+        assert self._bloom is not None
+        bloom, highest = self._bloom, self._read_up_to
+        rows = self._conn.execute(
+            text("SELECT rowid, licensee, line_id FROM lines WHERE rowid > :after ORDER BY rowid"),
+            {"after": highest},
+        ).yield_per(10_000)
+        for rowid, licensee, line_id in rows:
             bloom.add(licensee, line_id)
-        self._bloom = bloom
+            highest = rowid
+        self._read_up_to = highest
 
     def flushed(self) -> None:
         """The batch was stored; its ids are now found in the database."""
         self._batch.clear()
+        if self._bloom is not None:
+            self._read_stored()
 
 
 class ReportedPeriods:

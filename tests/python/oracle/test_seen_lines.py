@@ -161,3 +161,25 @@ def test_outbox_seen_lines_find_lines_stored_in_an_earlier_run(bloom_after: int,
         assert seen.claim("0xother", "INV-3", leaf_of("INV-3")) is None  # another licensee's namespace
         if bloom_after == 0:
             assert (seen.bloom_positives, seen.db_lookups) == (3, 2)  # no query for a new id
+
+
+def test_outbox_seen_lines_see_lines_another_process_stored_since_the_filter_was_read(tmp_path: Path) -> None:
+    """The API stores lines into the same outbox while the oracle reads a feed: after the
+    oracle's next batch is stored, its filter knows them, and a conflicting repeat is caught."""
+    licensee = LICENSEE.lower()
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    with outbox.connect() as oracle_conn, outbox.connect() as api_conn:
+        oracle = OutboxSeenLines(outbox, oracle_conn, bloom_after=0)  # the filter is read at once
+        first = stored_lines(3)
+        assert [oracle.claim(licensee, x.line_id, x.leaf) for x in first] == [None] * 3
+        # Meanwhile the API stores a line the oracle has not seen.
+        api_line = stored_lines(5)[4]
+        outbox.store_lines(api_conn, {1: licensee}, [api_line], source="api upload")
+        api_conn.commit()
+        outbox.store_lines(oracle_conn, {1: licensee}, first, source="feed.csv")
+        oracle_conn.commit()
+        oracle.flushed()
+
+        before = oracle.db_lookups
+        assert oracle.claim(licensee, api_line.line_id, leaf_of(api_line.line_id, 1)) == api_line.leaf
+        assert oracle.db_lookups == before + 1  # a filter positive, answered exactly from the database
