@@ -57,10 +57,9 @@ class LicenceDirectory:
     def _fetch_tokens(self) -> None:
         """Every licence opened since the last look, in one eth_getLogs."""
         head = int(self._chain.w3.eth.block_number)
-        opened = self._chain.codecs["RoyaltyLedger"].event("LicenceOpened")
         query = {
             "address": self._chain.ledger.address,
-            "topics": ["0x" + opened.topic.hex()],
+            "topics": [self._chain.events.topic("LicenceOpened")],
             "fromBlock": hex(self._next_block),
             "toBlock": hex(head),
         }
@@ -68,8 +67,9 @@ class LicenceDirectory:
         if "error" in answer:
             raise LookupError(f"eth_getLogs for LicenceOpened failed: {answer['error']}")
         for entry in answer["result"]:
-            args = opened.decode([bytes.fromhex(t[2:]) for t in entry["topics"]], bytes.fromhex(entry["data"][2:]))
-            self._tokens[int(args["licenceId"])] = str(args["token"])
+            event = self._chain.events.decode(entry)
+            if event is not None and event.name == "LicenceOpened":
+                self._tokens[int(event.args["licenceId"])] = str(event.args["token"])
         self._next_block = head + 1
 
     def _load_many(self, licence_ids: list[int]) -> None:

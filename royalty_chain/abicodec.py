@@ -3,7 +3,7 @@
 web3.py's ``ContractFunction`` finds the ABI entry, validates and normalises every argument
 against the whole contract ABI and runs the middleware stack for each call: about 3 ms of
 Python per call here. The oracle reads several values for each of thousands of licences per
-round and decodes a Settled event per report, so it uses these codecs instead: the selector and
+round, so it uses these codecs instead: the selector and
 types of each function are worked out once, arguments go straight to ``eth_abi.encode``, and
 results come back shaped as web3 returns them (tuples for structs, checksummed addresses).
 
@@ -12,16 +12,16 @@ Everything else (the API, scripts, tests) keeps using web3's contract objects.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import event_signature_to_log_topic, function_signature_to_4byte_selector, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 
-def abi_type(item: dict[str, Any]) -> str:
+def abi_type(item: Mapping[str, Any]) -> str:
     """The canonical type string of an ABI input or output (``(uint8,address)[]`` for structs)."""
     kind = str(item["type"])
     if kind.startswith("tuple"):
@@ -76,64 +76,22 @@ class FunctionCodec:
         return values[0] if len(values) == 1 else values
 
 
-@dataclass(frozen=True, slots=True)
-class EventCodec:
-    name: str
-    topic: bytes
-    indexed: tuple[tuple[str, str], ...]
-    data: tuple[tuple[str, str], ...]
-
-    @classmethod
-    def from_abi(cls, item: dict[str, Any]) -> EventCodec:
-        inputs = item.get("inputs", [])
-        signature = f"{item['name']}({','.join(abi_type(i) for i in inputs)})"
-        indexed = tuple((i["name"], abi_type(i)) for i in inputs if i.get("indexed"))
-        data = tuple((i["name"], abi_type(i)) for i in inputs if not i.get("indexed"))
-        if any(t in ("string", "bytes") or t.endswith("]") or t.startswith("(") for _, t in indexed):
-            raise ValueError(f"{item['name']}: indexed dynamic values are hashed and cannot be decoded")
-        return cls(item["name"], event_signature_to_log_topic(signature), indexed, data)
-
-    def matches(self, topics: Sequence[bytes]) -> bool:
-        return len(topics) == 1 + len(self.indexed) and topics[0] == self.topic
-
-    def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
-        """The event's arguments by name, from a log's topics and data."""
-        if not self.matches(topics):
-            raise ValueError(f"log is not a {self.name} event")
-        args: dict[str, Any] = {}
-        for (name, kind), topic in zip(self.indexed, topics[1:], strict=True):
-            (args[name],) = abi_decode([kind], topic)
-        values = abi_decode([kind for _, kind in self.data], data)
-        for (name, kind), value in zip(self.data, values, strict=True):
-            args[name] = to_checksum_address(value) if kind == "address" else value
-        return args
-
-
 class ContractCodec:
-    """The functions and events of one contract ABI, by name (the contracts here overload none)."""
+    """The functions of one contract ABI, by name (the contracts here overload none). Events are
+    decoded by :class:`royalty_chain.events.EventDecoder`."""
 
     def __init__(self, abi: list[dict[str, Any]]) -> None:
         self.functions: dict[str, FunctionCodec] = {}
-        self.events: dict[str, EventCodec] = {}
         for item in abi:
-            kind, name = item.get("type"), item.get("name")
-            table: dict[str, Any] | None = (
-                self.functions if kind == "function" else self.events if kind == "event" else None
-            )
-            if table is None:
+            if item.get("type") != "function":
                 continue
-            if name in table:
-                raise ValueError(f"{name} is overloaded; ContractCodec looks entries up by name")
-            table[str(name)] = (FunctionCodec if kind == "function" else EventCodec).from_abi(item)
+            name = str(item["name"])
+            if name in self.functions:
+                raise ValueError(f"{name} is overloaded; ContractCodec looks functions up by name")
+            self.functions[name] = FunctionCodec.from_abi(item)
 
     def fn(self, name: str) -> FunctionCodec:
         try:
             return self.functions[name]
         except KeyError:
             raise KeyError(f"the ABI has no function {name}") from None
-
-    def event(self, name: str) -> EventCodec:
-        try:
-            return self.events[name]
-        except KeyError:
-            raise KeyError(f"the ABI has no event {name}") from None

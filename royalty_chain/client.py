@@ -24,6 +24,7 @@ from web3.types import RPCEndpoint, TxReceipt
 
 from royalty_chain.abicodec import ContractCodec, FunctionCodec, abi_type
 from royalty_chain.eip712 import Domain
+from royalty_chain.events import EventDecoder
 from royalty_chain.manifest import Manifest
 from royalty_chain.terms import Report, Schedule, Terms
 
@@ -114,6 +115,7 @@ class Chain:
         self._chain_id: int | None = None
         self.decoder = ErrorDecoder([c.abi for c in manifest.contracts.values()])
         self.codecs = {name: ContractCodec(c.abi) for name, c in manifest.contracts.items()}
+        self.events = EventDecoder.from_manifest(manifest)
         self.registry = RegistryClient(self)
         self.ledger = LedgerClient(self)
 

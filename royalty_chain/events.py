@@ -17,6 +17,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
+from royalty_chain.abicodec import abi_type
 from royalty_chain.codes import Scope
 from royalty_chain.terms import FieldRate, Payee, Schedule, Term, Terms, Tier
 
@@ -37,14 +38,6 @@ class ChainEvent:
 
 class EventDecodeError(ValueError):
     """A log of a watched contract whose data does not match the event's ABI."""
-
-
-def _abi_type(item: Mapping[str, Any]) -> str:
-    kind = str(item["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){kind[5:]}"
-    return kind
 
 
 def _plain(item: Mapping[str, Any], value: Any) -> Any:
@@ -104,14 +97,14 @@ class EventDecoder:
                 if item.get("type") != "event" or item.get("anonymous"):
                     continue
                 inputs = item.get("inputs", [])
-                indexed = tuple((i, _abi_type(i)) for i in inputs if i.get("indexed"))
+                indexed = tuple((i, abi_type(i)) for i in inputs if i.get("indexed"))
                 data = tuple(i for i in inputs if not i.get("indexed"))
                 spec = _EventSpec(
                     name=item["name"],
                     contract=name,
                     indexed=indexed,
                     data=data,
-                    data_types=tuple(_abi_type(i) for i in data),
+                    data_types=tuple(abi_type(i) for i in data),
                     order=tuple(i["name"] for i in inputs),
                 )
                 topic = bytes(event_abi_to_log_topic(item))  # type: ignore[arg-type]

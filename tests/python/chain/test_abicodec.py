@@ -1,4 +1,4 @@
-"""The oracle's direct eth_abi codecs give exactly what web3's contract objects give."""
+"""The oracle's direct eth_abi codecs and event decoder give exactly what web3's contract objects give."""
 
 from __future__ import annotations
 
@@ -112,10 +112,11 @@ def test_settled_event_decodes_like_web3(chain: Chain) -> None:
     )
     receipt = chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))
 
-    event = chain.codecs["RoyaltyLedger"].event("Settled")
     (expected,) = chain.ledger.contract.events.Settled().process_receipt(receipt)  # type: ignore[arg-type]
-    (entry,) = [e for e in receipt["logs"] if e["topics"][0] == event.topic]  # type: ignore[index]
-    decoded = event.decode([bytes(t) for t in entry["topics"]], bytes(entry["data"]))
-    assert decoded == dict(expected["args"])
+    topic = bytes.fromhex(chain.events.topic("Settled")[2:])
+    (entry,) = [e for e in receipt["logs"] if bytes(e["topics"][0]) == topic]  # type: ignore[index]
+    decoded = chain.events.decode(entry)
+    assert decoded is not None and decoded.name == "Settled"
+    assert decoded.args == dict(expected["args"])
     # 5% of the net (1,234 - 34 + 99 USDX) = 64.95 USDX
-    assert decoded["royalty"] == 64_950_000 and decoded["licenceId"] == licence_id and decoded["period"] == 0
+    assert decoded.args["royalty"] == 64_950_000 and decoded.args["licenceId"] == licence_id

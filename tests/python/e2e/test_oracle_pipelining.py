@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from oracle_world import USDX, chain_now, day, fund, register, write_feed
 from sqlalchemy import update
 
@@ -92,6 +93,7 @@ def test_batches_of_a_round_are_in_flight_together(chain: Chain, tmp_path: Path)
         sent = service.send()
 
     assert sent.sent == 5 and len(sent.settled) == 5 and sent.rejected == [] and sent.waiting == 0
+    assert service.simulation == "eth_simulateV1"  # Anvil has it: one execution per simulation
     hashes = sorted({r.tx_hash for r in sent.settled if r.tx_hash})
     assert len(hashes) == 3  # 5 reports in batches of 2, 2 and 1
     txs = [chain.w3.eth.get_transaction(h) for h in hashes]  # type: ignore[arg-type]
@@ -149,6 +151,49 @@ def test_a_refused_report_is_split_out_and_the_rest_of_the_round_settles(chain: 
     # signature 0, ECDSA.RecoverError.InvalidSignature (1): decoded, recorded, not retried
     assert sent.rejected[0].error == "InvalidSignature(0, 1, 0x" + "00" * 32 + ")"
     assert chain.ledger.settled_period(made[1][0], 0) == 0
+    assert service.simulation == "eth_simulateV1"  # a refusal is not a reason to stop simulating
     for i, (lid, _) in enumerate(made):
         if i != 1:
             assert chain.ledger.settled_period(lid, 0) != 0
+
+
+def test_a_transaction_that_fails_on_chain_switches_to_estimate_gas_and_settles_next_round(
+    chain: Chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = (chain_now(chain) - 35 * DAY) // DAY * DAY
+    licence_id, feed = _licence_with_sales(chain, tmp_path, start, ["77.00"], "G")
+    service = _service(chain, tmp_path, batch_size=25)
+    service.ingest(feed)
+    service.build_reports()
+    assert service.simulation == "eth_simulateV1"
+    # A margin that cannot cover the gas: the transaction runs out of gas on chain.
+    monkeypatch.setattr("oracle.service.SIMULATED_GAS_MARGIN", 0.5)
+    monkeypatch.setattr("oracle.service.SIMULATED_GAS_EXTRA", 0)
+
+    first = service.send()
+
+    assert first.sent == 1 and first.settled == [] and first.waiting == 1
+    (stored,) = service.outbox.reports_in(service.conn, "sent")
+    assert stored.error == f"transaction {stored.tx_hash} failed"
+    assert int(chain.w3.eth.get_transaction_receipt(stored.tx_hash)["status"]) == 0  # type: ignore[arg-type]
+    assert service.simulation == "eth_estimateGas"
+    assert chain.ledger.settled_period(licence_id, 0) == 0
+
+    second = service.send()  # reconciles (mined and failed: send again), then estimates the gas
+
+    assert [(r.licence_id, r.royalty) for r in second.settled] == [(licence_id, 7_700_000)]
+    assert chain.ledger.settled_period(licence_id, 0) == second.settled[0].settlement_id
+
+
+def test_on_ganache_without_simulate_v1_batches_are_estimated(ganache_chain: Chain, tmp_path: Path) -> None:
+    start = (chain_now(ganache_chain) - 35 * DAY) // DAY * DAY
+    made = [_licence_with_sales(ganache_chain, tmp_path, start, [g], f"N{i}") for i, g in enumerate(["5", "6"])]
+    service = _service(ganache_chain, tmp_path, batch_size=25)
+    for _, feed in made:
+        service.ingest(feed)
+    service.build_reports()
+
+    sent = service.send()
+
+    assert service.simulation == "eth_estimateGas"
+    assert sorted((r.licence_id, r.royalty) for r in sent.settled) == [(made[0][0], 500_000), (made[1][0], 600_000)]
