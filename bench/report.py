@@ -120,11 +120,10 @@ def gas_grids(gas: Results) -> list[Grid]:
     return grids
 
 
-def pipeline_grid(rows: list[Results]) -> Grid:
-    grid = Grid(
-        "Oracle pipeline (parse, validate, aggregate, Merkle), bench/oracle_pipeline.py",
-        ["lines", "wall s", "lines/s", "lines/CPU-s", "peak RSS MiB"],
-    )
+def pipeline_grid(
+    rows: list[Results], title: str = "Oracle pipeline (parse, validate, aggregate, Merkle), bench/oracle_pipeline.py"
+) -> Grid:
+    grid = Grid(title, ["lines", "wall s", "lines/s", "lines/CPU-s", "peak RSS MiB"])
     for row in rows:
         if "error" in row:
             grid.add(n(row["lines"]), row["error"], "", "", "")
@@ -427,6 +426,17 @@ def all_grids(results: Results) -> list[tuple[str, list[Grid] | str]]:
     for key, title, build in [
         ("gas", "Gas", gas_grids),
         ("pipeline", "Oracle pipeline", lambda r: [pipeline_grid(r)]),
+        (
+            "service_ingest",
+            "Oracle service ingest",
+            lambda r: [
+                pipeline_grid(
+                    r,
+                    "OracleService.ingest on Anvil (licences from the chain, parse, validate, lines into the "
+                    "SQLite outbox), bench/service_ingest.py",
+                )
+            ],
+        ),
         ("chain_throughput", "Settlement throughput on Anvil", chain_grids),
         ("e2e", "End-to-end latency", lambda r: [e2e_grid(r)]),
     ]:

@@ -35,12 +35,13 @@ from rich.console import Console  # noqa: E402
 
 from bench import e2e_latency, gas, report, throughput  # noqa: E402
 
-SECTIONS = ("gas", "pipeline", "chain", "api", "e2e")
+SECTIONS = ("gas", "pipeline", "ingest", "chain", "api", "e2e")
 FULL: dict[str, Any] = {
     "payees": [1, 3, 10, 100, 500],
     "signers": [1, 3, 5],
     "batches": [1, 10, 100],
     "pipeline_lines": [10_000, 100_000, 1_000_000],
+    "ingest_lines": [10_000, 100_000, 1_000_000],
     "licences": [10, 100, 1_000],
     "lines_per_licence": 5,
     "naive_max_lines": 2_000,  # one transaction per line gets slow on Anvil once its state is big
@@ -51,6 +52,7 @@ QUICK: dict[str, Any] = {
     "signers": [1, 3],
     "batches": [1, 10],
     "pipeline_lines": [10_000],
+    "ingest_lines": [10_000],
     "licences": [5, 20],
     "lines_per_licence": 3,
     "naive_max_lines": None,
@@ -184,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
     section("gas", "gas", lambda: gas.run(work / "gas", sizes["payees"], sizes["signers"], sizes["batches"]))
     section("pipeline", "pipeline", lambda: throughput.pipeline(sizes["pipeline_lines"]))
+    section("ingest", "service_ingest", lambda: throughput.pipeline(sizes["ingest_lines"], script="service_ingest.py"))
     section(
         "chain",
         "chain_throughput",

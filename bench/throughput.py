@@ -62,10 +62,12 @@ _PIPELINE_LINE = re.compile(
 # ------------------------------------------------------------------ pure pipeline
 
 
-def pipeline(sizes: list[int], timeout: float = 420.0) -> list[dict[str, Any]]:
+def pipeline(sizes: list[int], timeout: float = 420.0, script: str = "oracle_pipeline.py") -> list[dict[str, Any]]:
+    """Runs ``bench/<script> --lines N`` per size (oracle_pipeline.py, or service_ingest.py for
+    the service's durable ingest, which prints the same last line)."""
     rows: list[dict[str, Any]] = []
     for size in sizes:
-        cmd = [sys.executable, str(ROOT / "bench" / "oracle_pipeline.py"), "--lines", str(size)]
+        cmd = [sys.executable, str(ROOT / "bench" / script), "--lines", str(size)]
         # Through a shell that forks (not execs) the script: Linux carries a process's peak RSS
         # (ru_maxrss) over fork and exec, so a child forked straight from this big process would
         # report this process's peak instead of its own.
