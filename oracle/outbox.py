@@ -145,6 +145,13 @@ class StoredReport:
     attempts: int
 
 
+_LINE_COLUMNS = (
+    "licensee, line_id, licence_id, period, sale_day, territory, field, channel, units, gross, deductions, leaf, "
+    "in_scope, source, line_number, state"
+)
+_INSERT_LINES = f"INSERT OR IGNORE INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['?'] * 15)}, 'waiting')"
+
+
 def _now() -> int:
     return int(time.time())
 
@@ -190,30 +197,33 @@ class Outbox:
     def store_lines(
         self, conn: Connection, licensee_of: dict[int, str], lines: Iterable[ValidLine], source: str
     ) -> int:
-        """Inserts a batch of validated lines (their ids were claimed by OutboxSeenLines)."""
+        """Inserts a batch of validated lines (their ids were claimed by OutboxSeenLines).
+
+        Rows go to the driver as tuples in one executemany: SQLAlchemy's per-row parameter
+        processing cost a third of the oracle's ingest time.
+        """
         rows = [
-            {
-                "licensee": licensee_of[line.licence_id],
-                "line_id": line.line_id,
-                "licence_id": line.licence_id,
-                "period": line.period,
-                "sale_day": line.sale_day,
-                "territory": line.territory,
-                "field": line.field,
-                "channel": line.channel,
-                "units": str(line.units),
-                "gross": str(line.gross),
-                "deductions": str(line.deductions),
-                "leaf": line.leaf,
-                "in_scope": line.in_scope,
-                "source": source,
-                "line_number": line.line_number,
-                "state": "waiting",
-            }
+            (
+                licensee_of[line.licence_id],
+                line.line_id,
+                line.licence_id,
+                line.period,
+                line.sale_day,
+                line.territory,
+                line.field,
+                line.channel,
+                str(line.units),
+                str(line.gross),
+                str(line.deductions),
+                line.leaf,
+                1 if line.in_scope else 0,
+                source,
+                line.line_number,
+            )
             for line in lines
         ]
         if rows:
-            conn.execute(insert(lines_table).prefix_with("OR IGNORE"), rows)
+            conn.exec_driver_sql(_INSERT_LINES, rows)
         return len(rows)
 
     def store_rejections(self, conn: Connection, file_id: int, rejections: Iterable[Any]) -> None:
