@@ -38,8 +38,9 @@ from web3.exceptions import TransactionNotFound
 
 from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
-from oracle.feed import Rejection, parse_feed
+from oracle.feed import Rejection
 from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods, StoredReport
+from oracle.twostage import validate_two_stage
 from oracle.validate import LicenceInfo, RejectsFile, Validator, ValidLine
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain, ChainError, ContractRevert, revert_data, settlement_context_from_abi
@@ -171,33 +172,34 @@ class OracleService:
                 result.rejections.append(r)
 
         try:
-            for item in parse_feed(path, today=today):
-                result.lines_read += 1
+            stats = validator.stats
+            progress_at = 1000
+            # Parsing and the licence checks run in a forked process; this one claims, stores
+            # and reports (oracle.twostage). Duplicates are only counted, never yielded.
+            for item in validate_two_stage(path, validator, today=today):
                 if type(item) is Rejection:
-                    reject(validator.count_rejection(item))
+                    reject(item)
                 else:
-                    checked = validator.check(item)  # type: ignore[arg-type]
-                    if type(checked) is Rejection:
-                        reject(checked)
-                    elif checked is not None:
-                        line: ValidLine = checked  # type: ignore[assignment]
-                        late = reported.late(line)
-                        if late is not None:
-                            reject(validator.count_rejection(late))
-                            validator.stats.valid -= 1
-                        else:
-                            batch.append(line)
+                    line: ValidLine = item  # type: ignore[assignment]
+                    late = reported.late(line)
+                    if late is not None:
+                        reject(validator.count_rejection(late))
+                        stats.valid -= 1
+                    else:
+                        batch.append(line)
                 if len(batch) >= BATCH_LINES or len(rejected) >= BATCH_LINES:
                     self._store(batch, rejected, file_id, licences, seen, str(path))
                     _fault("mid_file")
                     batch, rejected = [], []
-                if on_progress and result.lines_read % 1000 == 0:
-                    on_progress(result.lines_read)
+                if on_progress and (done := stats.valid + stats.rejected + stats.duplicates) >= progress_at:
+                    on_progress(done)
+                    progress_at = done - done % 1000 + 1000
             self._store(batch, rejected, file_id, licences, seen, str(path))
         except BaseException:
             rejects.discard()
             raise
         stats = validator.stats
+        result.lines_read = stats.valid + stats.rejected + stats.duplicates  # every line read is one of these
         result.valid, result.rejected = stats.valid, stats.rejected
         result.duplicates, result.out_of_scope = stats.duplicates, stats.out_of_scope
         self.outbox.finish_file(
