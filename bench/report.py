@@ -129,7 +129,7 @@ def pipeline_grid(
             grid.add(n(row["lines"]), row["error"], "", "", "")
         else:
             grid.add(
-                n(row["lines"]),
+                n(row["lines"]) + (f" ({row['mode']})" if row.get("mode") else ""),
                 f"{row['seconds']:.2f}",
                 n(row["lines_per_s"]),
                 n(row["lines_per_cpu_s"]),
@@ -361,7 +361,11 @@ def plots(results: Results, out: Path) -> list[str]:
             ax.set_ylabel("gas per report")
 
         made.append(_plot(out / "gas_vs_batch.png", "Gas per report vs batch size", batches))
-    pipeline_rows = [r for r in results.get("pipeline") or [] if isinstance(r, dict) and "lines_per_s" in r]
+    pipeline_rows = [
+        r
+        for r in results.get("pipeline") or []
+        if isinstance(r, dict) and "lines_per_s" in r and r.get("mode") != "one process"
+    ]
     if pipeline_rows:
 
         def pipe(ax: Any) -> None:

@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"  {name}: {seconds:.1f} s")
 
     section("gas", "gas", lambda: gas.run(work / "gas", sizes["payees"], sizes["signers"], sizes["batches"]))
-    section("pipeline", "pipeline", lambda: throughput.pipeline(sizes["pipeline_lines"]))
+    section("pipeline", "pipeline", lambda: throughput.pipeline(sizes["pipeline_lines"], baseline=True))
     section("ingest", "service_ingest", lambda: throughput.pipeline(sizes["ingest_lines"], script="service_ingest.py"))
     section(
         "chain",

@@ -62,12 +62,16 @@ _PIPELINE_LINE = re.compile(
 # ------------------------------------------------------------------ pure pipeline
 
 
-def pipeline(sizes: list[int], timeout: float = 420.0, script: str = "oracle_pipeline.py") -> list[dict[str, Any]]:
+def pipeline(
+    sizes: list[int], timeout: float = 420.0, script: str = "oracle_pipeline.py", baseline: bool = False
+) -> list[dict[str, Any]]:
     """Runs ``bench/<script> --lines N`` per size (oracle_pipeline.py, or service_ingest.py for
-    the service's durable ingest, which prints the same last line)."""
+    the service's durable ingest, which prints the same last line). With ``baseline``, the
+    largest size runs once more with ``--one-process`` (mode "one process"), beside the others."""
     rows: list[dict[str, Any]] = []
-    for size in sizes:
-        cmd = [sys.executable, str(ROOT / "bench" / script), "--lines", str(size)]
+    runs = [(size, []) for size in sizes] + ([(max(sizes), ["--one-process"])] if baseline and sizes else [])
+    for size, extra in runs:
+        cmd = [sys.executable, str(ROOT / "bench" / script), "--lines", str(size), *extra]
         # Through a shell that forks (not execs) the script: Linux carries a process's peak RSS
         # (ru_maxrss) over fork and exec, so a child forked straight from this big process would
         # report this process's peak instead of its own.
@@ -87,6 +91,7 @@ def pipeline(sizes: list[int], timeout: float = 420.0, script: str = "oracle_pip
         rows.append(
             {
                 "lines": int(found["lines"]),
+                "mode": "one process" if extra else ("two processes" if script == "oracle_pipeline.py" else None),
                 "seconds": float(found["wall"]),
                 "lines_per_s": float(found["rate"].replace(",", "")),
                 "cpu_seconds": float(found["cpu"]),
