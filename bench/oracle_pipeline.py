@@ -115,7 +115,16 @@ def run(path: Path, in_memory: bool = False, one_process: bool = False) -> tuple
     return validator.stats.valid, len(rejections), len(periods)
 
 
-def _cpu_seconds() -> float:
+def result_line(lines: int, elapsed: float, cpu: float, peak_kib: int, before_kib: int) -> str:
+    """The last line of this bench and of bench/service_ingest.py; bench/throughput.py parses it."""
+    return (
+        f"{lines} lines in {elapsed:.2f} s wall ({lines / elapsed:,.0f} lines/s), "
+        f"{cpu:.2f} s CPU ({lines / cpu:,.0f} lines/CPU-s); "
+        f"peak RSS {peak_kib / 1024:.0f} MiB (before pipeline {before_kib / 1024:.0f} MiB)"
+    )
+
+
+def cpu_seconds() -> float:
     """CPU time of this process and of its finished children (the parsing process)."""
     here, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return here.ru_utime + here.ru_stime + children.ru_utime + children.ru_stime
@@ -148,9 +157,9 @@ def main() -> None:
             )
             pstats.Stats("/tmp/oracle_pipeline.prof").sort_stats("tottime").print_stats(25)
             return
-        t0, cpu0 = time.perf_counter(), _cpu_seconds()
+        t0, cpu0 = time.perf_counter(), cpu_seconds()
         valid, rejected, periods = run(path, args.in_memory, args.one_process)
-        elapsed, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+        elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     processes = "one process" if args.one_process else "two processes"
@@ -158,11 +167,7 @@ def main() -> None:
     peak = max(parent, child)
     print(f"valid={valid} rejected={rejected} periods={periods}")
     # CPU time as well as wall time: on a shared machine the wall clock also counts waiting.
-    print(
-        f"{args.lines} lines in {elapsed:.2f} s wall ({args.lines / elapsed:,.0f} lines/s), "
-        f"{cpu:.2f} s CPU ({args.lines / cpu:,.0f} lines/CPU-s); "
-        f"peak RSS {peak / 1024:.0f} MiB (before pipeline {rss_before / 1024:.0f} MiB)"
-    )
+    print(result_line(args.lines, elapsed, cpu, peak, rss_before))
 
 
 if __name__ == "__main__":
