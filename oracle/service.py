@@ -43,7 +43,7 @@ from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods, StoredReport
 from oracle.twostage import validate_two_stage
 from oracle.validate import LicenceInfo, RejectsFile, Validator, ValidLine
 from royalty_chain.actions import report_digest, sign_report
-from royalty_chain.client import Chain, ChainError, ContractRevert, revert_data, settlement_context_from_abi
+from royalty_chain.client import Chain, ContractRevert, revert_data, settlement_context_from_abi
 from royalty_chain.terms import Bucket, Report
 
 log = structlog.get_logger("oracle")
@@ -112,14 +112,17 @@ class _Pipeline:
 
     def touches(self, batch: list[StoredReport]) -> bool:
         """Whether a report of ``batch`` is of a licence with a transaction in flight."""
-        if not self.in_flight:
-            self._licences.clear()
         return any(s.licence_id in self._licences for s in batch)
 
     def sent(self, batch: list[StoredReport], tx_hash: str) -> None:
         self.in_flight.append((batch, tx_hash))
         self._licences.update(s.licence_id for s in batch)
         self.nonce += 1
+
+    def landed(self) -> None:
+        """Nothing is in flight any more (the receipts were read, or left to reconciliation)."""
+        self.in_flight.clear()
+        self._licences.clear()
 
 
 class OracleService:
@@ -164,6 +167,7 @@ class OracleService:
         rejected: list[Rejection] = []  # since the last store, for the outbox
         rejects = RejectsFile(path)
         reported = ReportedPeriods(self.outbox, self.conn)
+        stats = validator.stats
 
         def reject(r: Rejection) -> None:
             rejects.add(r)
@@ -172,7 +176,6 @@ class OracleService:
                 result.rejections.append(r)
 
         try:
-            stats = validator.stats
             progress_at = 1000
             # Parsing and the licence checks run in a forked process; this one claims, stores
             # and reports (oracle.twostage). Duplicates are only counted, never yielded.
@@ -198,7 +201,6 @@ class OracleService:
         except BaseException:
             rejects.discard()
             raise
-        stats = validator.stats
         result.lines_read = stats.valid + stats.rejected + stats.duplicates  # every line read is one of these
         result.valid, result.rejected = stats.valid, stats.rejected
         result.duplicates, result.out_of_scope = stats.duplicates, stats.out_of_scope
@@ -491,20 +493,14 @@ class OracleService:
                 outcome = result[0]["calls"][0]
                 if int(outcome["status"], 16) == 1:
                     return int(int(outcome["gasUsed"], 16) * SIMULATED_GAS_MARGIN) + SIMULATED_GAS_EXTRA
-                data = outcome.get("returnData") or (outcome.get("error") or {}).get("data")
-                if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-                    raise self.chain.decoder.decode(data)
-                raise ChainError(f"settleReports simulation failed without revert data: {outcome.get('error')}")
+                returned = outcome.get("returnData")
+                if isinstance(returned, str) and returned.startswith("0x") and len(returned) >= 10:
+                    raise self.chain.decoder.decode(returned)
+                raise self.chain.rpc_error(outcome.get("error"), "settleReports simulation failed without revert data")
         (answer,) = self.chain.rpc_batch([("eth_estimateGas", [call])])
         if "error" not in answer:
             return int(int(answer["result"], 16) * 1.2) + 50_000
-        error = answer["error"]
-        data = error.get("data") if isinstance(error, dict) else None
-        if isinstance(data, dict):  # Ganache nests it
-            data = data.get("data") or data.get("result")
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            raise self.chain.decoder.decode(data)
-        raise ChainError(f"settleReports simulation failed without revert data: {error}")
+        raise self.chain.rpc_error(answer["error"], "settleReports simulation failed without revert data")
 
     def _send_batch(self, batch: list[StoredReport], result: SendResult) -> None:
         pipe = self._pipe
@@ -577,7 +573,7 @@ class OracleService:
                     log.warning("receipts_pending", txs=[tx for _, tx in waiting], waited_s=timeout)
                     break
                 time.sleep(0.02)
-        pipe.in_flight.clear()
+        pipe.landed()
         self.conn.commit()
         result.settled.extend(self.outbox.get_reports(self.conn, mined))
 

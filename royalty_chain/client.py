@@ -173,15 +173,17 @@ class Chain:
         values = []
         for (_, fn, args), answer in zip(calls, answers, strict=True):
             if "error" in answer:
-                error = answer["error"]
-                data = error.get("data") if isinstance(error, dict) else None
-                if isinstance(data, dict):
-                    data = data.get("data") or data.get("result")
-                if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-                    raise self.decoder.decode(data)
-                raise ChainError(f"{fn.name}{args}: {error}")
+                raise self.rpc_error(answer["error"], f"{fn.name}{args}")
             values.append(fn.decode(bytes.fromhex(str(answer["result"])[2:])))
         return values
+
+    def rpc_error(self, error: Any, what: str) -> ChainError:
+        """What a JSON-RPC error object means: its decoded revert (ContractRevert) when it carries
+        revert data, else a ChainError that starts with ``what``."""
+        data = _revert_hex(error.get("data") if isinstance(error, dict) else None)
+        if data is not None and len(data) >= 10:
+            return self.decoder.decode(data)
+        return ChainError(f"{what}: {error}")
 
     def call(self, fn: ContractFunction, sender: str | None = None) -> Any:
         try:
@@ -216,8 +218,8 @@ class Chain:
         return receipt
 
 
-def revert_data(err: Exception) -> str:
-    data = getattr(err, "data", None)
+def _revert_hex(data: Any) -> str | None:
+    """The 0x revert data a node put in an error's ``data``, or None."""
     if isinstance(data, str) and data.startswith("0x"):
         return data
     if isinstance(data, dict):
@@ -226,6 +228,13 @@ def revert_data(err: Exception) -> str:
             inner = data.get(key)
             if isinstance(inner, str) and inner.startswith("0x"):
                 return inner
+    return None
+
+
+def revert_data(err: Exception) -> str:
+    found = _revert_hex(getattr(err, "data", None))
+    if found is not None:
+        return found
     message = str(err.args[0]) if err.args else ""
     return message if message.startswith("0x") else "0x"
 
