@@ -30,6 +30,7 @@ test-ape: setup
 lint: setup
 	ruff check .
 	ruff format --check .
+	mypy
 
 slither: setup
 	slither . --config-file slither.config.json

@@ -269,7 +269,10 @@ def register_fn(bench: BenchChain, terms: Terms, deadline: int) -> ContractFunct
     digest = bench.registry_domain().digest(register_struct_hash(terms, deadline))
     licensor_sig = sign_digest(digest, role("licensor_brand").key)
     licensee_sig = sign_digest(digest, role("licensee_apparel").key)
-    return bench.chain.registry.contract.functions.register(terms.as_abi(), deadline, licensor_sig, licensee_sig)
+    fn: ContractFunction = bench.chain.registry.contract.functions.register(
+        terms.as_abi(), deadline, licensor_sig, licensee_sig
+    )
+    return fn
 
 
 def check_register_digest(bench: BenchChain, terms: Terms, deadline: int) -> None:

@@ -69,7 +69,9 @@ def pipeline(
     the service's durable ingest, which prints the same last line). With ``baseline``, the
     largest size runs once more with ``--one-process`` (mode "one process"), beside the others."""
     rows: list[dict[str, Any]] = []
-    runs = [(size, []) for size in sizes] + ([(max(sizes), ["--one-process"])] if baseline and sizes else [])
+    runs: list[tuple[int, list[str]]] = [(size, []) for size in sizes] + (
+        [(max(sizes), ["--one-process"])] if baseline and sizes else []
+    )
     for size, extra in runs:
         cmd = [sys.executable, str(ROOT / "bench" / script), "--lines", str(size), *extra]
         # Through a shell that forks (not execs) the script: Linux carries a process's peak RSS
@@ -221,7 +223,7 @@ def _chain_size(
             f"service settled {len(sent.settled)}/{licences} reports from {ingested.valid}/{lines} valid lines"
         )
     tx_hashes = {s.tx_hash for s in sent.settled if s.tx_hash}
-    service_gas = sum(gas_used(bench.chain.w3.eth.get_transaction_receipt(h)) for h in tx_hashes)  # type: ignore[arg-type]
+    service_gas = sum(gas_used(bench.chain.w3.eth.get_transaction_receipt(h)) for h in tx_hashes)
     total = ingest["seconds"] + build["seconds"] + send["seconds"]
     service_row = {
         "stages": {"ingest": ingest, "build_reports (aggregate, sign)": build, "send": send},

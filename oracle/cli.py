@@ -20,7 +20,7 @@ import structlog
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from oracle.merkle import merkle_proof, verify
@@ -80,7 +80,11 @@ def _ingest_with_progress(service: OracleService, paths: list[Path]) -> list[Ing
         for path in paths:
             total = sum(1 for _ in path.open("rb"))
             task = progress.add_task(path.name, total=total)
-            results.append(service.ingest(path, on_progress=lambda n, t=task: progress.update(t, completed=n)))
+
+            def advance(n: int, t: TaskID = task) -> None:
+                progress.update(t, completed=n)
+
+            results.append(service.ingest(path, on_progress=advance))
     return results
 
 

@@ -90,7 +90,10 @@ class OutboxFeedSink:
             self._outbox.store_lines(conn, licensees, lines, source="api upload")
             conn.commit()
             after = self._outbox.counts(conn)
-        total = lambda counts: sum(v for k, v in counts.items() if k.startswith("lines_"))  # noqa: E731
+
+        def total(counts: dict[str, int]) -> int:
+            return sum(v for k, v in counts.items() if k.startswith("lines_"))
+
         stored = total(after) - total(before)
         return {
             "stored": stored,

@@ -45,7 +45,7 @@ def _pick_keccak() -> tuple[str, Callable[[bytes], _HashObject]]:
     # cost four hashes per sales line, so the faster one is worth the fallback. Hot loops call
     # the constructor and .digest() directly: a wrapper function would cost another 0.4 us.
     try:
-        from sha3 import keccak_256  # type: ignore[import-untyped]
+        from sha3 import keccak_256
     except ImportError:  # pragma: no cover - depends on the environment
         from Crypto.Hash import keccak
 

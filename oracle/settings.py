@@ -65,10 +65,10 @@ class OracleSettings(BaseSettings):
                 raise SettingsError("ORACLE_KEYSTORE_PASSWORD is needed to open ORACLE_SIGNER_KEYSTORES")
             try:
                 encrypted = json.loads(path.read_text())
-                key = Account.decrypt(encrypted, self.keystore_password.get_secret_value())
+                secret = Account.decrypt(encrypted, self.keystore_password.get_secret_value())
             except (OSError, ValueError) as err:
                 raise SettingsError(f"ORACLE_SIGNER_KEYSTORES: cannot open {path}: {err}") from err
-            accounts.append(Account.from_key(key))
+            accounts.append(Account.from_key(secret))
         if not accounts:
             if chain_id not in LOCAL_CHAIN_IDS:
                 raise SettingsError("ORACLE_SIGNER_KEYS or ORACLE_SIGNER_KEYSTORES must name the oracle signers")
@@ -77,7 +77,8 @@ class OracleSettings(BaseSettings):
 
     def sender(self, chain_id: int) -> LocalAccount:
         if self.sender_key is not None:
-            return Account.from_key(self.sender_key.get_secret_value())
+            account: LocalAccount = Account.from_key(self.sender_key.get_secret_value())
+            return account
         if chain_id not in LOCAL_CHAIN_IDS:
             raise SettingsError("ORACLE_SENDER_KEY must be set to send reports on this chain")
         return role("oracle_sender")

@@ -40,7 +40,7 @@ def _parse(
         for item in parse_feed(path, today=today, decimals=decimals):
             prepared = item if type(item) is Rejection else prepare(item)  # type: ignore[arg-type]
             if type(prepared) is Rejection:
-                r: Rejection = prepared  # type: ignore[assignment]
+                r: Rejection = prepared
                 batch.append((_REJECTION, r.line_number, r.field, r.value, r.reason))
             else:
                 batch.append(prepared)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ touch raw ABIs. Reverts come back as :class:`ContractRevert` carrying the decode
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import requests
 from eth_abi import decode as abi_decode
@@ -20,7 +20,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
-from web3.types import RPCEndpoint, TxReceipt
+from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt
 
 from royalty_chain.abicodec import ContractCodec, FunctionCodec, abi_type
 from royalty_chain.eip712 import Domain
@@ -200,15 +200,17 @@ class Chain:
         wait: bool = True,
     ) -> TxReceipt | bytes:
         """Simulate, sign locally and send; a revert raises ContractRevert and sends nothing."""
-        params: dict[str, Any] = {"from": account.address, "chainId": self.chain_id}
+        params: TxParams = {"from": account.address, "chainId": self.chain_id}
         try:
             estimated = fn.estimate_gas(params)
         except (ContractCustomError, ContractLogicError) as err:
             raise self.decoder.decode(revert_data(err)) from err
         params["gas"] = gas or int(estimated * 1.2) + 20_000
-        params["nonce"] = nonce if nonce is not None else self.w3.eth.get_transaction_count(account.address, "pending")
+        params["nonce"] = Nonce(
+            nonce if nonce is not None else self.w3.eth.get_transaction_count(account.address, "pending")
+        )
         tx = fn.build_transaction(params)
-        signed = account.sign_transaction(tx)
+        signed = account.sign_transaction(cast(dict[str, Any], tx))
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         if not wait:
             return bytes(tx_hash)
@@ -289,7 +291,7 @@ class RegistryClient:
     ) -> int:
         fn = self.contract.functions.register(terms.as_abi(), deadline, licensor_sig, licensee_sig)
         receipt = self.chain.transact(fn, sender)
-        events = self.contract.events.LicenceRegistered().process_receipt(receipt, errors=DISCARD)  # type: ignore[arg-type]
+        events = self.contract.events.LicenceRegistered().process_receipt(receipt, errors=DISCARD)
         return int(events[0]["args"]["licenceId"])
 
     def amend(
@@ -349,7 +351,10 @@ class LedgerClient:
         return Domain("RoyaltyLedger", self.chain.chain_id, self.address)
 
     def settle_fn(self, reports: Sequence[Report], signatures: Sequence[Sequence[bytes]]) -> ContractFunction:
-        return self.contract.functions.settleReports([r.as_abi() for r in reports], [list(s) for s in signatures])
+        fn: ContractFunction = self.contract.functions.settleReports(
+            [r.as_abi() for r in reports], [list(s) for s in signatures]
+        )
+        return fn
 
     def deposit(self, licence_id: int, amount: int, sender: LocalAccount) -> TxReceipt:
         return self.chain.transact(self.contract.functions.deposit(licence_id, amount), sender)  # type: ignore[return-value]

@@ -41,7 +41,8 @@ ROLES: dict[str, int] = {
 @cache
 def dev_account(index: int) -> LocalAccount:
     Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return account
 
 
 def role(name: str) -> LocalAccount:

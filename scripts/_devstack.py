@@ -158,7 +158,8 @@ def main() -> None:
             time.sleep(1)
         for p in processes:
             if p.poll() is not None:
-                name = p.args[2] if len(p.args) > 2 else p.args
+                args = [str(a) for a in p.args] if isinstance(p.args, list) else [str(p.args)]
+                name = args[2] if len(args) > 2 else " ".join(args)
                 console.print(f"[red]{name} exited ({p.returncode})[/red]: see {DATA / 'logs'}")
     except KeyboardInterrupt:
         console.print("\nstopping ...")

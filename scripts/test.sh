@@ -21,6 +21,9 @@ forge_suite() { # forge exits 0 when it finds no test: that is a failure here
   if grep -q "No tests found" .build/forge-test.log; then return 5; fi
   return "$rc"
 }
+# Types and lint first: quick, and a type error usually explains a failing test.
+run mypy mypy
+run ruff ruff check .
 run contracts forge_suite
 # Static analysis: any medium or high finding fails the run (see slither.config.json), and so
 # does a function Slither could not analyse (it would otherwise be a silent blind spot).

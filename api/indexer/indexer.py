@@ -332,6 +332,6 @@ class _SettlementLookup(dict[int, int]):
         super().__init__()
         self._projector = projector
 
-    def get(self, key: int, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: int, default: Any = None) -> Any:
         found = self._projector.settlement_licence(key)
         return default if found is None else found
