@@ -1,0 +1,173 @@
+"""Settlements: a licence's page of them and one in full, with each payee's part."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import NotFound
+from api.indexer.models import (
+    BucketRow,
+    LicenceRow,
+    PayeeRow,
+    ReleaseRow,
+    ScheduleVersionRow,
+    SettlementRow,
+)
+from api.money import parts_between
+from api.queries.common import chain_now, code_of, effective_end, get_licence_row, payees_of, schedule_out, token_out
+from api.schemas import (
+    BucketOut,
+    DisputeOut,
+    PayeePart,
+    SettlementDetail,
+    SettlementPage,
+    SettlementSummary,
+)
+from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES
+from royalty_chain.manifest import Manifest
+from royalty_chain.terms import YEAR
+
+
+def parts_by_settlement(
+    session: Session, settlement_ids: Sequence[int], payees_by_licence: dict[int, list[PayeeRow]]
+) -> dict[int, tuple[list[int], list[PayeeRow]]]:
+    """Each settlement's credit per payee: entitlement after minus before its Released events."""
+    parts: dict[int, tuple[list[int], list[PayeeRow]]] = {}
+    if not settlement_ids:
+        return parts
+    releases = session.execute(
+        select(
+            ReleaseRow.settlement_id,
+            ReleaseRow.licence_id,
+            ReleaseRow.distributed_before,
+            ReleaseRow.distributed_after,
+        ).where(ReleaseRow.settlement_id.in_(list(settlement_ids)))
+    )
+    for settlement_id, licence_id, before, after in releases:
+        payees = payees_by_licence[licence_id]
+        delta = parts_between(int(before), int(after), [p.share_bps for p in payees])
+        if settlement_id in parts:
+            parts[settlement_id] = ([a + b for a, b in zip(parts[settlement_id][0], delta, strict=True)], payees)
+        else:
+            parts[settlement_id] = (delta, payees)
+    return parts
+
+
+def _summary(
+    row: SettlementRow, licence: LicenceRow, payees: list[PayeeRow], parts: list[int] | None, now: int
+) -> dict[str, Any]:
+    period_start = period_end = year = None
+    if row.kind == "report":
+        period_start = licence.start + row.period * licence.period_seconds
+        period_end = period_start + licence.period_seconds
+        year = row.period * licence.period_seconds // YEAR
+    elif row.kind == "minimum_guarantee":
+        period_start = licence.start + row.period * YEAR
+        period_end = min(period_start + YEAR, effective_end(licence))
+        year = row.period
+    amounts = parts if parts is not None else [0] * len(payees)
+    return {
+        "id": row.id,
+        "licence_id": row.licence_id,
+        "kind": row.kind,
+        "period": row.period,
+        "period_start": period_start,
+        "period_end": period_end,
+        "contract_year": year,
+        "state": row.state,
+        "awaiting_release": row.state == "pending" and now >= row.dispute_until,
+        "settled_at": row.settled_at,
+        "dispute_until": row.dispute_until,
+        "royalty": row.royalty,
+        "recouped": row.recouped,
+        "advance_recouped": row.advance_recouped,
+        "guarantee_credit": row.guarantee_credit,
+        "due": row.due,
+        "paid": row.paid,
+        "arrears": row.due - row.paid,
+        "released": row.released,
+        "tax_withheld": row.tax,
+        "payee_parts": [
+            PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, amounts, strict=True)
+        ],
+        "tx_hash": row.tx_hash,
+        "block_number": row.block_number,
+    }
+
+
+def licence_settlements(session: Session, licence_id: int, page: int, size: int) -> SettlementPage:
+    licence = get_licence_row(session, licence_id)
+    now = chain_now(session)
+    rows = list(
+        session.scalars(
+            select(SettlementRow)
+            .where(SettlementRow.licence_id == licence_id)
+            .order_by(SettlementRow.id.desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+    )
+    payees = payees_of(session, licence_id)
+    parts = parts_by_settlement(session, [r.id for r in rows], {licence_id: payees})
+    items = [SettlementSummary(**_summary(r, licence, payees, parts.get(r.id, (None, payees))[0], now)) for r in rows]
+    return SettlementPage(items=items, total=licence.settlement_count, page=page, size=size)
+
+
+def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) -> SettlementDetail:
+    row = session.get(SettlementRow, settlement_id)
+    if row is None:
+        raise NotFound(f"settlement {settlement_id} is not known (or not indexed yet)")
+    licence = get_licence_row(session, row.licence_id)
+    now = chain_now(session)
+    payees = payees_of(session, row.licence_id)
+    parts = parts_by_settlement(session, [row.id], {row.licence_id: payees})
+    schedule = None
+    if row.schedule_version is not None:
+        version = session.get(ScheduleVersionRow, (row.licence_id, row.schedule_version))
+        schedule = schedule_out(version) if version else None
+    buckets = session.scalars(select(BucketRow).where(BucketRow.settlement_id == row.id).order_by(BucketRow.position))
+    dispute = None
+    if row.disputed_by is not None:
+        dispute = DisputeOut(
+            disputed_by=row.disputed_by,
+            disputed_at=row.disputed_at,
+            tx_hash=row.disputed_tx,
+            resolved_amount=row.resolved_amount,
+            refunded=row.refunded,
+            resolved_by_arbiter=row.resolved_by_arbiter,
+            resolved_at=row.resolved_at,
+        )
+    return SettlementDetail(
+        **_summary(row, licence, payees, parts.get(row.id, (None, payees))[0], now),
+        schedule=schedule,
+        buckets=[
+            BucketOut(
+                territory=code_of(TERRITORIES, b.territory),
+                field=code_of(FIELDS, b.field),
+                channel=code_of(CHANNELS, b.channel),
+                units=b.units,
+                gross=b.gross,
+                deductions=b.deductions,
+                net=b.gross - b.deductions,
+                in_scope=b.in_scope,
+            )
+            for b in buckets
+        ],
+        units=row.units,
+        gross=row.gross,
+        net_in_scope=row.net_in_scope,
+        scope_breaches=row.scope_breaches,
+        sequence=row.sequence,
+        lines_root=row.lines_root,
+        line_count=row.line_count,
+        tier_net=row.tier_net,
+        dispute=dispute,
+        token=token_out(manifest, licence.token),
+    )
+
+
+# ------------------------------------------------------------------ statement
