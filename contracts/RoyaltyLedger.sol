@@ -525,7 +525,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             state: disputeWindow == 0 ? State.Final : State.Pending,
             settledAt: uint64(block.timestamp),
             disputeUntil: uint64(block.timestamp) + disputeWindow,
-            year: uint16(year),
+            // 16 bits hold 65,536 contract years; a longer term must not file year N under N mod 2**16.
+            year: uint256(year).toUint16(),
             due: due.toUint128(),
             paid: paid.toUint128(),
             released: 0,

@@ -1,209 +1,408 @@
-"""Licence specs: licence terms as a person writes them (JSON), turned into exact on-chain Terms.
+"""The one terms format: licence terms as JSON, validated by one model and turned into exact Terms.
 
-A spec names territories, fields and channels by their codes, dates as ISO dates, money as
-decimal strings in the payment token's currency (e.g. "25000.00"), and parties either by address
-or, on a local chain, by development role name ("licensor_brand"). This is an edge of the
-system: past it, money is an integer in the token's smallest unit.
+``TermsIn`` is what ``POST /licences`` and ``/licences/drafts`` take as ``terms`` and what the
+``terms`` of ``examples/licences/*.json`` are; ``examples/TERMS_FORMAT.md`` documents it. It
+accepts the human form (amounts as decimals in the token's currency when the terms say
+``"amounts": "decimal"``, ISO codes, ISO dates, durations in days, the legal text itself, payees
+in any order) and the exact form (integers in the token's smallest unit, unix seconds, seconds,
+the text's keccak256), field by field. Range checks happen at validation, so a bad request fails
+naming its field; what needs the deployment (the token's address and decimals) is checked by
+:func:`to_terms`, whose :class:`SpecError` names the field too.
+
+Role names ("licensor_brand") are a demo convenience and not part of the format: ``LicenceSpec``
+(an examples file: name, kind, summary, demo deposit, terms) resolves them before validation with
+:func:`resolve_parties`.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from eth_utils import is_address, keccak, to_checksum_address
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from royalty_chain.codes import encode_scope, field_index
+from royalty_chain import units
+from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
 from royalty_chain.devkeys import ROLES, role
 from royalty_chain.manifest import Manifest
-from royalty_chain.terms import DAY, ZERO_ADDRESS, FieldRate, Payee, Schedule, Term, Terms, Tier
+from royalty_chain.soltypes import (
+    Address,
+    BigId,
+    Bytes32,
+    DecimalText,
+    TermsAmount,
+    Timestamp,
+    Uint8,
+    Uint16,
+    Uint32,
+    check_address,
+)
+from royalty_chain.terms import BPS, DAY, ZERO_ADDRESS, FieldRate, Payee, Schedule, Term, Terms, Tier
+
+_UINT32_MAX = (1 << 32) - 1
 
 
 class SpecError(ValueError):
-    """A spec that cannot become terms; the message names the field."""
+    """Terms that cannot become Terms on this deployment; ``field`` names the offending value."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
 
 
-def to_units(amount: str, decimals: int, where: str) -> int:
-    """Exact decimal string -> integer token units; refuses fractions finer than the token."""
+def _code_list(table: CodeTable) -> Any:
+    def check(values: list[str]) -> list[str]:
+        for value in values:
+            if value not in table.by_code:
+                raise ValueError(f"unknown {table.name} code {value!r}")
+        return values
+
+    return AfterValidator(check)
+
+
+def _upper(values: Any) -> Any:
+    return [v.upper() if isinstance(v, str) else v for v in values] if isinstance(values, list) else values
+
+
+def _days(days: int | None, seconds: int | None, names: str, default: int | None = None) -> int | None:
+    """One duration written either in seconds or in whole days."""
+    if days is not None and seconds is not None:
+        raise ValueError(f"give {names}, not both")
+    if days is None:
+        return default if seconds is None else seconds
+    if days * DAY > _UINT32_MAX:
+        raise ValueError(f"{days} days do not fit uint32 seconds")
+    return days * DAY
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScopeIn(_Model):
+    territories: Annotated[list[str], BeforeValidator(_upper), _code_list(TERRITORIES)] = Field(
+        examples=[["US", "CA"]], description="ISO 3166-1 alpha-2 codes (any case)"
+    )
+    fields: Annotated[list[str], _code_list(FIELDS)] = Field(examples=[["apparel"]])
+    channels: Annotated[list[str], _code_list(CHANNELS)] = Field(examples=[["retail", "online"]])
+
+
+class TermIn(_Model):
+    start: Timestamp
+    end: Timestamp = Field(description="first second after the term")
+    sell_off_days: Uint32 = 0
+    period_seconds: Uint32 | None = Field(None, description="length of one reporting period", examples=[7_776_000])
+    period_days: Uint32 | None = Field(None, description="or the same in days", examples=[90])
+
+    @model_validator(mode="after")
+    def _one_period(self) -> TermIn:
+        self.period_seconds = _days(self.period_days, self.period_seconds, "period_seconds or period_days")
+        if self.period_seconds is None:
+            raise ValueError("period_seconds or period_days is required")
+        self.period_days = None
+        return self
+
+
+class TierIn(_Model):
+    threshold: TermsAmount
+    rate_bps: Uint16
+
+
+class FieldRateIn(_Model):
+    field: str = Field(examples=["model-training"])
+    rate_bps: Uint16
+
+
+class ScheduleIn(_Model):
+    effective_from: Timestamp | None = Field(
+        None, description="for amendments; at registration the contract uses the term start"
+    )
+    fixed_fee_per_period: TermsAmount = 0
+    rate_bps: Uint16 = 0
+    per_unit: TermsAmount = 0
+    minimum_guarantee: TermsAmount = 0
+    tiers: list[TierIn] = Field(default_factory=list, max_length=64)
+    field_rates: list[FieldRateIn] = Field(default_factory=list, max_length=64)
+
+
+class PayeeIn(_Model):
+    account: Address
+    share_bps: Uint16
+
+
+_SCHEDULE_AMOUNTS = ("fixed_fee_per_period", "per_unit", "minimum_guarantee")
+
+
+def _decimal(value: Any) -> DecimalText:
+    return value if isinstance(value, DecimalText) else DecimalText(value)
+
+
+class TermsIn(_Model):
+    """Licence terms in the one terms format (see the module docstring and TERMS_FORMAT.md)."""
+
+    amounts: Literal["units", "decimal"] = Field(
+        "units", description='"units": integers in the token\'s smallest unit; "decimal": decimals in its currency'
+    )
+    licensor: Address
+    licensee: Address
+    legal_text_hash: Bytes32 | None = Field(None, description="keccak256 of the signed legal text")
+    legal_text: str | None = Field(None, max_length=100_000, description="or the text itself")
+    asset_ids: list[BigId] = Field(default_factory=list, max_length=256)
+    scope: ScopeIn
+    term: TermIn
+    token: str = Field(description="token symbol from the manifest or its address", examples=["USDX"])
+    advance: TermsAmount = 0
+    schedule: ScheduleIn
+    payees: list[PayeeIn] = Field(max_length=600, description="in any order; shares add up to 10,000")
+    tax_bps: Uint16 = 0
+    tax_account: Address | None = None
+    oracles: list[Address] = Field(max_length=32)
+    threshold: Uint8
+    dispute_window: Uint32 | None = Field(None, description="seconds; default 0")
+    dispute_window_days: Uint32 | None = Field(None, description="or the same in days")
+    arbiter: Address
+    cure_period: Uint32 | None = Field(None, description="seconds; default 30 days")
+    cure_days: Uint32 | None = Field(None, description="or the same in days")
+    salt: Bytes32 = "0x" + "00" * 32
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mark_decimal_amounts(cls, data: Any) -> Any:
+        """In decimal terms, mark every amount so its validator reads it as a decimal."""
+        if not isinstance(data, dict) or data.get("amounts") != "decimal":
+            return data
+        data = dict(data)
+        if "advance" in data:
+            data["advance"] = _decimal(data["advance"])
+        schedule = data.get("schedule")
+        if isinstance(schedule, dict):
+            schedule = {k: _decimal(v) if k in _SCHEDULE_AMOUNTS else v for k, v in schedule.items()}
+            tiers = schedule.get("tiers")
+            if isinstance(tiers, list):
+                schedule["tiers"] = [
+                    {**t, "threshold": _decimal(t["threshold"])} if isinstance(t, dict) and "threshold" in t else t
+                    for t in tiers
+                ]
+            data["schedule"] = schedule
+        return data
+
+    @field_validator("payees")
+    @classmethod
+    def _shares_sum(cls, payees: list[PayeeIn]) -> list[PayeeIn]:
+        total = sum(p.share_bps for p in payees)
+        if payees and total != BPS:
+            raise ValueError(f"shares add up to {total} basis points; they must add up to exactly {BPS}")
+        return payees
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> TermsIn:
+        if (self.legal_text is None) == (self.legal_text_hash is None):
+            raise ValueError("give legal_text_hash or legal_text (exactly one)")
+        self.dispute_window = _days(self.dispute_window_days, self.dispute_window, "dispute_window or _days", 0)
+        self.cure_period = _days(self.cure_days, self.cure_period, "cure_period or cure_days", 30 * DAY)
+        self.dispute_window_days = self.cure_days = None
+        return self
+
+
+# ------------------------------------------------------------------ conversion
+
+
+def token_of(token: str, manifest: Manifest, field: str = "terms.token") -> tuple[str, int | None]:
+    """The token's checksum address and, when the deployment knows it, its decimals."""
+    info = manifest.tokens.get(token)
+    if info is not None:
+        return str(to_checksum_address(info.address)), info.decimals
     try:
-        value = Decimal(amount)
-    except InvalidOperation as err:
-        raise SpecError(f"{where}: {amount!r} is not a decimal amount") from err
-    if value < 0:
-        raise SpecError(f"{where}: {amount!r} is negative")
-    scaled = value.scaleb(decimals)
-    if scaled != scaled.to_integral_value():
-        raise SpecError(f"{where}: {amount!r} has more than {decimals} decimals")
-    return int(scaled)
+        address = check_address(token)
+    except ValueError:
+        known = ", ".join(manifest.tokens) or "none"
+        raise SpecError(field, f"is neither a known token symbol ({known}) nor an address") from None
+    by_address = manifest.token_by_address(address)
+    return address, None if by_address is None else by_address.decimals
+
+
+def amount_units(amount: int | str, decimals: int | None, field: str) -> int:
+    """An amount of the terms in token units: an int already is; a decimal needs the decimals."""
+    if isinstance(amount, int):
+        return amount
+    if decimals is None:
+        raise SpecError(field, "is a decimal amount, but the token is not one of this deployment (decimals unknown)")
+    try:
+        return units.parse_amount(amount, decimals)
+    except units.AmountError as err:
+        raise SpecError(field, f"{amount!r} {err.reason} (the token has {decimals})") from None
+
+
+def to_schedule(value: ScheduleIn, effective_from: int, field: str, decimals: int | None = None) -> Schedule:
+    field_rates = []
+    for i, rate in enumerate(value.field_rates):
+        if rate.field not in FIELDS.by_code:
+            raise SpecError(f"{field}.field_rates.{i}.field", f"unknown field code {rate.field!r}")
+        field_rates.append(FieldRate(FIELDS.index(rate.field), rate.rate_bps))
+    return Schedule(
+        effective_from=effective_from,
+        fixed_fee_per_period=amount_units(value.fixed_fee_per_period, decimals, f"{field}.fixed_fee_per_period"),
+        rate_bps=value.rate_bps,
+        per_unit=amount_units(value.per_unit, decimals, f"{field}.per_unit"),
+        minimum_guarantee=amount_units(value.minimum_guarantee, decimals, f"{field}.minimum_guarantee"),
+        tiers=tuple(
+            Tier(amount_units(t.threshold, decimals, f"{field}.tiers.{i}.threshold"), t.rate_bps)
+            for i, t in enumerate(value.tiers)
+        ),
+        field_rates=tuple(field_rates),
+    )
+
+
+def to_terms(value: TermsIn, manifest: Manifest, field: str = "terms") -> Terms:
+    """The exact Terms both parties sign; raises SpecError naming the field (``field`` prefixes it).
+
+    The registration schedule's ``effective_from`` is 0 unless given: the contract uses the term
+    start. Payees come out in ascending address order (``Terms`` sorts them, as the registry needs).
+    """
+    token, decimals = token_of(value.token, manifest, f"{field}.token")
+    if value.amounts == "decimal" and decimals is None:
+        raise SpecError(f"{field}.token", "is not a token of this deployment, so decimal amounts cannot be read")
+    legal_text_hash = (
+        keccak(text=value.legal_text) if value.legal_text is not None else bytes.fromhex(str(value.legal_text_hash)[2:])
+    )
+    # The validators filled these in; a model built with model_construct may not have.
+    period_seconds, dispute_window, cure_period = value.term.period_seconds, value.dispute_window, value.cure_period
+    assert period_seconds is not None and dispute_window is not None and cure_period is not None
+    return Terms(
+        licensor=value.licensor,
+        licensee=value.licensee,
+        legal_text_hash=legal_text_hash,
+        asset_ids=tuple(value.asset_ids),
+        scope=Scope(
+            TERRITORIES.bitmap(value.scope.territories),
+            FIELDS.bitmap(value.scope.fields),
+            CHANNELS.bitmap(value.scope.channels),
+        ),
+        term=Term(value.term.start, value.term.end, value.term.sell_off_days, period_seconds),
+        token=token,
+        schedule=to_schedule(value.schedule, value.schedule.effective_from or 0, f"{field}.schedule", decimals),
+        payees=tuple(Payee(p.account, p.share_bps) for p in value.payees),
+        oracles=tuple(value.oracles),
+        threshold=value.threshold,
+        arbiter=value.arbiter,
+        advance=amount_units(value.advance, decimals, f"{field}.advance"),
+        tax_bps=value.tax_bps,
+        tax_account=value.tax_account or str(to_checksum_address(ZERO_ADDRESS)),
+        dispute_window=dispute_window,
+        cure_period=cure_period,
+        salt=bytes.fromhex(value.salt[2:]),
+    )
+
+
+# ------------------------------------------------------------------ demo: role names, example files
 
 
 def resolve_address(value: str, where: str) -> str:
+    """An address, or the address of a development role (local chains only)."""
     if is_address(value):
-        return to_checksum_address(value)
+        return str(to_checksum_address(value))
     if value in ROLES:
-        return role(value).address
-    raise SpecError(f"{where}: {value!r} is neither an address nor a development role")
+        return str(role(value).address)
+    raise SpecError(where, f"{value!r} is neither an address nor a development role")
 
 
-def to_timestamp(value: str | int, where: str) -> int:
-    if isinstance(value, int):
-        return value
+def resolve_parties(terms: dict[str, Any], resolve: Callable[[str, str], str]) -> dict[str, Any]:
+    """A copy of raw terms with every party (licensor, licensee, arbiter, tax account, payees,
+    oracles) passed through ``resolve(value, field)``; values that are not strings are kept."""
+
+    def one(value: Any, where: str) -> Any:
+        return resolve(value, where) if isinstance(value, str) else value
+
+    out = dict(terms)
+    for key in ("licensor", "licensee", "arbiter", "tax_account"):
+        if key in out and out[key] is not None:
+            out[key] = one(out[key], key)
+    if isinstance(out.get("oracles"), list):
+        out["oracles"] = [one(o, f"oracles.{i}") for i, o in enumerate(out["oracles"])]
+    if isinstance(out.get("payees"), list):
+        out["payees"] = [
+            {**p, "account": one(p["account"], f"payees.{i}.account")} if isinstance(p, dict) and "account" in p else p
+            for i, p in enumerate(out["payees"])
+        ]
+    return out
+
+
+def to_units(amount: str, decimals: int, where: str) -> int:
+    """Exact decimal string -> integer token units (the one parser); SpecError names ``where``."""
     try:
-        return int(datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC).timestamp())
-    except ValueError as err:
-        raise SpecError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from err
+        return units.parse_amount(amount, decimals)
+    except units.AmountError as err:
+        raise SpecError(where, f"{amount!r} {err.reason}") from None
 
 
-class TierSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    threshold: str = Field(description="yearly net sales at which this rate starts, in currency units")
-    rate_bps: int = Field(ge=0, le=10_000)
+class SpecPayee(BaseModel):
+    """A payee as an examples file writes it: the account may be a role name."""
 
-
-class FieldRateSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    field: str
-    rate_bps: int = Field(ge=0, le=10_000)
-
-
-class ScheduleSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    effective_from: str | int | None = None
-    fixed_fee_per_period: str = "0"
-    rate_bps: int = Field(0, ge=0, le=10_000)
-    per_unit: str = "0"
-    minimum_guarantee: str = "0"
-    tiers: list[TierSpec] = Field(default_factory=list)
-    field_rates: list[FieldRateSpec] = Field(default_factory=list)
-
-    def to_schedule(self, decimals: int, default_effective_from: int) -> Schedule:
-        try:
-            field_rates = tuple(FieldRate(field_index(f.field), f.rate_bps) for f in self.field_rates)
-        except ValueError as err:
-            raise SpecError(f"schedule.field_rates: {err}") from err
-        return Schedule(
-            effective_from=(
-                to_timestamp(self.effective_from, "schedule.effective_from")
-                if self.effective_from is not None
-                else default_effective_from
-            ),
-            fixed_fee_per_period=to_units(self.fixed_fee_per_period, decimals, "schedule.fixed_fee_per_period"),
-            rate_bps=self.rate_bps,
-            per_unit=to_units(self.per_unit, decimals, "schedule.per_unit"),
-            minimum_guarantee=to_units(self.minimum_guarantee, decimals, "schedule.minimum_guarantee"),
-            tiers=tuple(
-                Tier(to_units(t.threshold, decimals, f"schedule.tiers[{i}].threshold"), t.rate_bps)
-                for i, t in enumerate(self.tiers)
-            ),
-            field_rates=field_rates,
-        )
-
-
-class PayeeSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
     account: str
-    share_bps: int = Field(gt=0, le=10_000)
+    share_bps: int
 
 
-class LicenceSpec(BaseModel):
-    """A licence as written in examples/licences/*.json (see the README for the schema)."""
+class LicenceSpec(_Model):
+    """An examples/licences/*.json file: what the demo shows and does, plus the licence's terms.
 
-    model_config = ConfigDict(extra="forbid")
+    ``terms`` is the one terms format with role names allowed for parties. Two demo defaults
+    keep each example one licence, signed as it always was: ``salt`` (when the terms give none)
+    derives the terms' salt from the name, and the schedule is effective from the term start.
+    """
 
     name: str
     kind: str = Field(description="trademark, patent, copyright, data set, AI model, ...")
     summary: str = ""
-    licensor: str
-    licensee: str
-    legal_text: str = Field(description="the signed legal text (its keccak256 is what goes on chain)")
-    asset_ids: list[int] = Field(default_factory=list)
-    territories: list[str]
-    fields: list[str]
-    channels: list[str]
-    start: str | int
-    end: str | int
-    sell_off_days: int = Field(180, ge=0)
-    period_days: int = Field(90, gt=0)
-    token: str = "USDX"
-    advance: str = "0"
-    schedule: ScheduleSpec
-    payees: list[PayeeSpec]
-    tax_bps: int = Field(0, ge=0, lt=10_000)
-    tax_account: str | None = None
-    oracles: list[str] = Field(default_factory=lambda: ["oracle1", "oracle2", "oracle3"])
-    threshold: int = Field(2, ge=0)
-    dispute_window_days: int = Field(0, ge=0)
-    arbiter: str = "arbiter"
-    cure_days: int = Field(30, ge=0)
-    salt: str = "0"
     deposit: str = Field("0", description="demo only: what the licensee deposits into escrow at start")
+    salt: str = "0"
+    terms: dict[str, Any]
 
-    @field_validator("territories")
-    @classmethod
-    def _upper(cls, value: list[str]) -> list[str]:
-        return [v.upper() for v in value]
+    @model_validator(mode="after")
+    def _terms_valid(self) -> LicenceSpec:
+        self.terms_in()
+        return self
+
+    def terms_in(self) -> TermsIn:
+        raw = resolve_parties(self.terms, resolve_address)
+        raw.setdefault("salt", "0x" + keccak(text=f"{self.name}|{self.salt}").hex())
+        # The demo signs its schedules as effective from the term start (the contract's reading).
+        schedule, term = raw.get("schedule"), raw.get("term")
+        if isinstance(schedule, dict) and isinstance(term, dict) and "start" in term:
+            raw["schedule"] = {"effective_from": term["start"], **schedule}
+        return TermsIn.model_validate(raw)
+
+    @property
+    def licensor(self) -> str:
+        return str(self.terms["licensor"])
+
+    @property
+    def licensee(self) -> str:
+        return str(self.terms["licensee"])
+
+    @property
+    def payees(self) -> list[SpecPayee]:
+        return [SpecPayee.model_validate(p) for p in self.terms["payees"]]
 
     def decimals(self, manifest: Manifest) -> int:
-        return self._token(manifest)[1]
-
-    def _token(self, manifest: Manifest) -> tuple[str, int]:
-        if is_address(self.token):
-            info = manifest.token_by_address(self.token)
-            if info is None:
-                raise SpecError(f"token: {self.token} is not a token of this deployment")
-            return to_checksum_address(self.token), info.decimals
-        info = manifest.tokens.get(self.token)
-        if info is None:
-            raise SpecError(f"token: {self.token!r} is not a token of this deployment ({', '.join(manifest.tokens)})")
-        return to_checksum_address(info.address), info.decimals
+        _, decimals = token_of(self.terms_in().token, manifest, "terms.token")
+        if decimals is None:
+            raise SpecError("terms.token", f"{self.terms_in().token} is not a token of this deployment")
+        return decimals
 
     def to_terms(self, manifest: Manifest) -> Terms:
-        token, decimals = self._token(manifest)
-        start = to_timestamp(self.start, "start")
-        try:
-            scope = encode_scope(self.territories, self.fields, self.channels)
-        except ValueError as err:
-            raise SpecError(f"scope: {err}") from err
-        return Terms(
-            licensor=resolve_address(self.licensor, "licensor"),
-            licensee=resolve_address(self.licensee, "licensee"),
-            legal_text_hash=keccak(text=self.legal_text),
-            asset_ids=tuple(self.asset_ids),
-            scope=scope,
-            term=Term(
-                start=start,
-                end=to_timestamp(self.end, "end"),
-                sell_off_days=self.sell_off_days,
-                period_seconds=self.period_days * DAY,
-            ),
-            token=token,
-            schedule=self.schedule.to_schedule(decimals, start),
-            payees=tuple(
-                Payee(resolve_address(p.account, f"payees[{i}].account"), p.share_bps)
-                for i, p in enumerate(self.payees)
-            ),
-            oracles=tuple(resolve_address(o, f"oracles[{i}]") for i, o in enumerate(self.oracles)),
-            threshold=self.threshold,
-            arbiter=resolve_address(self.arbiter, "arbiter"),
-            advance=to_units(self.advance, decimals, "advance"),
-            tax_bps=self.tax_bps,
-            tax_account=resolve_address(self.tax_account, "tax_account") if self.tax_account else ZERO_ADDRESS,
-            dispute_window=self.dispute_window_days * DAY,
-            cure_period=self.cure_days * DAY,
-            salt=keccak(text=f"{self.name}|{self.salt}"),
-        )
+        return to_terms(self.terms_in(), manifest)
 
     @classmethod
     def load(cls, path: Path) -> LicenceSpec:
         try:
             return cls.model_validate(json.loads(path.read_text()))
         except (OSError, ValueError) as err:
-            raise SpecError(f"{path}: {err}") from err
+            raise SpecError(str(path), str(err)) from err
 
 
 def spec_json_schema() -> dict[str, Any]:
-    return LicenceSpec.model_json_schema()
+    return TermsIn.model_json_schema()

@@ -7,15 +7,36 @@ import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol"
 import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
 import {Base} from "./Base.t.sol";
 
-/// @notice Gas of the calls users pay for. Read the figures with
-/// `forge test -vv --match-contract Gas` (gasleft() deltas, printed), from the named snapshots
-/// that forge writes to snapshots/GasReportTest.json, or per transaction with
-/// `forge test --isolate --gas-report --match-contract Gas`.
+/// @notice Gas of the calls users pay for, guarded twice: each test asserts its measured calls
+/// stay under a stated ceiling (and checks the state they leave), and `make gas` compares every
+/// test's total with the committed `.gas-snapshot` (`forge snapshot --check --tolerance 1`, also
+/// a suite of `make test`; refresh it with `make gas-snapshot` after a deliberate change).
+/// Read the figures with `make gas` or `forge test -vv --match-contract Gas` (gasleft() deltas,
+/// printed), from the named snapshots forge writes to snapshots/GasReportTest.json (not
+/// committed), or per transaction with `forge test --isolate --gas-report --match-contract Gas`.
 /// @dev Every measured call runs inside the test's single transaction, so accounts and slots that
 /// the set-up touched are warm and the 21,000 base and calldata costs are not included; the
-/// --isolate gas report counts each call as its own transaction.
+/// --isolate gas report counts each call as its own transaction. No test here may fuzz: the
+/// snapshot needs the same figures under every profile.
 contract GasReportTest is Base {
+    // Ceilings: today's figures plus about 5%, so an accidental regression fails here even
+    // before the snapshot comparison, while a deliberate change only needs the snapshot refreshed.
+    /// @dev Registration stores every payee: at most this much plus REGISTER_PER_PAYEE each.
+    uint256 internal constant REGISTER_BASE = 560_000;
+    uint256 internal constant REGISTER_PER_PAYEE = 30_000;
+    /// @dev One one-bucket report with up to three signatures, whatever the number of payees.
+    uint256 internal constant SETTLE_ONE = 260_000;
+    uint256 internal constant SETTLE_TEN_BUCKETS = 350_000;
+    uint256 internal constant SETTLE_PER_REPORT_IN_BATCH = 170_000;
+    uint256 internal constant WITHDRAW = 65_000;
+    uint256 internal constant WITHDRAW_OF_100 = 80_000;
+    uint256 internal constant WITHDRAW_TAX = 36_000;
+    uint256 internal constant DEPOSIT_PAYING_ARREARS = 120_000;
+    /// @dev 5% of 100,000 net sales under the default schedule.
+    uint256 internal constant ROYALTY = 5_000 * USD;
+
     struct Measured {
+        uint256 licenceId;
         uint256 register;
         uint256 settle;
     }
@@ -61,11 +82,25 @@ contract GasReportTest is Base {
         private
         returns (Measured memory m)
     {
-        uint256 licenceId;
-        (licenceId, m.register) = _register(_terms(payeeCount, THRESHOLD), registerName);
-        deposit(licenceId, 1_000_000 * USD);
+        (m.licenceId, m.register) = _register(_terms(payeeCount, THRESHOLD), registerName);
+        deposit(m.licenceId, 1_000_000 * USD);
         warpPastPeriod(0);
-        m.settle = _settle(asBatch(makeReport(licenceId, 0, salesOf(100_000 * USD))), THRESHOLD, settleName);
+        m.settle = _settle(asBatch(makeReport(m.licenceId, 0, salesOf(100_000 * USD))), THRESHOLD, settleName);
+        _assertSettledOnce(m.licenceId, payeeCount);
+        assertLt(m.register, REGISTER_BASE + REGISTER_PER_PAYEE * payeeCount, "register gas");
+        // Settlement credits an accumulator: its cost does not grow with the number of payees.
+        assertLt(m.settle, SETTLE_ONE, "settle gas");
+    }
+
+    /// @dev The licence holds its payees and one final settlement of ROYALTY, drawn from escrow.
+    function _assertSettledOnce(uint256 licenceId, uint256 payeeCount) private view {
+        (address[] memory payees,) = ledger.payeesOf(licenceId);
+        assertEq(payees.length, payeeCount);
+        uint256 id = ledger.settledPeriod(licenceId, 0);
+        assertEq(id, ledger.settlementCount());
+        assertSettlement(id, IRoyaltyLedger.State.Final, ROYALTY, ROYALTY, ROYALTY, ROYALTY);
+        assertEq(ledger.escrowOf(licenceId), 1_000_000 * USD - ROYALTY);
+        assertEq(ledger.distributedOf(licenceId), ROYALTY - ROYALTY * TAX_BPS / 10_000);
     }
 
     // ------------------------------------------------------------------ registration and settlement by payees
@@ -83,18 +118,18 @@ contract GasReportTest is Base {
     }
 
     function test_gas_registerAndSettle_100Payees() public {
-        Measured memory m = _registerAndSettle(100, "register: 100 payees", "settle 1 report (k=2): 100 payees");
-        // Settlement credits an accumulator: its cost does not grow with the number of payees.
-        assertLt(m.settle, 400_000);
+        _registerAndSettle(100, "register: 100 payees", "settle 1 report (k=2): 100 payees");
     }
 
     // ------------------------------------------------------------------ signers
 
-    function _settleWithThreshold(uint8 k, string memory name) private returns (uint256) {
+    function _settleWithThreshold(uint8 k, string memory name) private returns (uint256 gas) {
         (uint256 licenceId,) = _register(_terms(2, k), string.concat("register: 2 payees, k=", vm.toString(k)));
         deposit(licenceId, 1_000_000 * USD);
         warpPastPeriod(0);
-        return _settle(asBatch(makeReport(licenceId, 0, salesOf(100_000 * USD))), k, name);
+        gas = _settle(asBatch(makeReport(licenceId, 0, salesOf(100_000 * USD))), k, name);
+        _assertSettledOnce(licenceId, 2);
+        assertLt(gas, SETTLE_ONE, "settle gas");
     }
 
     function test_gas_settle_k1() public {
@@ -113,7 +148,11 @@ contract GasReportTest is Base {
         for (uint8 i; i < 10; ++i) {
             buckets[i] = bucket(i, i % 4, i % 3, 10, 10_000 * USD, 100 * USD);
         }
-        _settle(asBatch(makeReport(licenceId, 0, buckets)), THRESHOLD, "settle 1 report (k=2): 10 buckets");
+        uint256 gas = _settle(asBatch(makeReport(licenceId, 0, buckets)), THRESHOLD, "settle 1 report (k=2): 10 buckets");
+        assertLt(gas, SETTLE_TEN_BUCKETS, "settle gas");
+        // Ten buckets of 9,900 net each at 5%: 4,950.
+        uint256 id = ledger.settledPeriod(licenceId, 0);
+        assertEq(ledger.settlement(id).royalty, 4_950 * USD);
     }
 
     // ------------------------------------------------------------------ batch
@@ -128,30 +167,43 @@ contract GasReportTest is Base {
         }
         uint256 gas = _settle(reports, THRESHOLD, "settle batch of 10 reports (k=2)");
         console.log("  per report", gas / 10);
+        assertLt(gas / 10, SETTLE_PER_REPORT_IN_BATCH, "settle gas per report");
         assertEq(ledger.settledPeriod(licenceId, 9), 10);
+        assertEq(ledger.lastSequence(licenceId), 10);
+        assertEq(ledger.escrowOf(licenceId), 1_000_000 * USD - 10 * ROYALTY);
     }
 
     // ------------------------------------------------------------------ withdrawals
 
+    /// @dev Measures one withdrawal and checks it paid the payee everything it could claim.
     function _withdraw(uint256 licenceId, address payee, string memory name) private returns (uint256 gas) {
+        uint256 claimable = ledger.claimable(licenceId, payee);
+        uint256 balance = token.balanceOf(payee);
+        assertGt(claimable, 0);
         gas = gasleft();
-        ledger.withdraw(licenceId, payee);
+        uint256 paid = ledger.withdraw(licenceId, payee);
         gas -= gasleft();
         vm.snapshotGasLastCall(name);
         console.log(name, gas);
+        assertEq(paid, claimable);
+        assertEq(token.balanceOf(payee), balance + claimable);
+        assertEq(ledger.claimable(licenceId, payee), 0);
     }
 
     function test_gas_withdraw() public {
         uint256 licenceId = registerDefault();
         deposit(licenceId, 1_000_000 * USD);
         settlePeriod(licenceId, 0, 100_000 * USD);
-        _withdraw(licenceId, coOwner, "withdraw: payee 1 of 2");
-        _withdraw(licenceId, licensor, "withdraw: payee 0 of 2");
+        assertLt(_withdraw(licenceId, coOwner, "withdraw: payee 1 of 2"), WITHDRAW, "withdraw gas");
+        assertLt(_withdraw(licenceId, licensor, "withdraw: payee 0 of 2"), WITHDRAW, "withdraw gas");
         uint256 gas = gasleft();
-        ledger.withdrawTax(licenceId);
+        uint256 tax = ledger.withdrawTax(licenceId);
         gas -= gasleft();
         vm.snapshotGasLastCall("withdrawTax");
         console.log("withdrawTax", gas);
+        assertLt(gas, WITHDRAW_TAX, "withdrawTax gas");
+        assertEq(tax, ROYALTY * TAX_BPS / 10_000);
+        assertEq(token.balanceOf(taxAccount), tax);
     }
 
     function test_gas_withdraw_100Payees() public {
@@ -163,8 +215,8 @@ contract GasReportTest is Base {
         // whatever its position in the (ascending) list.
         uint256 last = _withdraw(licenceId, payees[99], "withdraw: last payee (99) of 100");
         uint256 first = _withdraw(licenceId, payees[0], "withdraw: first payee (0) of 100");
-        assertLt(first, 100_000);
-        assertLt(last, 100_000);
+        assertLt(first, WITHDRAW_OF_100, "withdraw gas");
+        assertLt(last, WITHDRAW_OF_100, "withdraw gas");
     }
 
     function test_gas_deposit() public {
@@ -177,5 +229,9 @@ contract GasReportTest is Base {
         gas -= gasleft();
         vm.snapshotGasLastCall("deposit paying 1 arrears");
         console.log("deposit paying 1 arrears", gas);
+        assertLt(gas, DEPOSIT_PAYING_ARREARS, "deposit gas");
+        // The 10,000 deposited paid the 5,000 arrears first, then went to escrow.
+        assertEq(ledger.arrearsOf(licenceId), 0);
+        assertEq(ledger.escrowOf(licenceId), 10_000 * USD - ROYALTY);
     }
 }

@@ -2,6 +2,8 @@
 pragma solidity 0.8.30;
 
 import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
 import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
 import {RoyaltyMath} from "../../contracts/libraries/RoyaltyMath.sol";
 import {Base} from "./Base.t.sol";
@@ -356,5 +358,50 @@ contract RateScheduleTest is Base {
         uint256 id = ledger.chargeMinimumGuarantee(licenceId, 0);
         assertSettlement(id, IRoyaltyLedger.State.Final, 50_000 * USD, 10_000 * USD, 10_000 * USD, 10_000 * USD);
         assertEq(ledger.advanceRemaining(licenceId), 0);
+    }
+
+    // ------------------------------------------------------------------ contract-year index
+
+    /// @dev A term of 65,537 one-year periods with a dispute window: period N is contract year N.
+    function _longTerm() private returns (uint256 licenceId) {
+        ILicenceRegistry.Terms memory t = defaultTerms();
+        t.term.end = START + 65_537 * YEAR;
+        t.term.periodSeconds = uint32(YEAR);
+        t.schedule.minimumGuarantee = 1_000 * USD;
+        t.disputeWindow = 7 days;
+        licenceId = _register(t);
+        vm.warp(START + 65_537 * YEAR);
+    }
+
+    /// @notice The last contract year a settlement can record (65,535) settles, releases and
+    /// counts towards its own year: the guarantee sees its royalty and no open settlement.
+    function test_settleReports_LastYearThatFitsUint16() public {
+        uint256 licenceId = _longTerm();
+        uint256 id = settle(makeReport(licenceId, 65_535, salesOf(10_000 * USD)));
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, licenceId, 65_535, 1));
+        ledger.chargeMinimumGuarantee(licenceId, 65_535);
+        vm.warp(block.timestamp + 7 days);
+        ledger.releaseMatured(licenceId);
+        assertEq(uint8(ledger.settlement(id).state), uint8(IRoyaltyLedger.State.Final));
+        uint256 shortfall = ledger.chargeMinimumGuarantee(licenceId, 65_535);
+        assertEq(ledger.settlement(shortfall).royalty, 1_000 * USD - 500 * USD);
+    }
+
+    /// @notice Year 65,536 does not fit the settlement's 16-bit year: it is refused instead of
+    /// being filed under year 0 (whose open count its release would then underflow, blocking
+    /// every later release and withdrawal of the licence).
+    function test_settleReports_RevertWhen_YearExceedsUint16() public {
+        uint256 licenceId = _longTerm();
+        expectSettleRevert(
+            makeReport(licenceId, 65_536, salesOf(10_000 * USD)),
+            abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 16, 65_536)
+        );
+        assertEq(ledger.settledPeriod(licenceId, 65_536), 0);
+    }
+
+    function test_chargeMinimumGuarantee_RevertWhen_YearExceedsUint16() public {
+        uint256 licenceId = _longTerm();
+        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 16, 65_536));
+        ledger.chargeMinimumGuarantee(licenceId, 65_536);
     }
 }
