@@ -4,126 +4,63 @@ Nothing is lost and nothing is counted twice because of three rules kept here:
 - a line is stored once per (licensee, line id); reading the same file again finds it;
 - a (licence, period) gets at most one report row, ever (a unique key), and a report row is
   written with its lines' ``report_id`` in the same transaction;
-- a report's state only moves forward: signed -> sent -> settled, or -> rejected with the
-  decoded reason; `sent` rows are reconciled with the chain before anything is sent again.
+- a report's state moves signed -> sent -> settled, or -> rejected with the decoded reason;
+  the one step back is sent -> signed, when a sent transaction failed or was lost and the
+  report is signed again (``resign``). Settled and rejected are final. Every state change is an
+  ``UPDATE ... WHERE state IN (...)`` that names the states it may start from, and a change
+  from any other state raises ReportStateError instead of rewriting history. `sent` rows are
+  reconciled with the chain before anything is sent again.
 
-Amounts are stored as decimal strings (uint128 does not fit SQLite's integers).
+The schema belongs to ``outbox.migrate``: ``Outbox(path)`` (the oracle) creates or upgrades it,
+``Outbox.existing(path)`` (the API) only checks it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import create_engine, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from oracle.feed import Rejection
-from oracle.seen import DEFAULT_BLOOM_BITS, LineIdBloom
-from oracle.validate import SeenLines, ValidLine
-
-metadata = MetaData()
-
-lines_table = Table(
-    "lines",
-    metadata,
-    Column("licensee", String, primary_key=True),
-    Column("line_id", String, primary_key=True),
-    Column("licence_id", Integer, nullable=False, index=True),
-    Column("period", Integer, nullable=False),
-    Column("sale_day", Integer, nullable=False),
-    Column("territory", Integer, nullable=False),
-    Column("field", Integer, nullable=False),
-    Column("channel", Integer, nullable=False),
-    Column("units", String, nullable=False),
-    Column("gross", String, nullable=False),
-    Column("deductions", String, nullable=False),
-    Column("leaf", LargeBinary, nullable=False),
-    Column("in_scope", Boolean, nullable=False),
-    Column("source", String, nullable=False),
-    Column("line_number", Integer, nullable=False),
-    # waiting: not yet in a report; reported: in report_id; late: its period was already reported
-    Column("state", String, nullable=False, default="waiting"),
-    Column("report_id", Integer, nullable=True),
+from oracle.validate import ValidLine
+from outbox import migrate
+from outbox.migrate import OutboxError, OutboxMissing
+from outbox.schema import (
+    LineState,
+    ReportState,
+    closed_periods_table,
+    files_table,
+    lines_table,
+    rejections_table,
+    reports_table,
 )
+from outbox.sqlite import configure_sqlite
 
-reports_table = Table(
-    "reports",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("licence_id", Integer, nullable=False),
-    Column("period", Integer, nullable=False),
-    Column("sequence", Integer, nullable=False),
-    Column("deadline", Integer, nullable=False),
-    Column("lines_root", LargeBinary, nullable=False),
-    Column("line_count", Integer, nullable=False),
-    Column("buckets", Text, nullable=False),  # JSON list of [t, f, c, units, gross, deductions]
-    Column("signatures", Text, nullable=False),  # JSON list of 0x-hex signatures
-    # signed -> sent -> settled | rejected
-    Column("state", String, nullable=False),
-    Column("tx_hash", String, nullable=True),
-    Column("settlement_id", Integer, nullable=True),
-    Column("royalty", String, nullable=True),
-    Column("paid", String, nullable=True),
-    Column("error", Text, nullable=True),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("created_at", Integer, nullable=False),
-    Column("updated_at", Integer, nullable=False),
-    UniqueConstraint("licence_id", "period", name="one_report_per_period"),
-)
+# The states each change may start from (see the module docstring).
+_FROM: dict[ReportState, tuple[ReportState, ...]] = {
+    ReportState.SENT: (ReportState.SIGNED,),
+    ReportState.SETTLED: (ReportState.SIGNED, ReportState.SENT),
+    ReportState.REJECTED: (ReportState.SIGNED, ReportState.SENT),
+    ReportState.SIGNED: (ReportState.SIGNED, ReportState.SENT),  # resign
+}
 
-closed_periods_table = Table(
-    "closed_periods",
-    metadata,
-    Column("licence_id", Integer, primary_key=True),
-    Column("period", Integer, primary_key=True),
-    Column("closed_at", Integer, nullable=False),
-)
 
-files_table = Table(
-    "files",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("path", String, nullable=False),
-    Column("started_at", Integer, nullable=False),
-    Column("finished_at", Integer, nullable=True),
-    Column("lines_read", Integer, nullable=False, default=0),
-    Column("valid", Integer, nullable=False, default=0),
-    Column("rejected", Integer, nullable=False, default=0),
-    Column("duplicates", Integer, nullable=False, default=0),
-)
+class ReportStateError(OutboxError):
+    """A report was asked to move to a state it may not reach from the one it is in."""
 
-rejections_table = Table(
-    "rejections",
-    metadata,
-    Column("file_id", Integer, primary_key=True),
-    Column("line_number", Integer, primary_key=True),
-    Column("field", String, nullable=False),
-    Column("value", Text, nullable=False),
-    Column("reason", Text, nullable=False),
-)
+    def __init__(self, report_ids: Sequence[int], to: ReportState, states: dict[int, str | None]) -> None:
+        self.report_ids = list(report_ids)
+        self.to = to
+        self.states = states
+        found = ", ".join(f"report {i} is {s or 'missing'}" for i, s in sorted(states.items()))
+        allowed = " or ".join(_FROM[to])
+        super().__init__(f"cannot mark {to}: {found} (only {allowed} reports can be)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +73,8 @@ class StoredReport:
     lines_root: bytes
     line_count: int
     buckets: list[list[int]]
-    signatures: list[bytes]
-    state: str
+    signatures: tuple[bytes, ...]
+    state: ReportState
     tx_hash: str | None
     settlement_id: int | None
     royalty: int | None
@@ -156,29 +93,58 @@ def _now() -> int:
     return int(time.time())
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL + synchronous=FULL: a committed transaction survives a kill -9 of this process.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _engine(url: str, *, set_wal: bool) -> Engine:
+    engine = create_engine(url)
+    # synchronous=FULL: a committed transaction survives a kill -9 of this process (and a power cut).
+    configure_sqlite(engine, synchronous="FULL", busy_timeout_ms=10_000, set_wal=set_wal)
+    return engine
 
 
 def open_engine(path: Path) -> Engine:
+    """The oracle's open path: creates the file if needed and upgrades its schema to the head revision."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}", future=True)
-    event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine)
+    engine = _engine(f"sqlite:///{path}", set_wal=True)
+    try:
+        migrate.upgrade(engine, path)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def existing_engine(path: Path) -> Engine:
+    """An engine on the outbox at ``path`` after checking it is one at the head revision.
+
+    Creates nothing: SQLite opens the file read-write without creating it (``mode=rw``), so a
+    mistyped path fails here instead of leaving an empty database behind.
+    """
+    if not path.is_file():
+        raise OutboxMissing(f"there is no outbox at {path}: start the oracle (royalty-oracle) to create it")
+    engine = _engine(f"sqlite:///file:{quote(str(path.resolve()))}?mode=rw&uri=true", set_wal=False)
+    try:
+        migrate.check(engine, path)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
 class Outbox:
     """All outbox reads and writes; one writer (this process) at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, engine: Engine | None = None) -> None:
+        """Opens the outbox at ``path`` as its owner: created or upgraded to the head revision."""
         self.path = path
-        self.engine = open_engine(path)
+        self.engine = engine if engine is not None else open_engine(path)
+
+    @classmethod
+    def existing(cls, path: Path) -> Outbox:
+        """Opens an outbox that the oracle made, at the head revision, or raises OutboxError."""
+        return cls(path, engine=existing_engine(path))
+
+    def close(self) -> None:
+        """Closes the pooled connections (connections still checked out close when returned)."""
+        self.engine.dispose()
 
     def connect(self) -> Connection:
         return self.engine.connect()
@@ -197,7 +163,8 @@ class Outbox:
     def store_lines(
         self, conn: Connection, licensee_of: dict[int, str], lines: Iterable[ValidLine], source: str
     ) -> int:
-        """Inserts a batch of validated lines (their ids were claimed by OutboxSeenLines).
+        """Inserts a batch of validated lines (their ids were claimed by OutboxSeenLines); the
+        number of rows added (a line already stored for its licensee is ignored, not counted).
 
         Rows go to the driver as tuples in one executemany: SQLAlchemy's per-row parameter
         processing cost a third of the oracle's ingest time.
@@ -222,9 +189,10 @@ class Outbox:
             )
             for line in lines
         ]
-        if rows:
-            conn.exec_driver_sql(_INSERT_LINES, rows)
-        return len(rows)
+        if not rows:
+            return 0
+        # sqlite3 sums an executemany's changes: the rows this insert added, not the ones it ignored.
+        return int(conn.exec_driver_sql(_INSERT_LINES, rows).rowcount)
 
     def store_rejections(self, conn: Connection, file_id: int, rejections: Iterable[Any]) -> None:
         rows = [
@@ -257,7 +225,7 @@ class Outbox:
     ) -> list[bytes]:
         query = select(lines_table.c.leaf).where(lines_table.c.licence_id == licence_id, lines_table.c.period == period)
         query = query.where(
-            lines_table.c.report_id == report_id if report_id is not None else lines_table.c.state == "waiting"
+            lines_table.c.report_id == report_id if report_id is not None else lines_table.c.state == LineState.WAITING
         )
         return [bytes(row[0]) for row in conn.execute(query)]
 
@@ -265,7 +233,7 @@ class Outbox:
         """(licence_id, period, line count) of every period with lines not yet reported."""
         query = (
             select(lines_table.c.licence_id, lines_table.c.period, func.count())
-            .where(lines_table.c.state == "waiting")
+            .where(lines_table.c.state == LineState.WAITING)
             .group_by(lines_table.c.licence_id, lines_table.c.period)
             .order_by(lines_table.c.licence_id, lines_table.c.period)
         )
@@ -275,7 +243,7 @@ class Outbox:
         query = select(lines_table).where(
             lines_table.c.licence_id == licence_id,
             lines_table.c.period == period,
-            lines_table.c.state == "waiting",
+            lines_table.c.state == LineState.WAITING,
         )
         for row in conn.execute(query):
             yield dict(row._mapping)
@@ -287,9 +255,9 @@ class Outbox:
             .where(
                 lines_table.c.licence_id == licence_id,
                 lines_table.c.period == period,
-                lines_table.c.state == "waiting",
+                lines_table.c.state == LineState.WAITING,
             )
-            .values(state="late")
+            .values(state=LineState.LATE)
         )
         return int(result.rowcount or 0)
 
@@ -354,7 +322,7 @@ class Outbox:
                 line_count=line_count,
                 buckets=json.dumps(buckets),
                 signatures=json.dumps(["0x" + s.hex() for s in signatures]),
-                state="signed",
+                state=ReportState.SIGNED,
                 attempts=0,
                 created_at=now,
                 updated_at=now,
@@ -366,9 +334,9 @@ class Outbox:
             .where(
                 lines_table.c.licence_id == licence_id,
                 lines_table.c.period == period,
-                lines_table.c.state == "waiting",
+                lines_table.c.state == LineState.WAITING,
             )
-            .values(state="reported", report_id=report_id)
+            .values(state=LineState.REPORTED, report_id=report_id)
         )
         if commit:
             conn.commit()
@@ -380,19 +348,17 @@ class Outbox:
         report_id: int,
         sequence: int,
         deadline: int,
-        signatures: list[bytes],
+        signatures: Sequence[bytes],
     ) -> None:
-        conn.execute(
-            update(reports_table)
-            .where(reports_table.c.id == report_id)
-            .values(
-                sequence=sequence,
-                deadline=deadline,
-                signatures=json.dumps(["0x" + s.hex() for s in signatures]),
-                state="signed",
-                tx_hash=None,
-                updated_at=_now(),
-            )
+        """New sequence, deadline and signatures for a signed or sent report, which is signed again."""
+        self._move(
+            conn,
+            [report_id],
+            ReportState.SIGNED,
+            sequence=sequence,
+            deadline=deadline,
+            signatures=json.dumps(["0x" + s.hex() for s in signatures]),
+            tx_hash=None,
         )
         conn.commit()
 
@@ -414,7 +380,7 @@ class Outbox:
             raise LookupError(f"no report {missing[0]} in the outbox")
         return [found[i] for i in report_ids]
 
-    def reports_in(self, conn: Connection, *states: str) -> list[StoredReport]:
+    def reports_in(self, conn: Connection, *states: ReportState | str) -> list[StoredReport]:
         query = (
             select(reports_table)
             .where(reports_table.c.state.in_(states))
@@ -426,17 +392,29 @@ class Outbox:
         query = select(reports_table).order_by(reports_table.c.id)
         return [_report(row) for row in conn.execute(query)]
 
-    def mark_sent(self, conn: Connection, report_ids: list[int], tx_hash: str) -> None:
-        conn.execute(
-            update(reports_table)
-            .where(reports_table.c.id.in_(report_ids))
-            .values(
-                state="sent",
-                tx_hash=tx_hash,
-                attempts=reports_table.c.attempts + 1,
-                updated_at=_now(),
+    def _move(self, conn: Connection, report_ids: Sequence[int], to: ReportState, **values: Any) -> None:
+        """Sets ``state=to`` and ``values`` on these reports, each of which must be in a state ``to``
+        may follow; else ReportStateError and nothing changed.
+
+        The states are read first so that a batch moves all or nothing; the UPDATE names the
+        allowed states again, so the database itself never applies a move from another state."""
+        ids = sorted(set(report_ids))
+        rows = conn.execute(select(reports_table.c.id, reports_table.c.state).where(reports_table.c.id.in_(ids)))
+        found: dict[int, str] = {int(report_id): str(state) for report_id, state in rows}
+        refused = {i: found.get(i) for i in ids if found.get(i) not in _FROM[to]}
+        if not refused:
+            result = conn.execute(
+                update(reports_table)
+                .where(reports_table.c.id.in_(ids), reports_table.c.state.in_(_FROM[to]))
+                .values(state=to, updated_at=_now(), **values)
             )
-        )
+            if result.rowcount == len(ids):
+                return
+            refused = {i: None for i in ids}  # only another writer could get here: name every id
+        raise ReportStateError(ids, to, refused)
+
+    def mark_sent(self, conn: Connection, report_ids: list[int], tx_hash: str) -> None:
+        self._move(conn, report_ids, ReportState.SENT, tx_hash=tx_hash, attempts=reports_table.c.attempts + 1)
         conn.commit()
 
     def mark_settled(
@@ -449,28 +427,19 @@ class Outbox:
         tx_hash: str | None,
         commit: bool = True,
     ) -> None:
-        values: dict[str, Any] = {
-            "state": "settled",
-            "settlement_id": settlement_id,
-            "updated_at": _now(),
-            "error": None,
-        }
+        values: dict[str, Any] = {"settlement_id": settlement_id, "error": None}
         if royalty is not None:
             values["royalty"] = str(royalty)
         if paid is not None:
             values["paid"] = str(paid)
         if tx_hash:
             values["tx_hash"] = tx_hash
-        conn.execute(update(reports_table).where(reports_table.c.id == report_id).values(**values))
+        self._move(conn, [report_id], ReportState.SETTLED, **values)
         if commit:  # the chain already holds the settlement: a lost commit is reconciled again
             conn.commit()
 
     def mark_rejected(self, conn: Connection, report_id: int, error: str) -> None:
-        conn.execute(
-            update(reports_table)
-            .where(reports_table.c.id == report_id)
-            .values(state="rejected", error=error, updated_at=_now())
-        )
+        self._move(conn, [report_id], ReportState.REJECTED, error=error)
         conn.commit()
 
     def note_error(self, conn: Connection, report_id: int, error: str) -> None:
@@ -499,118 +468,11 @@ def _report(row: Any) -> StoredReport:
         lines_root=bytes(m["lines_root"]),
         line_count=int(m["line_count"]),
         buckets=json.loads(m["buckets"]),
-        signatures=[bytes.fromhex(s[2:]) for s in json.loads(m["signatures"])],
-        state=str(m["state"]),
+        signatures=tuple(bytes.fromhex(s[2:]) for s in json.loads(m["signatures"])),
+        state=ReportState(m["state"]),
         tx_hash=m["tx_hash"],
         settlement_id=m["settlement_id"],
         royalty=int(m["royalty"]) if m["royalty"] is not None else None,
         error=m["error"],
         attempts=int(m["attempts"]),
     )
-
-
-class OutboxSeenLines(SeenLines):
-    """SeenLines backed by the outbox: ids stored in earlier runs are found in the database,
-    ids of the batch being read are found in memory until the batch is stored.
-
-    A Bloom filter of every (licensee, line id) in the outbox spares most claims the database:
-    when the filter says an id is new, it is (the usual case, no query); only its positives
-    (repeated lines, and a fraction of a percent of new ids) are looked up. The filter is read
-    from the lines table once ``bloom_after`` claims were made, so a caller that claims a few
-    lines (an API upload) does not read the whole table for them. Lines that another process
-    (the API) stores meanwhile are added to the filter each time a batch is stored (they are
-    the rows above the highest rowid read so far), so, as without a filter, only a line stored
-    elsewhere while this batch is read can be missed; if both store it, the first one stored
-    stays (``store_lines`` inserts OR IGNORE).
-    """
-
-    def __init__(
-        self, outbox: Outbox, conn: Connection, *, bloom_bits: int | None = None, bloom_after: int = 1000
-    ) -> None:
-        self._outbox = outbox
-        self._conn = conn
-        self._batch: dict[tuple[str, str], bytes] = {}
-        self._bloom: LineIdBloom | None = None
-        self._bloom_bits = DEFAULT_BLOOM_BITS if bloom_bits is None else LineIdBloom.checked_bits(bloom_bits)
-        self._claims_left = bloom_after  # claims before the filter is read
-        self._read_up_to = 0  # the highest rowid of the lines table in the filter
-        self.bloom_positives = 0
-        self.db_lookups = 0
-
-    def claim(self, licensee: str, line_id: str, leaf: bytes) -> bytes | None:
-        key = (licensee, line_id)
-        bloom = self._bloom
-        if bloom is None:
-            self._claims_left -= 1
-            if self._claims_left < 0:
-                self._read_bloom()
-                bloom = self._bloom
-        if bloom is not None:
-            if not bloom.add(licensee, line_id):
-                self._batch[key] = leaf
-                return None
-            self.bloom_positives += 1
-        known = self._batch.get(key)
-        if known is not None:
-            return known
-        self.db_lookups += 1
-        known = self._outbox.known_leaf(self._conn, licensee, line_id)
-        if known is not None:
-            return known
-        self._batch[key] = leaf
-        return None
-
-    def _read_bloom(self) -> None:
-        """Fill the filter with every stored line and the batch; claims ask it from now on."""
-        self._bloom = LineIdBloom(self._bloom_bits)
-        self._read_stored()
-        for licensee, line_id in self._batch:
-            self._bloom.add(licensee, line_id)
-
-    def _read_stored(self) -> None:
-        """Add the lines stored since the last look (by anyone) to the filter."""
-        assert self._bloom is not None
-        bloom, highest = self._bloom, self._read_up_to
-        rows = self._conn.execute(
-            text("SELECT rowid, licensee, line_id FROM lines WHERE rowid > :after ORDER BY rowid"),
-            {"after": highest},
-        ).yield_per(10_000)
-        for rowid, licensee, line_id in rows:
-            bloom.add(licensee, line_id)
-            highest = rowid
-        self._read_up_to = highest
-
-    def flushed(self) -> None:
-        """The batch was stored; its ids are now found in the database."""
-        self._batch.clear()
-        if self._bloom is not None:
-            self._read_stored()
-
-
-class ReportedPeriods:
-    """Which (licence, period) already went into a report: a line for one of them comes too late.
-
-    A period settles once; a line that arrives after its report can only be reported by an
-    explicit adjustment report, so it is refused with a reason that says so.
-    """
-
-    def __init__(self, outbox: Outbox, conn: Connection) -> None:
-        self._outbox = outbox
-        self._conn = conn
-        self._known: dict[tuple[int, int], int | None] = {}
-
-    def late(self, line: ValidLine) -> Rejection | None:
-        key = (line.licence_id, line.period)
-        if key not in self._known:
-            existing = self._outbox.report_for(self._conn, *key)
-            self._known[key] = existing.id if existing else None
-        report_id = self._known[key]
-        if report_id is None:
-            return None
-        return Rejection(
-            line.line_number,
-            "sale_date",
-            datetime.fromtimestamp(line.sale_day, UTC).date().isoformat(),
-            f"falls in period {line.period} of licence {line.licence_id}, which was already reported "
-            f"(report {report_id}); a correction needs an adjustment report",
-        )
