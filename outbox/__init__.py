@@ -10,8 +10,9 @@
 
 from outbox.lines import OutboxSeenLines, ReportedPeriods
 from outbox.migrate import OutboxError, OutboxMissing, OutboxSchemaError
+from outbox.reports import ReportStateError, StoredReport
 from outbox.schema import LineState, ReportState
-from outbox.store import Outbox, ReportStateError, StoredReport
+from outbox.store import Outbox
 
 __all__ = [
     "LineState",

@@ -13,7 +13,7 @@ from oracle.merkle import line_leaf
 from oracle.validate import ValidLine
 from outbox import Outbox, OutboxMissing, OutboxSchemaError, ReportState
 from outbox.migrate import BASELINE, head
-from outbox.store import StoredReport
+from outbox.reports import StoredReport
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "outbox-main-45b1a33.sql"
 LICENSEE = "0x00000000000000000000000000000000000000aa"
