@@ -35,17 +35,22 @@ class ProjectionError(Exception):
     """An event refers to a licence or settlement the index does not know."""
 
 
-def licence_of(event: ChainEvent, settlement_licence: dict[int, int]) -> int | None:
-    """The licence an event belongs to (BucketReported names only its settlement)."""
+def licence_of(event: ChainEvent, settlement_licence: Callable[[int], int | None]) -> int | None:
+    """The licence an event belongs to (BucketReported names only its settlement, which
+    ``settlement_licence`` maps to its licence, e.g. ``Projector.settlement_licence``)."""
     args = event.args
     if "licenceId" in args:
         return int(args["licenceId"])
     if "settlementId" in args:
-        return settlement_licence.get(int(args["settlementId"]))
+        return settlement_licence(int(args["settlementId"]))
     return None
 
 
 class Projector:
+    # Bump when a handler's output changes: an index built by another version is replayed from
+    # its stored events (api.indexer.indexer.Indexer.sync), without reading the chain again.
+    VERSION = 1
+
     def __init__(self, session: Session) -> None:
         self.session = session
         self._licences: dict[int, LicenceRow] = {}
