@@ -37,7 +37,8 @@ from api.indexer.models import (
     ScheduleVersionRow,
     SettlementRow,
 )
-from api.indexer.projector import Projector, event_settlement_id, licence_of
+from api.indexer.projector import Projector
+from api.indexer.rows import event_settlement_id, licence_of
 from api.indexer.rpc import JsonRpc, RpcError
 from royalty_chain.events import ChainEvent, EventDecoder
 from royalty_chain.manifest import Manifest
