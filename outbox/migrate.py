@@ -139,3 +139,11 @@ def check(engine: Engine, path: Path) -> None:
     raise OutboxSchemaError(
         f"{path} is at schema revision {revision}, which this code does not know (its newest is {head()})"
     )
+
+
+def new_revision(message: str) -> Path:
+    """Writes an empty revision after the head (numbered 0002, 0003, ...) for a schema change; its path."""
+    rev_id = f"{int(head()) + 1:04d}"
+    script = command.revision(_config(), message=message, rev_id=rev_id)
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from oracle.merkle import line_leaf
 from oracle.validate import ValidLine
 from outbox import Outbox, OutboxMissing, OutboxSchemaError, ReportState
-from outbox.migrate import BASELINE, head
+from outbox.migrate import head
 from outbox.reports import StoredReport
+from outbox.schema import metadata
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "outbox-main-45b1a33.sql"
 LICENSEE = "0x00000000000000000000000000000000000000aa"
@@ -178,9 +180,31 @@ def test_a_database_that_is_not_an_outbox_is_refused_not_stamped(tmp_path: Path)
     assert tables == ["lines"]
 
 
-def test_the_baseline_is_the_head_until_a_migration_is_added() -> None:
-    # A schema change in outbox/schema.py needs a new revision: this pins the current one.
-    assert (BASELINE, head()) == ("0001", "0001")
+def test_the_migrations_make_exactly_the_tables_of_outbox_schema(tmp_path: Path) -> None:
+    """A change to outbox/schema.py without a migration (or the reverse) fails here."""
+    migrated = tmp_path / "migrated.sqlite"
+    Outbox(migrated).close()
+    declared = create_engine(f"sqlite:///{tmp_path / 'declared.sqlite'}")
+    metadata.create_all(declared)
+
+    def shape(engine: Engine) -> dict[str, Any]:
+        inspector = inspect(engine)
+        return {
+            name: (
+                sorted((c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)),
+                inspector.get_pk_constraint(name)["constrained_columns"],
+                sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(name)),
+                sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)),
+            )
+            for name in inspector.get_table_names()
+            if name != "alembic_version"
+        }
+
+    migrated_engine = create_engine(f"sqlite:///{migrated}")
+    assert shape(migrated_engine) == shape(declared)
+    assert sorted(shape(declared)) == ["closed_periods", "files", "lines", "rejections", "reports"]
+    migrated_engine.dispose()
+    declared.dispose()
 
 
 def test_the_upgrade_keeps_the_wal_and_full_sync_settings(tmp_path: Path) -> None:
