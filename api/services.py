@@ -15,6 +15,8 @@ from api.indexer.indexer import Indexer
 from api.indexer.rpc import JsonRpc, RpcError
 from api.plugins import DiscardingFeedSink, FeedSink, LineStore, NoLineStore
 from api.settings import ApiSettings
+from outbox import Outbox, OutboxError
+from outbox.linestore import OutboxFeedSink, OutboxLineStore
 from royalty_chain.client import Chain
 from royalty_chain.devkeys import role
 from royalty_chain.manifest import Manifest, ManifestError, manifest_path
@@ -39,10 +41,13 @@ class Services:
     line_store: LineStore = field(default_factory=NoLineStore)
     feed_sink: FeedSink = field(default_factory=DiscardingFeedSink)
     relay_lock: threading.Lock = field(default_factory=threading.Lock)
+    outbox: Outbox | None = None  # the oracle's, when API_ORACLE_OUTBOX is set
 
     def close(self) -> None:
         self.rpc.close()
         self.engine.dispose()
+        if self.outbox is not None:
+            self.outbox.close()
 
 
 def build_services(
@@ -70,10 +75,12 @@ def build_services(
     else:
         relayer = None
     chain = Chain(settings.rpc_url, manifest)
+    outbox: Outbox | None = None
     if settings.oracle_outbox is not None:
-        # Imported here: the API runs without the oracle's outbox unless it is configured.
-        from oracle.linestore import OutboxFeedSink, OutboxLineStore
-
+        try:  # the oracle owns the outbox: the API opens it only if it exists at the right revision
+            outbox = Outbox.existing(settings.oracle_outbox)
+        except OutboxError as err:
+            raise StartupError(f"API_ORACLE_OUTBOX: {err}") from err
         licensees: dict[int, str] = {}
 
         def licensee_of(licence_id: int) -> str:
@@ -81,8 +88,8 @@ def build_services(
                 licensees[licence_id] = str(chain.registry.settlement_context(licence_id)["licensee"])
             return licensees[licence_id]
 
-        line_store = line_store or OutboxLineStore(settings.oracle_outbox)
-        feed_sink = feed_sink or OutboxFeedSink(settings.oracle_outbox, licensee_of)
+        line_store = line_store or OutboxLineStore(outbox)
+        feed_sink = feed_sink or OutboxFeedSink(outbox, licensee_of)
     engine = make_engine(settings.database())
     sessions = make_sessions(engine)
     indexer = Indexer(rpc, manifest, sessions, batch_blocks=settings.index_batch_blocks)
@@ -97,4 +104,5 @@ def build_services(
         relayer=relayer,
         line_store=line_store or NoLineStore(),
         feed_sink=feed_sink or DiscardingFeedSink(),
+        outbox=outbox,
     )

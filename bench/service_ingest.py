@@ -29,8 +29,8 @@ import structlog
 
 from bench.chainkit import BenchChain, bench_terms, day_start, register_many, start_bench_chain
 from bench.oracle_pipeline import cpu_seconds, result_line
-from oracle.outbox import Outbox
 from oracle.service import OracleService
+from outbox import Outbox
 from royalty_chain.client import Chain
 from royalty_chain.devkeys import role
 from royalty_chain.terms import DAY

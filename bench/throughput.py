@@ -42,8 +42,8 @@ from bench.chainkit import (
     sign_report_locally,
     start_bench_chain,
 )
-from oracle.outbox import Outbox
 from oracle.service import OracleService
+from outbox import Outbox
 from royalty_chain.client import Chain, make_provider
 from royalty_chain.devkeys import role
 from royalty_chain.devnet import ROOT

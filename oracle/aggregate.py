@@ -52,7 +52,7 @@ class PeriodTotals:
     """Everything a report for one licence and period needs.
 
     The leaves themselves are not kept (a period can hold more of them than memory); proofs are
-    built from the stored lines (``oracle.linestore``).
+    built from the stored lines (``outbox.linestore``).
     """
 
     licence_id: int

@@ -24,9 +24,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from oracle.merkle import merkle_proof, verify
-from oracle.outbox import Outbox
 from oracle.service import IngestResult, OracleService, SendResult
 from oracle.settings import OracleSettings, SettingsError
+from outbox import Outbox
 from royalty_chain.client import Chain
 from royalty_chain.devnet import DevnetError, wait_for_rpc
 from royalty_chain.manifest import Manifest, ManifestError

@@ -39,9 +39,9 @@ from web3.exceptions import TransactionNotFound
 from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
 from oracle.feed import Rejection
-from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods, StoredReport
 from oracle.twostage import validate_two_stage
 from oracle.validate import LicenceInfo, RejectsFile, Validator, ValidLine
+from outbox import Outbox, OutboxSeenLines, ReportedPeriods, StoredReport
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain, ContractRevert, revert_data, settlement_context_from_abi
 from royalty_chain.terms import Bucket, Report

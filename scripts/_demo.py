@@ -14,8 +14,8 @@ from typing import Any
 from rich.console import Console
 
 from oracle.money import format_amount
-from oracle.outbox import Outbox
 from oracle.service import OracleService
+from outbox import Outbox
 from royalty_chain.actions import register_licence
 from royalty_chain.client import Chain, ContractRevert
 from royalty_chain.devkeys import dev_account_of, role

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.indexer.models import Base
+from api.indexer.schema import upgrade_schema
+from outbox.sqlite import configure_sqlite
 
 
 def database_url(url_or_path: str | Path) -> str:
@@ -22,21 +22,15 @@ def database_url(url_or_path: str | Path) -> str:
 
 
 def make_engine(url_or_path: str | Path) -> Engine:
+    """An engine on the index, its tables brought to the models' (``api.indexer.schema``)."""
     url = database_url(url_or_path)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection: Any, _record: Any) -> None:
-            cursor = connection.cursor()
-            # WAL lets the API read while the indexer writes; NORMAL sync is safe with WAL.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+        # WAL lets the API read while the indexer writes; NORMAL sync is safe with WAL.
+        configure_sqlite(engine, synchronous="NORMAL", busy_timeout_ms=30_000)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+    upgrade_schema(engine)
     return engine
 
 

@@ -1,12 +1,14 @@
 """Follows the registry's and the ledger's events into the index, surviving reorgs and resets.
 
-Each round: (1) if the chain is not the one the index was built from (chain id, genesis hash or
-contract addresses differ) the index is wiped and rebuilt from the deploy block; (2) the hash of
-the last indexed block is compared with the chain's; on a mismatch the stored hashes are walked
-back to the newest block the chain still has, everything after it is rolled back (events
-deleted, affected licences replayed from the remaining events) and indexing resumes from there;
-when no stored block matches, the chain was reset and the index is rebuilt; (3) new blocks are
-read with eth_getLogs in ranges, one transaction per range.
+Each round: (0) if the projection tables were built by another ``Projector.VERSION``, they are
+replayed from the stored events (no chain reads: it works with the node down); (1) if the
+chain is not the one the index was built from (chain id, genesis hash or contract addresses
+differ) the index is wiped and rebuilt from the deploy block; (2) the hash of the last indexed
+block is compared with the chain's; on a mismatch the stored hashes are walked back to the
+newest block the chain still has, everything after it is rolled back (events deleted,
+affected licences replayed from the remaining events) and indexing resumes from there; when
+no stored block matches, the chain was reset and the index is rebuilt; (3) new blocks are read
+with eth_getLogs in ranges, one transaction per range.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.indexer.models import (
@@ -35,7 +37,8 @@ from api.indexer.models import (
     ScheduleVersionRow,
     SettlementRow,
 )
-from api.indexer.projector import Projector, event_settlement_id, licence_of
+from api.indexer.projector import Projector
+from api.indexer.rows import event_settlement_id, licence_of
 from api.indexer.rpc import JsonRpc, RpcError
 from royalty_chain.events import ChainEvent, EventDecoder
 from royalty_chain.manifest import Manifest
@@ -54,6 +57,7 @@ class SyncReport:
     ranges: int = 0
     rolled_back_to: int | None = None
     reset: bool = False
+    replayed: int = 0  # stored events replayed because the projector's version changed
     seconds: float = 0.0
 
 
@@ -65,8 +69,10 @@ class Indexer:
         sessions: sessionmaker[Session],
         batch_blocks: int = 2_000,
         confirmations: int = 0,
+        projector: type[Projector] = Projector,
     ) -> None:
         self.rpc = rpc
+        self.projector = projector
         self.manifest = manifest
         self.sessions = sessions
         self.batch_blocks = batch_blocks
@@ -84,12 +90,13 @@ class Indexer:
         """One round: check for a reset or reorg, then index up to the head."""
         with self._lock:
             started = time.perf_counter()
+            replayed = self.reproject()
             chain_id = self.rpc.chain_id()
             head = self.rpc.block_number()
             genesis = self.rpc.block(0)
             genesis_hash = str(genesis["hash"]) if genesis else ""
             head_block = self.rpc.block(head)
-            report = SyncReport(head=head, indexed_to=0)
+            report = SyncReport(head=head, indexed_to=0, replayed=replayed)
             with self.sessions() as session, session.begin():
                 state = session.get(IndexState, 1)
                 if state is None or not self._same_chain(state, chain_id, genesis_hash):
@@ -123,7 +130,7 @@ class Indexer:
             report.seconds = time.perf_counter() - started
             self.last_round_at = time.time()
             self.last_error = None
-            if report.events or report.rolled_back_to is not None or report.reset:
+            if report.events or report.rolled_back_to is not None or report.reset or report.replayed:
                 log.info("indexed", **dataclasses.asdict(report))
             return report
 
@@ -141,6 +148,24 @@ class Indexer:
                 log.error("index_round_failed", error=self.last_error)
                 delay = min(delay * 2, 30.0)
             await asyncio.sleep(delay)
+
+    def reproject(self) -> int:
+        """Replays every projection from the stored events if they were built by another
+        projector version; the number of events replayed (0: nothing to do). Reads no chain."""
+        with self.sessions() as session, session.begin():
+            state = session.get(IndexState, 1)
+            if state is None or state.projection_version == self.projector.VERSION:
+                return 0
+            for table in PROJECTIONS:
+                session.execute(delete(table))
+            session.flush()
+            replayed = self._apply_stored(session, select(EventRecord))
+            log.warning(
+                "projections_replayed", stored_version=state.projection_version, version=self.projector.VERSION,
+                events=replayed,
+            )  # fmt: skip
+            state.projection_version = self.projector.VERSION
+            return replayed
 
     # ------------------------------------------------------------------ chain identity
 
@@ -172,6 +197,7 @@ class Indexer:
             events_indexed=0,
             reorgs=0,
             resets=resets,
+            projection_version=self.projector.VERSION,
         )
         session.add(fresh)
         session.flush()
@@ -232,13 +258,15 @@ class Indexer:
         ):
             session.execute(delete(table).where(column.in_(licence_ids)))
         session.flush()
-        projector = Projector(session)
-        rows = session.scalars(
-            select(EventRecord)
-            .where(EventRecord.licence_id.in_(licence_ids))
-            .order_by(EventRecord.block_number, EventRecord.log_index)
-        )
+        self._apply_stored(session, select(EventRecord).where(EventRecord.licence_id.in_(licence_ids)))
+
+    def _apply_stored(self, session: Session, query: Select[EventRecord]) -> int:
+        """Applies the stored events ``query`` selects, in chain order; how many there were."""
+        projector = self.projector(session)
+        rows = session.scalars(query.order_by(EventRecord.block_number, EventRecord.log_index))
+        count = 0
         for row in rows:
+            count += 1
             projector.apply(
                 ChainEvent(
                     name=row.name,
@@ -251,6 +279,7 @@ class Indexer:
                     args=json.loads(row.args),
                 )
             )
+        return count
 
     # ------------------------------------------------------------------ ranges
 
@@ -295,7 +324,7 @@ class Indexer:
             assert state is not None
             if state.last_block != from_block - 1:
                 return 0  # another round got here first
-            projector = Projector(session)
+            projector = self.projector(session)
             records = []
             for event in filled:
                 projector.apply(event)
@@ -307,7 +336,7 @@ class Indexer:
                         "tx_hash": event.tx_hash,
                         "contract": event.contract,
                         "name": event.name,
-                        "licence_id": licence_of(event, _SettlementLookup(projector)),
+                        "licence_id": licence_of(event, projector.settlement_licence),
                         "settlement_id": event_settlement_id(event),
                         "args": json.dumps(event.args, separators=(",", ":")),
                     }
@@ -323,15 +352,3 @@ class Indexer:
             state.last_block_hash = str(tip["hash"])
             state.events_indexed += len(records)
         return len(records)
-
-
-class _SettlementLookup(dict[int, int]):
-    """settlement id -> licence id, answered by the projector's cache (for BucketReported)."""
-
-    def __init__(self, projector: Projector) -> None:
-        super().__init__()
-        self._projector = projector
-
-    def get(self, key: int, default: Any = None) -> Any:
-        found = self._projector.settlement_licence(key)
-        return default if found is None else found

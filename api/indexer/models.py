@@ -1,7 +1,8 @@
 """Typed ORM models of the index.
 
-``events`` keeps every decoded log (the index can replay a licence from it after a reorg); the
-other tables are projections of those events, updated in the same transaction. Token amounts
+``events`` keeps every decoded log (the index can replay a licence from it after a reorg, and
+every licence when the projector changes); the other tables are projections of those events,
+updated in the same transaction (see ``api.indexer.schema`` for how the tables change). Token amounts
 are exact integers: ``Numeric(78, 0)`` on PostgreSQL, decimal strings on SQLite (whose own
 numbers stop at 64 bits); they are never summed in SQL.
 """
@@ -58,6 +59,9 @@ class IndexState(Base):
     events_indexed: Mapped[int] = mapped_column(BigInteger, default=0)
     reorgs: Mapped[int] = mapped_column(Integer, default=0)
     resets: Mapped[int] = mapped_column(Integer, default=0)
+    # Projector.VERSION the projection tables were built with (None: before versions existed);
+    # when it differs from the running projector's, they are replayed from ``events``.
+    projection_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class BlockRecord(Base):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import AbstractContextManager, ExitStack
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,13 +133,25 @@ def _process(services: Services, fmt: str, data: bytes) -> FeedResult:
     if header is not None:  # not a feed at all: no line could be read
         raise InvalidInput.field("body", f"CSV header {header.reason}")
     ids = {line.licence_id for line in parsed if isinstance(line, SaleLine)}
+    with ExitStack() as held:  # the sink's views hold outbox connections until the upload is judged
+        return _judge(services, fmt, parsed, ids, held)
+
+
+def _judge(
+    services: Services, fmt: str, parsed: list[SaleLine | Rejection], ids: set[int], held: ExitStack
+) -> FeedResult:
     # The oracle's outbox, when wired in, knows every line id already accepted.
     seen_lines = getattr(services.feed_sink, "seen_lines", None)
-    validator = Validator(_licences(services, ids), seen_lines() if seen_lines else InMemorySeenLines())
+    seen = seen_lines() if seen_lines else InMemorySeenLines()
+    if isinstance(seen, AbstractContextManager):
+        held.enter_context(seen)
+    validator = Validator(_licences(services, ids), seen)
     results: list[FeedLineResult] = []
     valid: list[ValidLine] = []
     reported_periods = getattr(services.feed_sink, "reported_periods", None)
     reported = reported_periods() if reported_periods else None
+    if isinstance(reported, AbstractContextManager):
+        held.enter_context(reported)
     for item in validate(parsed, validator):
         late = reported.late(item) if reported is not None and not isinstance(item, Rejection) else None
         if late is not None:  # the same refusal the oracle's own ingest gives

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from oracle_world import USDX, chain_now, day, fund, register, write_feed
 
-from oracle.outbox import Outbox
+from outbox import Outbox
 from royalty_chain.client import Chain
 from royalty_chain.terms import DAY
 

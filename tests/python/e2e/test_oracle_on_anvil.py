@@ -7,8 +7,9 @@ from pathlib import Path
 from oracle_world import USDX, chain_now, day, fund, register, write_feed
 from sqlalchemy import func, select
 
-from oracle.outbox import Outbox, rejections_table
 from oracle.service import OracleService
+from outbox import Outbox
+from outbox.schema import rejections_table
 from royalty_chain.client import Chain
 from royalty_chain.devkeys import role
 from royalty_chain.terms import DAY

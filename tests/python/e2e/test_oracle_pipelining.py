@@ -19,8 +19,9 @@ import pytest
 from oracle_world import USDX, chain_now, day, fund, register, write_feed
 from sqlalchemy import update
 
-from oracle.outbox import Outbox, reports_table
 from oracle.service import OracleService
+from outbox import Outbox
+from outbox.schema import reports_table
 from royalty_chain.client import Chain
 from royalty_chain.devkeys import role
 from royalty_chain.terms import DAY

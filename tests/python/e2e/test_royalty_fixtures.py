@@ -13,8 +13,8 @@ from typing import Any
 from oracle_world import USDX, chain_now, day, fund, register, write_feed
 from web3.logs import DISCARD
 
-from oracle.outbox import Outbox
 from oracle.service import OracleService
+from outbox import Outbox
 from royalty_chain.client import Chain
 from royalty_chain.codes import encode_scope, field_index, territory_index
 from royalty_chain.devkeys import role

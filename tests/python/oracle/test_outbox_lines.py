@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from oracle.merkle import line_leaf
-from oracle.outbox import Outbox
 from oracle.validate import ValidLine
+from outbox import Outbox
 
 LICENSEE = "0x00000000000000000000000000000000000000aa"
 

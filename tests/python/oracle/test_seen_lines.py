@@ -10,9 +10,9 @@ from oracle_testkit import LICENSEE, TERM_START, TODAY, licence
 
 from oracle.feed import Rejection, parse_feed
 from oracle.merkle import line_leaf
-from oracle.outbox import Outbox, OutboxSeenLines
 from oracle.seen import DiskSeenLines, LineIdBloom
 from oracle.validate import InMemorySeenLines, SeenLines, Validator, ValidLine, validate
+from outbox import Outbox, OutboxSeenLines
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "feeds"
 Claim = tuple[str, str, bytes]

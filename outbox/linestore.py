@@ -1,20 +1,23 @@
 """The outbox seen from the API: sales lines with their Merkle proofs, and a sink for uploads.
 
 The API process opens the same SQLite outbox as the oracle (WAL mode lets one writer and many
-readers work at once). Proofs are computed from the leaves of the report the line went into,
-so they verify against the root that report put on chain.
+readers work at once), but never creates or upgrades it: both classes take an ``Outbox`` opened
+with ``Outbox.existing`` (the oracle owns the schema). Proofs are computed from the leaves of the
+report the line went into, so they verify against the root that report put on chain.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from oracle.merkle import MerkleTree
-from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods
-from oracle.validate import SeenLines, ValidLine
+from oracle.validate import ValidLine
+from outbox.lines import OutboxSeenLines, ReportedPeriods
+from outbox.store import Outbox
 
 
 class OutboxLineStore:
@@ -22,8 +25,8 @@ class OutboxLineStore:
 
     configured = True
 
-    def __init__(self, outbox_path: Path, cache_reports: int = 32) -> None:
-        self._outbox = Outbox(outbox_path)
+    def __init__(self, outbox: Outbox, cache_reports: int = 32) -> None:
+        self._outbox = outbox
         self._trees: OrderedDict[int, MerkleTree] = OrderedDict()
         self._cache_reports = cache_reports
 
@@ -56,7 +59,7 @@ class OutboxLineStore:
         }
         return line, leaf, tree.proof(leaf)
 
-    def _tree(self, conn: Any, licence_id: int, period: int, report_id: int) -> MerkleTree:
+    def _tree(self, conn: Connection, licence_id: int, period: int, report_id: int) -> MerkleTree:
         tree = self._trees.get(report_id)
         if tree is None:
             tree = MerkleTree(self._outbox.period_leaves(conn, licence_id, period, report_id=report_id))
@@ -69,32 +72,32 @@ class OutboxLineStore:
 
 
 class OutboxFeedSink:
-    """FeedSink that stores an upload's valid lines in the outbox for the oracle to report."""
+    """FeedSink that stores an upload's valid lines in the outbox for the oracle to report.
 
-    def __init__(self, outbox_path: Path, licensee_of: Callable[[int], str]) -> None:
-        self._outbox = Outbox(outbox_path)
+    ``seen_lines()`` and ``reported_periods()`` each hold a connection for one upload: use them
+    as context managers (``with sink.seen_lines() as seen: ...``) so it is closed when the
+    upload is done.
+    """
+
+    def __init__(self, outbox: Outbox, licensee_of: Callable[[int], str]) -> None:
+        self._outbox = outbox
         self._licensee_of = licensee_of
 
-    def seen_lines(self) -> SeenLines:
+    def seen_lines(self) -> OutboxSeenLines:
         """Line ids already in the outbox, so an upload repeating one with other content is refused."""
-        return OutboxSeenLines(self._outbox, self._outbox.connect())
+        return OutboxSeenLines(self._outbox, self._outbox.connect(), owns_connection=True)
 
     def reported_periods(self) -> ReportedPeriods:
         """Periods already reported: an upload's lines for them come too late."""
-        return ReportedPeriods(self._outbox, self._outbox.connect())
+        return ReportedPeriods(self._outbox, self._outbox.connect(), owns_connection=True)
 
     def accept(self, lines: Sequence[ValidLine]) -> dict[str, Any]:
+        """Stores the lines; "stored" counts the rows this insert added (lines already in the
+        outbox, from an earlier upload or the oracle's own feeds, are "already_known")."""
         licensees = {line.licence_id: self._licensee_of(line.licence_id).lower() for line in lines}
         with self._outbox.connect() as conn:
-            before = self._outbox.counts(conn)
-            self._outbox.store_lines(conn, licensees, lines, source="api upload")
+            stored = self._outbox.store_lines(conn, licensees, lines, source="api upload")
             conn.commit()
-            after = self._outbox.counts(conn)
-
-        def total(counts: dict[str, int]) -> int:
-            return sum(v for k, v in counts.items() if k.startswith("lines_"))
-
-        stored = total(after) - total(before)
         return {
             "stored": stored,
             "already_known": len(lines) - stored,

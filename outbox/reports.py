@@ -1,0 +1,259 @@
+"""The outbox's reports and the moves of their state.
+
+A report's state moves signed -> sent -> settled, or -> rejected with the decoded reason; the one
+step back is sent -> signed, when a sent transaction failed or was lost and the report is signed
+again (``resign``). Settled and rejected are final. Every move is an
+``UPDATE ... WHERE state IN (...)`` naming the states it may start from, and a move from any
+other state raises ReportStateError instead of rewriting history.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from outbox.migrate import OutboxError
+from outbox.schema import LineState, ReportState, lines_table, reports_table
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+# The states each change may start from (see the module docstring).
+_FROM: dict[ReportState, tuple[ReportState, ...]] = {
+    ReportState.SENT: (ReportState.SIGNED,),
+    ReportState.SETTLED: (ReportState.SIGNED, ReportState.SENT),
+    ReportState.REJECTED: (ReportState.SIGNED, ReportState.SENT),
+    ReportState.SIGNED: (ReportState.SIGNED, ReportState.SENT),  # resign
+}
+
+
+class ReportStateError(OutboxError):
+    """A report was asked to move to a state it may not reach from the one it is in."""
+
+    def __init__(self, report_ids: Sequence[int], to: ReportState, states: dict[int, str | None]) -> None:
+        self.report_ids = list(report_ids)
+        self.to = to
+        self.states = states
+        found = ", ".join(f"report {i} is {s or 'missing'}" for i, s in sorted(states.items()))
+        allowed = " or ".join(_FROM[to])
+        super().__init__(f"cannot mark {to}: {found} (only {allowed} reports can be)")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    id: int
+    licence_id: int
+    period: int
+    sequence: int
+    deadline: int
+    lines_root: bytes
+    line_count: int
+    buckets: list[list[int]]
+    signatures: tuple[bytes, ...]
+    state: ReportState
+    tx_hash: str | None
+    settlement_id: int | None
+    royalty: int | None
+    error: str | None
+    attempts: int
+
+
+class Reports:
+    """The report half of ``Outbox`` (a base class of it): reads and state moves of report rows."""
+
+    def report_for(self, conn: Connection, licence_id: int, period: int) -> StoredReport | None:
+        row = conn.execute(
+            select(reports_table).where(reports_table.c.licence_id == licence_id, reports_table.c.period == period)
+        ).first()
+        return _report(row) if row else None
+
+    def next_sequence(self, conn: Connection, licence_id: int, chain_last: int) -> int:
+        row = conn.execute(
+            select(func.max(reports_table.c.sequence)).where(reports_table.c.licence_id == licence_id)
+        ).first()
+        local_last = int(row[0]) if row and row[0] is not None else 0
+        return max(local_last, chain_last) + 1
+
+    def add_report(
+        self,
+        conn: Connection,
+        *,
+        licence_id: int,
+        period: int,
+        sequence: int,
+        deadline: int,
+        lines_root: bytes,
+        line_count: int,
+        buckets: list[list[int]],
+        signatures: list[bytes],
+        commit: bool = True,
+    ) -> int:
+        """Stores a signed report and ties its waiting lines to it, in one transaction.
+
+        With ``commit=False`` the caller commits several reports at once (one fsync a round);
+        a crash before that loses only signatures, which the next round makes again."""
+        now = _now()
+        result = conn.execute(
+            insert(reports_table).values(
+                licence_id=licence_id,
+                period=period,
+                sequence=sequence,
+                deadline=deadline,
+                lines_root=lines_root,
+                line_count=line_count,
+                buckets=json.dumps(buckets),
+                signatures=json.dumps(["0x" + s.hex() for s in signatures]),
+                state=ReportState.SIGNED,
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        report_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        conn.execute(
+            update(lines_table)
+            .where(
+                lines_table.c.licence_id == licence_id,
+                lines_table.c.period == period,
+                lines_table.c.state == LineState.WAITING,
+            )
+            .values(state=LineState.REPORTED, report_id=report_id)
+        )
+        if commit:
+            conn.commit()
+        return report_id
+
+    def resign(
+        self,
+        conn: Connection,
+        report_id: int,
+        sequence: int,
+        deadline: int,
+        signatures: Sequence[bytes],
+    ) -> None:
+        """New sequence, deadline and signatures for a signed or sent report, which is signed again."""
+        self._move(
+            conn,
+            [report_id],
+            ReportState.SIGNED,
+            sequence=sequence,
+            deadline=deadline,
+            signatures=json.dumps(["0x" + s.hex() for s in signatures]),
+            tx_hash=None,
+        )
+        conn.commit()
+
+    def get_report(self, conn: Connection, report_id: int) -> StoredReport:
+        row = conn.execute(select(reports_table).where(reports_table.c.id == report_id)).first()
+        if row is None:
+            raise LookupError(f"no report {report_id} in the outbox")
+        return _report(row)
+
+    def get_reports(self, conn: Connection, report_ids: list[int]) -> list[StoredReport]:
+        """The reports with these ids, in the order given (one query per 500 ids)."""
+        found: dict[int, StoredReport] = {}
+        for start in range(0, len(report_ids), 500):
+            chunk = report_ids[start : start + 500]
+            for row in conn.execute(select(reports_table).where(reports_table.c.id.in_(chunk))):
+                found[int(row.id)] = _report(row)
+        missing = [i for i in report_ids if i not in found]
+        if missing:
+            raise LookupError(f"no report {missing[0]} in the outbox")
+        return [found[i] for i in report_ids]
+
+    def reports_in(self, conn: Connection, *states: ReportState | str) -> list[StoredReport]:
+        query = (
+            select(reports_table)
+            .where(reports_table.c.state.in_(states))
+            .order_by(reports_table.c.licence_id, reports_table.c.sequence)
+        )
+        return [_report(row) for row in conn.execute(query)]
+
+    def all_reports(self, conn: Connection) -> list[StoredReport]:
+        query = select(reports_table).order_by(reports_table.c.id)
+        return [_report(row) for row in conn.execute(query)]
+
+    def _move(self, conn: Connection, report_ids: Sequence[int], to: ReportState, **values: Any) -> None:
+        """Sets ``state=to`` and ``values`` on these reports, each of which must be in a state ``to``
+        may follow; else ReportStateError and nothing changed.
+
+        The states are read first so that a batch moves all or nothing; the UPDATE names the
+        allowed states again, so the database itself never applies a move from another state."""
+        ids = sorted(set(report_ids))
+        rows = conn.execute(select(reports_table.c.id, reports_table.c.state).where(reports_table.c.id.in_(ids)))
+        found: dict[int, str] = {int(report_id): str(state) for report_id, state in rows}
+        refused = {i: found.get(i) for i in ids if found.get(i) not in _FROM[to]}
+        if not refused:
+            result = conn.execute(
+                update(reports_table)
+                .where(reports_table.c.id.in_(ids), reports_table.c.state.in_(_FROM[to]))
+                .values(state=to, updated_at=_now(), **values)
+            )
+            if result.rowcount == len(ids):
+                return
+            refused = {i: None for i in ids}  # only another writer could get here: name every id
+        raise ReportStateError(ids, to, refused)
+
+    def mark_sent(self, conn: Connection, report_ids: list[int], tx_hash: str) -> None:
+        self._move(conn, report_ids, ReportState.SENT, tx_hash=tx_hash, attempts=reports_table.c.attempts + 1)
+        conn.commit()
+
+    def mark_settled(
+        self,
+        conn: Connection,
+        report_id: int,
+        settlement_id: int,
+        royalty: int | None,
+        paid: int | None,
+        tx_hash: str | None,
+        commit: bool = True,
+    ) -> None:
+        values: dict[str, Any] = {"settlement_id": settlement_id, "error": None}
+        if royalty is not None:
+            values["royalty"] = str(royalty)
+        if paid is not None:
+            values["paid"] = str(paid)
+        if tx_hash:
+            values["tx_hash"] = tx_hash
+        self._move(conn, [report_id], ReportState.SETTLED, **values)
+        if commit:  # the chain already holds the settlement: a lost commit is reconciled again
+            conn.commit()
+
+    def mark_rejected(self, conn: Connection, report_id: int, error: str) -> None:
+        self._move(conn, [report_id], ReportState.REJECTED, error=error)
+        conn.commit()
+
+    def note_error(self, conn: Connection, report_id: int, error: str) -> None:
+        conn.execute(
+            update(reports_table).where(reports_table.c.id == report_id).values(error=error, updated_at=_now())
+        )
+        conn.commit()
+
+
+def _report(row: Any) -> StoredReport:
+    m = row._mapping
+    return StoredReport(
+        id=int(m["id"]),
+        licence_id=int(m["licence_id"]),
+        period=int(m["period"]),
+        sequence=int(m["sequence"]),
+        deadline=int(m["deadline"]),
+        lines_root=bytes(m["lines_root"]),
+        line_count=int(m["line_count"]),
+        buckets=json.loads(m["buckets"]),
+        signatures=tuple(bytes.fromhex(s[2:]) for s in json.loads(m["signatures"])),
+        state=ReportState(m["state"]),
+        tx_hash=m["tx_hash"],
+        settlement_id=m["settlement_id"],
+        royalty=int(m["royalty"]) if m["royalty"] is not None else None,
+        error=m["error"],
+        attempts=int(m["attempts"]),
+    )

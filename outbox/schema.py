@@ -1,0 +1,123 @@
+"""The outbox's tables and the states of its rows.
+
+These tables are the schema at the head revision of ``outbox/migrations``: a change here needs a
+new migration script there (``tests/python/outbox/test_migrations.py`` compares the two).
+Amounts are stored as decimal strings (uint128 does not fit SQLite's integers).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+
+class ReportState(StrEnum):
+    """Where a report is on its way to the chain (the ``reports.state`` column).
+
+    signed -> sent -> settled | rejected; a sent report whose transaction failed or was lost is
+    signed again (sent -> signed, ``Outbox.resign``). Settled and rejected are final.
+    """
+
+    SIGNED = "signed"
+    SENT = "sent"
+    SETTLED = "settled"
+    REJECTED = "rejected"
+
+
+class LineState(StrEnum):
+    """waiting: not yet in a report; reported: in ``report_id``; late: its period was already reported."""
+
+    WAITING = "waiting"
+    REPORTED = "reported"
+    LATE = "late"
+
+
+metadata = MetaData()
+
+lines_table = Table(
+    "lines",
+    metadata,
+    Column("licensee", String, primary_key=True),
+    Column("line_id", String, primary_key=True),
+    Column("licence_id", Integer, nullable=False, index=True),
+    Column("period", Integer, nullable=False),
+    Column("sale_day", Integer, nullable=False),
+    Column("territory", Integer, nullable=False),
+    Column("field", Integer, nullable=False),
+    Column("channel", Integer, nullable=False),
+    Column("units", String, nullable=False),
+    Column("gross", String, nullable=False),
+    Column("deductions", String, nullable=False),
+    Column("leaf", LargeBinary, nullable=False),
+    Column("in_scope", Boolean, nullable=False),
+    Column("source", String, nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("state", String, nullable=False, default=LineState.WAITING.value),  # a LineState
+    Column("report_id", Integer, nullable=True),
+)
+
+reports_table = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("licence_id", Integer, nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("deadline", Integer, nullable=False),
+    Column("lines_root", LargeBinary, nullable=False),
+    Column("line_count", Integer, nullable=False),
+    Column("buckets", Text, nullable=False),  # JSON list of [t, f, c, units, gross, deductions]
+    Column("signatures", Text, nullable=False),  # JSON list of 0x-hex signatures
+    Column("state", String, nullable=False),  # a ReportState
+    Column("tx_hash", String, nullable=True),
+    Column("settlement_id", Integer, nullable=True),
+    Column("royalty", String, nullable=True),
+    Column("paid", String, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", Integer, nullable=False),
+    Column("updated_at", Integer, nullable=False),
+    UniqueConstraint("licence_id", "period", name="one_report_per_period"),
+)
+
+closed_periods_table = Table(
+    "closed_periods",
+    metadata,
+    Column("licence_id", Integer, primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("closed_at", Integer, nullable=False),
+)
+
+files_table = Table(
+    "files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("path", String, nullable=False),
+    Column("started_at", Integer, nullable=False),
+    Column("finished_at", Integer, nullable=True),
+    Column("lines_read", Integer, nullable=False, default=0),
+    Column("valid", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+)
+
+rejections_table = Table(
+    "rejections",
+    metadata,
+    Column("file_id", Integer, primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("field", String, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+)

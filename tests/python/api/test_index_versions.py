@@ -1,0 +1,145 @@
+"""The index is versioned: a changed projector replays the projections from the stored events,
+without the chain; an index made before projection versions is upgraded in place."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apikit import USDX, bucket, chain_time, fund, register, settle, terms_json
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.indexer.db import make_engine, make_sessions
+from api.indexer.indexer import Indexer
+from api.indexer.models import PROJECTIONS, EventRecord, IndexState, LicenceRow
+from api.indexer.projector import Projector
+from api.indexer.rpc import JsonRpc
+from royalty_chain.client import Chain
+from royalty_chain.events import ChainEvent
+from royalty_chain.manifest import Manifest
+from royalty_chain.terms import DAY
+
+
+class _Unreachable:
+    """A node that is down: any use of it fails the test, naming what was asked."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise ConnectionError(f"the chain was asked for {name}")
+
+
+class _CountsDeposits(Projector):
+    """The next projector version: a licence's ``scope_breaches`` also counts its deposits."""
+
+    VERSION = Projector.VERSION + 1
+
+    def _deposited(self, event: ChainEvent) -> None:
+        super()._deposited(event)
+        self._licence(int(event.args["licenceId"])).scope_breaches += 1
+
+
+def _dump(sessions: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    with sessions() as session:
+        for model in (*PROJECTIONS, EventRecord):
+            columns = [c.key for c in model.__table__.columns]  # type: ignore[attr-defined]
+            rows = session.scalars(select(model)).all()
+            out[model.__tablename__] = sorted(tuple(getattr(r, c) for c in columns) for r in rows)
+    return out
+
+
+def _built(client: TestClient, chain: Chain, path: Path) -> tuple[int, sessionmaker[Session]]:
+    licence_id = register(client, terms_json(chain, chain_time(chain) - 65 * DAY))
+    fund(chain, licence_id, 5 * USDX)
+    settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 4, 40 * USDX)])
+    fund(chain, licence_id, 3 * USDX)
+    sessions = make_sessions(make_engine(path))
+    Indexer(JsonRpc(chain.w3.provider.endpoint_uri), chain.manifest, sessions).sync()  # type: ignore[attr-defined]
+    return licence_id, sessions
+
+
+def _offline(manifest: Manifest, sessions: sessionmaker[Session], projector: type[Projector]) -> Indexer:
+    return Indexer(_Unreachable(), manifest, sessions, projector=projector)  # type: ignore[arg-type]
+
+
+def test_a_new_projector_version_replays_the_stored_events_with_the_chain_down(
+    client: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    licence_id, sessions = _built(client, chain, tmp_path / "index.sqlite")
+    before = _dump(sessions)
+    with sessions() as session:
+        state = session.get(IndexState, 1)
+        assert state is not None and state.projection_version == Projector.VERSION == 1
+        breaches = session.get(LicenceRow, licence_id).scope_breaches  # type: ignore[union-attr]
+        deposits = session.scalar(
+            select(func.count()).where(EventRecord.name == "Deposited", EventRecord.licence_id == licence_id)
+        )
+        events = session.scalar(select(func.count()).select_from(EventRecord))
+    assert (breaches, deposits) == (0, 2)
+
+    indexer = _offline(chain.manifest, sessions, _CountsDeposits)
+    with pytest.raises(ConnectionError, match="asked for chain_id"):  # replayed first, then the round stops
+        indexer.sync()
+    after = _dump(sessions)
+    with sessions() as session:
+        assert session.get(LicenceRow, licence_id).scope_breaches == 2  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == 2  # type: ignore[union-attr]
+    # Only the changed projection differs; the stored events are untouched.
+    assert after["events"] == before["events"]
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"licences"}
+    assert indexer.reproject() == 0  # the version now matches: nothing to replay
+    assert _offline(chain.manifest, sessions, Projector).reproject() == events  # and back again
+    assert _dump(sessions) == before
+
+
+def test_an_index_made_before_projection_versions_is_upgraded_and_replayed(
+    client: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.sqlite"
+    _, sessions = _built(client, chain, path)
+    before = _dump(sessions)
+    db = sqlite3.connect(path)  # the index as main made it: no projection_version, an older licences table
+    db.execute("ALTER TABLE index_state DROP COLUMN projection_version")
+    db.execute("ALTER TABLE licences DROP COLUMN scope_breaches")
+    db.commit()
+    db.close()
+
+    upgraded = make_sessions(make_engine(path))
+    with upgraded() as session:
+        state = session.get(IndexState, 1)
+        assert state is not None and state.projection_version is None  # column added, value unknown
+        assert session.scalar(select(func.count()).select_from(LicenceRow)) == 0  # table made again
+    assert _offline(chain.manifest, upgraded, Projector).reproject() > 0
+    assert _dump(upgraded) == before
+    with upgraded() as session:
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION  # type: ignore[union-attr]
+
+
+def test_postgresql_index_gains_the_version_column_in_place(client: TestClient, chain: Chain) -> None:
+    url = os.environ.get("API_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("API_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against")
+    try:
+        engine = make_engine(url)
+    except Exception as err:  # driver missing or server unreachable
+        pytest.skip(f"PostgreSQL at API_TEST_POSTGRES_URL is not usable: {err}")
+    sessions = make_sessions(engine)
+    indexer = Indexer(JsonRpc(chain.w3.provider.endpoint_uri), chain.manifest, sessions)  # type: ignore[attr-defined]
+    with sessions() as session, session.begin():
+        session.execute(update(IndexState).values(chain_id=0))  # force a rebuild of a reused database
+    indexer.sync()
+    before = _dump(sessions)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE index_state DROP COLUMN projection_version"))
+    engine.dispose()
+    upgraded = make_sessions(make_engine(url))
+    with upgraded() as session:
+        state = session.get(IndexState, 1)
+        assert state is not None and state.projection_version is None
+    assert _offline(chain.manifest, upgraded, Projector).reproject() > 0
+    assert _dump(upgraded) == before
