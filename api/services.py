@@ -12,14 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.indexer.db import make_engine, make_sessions
 from api.indexer.indexer import Indexer
-from api.indexer.rpc import JsonRpc, RpcError
 from api.plugins import DiscardingFeedSink, FeedSink, LineStore, NoLineStore
 from api.settings import ApiSettings
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
 from royalty_chain.manifest import Manifest, ManifestError, manifest_path
-
-LOCAL_CHAIN_IDS = frozenset({31337, 1337})
+from royalty_chain.networks import is_local_chain
+from royalty_chain.transport import RpcError, Transport
 
 
 class StartupError(Exception):
@@ -31,7 +29,7 @@ class Services:
     settings: ApiSettings
     manifest: Manifest
     chain: Chain
-    rpc: JsonRpc
+    rpc: Transport  # the one connection to the node, shared by ``chain`` and ``indexer``
     engine: Engine
     sessions: sessionmaker[Session]
     indexer: Indexer
@@ -48,7 +46,7 @@ class Services:
 def build_services(
     settings: ApiSettings, line_store: LineStore | None = None, feed_sink: FeedSink | None = None
 ) -> Services:
-    rpc = JsonRpc(settings.rpc_url)
+    rpc = Transport(settings.rpc_url)
     try:
         chain_id = rpc.chain_id()
     except RpcError as err:
@@ -65,11 +63,13 @@ def build_services(
             relayer: LocalAccount | None = Account.from_key(settings.relayer_key.get_secret_value())
         except (ValueError, TypeError) as err:
             raise StartupError("API_RELAYER_KEY is not a valid private key") from err
-    elif chain_id in LOCAL_CHAIN_IDS:
+    elif is_local_chain(chain_id):
+        from royalty_chain.dev.keys import role  # the documented local-only fallback
+
         relayer = role("relayer")
     else:
         relayer = None
-    chain = Chain(settings.rpc_url, manifest)
+    chain = Chain(settings.rpc_url, manifest, transport=rpc)
     if settings.oracle_outbox is not None:
         # Imported here: the API runs without the oracle's outbox unless it is configured.
         from oracle.linestore import OutboxFeedSink, OutboxLineStore
@@ -78,7 +78,7 @@ def build_services(
 
         def licensee_of(licence_id: int) -> str:
             if licence_id not in licensees:
-                licensees[licence_id] = str(chain.registry.settlement_context(licence_id)["licensee"])
+                licensees[licence_id] = chain.registry.settlement_context(licence_id).licensee
             return licensees[licence_id]
 
         line_store = line_store or OutboxLineStore(settings.oracle_outbox)

@@ -18,7 +18,7 @@ from eth_utils import is_address, keccak, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from royalty_chain.codes import encode_scope, field_index
-from royalty_chain.devkeys import ROLES, role
+from royalty_chain.dev.keys import ROLES, role
 from royalty_chain.manifest import Manifest
 from royalty_chain.terms import DAY, ZERO_ADDRESS, FieldRate, Payee, Schedule, Term, Terms, Tier
 

@@ -18,12 +18,11 @@ from oracle.outbox import Outbox
 from oracle.service import OracleService
 from royalty_chain.actions import register_licence
 from royalty_chain.client import Chain, ContractRevert
-from royalty_chain.devkeys import dev_account_of, role
-from royalty_chain.eip712 import dispute_struct_hash, sign_digest
+from royalty_chain.dev.keys import dev_account_of, role
+from royalty_chain.eip712 import dispute_digest, sign_digest
+from royalty_chain.models import Kind
 from royalty_chain.spec import LicenceSpec, resolve_address, to_units
 from royalty_chain.terms import DAY, YEAR, Terms
-
-STATUS = {0: "none", 1: "active", 2: "terminated", 3: "expired"}
 
 
 @dataclass
@@ -61,8 +60,8 @@ def find_licence(chain: Chain, terms: Terms) -> int | None:
 def _mint_and_approve(chain: Chain, terms: Terms, amount: int) -> None:
     licensee = dev_account_of(terms.licensee)
     token = chain.token(terms.token)
-    chain.transact(token.functions.mint(licensee.address, amount), licensee)
-    chain.transact(token.functions.approve(chain.ledger.address, amount), licensee)
+    token.mint(licensee.address, amount, licensee)
+    token.approve(chain.ledger.address, amount, licensee)
 
 
 def _register(chain: Chain, spec: LicenceSpec, console: Console) -> tuple[int, Terms]:
@@ -144,7 +143,7 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             while terms.term.start + (year + 1) * YEAR <= min(now, terms.term.end):
                 if _try(
                     chain,
-                    ledger.functions.chargeMinimumGuarantee(licence_id, year),
+                    chain.ledger.charge_minimum_guarantee_fn(licence_id, year),
                     role("relayer"),
                     {"GuaranteeAlreadyCharged", "NoShortfall"},
                 ):
@@ -164,10 +163,10 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             target = int(settled[-1]["args"]["settlementId"])
             licensee = dev_account_of(terms_of["geodata-dataset"].licensee)
             deadline = now + DAY
-            digest = chain.ledger.domain().digest(dispute_struct_hash(target, licensee.address, deadline))
+            digest = dispute_digest(chain.ledger.domain(), target, licensee.address, deadline)
             if _try(
                 chain,
-                ledger.functions.disputeFor(target, licensee.address, deadline, sign_digest(digest, licensee.key)),
+                chain.ledger.dispute_for_fn(target, licensee.address, deadline, sign_digest(digest, licensee.key)),
                 role("relayer"),
                 {"NotDisputable", "DisputeWindowClosed"},
             ):
@@ -183,7 +182,7 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             notices = chain.registry.contract.events.BreachNoticed().get_logs(
                 from_block=chain.manifest.deploy_block, argument_filters={"licenceId": acme}
             )
-            if not notices and _try(chain, chain.registry.contract.functions.noticeBreach(acme), licensor, set()):
+            if not notices and _try(chain, chain.registry.notice_breach_fn(acme), licensor, set()):
                 result.notes.append("acme-trademark: arrears unpaid, the licensor served notice (30-day cure period)")
 
     for name, spec in specs.items():
@@ -192,14 +191,15 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         logs = ledger.events.Settled().get_logs(
             from_block=chain.manifest.deploy_block, argument_filters={"licenceId": licence_id}
         )
-        reports = [e for e in logs if int(e["args"]["kind"]) == 2]
-        royalty = sum(int(e["args"]["royalty"]) for e in logs if int(e["args"]["kind"]) in (2, 3))
+        reports = [e for e in logs if int(e["args"]["kind"]) == Kind.REPORT]
+        charged = (Kind.REPORT, Kind.MINIMUM_GUARANTEE)
+        royalty = sum(int(e["args"]["royalty"]) for e in logs if int(e["args"]["kind"]) in charged)
         result.rows.append(
             DemoRow(
                 name=name,
                 licence_id=licence_id,
                 kind=spec.kind,
-                status=STATUS[chain.registry.status(licence_id)],
+                status=chain.registry.status(licence_id).label,
                 settled=len(reports),
                 royalty=format_amount(royalty, decimals),
                 arrears=format_amount(chain.ledger.arrears_of(licence_id), decimals),

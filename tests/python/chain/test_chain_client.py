@@ -10,7 +10,7 @@ from web3.logs import DISCARD
 from royalty_chain.actions import register_licence, report_digest, sign_report
 from royalty_chain.client import Chain, ContractRevert
 from royalty_chain.codes import channel_index, encode_scope, field_index, territory_index
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term, Terms
 
 USDX = 10**6
@@ -51,8 +51,8 @@ def test_register_settle_withdraw(chain_name: str, request: pytest.FixtureReques
     )
     token = chain.token(terms.token)
     licensee = role("licensee_apparel")
-    chain.transact(token.functions.mint(licensee.address, 1_000 * USDX), licensee)
-    chain.transact(token.functions.approve(chain.ledger.address, 1_000 * USDX), licensee)
+    token.mint(licensee.address, 1_000 * USDX, licensee)
+    token.approve(chain.ledger.address, 1_000 * USDX, licensee)
     chain.ledger.deposit(licence_id, 1_000 * USDX, licensee)
 
     report = Report(

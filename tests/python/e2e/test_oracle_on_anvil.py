@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from oracle.outbox import Outbox, rejections_table
 from oracle.service import OracleService
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 

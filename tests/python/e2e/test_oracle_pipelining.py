@@ -22,7 +22,7 @@ from sqlalchemy import update
 from oracle.outbox import Outbox, reports_table
 from oracle.service import OracleService
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 

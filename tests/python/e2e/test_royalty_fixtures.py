@@ -17,7 +17,7 @@ from oracle.outbox import Outbox
 from oracle.service import OracleService
 from royalty_chain.client import Chain
 from royalty_chain.codes import encode_scope, field_index, territory_index
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY, YEAR, FieldRate, Payee, Schedule, Tier
 
 PERIOD = 30 * DAY
@@ -135,7 +135,7 @@ def test_minimum_guarantee_shortfall_and_late_report_offset(chain: Chain, tmp_pa
     fund(chain, licence_id, 5_000 * USDX)
     _settle(chain, tmp_path, licence_id, [line(licence_id, "M-1", start, "US", "apparel", "retail", 1, "3000")])
     ledger = chain.ledger.contract
-    receipt = chain.transact(ledger.functions.chargeMinimumGuarantee(licence_id, 0), role("relayer"))
+    receipt = chain.ledger.charge_minimum_guarantee(licence_id, 0, role("relayer"))
     charged = ledger.events.Settled().process_receipt(receipt, errors=DISCARD)[0]["args"]
     # royalty in year 0 = 10% of 3000 = 300; guarantee 1000 -> shortfall 700 charged
     assert (charged["kind"], charged["royalty"], charged["due"]) == (3, 700 * USDX, 700 * USDX)
@@ -156,8 +156,8 @@ def test_advance_is_recouped_before_anything_is_due(chain: Chain, tmp_path: Path
     start = _start(chain, 2)
     licensee = role("licensee_apparel")
     token = chain.token(chain.manifest.token("USDX").address)
-    chain.transact(token.functions.mint(licensee.address, 100 * USDX), licensee)
-    chain.transact(token.functions.approve(chain.ledger.address, 100 * USDX), licensee)
+    token.mint(licensee.address, 100 * USDX, licensee)
+    token.approve(chain.ledger.address, 100 * USDX, licensee)
     licence_id = register(chain, start, Schedule(rate_bps=1000), advance=100 * USDX)
     fund(chain, licence_id, 1_000 * USDX)
     settled = _settle(
@@ -174,7 +174,7 @@ def test_advance_is_recouped_before_anything_is_due(chain: Chain, tmp_path: Path
     # period 0: royalty 60, all recouped; period 1: royalty 70, 40 recouped, 30 due
     assert (first["royalty"], first["recouped"], first["due"]) == (60 * USDX, 60 * USDX, 0)
     assert (second["royalty"], second["recouped"], second["due"]) == (70 * USDX, 40 * USDX, 30 * USDX)
-    assert chain.ledger.contract.functions.advanceRemaining(licence_id).call() == 0
+    assert chain.ledger.advance_remaining(licence_id) == 0
     assert chain.ledger.claimable(licence_id, role("licensor_brand").address) == 130 * USDX
 
 
