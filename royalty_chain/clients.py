@@ -46,6 +46,10 @@ class _Client:
     def _send(self, fn: ContractFunction, sender: LocalAccount) -> TxReceipt:
         return self.chain.transact(fn, sender)
 
+    def domain_separator(self) -> bytes:
+        """The contract's own EIP-712 domain separator (its ``domainSeparator()`` view)."""
+        return bytes(self._call(self.contract.functions.domainSeparator()))
+
     def domain(self) -> Domain:
         """The contract's EIP-712 domain, as its ERC-5267 ``eip712Domain()`` reports it (asked once)."""
         if self._domain is None:

@@ -9,8 +9,9 @@ digest views. The domain is what the contract reports through ERC-5267 ``eip712D
 (:meth:`Domain.from_erc5267`; the clients read it once).
 
 The one hand-written encoder is :func:`report_struct_hash` for ``SalesReport``: the oracle hashes
-every report it signs, and the library's generic encoder costs about 20x more per report (it
-re-parses the types on every call); it is tested equal to the library's.
+every report it signs, and the library's generic encoder costs about 5x more per report (it
+re-parses the types on every call: 305 us against 55 us for a three-bucket report, measured with
+timeit on the development machine); it is tested equal to the library's.
 """
 
 from __future__ import annotations
@@ -377,15 +378,21 @@ __all__ = [
     "Domain",
     "StructType",
     "amend_digest",
+    "amend_message",
     "dispute_digest",
+    "dispute_message",
     "recover_signer",
     "register_digest",
+    "register_message",
     "report_digest",
+    "report_message",
     "report_struct_hash",
     "resolve_digest",
+    "resolve_message",
     "schedule_hash",
     "sign_digest",
     "terminate_digest",
+    "terminate_message",
     "terms_hash",
     "typed_data_amend",
     "typed_data_dispute",
