@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from royalty_chain.eip712 import Domain
+from royalty_chain.events import ChainEvent
 from royalty_chain.models import Settlement, SettlementContext, Status
 from royalty_chain.terms import Report, Schedule, Terms
 
@@ -45,6 +47,24 @@ class _Client:
 
     def _send(self, fn: ContractFunction, sender: LocalAccount) -> TxReceipt:
         return self.chain.transact(fn, sender)
+
+    def events(self, name: str, from_block: int | None = None, **indexed: Any) -> list[ChainEvent]:
+        """This contract's ``name`` events from ``from_block`` (default: the deploy block) to the
+        head, filtered on indexed arguments by their ABI names (``licenceId=3``), decoded."""
+        event = self.chain.abis[self.name].events[name]
+        known = {str(item["name"]): kind for item, kind in event.indexed}
+        unknown = set(indexed) - set(known)
+        if unknown:
+            raise KeyError(f"{name} has no indexed argument {', '.join(sorted(unknown))}")
+        topics: list[str | None] = ["0x" + event.topic.hex()]
+        topics += [
+            "0x" + abi_encode([kind], [indexed[arg]]).hex() if arg in indexed else None for arg, kind in known.items()
+        ]
+        start = self.chain.manifest.deploy_block if from_block is None else from_block
+        query = {"address": self.address, "topics": topics, "fromBlock": hex(start), "toBlock": "latest"}
+        logs = self.chain.transport.call("eth_getLogs", query)
+        decoded = (self.chain.events.decode(entry) for entry in logs)
+        return [e for e in decoded if e is not None and e.name == name]
 
     def domain_separator(self) -> bytes:
         """The contract's own EIP-712 domain separator (its ``domainSeparator()`` view)."""

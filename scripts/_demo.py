@@ -46,14 +46,10 @@ class DemoResult:
 
 def find_licence(chain: Chain, terms: Terms) -> int | None:
     """The id of a licence registered with exactly these terms' salt and parties, if any."""
-    events = chain.registry.contract.events.LicenceRegistered().get_logs(
-        from_block=chain.manifest.deploy_block, argument_filters={"licensor": terms.licensor}
-    )
-    for event in events:
-        registered = event["args"]["terms"]
-        salt = registered["salt"] if hasattr(registered, "keys") else registered[17]
-        if bytes(salt) == terms.salt and event["args"]["licensee"].lower() == terms.licensee.lower():
-            return int(event["args"]["licenceId"])
+    for event in chain.registry.events("LicenceRegistered", licensor=terms.licensor):
+        salt = bytes.fromhex(event.args["terms"]["salt"][2:])
+        if salt == terms.salt and event.args["licensee"].lower() == terms.licensee.lower():
+            return int(event.args["licenceId"])
     return None
 
 
@@ -133,8 +129,6 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             for rejection in r.rejections:
                 result.notes.append(f"    {rejection}")
     now = int(chain.w3.eth.get_block("latest")["timestamp"])
-    ledger = chain.ledger.contract
-
     for name, terms in terms_of.items():
         licence_id = ids[name]
         # Minimum guarantee: charge every contract year that has ended (anyone may call).
@@ -153,14 +147,10 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
     # A dispute: the data-set licensee contests its latest settlement within the 7-day window.
     geodata = ids.get("geodata-dataset")
     if geodata is not None:
-        disputed = ledger.events.Disputed().get_logs(
-            from_block=chain.manifest.deploy_block, argument_filters={"licenceId": geodata}
-        )
-        settled = ledger.events.Settled().get_logs(
-            from_block=chain.manifest.deploy_block, argument_filters={"licenceId": geodata}
-        )
+        disputed = chain.ledger.events("Disputed", licenceId=geodata)
+        settled = chain.ledger.events("Settled", licenceId=geodata)
         if not disputed and settled:
-            target = int(settled[-1]["args"]["settlementId"])
+            target = int(settled[-1].args["settlementId"])
             licensee = dev_account_of(terms_of["geodata-dataset"].licensee)
             deadline = now + DAY
             digest = dispute_digest(chain.ledger.domain(), target, licensee.address, deadline)
@@ -179,21 +169,17 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         if chain.ledger.claimable(acme, licensor.address):
             chain.ledger.withdraw(acme, licensor.address, licensor)
         if chain.ledger.arrears_of(acme):
-            notices = chain.registry.contract.events.BreachNoticed().get_logs(
-                from_block=chain.manifest.deploy_block, argument_filters={"licenceId": acme}
-            )
+            notices = chain.registry.events("BreachNoticed", licenceId=acme)
             if not notices and _try(chain, chain.registry.notice_breach_fn(acme), licensor, set()):
                 result.notes.append("acme-trademark: arrears unpaid, the licensor served notice (30-day cure period)")
 
     for name, spec in specs.items():
         licence_id = ids[name]
         decimals = spec.decimals(chain.manifest)
-        logs = ledger.events.Settled().get_logs(
-            from_block=chain.manifest.deploy_block, argument_filters={"licenceId": licence_id}
-        )
-        reports = [e for e in logs if int(e["args"]["kind"]) == Kind.REPORT]
+        logs = chain.ledger.events("Settled", licenceId=licence_id)
+        reports = [e for e in logs if e.args["kind"] == Kind.REPORT]
         charged = (Kind.REPORT, Kind.MINIMUM_GUARANTEE)
-        royalty = sum(int(e["args"]["royalty"]) for e in logs if int(e["args"]["kind"]) in charged)
+        royalty = sum(int(e.args["royalty"]) for e in logs if e.args["kind"] in charged)
         result.rows.append(
             DemoRow(
                 name=name,

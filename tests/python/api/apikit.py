@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 from fastapi.testclient import TestClient
-from web3.logs import DISCARD
 
 from api.services import Services
 from royalty_chain.actions import report_digest, sign_report
@@ -103,8 +102,8 @@ def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], se
     )
     signatures = sign_report(report_digest(chain, report), [role("oracle2")])
     receipt = chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))
-    events = chain.ledger.contract.events.Settled().process_receipt(receipt, errors=DISCARD)
-    return int(events[0]["args"]["settlementId"])
+    (settled,) = [e for e in chain.receipt_events(receipt) if e.name == "Settled"]
+    return int(settled.args["settlementId"])
 
 
 def synced(services: Services) -> None:
