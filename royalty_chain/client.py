@@ -1,8 +1,10 @@
-"""Typed clients for the deployed contracts, over web3.py.
+"""The chain as the services see it: :class:`Chain`, one connection plus the typed clients.
 
-One object per contract, shared by the oracle, the API, the scripts and the tests; handlers never
-touch raw ABIs. Reverts come back as :class:`ContractRevert` carrying the decoded custom error
-(name and arguments), so callers can say exactly why the chain refused.
+A Chain holds the one :class:`royalty_chain.transport.Transport` to the node (web3 runs over it),
+the deployment manifest with its parsed ABIs, and one client per contract
+(:mod:`royalty_chain.clients`), shared by the oracle, the API, the scripts and the tests; handlers
+never touch raw ABIs. Reverts come back as :class:`ContractRevert` carrying the decoded custom
+error (name and arguments), so callers can say exactly why the chain refused.
 """
 
 from __future__ import annotations
