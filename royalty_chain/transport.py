@@ -50,12 +50,17 @@ class RpcError(ChainError):
         self.data = data
 
 
-def retry_policy(attempts: int = ATTEMPTS) -> Retrying:
-    """The one retry policy: transport failures only, exponential backoff from 0.5 s to 16 s."""
+FIRST_WAIT = 0.5
+"""Seconds before the second attempt; each later wait doubles, up to 16 s."""
+
+
+def retry_policy(attempts: int = ATTEMPTS, first_wait: float = FIRST_WAIT) -> Retrying:
+    """The one retry policy: transport failures only, exponential backoff from ``first_wait``
+    (0.5 s) doubling up to 16 s."""
     return Retrying(
         retry=retry_if_exception_type(TRANSIENT_ERRORS),
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential(multiplier=0.5, max=16),
+        wait=wait_exponential(multiplier=first_wait, max=16),
         reraise=True,
     )
 
@@ -87,16 +92,31 @@ class Transport:
 
     def post(self, body: bytes) -> bytes:
         """POSTs one encoded request or batch; returns the raw answer. Transport failures are
-        retried by :func:`retry_policy`; what is left of them, and HTTP errors, raise RpcError."""
+        retried by :func:`retry_policy`; what is left of them, and HTTP errors, raise RpcError.
+
+        The first attempt runs outside tenacity (its loop costs about 40 us a request, a tenth of
+        a local round trip); after a failure the policy takes over where that attempt left it:
+        a 0.5 s wait, then the remaining attempts with waits of 1 s, 2 s, ... 16 s, exactly the
+        schedule :func:`retry_policy` gives all ``attempts``.
+        """
         try:
-            for attempt in retry_policy(self.attempts):
+            try:
+                return self._post_once(body)
+            except TRANSIENT_ERRORS:
+                if self.attempts <= 1:
+                    raise
+            time.sleep(FIRST_WAIT)
+            for attempt in retry_policy(self.attempts - 1, first_wait=2 * FIRST_WAIT):
                 with attempt:
-                    response = self._session.post(self.url, data=body, timeout=self.timeout)
-                    response.raise_for_status()
-                    return response.content
+                    return self._post_once(body)
         except requests.RequestException as err:
             raise RpcError(f"{self.url}: {err}") from err
         raise AssertionError("unreachable: the retry policy re-raises")  # pragma: no cover
+
+    def _post_once(self, body: bytes) -> bytes:
+        response = self._session.post(self.url, data=body, timeout=self.timeout)
+        response.raise_for_status()
+        return response.content
 
     def _post_json(self, payload: Any) -> Any:
         raw = self.post(json.dumps(payload).encode())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -158,3 +159,13 @@ def test_web3_goes_through_the_transport_and_asks_the_chain_id_once(node: Callab
     assert w3.eth.chain_id == 31337
     assert w3.eth.chain_id == 31337
     assert [r["method"] for r in fake.requests] == ["eth_chainId"]
+
+
+def test_the_backoff_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight attempts, waiting 0.5 s, then doubling up to 16 s (about 48 s in all)."""
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(RpcError):
+        Transport(url).block_number()
+    assert waits == [0.5, 1, 2, 4, 8, 16, 16]
