@@ -235,27 +235,28 @@ def submit_amend(
     return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
 
 
-def _terminate(services: Services, licence_id: int, deadline: int) -> Action:
+def _terminate(services: Services, licence_id: int, parties: tuple[str, str], deadline: int) -> Action:
     registry = services.chain.registry
     return Action(
         eip712.TERMINATE,
         registry.domain(),
         eip712.terminate_message(licence_id, deadline),
-        _both(*_parties(services, licence_id)),
+        _both(*parties),
         lambda sigs, relayer: registry.terminate_by_consent(licence_id, deadline, sigs[0], sigs[1], relayer),
     )
 
 
 def draft_terminate(services: Services, licence_id: int, deadline: int | None) -> Draft:
-    _parties(services, licence_id)
+    parties = _parties(services, licence_id)
     deadline = _deadline(services, deadline)
-    return Draft(**draft(_terminate(services, licence_id, deadline), deadline))
+    return Draft(**draft(_terminate(services, licence_id, parties, deadline), deadline))
 
 
 def submit_terminate(
     services: Services, licence_id: int, deadline: int, licensor_sig: str, licensee_sig: str
 ) -> Relayed:
-    tx_hash, block, _ = submit(services, _terminate(services, licence_id, deadline), [licensor_sig, licensee_sig])
+    action = _terminate(services, licence_id, _parties(services, licence_id), deadline)
+    tx_hash, block, _ = submit(services, action, [licensor_sig, licensee_sig])
     return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
 
 

@@ -25,7 +25,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
-from royalty_chain.terms import REPORT_TYPE, SCHEDULE_TYPE, TERMS_TYPE, Report, Schedule, Terms
+from royalty_chain.terms import SCHEDULE_TYPE, TERMS_TYPE, Report, Schedule, Terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +73,12 @@ class StructType:
         return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
-DOMAIN_FIELDS: tuple[dict[str, str], ...] = (
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
+EIP712_DOMAIN = StructType(
+    "EIP712Domain",
+    (("string", "name"), ("string", "version"), ("uint256", "chainId"), ("address", "verifyingContract")),
 )
+"""The domain's own type: the four fields both contracts' OZ EIP712 domains have (ERC-5267 0x0f)."""
+DOMAIN_FIELDS = tuple(EIP712_DOMAIN.json_types()["EIP712Domain"])
 
 # ------------------------------------------------------------------ the tables
 
@@ -144,15 +144,10 @@ TYPES: dict[str, StructType] = {
 }
 """Every signed type, by the prefix of the contract's ``*_TYPEHASH`` constant."""
 
-REGISTER_TYPEHASH = REGISTER.typehash
-AMEND_TYPEHASH = AMEND.typehash
-TERMINATE_TYPEHASH = TERMINATE.typehash
-BUCKET_TYPEHASH = BUCKET.typehash
-REPORT_TYPEHASH = SALES_REPORT.typehash
-DISPUTE_TYPEHASH = DISPUTE.typehash
-RESOLVE_TYPEHASH = RESOLVE.typehash
+_BUCKET_TYPEHASH = BUCKET.typehash  # for the hand-written SalesReport hash
+_REPORT_TYPEHASH = SALES_REPORT.typehash
 
-_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+_DOMAIN_TYPEHASH = EIP712_DOMAIN.typehash
 _ERC5267_FIELDS = 0x0F  # name, version, chainId, verifyingContract; no salt, no extensions
 
 
@@ -333,7 +328,7 @@ def report_struct_hash(report: Report) -> bytes:
     """hashStruct(SalesReport) by hand: the oracle's hot path (see the module docstring)."""
     bucket_hashes = b"".join(
         keccak(
-            BUCKET_TYPEHASH
+            _BUCKET_TYPEHASH
             + _word(b.territory)
             + _word(b.field)
             + _word(b.channel)
@@ -344,7 +339,7 @@ def report_struct_hash(report: Report) -> bytes:
         for b in report.buckets
     )
     return keccak(
-        REPORT_TYPEHASH
+        _REPORT_TYPEHASH
         + _word(report.licence_id)
         + _word(report.period)
         + _word(report.sequence)
@@ -370,7 +365,6 @@ __all__ = [
     "BUCKET",
     "DISPUTE",
     "REGISTER",
-    "REPORT_TYPE",
     "RESOLVE",
     "SALES_REPORT",
     "TERMINATE",
