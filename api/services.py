@@ -17,7 +17,11 @@ from api.settings import ApiSettings
 from royalty_chain.client import Chain
 from royalty_chain.manifest import Manifest, ManifestError, manifest_path
 from royalty_chain.networks import is_local_chain
-from royalty_chain.transport import RpcError, Transport
+from royalty_chain.transport import RpcError, Transport, wait_for_rpc
+
+
+STARTUP_WAIT = 10.0
+"""Seconds the API waits for its node at start."""
 
 
 class StartupError(Exception):
@@ -46,9 +50,10 @@ class Services:
 def build_services(
     settings: ApiSettings, line_store: LineStore | None = None, feed_sink: FeedSink | None = None
 ) -> Services:
-    rpc = Transport(settings.rpc_url)
     try:
-        chain_id = rpc.chain_id()
+        # As the oracle does: wait up to 10 s for the node at start, rather than the transport's
+        # full backoff (about 50 s) before saying which setting is wrong.
+        chain_id = wait_for_rpc(settings.rpc_url, timeout=STARTUP_WAIT)
     except RpcError as err:
         raise StartupError(f"API_RPC_URL {settings.rpc_url} does not answer: {err}") from err
     path = settings.manifest or manifest_path(chain_id, settings.data_dir)
@@ -69,6 +74,7 @@ def build_services(
         relayer = role("relayer")
     else:
         relayer = None
+    rpc = Transport(settings.rpc_url)
     chain = Chain(settings.rpc_url, manifest, transport=rpc)
     if settings.oracle_outbox is not None:
         # Imported here: the API runs without the oracle's outbox unless it is configured.
