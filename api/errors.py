@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.indexer.rpc import RpcError
 from royalty_chain.client import ChainError, ContractRevert
 
 PROBLEM_JSON = "application/problem+json"
@@ -202,5 +201,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ContractRevert, _contract_revert)
     app.add_exception_handler(ChainError, _chain_unavailable)
-    app.add_exception_handler(RpcError, _chain_unavailable)
     app.add_exception_handler(Exception, _unexpected)

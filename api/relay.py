@@ -2,19 +2,25 @@
 
 The API holds only its relayer key. Every submission is checked in three steps before anything
 is sent: each party's signature must recover to that party (contract wallets are left to the
-contract's ERC-1271 check), the call is simulated with eth_call so a rule the contract enforces
-comes back as a 422 naming the custom error, and only then is the transaction signed and sent.
+contract's ERC-1271 check), the call is simulated (the typed client's transact estimates its gas,
+which runs it) so a rule the contract enforces comes back as a 422 naming the custom error, and
+only then is the transaction signed and sent.
+
+Each of the five relayed actions is one :class:`Action` (the EIP-712 table, domain and message,
+the signers, and the typed client's call); :func:`draft` and :func:`submit` are shared by all.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from sqlalchemy.orm import Session
-from web3.contract.contract import ContractFunction
+from web3.types import TxReceipt
 
 from api.errors import ApiError, InvalidInput, NotFound, SignatureInvalid, Unavailable, contract_rejected
 from api.indexer.models import SettlementRow
@@ -22,33 +28,71 @@ from api.inputs import ScheduleIn, TermsIn, schedule_doc, terms_doc, to_schedule
 from api.queries import get_licence_row
 from api.schemas import AmendDraft, Draft, RegisterDraft, Relayed
 from api.services import Services
+from royalty_chain import eip712
 from royalty_chain.client import ContractRevert
-from royalty_chain.eip712 import (
-    Domain,
-    amend_struct_hash,
-    dispute_struct_hash,
-    recover_signer,
-    register_struct_hash,
-    resolve_struct_hash,
-    terminate_struct_hash,
-    typed_data_amend,
-    typed_data_dispute,
-    typed_data_register,
-    typed_data_resolve,
-    typed_data_terminate,
-)
-from royalty_chain.events import EventDecoder
-from royalty_chain.terms import DAY, Terms
+from royalty_chain.eip712 import Domain, StructType, recover_signer
+from royalty_chain.events import ChainEvent
+from royalty_chain.terms import DAY, Schedule, Terms
 
 DEFAULT_DEADLINE = DAY
 
 
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """A party whose signature an action needs: its role, its address and the request field."""
+
+    role: str
+    address: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One relayed action: the typed message the signers sign, and the client call that sends it
+    (given the checked signatures, in ``signers`` order, and the relayer's account)."""
+
+    struct: StructType
+    domain: Domain
+    message: dict[str, Any]
+    signers: tuple[Signer, ...]
+    send: Callable[[list[bytes], LocalAccount], TxReceipt]
+
+    @property
+    def digest(self) -> bytes:
+        return self.struct.digest(self.domain, self.message)
+
+
+def draft(action: Action, deadline: int) -> dict[str, Any]:
+    """What every draft answers: the wallet's typed data, its digest and the deadline."""
+    return {
+        "typed_data": action.struct.typed_data(action.domain, action.message),
+        "digest": "0x" + action.digest.hex(),
+        "deadline": deadline,
+    }
+
+
+def submit(services: Services, action: Action, signatures: Sequence[str]) -> tuple[str, int, list[ChainEvent]]:
+    """Checks each signer's signature, then simulates and sends the action from the relayer."""
+    digest = action.digest
+    raw = [
+        _check_signature(services, signer.role, signer.address, digest, signature, signer.field)
+        for signer, signature in zip(action.signers, signatures, strict=True)
+    ]
+    relayer = _relayer(services)
+    with services.relay_lock:
+        try:
+            receipt = action.send(raw, relayer)  # simulated first: a revert sends nothing
+        except ContractRevert as revert:
+            raise _rejected(services, revert) from revert
+    events = services.chain.receipt_events(receipt)
+    return "0x" + bytes(receipt["transactionHash"]).hex(), int(receipt["blockNumber"]), events
+
+
 def _error_names(services: Services) -> dict[str, list[str]]:
     names: dict[str, list[str]] = {}
-    for contract in services.manifest.contracts.values():
-        for item in contract.abi:
-            if item.get("type") == "error":
-                names[item["name"]] = [i.get("name") or f"arg{n}" for n, i in enumerate(item.get("inputs", []))]
+    for abi in services.chain.abis.values():
+        for error in abi.errors.values():
+            names[error.name] = list(error.names)
     return names
 
 
@@ -98,17 +142,11 @@ def _check_signature(
     return raw
 
 
-def _send(services: Services, fn: ContractFunction) -> tuple[str, int, list[Any]]:
-    relayer = _relayer(services)
-    with services.relay_lock:
-        try:
-            services.chain.call(fn, sender=relayer.address)  # eth_call first: a revert sends nothing
-            receipt: Any = services.chain.transact(fn, relayer)
-        except ContractRevert as revert:
-            raise _rejected(services, revert) from revert
-    decoder = EventDecoder.from_manifest(services.manifest)
-    events = [e for e in (decoder.decode(dict(entry)) for entry in receipt["logs"]) if e is not None]
-    return "0x" + bytes(receipt["transactionHash"]).hex(), int(receipt["blockNumber"]), events
+def _both(licensor: str, licensee: str) -> tuple[Signer, ...]:
+    return (
+        Signer("licensor", licensor, "licensor_signature"),
+        Signer("licensee", licensee, "licensee_signature"),
+    )
 
 
 # ------------------------------------------------------------------ register
@@ -121,30 +159,26 @@ def _terms(services: Services, value: TermsIn) -> Terms:
         raise InvalidInput.field("terms", str(err)) from err
 
 
-def _register_digest(services: Services, terms: Terms, deadline: int) -> tuple[Domain, bytes]:
-    domain = services.chain.registry.domain()
-    return domain, domain.digest(register_struct_hash(terms, deadline))
+def _register(services: Services, terms: Terms, deadline: int) -> Action:
+    registry = services.chain.registry
+    return Action(
+        eip712.REGISTER,
+        registry.domain(),
+        eip712.register_message(terms, deadline),
+        _both(terms.licensor, terms.licensee),
+        lambda sigs, relayer: registry.register(terms, deadline, sigs[0], sigs[1], relayer),
+    )
 
 
 def draft_register(services: Services, value: TermsIn, deadline: int | None) -> RegisterDraft:
     terms = _terms(services, value)
     deadline = _deadline(services, deadline)
-    domain, digest = _register_digest(services, terms, deadline)
-    return RegisterDraft(
-        terms=terms_doc(terms),
-        typed_data=typed_data_register(domain, terms, deadline),
-        digest="0x" + digest.hex(),
-        deadline=deadline,
-    )
+    return RegisterDraft(terms=terms_doc(terms), **draft(_register(services, terms, deadline), deadline))
 
 
 def submit_register(services: Services, value: TermsIn, deadline: int, licensor_sig: str, licensee_sig: str) -> Relayed:
     terms = _terms(services, value)
-    _, digest = _register_digest(services, terms, deadline)
-    first = _check_signature(services, "licensor", terms.licensor, digest, licensor_sig)
-    second = _check_signature(services, "licensee", terms.licensee, digest, licensee_sig)
-    fn = services.chain.registry.contract.functions.register(terms.as_abi(), deadline, first, second)
-    tx_hash, block, events = _send(services, fn)
+    tx_hash, block, events = submit(services, _register(services, terms, deadline), [licensor_sig, licensee_sig])
     licence_id = next((int(e.args["licenceId"]) for e in events if e.name == "LicenceRegistered"), None)
     return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
 
@@ -154,37 +188,36 @@ def submit_register(services: Services, value: TermsIn, deadline: int, licensor_
 
 def _parties(services: Services, licence_id: int) -> tuple[str, str]:
     try:
-        licensor, licensee = services.chain.call(services.chain.registry.contract.functions.parties(licence_id))
+        return services.chain.registry.parties(licence_id)
     except ContractRevert as revert:
         raise _rejected(services, revert) from revert
-    return str(licensor), str(licensee)
 
 
-def _amend_digest(
-    services: Services, licence_id: int, schedule: ScheduleIn, new_end: int, deadline: int
-) -> tuple[Domain, int, Any, bytes]:
+def _amend(
+    services: Services, licence_id: int, parties: tuple[str, str], schedule: ScheduleIn, new_end: int, deadline: int
+) -> tuple[Action, int, Schedule]:
     if schedule.effective_from is None:
         raise InvalidInput.field("schedule.effective_from", "is required for an amendment")
-    version = services.chain.registry.schedule_count(licence_id)
+    registry = services.chain.registry
+    version = registry.schedule_count(licence_id)
     parsed = to_schedule(schedule, schedule.effective_from, "schedule")
-    domain = services.chain.registry.domain()
-    return domain, version, parsed, domain.digest(amend_struct_hash(licence_id, version, parsed, new_end, deadline))
+    action = Action(
+        eip712.AMEND,
+        registry.domain(),
+        eip712.amend_message(licence_id, version, parsed, new_end, deadline),
+        _both(*parties),
+        lambda sigs, relayer: registry.amend(licence_id, parsed, new_end, deadline, sigs[0], sigs[1], relayer),
+    )
+    return action, version, parsed
 
 
 def draft_amend(
     services: Services, licence_id: int, schedule: ScheduleIn, new_end: int, deadline: int | None
 ) -> AmendDraft:
-    _parties(services, licence_id)
+    parties = _parties(services, licence_id)
     deadline = _deadline(services, deadline)
-    domain, version, parsed, digest = _amend_digest(services, licence_id, schedule, new_end, deadline)
-    return AmendDraft(
-        typed_data=typed_data_amend(domain, licence_id, version, parsed, new_end, deadline),
-        digest="0x" + digest.hex(),
-        deadline=deadline,
-        version=version,
-        schedule=schedule_doc(parsed),
-        new_end=new_end,
-    )
+    action, version, parsed = _amend(services, licence_id, parties, schedule, new_end, deadline)
+    return AmendDraft(**draft(action, deadline), version=version, schedule=schedule_doc(parsed), new_end=new_end)
 
 
 def submit_amend(
@@ -196,34 +229,34 @@ def submit_amend(
     licensor_sig: str,
     licensee_sig: str,
 ) -> Relayed:
-    licensor, licensee = _parties(services, licence_id)
-    _, _, parsed, digest = _amend_digest(services, licence_id, schedule, new_end, deadline)
-    first = _check_signature(services, "licensor", licensor, digest, licensor_sig)
-    second = _check_signature(services, "licensee", licensee, digest, licensee_sig)
-    fn = services.chain.registry.contract.functions.amend(licence_id, parsed.as_abi(), new_end, deadline, first, second)
-    tx_hash, block, _ = _send(services, fn)
+    parties = _parties(services, licence_id)
+    action, _, _ = _amend(services, licence_id, parties, schedule, new_end, deadline)
+    tx_hash, block, _ = submit(services, action, [licensor_sig, licensee_sig])
     return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
 
 
-def draft_terminate(services: Services, licence_id: int, deadline: int | None) -> Draft:
-    _parties(services, licence_id)
-    deadline = _deadline(services, deadline)
-    domain = services.chain.registry.domain()
-    digest = domain.digest(terminate_struct_hash(licence_id, deadline))
-    return Draft(
-        typed_data=typed_data_terminate(domain, licence_id, deadline), digest="0x" + digest.hex(), deadline=deadline
+def _terminate(services: Services, licence_id: int, parties: tuple[str, str], deadline: int) -> Action:
+    registry = services.chain.registry
+    return Action(
+        eip712.TERMINATE,
+        registry.domain(),
+        eip712.terminate_message(licence_id, deadline),
+        _both(*parties),
+        lambda sigs, relayer: registry.terminate_by_consent(licence_id, deadline, sigs[0], sigs[1], relayer),
     )
+
+
+def draft_terminate(services: Services, licence_id: int, deadline: int | None) -> Draft:
+    parties = _parties(services, licence_id)
+    deadline = _deadline(services, deadline)
+    return Draft(**draft(_terminate(services, licence_id, parties, deadline), deadline))
 
 
 def submit_terminate(
     services: Services, licence_id: int, deadline: int, licensor_sig: str, licensee_sig: str
 ) -> Relayed:
-    licensor, licensee = _parties(services, licence_id)
-    digest = services.chain.registry.domain().digest(terminate_struct_hash(licence_id, deadline))
-    first = _check_signature(services, "licensor", licensor, digest, licensor_sig)
-    second = _check_signature(services, "licensee", licensee, digest, licensee_sig)
-    fn = services.chain.registry.contract.functions.terminateByConsent(licence_id, deadline, first, second)
-    tx_hash, block, _ = _send(services, fn)
+    action = _terminate(services, licence_id, _parties(services, licence_id), deadline)
+    tx_hash, block, _ = submit(services, action, [licensor_sig, licensee_sig])
     return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
 
 
@@ -242,32 +275,29 @@ def _dispute_party(session: Session, settlement_id: int, party: str) -> str:
     raise InvalidInput.field("party", f"{party} is neither the licensor nor the licensee of licence {licence.id}")
 
 
-def draft_dispute(services: Services, session: Session, settlement_id: int, party: str, deadline: int | None) -> Draft:
-    _dispute_party(session, settlement_id, party)
-    deadline = _deadline(services, deadline)
-    domain = services.chain.ledger.domain()
-    digest = domain.digest(dispute_struct_hash(settlement_id, party, deadline))
-    return Draft(
-        typed_data=typed_data_dispute(domain, settlement_id, party, deadline),
-        digest="0x" + digest.hex(),
-        deadline=deadline,
+def _dispute(services: Services, settlement_id: int, role: str, party: str, deadline: int) -> Action:
+    ledger = services.chain.ledger
+    return Action(
+        eip712.DISPUTE,
+        ledger.domain(),
+        eip712.dispute_message(settlement_id, party, deadline),
+        (Signer(role, party, "signature"),),
+        lambda sigs, relayer: ledger.dispute_for(settlement_id, party, deadline, sigs[0], relayer),
     )
+
+
+def draft_dispute(services: Services, session: Session, settlement_id: int, party: str, deadline: int | None) -> Draft:
+    role = _dispute_party(session, settlement_id, party)
+    deadline = _deadline(services, deadline)
+    return Draft(**draft(_dispute(services, settlement_id, role, party, deadline), deadline))
 
 
 def submit_dispute(
     services: Services, session: Session, settlement_id: int, party: str, deadline: int, signature: str
 ) -> Relayed:
     role = _dispute_party(session, settlement_id, party)
-    digest = services.chain.ledger.domain().digest(dispute_struct_hash(settlement_id, party, deadline))
-    raw = _check_signature(services, role, party, digest, signature, field="signature")
-    fn = services.chain.ledger.contract.functions.disputeFor(settlement_id, party, deadline, raw)
-    tx_hash, block, _ = _send(services, fn)
+    tx_hash, block, _ = submit(services, _dispute(services, settlement_id, role, party, deadline), [signature])
     return Relayed(tx_hash=tx_hash, block_number=block, settlement_id=settlement_id)
-
-
-def _resolve_digest(services: Services, settlement_id: int, final_amount: int, deadline: int) -> tuple[Domain, bytes]:
-    domain = services.chain.ledger.domain()
-    return domain, domain.digest(resolve_struct_hash(settlement_id, final_amount, deadline))
 
 
 def _settlement_parties(services: Services, session: Session, settlement_id: int) -> tuple[str, str]:
@@ -277,17 +307,27 @@ def _settlement_parties(services: Services, session: Session, settlement_id: int
     return _parties(services, settlement.licence_id)
 
 
+def _resolve(
+    services: Services, settlement_id: int, parties: tuple[str, str], final_amount: int, deadline: int
+) -> Action:
+    ledger = services.chain.ledger
+    return Action(
+        eip712.RESOLVE,
+        ledger.domain(),
+        eip712.resolve_message(settlement_id, final_amount, deadline),
+        _both(*parties),
+        lambda sigs, relayer: ledger.resolve_by_parties(
+            settlement_id, final_amount, deadline, sigs[0], sigs[1], relayer
+        ),
+    )
+
+
 def draft_resolution(
     services: Services, session: Session, settlement_id: int, final_amount: int, deadline: int | None
 ) -> Draft:
-    _settlement_parties(services, session, settlement_id)
+    parties = _settlement_parties(services, session, settlement_id)
     deadline = _deadline(services, deadline)
-    domain, digest = _resolve_digest(services, settlement_id, final_amount, deadline)
-    return Draft(
-        typed_data=typed_data_resolve(domain, settlement_id, final_amount, deadline),
-        digest="0x" + digest.hex(),
-        deadline=deadline,
-    )
+    return Draft(**draft(_resolve(services, settlement_id, parties, final_amount, deadline), deadline))
 
 
 def submit_resolution(
@@ -300,12 +340,7 @@ def submit_resolution(
     licensee_sig: str,
 ) -> Relayed:
     """Both parties' ResolveDispute signatures, relayed to ledger.resolveDisputeByParties."""
-    licensor, licensee = _settlement_parties(services, session, settlement_id)
-    _, digest = _resolve_digest(services, settlement_id, final_amount, deadline)
-    first = _check_signature(services, "licensor", licensor, digest, licensor_sig)
-    second = _check_signature(services, "licensee", licensee, digest, licensee_sig)
-    fn = services.chain.ledger.contract.functions.resolveDisputeByParties(
-        settlement_id, final_amount, deadline, first, second
-    )
-    tx_hash, block, _ = _send(services, fn)
+    parties = _settlement_parties(services, session, settlement_id)
+    action = _resolve(services, settlement_id, parties, final_amount, deadline)
+    tx_hash, block, _ = submit(services, action, [licensor_sig, licensee_sig])
     return Relayed(tx_hash=tx_hash, block_number=block, settlement_id=settlement_id)

@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.indexer.db import make_engine, make_sessions
 from api.indexer.indexer import Indexer
-from api.indexer.rpc import JsonRpc, RpcError
 from api.plugins import DiscardingFeedSink, FeedSink, LineStore, NoLineStore
 from api.settings import ApiSettings
 from outbox import Outbox, OutboxError
 from outbox.linestore import OutboxFeedSink, OutboxLineStore
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
 from royalty_chain.manifest import Manifest, ManifestError, manifest_path
+from royalty_chain.networks import is_local_chain
+from royalty_chain.transport import RpcError, Transport, wait_for_rpc
 
-LOCAL_CHAIN_IDS = frozenset({31337, 1337})
+STARTUP_WAIT = 10.0
+"""Seconds the API waits for its node at start."""
 
 
 class StartupError(Exception):
@@ -33,7 +34,7 @@ class Services:
     settings: ApiSettings
     manifest: Manifest
     chain: Chain
-    rpc: JsonRpc
+    rpc: Transport  # the one connection to the node, shared by ``chain`` and ``indexer``
     engine: Engine
     sessions: sessionmaker[Session]
     indexer: Indexer
@@ -53,9 +54,10 @@ class Services:
 def build_services(
     settings: ApiSettings, line_store: LineStore | None = None, feed_sink: FeedSink | None = None
 ) -> Services:
-    rpc = JsonRpc(settings.rpc_url)
     try:
-        chain_id = rpc.chain_id()
+        # As the oracle does: wait up to 10 s for the node at start, rather than the transport's
+        # full backoff (about 50 s) before saying which setting is wrong.
+        chain_id = wait_for_rpc(settings.rpc_url, timeout=STARTUP_WAIT)
     except RpcError as err:
         raise StartupError(f"API_RPC_URL {settings.rpc_url} does not answer: {err}") from err
     path = settings.manifest or manifest_path(chain_id, settings.data_dir)
@@ -70,11 +72,14 @@ def build_services(
             relayer: LocalAccount | None = Account.from_key(settings.relayer_key.get_secret_value())
         except (ValueError, TypeError) as err:
             raise StartupError("API_RELAYER_KEY is not a valid private key") from err
-    elif chain_id in LOCAL_CHAIN_IDS:
+    elif is_local_chain(chain_id):
+        from royalty_chain.dev.keys import role  # the documented local-only fallback
+
         relayer = role("relayer")
     else:
         relayer = None
-    chain = Chain(settings.rpc_url, manifest)
+    rpc = Transport(settings.rpc_url)
+    chain = Chain(settings.rpc_url, manifest, transport=rpc)
     outbox: Outbox | None = None
     if settings.oracle_outbox is not None:
         try:  # the oracle owns the outbox: the API opens it only if it exists at the right revision
@@ -85,7 +90,7 @@ def build_services(
 
         def licensee_of(licence_id: int) -> str:
             if licence_id not in licensees:
-                licensees[licence_id] = str(chain.registry.settlement_context(licence_id)["licensee"])
+                licensees[licence_id] = chain.registry.settlement_context(licence_id).licensee
             return licensees[licence_id]
 
         line_store = line_store or OutboxLineStore(outbox)

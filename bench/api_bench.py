@@ -36,18 +36,18 @@ from sqlalchemy import insert
 from api.app import create_app
 from api.indexer.db import make_engine
 from api.indexer.models import LicenceRow, PayeeRow, ReleaseRow, ScheduleVersionRow, SettlementRow
-from api.indexer.rpc import JsonRpc
 from api.money import parts_between
 from api.services import Services
 from api.settings import ApiSettings
 from royalty_chain.actions import register_licence, report_digest, sign_report
 from royalty_chain.client import Chain
 from royalty_chain.codes import channel_index, encode_scope, field_index, territory_index
-from royalty_chain.devkeys import role
-from royalty_chain.devnet import deploy, free_port, start_anvil
+from royalty_chain.dev.devnet import deploy, free_port, start_anvil
+from royalty_chain.dev.keys import role
 from royalty_chain.events import EventDecoder
 from royalty_chain.manifest import Manifest
 from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term, Terms
+from royalty_chain.transport import Transport
 
 USDX = 10**6
 CHUNK = 50_000
@@ -229,8 +229,8 @@ def settle_many(chain: Chain, count: int) -> int:
     licensee = role("licensee_apparel")
     token = chain.token(terms.token)
     amount = count * 300 * USDX  # covers every royalty: each settlement is released at once
-    chain.transact(token.functions.mint(licensee.address, amount), licensee)
-    chain.transact(token.functions.approve(chain.ledger.address, amount), licensee)
+    token.mint(licensee.address, amount, licensee)
+    token.approve(chain.ledger.address, amount, licensee)
     chain.ledger.deposit(licence_id, amount, licensee)
     sender = role("oracle_sender")
     nonce = int(chain.w3.eth.get_transaction_count(sender.address))
@@ -254,7 +254,7 @@ def settle_many(chain: Chain, count: int) -> int:
     return licence_id
 
 
-def scan_newest(rpc: JsonRpc, manifest: Manifest, licence_id: int, size: int = 50) -> list[dict[str, Any]]:
+def scan_newest(rpc: Transport, manifest: Manifest, licence_id: int, size: int = 50) -> list[dict[str, Any]]:
     """The newest ``size`` settlements of a licence with payee parts, from eth_getLogs alone."""
     decoder = EventDecoder.from_manifest(manifest)
     ledger = manifest.ledger.address
@@ -326,7 +326,7 @@ def main() -> None:
 
             print(f"settling {args.settlements:,} signed reports on Anvil ...", flush=True)
             real_licence = settle_many(chain, args.settlements)
-            rpc = JsonRpc(local.url)
+            rpc = Transport(local.url)
             real = services_for(chain, manifest_file, tmp / "real.sqlite")
             started = time.perf_counter()
             report = real.indexer.sync()

@@ -16,17 +16,17 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
-from web3 import HTTPProvider
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt, Wei
 
 from royalty_chain.actions import report_digest, sign_report
-from royalty_chain.client import Chain, ContractRevert, revert_data
+from royalty_chain.client import Chain, ContractRevert, TokenClient, revert_data
 from royalty_chain.codes import channel_index, encode_scope, field_index, territory_index
-from royalty_chain.devkeys import role
-from royalty_chain.devnet import LocalChain, deploy, start_anvil
-from royalty_chain.eip712 import Domain, register_struct_hash, sign_digest
+from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil
+from royalty_chain.dev.keys import role
+from royalty_chain.eip712 import Domain, register_digest, sign_digest
 from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term, Terms
+from royalty_chain.transport import Transport, TransportProvider
 
 GAS_LIMIT = 300_000_000
 USDX = 10**6
@@ -37,15 +37,15 @@ CHANNELS = ["retail", "online"]
 ORACLES = ("oracle1", "oracle2", "oracle3")
 
 
-class CountingProvider(HTTPProvider):
-    """An HTTPProvider that counts JSON-RPC round trips and the time spent in them.
+class CountingProvider(TransportProvider):
+    """The project's web3 provider, also counts JSON-RPC round trips and the time spent in them.
 
     ``by_method`` counts requests (a batch's requests as ``batch:<method>``); ``seconds_by_method``
     is the time of the round trips, a batch's time under its method (``batch:mixed`` if several).
     """
 
-    def __init__(self, url: str, **kwargs: Any) -> None:
-        super().__init__(url, **kwargs)
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport)
         self.calls = 0
         self.seconds = 0.0
         self.by_method: dict[str, int] = {}
@@ -120,14 +120,14 @@ class BenchChain:
     def token_address(self) -> str:
         return self.chain.manifest.token("USDX").address
 
-    def token(self) -> Any:
+    def token(self) -> TokenClient:
         return self.chain.token(self.token_address)
 
 
 def start_bench_chain(
     workdir: Path, log_name: str = "anvil.log", steps_tracing: bool = False, extra_args: Sequence[str] = ()
 ) -> BenchChain:
-    """A fresh Anvil (the same flags as royalty_chain.devnet.start_anvil plus a 300M block gas
+    """A fresh Anvil (the same flags as royalty_chain.dev.devnet.start_anvil plus a 300M block gas
     limit, so 100-report batches and 500-payee registrations fit) with the contracts deployed."""
     workdir.mkdir(parents=True, exist_ok=True)
     args = ["--gas-limit", str(GAS_LIMIT)]
@@ -266,17 +266,14 @@ def bench_terms(
 
 def register_fn(bench: BenchChain, terms: Terms, deadline: int) -> ContractFunction:
     """The relayer's register call with both parties' EIP-712 consent, signed locally."""
-    digest = bench.registry_domain().digest(register_struct_hash(terms, deadline))
+    digest = register_digest(bench.registry_domain(), terms, deadline)
     licensor_sig = sign_digest(digest, role("licensor_brand").key)
     licensee_sig = sign_digest(digest, role("licensee_apparel").key)
-    fn: ContractFunction = bench.chain.registry.contract.functions.register(
-        terms.as_abi(), deadline, licensor_sig, licensee_sig
-    )
-    return fn
+    return bench.chain.registry.register_fn(terms, deadline, licensor_sig, licensee_sig)
 
 
 def check_register_digest(bench: BenchChain, terms: Terms, deadline: int) -> None:
-    local = bench.registry_domain().digest(register_struct_hash(terms, deadline))
+    local = register_digest(bench.registry_domain(), terms, deadline)
     if bench.chain.registry.register_digest(terms, deadline) != local:
         raise RuntimeError("the bench's register digest differs from the registry's")
 
@@ -305,12 +302,12 @@ def fund_many(bench: BenchChain, licence_ids: Sequence[int], amount_each: int) -
     token = bench.token()
     total = amount_each * len(licence_ids)
     sender = BulkSender(bench, licensee)
-    sender.send(token.functions.mint(licensee.address, total))
-    sender.send(token.functions.approve(bench.chain.ledger.address, total))
+    sender.send(token.mint_fn(licensee.address, total))
+    sender.send(token.approve_fn(bench.chain.ledger.address, total))
     sender.wait()
-    ledger = bench.chain.ledger.contract.functions
-    gas = int(sender.estimate(ledger.deposit(licence_ids[0], amount_each)) * 1.3) + 50_000
-    _mined_in_bulk(bench, sender, (ledger.deposit(lid, amount_each) for lid in licence_ids), gas)
+    ledger = bench.chain.ledger
+    gas = int(sender.estimate(ledger.deposit_fn(licence_ids[0], amount_each)) * 1.3) + 50_000
+    _mined_in_bulk(bench, sender, (ledger.deposit_fn(lid, amount_each) for lid in licence_ids), gas)
 
 
 def _mined_in_bulk(

@@ -26,7 +26,7 @@ import httpx
 
 from bench.chainkit import USDX, BenchChain, bench_terms, day_start, fund_many, register_many, start_bench_chain
 from oracle.settings import OracleSettings
-from royalty_chain.devnet import ROOT, free_port
+from royalty_chain.dev.devnet import ROOT, free_port
 from royalty_chain.terms import DAY
 
 HEADER = "line_id,licence_id,sale_date,territory,field,channel,units,gross,deductions,currency\n"

@@ -36,8 +36,8 @@ from bench.chainkit import (
     sign_report_locally,
     start_bench_chain,
 )
-from royalty_chain.devkeys import role
-from royalty_chain.devnet import ROOT
+from royalty_chain.dev.devnet import ROOT
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 OZ4 = ROOT / "node_modules" / "@openzeppelin" / "contracts-v4"
@@ -153,11 +153,11 @@ def _ours(
     )
     (licence_id,), (registered,) = register_many(bench, [terms])
     funder = BulkSender(bench, licensee)
-    token = bench.token().functions
-    funder.send(token.mint(licensee.address, ROYALTY))
-    funder.send(token.approve(bench.chain.ledger.address, ROYALTY))
+    token = bench.token()
+    funder.send(token.mint_fn(licensee.address, ROYALTY))
+    funder.send(token.approve_fn(bench.chain.ledger.address, ROYALTY))
     funder.wait()
-    deposited = funder.send_one(bench.chain.ledger.contract.functions.deposit(licence_id, ROYALTY))
+    deposited = funder.send_one(bench.chain.ledger.deposit_fn(licence_id, ROYALTY))
 
     report = one_bucket_report(licence_id, 0, 1, bench.now() + DAY, gross=10 * ROYALTY, units=10)
     check_report_digest(bench, report)
@@ -165,10 +165,10 @@ def _ours(
     sender = BulkSender(bench, relayer)
     settled = sender.send_one(bench.chain.ledger.settle_fn([report], [signatures]))
     settlement = bench.chain.ledger.settlement(bench.chain.ledger.settled_period(licence_id, 0))
-    if int(settlement["royalty"]) != ROYALTY or int(settlement["paid"]) != ROYALTY:
+    if settlement.royalty != ROYALTY or settlement.paid != ROYALTY:
         raise RuntimeError(f"unexpected settlement {settlement}")
 
-    withdraw = bench.chain.ledger.contract.functions.withdraw
+    withdraw = bench.chain.ledger.withdraw_fn
     for payee in payees:
         sender.send(withdraw(licence_id, payee))
     withdrawn = sender.wait()
@@ -207,9 +207,9 @@ def _baseline(bench: BenchChain, payees: list[str], shares: list[int], abi: Any,
     deployed = sender.send_one(factory.constructor(payees, shares))
     splitter = w3.eth.contract(address=deployed["contractAddress"], abi=abi)
     funder = BulkSender(bench, licensee)
-    token = bench.token().functions
-    funder.send_one(token.mint(licensee.address, ROYALTY))
-    transferred = funder.send_one(token.transfer(splitter.address, ROYALTY))
+    token = bench.token()
+    funder.send_one(token.mint_fn(licensee.address, ROYALTY))
+    transferred = funder.send_one(token.transfer_fn(splitter.address, ROYALTY))
     release = splitter.get_function_by_signature("release(address,address)")
     for payee in payees:
         sender.send(release(bench.token_address, payee))
@@ -224,8 +224,8 @@ def _baseline(bench: BenchChain, payees: list[str], shares: list[int], abi: Any,
 
 
 def _check_paid(bench: BenchChain, payees: list[str]) -> None:
-    balance = bench.token().functions.balanceOf
-    total = sum(int(balance(p).call()) for p in payees)
+    token = bench.token()
+    total = sum(token.balance_of(p) for p in payees)
     if total != ROYALTY:
         raise RuntimeError(f"payees received {total}, expected {ROYALTY}")
 

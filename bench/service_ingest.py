@@ -32,7 +32,7 @@ from bench.oracle_pipeline import cpu_seconds, result_line
 from oracle.service import OracleService
 from outbox import Outbox
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 LICENCES = 4

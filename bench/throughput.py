@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from eth_keys.backends import get_backend
 from eth_utils import keccak
@@ -44,9 +44,9 @@ from bench.chainkit import (
 )
 from oracle.service import OracleService
 from outbox import Outbox
-from royalty_chain.client import Chain, make_provider
-from royalty_chain.devkeys import role
-from royalty_chain.devnet import ROOT
+from royalty_chain.client import Chain
+from royalty_chain.dev.devnet import ROOT
+from royalty_chain.dev.keys import role
 from royalty_chain.eip712 import sign_digest
 from royalty_chain.terms import DAY
 
@@ -159,7 +159,7 @@ def _write_feed(path: Path, licence_ids: list[int], sales: list[list[Sale]], day
 def _service_chain(bench: BenchChain) -> tuple[Chain, CountingProvider]:
     chain = Chain(bench.url, bench.chain.manifest, timeout=120)
     # The project's own provider settings (retries, cached chain id), counting its round trips.
-    provider = cast(CountingProvider, make_provider(bench.url, 120, provider_class=CountingProvider))
+    provider = CountingProvider(chain.transport)
     chain.w3.provider = provider
     return chain, provider
 

@@ -28,8 +28,8 @@ from oracle.service import IngestResult, OracleService, SendResult
 from oracle.settings import OracleSettings, SettingsError
 from outbox import Outbox
 from royalty_chain.client import Chain
-from royalty_chain.devnet import DevnetError, wait_for_rpc
 from royalty_chain.manifest import Manifest, ManifestError
+from royalty_chain.transport import RpcError, wait_for_rpc
 
 app = typer.Typer(help="Royalty oracle: turn sales feeds into signed reports that settle exactly once.")
 console = Console()
@@ -67,7 +67,7 @@ def _service(verbose: bool = False) -> OracleService:
         problems = "; ".join(f"ORACLE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
         console.print(f"[red]configuration error:[/red] {problems}")
         raise typer.Exit(2) from err
-    except (SettingsError, ManifestError, DevnetError) as err:
+    except (SettingsError, ManifestError, RpcError) as err:
         console.print(f"[red]configuration error:[/red] {err}")
         raise typer.Exit(2) from err
 

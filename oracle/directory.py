@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from oracle.validate import LicenceInfo
-from royalty_chain.client import Chain, settlement_context_from_abi
-from royalty_chain.codes import Scope
+from royalty_chain.client import Chain
+from royalty_chain.models import SettlementContext
 
 DAY = 86_400
 
@@ -87,26 +86,23 @@ class LicenceDirectory:
         for licence_id, context in zip(known, contexts, strict=True):
             self._cache[licence_id] = (time.monotonic(), self._info(licence_id, context))
 
-    def _info(self, licence_id: int, context: Any) -> LicenceInfo:
-        context = settlement_context_from_abi(context)
+    def _info(self, licence_id: int, answer: object) -> LicenceInfo:
+        context = SettlementContext.from_abi(answer)
         token = self.token_of(licence_id)
         known = self._chain.manifest.token_by_address(token)
         if known is not None:
             currency, decimals = known.currency, known.decimals
         else:
             erc20 = self._chain.token(token)
-            currency = str(erc20.functions.symbol().call())
-            decimals = int(erc20.functions.decimals().call())
-        territories, fields, channels = context["scope"]
-        effective_end = int(context["effective_end"])
+            currency, decimals = erc20.symbol(), erc20.decimals()
         return LicenceInfo(
             licence_id=licence_id,
-            licensee=str(context["licensee"]),
+            licensee=context.licensee,
             currency=currency,
             decimals=decimals,
-            scope=Scope(int(territories), int(fields), int(channels)),
-            term_start=int(context["start"]),
-            term_end=effective_end,
-            sell_off_days=(int(context["sell_off_end"]) - effective_end) // DAY,
-            period_seconds=int(context["period_seconds"]),
+            scope=context.scope,
+            term_start=context.start,
+            term_end=context.effective_end,
+            sell_off_days=(context.sell_off_end - context.effective_end) // DAY,
+            period_seconds=context.period_seconds,
         )

@@ -633,11 +633,11 @@ class OracleService:
             self.conn,
             stored.id,
             settlement_id,
-            int(settlement["royalty"]),
-            int(settlement["paid"]),
+            settlement.royalty,
+            settlement.paid,
             receipt["transactionHash"].hex() if receipt is not None else None,
         )
-        log.info("report_settled", report=stored.id, settlement=settlement_id, royalty=int(settlement["royalty"]))
+        log.info("report_settled", report=stored.id, settlement=settlement_id, royalty=settlement.royalty)
         result.settled.append(self._reload(stored.id))
 
     def _reload(self, report_id: int) -> StoredReport:

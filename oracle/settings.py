@@ -1,8 +1,10 @@
 """Oracle configuration: environment variables with the ORACLE_ prefix, or a .env-style file.
 
 It validates at start-up and fails with a message that names the setting. Keys come from
-keystore files (with a password) or the environment; on a local development chain (chain id
-31337 or 1337) the well-known Anvil development keys are used when none are given.
+keystore files (with a password) or the environment; on a local development chain
+(:func:`royalty_chain.networks.is_local_chain`: chain id 31337 or 1337) the well-known Anvil
+development keys are used when none are given. That fallback is local-only by design: the dev
+tooling is imported only then, never on another chain.
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ from eth_account.signers.local import LocalAccount
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from royalty_chain.devkeys import role
-
-LOCAL_CHAIN_IDS = {31337, 1337}
+from royalty_chain.networks import is_local_chain
 
 
 class SettingsError(Exception):
@@ -70,8 +70,10 @@ class OracleSettings(BaseSettings):
                 raise SettingsError(f"ORACLE_SIGNER_KEYSTORES: cannot open {path}: {err}") from err
             accounts.append(Account.from_key(secret))
         if not accounts:
-            if chain_id not in LOCAL_CHAIN_IDS:
+            if not is_local_chain(chain_id):
                 raise SettingsError("ORACLE_SIGNER_KEYS or ORACLE_SIGNER_KEYSTORES must name the oracle signers")
+            from royalty_chain.dev.keys import role  # the local-only fallback
+
             accounts = [role("oracle1"), role("oracle2"), role("oracle3")]
         return accounts
 
@@ -79,6 +81,8 @@ class OracleSettings(BaseSettings):
         if self.sender_key is not None:
             account: LocalAccount = Account.from_key(self.sender_key.get_secret_value())
             return account
-        if chain_id not in LOCAL_CHAIN_IDS:
+        if not is_local_chain(chain_id):
             raise SettingsError("ORACLE_SENDER_KEY must be set to send reports on this chain")
+        from royalty_chain.dev.keys import role  # the local-only fallback
+
         return role("oracle_sender")

@@ -7,7 +7,9 @@ round, so it uses these codecs instead: the selector and
 types of each function are worked out once, arguments go straight to ``eth_abi.encode``, and
 results come back shaped as web3 returns them (tuples for structs, checksummed addresses).
 
-Everything else (the API, scripts, tests) keeps using web3's contract objects.
+Transactions (the typed clients' writes) still go through web3's contract objects, where a few
+milliseconds do not matter. :class:`ContractABI` is the one parsed form of a contract's ABI:
+functions, events and errors.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
 
 def abi_type(item: Mapping[str, Any]) -> str:
@@ -76,22 +78,88 @@ class FunctionCodec:
         return values[0] if len(values) == 1 else values
 
 
-class ContractCodec:
-    """The functions of one contract ABI, by name (the contracts here overload none). Events are
-    decoded by :class:`royalty_chain.events.EventDecoder`."""
+@dataclass(frozen=True, slots=True)
+class ErrorABI:
+    """A custom error: its name, argument types and argument names (``argN`` when unnamed)."""
+
+    name: str
+    selector: bytes
+    types: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventABI:
+    """An event, prepared for decoding: topic0, the indexed and the data inputs and their types."""
+
+    name: str
+    topic: bytes
+    indexed: tuple[tuple[Mapping[str, Any], str], ...]
+    data: tuple[Mapping[str, Any], ...]
+    data_types: tuple[str, ...]
+    order: tuple[str, ...]
+
+
+class ContractABI:
+    """One contract's ABI, parsed once: its functions (by name; the contracts here overload
+    none), its events (by name, each with its topic0) and its custom errors (by selector and by name;
+    Solidity's built-in Error and Panic are the ErrorDecoder's).
+
+    Every decoder in this package reads from these: :class:`royalty_chain.client.ErrorDecoder`,
+    :class:`royalty_chain.events.EventDecoder`, the call codecs of :class:`royalty_chain.client.Chain`
+    and the API's named error arguments. A :class:`royalty_chain.manifest.Manifest` parses each of
+    its ABIs once (``manifest.abis``).
+    """
 
     def __init__(self, abi: list[dict[str, Any]]) -> None:
+        self.abi = abi
         self.functions: dict[str, FunctionCodec] = {}
+        self.events: dict[str, EventABI] = {}
+        self.errors: dict[bytes, ErrorABI] = {}
         for item in abi:
-            if item.get("type") != "function":
-                continue
-            name = str(item["name"])
-            if name in self.functions:
-                raise ValueError(f"{name} is overloaded; ContractCodec looks functions up by name")
-            self.functions[name] = FunctionCodec.from_abi(item)
+            kind = item.get("type")
+            if kind == "function":
+                name = str(item["name"])
+                if name in self.functions:
+                    raise ValueError(f"{name} is overloaded; ContractABI looks functions up by name")
+                self.functions[name] = FunctionCodec.from_abi(item)
+            elif kind == "event" and not item.get("anonymous"):
+                event = _event(item)
+                self.events[event.name] = event
+            elif kind == "error":
+                error = error_abi(item)
+                self.errors[error.selector] = error
+        self._errors_by_name = {e.name: e for e in self.errors.values()}
 
     def fn(self, name: str) -> FunctionCodec:
         try:
             return self.functions[name]
         except KeyError:
             raise KeyError(f"the ABI has no function {name}") from None
+
+    def error(self, name: str) -> ErrorABI | None:
+        """The custom error called ``name``, or None."""
+        return self._errors_by_name.get(name)
+
+
+def error_abi(item: Mapping[str, Any]) -> ErrorABI:
+    """An ABI ``error`` entry, prepared."""
+    inputs = item.get("inputs", [])
+    types = tuple(abi_type(i) for i in inputs)
+    names = tuple(str(i.get("name") or f"arg{n}") for n, i in enumerate(inputs))
+    selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+    return ErrorABI(str(item["name"]), selector, types, names)
+
+
+def _event(item: Mapping[str, Any]) -> EventABI:
+    inputs = item.get("inputs", [])
+    types = [abi_type(i) for i in inputs]
+    data = tuple(i for i in inputs if not i.get("indexed"))
+    return EventABI(
+        name=str(item["name"]),
+        topic=keccak(text=f"{item['name']}({','.join(types)})"),
+        indexed=tuple((i, abi_type(i)) for i in inputs if i.get("indexed")),
+        data=data,
+        data_types=tuple(abi_type(i) for i in data),
+        order=tuple(str(i["name"]) for i in inputs),
+    )

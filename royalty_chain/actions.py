@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from eth_account.signers.local import LocalAccount
 
+from royalty_chain import eip712
 from royalty_chain.client import Chain, ChainError
-from royalty_chain.eip712 import register_struct_hash, report_struct_hash, sign_digest
+from royalty_chain.eip712 import sign_digest
 from royalty_chain.terms import Report, Terms
 
 
@@ -22,7 +23,7 @@ class DigestMismatch(ChainError):
 
 
 def consent_digest(chain: Chain, terms: Terms, deadline: int) -> bytes:
-    digest = chain.registry.domain().digest(register_struct_hash(terms, deadline))
+    digest = eip712.register_digest(chain.registry.domain(), terms, deadline)
     on_chain = chain.registry.register_digest(terms, deadline)
     if on_chain != digest:
         raise DigestMismatch(f"register digest {digest.hex()} != contract's {on_chain.hex()}")
@@ -39,13 +40,14 @@ def register_licence(
 ) -> int:
     """Both parties sign the terms; the relayer submits them. Returns the new licence id."""
     digest = consent_digest(chain, terms, deadline)
-    return chain.registry.register(
+    receipt = chain.registry.register(
         terms, deadline, sign_digest(digest, licensor.key), sign_digest(digest, licensee.key), relayer
     )
+    return chain.registry.licence_id_of(receipt)
 
 
 def report_digest(chain: Chain, report: Report) -> bytes:
-    return chain.registry.domain().digest(report_struct_hash(report))
+    return eip712.report_digest(chain.registry.domain(), report)
 
 
 def sign_report(digest: bytes, oracles: Sequence[LocalAccount]) -> list[bytes]:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils import to_checksum_address
 
-from royalty_chain.abicodec import abi_type
+from royalty_chain.abicodec import ContractABI, EventABI
 from royalty_chain.codes import Scope
+from royalty_chain.manifest import Manifest
 from royalty_chain.terms import FieldRate, Payee, Schedule, Term, Terms, Tier
 
 
@@ -75,49 +76,34 @@ def _hex(value: Any) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _EventSpec:
-    name: str
+class _Watched:
     contract: str
-    indexed: tuple[tuple[Mapping[str, Any], str], ...]
-    data: tuple[Mapping[str, Any], ...]
-    data_types: tuple[str, ...]
-    order: tuple[str, ...]
+    event: EventABI
 
 
 class EventDecoder:
-    """Decodes the events of the given contracts (name -> (address, abi))."""
+    """Decodes the events of the given contracts (name -> (address, parsed ABI))."""
 
-    def __init__(self, contracts: Mapping[str, tuple[str, list[dict[str, Any]]]]) -> None:
-        self._specs: dict[tuple[str, bytes], _EventSpec] = {}
+    def __init__(self, contracts: Mapping[str, tuple[str, ContractABI]]) -> None:
+        self._specs: dict[tuple[str, bytes], _Watched] = {}
         self.addresses: list[str] = []
         for name, (address, abi) in contracts.items():
             checksum = to_checksum_address(address)
             self.addresses.append(checksum)
-            for item in abi:
-                if item.get("type") != "event" or item.get("anonymous"):
-                    continue
-                inputs = item.get("inputs", [])
-                indexed = tuple((i, abi_type(i)) for i in inputs if i.get("indexed"))
-                data = tuple(i for i in inputs if not i.get("indexed"))
-                spec = _EventSpec(
-                    name=item["name"],
-                    contract=name,
-                    indexed=indexed,
-                    data=data,
-                    data_types=tuple(abi_type(i) for i in data),
-                    order=tuple(i["name"] for i in inputs),
-                )
-                topic = bytes(event_abi_to_log_topic(item))  # type: ignore[arg-type]
-                self._specs[(checksum.lower(), topic)] = spec
+            for event in abi.events.values():
+                self._specs[(checksum.lower(), event.topic)] = _Watched(name, event)
 
     @classmethod
-    def from_manifest(cls, manifest: Any, names: Iterable[str] = ("LicenceRegistry", "RoyaltyLedger")) -> EventDecoder:
-        return cls({n: (manifest.contracts[n].address, manifest.contracts[n].abi) for n in names})
+    def from_manifest(
+        cls, manifest: Manifest, names: Iterable[str] = ("LicenceRegistry", "RoyaltyLedger")
+    ) -> EventDecoder:
+        """The events of the manifest's contracts, from the manifest's parsed ABIs."""
+        return cls({n: (manifest.contracts[n].address, manifest.abis[n]) for n in names})
 
     def topic(self, name: str) -> str:
         """topic0 of the watched event called ``name``; raises KeyError."""
-        for (_, topic), spec in self._specs.items():
-            if spec.name == name:
+        for (_, topic), watched in self._specs.items():
+            if watched.event.name == name:
                 return "0x" + topic.hex()
         raise KeyError(f"no watched event {name!r}")
 
@@ -130,9 +116,10 @@ class EventDecoder:
         topics = log.get("topics") or []
         if not topics:
             return None
-        spec = self._specs.get((str(log["address"]).lower(), _to_bytes(topics[0])))
-        if spec is None:
+        watched = self._specs.get((str(log["address"]).lower(), _to_bytes(topics[0])))
+        if watched is None:
             return None
+        spec = watched.event
         if len(topics) != len(spec.indexed) + 1:
             raise EventDecodeError(f"{spec.name}: {len(topics) - 1} indexed topics, expected {len(spec.indexed)}")
         args: dict[str, Any] = {}
@@ -148,7 +135,7 @@ class EventDecoder:
         timestamp = log.get("blockTimestamp")
         return ChainEvent(
             name=spec.name,
-            contract=spec.contract,
+            contract=watched.contract,
             block_number=_to_int(log["blockNumber"]),
             block_hash=_hex(log["blockHash"]),
             block_timestamp=None if timestamp is None else _to_int(timestamp),

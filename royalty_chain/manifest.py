@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from royalty_chain.abicodec import ContractABI
 
 DEFAULT_DATA_DIR = Path(os.environ.get("ROYALTY_DATA_DIR", "data"))
 
@@ -41,6 +44,11 @@ class Manifest(BaseModel):
     network: str
     contracts: dict[str, DeployedContract]
     tokens: dict[str, TokenInfo] = Field(default_factory=dict)
+
+    @cached_property
+    def abis(self) -> dict[str, ContractABI]:
+        """Each contract's ABI, parsed once for every decoder built on this manifest."""
+        return {name: ContractABI(c.abi) for name, c in self.contracts.items()}
 
     @property
     def registry(self) -> DeployedContract:

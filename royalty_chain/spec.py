@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from royalty_chain import units
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
-from royalty_chain.devkeys import ROLES, role
+from royalty_chain.dev.keys import ROLES, role
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
     Address,

@@ -18,12 +18,11 @@ from oracle.service import OracleService
 from outbox import Outbox
 from royalty_chain.actions import register_licence
 from royalty_chain.client import Chain, ContractRevert
-from royalty_chain.devkeys import dev_account_of, role
-from royalty_chain.eip712 import dispute_struct_hash, sign_digest
+from royalty_chain.dev.keys import dev_account_of, role
+from royalty_chain.eip712 import dispute_digest, sign_digest
+from royalty_chain.models import Kind
 from royalty_chain.spec import LicenceSpec, resolve_address, to_units
 from royalty_chain.terms import DAY, YEAR, Terms
-
-STATUS = {0: "none", 1: "active", 2: "terminated", 3: "expired"}
 
 
 @dataclass
@@ -47,22 +46,18 @@ class DemoResult:
 
 def find_licence(chain: Chain, terms: Terms) -> int | None:
     """The id of a licence registered with exactly these terms' salt and parties, if any."""
-    events = chain.registry.contract.events.LicenceRegistered().get_logs(
-        from_block=chain.manifest.deploy_block, argument_filters={"licensor": terms.licensor}
-    )
-    for event in events:
-        registered = event["args"]["terms"]
-        salt = registered["salt"] if hasattr(registered, "keys") else registered[17]
-        if bytes(salt) == terms.salt and event["args"]["licensee"].lower() == terms.licensee.lower():
-            return int(event["args"]["licenceId"])
+    for event in chain.registry.events("LicenceRegistered", licensor=terms.licensor):
+        salt = bytes.fromhex(event.args["terms"]["salt"][2:])
+        if salt == terms.salt and event.args["licensee"].lower() == terms.licensee.lower():
+            return int(event.args["licenceId"])
     return None
 
 
 def _mint_and_approve(chain: Chain, terms: Terms, amount: int) -> None:
     licensee = dev_account_of(terms.licensee)
     token = chain.token(terms.token)
-    chain.transact(token.functions.mint(licensee.address, amount), licensee)
-    chain.transact(token.functions.approve(chain.ledger.address, amount), licensee)
+    token.mint(licensee.address, amount, licensee)
+    token.approve(chain.ledger.address, amount, licensee)
 
 
 def _register(chain: Chain, spec: LicenceSpec, console: Console) -> tuple[int, Terms]:
@@ -134,8 +129,6 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             for rejection in r.rejections:
                 result.notes.append(f"    {rejection}")
     now = int(chain.w3.eth.get_block("latest")["timestamp"])
-    ledger = chain.ledger.contract
-
     for name, terms in terms_of.items():
         licence_id = ids[name]
         # Minimum guarantee: charge every contract year that has ended (anyone may call).
@@ -144,7 +137,7 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             while terms.term.start + (year + 1) * YEAR <= min(now, terms.term.end):
                 if _try(
                     chain,
-                    ledger.functions.chargeMinimumGuarantee(licence_id, year),
+                    chain.ledger.charge_minimum_guarantee_fn(licence_id, year),
                     role("relayer"),
                     {"GuaranteeAlreadyCharged", "NoShortfall"},
                 ):
@@ -154,20 +147,16 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
     # A dispute: the data-set licensee contests its latest settlement within the 7-day window.
     geodata = ids.get("geodata-dataset")
     if geodata is not None:
-        disputed = ledger.events.Disputed().get_logs(
-            from_block=chain.manifest.deploy_block, argument_filters={"licenceId": geodata}
-        )
-        settled = ledger.events.Settled().get_logs(
-            from_block=chain.manifest.deploy_block, argument_filters={"licenceId": geodata}
-        )
+        disputed = chain.ledger.events("Disputed", licenceId=geodata)
+        settled = chain.ledger.events("Settled", licenceId=geodata)
         if not disputed and settled:
-            target = int(settled[-1]["args"]["settlementId"])
+            target = int(settled[-1].args["settlementId"])
             licensee = dev_account_of(terms_of["geodata-dataset"].licensee)
             deadline = now + DAY
-            digest = chain.ledger.domain().digest(dispute_struct_hash(target, licensee.address, deadline))
+            digest = dispute_digest(chain.ledger.domain(), target, licensee.address, deadline)
             if _try(
                 chain,
-                ledger.functions.disputeFor(target, licensee.address, deadline, sign_digest(digest, licensee.key)),
+                chain.ledger.dispute_for_fn(target, licensee.address, deadline, sign_digest(digest, licensee.key)),
                 role("relayer"),
                 {"NotDisputable", "DisputeWindowClosed"},
             ):
@@ -180,26 +169,23 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         if chain.ledger.claimable(acme, licensor.address):
             chain.ledger.withdraw(acme, licensor.address, licensor)
         if chain.ledger.arrears_of(acme):
-            notices = chain.registry.contract.events.BreachNoticed().get_logs(
-                from_block=chain.manifest.deploy_block, argument_filters={"licenceId": acme}
-            )
-            if not notices and _try(chain, chain.registry.contract.functions.noticeBreach(acme), licensor, set()):
+            notices = chain.registry.events("BreachNoticed", licenceId=acme)
+            if not notices and _try(chain, chain.registry.notice_breach_fn(acme), licensor, set()):
                 result.notes.append("acme-trademark: arrears unpaid, the licensor served notice (30-day cure period)")
 
     for name, spec in specs.items():
         licence_id = ids[name]
         decimals = spec.decimals(chain.manifest)
-        logs = ledger.events.Settled().get_logs(
-            from_block=chain.manifest.deploy_block, argument_filters={"licenceId": licence_id}
-        )
-        reports = [e for e in logs if int(e["args"]["kind"]) == 2]
-        royalty = sum(int(e["args"]["royalty"]) for e in logs if int(e["args"]["kind"]) in (2, 3))
+        logs = chain.ledger.events("Settled", licenceId=licence_id)
+        reports = [e for e in logs if e.args["kind"] == Kind.REPORT]
+        charged = (Kind.REPORT, Kind.MINIMUM_GUARANTEE)
+        royalty = sum(int(e.args["royalty"]) for e in logs if e.args["kind"] in charged)
         result.rows.append(
             DemoRow(
                 name=name,
                 licence_id=licence_id,
                 kind=spec.kind,
-                status=STATUS[chain.registry.status(licence_id)],
+                status=chain.registry.status(licence_id).label,
                 settled=len(reports),
                 royalty=format_amount(royalty, decimals),
                 arrears=format_amount(chain.ledger.arrears_of(licence_id), decimals),

@@ -31,7 +31,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from royalty_chain.client import Chain  # noqa: E402
-from royalty_chain.devnet import LocalChain, deploy, start_anvil, start_ganache, wait_for_rpc  # noqa: E402
+from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil, start_ganache, wait_for_rpc  # noqa: E402
 from royalty_chain.manifest import manifest_path  # noqa: E402
 
 # A wide console when the output is not a terminal (CI logs, `make run > file`), so tables stay readable.

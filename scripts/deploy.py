@@ -18,8 +18,7 @@ from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
 from royalty_chain.manifest import DEFAULT_DATA_DIR, DeployedContract, Manifest, TokenInfo, manifest_path
-
-LOCAL_CHAIN_IDS = {31337, 1337}
+from royalty_chain.networks import is_local_chain
 
 
 def _abi(contract_type: object) -> list[dict]:
@@ -57,7 +56,7 @@ def cli(network, account_alias, manifest_file, tokens, force):
         "RoyaltyLedger": DeployedContract(address=ledger.address, abi=_abi(ledger.contract_type)),
     }
     token_infos: dict[str, TokenInfo] = {}
-    if chain_id in LOCAL_CHAIN_IDS:
+    if is_local_chain(chain_id):
         usdx = deployer.deploy(project.TestToken, "Demo US Dollar", "USDX", 6)
         contracts["TestToken"] = DeployedContract(address=usdx.address, abi=_abi(usdx.contract_type))
         token_infos["USDX"] = TokenInfo(address=usdx.address, symbol="USDX", decimals=6, currency="USD")

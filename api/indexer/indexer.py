@@ -39,9 +39,9 @@ from api.indexer.models import (
 )
 from api.indexer.projector import Projector
 from api.indexer.rows import event_settlement_id, licence_of
-from api.indexer.rpc import JsonRpc, RpcError
 from royalty_chain.events import ChainEvent, EventDecoder
 from royalty_chain.manifest import Manifest
+from royalty_chain.transport import RpcError, Transport
 
 log = structlog.get_logger("api.indexer")
 RECHECK_DEPTH = 64  # blocks below the tip whose hashes are re-read with every range
@@ -64,7 +64,7 @@ class SyncReport:
 class Indexer:
     def __init__(
         self,
-        rpc: JsonRpc,
+        rpc: Transport,
         manifest: Manifest,
         sessions: sessionmaker[Session],
         batch_blocks: int = 2_000,

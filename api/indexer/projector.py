@@ -25,9 +25,10 @@ from api.indexer.models import (
 )
 from api.indexer.rows import ProjectionError, RowCache
 from royalty_chain.events import ChainEvent
+from royalty_chain.models import Kind
 from royalty_chain.terms import YEAR
 
-KINDS = {0: "none", 1: "advance", 2: "report", 3: "minimum_guarantee"}
+KINDS = {kind.value: kind.label for kind in Kind}  # the ledger's Kind, as the index stores it
 
 
 class Projector(RowCache):

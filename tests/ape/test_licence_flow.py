@@ -6,8 +6,8 @@ import ape
 import pytest
 
 from royalty_chain.codes import channel_index, field_index, territory_index
-from royalty_chain.devkeys import dev_account_of
-from royalty_chain.eip712 import Domain, register_struct_hash, report_struct_hash, sign_digest
+from royalty_chain.dev.keys import dev_account_of
+from royalty_chain.eip712 import Domain, register_digest, report_struct_hash, sign_digest
 from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term, Terms
 
 USDX = 10**6  # one token unit of a 6-decimal stablecoin
@@ -40,7 +40,7 @@ def _terms(actors, token, scope, start, **overrides) -> Terms:
 
 def _consent(registry, terms: Terms, deadline: int, actors) -> tuple[bytes, bytes]:
     domain = Domain("LicenceRegistry", ape.chain.chain_id, registry.address)
-    digest = domain.digest(register_struct_hash(terms, deadline))
+    digest = register_digest(domain, terms, deadline)
     assert bytes(registry.registerDigest(terms.as_abi(), deadline)) == digest
     return (
         sign_digest(digest, _key(actors["licensor"])),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from royalty_chain.client import Chain
-from royalty_chain.devnet import LocalChain, deploy, start_anvil, start_ganache
+from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil, start_ganache
 
 
 def _chain(local: LocalChain, tmp: Path) -> Chain:

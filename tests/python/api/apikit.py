@@ -10,13 +10,12 @@ import time
 from typing import Any
 
 from fastapi.testclient import TestClient
-from web3.logs import DISCARD
 
 from api.services import Services
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain
 from royalty_chain.codes import channel_index, field_index, territory_index
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.eip712 import sign_digest
 from royalty_chain.terms import DAY, Bucket, Report
 
@@ -80,8 +79,8 @@ def register(client: TestClient, terms: dict[str, Any], licensor: str = "licenso
 def fund(chain: Chain, licence_id: int, amount: int, licensee: str = "licensee_apparel") -> None:
     account = role(licensee)
     token = chain.token(chain.manifest.token("USDX").address)
-    chain.transact(token.functions.mint(account.address, amount), account)
-    chain.transact(token.functions.approve(chain.ledger.address, amount), account)
+    token.mint(account.address, amount, account)
+    token.approve(chain.ledger.address, amount, account)
     chain.ledger.deposit(licence_id, amount, account)
 
 
@@ -103,8 +102,8 @@ def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], se
     )
     signatures = sign_report(report_digest(chain, report), [role("oracle2")])
     receipt = chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))
-    events = chain.ledger.contract.events.Settled().process_receipt(receipt, errors=DISCARD)
-    return int(events[0]["args"]["settlementId"])
+    (settled,) = [e for e in chain.receipt_events(receipt) if e.name == "Settled"]
+    return int(settled.args["settlementId"])
 
 
 def synced(services: Services) -> None:

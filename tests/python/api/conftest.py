@@ -18,7 +18,7 @@ from api.app import create_app
 from api.services import Services, build_services
 from api.settings import ApiSettings
 from royalty_chain.client import Chain
-from royalty_chain.devnet import free_port
+from royalty_chain.dev.devnet import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.services import Services
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -18,7 +18,6 @@ from api.indexer.db import make_engine, make_sessions
 from api.indexer.indexer import Indexer
 from api.indexer.models import PROJECTIONS, EventRecord, IndexState, LicenceRow
 from api.indexer.projector import Projector
-from api.indexer.rpc import JsonRpc
 from royalty_chain.client import Chain
 from royalty_chain.events import ChainEvent
 from royalty_chain.manifest import Manifest
@@ -46,7 +45,7 @@ def _dump(sessions: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     with sessions() as session:
         for model in (*PROJECTIONS, EventRecord):
-            columns = [c.key for c in model.__table__.columns]  # type: ignore[attr-defined]
+            columns = [c.key for c in model.__table__.columns]
             rows = session.scalars(select(model)).all()
             out[model.__tablename__] = sorted(tuple(getattr(r, c) for c in columns) for r in rows)
     return out
@@ -58,7 +57,7 @@ def _built(client: TestClient, chain: Chain, path: Path) -> tuple[int, sessionma
     settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 4, 40 * USDX)])
     fund(chain, licence_id, 3 * USDX)
     sessions = make_sessions(make_engine(path))
-    Indexer(JsonRpc(chain.w3.provider.endpoint_uri), chain.manifest, sessions).sync()  # type: ignore[attr-defined]
+    Indexer(chain.transport, chain.manifest, sessions).sync()
     return licence_id, sessions
 
 
@@ -129,7 +128,7 @@ def test_postgresql_index_gains_the_version_column_in_place(client: TestClient, 
     except Exception as err:  # driver missing or server unreachable
         pytest.skip(f"PostgreSQL at API_TEST_POSTGRES_URL is not usable: {err}")
     sessions = make_sessions(engine)
-    indexer = Indexer(JsonRpc(chain.w3.provider.endpoint_uri), chain.manifest, sessions)  # type: ignore[attr-defined]
+    indexer = Indexer(chain.transport, chain.manifest, sessions)
     with sessions() as session, session.begin():
         session.execute(update(IndexState).values(chain_id=0))  # force a rebuild of a reused database
     indexer.sync()

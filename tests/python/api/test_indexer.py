@@ -17,18 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.indexer.db import make_engine, make_sessions
 from api.indexer.indexer import Indexer
 from api.indexer.models import PROJECTIONS, EventRecord, IndexState, LicenceRow, SettlementRow
-from api.indexer.rpc import JsonRpc
 from api.services import Services
 from royalty_chain.actions import register_licence
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
-from royalty_chain.devnet import deploy, start_anvil
+from royalty_chain.dev.devnet import deploy, start_anvil
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 
 def _index(chain: Chain, path: Path | str, **kwargs: Any) -> tuple[Indexer, sessionmaker[Session]]:
     sessions = make_sessions(make_engine(path))
-    return Indexer(JsonRpc(chain.w3.provider.endpoint_uri), chain.manifest, sessions, **kwargs), sessions  # type: ignore[attr-defined]
+    return Indexer(chain.transport, chain.manifest, sessions, **kwargs), sessions
 
 
 def _dump(sessions: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
@@ -87,7 +86,7 @@ def test_index_agrees_with_the_contracts_views(client: TestClient, chain: Chain,
     for item in client.get(f"/licences/{licence_id}/settlements").json()["items"]:
         on_chain = chain.ledger.settlement(item["id"])
         assert (item["royalty"], item["due"], item["paid"], item["released"]) == tuple(
-            str(on_chain[k]) for k in ("royalty", "due", "paid", "released")
+            str(getattr(on_chain, k)) for k in ("royalty", "due", "paid", "released")
         )
 
 
@@ -158,7 +157,7 @@ def test_chain_reset_is_detected_and_the_index_rebuilt(private_chain: Chain, tmp
     assert manifest.registry.address == chain.manifest.registry.address
     fresh = Chain(chain.w3.provider.endpoint_uri, manifest)  # type: ignore[attr-defined]
     _register_direct(fresh, 300)
-    report = Indexer(JsonRpc(fresh.w3.provider.endpoint_uri), manifest, sessions).sync()  # type: ignore[attr-defined]
+    report = Indexer(fresh.transport, manifest, sessions).sync()
     assert report.reset is True
     with sessions() as session:
         rows = session.scalars(select(LicenceRow)).all()
@@ -168,7 +167,7 @@ def test_chain_reset_is_detected_and_the_index_rebuilt(private_chain: Chain, tmp
     # A different chain id (another network behind the same URL) also rebuilds.
     with sessions() as session, session.begin():
         session.execute(update(IndexState).values(chain_id=1))
-    assert Indexer(JsonRpc(fresh.w3.provider.endpoint_uri), manifest, sessions).sync().reset is True  # type: ignore[attr-defined]
+    assert Indexer(fresh.transport, manifest, sessions).sync().reset is True
 
 
 def test_postgresql_index(client: TestClient, chain: Chain, tmp_path: Path) -> None:
@@ -216,8 +215,8 @@ def test_dispute_refund_pays_other_arrears_before_escrow(client: TestClient, cha
     fund(chain, licence_id, 10 * USDX)
     first = settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 1, 100 * USDX)])  # 8 USDX, all paid
     second = settle(chain, licence_id, 1, [bucket("US", "apparel", "retail", 1, 75 * USDX)])  # 6 USDX, 2 paid
-    chain.transact(chain.ledger.contract.functions.dispute(first), role("licensee_apparel"))
-    chain.transact(chain.ledger.contract.functions.resolveDispute(first, 3 * USDX), role("arbiter"))
+    chain.ledger.dispute(first, role("licensee_apparel"))
+    chain.ledger.resolve_dispute(first, 3 * USDX, role("arbiter"))
     synced(services)  # the 5 USDX refund pays the second settlement's 4 USDX arrears; 1 USDX to escrow
     licence = client.get(f"/licences/{licence_id}").json()
     assert (licence["escrow"], licence["arrears"]) == ("1000000", "0")

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.services import Services
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 
@@ -169,8 +169,7 @@ def test_dispute_is_relayed_and_its_resolution_indexed(client: TestClient, chain
     assert answer.status_code == 201, answer.text
 
     # The arbiter settles on 5 USDX: 3 USDX go back to escrow.
-    fn = chain.ledger.contract.functions.resolveDispute(settlement_id, 5 * USDX)
-    chain.transact(fn, role("arbiter"))
+    chain.ledger.resolve_dispute(settlement_id, 5 * USDX, role("arbiter"))
     synced(services)
     got = client.get(f"/settlements/{settlement_id}").json()
     assert got["state"] == "final"
@@ -188,7 +187,7 @@ def test_resolution_signed_by_both_parties_is_relayed(client: TestClient, chain:
     licence_id = register(client, terms_json(chain, chain_time(chain) - 31 * DAY, dispute_window=7 * DAY))
     fund(chain, licence_id, 20 * USDX)
     settlement_id = settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 2, 100 * USDX)])  # 8 USDX
-    chain.transact(chain.ledger.contract.functions.dispute(settlement_id), role("licensee_apparel"))
+    chain.ledger.dispute(settlement_id, role("licensee_apparel"))
     synced(services)
 
     draft = client.post(f"/settlements/{settlement_id}/resolution/drafts", json={"final_amount": "6000000"}).json()

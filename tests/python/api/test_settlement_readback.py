@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from api.services import Services
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 LICENSOR = role("licensor_brand").address
@@ -107,8 +107,8 @@ def test_advance_is_recouped_before_anything_is_due(client: TestClient, chain: C
     start = chain_time(chain) - 61 * DAY
     token = chain.token(chain.manifest.token("USDX").address)
     licensee = role("licensee_apparel")
-    chain.transact(token.functions.mint(licensee.address, 10 * USDX), licensee)
-    chain.transact(token.functions.approve(chain.ledger.address, 10 * USDX), licensee)
+    token.mint(licensee.address, 10 * USDX, licensee)
+    token.approve(chain.ledger.address, 10 * USDX, licensee)
     licence_id = register(
         client,
         terms_json(chain, start, advance="10000000", tax_bps=0, tax_account=None,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from web3.logs import DISCARD
 
 from royalty_chain.actions import register_licence, report_digest, sign_report
 from royalty_chain.client import Chain, ContractRevert
 from royalty_chain.codes import channel_index, encode_scope, field_index, territory_index
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term, Terms
 
 USDX = 10**6
@@ -51,8 +50,8 @@ def test_register_settle_withdraw(chain_name: str, request: pytest.FixtureReques
     )
     token = chain.token(terms.token)
     licensee = role("licensee_apparel")
-    chain.transact(token.functions.mint(licensee.address, 1_000 * USDX), licensee)
-    chain.transact(token.functions.approve(chain.ledger.address, 1_000 * USDX), licensee)
+    token.mint(licensee.address, 1_000 * USDX, licensee)
+    token.approve(chain.ledger.address, 1_000 * USDX, licensee)
     chain.ledger.deposit(licence_id, 1_000 * USDX, licensee)
 
     report = Report(
@@ -69,8 +68,8 @@ def test_register_settle_withdraw(chain_name: str, request: pytest.FixtureReques
     receipt = chain.transact(
         chain.ledger.settle_fn([report], [sign_report(digest, [role("oracle2")])]), role("oracle_sender")
     )
-    events = chain.ledger.contract.events.Settled().process_receipt(receipt, errors=DISCARD)
-    assert events[0]["args"]["royalty"] == 98_765_431  # floor(1,234,567,891 * 800 / 10,000)
+    (settled,) = [e for e in chain.receipt_events(receipt) if e.name == "Settled"]
+    assert settled.args["royalty"] == 98_765_431  # floor(1,234,567,891 * 800 / 10,000)
     # Two payees: the first by address gets floor(98,765,431 * its share / 10,000), the other the rest.
     brand, co_owner = role("licensor_brand").address, role("co_owner").address
     first, second = sorted([(brand, 6000), (co_owner, 4000)], key=lambda p: int(p[0], 16))

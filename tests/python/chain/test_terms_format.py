@@ -17,7 +17,7 @@ from oracle import errors as oracle_errors
 from oracle import money
 from royalty_chain import units
 from royalty_chain.codes import encode_scope, field_index
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.manifest import Manifest, TokenInfo
 from royalty_chain.spec import LicenceSpec, SpecError, TermsIn, resolve_address, resolve_parties, to_terms, to_units
 from royalty_chain.terms import DAY, FieldRate, Payee, Schedule, Term, Terms, Tier

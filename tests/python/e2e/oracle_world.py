@@ -9,7 +9,7 @@ from pathlib import Path
 from royalty_chain.actions import register_licence
 from royalty_chain.client import Chain
 from royalty_chain.codes import encode_scope
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY, Payee, Schedule, Term, Terms
 
 USDX = 10**6
@@ -51,8 +51,8 @@ def register(chain: Chain, start: int, schedule: Schedule | None = None, thresho
 def fund(chain: Chain, licence_id: int, amount: int) -> None:
     licensee = role("licensee_apparel")
     token = chain.token(chain.manifest.token("USDX").address)
-    chain.transact(token.functions.mint(licensee.address, amount), licensee)
-    chain.transact(token.functions.approve(chain.ledger.address, amount), licensee)
+    token.mint(licensee.address, amount, licensee)
+    token.approve(chain.ledger.address, amount, licensee)
     chain.ledger.deposit(licence_id, amount, licensee)
 
 

@@ -21,7 +21,7 @@ from api.services import build_services
 from api.settings import ApiSettings
 from oracle.merkle import verify
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -72,19 +72,17 @@ def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple
     assert Decimal(acme.royalty) - Decimal(acme.arrears) == Decimal(5000)
     assert acme.escrow == "0"
     brand = role("licensor_brand").address
-    withdrawn = chain.ledger.contract.events.Withdrawn().get_logs(
-        from_block=chain.manifest.deploy_block, argument_filters={"account": brand}
-    )
-    assert sum(int(w["args"]["amount"]) for w in withdrawn) == 5_000 * 10**6
+    withdrawn = chain.ledger.events("Withdrawn", account=brand)
+    assert sum(int(w.args["amount"]) for w in withdrawn) == 5_000 * 10**6
 
 
 def test_demo_again_changes_nothing(anvil_demo: tuple[Chain, DemoResult, Path]) -> None:
     chain, first, data = anvil_demo
-    settlements_before = chain.ledger.contract.functions.settlementCount().call()
+    settlements_before = chain.ledger.settlement_count()
     licences_before = chain.registry.licence_count()
     second = _run(chain, data)
     assert _figures(second) == _figures(first)
-    assert chain.ledger.contract.functions.settlementCount().call() == settlements_before
+    assert chain.ledger.settlement_count() == settlements_before
     assert chain.registry.licence_count() == licences_before
 
 

@@ -46,10 +46,8 @@ def _run_cli(
 
 
 def _settlements(chain: Chain, licence_id: int) -> list[tuple[int, int]]:
-    logs = chain.ledger.contract.events.Settled().get_logs(
-        from_block=chain.manifest.deploy_block, argument_filters={"licenceId": licence_id}
-    )
-    return sorted((int(e["args"]["period"]), int(e["args"]["royalty"])) for e in logs)
+    logs = chain.ledger.events("Settled", licenceId=licence_id)
+    return sorted((int(e.args["period"]), int(e.args["royalty"])) for e in logs)
 
 
 def _feed(tmp_path: Path, licence_id: int, start: int, lines: int, seed: int) -> tuple[Path, dict[int, int]]:

@@ -23,7 +23,7 @@ from oracle.service import OracleService
 from outbox import Outbox
 from outbox.schema import reports_table
 from royalty_chain.client import Chain
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from oracle_world import USDX, chain_now, day, fund, register, write_feed
-from web3.logs import DISCARD
 
 from oracle.service import OracleService
 from outbox import Outbox
 from royalty_chain.client import Chain
 from royalty_chain.codes import encode_scope, field_index, territory_index
-from royalty_chain.devkeys import role
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY, YEAR, FieldRate, Payee, Schedule, Tier
 
 PERIOD = 30 * DAY
@@ -32,10 +31,8 @@ def _settle(chain: Chain, tmp_path: Path, licence_id: int, rows: list[str], name
     )
     ingested, _, _ = service.run([write_feed(tmp_path / f"{name}.csv", rows)])
     assert ingested[0].rejected == 0, ingested[0].rejections
-    logs = chain.ledger.contract.events.Settled().get_logs(
-        from_block=chain.manifest.deploy_block, argument_filters={"licenceId": licence_id}
-    )
-    return [dict(e["args"]) for e in sorted(logs, key=lambda e: e["args"]["settlementId"])]
+    logs = chain.ledger.events("Settled", licenceId=licence_id)
+    return [e.args for e in sorted(logs, key=lambda e: e.args["settlementId"])]
 
 
 def _start(chain: Chain, periods_ago: int) -> int:
@@ -134,9 +131,8 @@ def test_minimum_guarantee_shortfall_and_late_report_offset(chain: Chain, tmp_pa
     licence_id = register(chain, start, Schedule(rate_bps=1000, minimum_guarantee=1_000 * USDX))
     fund(chain, licence_id, 5_000 * USDX)
     _settle(chain, tmp_path, licence_id, [line(licence_id, "M-1", start, "US", "apparel", "retail", 1, "3000")])
-    ledger = chain.ledger.contract
-    receipt = chain.transact(ledger.functions.chargeMinimumGuarantee(licence_id, 0), role("relayer"))
-    charged = ledger.events.Settled().process_receipt(receipt, errors=DISCARD)[0]["args"]
+    receipt = chain.ledger.charge_minimum_guarantee(licence_id, 0, role("relayer"))
+    (charged,) = [e.args for e in chain.receipt_events(receipt) if e.name == "Settled"]
     # royalty in year 0 = 10% of 3000 = 300; guarantee 1000 -> shortfall 700 charged
     assert (charged["kind"], charged["royalty"], charged["due"]) == (3, 700 * USDX, 700 * USDX)
     # A late report for year 0 (period 5) earns 50, which the shortfall already charged covers.
@@ -156,8 +152,8 @@ def test_advance_is_recouped_before_anything_is_due(chain: Chain, tmp_path: Path
     start = _start(chain, 2)
     licensee = role("licensee_apparel")
     token = chain.token(chain.manifest.token("USDX").address)
-    chain.transact(token.functions.mint(licensee.address, 100 * USDX), licensee)
-    chain.transact(token.functions.approve(chain.ledger.address, 100 * USDX), licensee)
+    token.mint(licensee.address, 100 * USDX, licensee)
+    token.approve(chain.ledger.address, 100 * USDX, licensee)
     licence_id = register(chain, start, Schedule(rate_bps=1000), advance=100 * USDX)
     fund(chain, licence_id, 1_000 * USDX)
     settled = _settle(
@@ -174,7 +170,7 @@ def test_advance_is_recouped_before_anything_is_due(chain: Chain, tmp_path: Path
     # period 0: royalty 60, all recouped; period 1: royalty 70, 40 recouped, 30 due
     assert (first["royalty"], first["recouped"], first["due"]) == (60 * USDX, 60 * USDX, 0)
     assert (second["royalty"], second["recouped"], second["due"]) == (70 * USDX, 40 * USDX, 30 * USDX)
-    assert chain.ledger.contract.functions.advanceRemaining(licence_id).call() == 0
+    assert chain.ledger.advance_remaining(licence_id) == 0
     assert chain.ledger.claimable(licence_id, role("licensor_brand").address) == 130 * USDX
 
 
@@ -222,7 +218,5 @@ def test_out_of_scope_bucket_earns_nothing_and_is_reported_as_breach(chain: Chai
         ],
     )
     assert [s["royalty"] for s in settled] == [10 * USDX]
-    breaches = chain.ledger.contract.events.ScopeBreached().get_logs(
-        from_block=chain.manifest.deploy_block, argument_filters={"licenceId": licence_id}
-    )
-    assert [(b["args"]["territory"], b["args"]["gross"]) for b in breaches] == [(territory_index("JP"), 500 * USDX)]
+    breaches = chain.ledger.events("ScopeBreached", licenceId=licence_id)
+    assert [(b.args["territory"], b.args["gross"]) for b in breaches] == [(territory_index("JP"), 500 * USDX)]

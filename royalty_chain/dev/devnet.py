@@ -1,8 +1,10 @@
 """Local development chains (Anvil by default, Ganache too) and deployment onto them.
 
-Used by `make run` and by the end-to-end tests. Both chains are started from the project's own
-node_modules with the well-known development mnemonic and 20 funded accounts; deployment goes
-through `ape run deploy`, the same command a developer uses against any network.
+Used by `make run`, the tests and the benches, from a checkout: both chains are started from the
+project's own node_modules with the well-known development mnemonic and 20 funded accounts;
+deployment goes through `ape run deploy`, the same command a developer uses against any network.
+The checkout is ``$ROYALTY_PROJECT_ROOT`` when set, else the one this package sits in; the
+runtime package never imports this module.
 """
 
 from __future__ import annotations
@@ -11,17 +13,16 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from royalty_chain.devkeys import DEV_ACCOUNT_COUNT, DEV_MNEMONIC
+from royalty_chain.dev.keys import DEV_ACCOUNT_COUNT, DEV_MNEMONIC
 from royalty_chain.manifest import Manifest
+from royalty_chain.transport import RpcError, wait_for_rpc
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(os.environ.get("ROYALTY_PROJECT_ROOT") or Path(__file__).resolve().parents[2])
+"""The project checkout: node_modules, the ape project and its deploy script live there."""
 BIN = ROOT / "node_modules" / ".bin"
 
 
@@ -54,20 +55,6 @@ class LocalChain:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
-
-
-def wait_for_rpc(url: str, timeout: float = 30.0) -> int:
-    """Waits until the endpoint answers eth_chainId; returns the chain id."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            answer = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2)
-            return int(answer.json()["result"], 16)
-        except (httpx.HTTPError, KeyError, ValueError) as err:
-            last_error = err
-            time.sleep(0.2)
-    raise DevnetError(f"no JSON-RPC answer from {url} within {timeout:.0f}s: {last_error}")
 
 
 def start_anvil(
@@ -137,6 +124,8 @@ def deploy(url: str, manifest_file: Path, timeout: float = 300.0) -> Manifest:
     ape = shutil.which("ape", path=env["PATH"])
     if ape is None:
         raise DevnetError("ape is not installed: run `make setup`")
+    if not (ROOT / "ape-config.yaml").exists():
+        raise DevnetError(f"{ROOT} is not the project checkout: set ROYALTY_PROJECT_ROOT")
     result = subprocess.run(
         [ape, "run", "deploy", "--network", url, "--manifest", str(manifest_file)],
         cwd=ROOT,
@@ -164,7 +153,20 @@ def _start(kind: str, args: list[str], url: str, log_path: Path | None) -> Local
     chain = LocalChain(kind=kind, url=url, process=process, log_path=log_path, _log=log)
     try:
         wait_for_rpc(url, timeout=60)
-    except DevnetError:
+    except RpcError as err:
         chain.stop()
-        raise
+        raise DevnetError(f"{kind} did not start: {err}") from err
     return chain
+
+
+__all__ = [
+    "BIN",
+    "ROOT",
+    "DevnetError",
+    "LocalChain",
+    "deploy",
+    "free_port",
+    "start_anvil",
+    "start_ganache",
+    "wait_for_rpc",
+]

@@ -1,0 +1,310 @@
+"""One client per deployed contract: the only door from Python to the contracts.
+
+Reads return ints, addresses, dataclasses and the enums of :mod:`royalty_chain.models`; writes
+come in pairs, ``x_fn(...)`` (the call, for a caller that signs and sends it itself, like the
+benchmarks' bulk sender) and ``x(..., sender)`` (simulated, signed and sent by
+:meth:`royalty_chain.client.Chain.transact`, which raises the decoded ContractRevert). No code
+outside this package builds a web3 contract call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3.contract.contract import ContractFunction
+from web3.types import TxReceipt
+
+from royalty_chain.eip712 import Domain
+from royalty_chain.events import ChainEvent
+from royalty_chain.models import Settlement, SettlementContext, Status
+from royalty_chain.terms import Report, Schedule, Terms
+
+if TYPE_CHECKING:
+    from royalty_chain.client import Chain
+
+
+class _Client:
+    name = ""
+
+    def __init__(self, chain: Chain, address: str | None = None, abi: list[dict[str, Any]] | None = None) -> None:
+        self.chain = chain
+        if address is None or abi is None:
+            deployed = chain.manifest.contracts[self.name]
+            address, abi = deployed.address, deployed.abi
+        self.contract: Any = chain.w3.eth.contract(address=to_checksum_address(address), abi=abi)
+        self._domain: Domain | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def _call(self, fn: ContractFunction) -> Any:
+        return self.chain.call(fn)
+
+    def _send(self, fn: ContractFunction, sender: LocalAccount) -> TxReceipt:
+        return self.chain.transact(fn, sender)
+
+    def events(self, name: str, from_block: int | None = None, **indexed: Any) -> list[ChainEvent]:
+        """This contract's ``name`` events from ``from_block`` (default: the deploy block) to the
+        head, filtered on indexed arguments by their ABI names (``licenceId=3``), decoded."""
+        event = self.chain.abis[self.name].events[name]
+        known = {str(item["name"]): kind for item, kind in event.indexed}
+        unknown = set(indexed) - set(known)
+        if unknown:
+            raise KeyError(f"{name} has no indexed argument {', '.join(sorted(unknown))}")
+        topics: list[str | None] = ["0x" + event.topic.hex()]
+        topics += [
+            "0x" + abi_encode([kind], [indexed[arg]]).hex() if arg in indexed else None for arg, kind in known.items()
+        ]
+        start = self.chain.manifest.deploy_block if from_block is None else from_block
+        query = {"address": self.address, "topics": topics, "fromBlock": hex(start), "toBlock": "latest"}
+        logs = self.chain.transport.call("eth_getLogs", query)
+        decoded = (self.chain.events.decode(entry) for entry in logs)
+        return [e for e in decoded if e is not None and e.name == name]
+
+    def domain_separator(self) -> bytes:
+        """The contract's own EIP-712 domain separator (its ``domainSeparator()`` view)."""
+        return bytes(self._call(self.contract.functions.domainSeparator()))
+
+    def domain(self) -> Domain:
+        """The contract's EIP-712 domain, as its ERC-5267 ``eip712Domain()`` reports it (asked once)."""
+        if self._domain is None:
+            self._domain = Domain.from_erc5267(self._call(self.contract.functions.eip712Domain()))
+        return self._domain
+
+
+class RegistryClient(_Client):
+    """LicenceRegistry: terms, consent and lifecycle."""
+
+    name = "LicenceRegistry"
+
+    # ------------------------------------------------------------------ writes
+
+    def register_fn(self, terms: Terms, deadline: int, licensor_sig: bytes, licensee_sig: bytes) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.register(terms.as_abi(), deadline, licensor_sig, licensee_sig)
+        return fn
+
+    def register(
+        self, terms: Terms, deadline: int, licensor_sig: bytes, licensee_sig: bytes, sender: LocalAccount
+    ) -> TxReceipt:
+        """Registers consented terms; :meth:`licence_id_of` reads the new id from the receipt."""
+        return self._send(self.register_fn(terms, deadline, licensor_sig, licensee_sig), sender)
+
+    def licence_id_of(self, receipt: TxReceipt) -> int:
+        """The id of the licence a register transaction created."""
+        for event in self.chain.receipt_events(receipt):
+            if event.name == "LicenceRegistered":
+                return int(event.args["licenceId"])
+        raise LookupError("the receipt has no LicenceRegistered event")
+
+    def amend(
+        self,
+        licence_id: int,
+        schedule: Schedule,
+        new_end: int,
+        deadline: int,
+        licensor_sig: bytes,
+        licensee_sig: bytes,
+        sender: LocalAccount,
+    ) -> TxReceipt:
+        fn = self.contract.functions.amend(licence_id, schedule.as_abi(), new_end, deadline, licensor_sig, licensee_sig)
+        return self._send(fn, sender)
+
+    def terminate_by_consent(
+        self, licence_id: int, deadline: int, licensor_sig: bytes, licensee_sig: bytes, sender: LocalAccount
+    ) -> TxReceipt:
+        fn = self.contract.functions.terminateByConsent(licence_id, deadline, licensor_sig, licensee_sig)
+        return self._send(fn, sender)
+
+    def notice_breach_fn(self, licence_id: int) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.noticeBreach(licence_id)
+        return fn
+
+    # ------------------------------------------------------------------ reads
+
+    def register_digest(self, terms: Terms, deadline: int) -> bytes:
+        return bytes(self._call(self.contract.functions.registerDigest(terms.as_abi(), deadline)))
+
+    def report_digest(self, report: Report) -> bytes:
+        return bytes(self._call(self.contract.functions.reportDigest(report.as_abi())))
+
+    def typehash(self, name: str) -> bytes:
+        """A public ``*_TYPEHASH`` constant, e.g. ``typehash("REGISTER")``."""
+        return bytes(self._call(getattr(self.contract.functions, f"{name}_TYPEHASH")()))
+
+    def status(self, licence_id: int) -> Status:
+        return Status(int(self._call(self.contract.functions.status(licence_id))))
+
+    def parties(self, licence_id: int) -> tuple[str, str]:
+        """(licensor, licensee); an unknown licence raises ContractRevert UnknownLicence."""
+        licensor, licensee = self._call(self.contract.functions.parties(licence_id))
+        return str(licensor), str(licensee)
+
+    def licence_count(self) -> int:
+        return int(self._call(self.contract.functions.licenceCount()))
+
+    def schedule_count(self, licence_id: int) -> int:
+        return int(self._call(self.contract.functions.scheduleCount(licence_id)))
+
+    def settlement_context(self, licence_id: int) -> SettlementContext:
+        return SettlementContext.from_abi(self._call(self.contract.functions.settlementContext(licence_id)))
+
+
+class LedgerClient(_Client):
+    """RoyaltyLedger: escrow, settlement, balances, disputes."""
+
+    name = "RoyaltyLedger"
+
+    # ------------------------------------------------------------------ writes
+
+    def settle_fn(self, reports: Sequence[Report], signatures: Sequence[Sequence[bytes]]) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.settleReports(
+            [r.as_abi() for r in reports], [list(s) for s in signatures]
+        )
+        return fn
+
+    def deposit_fn(self, licence_id: int, amount: int) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.deposit(licence_id, amount)
+        return fn
+
+    def deposit(self, licence_id: int, amount: int, sender: LocalAccount) -> TxReceipt:
+        return self._send(self.deposit_fn(licence_id, amount), sender)
+
+    def withdraw_fn(self, licence_id: int, payee: str) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.withdraw(licence_id, to_checksum_address(payee))
+        return fn
+
+    def withdraw(self, licence_id: int, payee: str, sender: LocalAccount) -> TxReceipt:
+        return self._send(self.withdraw_fn(licence_id, payee), sender)
+
+    def charge_minimum_guarantee_fn(self, licence_id: int, year: int) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.chargeMinimumGuarantee(licence_id, year)
+        return fn
+
+    def charge_minimum_guarantee(self, licence_id: int, year: int, sender: LocalAccount) -> TxReceipt:
+        return self._send(self.charge_minimum_guarantee_fn(licence_id, year), sender)
+
+    def dispute(self, settlement_id: int, sender: LocalAccount) -> TxReceipt:
+        """A party disputes a settlement from its own account."""
+        return self._send(self.contract.functions.dispute(settlement_id), sender)
+
+    def dispute_for_fn(self, settlement_id: int, party: str, deadline: int, signature: bytes) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.disputeFor(settlement_id, party, deadline, signature)
+        return fn
+
+    def dispute_for(
+        self, settlement_id: int, party: str, deadline: int, signature: bytes, sender: LocalAccount
+    ) -> TxReceipt:
+        """A relayed dispute: ``party``'s DisputeSettlement signature, sent by ``sender``."""
+        return self._send(self.dispute_for_fn(settlement_id, party, deadline, signature), sender)
+
+    def resolve_dispute(self, settlement_id: int, final_amount: int, sender: LocalAccount) -> TxReceipt:
+        """The arbiter decides a disputed settlement's final amount."""
+        return self._send(self.contract.functions.resolveDispute(settlement_id, final_amount), sender)
+
+    def resolve_by_parties(
+        self,
+        settlement_id: int,
+        final_amount: int,
+        deadline: int,
+        licensor_sig: bytes,
+        licensee_sig: bytes,
+        sender: LocalAccount,
+    ) -> TxReceipt:
+        """Both parties' ResolveDispute signatures, relayed to resolveDisputeByParties."""
+        fn = self.contract.functions.resolveDisputeByParties(
+            settlement_id, final_amount, deadline, licensor_sig, licensee_sig
+        )
+        return self._send(fn, sender)
+
+    # ------------------------------------------------------------------ reads
+
+    def typehash(self, name: str) -> bytes:
+        """A public ``*_TYPEHASH`` constant, e.g. ``typehash("DISPUTE")``."""
+        return bytes(self._call(getattr(self.contract.functions, f"{name}_TYPEHASH")()))
+
+    def settled_period(self, licence_id: int, period: int) -> int:
+        return int(self._call(self.contract.functions.settledPeriod(licence_id, period)))
+
+    def last_sequence(self, licence_id: int) -> int:
+        return int(self._call(self.contract.functions.lastSequence(licence_id)))
+
+    def settlement(self, settlement_id: int) -> Settlement:
+        return Settlement.from_abi(self._call(self.contract.functions.settlement(settlement_id)))
+
+    def settlement_count(self) -> int:
+        return int(self._call(self.contract.functions.settlementCount()))
+
+    def escrow_of(self, licence_id: int) -> int:
+        return int(self._call(self.contract.functions.escrowOf(licence_id)))
+
+    def arrears_of(self, licence_id: int) -> int:
+        return int(self._call(self.contract.functions.arrearsOf(licence_id)))
+
+    def advance_remaining(self, licence_id: int) -> int:
+        return int(self._call(self.contract.functions.advanceRemaining(licence_id)))
+
+    def claimable(self, licence_id: int, payee: str) -> int:
+        return int(self._call(self.contract.functions.claimable(licence_id, to_checksum_address(payee))))
+
+    def tax_claimable(self, licence_id: int) -> int:
+        return int(self._call(self.contract.functions.taxClaimable(licence_id)))
+
+
+class TokenClient(_Client):
+    """An ERC-20 payment token (the demo's TestToken adds ``mint``)."""
+
+    def __init__(self, chain: Chain, address: str) -> None:
+        test_token = chain.manifest.contracts.get("TestToken")
+        super().__init__(chain, address, test_token.abi if test_token is not None else ERC20_ABI)
+
+    def mint_fn(self, to: str, amount: int) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.mint(to_checksum_address(to), amount)
+        return fn
+
+    def mint(self, to: str, amount: int, sender: LocalAccount) -> TxReceipt:
+        return self._send(self.mint_fn(to, amount), sender)
+
+    def approve_fn(self, spender: str, amount: int) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.approve(to_checksum_address(spender), amount)
+        return fn
+
+    def approve(self, spender: str, amount: int, sender: LocalAccount) -> TxReceipt:
+        return self._send(self.approve_fn(spender, amount), sender)
+
+    def transfer_fn(self, to: str, amount: int) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.transfer(to_checksum_address(to), amount)
+        return fn
+
+    def balance_of(self, account: str) -> int:
+        return int(self._call(self.contract.functions.balanceOf(to_checksum_address(account))))
+
+    def symbol(self) -> str:
+        return str(self._call(self.contract.functions.symbol()))
+
+    def decimals(self) -> int:
+        return int(self._call(self.contract.functions.decimals()))
+
+
+ERC20_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": name,
+        "stateMutability": mutability,
+        "inputs": [{"name": n, "type": t} for n, t in inputs],
+        "outputs": [{"name": "", "type": out}],
+    }
+    for name, mutability, inputs, out in [
+        ("balanceOf", "view", [("account", "address")], "uint256"),
+        ("decimals", "view", [], "uint8"),
+        ("symbol", "view", [], "string"),
+        ("approve", "nonpayable", [("spender", "address"), ("amount", "uint256")], "bool"),
+        ("transfer", "nonpayable", [("to", "address"), ("amount", "uint256")], "bool"),
+    ]
+]
+
+__all__ = ["ERC20_ABI", "LedgerClient", "RegistryClient", "TokenClient"]

@@ -1,0 +1,119 @@
+"""What the contracts return, as Python types: mirrors of their enums and structs.
+
+The ``IntEnum`` members have the contracts' values (Solidity numbers enum members from 0 in
+declaration order), so ``Status(2)`` is ``Status.TERMINATED`` exactly as ``ILicenceRegistry.Status``
+says; ``.label`` is the lower-case name the API, the index and the demo print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from royalty_chain.codes import Scope
+
+
+class _Labelled(IntEnum):
+    @property
+    def label(self) -> str:
+        """The member's name in lower case (``minimum_guarantee``), as the API shows it."""
+        return self.name.lower()
+
+
+class Status(_Labelled):
+    """ILicenceRegistry.Status: a licence's lifecycle."""
+
+    NONE = 0
+    ACTIVE = 1
+    TERMINATED = 2
+    EXPIRED = 3
+
+
+class Kind(_Labelled):
+    """IRoyaltyLedger.Kind: what a settlement charges for."""
+
+    NONE = 0
+    ADVANCE = 1
+    REPORT = 2
+    MINIMUM_GUARANTEE = 3
+
+
+class State(_Labelled):
+    """IRoyaltyLedger.State: where a settlement stands."""
+
+    NONE = 0
+    PENDING = 1
+    DISPUTED = 2
+    FINAL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementContext:
+    """ILicenceRegistry.SettlementContext: what the ledger needs to settle a licence's reports."""
+
+    licensor: str
+    licensee: str
+    start: int
+    effective_end: int
+    sell_off_end: int
+    period_seconds: int
+    threshold: int
+    dispute_window: int
+    arbiter: str
+    scope: Scope
+
+    @classmethod
+    def from_abi(cls, value: Any) -> SettlementContext:
+        """From the tuple web3 or :mod:`royalty_chain.abicodec` decodes."""
+        licensor, licensee, start, effective_end, sell_off_end, period, threshold, window, arbiter, scope = value
+        territories, fields, channels = scope
+        return cls(
+            licensor=to_checksum_address(licensor),
+            licensee=to_checksum_address(licensee),
+            start=int(start),
+            effective_end=int(effective_end),
+            sell_off_end=int(sell_off_end),
+            period_seconds=int(period),
+            threshold=int(threshold),
+            dispute_window=int(window),
+            arbiter=to_checksum_address(arbiter),
+            scope=Scope(int(territories), int(fields), int(channels)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """IRoyaltyLedger.Settlement: one settlement, amounts in token units."""
+
+    licence_id: int
+    period: int
+    kind: Kind
+    state: State
+    settled_at: int
+    dispute_until: int
+    royalty: int
+    due: int
+    paid: int
+    released: int
+
+    @classmethod
+    def from_abi(cls, value: Any) -> Settlement:
+        licence_id, period, kind, state, settled_at, dispute_until, royalty, due, paid, released = value
+        return cls(
+            licence_id=int(licence_id),
+            period=int(period),
+            kind=Kind(int(kind)),
+            state=State(int(state)),
+            settled_at=int(settled_at),
+            dispute_until=int(dispute_until),
+            royalty=int(royalty),
+            due=int(due),
+            paid=int(paid),
+            released=int(released),
+        )
+
+
+__all__ = ["Kind", "Settlement", "SettlementContext", "State", "Status"]
