@@ -19,7 +19,6 @@ from royalty_chain.manifest import Manifest, ManifestError, manifest_path
 from royalty_chain.networks import is_local_chain
 from royalty_chain.transport import RpcError, Transport, wait_for_rpc
 
-
 STARTUP_WAIT = 10.0
 """Seconds the API waits for its node at start."""
 

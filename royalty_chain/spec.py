@@ -18,7 +18,6 @@ from eth_utils import is_address, keccak, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from royalty_chain.codes import encode_scope, field_index
-from royalty_chain.dev.keys import ROLES, role
 from royalty_chain.manifest import Manifest
 from royalty_chain.terms import DAY, ZERO_ADDRESS, FieldRate, Payee, Schedule, Term, Terms, Tier
 
@@ -44,6 +43,8 @@ def to_units(amount: str, decimals: int, where: str) -> int:
 def resolve_address(value: str, where: str) -> str:
     if is_address(value):
         return to_checksum_address(value)
+    from royalty_chain.dev.keys import ROLES, role  # role names: a local demo convenience only
+
     if value in ROLES:
         return role(value).address
     raise SpecError(f"{where}: {value!r} is neither an address nor a development role")
