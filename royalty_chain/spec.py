@@ -26,7 +26,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from royalty_chain import units
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
-from royalty_chain.dev.keys import ROLES, role
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
     Address,
@@ -305,6 +304,8 @@ def resolve_address(value: str, where: str) -> str:
     """An address, or the address of a development role (local chains only)."""
     if is_address(value):
         return str(to_checksum_address(value))
+    from royalty_chain.dev.keys import ROLES, role  # role names: a local demo convenience only
+
     if value in ROLES:
         return str(role(value).address)
     raise SpecError(where, f"{value!r} is neither an address nor a development role")
