@@ -163,20 +163,20 @@ class ReportSender:
         answers = self.node.call_many([(self.ledger.address, fn, key) for key in keys])
         return dict(zip(keys, answers, strict=True))
 
-    def _receipt(self, tx_hash: str) -> dict[str, Any] | None:
-        """The raw receipt; None when the node does not know the transaction (lost), or when it
-        is still pending after RECEIPT_WAIT_S."""
+    def _receipt(self, tx_hash: str) -> tuple[dict[str, Any] | None, bool]:
+        """The raw receipt (None while there is none) and whether the node knows the transaction.
+        A pending one is waited for up to RECEIPT_WAIT_S."""
         receipt: dict[str, Any] | None
         receipt, tx = self._batch([("eth_getTransactionReceipt", [tx_hash]), ("eth_getTransactionByHash", [tx_hash])])
         if receipt is not None or tx is None:
-            return receipt
+            return receipt, tx is not None
         deadline = self._clock() + RECEIPT_WAIT_S
-        while self._clock() < deadline:  # pending: leave it for the next round if it stays so
+        while self._clock() < deadline:
             self._sleep(POLL_S * 5)
             (receipt,) = self._batch([("eth_getTransactionReceipt", [tx_hash])])
             if receipt is not None:
-                return receipt
-        return None
+                break
+        return receipt, True
 
     def _batch(self, requests: list[tuple[str, list[Any]]]) -> list[Any]:
         answers = self.node.rpc_batch(requests)
@@ -193,13 +193,18 @@ class ReportSender:
         settled_ids = self._views("settledPeriod", [(s.licence_id, s.period) for s in unfinished])
         done = {s.id: int(settled_ids[(s.licence_id, s.period)]) for s in unfinished}
         self._record_settled([(s, done[s.id]) for s in unfinished if done[s.id]], result)
-        receipts: dict[str, dict[str, Any] | None] = {}
+        receipts: dict[str, tuple[dict[str, Any] | None, bool]] = {}
         for stored in unfinished:
             if done[stored.id] or stored.state != "sent" or not stored.tx_hash:
                 continue
             if stored.tx_hash not in receipts:
                 receipts[stored.tx_hash] = self._receipt(stored.tx_hash)
-            receipt = receipts[stored.tx_hash]
+            receipt, known = receipts[stored.tx_hash]
+            if receipt is None and known:
+                # Still in the pool: sending the report again would only race it with a second
+                # transaction (the next nonce) that fails on chain. The next round looks again.
+                log.warning("report_pending", report=stored.id, tx=stored.tx_hash, waited_s=RECEIPT_WAIT_S)
+                continue
             if receipt is not None and int(receipt["status"], 16) == 1:
                 args = self._settled_events(receipt).get((stored.licence_id, stored.period))
                 if args is not None:
