@@ -119,7 +119,7 @@ def _print_results(ingested: list[IngestResult], built: list[int], sent: SendRes
             str(stored.line_count),
             str(stored.settlement_id),
             str(stored.royalty),
-            "",
+            str(sent.paid.get(stored.id, "")),
             stored.state,
         )
     for stored in sent.rejected:

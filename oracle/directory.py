@@ -2,28 +2,43 @@
 
 The registry's settlement context gives term, sell-off, period and scope; the ledger's
 LicenceOpened event gives the payment token, and the deployment manifest says which currency
-and how many decimals that token has. Entries are cached briefly: a termination shortens a
-licence's effective end, and the oracle must see it.
+and how many decimals that token has (a token outside the manifest is asked its ERC-20
+``symbol()``/``decimals()`` once). Entries are cached briefly, and dropped at once when the
+registry reports an amendment (a renewal moves the end of term) or a termination (which shortens
+the effective end): the logs since the last look are read before cached entries are served.
+
+Logs are read in pages of ``log_block_span`` blocks, as nodes cap the block range of one
+eth_getLogs; a page the node refuses is halved until it is accepted, and the smaller span is kept.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
+
+import structlog
 
 from oracle.validate import LicenceInfo
 from royalty_chain.client import Chain
 from royalty_chain.models import SettlementContext
 
 DAY = 86_400
+LOG_BLOCK_SPAN = 2_000  # blocks per eth_getLogs; public endpoints commonly allow 1k-10k
+# Registry events after which a cached licence is stale: its term or effective end moved.
+_CHANGES = ("LicenceAmended", "LicenceTerminated")
+
+log = structlog.get_logger("oracle")
 
 
 class LicenceDirectory:
-    def __init__(self, chain: Chain, ttl_seconds: float = 30.0) -> None:
+    def __init__(self, chain: Chain, ttl_seconds: float = 30.0, log_block_span: int = LOG_BLOCK_SPAN) -> None:
         self._chain = chain
         self._ttl = ttl_seconds
+        self._span = log_block_span
         self._cache: dict[int, tuple[float, LicenceInfo | None]] = {}
         self._tokens: dict[int, str] = {}
+        self._erc20: dict[str, tuple[str, int]] = {}  # token address (lower case) -> symbol, decimals
         self._next_block = chain.manifest.deploy_block
 
     def get(self, licence_id: int) -> LicenceInfo | None:
@@ -31,6 +46,8 @@ class LicenceDirectory:
 
     def many(self, licence_ids: Iterable[int]) -> dict[int, LicenceInfo]:
         ids = [i for i in licence_ids if i > 0]
+        if ids:
+            self._read_logs()
         now = time.monotonic()
         stale = [i for i in ids if not (i in self._cache and now - self._cache[i][0] < self._ttl)]
         if stale:
@@ -47,29 +64,50 @@ class LicenceDirectory:
 
     def token_of(self, licence_id: int) -> str:
         if licence_id not in self._tokens:
-            self._fetch_tokens()
+            self._read_logs()
         try:
             return self._tokens[licence_id]
         except KeyError as err:
             raise LookupError(f"licence {licence_id} has no LicenceOpened event") from err
 
-    def _fetch_tokens(self) -> None:
-        """Every licence opened since the last look, in one eth_getLogs."""
+    def _read_logs(self) -> None:
+        """Licences opened, amended or terminated since the last look, page by page: new tokens
+        are noted, amended and terminated licences leave the cache."""
         head = int(self._chain.w3.eth.block_number)
+        events = self._chain.events
         query = {
-            "address": self._chain.ledger.address,
-            "topics": [self._chain.events.topic("LicenceOpened")],
-            "fromBlock": hex(self._next_block),
-            "toBlock": hex(head),
+            "address": [self._chain.ledger.address, self._chain.registry.address],
+            "topics": [[events.topic(name) for name in ("LicenceOpened", *_CHANGES)]],
         }
-        (answer,) = self._chain.rpc_batch([("eth_getLogs", [query])])
-        if "error" in answer:
-            raise LookupError(f"eth_getLogs for LicenceOpened failed: {answer['error']}")
-        for entry in answer["result"]:
-            event = self._chain.events.decode(entry)
-            if event is not None and event.name == "LicenceOpened":
-                self._tokens[int(event.args["licenceId"])] = str(event.args["token"])
-        self._next_block = head + 1
+        while self._next_block <= head:
+            from_block = self._next_block
+            entries, to_block = self._page(query, from_block, min(from_block + self._span - 1, head))
+            for entry in entries:
+                event = events.decode(entry)
+                if event is None:
+                    continue
+                licence_id = int(event.args["licenceId"])
+                if event.name == "LicenceOpened":
+                    self._tokens[licence_id] = str(event.args["token"])
+                elif event.name in _CHANGES:
+                    self._cache.pop(licence_id, None)
+            self._next_block = to_block + 1
+
+    def _page(self, query: dict[str, Any], from_block: int, to_block: int) -> tuple[list[dict[str, Any]], int]:
+        """The logs of one page and its last block, halving the page while the node refuses it."""
+        refused = False
+        while True:
+            page = {**query, "fromBlock": hex(from_block), "toBlock": hex(to_block)}
+            (answer,) = self._chain.rpc_batch([("eth_getLogs", [page])])
+            if "error" not in answer:
+                if refused:  # the node's cap: later pages start at this size
+                    self._span = to_block - from_block + 1
+                return list(answer["result"]), to_block
+            if to_block == from_block:
+                raise LookupError(f"eth_getLogs of block {from_block} failed: {answer['error']}")
+            log.info("log_range_shrunk", from_block=from_block, to_block=to_block, error=str(answer["error"]))
+            refused = True
+            to_block = from_block + (to_block - from_block) // 2
 
     def _load_many(self, licence_ids: list[int]) -> None:
         """Settlement contexts of many licences in one JSON-RPC batch (unknown ids cost one call each)."""
@@ -93,8 +131,7 @@ class LicenceDirectory:
         if known is not None:
             currency, decimals = known.currency, known.decimals
         else:
-            erc20 = self._chain.token(token)
-            currency, decimals = erc20.symbol(), erc20.decimals()
+            currency, decimals = self._erc20_metadata(token)
         return LicenceInfo(
             licence_id=licence_id,
             licensee=context.licensee,
@@ -106,3 +143,11 @@ class LicenceDirectory:
             sell_off_days=(context.sell_off_end - context.effective_end) // DAY,
             period_seconds=context.period_seconds,
         )
+
+    def _erc20_metadata(self, token: str) -> tuple[str, int]:
+        """``symbol()`` and ``decimals()`` of a token outside the manifest, asked once per token."""
+        key = token.lower()
+        if key not in self._erc20:
+            erc20 = self._chain.token(token)
+            self._erc20[key] = (erc20.symbol(), erc20.decimals())
+        return self._erc20[key]

@@ -238,29 +238,6 @@ def revert_data(err: Exception) -> str:
     return message if message.startswith("0x") else "0x"
 
 
-_CONTEXT_KEYS = (
-    "licensor",
-    "licensee",
-    "start",
-    "effective_end",
-    "sell_off_end",
-    "period_seconds",
-    "threshold",
-    "dispute_window",
-    "arbiter",
-    "scope",
-)
-
-
-def settlement_context_from_abi(value: Any) -> dict[str, Any]:
-    """ILicenceRegistry.SettlementContext as a dict keyed by snake_case field names.
-
-    Kept for the oracle's callers until they move to
-    :meth:`royalty_chain.models.SettlementContext.from_abi`, the typed form.
-    """
-    return dict(zip(_CONTEXT_KEYS, value, strict=True))
-
-
 __all__ = [
     "ERC20_ABI",
     "Chain",
@@ -272,5 +249,4 @@ __all__ = [
     "RpcError",
     "TokenClient",
     "revert_data",
-    "settlement_context_from_abi",
 ]

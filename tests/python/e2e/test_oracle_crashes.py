@@ -1,8 +1,9 @@
 """Kill the oracle (SIGKILL) at each stage, start it again: every report settles exactly once.
 
-The oracle runs as its real CLI in a subprocess; ORACLE_FAULT makes it kill itself at the named
-point. After the restart, the chain must hold exactly one settlement per period, for the
-amounts the lines add up to, and the outbox must account for every line.
+The oracle runs as its real CLI in a subprocess; a crashing run goes through
+``crashing_oracle.py``, which injects a fault hook that makes it kill itself at the named point.
+After the restart, the chain must hold exactly one settlement per period, for the amounts the
+lines add up to, and the outbox must account for every line.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from royalty_chain.client import Chain
 from royalty_chain.terms import DAY
 
 ROOT = Path(__file__).resolve().parents[3]
+CRASHING_ORACLE = Path(__file__).resolve().with_name("crashing_oracle.py")
 
 
 def _run_cli(
@@ -35,14 +37,10 @@ def _run_cli(
         ORACLE_MANIFEST=str(manifest),
         ORACLE_OUTBOX=str(tmp_path / "outbox.sqlite"),
     )
-    env.pop("ORACLE_FAULT", None)
     if batch_size is not None:
         env["ORACLE_BATCH_SIZE"] = str(batch_size)
-    if fault:
-        env["ORACLE_FAULT"] = fault
-    return subprocess.run(
-        [sys.executable, "-m", "oracle.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
-    )
+    command = [sys.executable, str(CRASHING_ORACLE), fault] if fault else [sys.executable, "-m", "oracle.cli"]
+    return subprocess.run([*command, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
 
 
 def _settlements(chain: Chain, licence_id: int) -> list[tuple[int, int]]:

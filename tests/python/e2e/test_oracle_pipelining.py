@@ -168,8 +168,8 @@ def test_a_transaction_that_fails_on_chain_switches_to_estimate_gas_and_settles_
     service.build_reports()
     assert service.simulation == "eth_simulateV1"
     # A margin that cannot cover the gas: the transaction runs out of gas on chain.
-    monkeypatch.setattr("oracle.service.SIMULATED_GAS_MARGIN", 0.5)
-    monkeypatch.setattr("oracle.service.SIMULATED_GAS_EXTRA", 0)
+    monkeypatch.setattr("oracle.sender.SIMULATED_GAS_MARGIN", 0.5)
+    monkeypatch.setattr("oracle.sender.SIMULATED_GAS_EXTRA", 0)
 
     first = service.send()
 

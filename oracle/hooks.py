@@ -1,0 +1,20 @@
+"""The crash-injection seam: the oracle calls its fault hook at each stage where a crash matters.
+
+The points are ``mid_file`` (a batch of lines was committed), ``after_sign`` (a report was
+signed, not yet committed), ``after_mark_sent`` (a transaction hash is on record, the
+transaction not yet broadcast) and ``after_send`` (it was broadcast). In production the hook does
+nothing; the crash tests inject one that kills the process at a named point
+(``tests/python/e2e/crashing_oracle.py``), so no production path reads a test switch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+FaultHook = Callable[[str], None]
+
+FAULT_POINTS = ("mid_file", "after_sign", "after_mark_sent", "after_send")
+
+
+def no_fault(point: str) -> None:
+    """The production hook: nothing happens at any point."""
