@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from oracle_world import chain_now, register
-from royalty_chain.devkeys import role
 
 from oracle.directory import LicenceDirectory
 from royalty_chain.client import Chain
-from royalty_chain.eip712 import amend_struct_hash, sign_digest
+from royalty_chain.dev.keys import role
+from royalty_chain.eip712 import amend_digest, sign_digest
 from royalty_chain.terms import DAY, Schedule, Term
 
 CAP_BLOCKS = 4
@@ -61,7 +61,7 @@ def test_an_amendment_is_seen_at_once_not_after_the_cache_expires(chain: Chain) 
     new_end = old_end + 365 * DAY  # the renewal
     schedule = Schedule(effective_from=now + DAY, rate_bps=800)
     version = chain.registry.schedule_count(licence_id)
-    digest = chain.registry.domain().digest(amend_struct_hash(licence_id, version, schedule, new_end, now + DAY))
+    digest = amend_digest(chain.registry.domain(), licence_id, version, schedule, new_end, now + DAY)
     licensor, licensee = role("licensor_brand"), role("licensee_apparel")
     chain.registry.amend(
         licence_id,

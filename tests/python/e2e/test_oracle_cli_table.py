@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from oracle_world import USDX, chain_now, day, fund, register, write_feed
 from rich.console import Console
-from royalty_chain.devkeys import role
 
 from oracle import cli
 from oracle.service import OracleService
 from outbox import Outbox
 from royalty_chain.client import Chain
+from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 
