@@ -24,7 +24,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 from hexbytes import HexBytes
 
 from oracle.node import LedgerABI
-from royalty_chain.abicodec import FunctionCodec
+from royalty_chain.abicodec import ContractABI, FunctionCodec
 from royalty_chain.client import ChainError, ErrorDecoder
 from royalty_chain.events import EventDecoder
 
@@ -137,8 +137,9 @@ LEDGER_ABI: list[dict[str, Any]] = [
 
 
 def ledger() -> LedgerABI:
+    parsed = ContractABI(LEDGER_ABI)
     return LedgerABI.from_abi(
-        LEDGER, LEDGER_ABI, ErrorDecoder([LEDGER_ABI]), EventDecoder({"RoyaltyLedger": (LEDGER, LEDGER_ABI)})
+        LEDGER, LEDGER_ABI, ErrorDecoder([parsed]), EventDecoder({"RoyaltyLedger": (LEDGER, parsed)})
     )
 
 
