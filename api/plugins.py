@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from oracle.validate import ValidLine
+from intake.validate import ValidLine
 
 
 @runtime_checkable

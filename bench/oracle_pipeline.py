@@ -9,7 +9,7 @@ the rest in temporary files. ``--in-memory`` runs the old way (a dict of every l
 leaf in memory) as a baseline; ``--random-ids`` gives the lines ids in random order, so the
 Bloom filter and the keyed table of out-of-order ids do the work.
 
-By default the pipeline runs on two cores (oracle.twostage: a forked process parses and checks
+By default the pipeline runs on two cores (intake.twostage: a forked process parses and checks
 lines against their licences, this one hashes, claims, counts and aggregates); ``--one-process``
 runs it all in this process, as a baseline. Peak memory is the larger of the two processes' peaks;
 CPU time is both processes' together.
@@ -30,12 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from intake.feed import parse_feed
+from intake.merkle import KECCAK_BACKEND
+from intake.twostage import validate_two_stage
+from intake.validate import InMemorySeenLines, LicenceInfo, Validator, validate
 from oracle.aggregate import Aggregator
-from oracle.feed import parse_feed
-from oracle.merkle import KECCAK_BACKEND
 from oracle.seen import DiskSeenLines
-from oracle.twostage import validate_two_stage
-from oracle.validate import InMemorySeenLines, LicenceInfo, Validator, validate
 from royalty_chain.codes import encode_scope
 
 TERM_START = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())

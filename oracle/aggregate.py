@@ -23,11 +23,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from oracle.errors import BucketOverflowError, LineCountOverflowError
-from oracle.feed import Rejection
-from oracle.merkle import SortedLeavesRoot, merkle_root, split_leaves
-from oracle.money import UINT128_MAX
-from oracle.validate import ValidLine
+from intake.errors import BucketOverflowError, LineCountOverflowError
+from intake.feed import Rejection
+from intake.merkle import SortedLeavesRoot, merkle_root, split_leaves
+from intake.money import UINT128_MAX
+from intake.validate import ValidLine
 
 _UINT32_MAX: Final = (1 << 32) - 1
 DEFAULT_MAX_LEAVES_IN_MEMORY: Final = 1 << 17  # 131,072 leaves: 4 MiB of leaf bytes

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from oracle.merkle import merkle_proof, verify
+from intake.merkle import merkle_proof, verify
 from oracle.outbox import Outbox
 from oracle.service import IngestResult, OracleService, SendResult
 from oracle.settings import OracleSettings, SettingsError

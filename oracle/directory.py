@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from oracle.validate import LicenceInfo
+from intake.validate import LicenceInfo
 from royalty_chain.client import Chain, settlement_context_from_abi
 from royalty_chain.codes import Scope
 

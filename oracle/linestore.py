@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from oracle.merkle import MerkleTree
+from intake.merkle import MerkleTree
+from intake.validate import SeenLines, ValidLine
 from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods
-from oracle.validate import SeenLines, ValidLine
 
 
 class OutboxLineStore:

@@ -40,9 +40,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from oracle.feed import Rejection
+from intake.feed import Rejection
+from intake.validate import SeenLines, ValidLine
 from oracle.seen import DEFAULT_BLOOM_BITS, LineIdBloom
-from oracle.validate import SeenLines, ValidLine
 
 metadata = MetaData()
 

@@ -38,7 +38,7 @@ from random import Random
 from types import TracebackType
 from typing import Final
 
-from oracle.validate import SeenLines
+from intake.validate import SeenLines
 
 DEFAULT_BLOOM_BITS: Final = 1 << 26  # 8 MiB: ~4 million keys at 0.5% false positives
 DEFAULT_BATCH_SIZE: Final = 20_000  # ~2 MiB pending; random ids insert ~35% faster than with 5,000

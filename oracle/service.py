@@ -36,12 +36,13 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
 
+from intake.feed import Rejection
+from intake.twostage import validate_two_stage
+from intake.validate import LicenceInfo, Validator, ValidLine
 from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
-from oracle.feed import Rejection
 from oracle.outbox import Outbox, OutboxSeenLines, ReportedPeriods, StoredReport
-from oracle.twostage import validate_two_stage
-from oracle.validate import LicenceInfo, RejectsFile, Validator, ValidLine
+from oracle.rejects import RejectsFile
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain, ContractRevert, revert_data, settlement_context_from_abi
 from royalty_chain.terms import Bucket, Report
@@ -178,7 +179,7 @@ class OracleService:
         try:
             progress_at = 1000
             # Parsing and the licence checks run in a forked process; this one claims, stores
-            # and reports (oracle.twostage). Duplicates are only counted, never yielded.
+            # and reports (intake.twostage). Duplicates are only counted, never yielded.
             for item in validate_two_stage(path, validator, today=today):
                 if type(item) is Rejection:
                     reject(item)

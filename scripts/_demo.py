@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.console import Console
 
-from oracle.money import format_amount
+from intake.money import format_amount
 from oracle.outbox import Outbox
 from oracle.service import OracleService
 from royalty_chain.actions import register_licence

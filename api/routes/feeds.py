@@ -1,6 +1,6 @@
 """POST /feeds: oracle operators upload a sales feed and get every line's validation result.
 
-Parsing and validation are the oracle's (oracle.feed, oracle.validate); licences come from the
+Parsing and validation are the oracle's (intake.feed, intake.validate); licences come from the
 index. Valid lines go to the configured FeedSink (the oracle's outbox once wired in).
 """
 
@@ -20,8 +20,8 @@ from api.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType, prob
 from api.indexer.models import LicenceRow
 from api.schemas import FeedLineResult, FeedResult
 from api.services import Services
-from oracle.feed import Rejection, SaleLine, parse_csv, parse_jsonl
-from oracle.validate import InMemorySeenLines, LicenceInfo, Validator, ValidLine, validate
+from intake.feed import Rejection, SaleLine, parse_csv, parse_jsonl
+from intake.validate import InMemorySeenLines, LicenceInfo, Validator, ValidLine, validate
 from royalty_chain.codes import Scope
 
 router = APIRouter(tags=["feeds"], responses=problem_responses(400, 404, 422, 503, 401, 403, 413, 415))

@@ -11,7 +11,7 @@ from apikit import OPERATOR_TOKEN, USDX, bucket, chain_time, fund, register, set
 from fastapi.testclient import TestClient
 
 from api.services import Services
-from oracle.merkle import MerkleTree, line_leaf
+from intake.merkle import MerkleTree, line_leaf
 from royalty_chain.client import Chain
 from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.terms import DAY

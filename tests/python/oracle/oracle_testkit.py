@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from oracle.feed import COLUMNS, Rejection, SaleLine, parse_csv, parse_jsonl
-from oracle.validate import LicenceInfo
+from intake.feed import COLUMNS, Rejection, SaleLine, parse_csv, parse_jsonl
+from intake.validate import LicenceInfo
 from royalty_chain.codes import encode_scope
 
 TODAY = date(2025, 6, 30)

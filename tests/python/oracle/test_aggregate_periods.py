@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from oracle_testkit import TERM_START, csv_feed, csv_line, licence, parse_csv_bytes
 
+from intake.errors import BucketOverflowError
+from intake.feed import parse_feed
+from intake.merkle import line_leaf, merkle_root
+from intake.money import UINT128_MAX
+from intake.validate import InMemorySeenLines, Validator, ValidLine, validate
 from oracle.aggregate import Aggregator, Bucket, PeriodTotals, aggregate
-from oracle.errors import BucketOverflowError
-from oracle.feed import parse_feed
-from oracle.merkle import line_leaf, merkle_root
-from oracle.money import UINT128_MAX
-from oracle.validate import InMemorySeenLines, Validator, ValidLine, validate
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "feeds"
 DAY = 86400

@@ -12,8 +12,8 @@ from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oracle.errors import LeafNotFoundError
-from oracle.merkle import (
+from intake.errors import LeafNotFoundError
+from intake.merkle import (
     ZERO_ROOT,
     MerkleTree,
     SortedLeavesRoot,
@@ -215,7 +215,7 @@ def test_fallback_keccak_without_pysha3_gives_the_same_leaf() -> None:
     # safe-pysha3 comes in with the ape stack; without it merkle.py falls back to pycryptodome.
     script = (
         "import sys; sys.modules['sha3'] = None\n"
-        "from oracle.merkle import KECCAK_BACKEND, line_leaf, merkle_root\n"
+        "from intake.merkle import KECCAK_BACKEND, line_leaf, merkle_root\n"
         "leaf = line_leaf('INV-1', 1, 0, 1736035200, 232, 10, 1, 2, 199980000, 0)\n"
         "print(KECCAK_BACKEND, leaf.hex(), merkle_root([leaf, bytes(32)]).hex())\n"
     )

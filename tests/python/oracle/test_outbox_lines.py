@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oracle.merkle import line_leaf
+from intake.merkle import line_leaf
+from intake.validate import ValidLine
 from oracle.outbox import Outbox
-from oracle.validate import ValidLine
 
 LICENSEE = "0x00000000000000000000000000000000000000aa"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from oracle_testkit import LICENSEE, TERM_START, TODAY, licence
 
-from oracle.feed import Rejection, parse_feed
-from oracle.merkle import line_leaf
+from intake.feed import Rejection, parse_feed
+from intake.merkle import line_leaf
+from intake.validate import InMemorySeenLines, SeenLines, Validator, ValidLine, validate
 from oracle.outbox import Outbox, OutboxSeenLines
 from oracle.seen import DiskSeenLines, LineIdBloom
-from oracle.validate import InMemorySeenLines, SeenLines, Validator, ValidLine, validate
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "feeds"
 Claim = tuple[str, str, bytes]

@@ -32,7 +32,7 @@ from itertools import islice
 from operator import le
 from typing import Final, Protocol, cast
 
-from oracle.errors import LeafNotFoundError
+from intake.errors import LeafNotFoundError
 
 
 class _HashObject(Protocol):

@@ -22,8 +22,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Final, NamedTuple
 
-from oracle.errors import AmountError, FeedFormatError
-from oracle.money import UINT128_MAX, parse_amount
+from intake.errors import AmountError, FeedFormatError
+from intake.money import UINT128_MAX, parse_amount
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable
 
 COLUMNS: Final = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from oracle.errors import AmountError
+from intake.errors import AmountError
 
 UINT128_MAX: Final = (1 << 128) - 1
 # uint128 has 39 decimal digits; a longer integer part (after leading zeros) cannot fit, and

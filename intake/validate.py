@@ -13,19 +13,16 @@ line's canonical Merkle leaf, so "same content" means exactly "would settle the 
 
 from __future__ import annotations
 
-import csv
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Final, NamedTuple
 
-from oracle.errors import AmountError, LicenceInfoError
-from oracle.feed import Rejection, SaleLine
-from oracle.merkle import leaf_fast
-from oracle.money import rescale
+from intake.errors import AmountError, LicenceInfoError
+from intake.feed import Rejection, SaleLine
+from intake.merkle import leaf_fast
+from intake.money import rescale
 from royalty_chain.codes import Scope
 
 SECONDS_PER_DAY: Final = 86400
@@ -230,7 +227,7 @@ class Validator:
         period and amounts in the licence's decimals, or its Rejection (not counted yet).
 
         ``check`` is ``admit(prepare(line))``; the two halves can run in two processes
-        (oracle.twostage), ``prepare`` in the one that parses.
+        (intake.twostage), ``prepare`` in the one that parses.
         """
         # One flat function on purpose: it runs once per line and every call costs ~0.1 us.
         (number, line_id, licence_id, sale_day, t, f, c, units, gross, deductions, currency,
@@ -299,61 +296,3 @@ def validate(lines: Iterable[SaleLine | Rejection], validator: Validator) -> Ite
         result = check(line)  # type: ignore[arg-type]
         if result is not None:
             yield result
-
-
-REJECTS_COLUMNS: Final = ("line_number", "field", "value", "reason")
-
-
-def rejects_path(input_path: str | os.PathLike[str]) -> Path:
-    """Where the rejects of ``input_path`` go: ``<input>.rejects.csv`` beside it."""
-    path = Path(input_path)
-    return path.with_name(path.name + ".rejects.csv")
-
-
-class RejectsFile:
-    """``<input>.rejects.csv`` written as rejections arrive, so a file of many bad lines costs
-    no memory; it replaces the previous rejects file only when closed, so a reader never sees
-    half of one (a crash leaves the old file and a ``.tmp``).
-
-    Rejections must come in line order (the parser and the validator produce them that way).
-    """
-
-    def __init__(self, input_path: str | os.PathLike[str]) -> None:
-        self.path = rejects_path(input_path)
-        self._tmp = self.path.with_name(self.path.name + ".tmp")
-        self._file = open(self._tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
-        self._writer = csv.writer(self._file, lineterminator="\n")
-        self._writer.writerow(REJECTS_COLUMNS)
-        self._last = 0
-        self.count = 0
-
-    def add(self, r: Rejection) -> None:
-        if r.line_number < self._last:
-            raise ValueError(f"rejections out of line order: {r.line_number} after {self._last}")
-        self._last = r.line_number
-        self._writer.writerow((r.line_number, r.field, r.value, r.reason))
-        self.count += 1
-
-    def close(self) -> Path:
-        self._file.close()
-        os.replace(self._tmp, self.path)
-        return self.path
-
-    def discard(self) -> None:
-        self._file.close()
-        self._tmp.unlink(missing_ok=True)
-
-
-def write_rejects(input_path: str | os.PathLike[str], rejections: Iterable[Rejection]) -> Path:
-    """Write ``rejections`` (sorted by line) to ``<input>.rejects.csv``; return that path.
-
-    The file is written even when there is nothing to reject, so "no rejects" is visible.
-    """
-    out = RejectsFile(input_path)
-    try:
-        for r in sorted(rejections, key=lambda r: r.line_number):
-            out.add(r)
-    except BaseException:
-        out.discard()
-        raise
-    return out.close()
