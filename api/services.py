@@ -18,6 +18,7 @@ from api.settings import ApiSettings
 from royalty_chain.client import Chain
 from royalty_chain.devkeys import role
 from royalty_chain.manifest import Manifest, ManifestError, manifest_path
+from royalty_chain.tokens import TokenBook
 
 LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 
@@ -39,6 +40,10 @@ class Services:
     line_store: LineStore = field(default_factory=NoLineStore)
     feed_sink: FeedSink = field(default_factory=DiscardingFeedSink)
     relay_lock: threading.Lock = field(default_factory=threading.Lock)
+    tokens: TokenBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenBook(self.chain)
 
     def close(self) -> None:
         self.rpc.close()

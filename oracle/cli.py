@@ -24,8 +24,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from intake.merkle import merkle_proof, verify
+from oracle.ingest import IngestResult
 from oracle.outbox import Outbox
-from oracle.service import IngestResult, OracleService, SendResult
+from oracle.service import OracleService, SendResult
 from oracle.settings import OracleSettings, SettingsError
 from royalty_chain.client import Chain
 from royalty_chain.devnet import DevnetError, wait_for_rpc

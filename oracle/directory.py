@@ -1,9 +1,9 @@
 """What the oracle knows about licences, read from the chain (never typed in by an operator).
 
 The registry's settlement context gives term, sell-off, period and scope; the ledger's
-LicenceOpened event gives the payment token, and the deployment manifest says which currency
-and how many decimals that token has. Entries are cached briefly: a termination shortens a
-licence's effective end, and the oracle must see it.
+LicenceOpened event gives the payment token, and royalty_chain.tokens says which currency and
+how many decimals that token has (the API's feed upload asks the same). Entries are cached
+briefly: a termination shortens a licence's effective end, and the oracle must see it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from intake.validate import LicenceInfo
 from royalty_chain.client import Chain, settlement_context_from_abi
 from royalty_chain.codes import Scope
+from royalty_chain.tokens import TokenBook
 
 DAY = 86_400
 
@@ -25,6 +26,7 @@ class LicenceDirectory:
         self._ttl = ttl_seconds
         self._cache: dict[int, tuple[float, LicenceInfo | None]] = {}
         self._tokens: dict[int, str] = {}
+        self._tokens_book = TokenBook(chain)
         self._next_block = chain.manifest.deploy_block
 
     def get(self, licence_id: int) -> LicenceInfo | None:
@@ -89,14 +91,7 @@ class LicenceDirectory:
 
     def _info(self, licence_id: int, context: Any) -> LicenceInfo:
         context = settlement_context_from_abi(context)
-        token = self.token_of(licence_id)
-        known = self._chain.manifest.token_by_address(token)
-        if known is not None:
-            currency, decimals = known.currency, known.decimals
-        else:
-            erc20 = self._chain.token(token)
-            currency = str(erc20.functions.symbol().call())
-            decimals = int(erc20.functions.decimals().call())
+        currency, decimals = self._tokens_book.currency_and_decimals(self.token_of(licence_id))
         territories, fields, channels = context["scope"]
         effective_end = int(context["effective_end"])
         return LicenceInfo(

@@ -16,7 +16,6 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from intake.feed import Rejection
 from intake.validate import SeenLines, ValidLine
 from oracle.seen import DEFAULT_BLOOM_BITS, LineIdBloom
 
@@ -580,6 +578,11 @@ class OutboxSeenLines(SeenLines):
             highest = rowid
         self._read_up_to = highest
 
+    def release(self, licensee: str, line_id: str) -> None:
+        """Forget a claim of this batch (its line came too late); the filter may keep the id,
+        which only costs a lookup."""
+        self._batch.pop((licensee, line_id), None)
+
     def flushed(self) -> None:
         """The batch was stored; its ids are now found in the database."""
         self._batch.clear()
@@ -588,29 +591,14 @@ class OutboxSeenLines(SeenLines):
 
 
 class ReportedPeriods:
-    """Which (licence, period) already went into a report: a line for one of them comes too late.
-
-    A period settles once; a line that arrives after its report can only be reported by an
-    explicit adjustment report, so it is refused with a reason that says so.
-    """
+    """Which (licence, period) already went into a report (intake.validate.ReportedPeriods):
+    the validator refuses a new line for one of them as late, since a period settles once and
+    a correction needs an explicit adjustment report."""
 
     def __init__(self, outbox: Outbox, conn: Connection) -> None:
         self._outbox = outbox
         self._conn = conn
-        self._known: dict[tuple[int, int], int | None] = {}
 
-    def late(self, line: ValidLine) -> Rejection | None:
-        key = (line.licence_id, line.period)
-        if key not in self._known:
-            existing = self._outbox.report_for(self._conn, *key)
-            self._known[key] = existing.id if existing else None
-        report_id = self._known[key]
-        if report_id is None:
-            return None
-        return Rejection(
-            line.line_number,
-            "sale_date",
-            datetime.fromtimestamp(line.sale_day, UTC).date().isoformat(),
-            f"falls in period {line.period} of licence {line.licence_id}, which was already reported "
-            f"(report {report_id}); a correction needs an adjustment report",
-        )
+    def report_of(self, licence_id: int, period: int) -> int | None:
+        existing = self._outbox.report_for(self._conn, licence_id, period)
+        return existing.id if existing else None
