@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import tempfile
 from bisect import bisect_left
-from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,6 @@ from types import TracebackType
 from typing import Final
 
 from intake.errors import BucketOverflowError, LineCountOverflowError
-from intake.feed import Rejection
 from intake.merkle import SortedLeavesRoot, merkle_root, split_leaves
 from intake.money import UINT128_MAX
 from intake.validate import ValidLine
@@ -35,8 +33,11 @@ _MAX_PARTITION_BITS: Final = 8  # at most 256 partition files open at once
 
 
 @dataclass(frozen=True, slots=True)
-class Bucket:
-    """Sums of one (territory, field, channel) bucket; ``in_scope`` False is a scope breach."""
+class BucketSums:
+    """Sums of one (territory, field, channel) bucket; ``in_scope`` False is a scope breach.
+
+    Not royalty_chain.terms.Bucket (what a report carries): this one also says whether the
+    bucket is in the licence's scope."""
 
     territory: int
     field: int
@@ -58,7 +59,7 @@ class PeriodTotals:
     licence_id: int
     period: int
     line_count: int
-    buckets: tuple[Bucket, ...]
+    buckets: tuple[BucketSums, ...]
     lines_root: bytes
 
 
@@ -124,42 +125,6 @@ class Aggregator:
         self._held += 1
         if self._held >= self._cap:
             self._spill()
-
-    def add_all(self, items: Iterable[ValidLine | Rejection]) -> list[Rejection]:
-        """Add every ValidLine in ``items`` and return the Rejections met on the way.
-
-        Takes a validator's output as it is, so a whole feed is one call; the loop repeats
-        ``add`` inline because a method call per line is ~5% of the pipeline.
-        """
-        rejections: list[Rejection] = []
-        periods = self._periods
-        held, cap = self._held, self._cap
-        try:
-            for item in items:
-                if isinstance(item, Rejection):
-                    rejections.append(item)
-                    continue
-                _, _, licence_id, period, _, t, f, c, units, gross, deductions, leaf, in_scope = item
-                acc = periods.get((licence_id, period))
-                if acc is None:
-                    acc = periods[licence_id, period] = _Period()
-                bucket_key = t << 16 | f << 8 | c
-                sums = acc.buckets.get(bucket_key)
-                if sums is None:
-                    acc.buckets[bucket_key] = [units, gross, deductions, in_scope]
-                else:
-                    sums[0] += units
-                    sums[1] += gross
-                    sums[2] += deductions
-                acc.leaves += leaf
-                held += 1
-                if held >= cap:
-                    self._held = held
-                    self._spill()
-                    held = self._held
-        finally:
-            self._held = held
-        return rejections
 
     def finish(self) -> list[PeriodTotals]:
         """Periods sorted by (licence_id, period); raises BucketOverflowError or
@@ -236,7 +201,7 @@ class Aggregator:
             for column, total in (("units", units), ("gross", gross), ("deductions", deductions)):
                 if total > UINT128_MAX:
                     raise BucketOverflowError(licence_id, period, codes, column, total)
-            buckets.append(Bucket(*codes, units, gross, deductions, bool(in_scope)))
+            buckets.append(BucketSums(*codes, units, gross, deductions, bool(in_scope)))
         if acc.spill_path is None:
             root = merkle_root(split_leaves(acc.leaves))
         else:
@@ -327,11 +292,3 @@ class Aggregator:
 def _shared_bits(a: bytes, b: bytes) -> int:
     """How many leading bits two 32-byte values have in common."""
     return 256 - (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_length()
-
-
-def aggregate(lines: Iterable[ValidLine]) -> list[PeriodTotals]:
-    """Aggregate validated lines in one go (see Aggregator)."""
-    aggregator = Aggregator()
-    for line in lines:
-        aggregator.add(line)
-    return aggregator.finish()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intake.merkle import line_leaf
+from oracle_testkit import line_leaf
+
 from intake.validate import ValidLine
 from oracle.outbox import Outbox
 

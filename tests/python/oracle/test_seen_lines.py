@@ -6,10 +6,9 @@ import random
 from pathlib import Path
 
 import pytest
-from oracle_testkit import LICENSEE, TERM_START, TODAY, licence
+from oracle_testkit import LICENSEE, TERM_START, TODAY, licence, line_leaf
 
 from intake.feed import Rejection, parse_feed
-from intake.merkle import line_leaf
 from intake.validate import InMemorySeenLines, SeenLines, Validator, ValidLine, validate
 from oracle.outbox import Outbox, OutboxSeenLines
 from oracle.seen import DiskSeenLines, LineIdBloom

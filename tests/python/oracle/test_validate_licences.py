@@ -13,12 +13,12 @@ from oracle_testkit import (
     csv_feed,
     csv_line,
     licence,
+    line_leaf,
     parse_csv_bytes,
 )
 
 from intake.errors import LicenceInfoError
 from intake.feed import Rejection, SaleLine, parse_feed
-from intake.merkle import line_leaf
 from intake.validate import (
     InMemorySeenLines,
     LicenceInfo,
