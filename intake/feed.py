@@ -188,36 +188,8 @@ class _LineParser:
                 unit_count = int(units)
             else:
                 unit_count = _whole_number("units", units, UINT128_MAX, "uint128")
-            # Fast path for the usual "123" or "123.45": one int() over the digits, one multiply;
-            # anything else goes through parse_amount for the exact reason.
-            whole, dot, frac = gross.partition(".")
-            digits = whole + frac
-            if (
-                whole
-                and (frac or not dot)
-                and len(frac) <= self.decimals
-                and digits.isdigit()
-                and digits.isascii()
-                and len(digits) < 40
-                and (value := int(digits) * self._pow10[len(frac)]) <= UINT128_MAX
-            ):
-                gross_amount = value
-            else:
-                gross_amount = self._amount("gross", gross)
-            whole, dot, frac = deductions.partition(".")
-            digits = whole + frac
-            if (
-                whole
-                and (frac or not dot)
-                and len(frac) <= self.decimals
-                and digits.isdigit()
-                and digits.isascii()
-                and len(digits) < 40
-                and (value := int(digits) * self._pow10[len(frac)]) <= UINT128_MAX
-            ):
-                deduction_amount = value
-            else:
-                deduction_amount = self._amount("deductions", deductions)
+            gross_amount = self._money("gross", gross)
+            deduction_amount = self._money("deductions", deductions)
             if currency not in self._currencies:
                 self._currency(currency)
         except _Reject as bad:
@@ -227,6 +199,27 @@ class _LineParser:
             (line_number, line_id, licence_id, sale_day, t, f, c, unit_count, gross_amount,
              deduction_amount, currency, self.decimals),
         )  # fmt: skip
+
+    def _money(self, column: str, text: str) -> int:
+        """The amount in units of ``10**-decimals``, or raises _Reject.
+
+        Fast path for the usual "123" or "123.45": one int() over the digits, one multiply;
+        anything else goes through parse_amount for the exact reason. (A method called twice a
+        line costs ~0.1 us of the ~3 us a line takes to parse.)
+        """
+        whole, dot, frac = text.partition(".")
+        digits = whole + frac
+        if (
+            whole
+            and (frac or not dot)
+            and len(frac) <= self.decimals
+            and digits.isdigit()
+            and digits.isascii()
+            and len(digits) < 40
+            and (value := int(digits) * self._pow10[len(frac)]) <= UINT128_MAX
+        ):
+            return value
+        return self._amount(column, text)
 
     def _amount(self, column: str, text: str) -> int:
         try:
