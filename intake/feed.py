@@ -150,7 +150,7 @@ class _LineParser:
         self.today = today if today is not None else datetime.now(UTC).date()
         self.decimals = decimals
         # _pow10[n]: the factor that scales a number with n decimals to ``decimals``.
-        self._pow10 = [10 ** (decimals - n) for n in range(decimals + 1)]
+        self._pow10: list[int] = [10 ** (decimals - n) for n in range(decimals + 1)]
         self._territory = TERRITORIES.by_code.get
         self._field = FIELDS.by_code.get
         self._channel = CHANNELS.by_code.get
