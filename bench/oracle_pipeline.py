@@ -31,12 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.disk_seen import DiskSeenLines
 from intake.feed import Rejection, parse_feed
 from intake.merkle import KECCAK_BACKEND
 from intake.twostage import validate_two_stage
 from intake.validate import InMemorySeenLines, LicenceInfo, Validator, ValidLine, validate
 from oracle.aggregate import Aggregator
-from oracle.seen import DiskSeenLines
 from royalty_chain.codes import encode_scope
 
 TERM_START = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
