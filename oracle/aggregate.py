@@ -22,7 +22,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from intake.errors import BucketOverflowError, LineCountOverflowError
 from intake.merkle import SortedLeavesRoot, merkle_root, split_leaves
 from intake.money import UINT128_MAX
 from intake.validate import ValidLine
@@ -30,6 +29,41 @@ from intake.validate import ValidLine
 _UINT32_MAX: Final = (1 << 32) - 1
 DEFAULT_MAX_LEAVES_IN_MEMORY: Final = 1 << 17  # 131,072 leaves: 4 MiB of leaf bytes
 _MAX_PARTITION_BITS: Final = 8  # at most 256 partition files open at once
+
+
+class BucketOverflowError(Exception):
+    """A bucket total that does not fit the contract's ``uint128``.
+
+    The period cannot be reported in one report; the operator has to split or correct the feed.
+    """
+
+    def __init__(
+        self,
+        licence_id: int,
+        period: int,
+        bucket: tuple[int, int, int],
+        column: str,
+        total: int,
+    ) -> None:
+        self.licence_id = licence_id
+        self.period = period
+        self.bucket = bucket
+        self.column = column
+        self.total = total
+        super().__init__(
+            f"licence {licence_id} period {period} bucket (territory, field, channel)={bucket}: "
+            f"{column} total {total} exceeds uint128"
+        )
+
+
+class LineCountOverflowError(Exception):
+    """More lines in one period than the report's ``uint32 lineCount`` can say."""
+
+    def __init__(self, licence_id: int, period: int, count: int) -> None:
+        self.licence_id = licence_id
+        self.period = period
+        self.count = count
+        super().__init__(f"licence {licence_id} period {period}: {count} lines exceed uint32")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from oracle_testkit import TERM_START, csv_feed, csv_line, licence, line_leaf, parse_csv_bytes
 
-from intake.errors import BucketOverflowError
 from intake.feed import parse_feed
 from intake.merkle import merkle_root
 from intake.money import UINT128_MAX
 from intake.validate import InMemorySeenLines, Validator, ValidLine, validate
-from oracle.aggregate import Aggregator, BucketSums, PeriodTotals
+from oracle.aggregate import Aggregator, BucketOverflowError, BucketSums, PeriodTotals
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "feeds"
 DAY = 86400
