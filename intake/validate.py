@@ -77,10 +77,6 @@ class LicenceInfo:
         """First second after which no sale earns royalties any more."""
         return self.effective_end + self.sell_off_days * SECONDS_PER_DAY
 
-    def period_of(self, sale_day: int) -> int:
-        """Index of the reporting period a sale day falls in, counted from the term start."""
-        return (sale_day - self.term_start) // self.period_seconds
-
 
 # What Validator.prepare passes to Validator.admit: (line number, line id, licence id, period,
 # sale day, territory, field, channel, units, gross, deductions), amounts in the licence's decimals.

@@ -69,7 +69,6 @@ def test_period_counts_from_the_term_start() -> None:
     )
 
     assert [x.period for x in lines] == [0, 1, 2]
-    assert licence().period_of(TERM_START + 90 * DAY) == 1
 
 
 @pytest.mark.parametrize(
