@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
-from intake.feed import Rejection, parse_csv, parse_jsonl
+from intake.feed import Rejection, SaleLine, parse_csv, parse_jsonl
 from intake.twostage import validate_two_stage
 from intake.validate import LicenceInfo, ReportedPeriods, SeenLines, ValidationStats, Validator, ValidLine, validate
 
 # A feed file, read on two cores (intake.twostage), or the format and bytes of an upload.
 Feed = Path | tuple[Literal["csv", "jsonl"], bytes]
+# The licences lines are checked against: all of them, or (for an upload, which is parsed
+# before it is validated) a function from the licence ids the lines name to those licences.
+Licences = Mapping[int, LicenceInfo] | Callable[[set[int]], Mapping[int, LicenceInfo]]
 
 
 def last_sale_date(chain_time: int, now: float | None = None) -> date:
@@ -39,7 +42,7 @@ def last_sale_date(chain_time: int, now: float | None = None) -> date:
 
 def judge(
     feed: Feed,
-    licences: Mapping[int, LicenceInfo],
+    licences: Licences,
     seen: SeenLines,
     reported: ReportedPeriods | None,
     *,
@@ -51,11 +54,18 @@ def judge(
 
     Every line read lands in exactly one of ``stats.valid``, ``stats.rejected`` and
     ``stats.duplicates``; a late line is rejected (field ``sale_date``) and its id stays free.
+    An upload may pass ``licences`` as a function: it is asked once, for the ids its lines name.
     """
-    validator = Validator(licences, seen, reported)
     today = last_sale_date(chain_time, now)
     if isinstance(feed, Path):
+        if not isinstance(licences, Mapping):
+            raise TypeError("a feed file is checked against every licence: pass them as a mapping")
+        validator = Validator(licences, seen, reported)
         return validate_two_stage(feed, validator, today=today), validator.stats
     fmt, data = feed
     parse = parse_csv if fmt == "csv" else parse_jsonl
-    return validate(parse(io.BytesIO(data), today=today), validator), validator.stats
+    parsed = list(parse(io.BytesIO(data), today=today))
+    if not isinstance(licences, Mapping):
+        licences = licences({line.licence_id for line in parsed if type(line) is SaleLine})
+    validator = Validator(licences, seen, reported)
+    return validate(parsed, validator), validator.stats

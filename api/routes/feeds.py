@@ -96,12 +96,13 @@ async def _read_feed(request: Request, limit: int) -> tuple[Literal["csv", "json
     return fmt, data
 
 
-def _licences(services: Services) -> dict[int, LicenceInfo]:
-    """Every indexed licence as the oracle's directory describes it (tokens outside the manifest
-    by their own ERC-20 symbol and decimals, royalty_chain.tokens)."""
+def _licences(services: Services, ids: set[int]) -> dict[int, LicenceInfo]:
+    """The indexed licences among ``ids``, as the oracle's directory describes them (tokens
+    outside the manifest by their own ERC-20 symbol and decimals, royalty_chain.tokens)."""
     infos: dict[int, LicenceInfo] = {}
     with services.sessions() as session:
-        for row in session.scalars(select(LicenceRow)):
+        rows = session.scalars(select(LicenceRow).where(LicenceRow.id.in_([i for i in ids if 0 < i < 2**63])))
+        for row in rows:
             currency, decimals = services.tokens.currency_and_decimals(row.token)
             infos[row.id] = LicenceInfo(
                 licence_id=row.id,
@@ -127,7 +128,11 @@ def _process(services: Services, fmt: Literal["csv", "jsonl"], data: bytes) -> F
     sink = services.feed_sink
     chain_time = int(services.chain.w3.eth.get_block("latest")["timestamp"])
     verdicts, stats = judge(
-        (fmt, data), _licences(services), sink.seen_lines(), sink.reported_periods(), chain_time=chain_time
+        (fmt, data),
+        lambda ids: _licences(services, ids),
+        sink.seen_lines(),
+        sink.reported_periods(),
+        chain_time=chain_time,
     )
     judged = list(verdicts)
     header = next((r for r in judged if isinstance(r, Rejection) and r.field == "header"), None)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from oracle_testkit import TERM_START, csv_feed, csv_line, licence
 
 from intake.feed import Rejection
 from intake.judge import judge, last_sale_date
-from intake.validate import InMemorySeenLines, ValidationStats, ValidLine
+from intake.validate import InMemorySeenLines, LicenceInfo, ValidationStats, ValidLine
 
 DAY = 86400
 REPORTED = (
@@ -100,3 +101,23 @@ def test_a_sale_dated_tomorrow_in_utc_is_in_the_future_east_of_utc(far_east: Non
 
     assert list(verdicts)[1:] == [Rejection(3, "sale_date", "2025-07-01", "is in the future (today is 2025-06-30)")]
     assert (stats.valid, stats.rejected) == (1, 1)
+
+
+def test_an_upload_asks_for_the_licences_its_lines_name_once() -> None:
+    asked: list[set[int]] = []
+
+    def licences_of(ids: set[int]) -> dict[int, LicenceInfo]:
+        asked.append(ids)
+        return {1: licence()}
+
+    feed = csv_feed(csv_line(), csv_line(line_id="INV-2", licence_id="5"), csv_line(line_id="INV-3", units="x"))
+    verdicts, stats = judge(("csv", feed), licences_of, InMemorySeenLines(), None, chain_time=TERM_START)
+
+    assert [(v.line_number, v.field) for v in verdicts if isinstance(v, Rejection)] == [(3, "licence_id"), (4, "units")]
+    assert asked == [{1, 5}]
+    assert (stats.valid, stats.rejected) == (1, 2)
+
+
+def test_a_feed_file_needs_every_licence_not_a_function(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="pass them as a mapping"):
+        judge(tmp_path / "feed.csv", lambda ids: {}, InMemorySeenLines(), None, chain_time=TERM_START)
