@@ -1,11 +1,13 @@
-"""Seams the oracle's outbox will plug into: where sales lines are kept and where feeds go."""
+"""The seams between the API and the oracle's outbox: where sales lines are kept and where
+uploaded feeds go. ``api.services`` plugs the outbox in when ``API_ORACLE_OUTBOX`` is set; the
+defaults below serve an API that runs without one."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from oracle.validate import ValidLine
+from intake.validate import InMemorySeenLines, ReportedPeriods, SeenLines, ValidLine
 
 
 @runtime_checkable
@@ -21,7 +23,18 @@ class LineStore(Protocol):
 
 @runtime_checkable
 class FeedSink(Protocol):
-    """Takes the valid lines of an uploaded feed (the oracle's outbox)."""
+    """Takes the valid lines of an uploaded feed (the oracle's outbox), and tells the intake
+    what the oracle's own ingest would ask the same store, so an upload is judged as a feed
+    file in the oracle's inbox would be. A view that is also a context manager (the outbox's
+    hold a connection) is entered for the upload and left once its lines are stored."""
+
+    def seen_lines(self) -> SeenLines:
+        """The line ids already accepted, for one upload (claims stay in memory until stored)."""
+        ...
+
+    def reported_periods(self) -> ReportedPeriods | None:
+        """The periods already reported, for one upload; None when the sink knows of none."""
+        ...
 
     def accept(self, lines: Sequence[ValidLine]) -> dict[str, Any]:
         """Store the lines; answer with a summary shown to the operator."""
@@ -29,7 +42,7 @@ class FeedSink(Protocol):
 
 
 class NoLineStore:
-    """Default until the oracle's store is wired in: knows no lines."""
+    """The API without the oracle's outbox: knows no lines."""
 
     configured = False
 
@@ -38,7 +51,14 @@ class NoLineStore:
 
 
 class DiscardingFeedSink:
-    """Default until the oracle's outbox is wired in: validates only, stores nothing."""
+    """The API without the oracle's outbox: validates uploads only (ids checked within the
+    upload, no period reported), stores nothing."""
+
+    def seen_lines(self) -> SeenLines:
+        return InMemorySeenLines()
+
+    def reported_periods(self) -> ReportedPeriods | None:
+        return None
 
     def accept(self, lines: Sequence[ValidLine]) -> dict[str, Any]:
         return {

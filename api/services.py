@@ -19,6 +19,7 @@ from outbox.linestore import OutboxFeedSink, OutboxLineStore
 from royalty_chain.client import Chain
 from royalty_chain.manifest import Manifest, ManifestError, manifest_path
 from royalty_chain.networks import is_local_chain
+from royalty_chain.tokens import TokenBook
 from royalty_chain.transport import RpcError, Transport, wait_for_rpc
 
 STARTUP_WAIT = 10.0
@@ -43,6 +44,10 @@ class Services:
     feed_sink: FeedSink = field(default_factory=DiscardingFeedSink)
     relay_lock: threading.Lock = field(default_factory=threading.Lock)
     outbox: Outbox | None = None  # the oracle's, when API_ORACLE_OUTBOX is set
+    tokens: TokenBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenBook(self.chain)
 
     def close(self) -> None:
         self.rpc.close()

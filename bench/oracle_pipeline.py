@@ -9,7 +9,7 @@ the rest in temporary files. ``--in-memory`` runs the old way (a dict of every l
 leaf in memory) as a baseline; ``--random-ids`` gives the lines ids in random order, so the
 Bloom filter and the keyed table of out-of-order ids do the work.
 
-By default the pipeline runs on two cores (oracle.twostage: a forked process parses and checks
+By default the pipeline runs on two cores (intake.twostage: a forked process parses and checks
 lines against their licences, this one hashes, claims, counts and aggregates); ``--one-process``
 runs it all in this process, as a baseline. Peak memory is the larger of the two processes' peaks;
 CPU time is both processes' together.
@@ -25,17 +25,18 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.disk_seen import DiskSeenLines
+from intake.feed import Rejection, parse_feed
+from intake.merkle import KECCAK_BACKEND
+from intake.twostage import validate_two_stage
+from intake.validate import InMemorySeenLines, LicenceInfo, Validator, ValidLine, validate
 from oracle.aggregate import Aggregator
-from oracle.feed import parse_feed
-from oracle.merkle import KECCAK_BACKEND
-from oracle.seen import DiskSeenLines
-from oracle.twostage import validate_two_stage
-from oracle.validate import InMemorySeenLines, LicenceInfo, Validator, validate
 from royalty_chain.codes import encode_scope
 
 TERM_START = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
@@ -82,6 +83,18 @@ def generate(path: Path, lines: int, seed: int = 7, random_ids: bool = False) ->
             )
 
 
+def add_all(aggregator: Aggregator, items: Iterable[ValidLine | Rejection]) -> list[Rejection]:
+    """Add every ValidLine of a validator's output; return the Rejections met on the way."""
+    rejections: list[Rejection] = []
+    add = aggregator.add
+    for item in items:
+        if type(item) is Rejection:
+            rejections.append(item)
+        else:
+            add(item)  # type: ignore[arg-type]
+    return rejections
+
+
 def run(path: Path, in_memory: bool = False, one_process: bool = False) -> tuple[int, int, int]:
     disk = None if in_memory else DiskSeenLines()
     seen = InMemorySeenLines() if disk is None else disk
@@ -93,7 +106,7 @@ def run(path: Path, in_memory: bool = False, one_process: bool = False) -> tuple
             items = validate(parse_feed(path, today=today, decimals=6), validator)
         else:
             items = validate_two_stage(path, validator, today=today, decimals=6)
-        rejections = aggregator.add_all(items)
+        rejections = add_all(aggregator, items)
         periods = aggregator.finish()
     finally:
         if disk is not None:

@@ -5,7 +5,7 @@ bench/oracle_pipeline.py measures the pipeline alone; this runs the real OracleS
 a fresh Anvil with the contracts deployed: licences read from the chain, parse, validate with the
 outbox's seen store, every good line written to the SQLite outbox in batches, rejections to the
 rejects file. Generation and chain setup are not timed. Peak memory is this process's maximum
-resident set size. Not counted: Anvil, and the parsing process the service forks (oracle.twostage;
+resident set size. Not counted: Anvil, and the parsing process the service forks (intake.twostage;
 bench/oracle_pipeline.py measures it: ~16 MiB), whose peaks are mixed with the deploy step's in
 RUSAGE_CHILDREN. CPU time counts both of the service's processes.
 

@@ -1,6 +1,5 @@
-"""Royalty oracle: read sales feeds, check them against licences, build signed reports.
+"""Royalty oracle: ingest sales feeds, build signed reports, settle them on chain.
 
-The pure pipeline (no chain, no network, no database) is
-``feed`` (parse) -> ``validate`` (licence checks, dedupe, leaf) -> ``aggregate`` (buckets and
-the lines' Merkle root via ``merkle``); ``money`` converts decimal strings at the edge.
+Feeds are parsed and validated by the sales intake package (``intake``); the oracle adds what
+is a service's: the outbox, rejects files, aggregation into buckets and roots, signing, sending.
 """

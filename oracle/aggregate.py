@@ -16,27 +16,62 @@ from __future__ import annotations
 import os
 import tempfile
 from bisect import bisect_left
-from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from oracle.errors import BucketOverflowError, LineCountOverflowError
-from oracle.feed import Rejection
-from oracle.merkle import SortedLeavesRoot, merkle_root, split_leaves
-from oracle.money import UINT128_MAX
-from oracle.validate import ValidLine
+from intake.merkle import SortedLeavesRoot, merkle_root, split_leaves
+from intake.money import UINT128_MAX
+from intake.validate import ValidLine
 
 _UINT32_MAX: Final = (1 << 32) - 1
 DEFAULT_MAX_LEAVES_IN_MEMORY: Final = 1 << 17  # 131,072 leaves: 4 MiB of leaf bytes
 _MAX_PARTITION_BITS: Final = 8  # at most 256 partition files open at once
 
 
+class BucketOverflowError(Exception):
+    """A bucket total that does not fit the contract's ``uint128``.
+
+    The period cannot be reported in one report; the operator has to split or correct the feed.
+    """
+
+    def __init__(
+        self,
+        licence_id: int,
+        period: int,
+        bucket: tuple[int, int, int],
+        column: str,
+        total: int,
+    ) -> None:
+        self.licence_id = licence_id
+        self.period = period
+        self.bucket = bucket
+        self.column = column
+        self.total = total
+        super().__init__(
+            f"licence {licence_id} period {period} bucket (territory, field, channel)={bucket}: "
+            f"{column} total {total} exceeds uint128"
+        )
+
+
+class LineCountOverflowError(Exception):
+    """More lines in one period than the report's ``uint32 lineCount`` can say."""
+
+    def __init__(self, licence_id: int, period: int, count: int) -> None:
+        self.licence_id = licence_id
+        self.period = period
+        self.count = count
+        super().__init__(f"licence {licence_id} period {period}: {count} lines exceed uint32")
+
+
 @dataclass(frozen=True, slots=True)
-class Bucket:
-    """Sums of one (territory, field, channel) bucket; ``in_scope`` False is a scope breach."""
+class BucketSums:
+    """Sums of one (territory, field, channel) bucket; ``in_scope`` False is a scope breach.
+
+    Not royalty_chain.terms.Bucket (what a report carries): this one also says whether the
+    bucket is in the licence's scope."""
 
     territory: int
     field: int
@@ -58,7 +93,7 @@ class PeriodTotals:
     licence_id: int
     period: int
     line_count: int
-    buckets: tuple[Bucket, ...]
+    buckets: tuple[BucketSums, ...]
     lines_root: bytes
 
 
@@ -124,42 +159,6 @@ class Aggregator:
         self._held += 1
         if self._held >= self._cap:
             self._spill()
-
-    def add_all(self, items: Iterable[ValidLine | Rejection]) -> list[Rejection]:
-        """Add every ValidLine in ``items`` and return the Rejections met on the way.
-
-        Takes a validator's output as it is, so a whole feed is one call; the loop repeats
-        ``add`` inline because a method call per line is ~5% of the pipeline.
-        """
-        rejections: list[Rejection] = []
-        periods = self._periods
-        held, cap = self._held, self._cap
-        try:
-            for item in items:
-                if isinstance(item, Rejection):
-                    rejections.append(item)
-                    continue
-                _, _, licence_id, period, _, t, f, c, units, gross, deductions, leaf, in_scope = item
-                acc = periods.get((licence_id, period))
-                if acc is None:
-                    acc = periods[licence_id, period] = _Period()
-                bucket_key = t << 16 | f << 8 | c
-                sums = acc.buckets.get(bucket_key)
-                if sums is None:
-                    acc.buckets[bucket_key] = [units, gross, deductions, in_scope]
-                else:
-                    sums[0] += units
-                    sums[1] += gross
-                    sums[2] += deductions
-                acc.leaves += leaf
-                held += 1
-                if held >= cap:
-                    self._held = held
-                    self._spill()
-                    held = self._held
-        finally:
-            self._held = held
-        return rejections
 
     def finish(self) -> list[PeriodTotals]:
         """Periods sorted by (licence_id, period); raises BucketOverflowError or
@@ -236,7 +235,7 @@ class Aggregator:
             for column, total in (("units", units), ("gross", gross), ("deductions", deductions)):
                 if total > UINT128_MAX:
                     raise BucketOverflowError(licence_id, period, codes, column, total)
-            buckets.append(Bucket(*codes, units, gross, deductions, bool(in_scope)))
+            buckets.append(BucketSums(*codes, units, gross, deductions, bool(in_scope)))
         if acc.spill_path is None:
             root = merkle_root(split_leaves(acc.leaves))
         else:
@@ -327,11 +326,3 @@ class Aggregator:
 def _shared_bits(a: bytes, b: bytes) -> int:
     """How many leading bits two 32-byte values have in common."""
     return 256 - (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_length()
-
-
-def aggregate(lines: Iterable[ValidLine]) -> list[PeriodTotals]:
-    """Aggregate validated lines in one go (see Aggregator)."""
-    aggregator = Aggregator()
-    for line in lines:
-        aggregator.add(line)
-    return aggregator.finish()

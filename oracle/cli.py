@@ -23,8 +23,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from oracle.merkle import merkle_proof, verify
-from oracle.service import IngestResult, OracleService, SendResult
+from intake.merkle import merkle_proof, verify
+from oracle.ingest import IngestResult
+from oracle.service import OracleService, SendResult
 from oracle.settings import OracleSettings, SettingsError
 from outbox import Outbox
 from royalty_chain.client import Chain

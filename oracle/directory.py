@@ -1,11 +1,11 @@
 """What the oracle knows about licences, read from the chain (never typed in by an operator).
 
 The registry's settlement context gives term, sell-off, period and scope; the ledger's
-LicenceOpened event gives the payment token, and the deployment manifest says which currency
-and how many decimals that token has (a token outside the manifest is asked its ERC-20
-``symbol()``/``decimals()`` once). Entries are cached briefly, and dropped at once when the
-registry reports an amendment (a renewal moves the end of term) or a termination (which shortens
-the effective end): the logs since the last look are read before cached entries are served.
+LicenceOpened event gives the payment token, and royalty_chain.tokens says which currency and
+how many decimals that token has (the API's feed upload asks the same). Entries are cached
+briefly, and dropped at once when the registry reports an amendment (a renewal moves the end of
+term) or a termination (which shortens the effective end): the logs since the last look are read
+before cached entries are served.
 
 Logs are read in pages of ``log_block_span`` blocks, as nodes cap the block range of one
 eth_getLogs; a page the node refuses is halved until it is accepted, and the smaller span is kept.
@@ -19,9 +19,10 @@ from typing import Any
 
 import structlog
 
-from oracle.validate import LicenceInfo
+from intake.validate import LicenceInfo
 from royalty_chain.client import Chain
 from royalty_chain.models import SettlementContext
+from royalty_chain.tokens import TokenBook
 
 DAY = 86_400
 LOG_BLOCK_SPAN = 2_000  # blocks per eth_getLogs; public endpoints commonly allow 1k-10k
@@ -38,7 +39,7 @@ class LicenceDirectory:
         self._span = log_block_span
         self._cache: dict[int, tuple[float, LicenceInfo | None]] = {}
         self._tokens: dict[int, str] = {}
-        self._erc20: dict[str, tuple[str, int]] = {}  # token address (lower case) -> symbol, decimals
+        self._tokens_book = TokenBook(chain)
         self._next_block = chain.manifest.deploy_block
 
     def get(self, licence_id: int) -> LicenceInfo | None:
@@ -126,12 +127,7 @@ class LicenceDirectory:
 
     def _info(self, licence_id: int, answer: object) -> LicenceInfo:
         context = SettlementContext.from_abi(answer)
-        token = self.token_of(licence_id)
-        known = self._chain.manifest.token_by_address(token)
-        if known is not None:
-            currency, decimals = known.currency, known.decimals
-        else:
-            currency, decimals = self._erc20_metadata(token)
+        currency, decimals = self._tokens_book.currency_and_decimals(self.token_of(licence_id))
         return LicenceInfo(
             licence_id=licence_id,
             licensee=context.licensee,
@@ -143,11 +139,3 @@ class LicenceDirectory:
             sell_off_days=(context.sell_off_end - context.effective_end) // DAY,
             period_seconds=context.period_seconds,
         )
-
-    def _erc20_metadata(self, token: str) -> tuple[str, int]:
-        """``symbol()`` and ``decimals()`` of a token outside the manifest, asked once per token."""
-        key = token.lower()
-        if key not in self._erc20:
-            erc20 = self._chain.token(token)
-            self._erc20[key] = (erc20.symbol(), erc20.decimals())
-        return self._erc20[key]

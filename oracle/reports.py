@@ -14,10 +14,10 @@ import structlog
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Connection
 
+from intake.validate import ValidLine
 from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
 from oracle.hooks import FaultHook, no_fault
-from oracle.validate import ValidLine
 from outbox import Outbox, StoredReport
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain

@@ -20,43 +20,24 @@ matters; the crash tests inject one that kills the process there.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import structlog
 from eth_account.signers.local import LocalAccount
 
 from oracle.directory import LicenceDirectory
-from oracle.feed import Rejection
 from oracle.hooks import FaultHook, no_fault
+from oracle.ingest import IngestResult
+from oracle.ingest import ingest as ingest_feed
 from oracle.node import ChainNode, ledger_abi
 from oracle.reports import ReportBuilder
 from oracle.sender import ReportSender, SendResult
-from oracle.twostage import validate_two_stage
-from oracle.validate import LicenceInfo, RejectsFile, Validator, ValidLine
-from outbox import Outbox, OutboxSeenLines, ReportedPeriods
+from outbox import Outbox
 from royalty_chain.client import Chain
 
 __all__ = ["IngestResult", "OracleService", "SendResult"]
 
 log = structlog.get_logger("oracle")
-
-BATCH_LINES = 5_000
-# Rejections an IngestResult keeps for display; all of them go to the rejects file and the outbox.
-SHOWN_REJECTIONS = 100
-
-
-@dataclass
-class IngestResult:
-    path: str
-    lines_read: int = 0
-    valid: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    out_of_scope: int = 0
-    rejects_file: str | None = None
-    rejections: list[Rejection] = field(default_factory=list)  # the first SHOWN_REJECTIONS
 
 
 class OracleService:
@@ -108,97 +89,16 @@ class OracleService:
     # ---------------------------------------------------------------- ingest
 
     def ingest(self, path: Path, on_progress: Callable[[int], None] | None = None) -> IngestResult:
-        result = IngestResult(path=str(path))
-        file_id = self.outbox.start_file(self.conn, str(path))
-        licences = self.directory.all()
-        seen = OutboxSeenLines(self.outbox, self.conn)
-        validator = Validator(licences, seen)
-        chain_today = datetime.fromtimestamp(self.chain_time(), UTC).date()
-        today = max(chain_today, date.today())
-        batch: list[ValidLine] = []
-        rejected: list[Rejection] = []  # since the last store, for the outbox
-        rejects = RejectsFile(path)
-        reported = ReportedPeriods(self.outbox, self.conn)
-        stats = validator.stats
-
-        def reject(r: Rejection) -> None:
-            rejects.add(r)
-            rejected.append(r)
-            if len(result.rejections) < SHOWN_REJECTIONS:
-                result.rejections.append(r)
-
-        try:
-            progress_at = 1000
-            # Parsing and the licence checks run in a forked process; this one claims, stores
-            # and reports (oracle.twostage). Duplicates are only counted, never yielded.
-            for item in validate_two_stage(path, validator, today=today):
-                if type(item) is Rejection:
-                    reject(item)
-                else:
-                    line: ValidLine = item  # type: ignore[assignment]
-                    late = reported.late(line)
-                    if late is not None:
-                        reject(validator.count_rejection(late))
-                        stats.valid -= 1
-                    else:
-                        batch.append(line)
-                if len(batch) >= BATCH_LINES or len(rejected) >= BATCH_LINES:
-                    self._store(batch, rejected, file_id, licences, seen, str(path))
-                    self._fault("mid_file")
-                    batch, rejected = [], []
-                if on_progress and (done := stats.valid + stats.rejected + stats.duplicates) >= progress_at:
-                    on_progress(done)
-                    progress_at = done - done % 1000 + 1000
-            self._store(batch, rejected, file_id, licences, seen, str(path))
-        except BaseException:
-            rejects.discard()
-            raise
-        result.lines_read = stats.valid + stats.rejected + stats.duplicates  # every line read is one of these
-        result.valid, result.rejected = stats.valid, stats.rejected
-        result.duplicates, result.out_of_scope = stats.duplicates, stats.out_of_scope
-        self.outbox.finish_file(
+        """Judge a feed and store its lines and rejections (oracle.ingest)."""
+        return ingest_feed(
+            path,
+            self.outbox,
             self.conn,
-            file_id,
-            {
-                "lines_read": result.lines_read,
-                "valid": result.valid,
-                "rejected": result.rejected,
-                "duplicates": result.duplicates,
-            },
+            self.directory.all(),
+            chain_time=self.chain_time(),
+            on_progress=on_progress,
+            fault=self._fault,
         )
-        result.rejects_file = str(rejects.close())
-        if on_progress:
-            on_progress(result.lines_read)
-        log.info(
-            "feed_ingested",
-            path=str(path),
-            lines=result.lines_read,
-            valid=result.valid,
-            rejected=result.rejected,
-            duplicates=result.duplicates,
-            out_of_scope=result.out_of_scope,
-        )
-        return result
-
-    def _store(
-        self,
-        batch: list[ValidLine],
-        rejected: list[Rejection],
-        file_id: int,
-        licences: dict[int, LicenceInfo],
-        seen: OutboxSeenLines,
-        source: str,
-    ) -> None:
-        """Good lines and rejections read since the last store, in one transaction."""
-        if not batch and not rejected:
-            return
-        licensee_of = {lid: info.licensee.lower() for lid, info in licences.items()}
-        self.outbox.store_lines(self.conn, licensee_of, batch, source)
-        self.outbox.store_rejections(self.conn, file_id, rejected)
-        self.conn.commit()
-        seen.flushed()
-
-    # ---------------------------------------------------------------- reports and sending
 
     def chain_time(self) -> int:
         return self.builder.chain_time()

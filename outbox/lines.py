@@ -6,15 +6,13 @@ Both hold one connection to the outbox. Made with ``owns_connection=True`` (the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from oracle.feed import Rejection
-from oracle.validate import SeenLines, ValidLine
+from intake.validate import SeenLines
 from outbox.bloom import DEFAULT_BLOOM_BITS, LineIdBloom
 from outbox.store import Outbox
 
@@ -116,6 +114,11 @@ class OutboxSeenLines(_HoldsConnection, SeenLines):
             highest = rowid
         self._read_up_to = highest
 
+    def release(self, licensee: str, line_id: str) -> None:
+        """Forget a claim of this batch (its line came too late); the filter may keep the id,
+        which only costs a lookup."""
+        self._batch.pop((licensee, line_id), None)
+
     def flushed(self) -> None:
         """The batch was stored; its ids are now found in the database."""
         self._batch.clear()
@@ -124,30 +127,15 @@ class OutboxSeenLines(_HoldsConnection, SeenLines):
 
 
 class ReportedPeriods(_HoldsConnection):
-    """Which (licence, period) already went into a report: a line for one of them comes too late.
-
-    A period settles once; a line that arrives after its report can only be reported by an
-    explicit adjustment report, so it is refused with a reason that says so.
-    """
+    """Which (licence, period) already went into a report (``intake.validate.ReportedPeriods``):
+    the validator refuses a new line for one of them as late, since a period settles once and a
+    correction needs an explicit adjustment report."""
 
     def __init__(self, outbox: Outbox, conn: Connection, *, owns_connection: bool = False) -> None:
         self._outbox = outbox
         self._conn = conn
         self._owns_connection = owns_connection
-        self._known: dict[tuple[int, int], int | None] = {}
 
-    def late(self, line: ValidLine) -> Rejection | None:
-        key = (line.licence_id, line.period)
-        if key not in self._known:
-            existing = self._outbox.report_for(self._conn, *key)
-            self._known[key] = existing.id if existing else None
-        report_id = self._known[key]
-        if report_id is None:
-            return None
-        return Rejection(
-            line.line_number,
-            "sale_date",
-            datetime.fromtimestamp(line.sale_day, UTC).date().isoformat(),
-            f"falls in period {line.period} of licence {line.licence_id}, which was already reported "
-            f"(report {report_id}); a correction needs an adjustment report",
-        )
+    def report_of(self, licence_id: int, period: int) -> int | None:
+        existing = self._outbox.report_for(self._conn, licence_id, period)
+        return existing.id if existing else None

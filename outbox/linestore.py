@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from oracle.merkle import MerkleTree
-from oracle.validate import ValidLine
+from intake.merkle import MerkleTree
+from intake.validate import ValidLine
 from outbox.lines import OutboxSeenLines, ReportedPeriods
 from outbox.store import Outbox
 

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from oracle.validate import ValidLine
+from intake.validate import ValidLine
 from outbox import migrate
 from outbox.migrate import OutboxMissing
 from outbox.reports import Reports

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.console import Console
 
-from oracle.money import format_amount
+from intake.money import format_amount
 from oracle.service import OracleService
 from outbox import Outbox
 from royalty_chain.actions import register_licence

@@ -1,16 +1,15 @@
 """POST /feeds: oracle operators upload a sales feed and get every line's validation result.
 
-Parsing and validation are the oracle's (oracle.feed, oracle.validate); licences come from the
-index. Valid lines go to the configured FeedSink (the oracle's outbox once wired in).
+Every line is judged by ``intake.judge``, the function the oracle's own ingest calls, with the
+same "today" and the same token rule; licences come from the index. Valid lines go to the
+configured FeedSink (the oracle's outbox when ``API_ORACLE_OUTBOX`` is set, see api.services).
 """
 
 from __future__ import annotations
 
-import io
 import json
 from contextlib import AbstractContextManager, ExitStack
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,8 +20,9 @@ from api.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType, prob
 from api.indexer.models import LicenceRow
 from api.schemas import FeedLineResult, FeedResult
 from api.services import Services
-from oracle.feed import Rejection, SaleLine, parse_csv, parse_jsonl
-from oracle.validate import InMemorySeenLines, LicenceInfo, Validator, ValidLine, validate
+from intake.feed import Rejection
+from intake.judge import judge
+from intake.validate import LicenceInfo, ValidLine
 from royalty_chain.codes import Scope
 
 router = APIRouter(tags=["feeds"], responses=problem_responses(400, 404, 422, 503, 401, 403, 413, 415))
@@ -55,7 +55,7 @@ _BODY_DOC: dict[str, Any] = {
 }
 
 
-def _format_of(content_type: str, filename: str | None = None) -> str:
+def _format_of(content_type: str, filename: str | None = None) -> Literal["csv", "jsonl"]:
     media = content_type.split(";")[0].strip().lower()
     if filename:
         lowered = filename.lower()
@@ -73,7 +73,7 @@ def _format_of(content_type: str, filename: str | None = None) -> str:
     )
 
 
-async def _read_feed(request: Request, limit: int) -> tuple[str, bytes]:
+async def _read_feed(request: Request, limit: int) -> tuple[Literal["csv", "jsonl"], bytes]:
     content_type = request.headers.get("content-type", "")
     if content_type.lower().startswith("multipart/form-data"):
         try:
@@ -98,20 +98,19 @@ async def _read_feed(request: Request, limit: int) -> tuple[str, bytes]:
 
 
 def _licences(services: Services, ids: set[int]) -> dict[int, LicenceInfo]:
+    """The indexed licences among ``ids``, as the oracle's directory describes them (tokens
+    outside the manifest by their own ERC-20 symbol and decimals, royalty_chain.tokens)."""
     infos: dict[int, LicenceInfo] = {}
     with services.sessions() as session:
         rows = session.scalars(select(LicenceRow).where(LicenceRow.id.in_([i for i in ids if 0 < i < 2**63])))
         for row in rows:
-            token = services.manifest.token_by_address(row.token)
-            if token is None:
-                continue
-            scope = _scope(row)
+            currency, decimals = services.tokens.currency_and_decimals(row.token)
             infos[row.id] = LicenceInfo(
                 licence_id=row.id,
                 licensee=row.licensee,
-                currency=token.currency,
-                decimals=token.decimals,
-                scope=scope,
+                currency=currency,
+                decimals=decimals,
+                scope=_scope(row),
                 term_start=row.start,
                 term_end=row.end,
                 sell_off_days=row.sell_off_days,
@@ -126,37 +125,26 @@ def _scope(row: LicenceRow) -> Scope:
     return Scope(int(scope["territories"]), int(scope["fields"]), int(scope["channels"]))
 
 
-def _process(services: Services, fmt: str, data: bytes) -> FeedResult:
-    parse = parse_csv if fmt == "csv" else parse_jsonl
-    parsed: list[SaleLine | Rejection] = list(parse(io.BytesIO(data), today=datetime.now(UTC).date()))
-    header = next((r for r in parsed if isinstance(r, Rejection) and r.field == "header"), None)
+def _process(services: Services, fmt: Literal["csv", "jsonl"], data: bytes) -> FeedResult:
+    with ExitStack() as held:  # the sink's views hold outbox connections until the upload is stored
+        return _judge(services, fmt, data, held)
+
+
+def _judge(services: Services, fmt: Literal["csv", "jsonl"], data: bytes, held: ExitStack) -> FeedResult:
+    sink = services.feed_sink
+    chain_time = int(services.chain.w3.eth.get_block("latest")["timestamp"])
+    seen, reported = sink.seen_lines(), sink.reported_periods()
+    for view in (seen, reported):
+        if isinstance(view, AbstractContextManager):
+            held.enter_context(view)
+    verdicts, stats = judge((fmt, data), lambda ids: _licences(services, ids), seen, reported, chain_time=chain_time)
+    judged = list(verdicts)
+    header = next((r for r in judged if isinstance(r, Rejection) and r.field == "header"), None)
     if header is not None:  # not a feed at all: no line could be read
         raise InvalidInput.field("body", f"CSV header {header.reason}")
-    ids = {line.licence_id for line in parsed if isinstance(line, SaleLine)}
-    with ExitStack() as held:  # the sink's views hold outbox connections until the upload is judged
-        return _judge(services, fmt, parsed, ids, held)
-
-
-def _judge(
-    services: Services, fmt: str, parsed: list[SaleLine | Rejection], ids: set[int], held: ExitStack
-) -> FeedResult:
-    # The oracle's outbox, when wired in, knows every line id already accepted.
-    seen_lines = getattr(services.feed_sink, "seen_lines", None)
-    seen = seen_lines() if seen_lines else InMemorySeenLines()
-    if isinstance(seen, AbstractContextManager):
-        held.enter_context(seen)
-    validator = Validator(_licences(services, ids), seen)
     results: list[FeedLineResult] = []
     valid: list[ValidLine] = []
-    reported_periods = getattr(services.feed_sink, "reported_periods", None)
-    reported = reported_periods() if reported_periods else None
-    if isinstance(reported, AbstractContextManager):
-        held.enter_context(reported)
-    for item in validate(parsed, validator):
-        late = reported.late(item) if reported is not None and not isinstance(item, Rejection) else None
-        if late is not None:  # the same refusal the oracle's own ingest gives
-            validator.stats.valid -= 1
-            item = validator.count_rejection(late)
+    for item in judged:
         if isinstance(item, Rejection):
             results.append(
                 FeedLineResult(
@@ -174,8 +162,7 @@ def _judge(
                 )
             )  # fmt: skip
     results.sort(key=lambda r: r.line_number)
-    stats = validator.stats
-    summary = services.feed_sink.accept(valid)
+    summary = sink.accept(valid)
     return FeedResult(
         format="csv" if fmt == "csv" else "jsonl",
         lines=len(results) + stats.duplicates,

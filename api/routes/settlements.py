@@ -20,7 +20,7 @@ from api.schemas import (
     ResolutionIn,
     SettlementDetail,
 )
-from oracle.merkle import verify
+from intake.merkle import verify
 
 router = APIRouter(prefix="/settlements", tags=["settlements"], responses=problem_responses(400, 404, 422, 503, 502))
 

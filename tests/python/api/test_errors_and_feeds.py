@@ -11,7 +11,7 @@ from apikit import OPERATOR_TOKEN, USDX, bucket, chain_time, fund, register, set
 from fastapi.testclient import TestClient
 
 from api.services import Services
-from oracle.merkle import MerkleTree, line_leaf
+from intake.merkle import MerkleTree, leaf_fast
 from royalty_chain.client import Chain
 from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.terms import DAY
@@ -144,8 +144,8 @@ def test_line_proofs_are_checked_against_the_reported_root(
         for i in range(1, 6)
     ]  # fmt: skip
     leaves = [
-        line_leaf(x["line_id"], licence_id, 0, x["sale_day"], territory_index("US"), field_index("apparel"),
-                  channel_index("retail"), 1, x["gross"], 0)
+        leaf_fast(x["line_id"], licence_id.to_bytes(32, "big"), 0, x["sale_day"], territory_index("US"),
+                  field_index("apparel"), channel_index("retail"), 1, x["gross"], 0)
         for x in lines
     ]  # fmt: skip
     store = _TreeStore(licence_id, lines, leaves)

@@ -19,7 +19,7 @@ from rich.console import Console
 from api.app import create_app
 from api.services import build_services
 from api.settings import ApiSettings
-from oracle.merkle import verify
+from intake.merkle import verify
 from royalty_chain.client import Chain
 from royalty_chain.dev.keys import role
 

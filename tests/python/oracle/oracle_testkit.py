@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from oracle.feed import COLUMNS, Rejection, SaleLine, parse_csv, parse_jsonl
-from oracle.validate import LicenceInfo
+from intake.feed import COLUMNS, Rejection, SaleLine, parse_csv, parse_jsonl
+from intake.merkle import keccak256
+from intake.validate import LicenceInfo
 from royalty_chain.codes import encode_scope
 
 TODAY = date(2025, 6, 30)
 TERM_START = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())  # 1735689600
 TERM_END = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
 PERIOD = 90 * 86400
+_UINT128_MAX = (1 << 128) - 1
+# Words 3-7 of the leaf encoding: uint32 period, uint64 saleDay, uint8 x3, each left-padded.
+_MIDDLE = struct.Struct(">28xI24xQ31xB31xB31xB")
 LICENSEE = "0x00000000000000000000000000000000000000Aa"
 
 GOOD = {
@@ -91,3 +96,76 @@ def iter_counting(lines: list[bytes], pulled: list[int]) -> Iterator[bytes]:
     for line in lines:
         pulled[0] += 1
         yield line
+
+
+# The readable leaf encoding, with every range checked: what intake.merkle.leaf_fast (the one
+# the services use) is tested against, and the tests' way to compute an expected leaf.
+
+
+def line_id_hash(line_id: str) -> bytes:
+    """keccak256 of the line id's UTF-8 bytes."""
+    return keccak256(line_id.encode("utf-8"))
+
+
+def encode_line(
+    id_hash: bytes,
+    licence_id: int,
+    period: int,
+    sale_day: int,
+    territory: int,
+    field: int,
+    channel: int,
+    units: int,
+    gross: int,
+    deductions: int,
+) -> bytes:
+    """``abi.encode`` of the leaf tuple (320 bytes); raises ValueError if a value does not fit."""
+    if len(id_hash) != 32:
+        raise ValueError("line id hash must be 32 bytes")
+    if not 0 <= licence_id < 1 << 256:
+        raise ValueError(f"licence id {licence_id} does not fit uint256")
+    for name, value in (("units", units), ("gross", gross), ("deductions", deductions)):
+        if not 0 <= value <= _UINT128_MAX:
+            raise ValueError(f"{name} {value} does not fit uint128")
+    try:
+        middle = _MIDDLE.pack(period, sale_day, territory, field, channel)
+    except struct.error as err:
+        raise ValueError(f"period, saleDay or a code index out of range: {err}") from None
+    return b"".join(
+        (
+            id_hash,
+            licence_id.to_bytes(32, "big"),
+            middle,
+            units.to_bytes(32, "big"),
+            gross.to_bytes(32, "big"),
+            deductions.to_bytes(32, "big"),
+        )
+    )
+
+
+def line_leaf(
+    line_id: str,
+    licence_id: int,
+    period: int,
+    sale_day: int,
+    territory: int,
+    field: int,
+    channel: int,
+    units: int,
+    gross: int,
+    deductions: int,
+) -> bytes:
+    """The canonical 32-byte leaf of one sales line (see the module docstring)."""
+    encoded = encode_line(
+        line_id_hash(line_id),
+        licence_id,
+        period,
+        sale_day,
+        territory,
+        field,
+        channel,
+        units,
+        gross,
+        deductions,
+    )
+    return keccak256(keccak256(encoded))

@@ -19,8 +19,8 @@ from oracle_testkit import (
     parse_jsonl_bytes,
 )
 
-from oracle.errors import FeedFormatError
-from oracle.feed import COLUMNS, Rejection, SaleLine, parse_csv, parse_feed
+from intake.errors import FeedFormatError
+from intake.feed import COLUMNS, Rejection, SaleLine, parse_csv, parse_feed
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "feeds"
 
@@ -162,7 +162,7 @@ import sys, tracemalloc
 sys.path[:0] = sys.argv[3:]
 from datetime import date
 from oracle_testkit import csv_line
-from oracle.feed import COLUMNS, parse_csv
+from intake.feed import COLUMNS, parse_csv
 count = int(sys.argv[1])
 lines = [(",".join(COLUMNS) + "\\n").encode()] + [
     (csv_line(line_id=f"L{i}") + "\\n").encode() for i in range(count)

@@ -18,7 +18,7 @@ from oracle_testkit import (
     parse_jsonl_bytes,
 )
 
-from oracle.feed import Rejection, SaleLine
+from intake.feed import Rejection, SaleLine
 
 MAX_UINT128 = 2**128 - 1
 

@@ -5,28 +5,27 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from collections.abc import Iterable
+from itertools import islice
 
 import pytest
 from eth_abi import encode
 from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracle_testkit import encode_line, line_id_hash, line_leaf
 
-from oracle.errors import LeafNotFoundError
-from oracle.merkle import (
+from intake.errors import LeafNotFoundError
+from intake.merkle import (
     ZERO_ROOT,
     MerkleTree,
     SortedLeavesRoot,
-    encode_line,
     hash_pair,
     keccak256,
     leaf_fast,
-    line_id_hash,
-    line_leaf,
     merkle_proof,
     merkle_root,
     process_proof,
-    sorted_merkle_root,
     split_leaves,
     verify,
 )
@@ -74,6 +73,7 @@ def test_known_leaf_vector() -> None:
 
     assert leaf.hex() == "072c7908d5388cb1921c81bcc911eee7bbd9098eb209ef9563d2769c75976b7b"
     assert leaf == reference_leaf("INV-1", 1, 0, 1736035200, 232, 10, 1, 2, 199_980_000, 0)
+    assert leaf_fast("INV-1", (1).to_bytes(32, "big"), 0, 1736035200, 232, 10, 1, 2, 199_980_000, 0) == leaf
 
 
 @settings(max_examples=200)
@@ -215,8 +215,8 @@ def test_fallback_keccak_without_pysha3_gives_the_same_leaf() -> None:
     # safe-pysha3 comes in with the ape stack; without it merkle.py falls back to pycryptodome.
     script = (
         "import sys; sys.modules['sha3'] = None\n"
-        "from oracle.merkle import KECCAK_BACKEND, line_leaf, merkle_root\n"
-        "leaf = line_leaf('INV-1', 1, 0, 1736035200, 232, 10, 1, 2, 199980000, 0)\n"
+        "from intake.merkle import KECCAK_BACKEND, leaf_fast, merkle_root\n"
+        "leaf = leaf_fast('INV-1', (1).to_bytes(32, 'big'), 0, 1736035200, 232, 10, 1, 2, 199980000, 0)\n"
         "print(KECCAK_BACKEND, leaf.hex(), merkle_root([leaf, bytes(32)]).hex())\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
@@ -227,6 +227,15 @@ def test_fallback_keccak_without_pysha3_gives_the_same_leaf() -> None:
         leaf.hex(),
         merkle_root([leaf, bytes(32)]).hex(),
     ]
+
+
+def sorted_merkle_root(leaves: Iterable[bytes], chunk: int = 1 << 16) -> bytes:
+    """``merkle_root`` of ``leaves`` given in ascending order, holding ``chunk`` of them at a time."""
+    builder = SortedLeavesRoot()
+    iterator = iter(leaves)
+    while part := list(islice(iterator, chunk)):
+        builder.extend(part)
+    return builder.root()
 
 
 def fed_in_runs(leaves: list[bytes], longest: int, seed: int) -> SortedLeavesRoot:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oracle.errors import AmountError
-from oracle.money import UINT128_MAX, format_amount, parse_amount, rescale
+from intake.errors import AmountError
+from intake.money import UINT128_MAX, format_amount, parse_amount, rescale
 
 
 @pytest.mark.parametrize(

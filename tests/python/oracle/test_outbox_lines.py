@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oracle.merkle import line_leaf
-from oracle.validate import ValidLine
+from oracle_testkit import line_leaf
+
+from intake.validate import ValidLine
 from outbox import Outbox
 
 LICENSEE = "0x00000000000000000000000000000000000000aa"

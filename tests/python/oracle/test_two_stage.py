@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from oracle_testkit import TODAY, csv_feed, csv_line, jsonl_line, licence
 
-from oracle import twostage
-from oracle.feed import parse_feed
-from oracle.seen import DiskSeenLines
-from oracle.twostage import ParseProcessError, validate_two_stage
-from oracle.validate import InMemorySeenLines, Validator, validate
+from bench.disk_seen import DiskSeenLines
+from intake import twostage
+from intake.feed import parse_feed
+from intake.twostage import ParseProcessError, validate_two_stage
+from intake.validate import InMemorySeenLines, Validator, validate
 
 
 def mixed_lines(count: int, seed: int) -> list[str]:

@@ -13,20 +13,18 @@ from oracle_testkit import (
     csv_feed,
     csv_line,
     licence,
+    line_leaf,
     parse_csv_bytes,
 )
 
-from oracle.errors import LicenceInfoError
-from oracle.feed import Rejection, SaleLine, parse_feed
-from oracle.merkle import line_leaf
-from oracle.validate import (
+from intake.errors import LicenceInfoError
+from intake.feed import Rejection, SaleLine, parse_feed
+from intake.validate import (
     InMemorySeenLines,
     LicenceInfo,
     Validator,
     ValidLine,
-    rejects_path,
     validate,
-    write_rejects,
 )
 
 DAY = 86400
@@ -71,7 +69,6 @@ def test_period_counts_from_the_term_start() -> None:
     )
 
     assert [x.period for x in lines] == [0, 1, 2]
-    assert licence().period_of(TERM_START + 90 * DAY) == 1
 
 
 @pytest.mark.parametrize(
@@ -267,30 +264,6 @@ def test_every_input_line_is_accounted_for() -> None:
     assert stats.valid + stats.rejected + stats.duplicates == len(lines)
     assert (stats.valid, stats.rejected, stats.duplicates) == (5, 2, 1)
     assert len(items) == stats.valid + stats.rejected
-
-
-def test_write_rejects_puts_a_csv_beside_the_input(tmp_path: Path) -> None:
-    feed = tmp_path / "acme.csv"
-    out = write_rejects(
-        feed,
-        [
-            Rejection(7, "gross", "0.0000001", "has 7 decimals; at most 6 allowed"),
-            Rejection(3, "territory", "us", "is not an ISO 3166-1 alpha-2 code"),
-        ],
-    )
-
-    assert out == rejects_path(feed) == tmp_path / "acme.csv.rejects.csv"
-    assert out.read_text(encoding="utf-8") == (
-        "line_number,field,value,reason\n"
-        "3,territory,us,is not an ISO 3166-1 alpha-2 code\n"
-        "7,gross,0.0000001,has 7 decimals; at most 6 allowed\n"
-    )
-
-
-def test_write_rejects_writes_a_header_only_file_when_nothing_was_rejected(tmp_path: Path) -> None:
-    out = write_rejects(tmp_path / "clean.jsonl", [])
-
-    assert out.read_text(encoding="utf-8") == "line_number,field,value,reason\n"
 
 
 @pytest.mark.parametrize(

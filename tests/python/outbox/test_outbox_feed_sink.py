@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import event
 
-from oracle.merkle import line_leaf
-from oracle.validate import ValidLine
+from intake.validate import ValidLine
 from outbox import Outbox
 from outbox.linestore import OutboxFeedSink
+from tests.python.oracle.oracle_testkit import line_leaf
 
 LICENSEE = "0x00000000000000000000000000000000000000aa"
 

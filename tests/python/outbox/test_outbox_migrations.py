@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, inspect, text
 
-from oracle.merkle import line_leaf
-from oracle.validate import ValidLine
+from intake.validate import ValidLine
 from outbox import Outbox, OutboxMissing, OutboxSchemaError, ReportState
 from outbox.migrate import head
 from outbox.reports import StoredReport
 from outbox.schema import metadata
+from tests.python.oracle.oracle_testkit import line_leaf
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "outbox-main-45b1a33.sql"
 LICENSEE = "0x00000000000000000000000000000000000000aa"

@@ -16,7 +16,7 @@ Leaf of one sales line (the contracts and the API depend on this exact encoding)
 
 Hashing twice is OpenZeppelin's StandardMerkleTree convention: a 64-byte inner node can never
 be mistaken for a leaf. The abi encoding of static types is ten 32-byte big-endian words, built
-here by hand because eth_abi costs ~20 us a line.
+here by hand (``leaf_fast``) because eth_abi costs ~20 us a line.
 
 Tree: leaves sorted ascending as bytes (so the root does not depend on line order); a parent is
 ``keccak256(min(a, b) ++ max(a, b))`` (OZ ``_hashPair``); an unpaired last node of a level is
@@ -32,7 +32,7 @@ from itertools import islice
 from operator import le
 from typing import Final, Protocol, cast
 
-from oracle.errors import LeafNotFoundError
+from intake.errors import LeafNotFoundError
 
 
 class _HashObject(Protocol):
@@ -65,78 +65,8 @@ def keccak256(data: bytes) -> bytes:
 
 
 ZERO_ROOT: Final = bytes(32)
-_UINT128_MAX: Final = (1 << 128) - 1
 # Words 3-7 of the leaf encoding: uint32 period, uint64 saleDay, uint8 x3, each left-padded.
 _MIDDLE: Final = struct.Struct(">28xI24xQ31xB31xB31xB")
-
-
-def line_id_hash(line_id: str) -> bytes:
-    """keccak256 of the line id's UTF-8 bytes."""
-    return keccak256(line_id.encode("utf-8"))
-
-
-def encode_line(
-    id_hash: bytes,
-    licence_id: int,
-    period: int,
-    sale_day: int,
-    territory: int,
-    field: int,
-    channel: int,
-    units: int,
-    gross: int,
-    deductions: int,
-) -> bytes:
-    """``abi.encode`` of the leaf tuple (320 bytes); raises ValueError if a value does not fit."""
-    if len(id_hash) != 32:
-        raise ValueError("line id hash must be 32 bytes")
-    if not 0 <= licence_id < 1 << 256:
-        raise ValueError(f"licence id {licence_id} does not fit uint256")
-    for name, value in (("units", units), ("gross", gross), ("deductions", deductions)):
-        if not 0 <= value <= _UINT128_MAX:
-            raise ValueError(f"{name} {value} does not fit uint128")
-    try:
-        middle = _MIDDLE.pack(period, sale_day, territory, field, channel)
-    except struct.error as err:
-        raise ValueError(f"period, saleDay or a code index out of range: {err}") from None
-    return b"".join(
-        (
-            id_hash,
-            licence_id.to_bytes(32, "big"),
-            middle,
-            units.to_bytes(32, "big"),
-            gross.to_bytes(32, "big"),
-            deductions.to_bytes(32, "big"),
-        )
-    )
-
-
-def line_leaf(
-    line_id: str,
-    licence_id: int,
-    period: int,
-    sale_day: int,
-    territory: int,
-    field: int,
-    channel: int,
-    units: int,
-    gross: int,
-    deductions: int,
-) -> bytes:
-    """The canonical 32-byte leaf of one sales line (see the module docstring)."""
-    encoded = encode_line(
-        line_id_hash(line_id),
-        licence_id,
-        period,
-        sale_day,
-        territory,
-        field,
-        channel,
-        units,
-        gross,
-        deductions,
-    )
-    return keccak256(keccak256(encoded))
 
 
 def leaf_fast(
@@ -151,8 +81,11 @@ def leaf_fast(
     gross: int,
     deductions: int,
 ) -> bytes:
-    """line_leaf for the hot path: the caller guarantees every range and passes the licence
-    id already encoded as its 32-byte word."""
+    """The canonical 32-byte leaf of one sales line (see the module docstring), the only one the
+    services compute. Built for the hot path: the caller guarantees every range (the parser and
+    the validator checked them) and passes the licence id already encoded as its 32-byte word.
+    tests/python/oracle/test_merkle_tree.py checks it against a readable, range-checked encoding
+    and against eth_abi."""
     k = _keccak
     inner = b"".join(
         (
@@ -290,15 +223,6 @@ def _perfect_root(level: Sequence[bytes]) -> bytes:
     while len(level) > 1:
         level = _next_level(level)
     return level[0]
-
-
-def sorted_merkle_root(leaves: Iterable[bytes], chunk: int = 1 << 16) -> bytes:
-    """``merkle_root`` of ``leaves`` given in ascending order, holding ``chunk`` of them at a time."""
-    builder = SortedLeavesRoot()
-    iterator = iter(leaves)
-    while part := list(islice(iterator, chunk)):
-        builder.extend(part)
-    return builder.root()
 
 
 class MerkleTree:

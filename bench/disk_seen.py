@@ -1,5 +1,8 @@
 """Exact SeenLines whose memory does not grow with the lines: a Bloom filter in front of SQLite.
 
+The bench's seen store (bench/oracle_pipeline.py): the oracle itself uses the outbox's
+(oracle.outbox.OutboxSeenLines), so this lives here, beside the bench that measures it.
+
 A claim first asks whether the id is certainly new, cheaply:
 
 - Line ids mostly ascend (invoice numbers). An id above every id seen so far for its licensee,
@@ -37,7 +40,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from oracle.validate import SeenLines
+from intake.validate import SeenLines
 from outbox.bloom import DEFAULT_BLOOM_BITS, LineIdBloom
 from outbox.bloom import PATTERN_BITS as _PATTERN_BITS
 from outbox.bloom import PATTERNS as _PATTERNS

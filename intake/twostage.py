@@ -17,8 +17,8 @@ from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from oracle.feed import MAX_FEED_DECIMALS, Rejection, parse_feed
-from oracle.validate import Validator, ValidLine
+from intake.feed import MAX_FEED_DECIMALS, Rejection, parse_feed
+from intake.validate import Validator, ValidLine
 
 BATCH = 2_000
 _REJECTION = 0  # first element of a Rejection's tuple; a prepared line starts with its number >= 1

@@ -9,23 +9,24 @@ Lines are identified per licensee by ``line_id``. The first content seen for an 
 same id with the same content again is a duplicate (skipped, counted, not an error); the same id
 with other content is rejected, naming the leaf that was accepted first. Content identity is the
 line's canonical Merkle leaf, so "same content" means exactly "would settle the same".
+
+A new line whose period was already reported comes too late: a period settles once, so it is
+rejected (``ReportedPeriods``) and its id is left free, as if the line had never been read.
+A line already accepted before its period was reported is still a duplicate when read again.
 """
 
 from __future__ import annotations
 
-import csv
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, Protocol
 
-from oracle.errors import AmountError, LicenceInfoError
-from oracle.feed import Rejection, SaleLine
-from oracle.merkle import leaf_fast
-from oracle.money import rescale
+from intake.errors import AmountError, LicenceInfoError
+from intake.feed import Rejection, SaleLine
+from intake.merkle import leaf_fast
+from intake.money import rescale
 from royalty_chain.codes import Scope
 
 SECONDS_PER_DAY: Final = 86400
@@ -76,10 +77,6 @@ class LicenceInfo:
         """First second after which no sale earns royalties any more."""
         return self.effective_end + self.sell_off_days * SECONDS_PER_DAY
 
-    def period_of(self, sale_day: int) -> int:
-        """Index of the reporting period a sale day falls in, counted from the term start."""
-        return (sale_day - self.term_start) // self.period_seconds
-
 
 # What Validator.prepare passes to Validator.admit: (line number, line id, licence id, period,
 # sale day, territory, field, channel, units, gross, deductions), amounts in the licence's decimals.
@@ -124,6 +121,19 @@ class SeenLines(ABC):
         (licensee, line_id): two claims of a new id never both return None.
         """
 
+    def release(self, licensee: str, line_id: str) -> None:
+        """Forget the claim just made for the id (its line was refused after all), so a later
+        line with the id is judged as new. Stores used with ``ReportedPeriods`` implement it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot release a claim")
+
+
+class ReportedPeriods(Protocol):
+    """Which (licence, period) already went into a report (the oracle's outbox knows)."""
+
+    def report_of(self, licence_id: int, period: int) -> int | None:
+        """The id of the report that covers the licence's period, or None while it is open."""
+        ...
+
 
 class InMemorySeenLines(SeenLines):
     """SeenLines in a dict, for one process (tests, a one-shot CLI run)."""
@@ -139,6 +149,9 @@ class InMemorySeenLines(SeenLines):
         if known is None:
             ids[line_id] = leaf
         return known
+
+    def release(self, licensee: str, line_id: str) -> None:
+        self._by_licensee[licensee].pop(line_id, None)
 
     def __len__(self) -> int:
         return sum(len(ids) for ids in self._by_licensee.values())
@@ -202,12 +215,18 @@ class Validator:
     """Validates parsed lines against ``licences``, remembering ids in ``seen``.
 
     ``stats`` counts every line checked (and every parser rejection passed to
-    ``count_rejection``), so a run can show that nothing was lost.
+    ``count_rejection``), so a run can show that nothing was lost. With ``reported``, a new
+    line of a period already reported is rejected as late (asked once per licence and period).
     """
 
-    def __init__(self, licences: Mapping[int, LicenceInfo], seen: SeenLines) -> None:
+    def __init__(
+        self, licences: Mapping[int, LicenceInfo], seen: SeenLines, reported: ReportedPeriods | None = None
+    ) -> None:
         self._licences = {lid: _Licence(info) for lid, info in licences.items()}
         self._claim = seen.claim
+        self._release = seen.release
+        self._reported = reported
+        self._report_of: dict[tuple[int, int], int | None] = {}
         self.stats = ValidationStats()
 
     def count_rejection(self, rejection: Rejection) -> Rejection:
@@ -230,7 +249,7 @@ class Validator:
         period and amounts in the licence's decimals, or its Rejection (not counted yet).
 
         ``check`` is ``admit(prepare(line))``; the two halves can run in two processes
-        (oracle.twostage), ``prepare`` in the one that parses.
+        (intake.twostage), ``prepare`` in the one that parses.
         """
         # One flat function on purpose: it runs once per line and every call costs ~0.1 us.
         (number, line_id, licence_id, sale_day, t, f, c, units, gross, deductions, currency,
@@ -263,7 +282,8 @@ class Validator:
 
     def admit(self, prepared: Prepared) -> ValidLine | Rejection | None:
         """The leaf, the claim in the seen store and the counts, for a line ``prepare`` passed:
-        the ValidLine, a Rejection for an id seen with other content, or None for a duplicate."""
+        the ValidLine, a Rejection for an id seen with other content or for a period already
+        reported, or None for a duplicate."""
         number, line_id, licence_id, period, sale_day, t, f, c, units, gross, deductions = prepared
         licence = self._licences[licence_id]
         leaf = leaf_fast(line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions)
@@ -275,6 +295,17 @@ class Validator:
                 return None
             reason = f"was seen before with different content (first leaf 0x{first.hex()})"
             return self._reject(number, "line_id", line_id, reason)
+        if self._reported is not None:
+            key = (licence_id, period)
+            report_of = self._report_of
+            report_id = report_of[key] if key in report_of else self._ask_reported(key)
+            if report_id is not None:  # too late: the id stays free, the line counts as rejected only
+                self._release(licence.licensee, line_id)
+                reason = (
+                    f"falls in period {period} of licence {licence_id}, which was already reported "
+                    f"(report {report_id}); a correction needs an adjustment report"
+                )
+                return self._reject(number, "sale_date", _day(sale_day), reason)
         in_scope = bool(licence.territories >> t & licence.fields >> f & licence.channels >> c & 1)
         stats.valid += 1
         if not in_scope:
@@ -284,6 +315,11 @@ class Validator:
             (number, line_id, licence_id, period, sale_day, t, f, c, units, gross, deductions,
              leaf, in_scope),
         )  # fmt: skip
+
+    def _ask_reported(self, key: tuple[int, int]) -> int | None:
+        assert self._reported is not None
+        report_id = self._report_of[key] = self._reported.report_of(*key)
+        return report_id
 
     def _reject(self, number: int, column: str, value: str, reason: str) -> Rejection:
         return self.count_rejection(Rejection(number, column, value, reason))
@@ -299,61 +335,3 @@ def validate(lines: Iterable[SaleLine | Rejection], validator: Validator) -> Ite
         result = check(line)  # type: ignore[arg-type]
         if result is not None:
             yield result
-
-
-REJECTS_COLUMNS: Final = ("line_number", "field", "value", "reason")
-
-
-def rejects_path(input_path: str | os.PathLike[str]) -> Path:
-    """Where the rejects of ``input_path`` go: ``<input>.rejects.csv`` beside it."""
-    path = Path(input_path)
-    return path.with_name(path.name + ".rejects.csv")
-
-
-class RejectsFile:
-    """``<input>.rejects.csv`` written as rejections arrive, so a file of many bad lines costs
-    no memory; it replaces the previous rejects file only when closed, so a reader never sees
-    half of one (a crash leaves the old file and a ``.tmp``).
-
-    Rejections must come in line order (the parser and the validator produce them that way).
-    """
-
-    def __init__(self, input_path: str | os.PathLike[str]) -> None:
-        self.path = rejects_path(input_path)
-        self._tmp = self.path.with_name(self.path.name + ".tmp")
-        self._file = open(self._tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
-        self._writer = csv.writer(self._file, lineterminator="\n")
-        self._writer.writerow(REJECTS_COLUMNS)
-        self._last = 0
-        self.count = 0
-
-    def add(self, r: Rejection) -> None:
-        if r.line_number < self._last:
-            raise ValueError(f"rejections out of line order: {r.line_number} after {self._last}")
-        self._last = r.line_number
-        self._writer.writerow((r.line_number, r.field, r.value, r.reason))
-        self.count += 1
-
-    def close(self) -> Path:
-        self._file.close()
-        os.replace(self._tmp, self.path)
-        return self.path
-
-    def discard(self) -> None:
-        self._file.close()
-        self._tmp.unlink(missing_ok=True)
-
-
-def write_rejects(input_path: str | os.PathLike[str], rejections: Iterable[Rejection]) -> Path:
-    """Write ``rejections`` (sorted by line) to ``<input>.rejects.csv``; return that path.
-
-    The file is written even when there is nothing to reject, so "no rejects" is visible.
-    """
-    out = RejectsFile(input_path)
-    try:
-        for r in sorted(rejections, key=lambda r: r.line_number):
-            out.add(r)
-    except BaseException:
-        out.discard()
-        raise
-    return out.close()
