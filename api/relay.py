@@ -26,7 +26,7 @@ from api.errors import ApiError, InvalidInput, NotFound, SignatureInvalid, Unava
 from api.indexer.models import SettlementRow
 from api.inputs import ScheduleIn, TermsIn, schedule_doc, terms_doc, to_schedule, to_terms
 from api.queries import get_licence_row
-from api.schemas import AmendDraft, Draft, RegisterDraft, Relayed
+from api.relay_schemas import AmendDraft, Draft, RegisterDraft, Relayed
 from api.services import Services
 from royalty_chain import eip712
 from royalty_chain.client import ContractRevert

@@ -19,9 +19,9 @@ from outbox import Outbox
 from royalty_chain.actions import register_licence
 from royalty_chain.client import Chain, ContractRevert
 from royalty_chain.dev.keys import dev_account_of, role
+from royalty_chain.dev.licence_files import LicenceSpec, resolve_address, to_units
 from royalty_chain.eip712 import dispute_digest, sign_digest
 from royalty_chain.models import Kind
-from royalty_chain.spec import LicenceSpec, resolve_address, to_units
 from royalty_chain.terms import DAY, YEAR, Terms
 
 

@@ -12,22 +12,19 @@ from fastapi.responses import Response
 from api import queries, relay
 from api.deps import AddressQuery, LicenceId, ManifestDep, PageQuery, ServicesDep, SessionDep, SizeQuery
 from api.errors import problem_responses
-from api.schemas import (
+from api.relay_schemas import (
     AmendDraft,
     AmendDraftIn,
     AmendIn,
     Draft,
-    LicenceDetail,
-    LicencePage,
     RegisterDraft,
     RegisterDraftIn,
     RegisterIn,
     Relayed,
-    SettlementPage,
-    Statement,
     TerminateDraftIn,
     TerminateIn,
 )
+from api.schemas import LicenceDetail, LicencePage, SettlementPage, Statement
 
 router = APIRouter(prefix="/licences", tags=["licences"], responses=problem_responses(400, 404, 422, 503))
 

@@ -10,16 +10,8 @@ from api import queries, relay
 from api.deps import ManifestDep, ServicesDep, SessionDep, SettlementId
 from api.errors import ApiError, NotFound, problem_responses
 from api.indexer.models import SettlementRow
-from api.schemas import (
-    DisputeDraftIn,
-    DisputeIn,
-    Draft,
-    LineProof,
-    Relayed,
-    ResolutionDraftIn,
-    ResolutionIn,
-    SettlementDetail,
-)
+from api.relay_schemas import DisputeDraftIn, DisputeIn, Draft, Relayed, ResolutionDraftIn, ResolutionIn
+from api.schemas import LineProof, SettlementDetail
 from intake.merkle import verify
 
 router = APIRouter(prefix="/settlements", tags=["settlements"], responses=problem_responses(400, 404, 422, 503, 502))

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.inputs import TermsIn, terms_doc, to_terms
 from royalty_chain.client import Chain
-from royalty_chain.spec import LicenceSpec, resolve_address, resolve_parties
+from royalty_chain.dev.licence_files import LicenceSpec, resolve_address, resolve_parties
 from royalty_chain.terms import DAY
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "licences"

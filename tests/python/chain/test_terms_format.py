@@ -18,8 +18,9 @@ from oracle import money
 from royalty_chain import units
 from royalty_chain.codes import encode_scope, field_index
 from royalty_chain.dev.keys import role
+from royalty_chain.dev.licence_files import LicenceSpec, resolve_address, resolve_parties, to_units
 from royalty_chain.manifest import Manifest, TokenInfo
-from royalty_chain.spec import LicenceSpec, SpecError, TermsIn, resolve_address, resolve_parties, to_terms, to_units
+from royalty_chain.spec import SpecError, TermsIn, to_terms
 from royalty_chain.terms import DAY, FieldRate, Payee, Schedule, Term, Terms, Tier
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "licences"

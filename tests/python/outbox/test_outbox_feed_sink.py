@@ -6,12 +6,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from oracle_testkit import line_leaf
 from sqlalchemy import event
 
 from intake.validate import ValidLine
 from outbox import Outbox
 from outbox.linestore import OutboxFeedSink
-from tests.python.oracle.oracle_testkit import line_leaf
 
 LICENSEE = "0x00000000000000000000000000000000000000aa"
 
@@ -62,7 +62,7 @@ def test_an_uploads_views_of_the_outbox_release_their_connections(tmp_path: Path
             assert outbox.engine.pool.checkedout() == 2  # type: ignore[attr-defined]
             assert seen.claim(LICENSEE, "KNOWN-1", b"\x00" * 32) == _line("KNOWN-1", 1).leaf
             assert seen.claim(LICENSEE, f"UP-{upload}", b"\x01" * 32) is None
-            assert reported.late(_line(f"UP-{upload}", 1)) is None
+            assert reported.report_of(3, 2) is None  # licence 3, period 2: not reported yet
             kept.append((seen, reported))
         assert outbox.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     outbox.close()

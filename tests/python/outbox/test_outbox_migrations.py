@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from oracle_testkit import line_leaf
 from sqlalchemy import Engine, create_engine, inspect, text
 
 from intake.validate import ValidLine
@@ -15,7 +16,6 @@ from outbox import Outbox, OutboxMissing, OutboxSchemaError, ReportState
 from outbox.migrate import head
 from outbox.reports import StoredReport
 from outbox.schema import metadata
-from tests.python.oracle.oracle_testkit import line_leaf
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "outbox-main-45b1a33.sql"
 LICENSEE = "0x00000000000000000000000000000000000000aa"
