@@ -49,10 +49,10 @@ def resolve_token(token: str, manifest: Manifest, field: str = "terms.token") ->
         raise InvalidInput.field(err.field, err.reason) from None
 
 
-def to_schedule(value: ScheduleIn, effective_from: int, field: str) -> Schedule:
-    """An amendment's schedule (amounts in token units: its model has no decimal switch)."""
+def to_schedule(value: ScheduleIn, effective_from: int, field: str, decimals: int | None = None) -> Schedule:
+    """An amendment's schedule; decimal amounts (``"amounts": "decimal"``) need the token's decimals."""
     try:
-        return spec.to_schedule(value, effective_from, field)
+        return spec.to_schedule(value, effective_from, field, decimals)
     except spec.SpecError as err:
         raise InvalidInput.field(err.field, err.reason) from None
 

@@ -193,6 +193,16 @@ def _parties(services: Services, licence_id: int) -> tuple[str, str]:
         raise _rejected(services, revert) from revert
 
 
+def _decimals_if_needed(services: Services, licence_id: int, schedule: ScheduleIn) -> int | None:
+    """The decimals of the licence's token when the schedule gives an amount as a decimal."""
+    amounts = [schedule.fixed_fee_per_period, schedule.per_unit, schedule.minimum_guarantee]
+    if all(isinstance(a, int) for a in [*amounts, *(t.threshold for t in schedule.tiers)]):
+        return None
+    with services.sessions() as session:
+        token = get_licence_row(session, licence_id).token
+    return services.tokens.currency_and_decimals(token)[1]
+
+
 def _amend(
     services: Services, licence_id: int, parties: tuple[str, str], schedule: ScheduleIn, new_end: int, deadline: int
 ) -> tuple[Action, int, Schedule]:
@@ -200,7 +210,9 @@ def _amend(
         raise InvalidInput.field("schedule.effective_from", "is required for an amendment")
     registry = services.chain.registry
     version = registry.schedule_count(licence_id)
-    parsed = to_schedule(schedule, schedule.effective_from, "schedule")
+    parsed = to_schedule(
+        schedule, schedule.effective_from, "schedule", _decimals_if_needed(services, licence_id, schedule)
+    )
     action = Action(
         eip712.AMEND,
         registry.domain(),

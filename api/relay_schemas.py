@@ -4,12 +4,13 @@ exact integers in the token's smallest unit; times are unix seconds."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.inputs import Address, AmountIn, HexBytes, ScheduleIn, TermsIn, Timestamp, Uint64
 from api.schemas import Out
+from royalty_chain.spec import mark_decimal_schedule
 
 
 class RegisterDraftIn(BaseModel):
@@ -43,8 +44,24 @@ class Relayed(Out):
     settlement_id: int | None = None
 
 
-class AmendDraftIn(BaseModel):
+class _Amendment(BaseModel):
+    """An amendment's schedule in the one terms format: integers in the token's smallest unit, or
+    with ``"amounts": "decimal"`` decimals in the licence's currency, as in the terms."""
+
     model_config = ConfigDict(extra="forbid")
+    amounts: Literal["units", "decimal"] = Field(
+        "units", description='"units": integers in the token\'s smallest unit; "decimal": decimals in its currency'
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mark_decimal_amounts(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("amounts") == "decimal" and "schedule" in data:
+            return {**data, "schedule": mark_decimal_schedule(data["schedule"])}
+        return data
+
+
+class AmendDraftIn(_Amendment):
     schedule: ScheduleIn
     new_end: Timestamp
     deadline: Timestamp | None = None
@@ -56,8 +73,7 @@ class AmendDraft(Draft):
     new_end: int
 
 
-class AmendIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AmendIn(_Amendment):
     schedule: ScheduleIn
     new_end: Timestamp
     deadline: Timestamp

@@ -137,6 +137,21 @@ def _decimal(value: Any) -> DecimalText:
     return value if isinstance(value, DecimalText) else DecimalText(value)
 
 
+def mark_decimal_schedule(schedule: Any) -> Any:
+    """A raw schedule with every amount marked as a decimal in the token's currency (the
+    ``"amounts": "decimal"`` switch of the terms and of an amendment); other values are kept."""
+    if not isinstance(schedule, dict):
+        return schedule
+    marked = {k: _decimal(v) if k in _SCHEDULE_AMOUNTS else v for k, v in schedule.items()}
+    tiers = marked.get("tiers")
+    if isinstance(tiers, list):
+        marked["tiers"] = [
+            {**t, "threshold": _decimal(t["threshold"])} if isinstance(t, dict) and "threshold" in t else t
+            for t in tiers
+        ]
+    return marked
+
+
 class TermsIn(_Model):
     """Licence terms in the one terms format (see the module docstring and TERMS_FORMAT.md)."""
 
@@ -174,16 +189,8 @@ class TermsIn(_Model):
         data = dict(data)
         if "advance" in data:
             data["advance"] = _decimal(data["advance"])
-        schedule = data.get("schedule")
-        if isinstance(schedule, dict):
-            schedule = {k: _decimal(v) if k in _SCHEDULE_AMOUNTS else v for k, v in schedule.items()}
-            tiers = schedule.get("tiers")
-            if isinstance(tiers, list):
-                schedule["tiers"] = [
-                    {**t, "threshold": _decimal(t["threshold"])} if isinstance(t, dict) and "threshold" in t else t
-                    for t in tiers
-                ]
-            data["schedule"] = schedule
+        if "schedule" in data:
+            data["schedule"] = mark_decimal_schedule(data["schedule"])
         return data
 
     @field_validator("payees")

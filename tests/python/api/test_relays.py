@@ -212,3 +212,48 @@ def test_resolution_signed_by_both_parties_is_relayed(client: TestClient, chain:
     assert got["dispute"]["refunded"] == "2000000"
     assert got["dispute"]["resolved_by_arbiter"] is False
     assert chain.ledger.escrow_of(licence_id) == 14 * USDX
+
+
+def test_an_amendment_in_decimals_is_the_same_amendment_as_in_units(
+    client: TestClient, chain: Chain, services: Services
+) -> None:
+    """The one terms format for amendments too: "amounts": "decimal" reads every amount in the
+    licence's currency (USDX, 6 decimals), so 12.5 is 12,500,000 units and the parties sign the
+    same digest either way."""
+    now = chain_time(chain)
+    licence_id = register(client, terms_json(chain, now - DAY))
+    synced(services)  # the licence's token is read from the index
+    start, end = now + 10 * DAY, now + 730 * DAY
+    in_units = {
+        "schedule": {
+            "effective_from": start, "rate_bps": 500, "fixed_fee_per_period": 12_500_000, "per_unit": 250_000,
+            "minimum_guarantee": 150_000 * USDX, "tiers": [{"threshold": 100_000 * USDX, "rate_bps": 700}],
+        },
+        "new_end": end,
+    }  # fmt: skip
+    in_decimals = {
+        "amounts": "decimal",
+        "schedule": {
+            "effective_from": start, "rate_bps": 500, "fixed_fee_per_period": "12.5", "per_unit": "0.25",
+            "minimum_guarantee": "150000", "tiers": [{"threshold": "100000.000000", "rate_bps": 700}],
+        },
+        "new_end": end,
+    }  # fmt: skip
+    by_units = client.post(f"/licences/{licence_id}/amendments/drafts", json=in_units)
+    by_decimals = client.post(f"/licences/{licence_id}/amendments/drafts", json=in_decimals)
+    assert by_units.status_code == 200 and by_decimals.status_code == 200, by_decimals.text
+    assert by_decimals.json()["schedule"] == by_units.json()["schedule"]
+    assert by_decimals.json()["schedule"]["fixed_fee_per_period"] == "12500000"
+    assert by_decimals.json()["schedule"]["tiers"] == [{"threshold": "100000000000", "rate_bps": 700}]
+    deadline = by_units.json()["deadline"]
+    signed = [
+        client.post(f"/licences/{licence_id}/amendments/drafts", json={**body, "deadline": deadline}).json()["digest"]
+        for body in (in_units, in_decimals)
+    ]
+    assert signed[0] == signed[1]
+
+    too_fine = {**in_decimals, "schedule": {**in_decimals["schedule"], "per_unit": "0.0000001"}}
+    refused = client.post(f"/licences/{licence_id}/amendments/drafts", json=too_fine)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "schedule.per_unit"
+    assert "7 decimals" in refused.json()["errors"][0]["message"]
