@@ -13,8 +13,8 @@ import pytest
 from eth_utils import keccak, to_checksum_address
 from pydantic import ValidationError
 
-from oracle import errors as oracle_errors
-from oracle import money
+from intake import errors as intake_errors
+from intake import money
 from royalty_chain import units
 from royalty_chain.codes import encode_scope, field_index
 from royalty_chain.dev.keys import role
@@ -237,8 +237,8 @@ def test_one_decimal_parser_everywhere() -> None:
     with pytest.raises(SpecError, match=r"^deposit: '\+5' is not a decimal number$"):
         to_units("+5", 6, "deposit")
     assert to_units("5000.00", 6, "deposit") == units.parse_amount("5000.00", 6) == 5_000_000_000
-    # The oracle keeps its own error type, with the same reason.
-    with pytest.raises(oracle_errors.AmountError) as caught:
+    # The intake keeps its own error type, with the same reason.
+    with pytest.raises(intake_errors.AmountError) as caught:
         money.parse_amount("1.1234567", 6)
     assert caught.value.reason == "has 7 decimals; at most 6 allowed"
     with pytest.raises(units.AmountError) as same:
