@@ -40,10 +40,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
+from intake.bloom import DEFAULT_BLOOM_BITS, LineIdBloom
+from intake.bloom import PATTERN_BITS as _PATTERN_BITS
+from intake.bloom import PATTERNS as _PATTERNS
 from intake.validate import SeenLines
-from outbox.bloom import DEFAULT_BLOOM_BITS, LineIdBloom
-from outbox.bloom import PATTERN_BITS as _PATTERN_BITS
-from outbox.bloom import PATTERNS as _PATTERNS
 
 DEFAULT_BATCH_SIZE: Final = 20_000  # ~2 MiB pending; random ids insert ~35% faster than with 5,000
 _RUN_IDS: Final = 512  # ids per run row: a lookup decodes one row

@@ -12,8 +12,8 @@ from typing import Self
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from intake.bloom import DEFAULT_BLOOM_BITS, LineIdBloom
 from intake.validate import SeenLines
-from outbox.bloom import DEFAULT_BLOOM_BITS, LineIdBloom
 from outbox.store import Outbox
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from oracle_testkit import LICENSEE, TERM_START, line_leaf
 
+from intake.bloom import LineIdBloom
 from intake.validate import ValidLine
 from outbox import Outbox, OutboxSeenLines
-from outbox.bloom import LineIdBloom
 
 
 def leaf_of(line_id: str, version: int = 0) -> bytes:

@@ -1,4 +1,6 @@
-"""A Bloom filter of (licensee, line id) keys: the cheap first check of OutboxSeenLines."""
+"""A Bloom filter of (licensee, line id) keys: the cheap first check of a seen-lines store
+(the outbox's ``OutboxSeenLines``). Pure Python over one array, so the intake's users load it
+without the outbox's SQL stack."""
 
 from __future__ import annotations
 
