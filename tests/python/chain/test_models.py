@@ -45,10 +45,12 @@ def test_labels_are_what_the_api_and_the_demo_print() -> None:
 
 
 def test_structs_from_abi_tuples() -> None:
-    licensor, licensee, arbiter = ("0x" + c * 40 for c in "abc")
+    # The decoders (web3's and royalty_chain.abicodec) give addresses checksummed: kept as they are.
+    licensor, licensee, arbiter = (to_checksum_address("0x" + c * 40) for c in "abc")
     context = SettlementContext.from_abi((licensor, licensee, 1, 2, 3, 4, 2, 5, arbiter, (7, 1, 3)))
     assert context.scope == Scope(7, 1, 3) and context.threshold == 2 and context.sell_off_end == 3
-    assert (context.licensor, context.arbiter) == (to_checksum_address(licensor), to_checksum_address(arbiter))
+    assert (context.licensor, context.licensee, context.arbiter) == (licensor, licensee, arbiter)
+    assert context.licensor == "0xaAaAaAaaAaAaAaaAaAAAAAAAAaaaAaAaAaaAaaAa"
     settlement = Settlement.from_abi((9, 3, 2, 1, 100, 200, 50, 40, 30, 20))
     assert (settlement.kind, settlement.state) == (Kind.REPORT, State.PENDING)
     assert (settlement.royalty, settlement.due, settlement.paid, settlement.released) == (50, 40, 30, 20)
