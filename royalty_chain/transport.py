@@ -13,8 +13,10 @@ API's indexer. So there is one place that decides
 - what happens when a node refuses batches (some providers answer a batch with one error object):
   the same requests are sent one by one.
 
-It uses requests' connection pool, as web3's own HTTPProvider does, so web3 calls cost what they
-cost before.
+It uses one httpx client (its connection pool is shared by the API's threads). Measured against
+Anvil (make bench, and a direct comparison of the two libraries): httpx read a 6.8 MB eth_getLogs
+answer in 27 ms where requests took 32 ms, and a small call in 0.37 ms against 0.5 ms; with
+requests the indexer's catch-up was about 20% slower than with the httpx client it had before.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-import requests
+import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
@@ -33,7 +35,8 @@ from web3.types import RPCEndpoint, RPCResponse
 ATTEMPTS = 8
 """Tries per request before a transport failure becomes an RpcError."""
 
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (requests.ConnectionError, requests.Timeout)
+# Connection refused, reset or dropped, and timeouts; not an answer (not even an HTTP error status).
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
 
 
 class ChainError(Exception):
@@ -81,12 +84,11 @@ class Transport:
         self.url = url
         self.timeout = timeout
         self.attempts = attempts
-        self._session = requests.Session()
-        self._session.headers["Content-Type"] = "application/json"
+        self._client = httpx.Client(timeout=timeout, headers={"Content-Type": "application/json"})
         self._ids = itertools.count(1)
 
     def close(self) -> None:
-        self._session.close()
+        self._client.close()
 
     # ------------------------------------------------------------------ wire
 
@@ -109,12 +111,12 @@ class Transport:
             for attempt in retry_policy(self.attempts - 1, first_wait=2 * FIRST_WAIT):
                 with attempt:
                     return self._post_once(body)
-        except requests.RequestException as err:
+        except httpx.HTTPError as err:
             raise RpcError(f"{self.url}: {err}") from err
         raise AssertionError("unreachable: the retry policy re-raises")  # pragma: no cover
 
     def _post_once(self, body: bytes) -> bytes:
-        response = self._session.post(self.url, data=body, timeout=self.timeout)
+        response = self._client.post(self.url, content=body)
         response.raise_for_status()
         return response.content
 
