@@ -60,13 +60,6 @@ class LedgerABI:
     codec: ContractABI
     errors: ErrorDecoder
     events: EventDecoder
-    settlement_fields: tuple[str, ...]
-
-    @classmethod
-    def from_abi(cls, address: str, abi: list[dict[str, Any]], errors: ErrorDecoder, events: EventDecoder) -> LedgerABI:
-        (item,) = (i for i in abi if i.get("type") == "function" and i["name"] == "settlement")
-        fields = tuple(str(c["name"]) for c in item["outputs"][0]["components"])
-        return cls(address, ContractABI(abi), errors, events, fields)
 
 
 class ChainNode:
@@ -110,5 +103,4 @@ class ChainNode:
 
 def ledger_abi(chain: Chain) -> LedgerABI:
     """The deployed RoyaltyLedger's LedgerABI, from the chain's manifest and decoders."""
-    deployed = chain.manifest.ledger
-    return LedgerABI.from_abi(chain.ledger.address, deployed.abi, chain.decoder, chain.events)
+    return LedgerABI(chain.ledger.address, chain.manifest.abis["RoyaltyLedger"], chain.decoder, chain.events)

@@ -29,6 +29,7 @@ from oracle.hooks import FaultHook, no_fault
 from oracle.node import LedgerABI, SenderNode
 from outbox import Outbox, StoredReport
 from royalty_chain.client import ContractRevert
+from royalty_chain.models import Settlement
 from royalty_chain.terms import Bucket, Report
 
 log = structlog.get_logger("oracle")
@@ -221,10 +222,10 @@ class ReportSender:
             return
         settlements = self._views("settlement", [(settlement_id,) for _, settlement_id in found])
         for stored, settlement_id in found:
-            values = dict(zip(self.ledger.settlement_fields, settlements[(settlement_id,)], strict=True))
-            args = {"settlementId": settlement_id, "royalty": values["royalty"], "paid": values["paid"]}
+            settlement = Settlement.from_abi(settlements[(settlement_id,)])
+            args = {"settlementId": settlement_id, "royalty": settlement.royalty, "paid": settlement.paid}
             self._record(stored, args, None, result)
-            log.info("report_settled", report=stored.id, settlement=settlement_id, royalty=int(values["royalty"]))
+            log.info("report_settled", report=stored.id, settlement=settlement_id, royalty=settlement.royalty)
         self._flush(result)
 
     def _record(self, stored: StoredReport, args: dict[str, Any], tx_hash: str | None, result: SendResult) -> None:

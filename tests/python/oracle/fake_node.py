@@ -138,9 +138,7 @@ LEDGER_ABI: list[dict[str, Any]] = [
 
 def ledger() -> LedgerABI:
     parsed = ContractABI(LEDGER_ABI)
-    return LedgerABI.from_abi(
-        LEDGER, LEDGER_ABI, ErrorDecoder([parsed]), EventDecoder({"RoyaltyLedger": (LEDGER, parsed)})
-    )
+    return LedgerABI(LEDGER, parsed, ErrorDecoder([parsed]), EventDecoder({"RoyaltyLedger": (LEDGER, parsed)}))
 
 
 def revert(name: str, *args: Any) -> str:
