@@ -5,9 +5,12 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
+import {CivilDate} from "./libraries/CivilDate.sol";
+import {LicenceCalendar} from "./libraries/LicenceCalendar.sol";
 import {RoyaltyMath} from "./libraries/RoyaltyMath.sol";
 
 /// @title LicenceRegistry
@@ -21,6 +24,12 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     uint256 public constant MAX_PAYEES = 500;
     uint256 public constant MAX_ORACLES = 16;
     uint16 internal constant BPS = 10_000;
+    uint16 public constant MAX_DUE_DAYS = 365;
+    /// @notice Anniversary periods may be up to five years long.
+    uint8 public constant MAX_ANNIVERSARY_MONTHS = 60;
+    /// @notice 9000-01-01 00:00 UTC: terms end before it, so every boundary of the term and its
+    /// sell-off stays inside the date library's range (years up to 9999).
+    uint64 public constant MAX_TIMESTAMP = 221_845_392_000;
 
     /// @dev The terms themselves are signed through their hash: keccak256(abi.encode(terms)).
     bytes32 public constant REGISTER_TYPEHASH = keccak256(
@@ -31,11 +40,11 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     );
     bytes32 public constant TERMINATE_TYPEHASH = keccak256("TerminateLicence(uint256 licenceId,uint64 deadline)");
     bytes32 public constant BUCKET_TYPEHASH = keccak256(
-        "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
+        "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
     );
     bytes32 public constant REPORT_TYPEHASH = keccak256(
         "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets)"
-        "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
+        "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
     );
 
     // ------------------------------------------------------------------ storage
@@ -54,6 +63,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         uint32 disputeWindow;
         uint32 curePeriod;
         uint8 threshold;
+        Calendar calendar;
         Scope scope;
     }
 
@@ -110,6 +120,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         licence.end = terms.term.end;
         licence.sellOffDays = terms.term.sellOffDays;
         licence.periodSeconds = terms.term.periodSeconds;
+        licence.calendar = terms.term.calendar;
         licence.disputeWindow = terms.disputeWindow;
         licence.curePeriod = terms.curePeriod;
         licence.threshold = terms.threshold;
@@ -230,6 +241,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
             effectiveEnd: effectiveEnd,
             sellOffEnd: effectiveEnd + uint64(licence.sellOffDays) * 1 days,
             periodSeconds: licence.periodSeconds,
+            calendar: licence.calendar,
             threshold: licence.threshold,
             disputeWindow: licence.disputeWindow,
             arbiter: licence.arbiter,
@@ -247,14 +259,47 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         IRoyaltyLedger.Report calldata report,
         bytes[] calldata signatures,
         uint64 periodStart,
-        uint256 tierCumulativeBefore
+        uint32 firstYear,
+        uint256[] calldata tierCumulativeBefore
     ) external view returns (Priced memory) {
         Licence storage licence = _licences[report.licenceId];
         if (licence.licensor == address(0)) revert UnknownLicence(report.licenceId);
         _checkOracleSignatures(report, signatures, licence.threshold);
         return RoyaltyMath.price(
-            _scheduleAt(report.licenceId, periodStart), licence.scope, report.buckets, tierCumulativeBefore
+            _scheduleAt(report.licenceId, periodStart), licence.scope, report.buckets, firstYear, tierCumulativeBefore
         );
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function periodBounds(uint256 licenceId, uint32 period) external view returns (uint64 from, uint64 to, uint64 dueAt) {
+        Licence storage licence = _existingLicence(licenceId);
+        (from, to) = LicenceCalendar.periodBounds(licence.start, licence.periodSeconds, licence.calendar, period);
+        dueAt = to + uint64(licence.calendar.dueDays) * 1 days;
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function periodOf(uint256 licenceId, uint64 timestamp) external view returns (uint32) {
+        Licence storage licence = _existingLicence(licenceId);
+        if (timestamp < licence.start) revert BeforeStart(timestamp, licence.start);
+        return SafeCast.toUint32(LicenceCalendar.periodOf(licence.start, licence.periodSeconds, licence.calendar, timestamp));
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function contractYearBounds(uint256 licenceId, uint32 year)
+        external
+        view
+        returns (uint64 from, uint64 to, uint64 dueAt, uint64 fullLength)
+    {
+        Licence storage licence = _existingLicence(licenceId);
+        (from, to, fullLength) = LicenceCalendar.yearBounds(licence.start, licence.calendar, year);
+        dueAt = to + uint64(licence.calendar.dueDays) * 1 days;
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function contractYearOf(uint256 licenceId, uint64 timestamp) external view returns (uint32) {
+        Licence storage licence = _existingLicence(licenceId);
+        if (timestamp < licence.start) revert BeforeStart(timestamp, licence.start);
+        return SafeCast.toUint32(LicenceCalendar.yearOf(licence.start, licence.calendar, timestamp));
     }
 
     /// @inheritdoc ILicenceRegistry
@@ -372,6 +417,11 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         return versions[i];
     }
 
+    function _existingLicence(uint256 licenceId) private view returns (Licence storage licence) {
+        licence = _licences[licenceId];
+        if (licence.licensor == address(0)) revert UnknownLicence(licenceId);
+    }
+
     function _activeLicence(uint256 licenceId) private view returns (Licence storage licence) {
         licence = _licences[licenceId];
         if (licence.licensor == address(0)) revert UnknownLicence(licenceId);
@@ -432,7 +482,15 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
             shares[i] = payees[i].shareBps;
         }
         ledger.openLicence(
-            licenceId, terms.token, terms.licensee, accounts, shares, terms.taxBps, terms.taxAccount, terms.advance
+            licenceId,
+            terms.token,
+            terms.licensee,
+            accounts,
+            shares,
+            terms.taxBps,
+            terms.taxAccount,
+            terms.advance,
+            terms.term.calendar.interestBps
         );
     }
 
@@ -443,7 +501,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         if (terms.arbiter == address(0)) revert ZeroAddress("arbiter");
         if (terms.arbiter == terms.licensor || terms.arbiter == terms.licensee) revert ArbiterIsParty(terms.arbiter);
         if (terms.term.end <= terms.term.start) revert TermEndNotAfterStart(terms.term.start, terms.term.end);
-        if (terms.term.periodSeconds == 0) revert PeriodLengthZero();
+        _validateCalendar(terms.term);
         if (terms.scope.territories == 0 || terms.scope.fields == 0 || terms.scope.channels == 0) revert EmptyScope();
         if (!tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
         _validatePayees(terms.payees);
@@ -451,6 +509,31 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         if (terms.taxBps > 0 && terms.taxAccount == address(0)) revert TaxAccountMissing();
         _validateOracles(terms.oracles, terms.threshold);
         _validateSchedule(terms.schedule, terms.scope.fields);
+    }
+
+    /// @dev The date rule must name real dates and periods every party can compute alike.
+    function _validateCalendar(Term calldata term) private pure {
+        Calendar calldata calendar = term.calendar;
+        uint8 months = calendar.periodMonths;
+        if (months == 0) {
+            if (term.periodSeconds == 0) revert PeriodLengthZero();
+        } else {
+            if (term.periodSeconds != 0) revert PeriodSecondsWithMonths(term.periodSeconds);
+            bool fits = calendar.anniversary ? months <= MAX_ANNIVERSARY_MONTHS : 12 % months == 0;
+            if (!fits) revert PeriodMonthsInvalid(months, calendar.anniversary);
+            // Month-based periods and years begin at 00:00 UTC of a date.
+            if (term.start % 1 days != 0) revert StartNotMidnight(term.start);
+        }
+        (uint8 yearMonth, uint8 yearDay) = (calendar.yearMonth, calendar.yearDay);
+        // The anniversary must be a day of some year: 29 February is (it falls on the 28th in
+        // common years), 31 February or 31 April is not.
+        if ((yearMonth != 0 || yearDay != 0) && !CivilDate.isValid(2000, yearMonth, yearDay)) {
+            revert InvalidYearStart(yearMonth, yearDay);
+        }
+        if (calendar.dueDays == 0 || calendar.dueDays > MAX_DUE_DAYS) revert DueDaysOutOfRange(calendar.dueDays);
+        if (calendar.interestBps > BPS) revert InterestRateTooHigh(calendar.interestBps);
+        // The date library counts from 1970 up to 9999.
+        if (term.end > MAX_TIMESTAMP) revert TermEndTooLate(term.end);
     }
 
     function _validatePayees(Payee[] calldata payees) private pure {

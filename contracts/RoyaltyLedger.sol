@@ -11,6 +11,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
+import {LicenceCalendar} from "./libraries/LicenceCalendar.sol";
 import {RoyaltyMath} from "./libraries/RoyaltyMath.sol";
 
 /// @title RoyaltyLedger
@@ -24,7 +25,9 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
 
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     uint256 public constant MAX_BUCKETS = 256;
-    uint256 public constant CONTRACT_YEAR = 365 days;
+    /// @notice Interest is simple, actual/365: principal * bps * seconds late / (10,000 * 365 days).
+    uint256 public constant INTEREST_YEAR = 365 days;
+    uint256 internal constant BPS = 10_000;
 
     bytes32 public constant DISPUTE_TYPEHASH =
         keccak256("DisputeSettlement(uint256 settlementId,address party,uint64 deadline)");
@@ -40,6 +43,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         // slot 0
         address token;
         uint16 taxBps;
+        uint16 interestBps; // simple yearly interest on amounts paid after their due date
         // slot 1
         address licensee;
         uint64 lastSequence;
@@ -60,22 +64,38 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint128 disputedArrears; // the part of `arrears` owed on settlements under dispute
     }
 
-    /// @dev A settlement as stored: three slots.
+    /// @dev A settlement as stored: two slots, and a third only when part of its royalty was
+    /// covered otherwise. What has been released is derived: all that was paid once it is final,
+    /// nothing before.
     struct Stored {
         // slot 0
         uint64 licenceId;
         uint32 period;
         Kind kind;
         State state;
-        uint64 settledAt;
-        uint64 disputeUntil;
-        uint16 year; // contract year of a report's period (the year itself for a guarantee)
+        uint16 year; // contract year of a report's period start (the year itself for a guarantee)
+        uint8 yearSpan; // further contract years the period's sales fall in
+        uint40 settledAt;
+        uint40 disputeUntil;
+        uint40 dueAt;
         // slot 1
         uint128 due;
         uint128 paid;
-        // slot 2
-        uint128 released;
-        uint128 royalty;
+        // slot 2, written only when non-zero
+        uint128 covered; // royalty - due: recouped from the advance, offset by a guarantee charged, or cut in a dispute
+    }
+
+    /// @dev What `_createSettlement` records.
+    struct Draft {
+        uint256 licenceId;
+        uint32 period;
+        uint32 year;
+        uint8 yearSpan;
+        Kind kind;
+        uint256 royalty;
+        uint256 credit;
+        uint32 disputeWindow;
+        uint64 dueAt;
     }
 
     /// @dev Per contract year: what the minimum guarantee and the tiers look at.
@@ -128,27 +148,25 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint16[] calldata sharesBps,
         uint16 taxBps,
         address taxAccount,
-        uint128 advance
+        uint128 advance,
+        uint16 interestBps
     ) external nonReentrant {
         if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
         if (_accounts[licenceId].token != address(0)) revert LicenceAlreadyOpened(licenceId);
-        _accounts[licenceId] = Account({
-            token: token,
-            taxBps: taxBps,
-            licensee: licensee,
-            lastSequence: 0,
-            taxAccount: taxAccount,
-            arrearsClearedAt: 0,
-            escrow: 0,
-            arrears: 0,
-            advanceRemaining: 0,
-            distributed: 0,
-            taxOwed: 0,
-            pendingHead: 0,
-            arrearsHead: 0,
-            disputedArrears: 0
-        });
         Account storage account = _accounts[licenceId];
+        account.token = token;
+        account.taxBps = taxBps;
+        account.interestBps = interestBps;
+        account.licensee = licensee;
+        account.taxAccount = taxAccount;
+        _storePayees(licenceId, payees, sharesBps);
+        uint256 received = advance == 0 ? 0 : _pull(IERC20(token), licensee, advance);
+        emit LicenceOpened(licenceId, token, licensee, payees, sharesBps, taxBps, taxAccount, received.toUint128());
+        if (received > 0) _recordAdvance(licenceId, account, received);
+    }
+
+    /// @dev Payees ascending by address, and the running sums of their shares for the split.
+    function _storePayees(uint256 licenceId, address[] calldata payees, uint16[] calldata sharesBps) private {
         _payees[licenceId] = payees;
         uint16[] storage prefix = _prefixBps[licenceId];
         uint16 sum = 0;
@@ -157,9 +175,6 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             sum += sharesBps[i];
             prefix.push(sum);
         }
-        uint256 received = advance == 0 ? 0 : _pull(IERC20(token), licensee, advance);
-        emit LicenceOpened(licenceId, token, licensee, payees, sharesBps, taxBps, taxAccount, received.toUint128());
-        if (received > 0) _recordAdvance(licenceId, account, received);
     }
 
     /// @dev The advance is paid at signing: a final settlement credited to the payees at once,
@@ -172,16 +187,17 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             period: 0,
             kind: Kind.Advance,
             state: State.Final,
-            settledAt: uint64(block.timestamp),
-            disputeUntil: uint64(block.timestamp),
             year: 0,
+            yearSpan: 0,
+            settledAt: uint40(block.timestamp),
+            disputeUntil: uint40(block.timestamp),
+            dueAt: uint40(block.timestamp),
             due: received.toUint128(),
             paid: received.toUint128(),
-            released: 0,
-            royalty: received.toUint128()
+            covered: 0
         });
-        emit Settled(id, licenceId, Kind.Advance, 0, received, 0, received, received, false);
-        _release(id, _settlements[id], account);
+        emit Settled(id, licenceId, Kind.Advance, 0, received, 0, received, received, false, uint64(block.timestamp));
+        _release(id, _settlements[id], account, 0);
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -201,7 +217,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         if (msg.sender != account.licensee) revert NotParty(licenceId, msg.sender);
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
         // The last period may start just before the sell-off ends: leave time to report it.
-        uint64 closesAt = context.sellOffEnd + context.periodSeconds;
+        uint64 closesAt = _closesAt(context);
         if (block.timestamp < closesAt) revert LicenceStillOpen(licenceId, closesAt);
         if (amount == 0) revert ZeroAmount();
         if (amount > account.escrow) revert EscrowTooLow(licenceId, amount, account.escrow);
@@ -236,24 +252,37 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     {
         _releaseMatured(licenceId, _openAccount(licenceId));
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
-        uint64 yearStart = context.start + uint64(year) * uint64(CONTRACT_YEAR);
+        if (year > type(uint16).max) revert YearOutsideTerm(licenceId, year);
+        (uint64 yearStart, uint64 yearEnd, uint64 fullLength) = LicenceCalendar.yearBounds(context.start, context.calendar, year);
         if (yearStart >= context.effectiveEnd) revert YearOutsideTerm(licenceId, year);
-        uint64 yearEnd = yearStart + uint64(CONTRACT_YEAR);
+        uint64 dueAt = yearEnd + uint64(context.calendar.dueDays) * 1 days;
         if (yearEnd > context.effectiveEnd) yearEnd = context.effectiveEnd;
         if (block.timestamp < yearEnd) revert YearNotEnded(licenceId, year, yearEnd);
         Year storage record = _years[licenceId][year];
         if (record.guaranteeCharged) revert GuaranteeAlreadyCharged(licenceId, year);
         // The year's royalty is only known once none of its settlements can still change.
         if (record.open != 0) revert YearHasOpenSettlements(licenceId, year, record.open);
-        // A year cut short by termination or expiry owes a pro-rata guarantee (rounded down).
+        // A year cut short (a first year that starts after the anniversary, termination, expiry)
+        // owes the guarantee pro rata to its length in the 365- or 366-day year (rounded down).
         uint256 guarantee =
-            uint256(registry.minimumGuaranteeAt(licenceId, yearStart)) * (yearEnd - yearStart) / CONTRACT_YEAR;
+            uint256(registry.minimumGuaranteeAt(licenceId, yearStart)) * (yearEnd - yearStart) / fullLength;
         if (record.royalty >= guarantee) revert NoShortfall(licenceId, year, record.royalty, guarantee);
         uint256 shortfall = guarantee - record.royalty;
         record.guaranteeCharged = true;
         record.guaranteeCredit = shortfall.toUint128();
-        settlementId =
-            _createSettlement(licenceId, year, year, Kind.MinimumGuarantee, shortfall, 0, context.disputeWindow);
+        settlementId = _createSettlement(
+            Draft({
+                licenceId: licenceId,
+                period: year,
+                year: year,
+                yearSpan: 0,
+                kind: Kind.MinimumGuarantee,
+                royalty: shortfall,
+                credit: 0,
+                disputeWindow: context.disputeWindow,
+                dueAt: dueAt
+            })
+        );
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -339,10 +368,12 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             state: stored.state,
             settledAt: stored.settledAt,
             disputeUntil: stored.disputeUntil,
-            royalty: stored.royalty,
+            dueAt: stored.dueAt,
+            year: stored.year,
+            royalty: (uint256(stored.due) + stored.covered).toUint128(),
             due: stored.due,
             paid: stored.paid,
-            released: stored.released
+            released: stored.state == State.Final ? stored.paid : 0
         });
     }
 
@@ -431,55 +462,95 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     function _settleReport(Report calldata report, bytes[] calldata signatures) private returns (uint256 id) {
         Account storage account = _openAccount(report.licenceId);
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(report.licenceId);
-        uint64 periodStart = _checkReport(report, context, account);
-        (ILicenceRegistry.Priced memory priced, uint256 credit, uint32 year) =
-            _price(report, signatures, context, periodStart);
+        (uint64 periodStart, uint64 periodEnd) = _checkReport(report, context, account);
+        uint32 firstYear = LicenceCalendar.yearOf(context.start, context.calendar, periodStart).toUint16();
+        uint32 lastYear = LicenceCalendar.yearOf(context.start, context.calendar, periodEnd - 1).toUint16();
+        (ILicenceRegistry.Priced memory priced, uint256 credit) =
+            _price(report, signatures, periodStart, firstYear, lastYear);
         account.lastSequence = report.sequence;
+        uint8 yearSpan = uint256(lastYear - firstYear).toUint8();
         id = _createSettlement(
-            report.licenceId, report.period, year, Kind.Report, priced.royalty, credit, context.disputeWindow
+            Draft({
+                licenceId: report.licenceId,
+                period: report.period,
+                year: firstYear,
+                yearSpan: yearSpan,
+                kind: Kind.Report,
+                royalty: priced.royalty,
+                credit: credit,
+                disputeWindow: context.disputeWindow,
+                dueAt: periodEnd + uint64(context.calendar.dueDays) * 1 days
+            })
         );
-        if (context.disputeWindow != 0) ++_years[report.licenceId][year].open;
+        if (context.disputeWindow != 0) {
+            for (uint32 y = firstYear; y <= lastYear; ++y) {
+                ++_years[report.licenceId][y].open;
+            }
+        }
         _settledPeriod[report.licenceId][report.period] = id;
-        _emitReport(id, report, priced);
+        _emitReport(id, report, priced, firstYear);
     }
 
     /// @dev Has the registry check the oracles' signatures and price the report with the schedule
-    /// in force at its period's start, then updates the contract year's totals; `credit` is the
-    /// part a guarantee shortfall already charged covers.
+    /// in force at its period's start, each contract year of its sales at that year's tier
+    /// position, then updates each year's totals; `credit` is the part a guarantee shortfall
+    /// already charged covers.
     function _price(
         Report calldata report,
         bytes[] calldata signatures,
-        ILicenceRegistry.SettlementContext memory context,
-        uint64 periodStart
-    )
-        private
-        returns (ILicenceRegistry.Priced memory priced, uint256 credit, uint32 year)
-    {
-        year = uint32((periodStart - context.start) / CONTRACT_YEAR);
-        Year storage record = _years[report.licenceId][year];
-        priced = registry.verifyReport(report, signatures, periodStart, record.tierNet);
-        record.tierNet += priced.tierNet.toUint128();
-        record.royalty += priced.royalty.toUint128();
-        credit = priced.royalty < record.guaranteeCredit ? priced.royalty : record.guaranteeCredit;
-        record.guaranteeCredit -= credit.toUint128();
+        uint64 periodStart,
+        uint32 firstYear,
+        uint32 lastYear
+    ) private returns (ILicenceRegistry.Priced memory priced, uint256 credit) {
+        mapping(uint32 year => Year) storage yearRecords = _years[report.licenceId];
+        uint256[] memory cumulative = new uint256[](lastYear - firstYear + 1);
+        for (uint256 j; j < cumulative.length; ++j) {
+            cumulative[j] = yearRecords[uint32(firstYear + j)].tierNet;
+        }
+        priced = registry.verifyReport(report, signatures, periodStart, firstYear, cumulative);
+        for (uint256 j; j < cumulative.length; ++j) {
+            uint256 royalty = priced.yearRoyalty[j];
+            uint256 tierNet = priced.yearTierNet[j];
+            if (royalty == 0 && tierNet == 0) continue;
+            Year storage record = yearRecords[uint32(firstYear + j)];
+            if (tierNet != 0) record.tierNet += tierNet.toUint128();
+            record.royalty += royalty.toUint128();
+            uint256 yearCredit = record.guaranteeCredit;
+            if (yearCredit != 0) {
+                if (royalty < yearCredit) yearCredit = royalty;
+                record.guaranteeCredit -= yearCredit.toUint128();
+                credit += yearCredit;
+            }
+        }
     }
 
-    function _emitReport(uint256 id, Report calldata report, ILicenceRegistry.Priced memory priced) private {
-        emit ReportAccepted(id, report.licenceId, report.sequence, report.linesRoot, report.lineCount, priced.tierNet);
+    function _emitReport(uint256 id, Report calldata report, ILicenceRegistry.Priced memory priced, uint32 firstYear)
+        private
+    {
+        emit ReportAccepted(
+            id,
+            report.licenceId,
+            report.sequence,
+            report.linesRoot,
+            report.lineCount,
+            firstYear,
+            priced.yearTierNet,
+            priced.yearRoyalty
+        );
         for (uint256 i; i < report.buckets.length; ++i) {
             Bucket calldata b = report.buckets[i];
             bool inScope = (priced.outOfScope >> i) & 1 == 0;
-            emit BucketReported(id, b.territory, b.field, b.channel, b.units, b.gross, b.deductions, inScope);
+            emit BucketReported(id, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions, inScope);
             if (!inScope) emit ScopeBreached(report.licenceId, id, b.territory, b.field, b.channel, b.gross);
         }
     }
 
-    /// @dev Checks everything about a report but its signatures; returns the period's start.
+    /// @dev Checks everything about a report but its signatures and buckets; returns its period.
     function _checkReport(
         Report calldata report,
         ILicenceRegistry.SettlementContext memory context,
         Account storage account
-    ) private view returns (uint64 periodStart) {
+    ) private view returns (uint64 periodStart, uint64 periodEnd) {
         uint256 licenceId = report.licenceId;
         uint256 existing = _settledPeriod[licenceId][report.period];
         if (existing != 0) revert PeriodAlreadySettled(licenceId, report.period, existing);
@@ -488,54 +559,94 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         }
         if (block.timestamp > report.deadline) revert ReportExpired(licenceId, report.deadline, block.timestamp);
         if (report.buckets.length > MAX_BUCKETS) revert TooManyBuckets(report.buckets.length, MAX_BUCKETS);
-        periodStart = context.start + uint64(report.period) * context.periodSeconds;
-        uint64 periodEnd = periodStart + context.periodSeconds;
+        (periodStart, periodEnd) =
+            LicenceCalendar.periodBounds(context.start, context.periodSeconds, context.calendar, report.period);
         if (periodEnd > block.timestamp) revert PeriodNotEnded(licenceId, report.period, periodEnd);
         if (periodStart >= context.sellOffEnd) {
             revert PeriodOutsideTerm(licenceId, report.period, periodStart, context.sellOffEnd);
         }
     }
 
-    /// @dev Records a settlement of `royalty` less `credit`: recoups the advance, draws the rest
-    /// from escrow, records any shortfall as arrears, and releases it now if there is no window.
-    function _createSettlement(
-        uint256 licenceId,
-        uint32 period,
-        uint32 year,
-        Kind kind,
-        uint256 royalty,
-        uint256 credit,
-        uint32 disputeWindow
-    ) private returns (uint256 id) {
+    /// @dev Records a settlement of `royalty` less `credit`: recoups the advance (not from
+    /// interest), draws the rest from escrow, records any shortfall as arrears, charges interest
+    /// on what it paid after the due date, and releases it now if there is no window.
+    function _createSettlement(Draft memory draft) private returns (uint256 id) {
+        uint256 licenceId = draft.licenceId;
         Account storage account = _accounts[licenceId];
-        uint256 due = royalty - credit;
-        {
-            uint256 recouped = due < account.advanceRemaining ? due : account.advanceRemaining;
-            account.advanceRemaining -= recouped.toUint128();
-            due -= recouped;
+        uint256 due = draft.royalty - draft.credit;
+        if (draft.kind != Kind.Interest) {
+            uint256 advanceLeft = account.advanceRemaining;
+            if (advanceLeft != 0) {
+                uint256 recouped = due < advanceLeft ? due : advanceLeft;
+                account.advanceRemaining = (advanceLeft - recouped).toUint128();
+                due -= recouped;
+            }
         }
         uint256 paid = due < account.escrow ? due : account.escrow;
-        account.escrow -= paid.toUint128();
+        if (paid != 0) account.escrow -= paid.toUint128();
 
         id = ++_settlementCount;
-        _settlements[id] = Stored({
-            licenceId: uint64(licenceId),
-            period: period,
-            kind: kind,
-            state: disputeWindow == 0 ? State.Final : State.Pending,
-            settledAt: uint64(block.timestamp),
-            disputeUntil: uint64(block.timestamp) + disputeWindow,
-            // 16 bits hold 65,536 contract years; a longer term must not file year N under N mod 2**16.
-            year: uint256(year).toUint16(),
-            due: due.toUint128(),
-            paid: paid.toUint128(),
-            released: 0,
-            royalty: royalty.toUint128()
-        });
         Stored storage stored = _settlements[id];
+        stored.licenceId = uint64(licenceId);
+        stored.period = draft.period;
+        stored.kind = draft.kind;
+        stored.state = draft.disputeWindow == 0 ? State.Final : State.Pending;
+        // 16 bits hold 65,536 contract years; a longer term must not file year N under N mod 2**16.
+        stored.year = uint256(draft.year).toUint16();
+        stored.yearSpan = draft.yearSpan;
+        stored.settledAt = uint40(block.timestamp);
+        stored.disputeUntil = uint40(block.timestamp + draft.disputeWindow);
+        stored.dueAt = uint256(draft.dueAt).toUint40();
+        stored.due = due.toUint128();
+        stored.paid = paid.toUint128();
         // royalty - due is what the advance and any guarantee already charged covered.
-        emit Settled(id, licenceId, kind, period, royalty, royalty - due, due, paid, disputeWindow != 0);
+        if (draft.royalty != due) stored.covered = (draft.royalty - due).toUint128();
+        _emitSettled(id, draft, due, paid);
         _afterSettlement(id, stored, account);
+        if (paid != 0) _chargeInterest(id, stored, account, paid);
+    }
+
+    function _emitSettled(uint256 id, Draft memory draft, uint256 due, uint256 paid) private {
+        emit Settled(
+            id,
+            draft.licenceId,
+            draft.kind,
+            draft.period,
+            draft.royalty,
+            draft.royalty - due,
+            due,
+            paid,
+            draft.disputeWindow != 0,
+            draft.dueAt
+        );
+    }
+
+    /// @dev Interest on `principal` of settlement `id` paid now, after its due date: simple,
+    /// actual/365, at the licence's rate, rounded down; charged as its own final settlement (no
+    /// interest on interest, none on an amount under dispute) and split like a royalty.
+    function _chargeInterest(uint256 id, Stored storage stored, Account storage account, uint256 principal) private {
+        uint256 rateBps = account.interestBps;
+        uint256 dueAt = stored.dueAt;
+        if (rateBps == 0 || block.timestamp <= dueAt || stored.kind == Kind.Interest) return;
+        if (stored.state == State.Disputed) return;
+        uint256 interest = principal * rateBps * (block.timestamp - dueAt) / (BPS * INTEREST_YEAR);
+        if (interest == 0) return;
+        uint256 interestId = _createSettlement(
+            Draft({
+                licenceId: stored.licenceId,
+                period: stored.period,
+                year: stored.year,
+                yearSpan: 0,
+                kind: Kind.Interest,
+                royalty: interest,
+                credit: 0,
+                disputeWindow: 0,
+                dueAt: uint64(block.timestamp)
+            })
+        );
+        emit InterestCharged(
+            interestId, id, stored.licenceId, principal, uint64(dueAt), uint64(block.timestamp), uint16(rateBps), interest
+        );
     }
 
     /// @dev Queues a shortfall as arrears and a pending settlement for its window, or releases it.
@@ -546,20 +657,19 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             _arrearsQueue[licenceId].push(id);
         }
         if (stored.state == State.Final) {
-            _release(id, stored, account);
+            _release(id, stored, account, 0);
         } else {
             _pending[licenceId].push(id);
         }
     }
 
-    /// @dev Credits what has been paid of a final settlement and not yet released.
-    function _release(uint256 id, Stored storage stored, Account storage account) private {
-        uint256 before = stored.released;
+    /// @dev Credits what has been paid of a final settlement beyond `before`, the part of it
+    /// released already (what it had paid when it became final, or before this payment).
+    function _release(uint256 id, Stored storage stored, Account storage account, uint256 before) private {
         uint256 amount = stored.paid - before;
         if (amount == 0) return;
         uint256 tax = RoyaltyMath.taxOnIncrement(before, stored.paid, account.taxBps);
-        stored.released = stored.paid;
-        account.taxOwed += tax.toUint128();
+        if (tax != 0) account.taxOwed += tax.toUint128();
         account.distributed += (amount - tax).toUint128();
         emit Released(id, stored.licenceId, amount, tax, account.distributed);
     }
@@ -576,8 +686,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             if (stored.state == State.Pending) {
                 if (block.timestamp < stored.disputeUntil) break;
                 stored.state = State.Final;
-                if (stored.kind == Kind.Report) --_years[licenceId][stored.year].open;
-                _release(id, stored, account);
+                if (stored.kind == Kind.Report) _closeYears(licenceId, stored);
+                _release(id, stored, account, 0);
             }
             ++head;
         }
@@ -599,6 +709,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             bool paysOff = outstanding <= available;
             uint256 pay = paysOff ? outstanding : available;
             if (pay > 0) {
+                uint256 paidBefore = stored.paid;
                 stored.paid += pay.toUint128();
                 account.arrears -= pay.toUint128();
                 // Enum comparisons here, not balances: Slither's taint from the measured deposit
@@ -609,7 +720,9 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
                 used += pay;
                 emit ArrearsPaid(id, licenceId, pay, outstanding - pay);
                 // slither-disable-next-line incorrect-equality
-                if (stored.state == State.Final) _release(id, stored, account);
+                if (stored.state == State.Final) _release(id, stored, account, paidBefore);
+                // The interest goes to the back of the queue, so this loop pays it too.
+                _chargeInterest(id, stored, account, pay);
             }
             if (paysOff) ++head;
         }
@@ -653,8 +766,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint256 reduction = stored.due - finalAmount;
         Year storage record = _years[licenceId][stored.year];
         if (stored.kind == Kind.Report) {
-            record.royalty -= reduction.toUint128();
-            --record.open;
+            _reduceYearsRoyalty(licenceId, stored, reduction);
+            _closeYears(licenceId, stored);
         } else if (stored.kind == Kind.MinimumGuarantee) {
             // A shortfall reduced on dispute can no longer offset that much of later reports.
             uint256 creditCut = reduction < record.guaranteeCredit ? reduction : record.guaranteeCredit;
@@ -662,17 +775,49 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         }
         stored.paid -= refund.toUint128();
         stored.due = finalAmount;
+        // The royalty stays what the report priced; the cut is covered by the resolution.
+        if (reduction != 0) stored.covered += reduction.toUint128();
         stored.state = State.Final;
         uint256 outstandingAfter = finalAmount - stored.paid;
         account.arrears -= (outstandingBefore - outstandingAfter).toUint128();
         if (outstandingBefore > outstandingAfter && account.arrears == 0) _arrearsCleared(licenceId, account);
         emit DisputeResolved(settlementId, licenceId, finalAmount, refund, byArbiter);
-        _release(settlementId, stored, account);
+        _release(settlementId, stored, account, 0);
         if (refund > 0) {
             // Money returned to the licensee pays its other arrears first, like any deposit.
             uint256 toArrears = _payArrears(licenceId, account, refund);
             account.escrow += (refund - toArrears).toUint128();
         }
+    }
+
+    /// @dev A report's settlement no longer open: its contract years' guarantees may be charged.
+    function _closeYears(uint256 licenceId, Stored storage stored) private {
+        uint32 last = uint32(stored.year) + stored.yearSpan;
+        for (uint32 y = stored.year; y <= last; ++y) {
+            --_years[licenceId][y].open;
+        }
+    }
+
+    /// @dev A dispute cut a report's amount: its years' royalty falls by as much, latest year first.
+    function _reduceYearsRoyalty(uint256 licenceId, Stored storage stored, uint256 reduction) private {
+        uint32 first = stored.year;
+        for (uint32 y = first + stored.yearSpan; reduction != 0; --y) {
+            Year storage record = _years[licenceId][y];
+            uint256 cut = reduction < record.royalty ? reduction : record.royalty;
+            record.royalty -= cut.toUint128();
+            reduction -= cut;
+            if (y == first) break;
+        }
+    }
+
+    /// @dev When the licensee may take its escrow back: the end of the period the sell-off ends
+    /// in, plus the due days to report it.
+    function _closesAt(ILicenceRegistry.SettlementContext memory context) private pure returns (uint64) {
+        uint256 lastPeriod =
+            LicenceCalendar.periodOf(context.start, context.periodSeconds, context.calendar, context.sellOffEnd - 1);
+        (, uint64 lastEnd) =
+            LicenceCalendar.periodBounds(context.start, context.periodSeconds, context.calendar, lastPeriod);
+        return lastEnd + uint64(context.calendar.dueDays) * 1 days;
     }
 
     function _requirePartySignature(address party, bytes32 digest, bytes calldata signature) private view {

@@ -19,16 +19,40 @@ interface ILicenceRegistry {
         uint32 channels;
     }
 
+    /// @notice How a licence's term is cut into reporting periods and contract years, and when
+    /// reports and payments are due. Boundaries are UTC dates computed by LicenceCalendar.
+    /// @param periodMonths 0: periods of `Term.periodSeconds` counted from the start; otherwise
+    /// periods of this many calendar months
+    /// @param anniversary months counted from the start date (any 1..60); false: calendar periods
+    /// counted from 1 January (1, 2, 3, 4, 6 or 12 months: months, quarters, halves, years), the
+    /// first one cut at the start date
+    /// @param yearMonth contract years begin every year on this month and day (1 and 1: calendar
+    /// years); 0 and 0: on the start date's anniversary. 29 February falls on 28 February in
+    /// common years.
+    /// @param dueDays a period's report and payment are due this many days after it ends (and a
+    /// contract year's guarantee shortfall this many days after the year ends), 1..365
+    /// @param interestBps simple yearly interest on any amount paid after its due date
+    /// (actual/365, from the due date to the payment), 0 for none
+    struct Calendar {
+        uint8 periodMonths;
+        bool anniversary;
+        uint8 yearMonth;
+        uint8 yearDay;
+        uint16 dueDays;
+        uint16 interestBps;
+    }
+
     /// @notice Term of the licence; times are unix seconds.
-    /// @param start first second of the term; contract years and reporting periods count from it
+    /// @param start first second of the term (00:00 UTC of a day for month-based periods)
     /// @param end first second after the term
     /// @param sellOffDays days after expiry or termination during which sales still earn royalties
-    /// @param periodSeconds length of one reporting period
+    /// @param periodSeconds length of one reporting period when `calendar.periodMonths` is 0, else 0
     struct Term {
         uint64 start;
         uint64 end;
         uint32 sellOffDays;
         uint32 periodSeconds;
+        Calendar calendar;
     }
 
     /// @notice A marginal tier: `rateBps` applies to the part of the contract year's cumulative
@@ -111,21 +135,27 @@ interface ILicenceRegistry {
         uint64 effectiveEnd;
         uint64 sellOffEnd;
         uint32 periodSeconds;
+        Calendar calendar;
         uint8 threshold;
         uint32 disputeWindow;
         address arbiter;
         Scope scope;
     }
 
-    /// @notice Result of pricing one report.
-    /// @param royalty amount owed for the period before recoupment, in token units
-    /// @param tierNet net sales of the report priced by the base rate or the tiers (they count
-    /// towards the contract year's cumulative for the tiers)
+    /// @notice Result of pricing one report, whose buckets may fall in several contract years.
+    /// @param royalty amount owed for the period before recoupment, in token units (the sum of
+    /// `yearRoyalty`)
     /// @param outOfScope bit i set when bucket i lies outside the licence's scope
+    /// @param yearTierNet per contract year of the period (the first is the year of the period's
+    /// start), net sales priced by the base rate or the tiers: they count towards that year's
+    /// cumulative for the tiers
+    /// @param yearRoyalty per contract year of the period, the royalty its sales earned; the
+    /// period's fixed fee belongs to the first
     struct Priced {
         uint256 royalty;
-        uint256 tierNet;
         uint256 outOfScope;
+        uint256[] yearTierNet;
+        uint256[] yearRoyalty;
     }
 
     // ------------------------------------------------------------------ errors
@@ -134,6 +164,14 @@ interface ILicenceRegistry {
     error SameLicensorAndLicensee(address party);
     error TermEndNotAfterStart(uint64 start, uint64 end);
     error PeriodLengthZero();
+    error PeriodSecondsWithMonths(uint32 periodSeconds);
+    error PeriodMonthsInvalid(uint8 periodMonths, bool anniversary);
+    error StartNotMidnight(uint64 start);
+    error InvalidYearStart(uint8 month, uint8 day);
+    error DueDaysOutOfRange(uint16 dueDays);
+    error InterestRateTooHigh(uint16 interestBps);
+    error TermEndTooLate(uint64 end);
+    error BeforeStart(uint64 timestamp, uint64 start);
     error EmptyScope();
     error TokenNotAllowed(address token);
     error NoPayees();
@@ -231,14 +269,31 @@ interface ILicenceRegistry {
     function scheduleCount(uint256 licenceId) external view returns (uint32);
     /// @notice Check a report's oracle signatures (exactly `threshold` distinct signers of the
     /// licence, ordered by address) and price its buckets with the schedule in force at
-    /// `periodStart`. Reverts with the IRoyaltyLedger signature errors.
-    /// @param tierCumulativeBefore tier-priced net sales already reported in the same contract year
+    /// `periodStart`, each bucket at its own contract year's tier position. Reverts with the
+    /// IRoyaltyLedger signature and bucket errors.
+    /// @param firstYear the contract year of the period's start
+    /// @param tierCumulativeBefore per contract year of the period from `firstYear` on, the
+    /// tier-priced net sales already reported in that year
     function verifyReport(
         IRoyaltyLedger.Report calldata report,
         bytes[] calldata signatures,
         uint64 periodStart,
-        uint256 tierCumulativeBefore
+        uint32 firstYear,
+        uint256[] calldata tierCumulativeBefore
     ) external view returns (Priced memory);
+    /// @notice First second, first second after, and due date of a licence's reporting period.
+    function periodBounds(uint256 licenceId, uint32 period) external view returns (uint64 from, uint64 to, uint64 dueAt);
+    /// @notice The reporting period a moment of the term (or of the sell-off) falls in.
+    function periodOf(uint256 licenceId, uint64 timestamp) external view returns (uint32);
+    /// @notice Contract year `year`: its first second (cut at the term's start), first second
+    /// after (the anniversary, not cut at the term's end), due date of its guarantee, and the
+    /// length of the whole 12-month step it belongs to (365 or 366 days).
+    function contractYearBounds(uint256 licenceId, uint32 year)
+        external
+        view
+        returns (uint64 from, uint64 to, uint64 dueAt, uint64 fullLength);
+    /// @notice The contract year a moment falls in.
+    function contractYearOf(uint256 licenceId, uint64 timestamp) external view returns (uint32);
     /// @notice The EIP-712 digest (SalesReport, in this registry's domain) the oracles sign.
     function reportDigest(IRoyaltyLedger.Report calldata report) external view returns (bytes32);
     /// @notice The minimum guarantee per contract year in force at `timestamp`.

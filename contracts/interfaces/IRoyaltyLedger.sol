@@ -11,8 +11,11 @@ pragma solidity ^0.8.24;
 interface IRoyaltyLedger {
     // ------------------------------------------------------------------ types
 
-    /// @notice Totals of one (territory, field, channel) bucket of a period, in token units.
+    /// @notice Totals of one (contract year, territory, field, channel) bucket of a period, in
+    /// token units. `year` is the contract year of the sales' dates: a period that crosses a
+    /// contract year's end reports each year's sales in buckets of their own, listed by year.
     struct Bucket {
+        uint16 year;
         uint8 territory;
         uint8 field;
         uint8 channel;
@@ -22,7 +25,7 @@ interface IRoyaltyLedger {
     }
 
     /// @notice One licence's sales for one reporting period, signed by its oracles.
-    /// @param period index of the period, counted from the term start in `periodSeconds`
+    /// @param period index of the period, counted from the term start (LicenceCalendar)
     /// @param sequence strictly increasing per licence; an older one is stale
     /// @param deadline the report may not settle after this unix time
     /// @param linesRoot OpenZeppelin-MerkleProof-compatible root of the period's sales lines
@@ -40,7 +43,8 @@ interface IRoyaltyLedger {
         None,
         Advance,
         Report,
-        MinimumGuarantee
+        MinimumGuarantee,
+        Interest
     }
 
     enum State {
@@ -52,6 +56,9 @@ interface IRoyaltyLedger {
 
     /// @notice One settlement. `due` is what the licensee owes after recoupment; `paid` has been
     /// drawn so far (the rest is arrears); `released` has been credited to tax and payees.
+    /// `dueAt` is the contractual due date (a report's period end, or a guarantee year's end,
+    /// plus the licence's due days): paying after it is late and carries interest. `year` is the
+    /// contract year of a report's period start (the year itself for a guarantee).
     struct Settlement {
         uint256 licenceId;
         uint32 period;
@@ -59,6 +66,8 @@ interface IRoyaltyLedger {
         State state;
         uint64 settledAt;
         uint64 disputeUntil;
+        uint64 dueAt;
+        uint16 year;
         uint128 royalty;
         uint128 due;
         uint128 paid;
@@ -100,6 +109,7 @@ interface IRoyaltyLedger {
     error LicenceStillOpen(uint256 licenceId, uint64 closesAt);
     error EscrowTooLow(uint256 licenceId, uint256 requested, uint256 escrow);
     error TooManyBuckets(uint256 count, uint256 max);
+    error BucketYearOutsidePeriod(uint256 index, uint16 year, uint32 firstYear, uint32 lastYear);
     error YearHasOpenSettlements(uint256 licenceId, uint32 year, uint32 open);
 
     // ------------------------------------------------------------------ events
@@ -117,7 +127,9 @@ interface IRoyaltyLedger {
     );
     /// @notice The licensee (or anyone for it) deposited `received` tokens (measured by balance).
     event Deposited(uint256 indexed licenceId, address indexed from, uint256 received, uint256 toArrears, uint256 toEscrow);
-    /// @notice A settlement was created. For a report, `period` is its period; for a guarantee, the contract year.
+    /// @notice A settlement was created. For a report, `period` is its period; for a guarantee, the
+    /// contract year; for interest, the period (or year) of the settlement paid late. `dueAt` is
+    /// its due date: a settlement made after it is late.
     event Settled(
         uint256 indexed settlementId,
         uint256 indexed licenceId,
@@ -127,15 +139,38 @@ interface IRoyaltyLedger {
         uint256 recouped,
         uint256 due,
         uint256 paid,
-        bool pending
+        bool pending,
+        uint64 dueAt
+    );
+    /// @notice `principal` of settlement `onSettlementId` was paid after its due date: simple
+    /// interest floor(principal * rateBps * (to - from) / (10,000 * 365 days)) is charged as
+    /// settlement `settlementId` (kind Interest), split like a royalty.
+    event InterestCharged(
+        uint256 indexed settlementId,
+        uint256 indexed onSettlementId,
+        uint256 indexed licenceId,
+        uint256 principal,
+        uint64 from,
+        uint64 to,
+        uint16 rateBps,
+        uint256 interest
     );
     /// @notice A report's signed facts, for audit: its lines root and count, its signers' sequence.
+    /// `tierNet` is per contract year from the year of the period's start on.
     event ReportAccepted(
-        uint256 indexed settlementId, uint256 indexed licenceId, uint64 sequence, bytes32 linesRoot, uint32 lineCount, uint256 tierNet
+        uint256 indexed settlementId,
+        uint256 indexed licenceId,
+        uint64 sequence,
+        bytes32 linesRoot,
+        uint32 lineCount,
+        uint32 firstYear,
+        uint256[] tierNet,
+        uint256[] yearRoyalty
     );
     /// @notice One bucket of a settled report; `inScope` false means it earned nothing at the licence's rates.
     event BucketReported(
         uint256 indexed settlementId,
+        uint16 year,
         uint8 territory,
         uint8 field,
         uint8 channel,
@@ -172,7 +207,8 @@ interface IRoyaltyLedger {
         uint16[] calldata sharesBps,
         uint16 taxBps,
         address taxAccount,
-        uint128 advance
+        uint128 advance,
+        uint16 interestBps
     ) external;
 
     /// @notice Deposit into a licence's escrow; arrears are paid first, oldest first.

@@ -6,8 +6,11 @@ import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
 
 /// @title Royalty arithmetic: pricing a period's buckets and splitting a royalty
 /// @notice Pure integer arithmetic, no storage. Rounding rules, which tests rely on:
-/// - percentage parts of one report are summed as exact numerators (net * bps) and divided by
-///   10,000 once, rounding down (in the licensee's favour, at most 1 unit per report);
+/// - percentage parts of one report are summed as exact numerators (net * bps) per contract year
+///   of the sales and divided by 10,000 once per year, rounding down (in the licensee's favour,
+///   at most 1 unit per report and contract year);
+/// - each contract year's sales are priced at that year's tier position, and the period's fixed
+///   fee belongs to the year of the period's start;
 /// - per-unit amounts and the fixed fee are exact;
 /// - tiers are marginal: each rate applies to the slice of the contract year's cumulative
 ///   tier-priced net sales that lies inside its band;
@@ -30,40 +33,74 @@ library RoyaltyMath {
             && (scope.fields >> bucket.field) & 1 == 1 && bucket.channel < 32 && (scope.channels >> bucket.channel) & 1 == 1;
     }
 
-    /// @notice Price a report's buckets under one schedule version.
-    /// @param tierCumulativeBefore tier-priced net sales already reported in the same contract year
+    /// @notice Price a report's buckets under one schedule version, each at the tier position of
+    /// its own contract year.
+    /// @param firstYear the contract year of the period's start; bucket years must lie in
+    /// [firstYear, firstYear + tierCumulativeBefore.length)
+    /// @param tierCumulativeBefore per contract year of the period, the tier-priced net sales
+    /// already reported in it
     function price(
         ILicenceRegistry.Schedule memory schedule,
         ILicenceRegistry.Scope memory scope,
         IRoyaltyLedger.Bucket[] calldata buckets,
-        uint256 tierCumulativeBefore
+        uint32 firstYear,
+        uint256[] calldata tierCumulativeBefore
     ) internal pure returns (ILicenceRegistry.Priced memory result) {
-        uint256 numerator = 0;
-        uint256 perUnitTotal = 0;
+        uint256 yearCount = tierCumulativeBefore.length;
+        result.yearTierNet = new uint256[](yearCount);
+        result.yearRoyalty = new uint256[](yearCount);
+        // Per year: the exact numerator of its percentage parts (field rates first), and its
+        // per-unit amounts.
+        uint256[] memory numerators = new uint256[](yearCount);
+        uint256[] memory perUnit = new uint256[](yearCount);
         for (uint256 i; i < buckets.length; ++i) {
             IRoyaltyLedger.Bucket calldata bucket = buckets[i];
             if (bucket.deductions > bucket.gross) {
                 revert DeductionsExceedGross(i, bucket.gross, bucket.deductions);
             }
+            if (bucket.year < firstYear || bucket.year - firstYear >= yearCount) {
+                revert IRoyaltyLedger.BucketYearOutsidePeriod(
+                    i, bucket.year, firstYear, uint32(firstYear + yearCount - 1)
+                );
+            }
             if (!inScope(scope, bucket)) {
                 result.outOfScope |= 1 << i;
                 continue;
             }
-            uint256 net = bucket.gross - bucket.deductions;
-            perUnitTotal += uint256(bucket.units) * schedule.perUnit;
-            (bool hasFieldRate, uint16 fieldRateBps) = fieldRate(schedule.fieldRates, bucket.field);
-            if (hasFieldRate) {
-                numerator += net * fieldRateBps;
-            } else {
-                result.tierNet += net;
+            _addBucket(schedule, bucket, bucket.year - firstYear, result.yearTierNet, numerators, perUnit);
+        }
+        for (uint256 j; j < yearCount; ++j) {
+            uint256 tierNet = result.yearTierNet[j];
+            uint256 numerator = numerators[j];
+            if (schedule.tiers.length == 0) {
+                numerator += tierNet * schedule.rateBps;
+            } else if (tierNet != 0) {
+                numerator += tieredNumerator(schedule.tiers, tierCumulativeBefore[j], tierNet);
             }
+            uint256 royalty = perUnit[j] + numerator / BPS;
+            if (j == 0) royalty += schedule.fixedFeePerPeriod;
+            result.yearRoyalty[j] = royalty;
+            result.royalty += royalty;
         }
-        if (schedule.tiers.length == 0) {
-            numerator += result.tierNet * schedule.rateBps;
+    }
+
+    /// @dev Adds an in-scope bucket to its year's sums.
+    function _addBucket(
+        ILicenceRegistry.Schedule memory schedule,
+        IRoyaltyLedger.Bucket calldata bucket,
+        uint256 j,
+        uint256[] memory tierNets,
+        uint256[] memory numerators,
+        uint256[] memory perUnit
+    ) private pure {
+        uint256 net = bucket.gross - bucket.deductions;
+        perUnit[j] += uint256(bucket.units) * schedule.perUnit;
+        (bool hasFieldRate, uint16 fieldRateBps) = fieldRate(schedule.fieldRates, bucket.field);
+        if (hasFieldRate) {
+            numerators[j] += net * fieldRateBps;
         } else {
-            numerator += tieredNumerator(schedule.tiers, tierCumulativeBefore, result.tierNet);
+            tierNets[j] += net;
         }
-        result.royalty = schedule.fixedFeePerPeriod + perUnitTotal + numerator / BPS;
     }
 
     /// @notice The explicit rate for a field of use, if the schedule has one.

@@ -12,9 +12,10 @@ contract RoyaltyMathHarness {
         ILicenceRegistry.Schedule memory schedule,
         ILicenceRegistry.Scope memory scope,
         IRoyaltyLedger.Bucket[] calldata buckets,
-        uint256 tierCumulativeBefore
+        uint32 firstYear,
+        uint256[] calldata tierCumulativeBefore
     ) external pure returns (ILicenceRegistry.Priced memory) {
-        return RoyaltyMath.price(schedule, scope, buckets, tierCumulativeBefore);
+        return RoyaltyMath.price(schedule, scope, buckets, firstYear, tierCumulativeBefore);
     }
 
     function inScope(ILicenceRegistry.Scope memory scope, IRoyaltyLedger.Bucket calldata bucket)

@@ -26,6 +26,10 @@ abstract contract Base is Test {
     uint64 internal constant END = START + 3 * YEAR;
     uint32 internal constant SELL_OFF_DAYS = 180;
     uint32 internal constant CURE_PERIOD = 30 days;
+    /// @dev Reports and payments are due 30 days after a period ends.
+    uint16 internal constant DUE_DAYS = 30;
+    /// @dev A bucket year that `makeReport` replaces with the contract year of the period's start.
+    uint16 internal constant AUTO_YEAR = type(uint16).max;
     /// @dev One unit of the 6-decimals token.
     uint128 internal constant USD = 1e6;
     uint16 internal constant RATE_BPS = 500;
@@ -106,7 +110,15 @@ abstract contract Base is Test {
         t.assetIds[0] = 10_123_456;
         t.assetIds[1] = 10_654_321;
         t.scope = ILicenceRegistry.Scope({territories: TERRITORIES, fields: FIELDS, channels: CHANNELS});
-        t.term = ILicenceRegistry.Term({start: START, end: END, sellOffDays: SELL_OFF_DAYS, periodSeconds: PERIOD});
+        t.term = ILicenceRegistry.Term({
+            start: START,
+            end: END,
+            sellOffDays: SELL_OFF_DAYS,
+            periodSeconds: PERIOD,
+            calendar: ILicenceRegistry.Calendar({
+                periodMonths: 0, anniversary: false, yearMonth: 0, yearDay: 0, dueDays: DUE_DAYS, interestBps: 0
+            })
+        });
         t.token = address(token);
         t.schedule.rateBps = RATE_BPS;
         t.payees = new ILicenceRegistry.Payee[](2);
@@ -307,6 +319,16 @@ abstract contract Base is Test {
         if (block.timestamp < periodEnd(period)) vm.warp(periodEnd(period));
     }
 
+    /// @notice End of contract year `year` of a licence (its anniversary) and the due date of its guarantee.
+    function yearEnd(uint256 licenceId, uint32 year) internal view returns (uint64 end, uint64 dueAt) {
+        (, end, dueAt,) = registry.contractYearBounds(licenceId, year);
+    }
+
+    function one(uint256 value) internal pure returns (uint256[] memory values) {
+        values = new uint256[](1);
+        values[0] = value;
+    }
+
     // ------------------------------------------------------------------ reports
 
     function bucket(uint8 territory, uint8 field, uint8 channel, uint128 units, uint128 gross, uint128 deductions)
@@ -315,8 +337,20 @@ abstract contract Base is Test {
         returns (IRoyaltyLedger.Bucket memory)
     {
         return IRoyaltyLedger.Bucket({
-            territory: territory, field: field, channel: channel, units: units, gross: gross, deductions: deductions
+            year: AUTO_YEAR,
+            territory: territory,
+            field: field,
+            channel: channel,
+            units: units,
+            gross: gross,
+            deductions: deductions
         });
+    }
+
+    /// @notice A bucket of contract year `year`'s sales (territory 0, field 0, channel 0).
+    function yearSales(uint16 year, uint128 gross) internal pure returns (IRoyaltyLedger.Bucket memory b) {
+        b = bucket(0, 0, 0, 0, gross, 0);
+        b.year = year;
     }
 
     /// @notice One in-scope bucket (territory 0, field 0, channel 0) with `gross` and no deductions.
@@ -337,6 +371,13 @@ abstract contract Base is Test {
         r.linesRoot = keccak256(abi.encode("lines", licenceId, period, sequence));
         r.lineCount = uint32(buckets.length * 10);
         r.buckets = buckets;
+        // Buckets built by `bucket` hold the sales of the contract year the period starts in.
+        if (registry.status(licenceId) == ILicenceRegistry.Status.None) return r;
+        (uint64 from,,) = registry.periodBounds(licenceId, period);
+        uint16 year = uint16(registry.contractYearOf(licenceId, from));
+        for (uint256 i; i < buckets.length; ++i) {
+            if (buckets[i].year == AUTO_YEAR) r.buckets[i].year = year;
+        }
     }
 
     /// @notice A report with the licence's next sequence number.
@@ -356,7 +397,9 @@ abstract contract Base is Test {
     {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, buckets);
         bytes[] memory sigs = signReport(r, registry.settlementContext(licenceId).threshold);
-        return registry.verifyReport(r, sigs, registry.settlementContext(licenceId).start, tierBefore);
+        uint256[] memory cumulative = new uint256[](1);
+        cumulative[0] = tierBefore;
+        return registry.verifyReport(r, sigs, registry.settlementContext(licenceId).start, 0, cumulative);
     }
 
     /// @notice Signatures of the first `k` oracles in ascending address order.

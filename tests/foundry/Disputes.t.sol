@@ -49,7 +49,7 @@ contract DisputesTest is Base {
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Settled(1, licenceId, IRoyaltyLedger.Kind.Report, 0, 5_000 * USD, 0, 5_000 * USD, 5_000 * USD, true);
+        emit IRoyaltyLedger.Settled(1, licenceId, IRoyaltyLedger.Kind.Report, 0, 5_000 * USD, 0, 5_000 * USD, 5_000 * USD, true, periodEnd(0) + DUE_DAYS * 1 days);
         uint256 id = settle(r);
 
         assertSettlement(id, IRoyaltyLedger.State.Pending, 5_000 * USD, 5_000 * USD, 5_000 * USD, 0);

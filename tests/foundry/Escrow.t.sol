@@ -60,7 +60,7 @@ contract EscrowTest is Base {
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Settled(1, licenceId, IRoyaltyLedger.Kind.Report, 0, 5_000 * USD, 0, 5_000 * USD, 3_000 * USD, false);
+        emit IRoyaltyLedger.Settled(1, licenceId, IRoyaltyLedger.Kind.Report, 0, 5_000 * USD, 0, 5_000 * USD, 3_000 * USD, false, periodEnd(0) + DUE_DAYS * 1 days);
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.Released(1, licenceId, 3_000 * USD, 300 * USD, 2_700 * USD);
         uint256 id = settle(r);

@@ -135,7 +135,7 @@ contract RateScheduleTest is Base {
         warpPastPeriod(1);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 1, salesOf(200_000 * USD));
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.ReportAccepted(2, licenceId, 2, r.linesRoot, r.lineCount, 200_000 * USD);
+        emit IRoyaltyLedger.ReportAccepted(2, licenceId, 2, r.linesRoot, r.lineCount, 0, one(200_000 * USD), one(13_000 * USD));
         assertEq(_royalty(settle(r)), 13_000 * USD);
         // period 4 starts on day 360: still contract year 0, all at 8%
         assertEq(_royalty(settlePeriod(licenceId, 4, 10_000 * USD)), 800 * USD);
@@ -153,7 +153,8 @@ contract RateScheduleTest is Base {
         ILicenceRegistry.Priced memory priced =
             verifyPrice(licenceId, salesOf(200_000 * USD), 150_000 * USD);
         assertEq(priced.royalty, 13_000 * USD);
-        assertEq(priced.tierNet, 200_000 * USD);
+        assertEq(priced.yearTierNet, one(200_000 * USD));
+        assertEq(priced.yearRoyalty, one(13_000 * USD));
         assertEq(priced.outOfScope, 0);
     }
 
@@ -184,7 +185,7 @@ contract RateScheduleTest is Base {
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, buckets);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.ReportAccepted(1, licenceId, 1, r.linesRoot, r.lineCount, 150_000 * USD);
+        emit IRoyaltyLedger.ReportAccepted(1, licenceId, 1, r.linesRoot, r.lineCount, 0, one(150_000 * USD), one(15_500 * USD));
         assertEq(_royalty(settle(r)), 15_500 * USD);
     }
 
@@ -205,12 +206,24 @@ contract RateScheduleTest is Base {
     function test_chargeMinimumGuarantee_ShortfallAfterYearEnd() public {
         uint256 licenceId = _register(_guaranteeTerms());
         _settleYearZero(licenceId);
-        vm.warp(START + YEAR);
+        (uint64 end, uint64 dueAt) = yearEnd(licenceId, 0);
+        // 2023-11-15 to 2024-11-15 holds 29 February 2024: 366 days
+        assertEq(end, START + 366 days);
+        vm.warp(end);
         uint256 escrowBefore = ledger.escrowOf(licenceId);
 
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.Settled(
-            5, licenceId, IRoyaltyLedger.Kind.MinimumGuarantee, 0, 30_000 * USD, 0, 30_000 * USD, 30_000 * USD, false
+            5,
+            licenceId,
+            IRoyaltyLedger.Kind.MinimumGuarantee,
+            0,
+            30_000 * USD,
+            0,
+            30_000 * USD,
+            30_000 * USD,
+            false,
+            dueAt
         );
         vm.prank(stranger); // anyone may charge it
         uint256 id = ledger.chargeMinimumGuarantee(licenceId, 0);
@@ -303,7 +316,7 @@ contract RateScheduleTest is Base {
         warpPastPeriod(4);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 4, salesOf(240_000 * USD));
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Settled(6, licenceId, IRoyaltyLedger.Kind.Report, 4, 12_000 * USD, 12_000 * USD, 0, 0, false);
+        emit IRoyaltyLedger.Settled(6, licenceId, IRoyaltyLedger.Kind.Report, 4, 12_000 * USD, 12_000 * USD, 0, 0, false, periodEnd(4) + DUE_DAYS * 1 days);
         uint256 id = settle(r);
         assertSettlement(id, IRoyaltyLedger.State.Final, 12_000 * USD, 0, 0, 0);
         assertEq(ledger.escrowOf(licenceId), escrowBefore);
@@ -334,7 +347,7 @@ contract RateScheduleTest is Base {
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(80_000 * USD));
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Settled(2, licenceId, IRoyaltyLedger.Kind.Report, 0, 4_000 * USD, 4_000 * USD, 0, 0, false);
+        emit IRoyaltyLedger.Settled(2, licenceId, IRoyaltyLedger.Kind.Report, 0, 4_000 * USD, 4_000 * USD, 0, 0, false, periodEnd(0) + DUE_DAYS * 1 days);
         uint256 first = settle(r);
         assertSettlement(first, IRoyaltyLedger.State.Final, 4_000 * USD, 0, 0, 0);
         assertEq(ledger.advanceRemaining(licenceId), 6_000 * USD);

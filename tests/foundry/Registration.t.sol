@@ -223,7 +223,7 @@ contract RegistrationTest is Base {
         uint64 deadline = uint64(block.timestamp + 1 days);
         (bytes memory licensorSig, bytes memory licenseeSig) = consent(t, deadline);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Settled(1, 1, IRoyaltyLedger.Kind.Advance, 0, 10_000 * USD, 0, 10_000 * USD, 10_000 * USD, false);
+        emit IRoyaltyLedger.Settled(1, 1, IRoyaltyLedger.Kind.Advance, 0, 10_000 * USD, 0, 10_000 * USD, 10_000 * USD, false, uint64(block.timestamp));
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.Released(1, 1, 10_000 * USD, 1_000 * USD, 9_000 * USD);
         vm.prank(relayer);
@@ -600,7 +600,7 @@ contract RegistrationTest is Base {
         shares[0] = 10_000;
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.NotRegistry.selector, stranger));
         vm.prank(stranger);
-        ledger.openLicence(1, address(token), licensee, payees, shares, 0, address(0), 0);
+        ledger.openLicence(1, address(token), licensee, payees, shares, 0, address(0), 0, 0);
     }
 
     function test_openLicence_RevertWhen_LicenceAlreadyOpened() public {
@@ -611,7 +611,7 @@ contract RegistrationTest is Base {
         shares[0] = 10_000;
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.LicenceAlreadyOpened.selector, licenceId));
         vm.prank(address(registry));
-        ledger.openLicence(licenceId, address(token), stranger, payees, shares, 0, address(0), 0);
+        ledger.openLicence(licenceId, address(token), stranger, payees, shares, 0, address(0), 0, 0);
     }
 
     // ------------------------------------------------------------------ views of unknown licences

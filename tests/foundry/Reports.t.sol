@@ -46,13 +46,13 @@ contract ReportsTest is Base {
         bytes[] memory sigs = signReport(r, 2);
 
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Settled(1, licenceId, IRoyaltyLedger.Kind.Report, 0, 5_000 * USD, 0, 5_000 * USD, 5_000 * USD, false);
+        emit IRoyaltyLedger.Settled(1, licenceId, IRoyaltyLedger.Kind.Report, 0, 5_000 * USD, 0, 5_000 * USD, 5_000 * USD, false, periodEnd(0) + DUE_DAYS * 1 days);
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.Released(1, licenceId, 5_000 * USD, 500 * USD, 4_500 * USD);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.ReportAccepted(1, licenceId, 1, r.linesRoot, r.lineCount, 100_000 * USD);
+        emit IRoyaltyLedger.ReportAccepted(1, licenceId, 1, r.linesRoot, r.lineCount, 0, one(100_000 * USD), one(5_000 * USD));
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.BucketReported(1, 4, 1, 2, 30, 100_000 * USD, 0, true);
+        emit IRoyaltyLedger.BucketReported(1, 0, 4, 1, 2, 30, 100_000 * USD, 0, true);
         uint256 id = _settleWith(r, sigs);
 
         assertEq(id, 1);
@@ -334,15 +334,15 @@ contract ReportsTest is Base {
         bytes[] memory sigs = signReport(r, 2);
 
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.BucketReported(1, 11, 0, 0, 0, 70_000 * USD, 0, false);
+        emit IRoyaltyLedger.BucketReported(1, 0, 11, 0, 0, 0, 70_000 * USD, 0, false);
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.ScopeBreached(licenceId, 1, 11, 0, 0, 70_000 * USD);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.BucketReported(1, 0, 4, 0, 0, 80_000 * USD, 0, false);
+        emit IRoyaltyLedger.BucketReported(1, 0, 0, 4, 0, 0, 80_000 * USD, 0, false);
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.ScopeBreached(licenceId, 1, 0, 4, 0, 80_000 * USD);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.BucketReported(1, 0, 0, 3, 0, 90_000 * USD, 0, false);
+        emit IRoyaltyLedger.BucketReported(1, 0, 0, 0, 3, 0, 90_000 * USD, 0, false);
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.ScopeBreached(licenceId, 1, 0, 0, 3, 90_000 * USD);
         uint256 id = _settleWith(r, sigs);

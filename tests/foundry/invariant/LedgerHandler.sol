@@ -194,7 +194,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         uint256 licenceId = _licence(licenceSeed);
         uint32 year = uint32(yearSeed % 3);
         ILicenceRegistry.SettlementContext memory c = registry.settlementContext(licenceId);
-        uint256 yearEnd = c.start + (uint256(year) + 1) * 365 days;
+        (, uint256 yearEnd,,) = registry.contractYearBounds(licenceId, year);
         if (yearEnd > c.effectiveEnd) yearEnd = c.effectiveEnd;
         if ((yearSeed >> 8) % 2 == 0 && yearEnd > currentTime) {
             currentTime = yearEnd;
@@ -312,13 +312,17 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         units = uint128(_bound(units, 0, 10_000));
         uint256 count = shape & 1 == 0 ? 1 : 2;
         r.buckets = new IRoyaltyLedger.Bucket[](count);
+        (uint64 from,,) = registry.periodBounds(licenceId, period);
+        uint16 year = uint16(registry.contractYearOf(licenceId, from));
         r.buckets[0] = IRoyaltyLedger.Bucket({
+            year: year,
             territory: shape % 11, field: (shape >> 2) % 4, channel: (shape >> 4) % 3, units: units, gross: gross,
             deductions: shape & 2 == 0 ? 0 : gross / 10
         });
         if (count == 2) {
             // territory 12 lies outside every licence's scope in this suite
             r.buckets[1] = IRoyaltyLedger.Bucket({
+                year: year,
                 territory: shape & 64 == 0 ? 1 : 12, field: 1, channel: 0, units: units / 2, gross: gross / 3, deductions: 0
             });
         }
