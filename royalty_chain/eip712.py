@@ -106,6 +106,7 @@ TERMINATE = StructType("TerminateLicence", (("uint256", "licenceId"), ("uint64",
 BUCKET = StructType(
     "Bucket",
     (
+        ("uint16", "year"),
         ("uint8", "territory"),
         ("uint8", "field"),
         ("uint8", "channel"),

@@ -12,6 +12,7 @@ from enum import IntEnum
 from typing import Any
 
 from royalty_chain.codes import Scope
+from royalty_chain.terms import Calendar
 
 
 class _Labelled(IntEnum):
@@ -37,6 +38,7 @@ class Kind(_Labelled):
     ADVANCE = 1
     REPORT = 2
     MINIMUM_GUARANTEE = 3
+    INTEREST = 4
 
 
 class State(_Labelled):
@@ -58,6 +60,7 @@ class SettlementContext:
     effective_end: int
     sell_off_end: int
     period_seconds: int
+    calendar: Calendar
     threshold: int
     dispute_window: int
     arbiter: str
@@ -68,7 +71,9 @@ class SettlementContext:
         """From the tuple web3 or :mod:`royalty_chain.abicodec` decodes. Both give addresses
         checksummed already: checksumming again cost the oracle's directory 0.2 s per 1,000
         licences (a keccak each)."""
-        licensor, licensee, start, effective_end, sell_off_end, period, threshold, window, arbiter, scope = value
+        licensor, licensee, start, effective_end, sell_off_end, period, calendar, threshold, window, arbiter, scope = (
+            value
+        )
         territories, fields, channels = scope
         return cls(
             licensor=str(licensor),
@@ -77,6 +82,7 @@ class SettlementContext:
             effective_end=int(effective_end),
             sell_off_end=int(sell_off_end),
             period_seconds=int(period),
+            calendar=Calendar.from_abi(calendar),
             threshold=int(threshold),
             dispute_window=int(window),
             arbiter=str(arbiter),
@@ -94,6 +100,8 @@ class Settlement:
     state: State
     settled_at: int
     dispute_until: int
+    due_at: int
+    year: int
     royalty: int
     due: int
     paid: int
@@ -101,7 +109,7 @@ class Settlement:
 
     @classmethod
     def from_abi(cls, value: Any) -> Settlement:
-        licence_id, period, kind, state, settled_at, dispute_until, royalty, due, paid, released = value
+        licence_id, period, kind, state, settled_at, dispute_until, due_at, year, royalty, due, paid, released = value
         return cls(
             licence_id=int(licence_id),
             period=int(period),
@@ -109,6 +117,8 @@ class Settlement:
             state=State(int(state)),
             settled_at=int(settled_at),
             dispute_until=int(dispute_until),
+            due_at=int(due_at),
+            year=int(year),
             royalty=int(royalty),
             due=int(due),
             paid=int(paid),

@@ -11,6 +11,7 @@ the terms model (``royalty_chain.spec``) and the API's request schemas (``api.sc
 from __future__ import annotations
 
 import re
+from calendar import month_name, monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -66,9 +67,25 @@ def uint(bits: int) -> Any:
     return check
 
 
+def _impossible_date(value: str) -> str | None:
+    """Why a YYYY-MM-DD text is not a day (``2025-02-31``), or None when it is not of that shape."""
+    parts = value.split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or [len(p) for p in parts] != [4, 2, 2]:
+        return None
+    year, month, day = (int(p) for p in parts)
+    if not 1 <= month <= 12:
+        return f"{value} is not a date: there is no month {month}"
+    days = monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{value} is not a date: {month_name[month]} {year} has {days} days"
+    return None
+
+
 def timestamp(value: Any) -> int:
     """Unix seconds, or an ISO 8601 date (00:00 UTC) or date-time (UTC unless it says otherwise)."""
     if isinstance(value, str) and not value.isdigit():
+        if (impossible := _impossible_date(value)) is not None:
+            raise ValueError(impossible)
         try:
             if len(value) == 10:
                 parsed = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)

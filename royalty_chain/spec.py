@@ -16,6 +16,7 @@ deposit, terms) resolves them before validation.
 
 from __future__ import annotations
 
+from calendar import month_name, monthrange
 from typing import Annotated, Any, Literal
 
 from eth_utils import keccak, to_checksum_address
@@ -36,7 +37,7 @@ from royalty_chain.soltypes import (
     Uint32,
     check_address,
 )
-from royalty_chain.terms import BPS, DAY, ZERO_ADDRESS, FieldRate, Payee, Schedule, Term, Terms, Tier
+from royalty_chain.terms import BPS, DAY, ZERO_ADDRESS, Calendar, FieldRate, Payee, Schedule, Term, Terms, Tier
 
 _UINT32_MAX = (1 << 32) - 1
 
@@ -87,20 +88,97 @@ class ScopeIn(_Model):
     channels: Annotated[list[str], _code_list(CHANNELS)] = Field(examples=[["retail", "online"]])
 
 
+_PERIOD_NAMES = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+
+
+class AnniversaryPeriodIn(_Model):
+    months: int = Field(ge=1, le=60, description="length of one period in months")
+    anniversary: bool = Field(True, description="counted from the start date (false: from 1 January)")
+
+
 class TermIn(_Model):
-    start: Timestamp
+    start: Timestamp = Field(description="first second of the term: a date (00:00 UTC) for month-based periods")
     end: Timestamp = Field(description="first second after the term")
     sell_off_days: Uint32 = 0
-    period_seconds: Uint32 | None = Field(None, description="length of one reporting period", examples=[7_776_000])
-    period_days: Uint32 | None = Field(None, description="or the same in days", examples=[90])
+    period: Literal["month", "quarter", "half", "year"] | AnniversaryPeriodIn | None = Field(
+        None,
+        description="calendar months, quarters, halves or years from 1 January, or N-month periods from the start",
+        examples=["quarter", {"months": 3, "anniversary": True}],
+    )
+    period_seconds: Uint32 | None = Field(
+        None, description="or fixed periods of this many seconds", examples=[7_776_000]
+    )
+    period_days: Uint32 | None = Field(None, description="or fixed periods of this many days", examples=[90])
+    contract_year_start: str = Field(
+        "start",
+        description='contract years begin on the start date ("start"), on 1 January ("calendar") '
+        'or on a month and day ("07-01")',
+        examples=["start", "calendar", "07-01"],
+    )
+    due_days: Uint16 = Field(30, description="reports and payments are due this many days after a period ends (1..365)")
+    late_interest_bps: Uint16 = Field(
+        0, description="simple yearly interest on amounts paid after their due date, actual/365 (1200 = 12%)"
+    )
+    # Filled in by the validator from the fields above: what the contract stores.
+    period_months: int = Field(0, exclude=True)
+    anniversary: bool = Field(False, exclude=True)
+    year_month: int = Field(0, exclude=True)
+    year_day: int = Field(0, exclude=True)
 
     @model_validator(mode="after")
     def _one_period(self) -> TermIn:
-        self.period_seconds = _days(self.period_days, self.period_seconds, "period_seconds or period_days")
-        if self.period_seconds is None:
-            raise ValueError("period_seconds or period_days is required")
+        seconds = _days(self.period_days, self.period_seconds, "period_seconds or period_days")
+        if self.period is not None:
+            if seconds is not None:
+                raise ValueError("give period, or period_seconds / period_days, not both")
+            if isinstance(self.period, str):
+                self.period_months, self.anniversary = _PERIOD_NAMES[self.period], False
+            else:
+                self.period_months, self.anniversary = self.period.months, self.period.anniversary
+                if not self.anniversary and 12 % self.period_months != 0:
+                    raise ValueError(
+                        f"calendar periods of {self.period_months} months do not divide a year: use 1, 2, 3, 4, 6 or 12"
+                    )
+            if self.start % DAY != 0:
+                raise ValueError("month-based periods start at 00:00 UTC: give the start as a date (2026-01-01)")
+            self.period_seconds = 0
+        elif seconds is None:
+            raise ValueError("period (month, quarter, half, year), period_seconds or period_days is required")
+        else:
+            self.period_seconds = seconds
         self.period_days = None
+        self.year_month, self.year_day = _year_start(self.contract_year_start)
+        if not 1 <= self.due_days <= 365:
+            raise ValueError(f"due_days must be 1 to 365, not {self.due_days}")
+        if self.late_interest_bps > 10_000:
+            raise ValueError(f"late_interest_bps must be at most 10,000 (100% a year), not {self.late_interest_bps}")
         return self
+
+    def calendar(self) -> Calendar:
+        return Calendar(
+            self.period_months, self.anniversary, self.year_month, self.year_day, self.due_days, self.late_interest_bps
+        )
+
+
+def _year_start(value: str) -> tuple[int, int]:
+    """(month, day) of the contract years' anniversary; (0, 0) for the start date."""
+    if value == "start":
+        return 0, 0
+    if value == "calendar":
+        return 1, 1
+    parts = value.split("-")
+    if len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts):
+        raise ValueError(f'contract_year_start {value!r} must be "start", "calendar" or a month and day like "07-01"')
+    month, day = int(parts[0]), int(parts[1])
+    if not 1 <= month <= 12:
+        raise ValueError(f"contract_year_start {value}: there is no month {month}")
+    # 2000 is a leap year: 29 February is a day of some years (it falls on the 28th in others).
+    days = monthrange(2000, month)[1]
+    if not 1 <= day <= days:
+        raise ValueError(
+            f"contract_year_start {value} is not a day of the year: {month_name[month]} has at most {days} days"
+        )
+    return month, day
 
 
 class TierIn(_Model):
@@ -285,7 +363,7 @@ def to_terms(value: TermsIn, manifest: Manifest, field: str = "terms") -> Terms:
             FIELDS.bitmap(value.scope.fields),
             CHANNELS.bitmap(value.scope.channels),
         ),
-        term=Term(value.term.start, value.term.end, value.term.sell_off_days, period_seconds),
+        term=Term(value.term.start, value.term.end, value.term.sell_off_days, period_seconds, value.term.calendar()),
         token=token,
         schedule=to_schedule(value.schedule, value.schedule.effective_from or 0, f"{field}.schedule", decimals),
         payees=tuple(Payee(p.account, p.share_bps) for p in value.payees),

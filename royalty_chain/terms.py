@@ -18,7 +18,8 @@ DAY = 86_400
 YEAR = 365 * DAY
 
 SCOPE_TYPE = "(uint256,uint64,uint32)"
-TERM_TYPE = "(uint64,uint64,uint32,uint32)"
+CALENDAR_TYPE = "(uint8,bool,uint8,uint8,uint16,uint16)"
+TERM_TYPE = f"(uint64,uint64,uint32,uint32,{CALENDAR_TYPE})"
 TIER_TYPE = "(uint128,uint16)"
 FIELD_RATE_TYPE = "(uint8,uint16)"
 SCHEDULE_TYPE = f"(uint64,uint128,uint16,uint128,uint128,{TIER_TYPE}[],{FIELD_RATE_TYPE}[])"
@@ -27,8 +28,32 @@ TERMS_TYPE = (
     f"(address,address,bytes32,uint256[],{SCOPE_TYPE},{TERM_TYPE},address,uint128,{SCHEDULE_TYPE},"
     f"{PAYEE_TYPE}[],uint16,address,address[],uint8,uint32,address,uint32,bytes32)"
 )
-BUCKET_TYPE = "(uint8,uint8,uint8,uint128,uint128,uint128)"
+BUCKET_TYPE = "(uint16,uint8,uint8,uint8,uint128,uint128,uint128)"
 REPORT_TYPE = f"(uint256,uint32,uint64,uint64,bytes32,uint32,{BUCKET_TYPE}[])"
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """How a term is cut into periods and contract years, and when reports are due
+    (ILicenceRegistry.Calendar; the rule itself is :mod:`royalty_chain.calendar`).
+
+    ``period_months`` 0 means fixed periods of ``Term.period_seconds``; ``year_month`` and
+    ``year_day`` 0 mean contract years from the start date."""
+
+    period_months: int = 0
+    anniversary: bool = False
+    year_month: int = 0
+    year_day: int = 0
+    due_days: int = 30
+    interest_bps: int = 0
+
+    def as_abi(self) -> tuple[int, bool, int, int, int, int]:
+        return (self.period_months, self.anniversary, self.year_month, self.year_day, self.due_days, self.interest_bps)
+
+    @classmethod
+    def from_abi(cls, value: Any) -> Calendar:
+        months, anniversary, year_month, year_day, due_days, interest_bps = value
+        return cls(int(months), bool(anniversary), int(year_month), int(year_day), int(due_days), int(interest_bps))
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +64,10 @@ class Term:
     end: int
     sell_off_days: int
     period_seconds: int
+    calendar: Calendar = Calendar()
 
-    def as_abi(self) -> tuple[int, int, int, int]:
-        return (self.start, self.end, self.sell_off_days, self.period_seconds)
-
-    def period_start(self, period: int) -> int:
-        return self.start + period * self.period_seconds
-
-    def period_of(self, timestamp: int) -> int:
-        return (timestamp - self.start) // self.period_seconds
+    def as_abi(self) -> tuple[Any, ...]:
+        return (self.start, self.end, self.sell_off_days, self.period_seconds, self.calendar.as_abi())
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +193,10 @@ class Terms:
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """Totals of one (territory, field, channel) bucket of a period, in token units."""
+    """Totals of one (contract year, territory, field, channel) bucket of a period, in token
+    units; ``year`` is the contract year of the sales' dates."""
 
+    year: int
     territory: int
     field: int
     channel: int
@@ -182,8 +204,8 @@ class Bucket:
     gross: int
     deductions: int
 
-    def as_abi(self) -> tuple[int, int, int, int, int, int]:
-        return (self.territory, self.field, self.channel, self.units, self.gross, self.deductions)
+    def as_abi(self) -> tuple[int, int, int, int, int, int, int]:
+        return (self.year, self.territory, self.field, self.channel, self.units, self.gross, self.deductions)
 
 
 @dataclass(frozen=True, slots=True)
