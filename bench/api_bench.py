@@ -227,6 +227,7 @@ def settle_many(chain: Chain, count: int) -> int:
         chain, terms, role("licensor_brand"), role("licensee_apparel"), role("relayer"), deadline=now + DAY
     )
     licensee = role("licensee_apparel")
+    rule = terms.term.rule()
     token = chain.token(terms.token)
     amount = count * 300 * USDX  # covers every royalty: each settlement is released at once
     token.mint(licensee.address, amount, licensee)
@@ -238,9 +239,10 @@ def settle_many(chain: Chain, count: int) -> int:
     for first in range(0, count, 50):
         reports, signatures = [], []
         for period in range(first, min(first + 50, count)):
+            year = rule.year_of(rule.period_bounds(period)[0])
             report = Report(
                 licence_id, period, period + 1, now + 30 * DAY, b"\x07" * 32, 1,
-                (Bucket(territory_index("US"), field_index("apparel"), channel_index("retail"), 1,
+                (Bucket(year, territory_index("US"), field_index("apparel"), channel_index("retail"), 1,
                         (1000 + period) * USDX, 0),),
             )  # fmt: skip
             reports.append(report)

@@ -344,8 +344,11 @@ def one_bucket_report(
     field: str = "apparel",
     channel: str = "retail",
     units: int = 1,
+    year: int = 0,
 ) -> Report:
+    """A report of one bucket; ``year`` is the contract year of its sales (0 for the first)."""
     bucket = Bucket(
+        year=year,
         territory=territory_index(territory),
         field=field_index(field),
         channel=channel_index(channel),

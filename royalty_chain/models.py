@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.codes import Scope
 from royalty_chain.terms import Calendar
 
@@ -65,6 +66,10 @@ class SettlementContext:
     dispute_window: int
     arbiter: str
     scope: Scope
+
+    def rule(self) -> LicenceCalendar:
+        """The licence's periods, contract years and due dates, as the chain computes them."""
+        return LicenceCalendar.from_abi(self.calendar.as_abi(), start=self.start, period_seconds=self.period_seconds)
 
     @classmethod
     def from_abi(cls, value: Any) -> SettlementContext:

@@ -11,7 +11,6 @@ the terms model (``royalty_chain.spec``) and the API's request schemas (``api.sc
 from __future__ import annotations
 
 import re
-from calendar import month_name, monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from eth_utils import is_checksum_address, to_checksum_address
 from pydantic import BeforeValidator, Field, PlainSerializer
 
 from royalty_chain import units
+from royalty_chain.calendar import parse_date
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _BYTES32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -72,12 +72,10 @@ def _impossible_date(value: str) -> str | None:
     parts = value.split("-")
     if len(parts) != 3 or not all(p.isdigit() for p in parts) or [len(p) for p in parts] != [4, 2, 2]:
         return None
-    year, month, day = (int(p) for p in parts)
-    if not 1 <= month <= 12:
-        return f"{value} is not a date: there is no month {month}"
-    days = monthrange(year, month)[1]
-    if not 1 <= day <= days:
-        return f"{value} is not a date: {month_name[month]} {year} has {days} days"
+    try:
+        parse_date(value)
+    except ValueError as error:
+        return str(error)
     return None
 
 

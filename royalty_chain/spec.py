@@ -16,13 +16,13 @@ deposit, terms) resolves them before validation.
 
 from __future__ import annotations
 
-from calendar import month_name, monthrange
 from typing import Annotated, Any, Literal
 
 from eth_utils import keccak, to_checksum_address
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from royalty_chain import units
+from royalty_chain.calendar import parse_year_start
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
@@ -147,7 +147,7 @@ class TermIn(_Model):
         else:
             self.period_seconds = seconds
         self.period_days = None
-        self.year_month, self.year_day = _year_start(self.contract_year_start)
+        self.year_month, self.year_day = parse_year_start(self.contract_year_start)
         if not 1 <= self.due_days <= 365:
             raise ValueError(f"due_days must be 1 to 365, not {self.due_days}")
         if self.late_interest_bps > 10_000:
@@ -158,27 +158,6 @@ class TermIn(_Model):
         return Calendar(
             self.period_months, self.anniversary, self.year_month, self.year_day, self.due_days, self.late_interest_bps
         )
-
-
-def _year_start(value: str) -> tuple[int, int]:
-    """(month, day) of the contract years' anniversary; (0, 0) for the start date."""
-    if value == "start":
-        return 0, 0
-    if value == "calendar":
-        return 1, 1
-    parts = value.split("-")
-    if len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts):
-        raise ValueError(f'contract_year_start {value!r} must be "start", "calendar" or a month and day like "07-01"')
-    month, day = int(parts[0]), int(parts[1])
-    if not 1 <= month <= 12:
-        raise ValueError(f"contract_year_start {value}: there is no month {month}")
-    # 2000 is a leap year: 29 February is a day of some years (it falls on the 28th in others).
-    days = monthrange(2000, month)[1]
-    if not 1 <= day <= days:
-        raise ValueError(
-            f"contract_year_start {value} is not a day of the year: {month_name[month]} has at most {days} days"
-        )
-    return month, day
 
 
 class TierIn(_Model):

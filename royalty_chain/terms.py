@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.codes import Scope
 
 BPS = 10_000
@@ -68,6 +69,10 @@ class Term:
 
     def as_abi(self) -> tuple[Any, ...]:
         return (self.start, self.end, self.sell_off_days, self.period_seconds, self.calendar.as_abi())
+
+    def rule(self) -> LicenceCalendar:
+        """The term's periods, contract years and due dates, as the chain computes them."""
+        return LicenceCalendar.from_abi(self.calendar.as_abi(), start=self.start, period_seconds=self.period_seconds)
 
 
 @dataclass(frozen=True, slots=True)
