@@ -20,7 +20,7 @@ from eth_utils import to_checksum_address
 from royalty_chain.abicodec import ContractABI, EventABI
 from royalty_chain.codes import Scope
 from royalty_chain.manifest import Manifest
-from royalty_chain.terms import FieldRate, Payee, Schedule, Term, Terms, Tier
+from royalty_chain.terms import Calendar, FieldRate, Payee, Schedule, Term, Terms, Tier
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +158,17 @@ def schedule_from_event(value: Mapping[str, Any]) -> Schedule:
     )
 
 
+def calendar_from_event(value: Mapping[str, Any]) -> Calendar:
+    return Calendar(
+        period_months=int(value["periodMonths"]),
+        anniversary=bool(value["anniversary"]),
+        year_month=int(value["yearMonth"]),
+        year_day=int(value["yearDay"]),
+        due_days=int(value["dueDays"]),
+        interest_bps=int(value["interestBps"]),
+    )
+
+
 def terms_from_event(value: Mapping[str, Any]) -> Terms:
     """The Terms of a LicenceRegistered event (its plain form), as both parties signed them."""
     scope = value["scope"]
@@ -168,7 +179,13 @@ def terms_from_event(value: Mapping[str, Any]) -> Terms:
         legal_text_hash=_to_bytes(value["legalTextHash"]),
         asset_ids=tuple(int(a) for a in value["assetIds"]),
         scope=Scope(int(scope["territories"]), int(scope["fields"]), int(scope["channels"])),
-        term=Term(int(term["start"]), int(term["end"]), int(term["sellOffDays"]), int(term["periodSeconds"])),
+        term=Term(
+            int(term["start"]),
+            int(term["end"]),
+            int(term["sellOffDays"]),
+            int(term["periodSeconds"]),
+            calendar_from_event(term["calendar"]),
+        ),
         token=value["token"],
         schedule=schedule_from_event(value["schedule"]),
         payees=tuple(Payee(p["account"], int(p["shareBps"])) for p in value["payees"]),
