@@ -43,7 +43,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
     );
     bytes32 public constant REPORT_TYPEHASH = keccak256(
-        "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets)"
+        "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects)"
         "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
     );
 
@@ -265,8 +265,15 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         Licence storage licence = _licences[report.licenceId];
         if (licence.licensor == address(0)) revert UnknownLicence(report.licenceId);
         _checkOracleSignatures(report, signatures, licence.threshold);
+        // An adjustment changes the period's sales; the period's fixed fee was charged once already.
         return RoyaltyMath.price(
-            _scheduleAt(report.licenceId, periodStart), licence.scope, report.buckets, firstYear, tierCumulativeBefore
+            _scheduleAt(report.licenceId, periodStart),
+            licence.scope,
+            report.buckets,
+            report.returned,
+            firstYear,
+            tierCumulativeBefore,
+            report.corrects == 0
         );
     }
 
@@ -304,13 +311,6 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
 
     /// @inheritdoc ILicenceRegistry
     function reportDigest(IRoyaltyLedger.Report calldata report) public view returns (bytes32) {
-        IRoyaltyLedger.Bucket[] calldata buckets = report.buckets;
-        bytes32[] memory bucketHashes = new bytes32[](buckets.length);
-        for (uint256 i; i < buckets.length; ++i) {
-            IRoyaltyLedger.Bucket calldata b = buckets[i];
-            bucketHashes[i] =
-                keccak256(abi.encode(BUCKET_TYPEHASH, b.territory, b.field, b.channel, b.units, b.gross, b.deductions));
-        }
         return _hashTypedDataV4(
             keccak256(
                 abi.encode(
@@ -321,10 +321,24 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
                     report.deadline,
                     report.linesRoot,
                     report.lineCount,
-                    keccak256(abi.encodePacked(bucketHashes))
+                    _hashBuckets(report.buckets),
+                    _hashBuckets(report.returned),
+                    report.corrects
                 )
             )
         );
+    }
+
+    /// @dev EIP-712 hash of a Bucket[]: keccak256 of the concatenated struct hashes.
+    function _hashBuckets(IRoyaltyLedger.Bucket[] calldata buckets) private pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](buckets.length);
+        for (uint256 i; i < buckets.length; ++i) {
+            IRoyaltyLedger.Bucket calldata b = buckets[i];
+            hashes[i] = keccak256(
+                abi.encode(BUCKET_TYPEHASH, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions)
+            );
+        }
+        return keccak256(abi.encodePacked(hashes));
     }
 
     /// @inheritdoc ILicenceRegistry

@@ -143,19 +143,21 @@ interface ILicenceRegistry {
     }
 
     /// @notice Result of pricing one report, whose buckets may fall in several contract years.
-    /// @param royalty amount owed for the period before recoupment, in token units (the sum of
-    /// `yearRoyalty`)
+    /// Amounts are signed: returns, and the lines an adjustment cancels, take away.
+    /// @param royalty amount owed for the period (or, for an adjustment, the difference it
+    /// makes) before recoupment, in token units: the sum of `yearRoyalty`; negative when returns
+    /// exceed sales, and then carried forward as a credit
     /// @param outOfScope bit i set when bucket i lies outside the licence's scope
     /// @param yearTierNet per contract year of the period (the first is the year of the period's
-    /// start), net sales priced by the base rate or the tiers: they count towards that year's
-    /// cumulative for the tiers
-    /// @param yearRoyalty per contract year of the period, the royalty its sales earned; the
-    /// period's fixed fee belongs to the first
+    /// start), the change in net sales priced by the base rate or the tiers: it moves that
+    /// year's cumulative for the tiers
+    /// @param yearRoyalty per contract year of the period, the royalty its sales earned (less
+    /// what its returns took back); the period's fixed fee belongs to the first
     struct Priced {
-        uint256 royalty;
+        int256 royalty;
         uint256 outOfScope;
-        uint256[] yearTierNet;
-        uint256[] yearRoyalty;
+        int256[] yearTierNet;
+        int256[] yearRoyalty;
     }
 
     // ------------------------------------------------------------------ errors

@@ -24,11 +24,19 @@ interface IRoyaltyLedger {
         uint128 deductions;
     }
 
-    /// @notice One licence's sales for one reporting period, signed by its oracles.
+    /// @notice One licence's sales for one reporting period, signed by its oracles; or an
+    /// adjustment of a period already settled.
     /// @param period index of the period, counted from the term start (LicenceCalendar)
     /// @param sequence strictly increasing per licence; an older one is stale
     /// @param deadline the report may not settle after this unix time
-    /// @param linesRoot OpenZeppelin-MerkleProof-compatible root of the period's sales lines
+    /// @param linesRoot OpenZeppelin-MerkleProof-compatible root of the lines this report carries
+    /// @param buckets sales (for an adjustment: the lines it adds, and the new values of the
+    /// lines it replaces)
+    /// @param returned returns and credit notes reported in the period (for an adjustment: also
+    /// the lines it cancels, and the old values of the lines it replaces), as positive amounts
+    /// that take away
+    /// @param corrects 0 for a period's original report; for an adjustment, the settlement it
+    /// corrects: the period's latest (the original, or the last adjustment)
     struct Report {
         uint256 licenceId;
         uint32 period;
@@ -37,6 +45,8 @@ interface IRoyaltyLedger {
         bytes32 linesRoot;
         uint32 lineCount;
         Bucket[] buckets;
+        Bucket[] returned;
+        uint256 corrects;
     }
 
     enum Kind {
@@ -44,7 +54,8 @@ interface IRoyaltyLedger {
         Advance,
         Report,
         MinimumGuarantee,
-        Interest
+        Interest,
+        Adjustment
     }
 
     enum State {
@@ -110,6 +121,8 @@ interface IRoyaltyLedger {
     error EscrowTooLow(uint256 licenceId, uint256 requested, uint256 escrow);
     error TooManyBuckets(uint256 count, uint256 max);
     error BucketYearOutsidePeriod(uint256 index, uint16 year, uint32 firstYear, uint32 lastYear);
+    error PeriodNotSettled(uint256 licenceId, uint32 period);
+    error AdjustmentNotOfLatest(uint256 licenceId, uint32 period, uint256 corrects, uint256 latest);
     error YearHasOpenSettlements(uint256 licenceId, uint32 year, uint32 open);
 
     // ------------------------------------------------------------------ events
@@ -164,9 +177,27 @@ interface IRoyaltyLedger {
         bytes32 linesRoot,
         uint32 lineCount,
         uint32 firstYear,
-        uint256[] tierNet,
-        uint256[] yearRoyalty
+        int256[] tierNet,
+        int256[] yearRoyalty,
+        uint256 corrects
     );
+    /// @notice Returns (or cancelled lines of an adjustment) of a settled report, one per bucket.
+    event ReturnReported(
+        uint256 indexed settlementId,
+        uint16 year,
+        uint8 territory,
+        uint8 field,
+        uint8 channel,
+        uint128 units,
+        uint128 gross,
+        uint128 deductions
+    );
+    /// @notice A report's returns (or an adjustment's cancellations) exceeded its sales: the
+    /// licensee is owed `amount`, credited against its next royalties of the licence (never paid
+    /// out, never taken back from payees).
+    event CreditCarried(uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint256 creditTotal);
+    /// @notice `amount` of the licensee's credit paid part of settlement `settlementId`.
+    event CreditApplied(uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint256 creditLeft);
     /// @notice One bucket of a settled report; `inScope` false means it earned nothing at the licence's rates.
     event BucketReported(
         uint256 indexed settlementId,
@@ -267,4 +298,8 @@ interface IRoyaltyLedger {
     function taxClaimable(uint256 licenceId) external view returns (uint256);
     function settledPeriod(uint256 licenceId, uint32 period) external view returns (uint256 settlementId);
     function lastSequence(uint256 licenceId) external view returns (uint64);
+    /// @notice The licensee's credit from returns and downward adjustments, not yet used.
+    function creditOf(uint256 licenceId) external view returns (uint256);
+    /// @notice The last settlement of a period's chain: its original report or its latest adjustment (0: none).
+    function latestOfPeriod(uint256 licenceId, uint32 period) external view returns (uint256);
 }

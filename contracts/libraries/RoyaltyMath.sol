@@ -33,74 +33,113 @@ library RoyaltyMath {
             && (scope.fields >> bucket.field) & 1 == 1 && bucket.channel < 32 && (scope.channels >> bucket.channel) & 1 == 1;
     }
 
-    /// @notice Price a report's buckets under one schedule version, each at the tier position of
-    /// its own contract year.
+    /// @dev Per contract year of a report: exact numerators (amount * bps; per-unit amounts and
+    /// the fixed fee times 10,000) of what it adds and what it takes away, and its tier-priced
+    /// net sales and returns.
+    struct YearSums {
+        uint256 plus;
+        uint256 minus;
+        uint256 tierSales;
+        uint256 tierReturns;
+    }
+
+    /// @notice Price a report's buckets and returns under one schedule version, each contract
+    /// year of the sales at its own tier position.
+    /// @dev Sales add, returns (and the lines an adjustment cancels) take away. Tiers are
+    /// marginal over the year's cumulative: a net increase is priced on the slice above the
+    /// year's cumulative, a net decrease on the slice below it, and the part of a decrease
+    /// beyond the year's cumulative (a return of an earlier year's sale) at the first tier's
+    /// rate. Each year's royalty is floor((plus - minus) / 10,000), rounded towards minus
+    /// infinity, so in the licensee's favour either way.
     /// @param firstYear the contract year of the period's start; bucket years must lie in
     /// [firstYear, firstYear + tierCumulativeBefore.length)
     /// @param tierCumulativeBefore per contract year of the period, the tier-priced net sales
     /// already reported in it
+    /// @param chargeFixedFee whether the period's fixed fee is due (an original report, not an adjustment)
     function price(
         ILicenceRegistry.Schedule memory schedule,
         ILicenceRegistry.Scope memory scope,
         IRoyaltyLedger.Bucket[] calldata buckets,
+        IRoyaltyLedger.Bucket[] calldata returns_,
         uint32 firstYear,
-        uint256[] calldata tierCumulativeBefore
+        uint256[] calldata tierCumulativeBefore,
+        bool chargeFixedFee
     ) internal pure returns (ILicenceRegistry.Priced memory result) {
         uint256 yearCount = tierCumulativeBefore.length;
-        result.yearTierNet = new uint256[](yearCount);
-        result.yearRoyalty = new uint256[](yearCount);
-        // Per year: the exact numerator of its percentage parts (field rates first), and its
-        // per-unit amounts.
-        uint256[] memory numerators = new uint256[](yearCount);
-        uint256[] memory perUnit = new uint256[](yearCount);
+        YearSums[] memory sums = new YearSums[](yearCount);
         for (uint256 i; i < buckets.length; ++i) {
-            IRoyaltyLedger.Bucket calldata bucket = buckets[i];
-            if (bucket.deductions > bucket.gross) {
-                revert DeductionsExceedGross(i, bucket.gross, bucket.deductions);
-            }
-            if (bucket.year < firstYear || bucket.year - firstYear >= yearCount) {
-                revert IRoyaltyLedger.BucketYearOutsidePeriod(
-                    i, bucket.year, firstYear, uint32(firstYear + yearCount - 1)
-                );
-            }
-            if (!inScope(scope, bucket)) {
-                result.outOfScope |= 1 << i;
-                continue;
-            }
-            _addBucket(schedule, bucket, bucket.year - firstYear, result.yearTierNet, numerators, perUnit);
+            if (_add(schedule, scope, buckets[i], i, firstYear, sums, false)) result.outOfScope |= 1 << i;
         }
+        for (uint256 i; i < returns_.length; ++i) {
+            _add(schedule, scope, returns_[i], i, firstYear, sums, true);
+        }
+        result.yearTierNet = new int256[](yearCount);
+        result.yearRoyalty = new int256[](yearCount);
         for (uint256 j; j < yearCount; ++j) {
-            uint256 tierNet = result.yearTierNet[j];
-            uint256 numerator = numerators[j];
-            if (schedule.tiers.length == 0) {
-                numerator += tierNet * schedule.rateBps;
-            } else if (tierNet != 0) {
-                numerator += tieredNumerator(schedule.tiers, tierCumulativeBefore[j], tierNet);
-            }
-            uint256 royalty = perUnit[j] + numerator / BPS;
-            if (j == 0) royalty += schedule.fixedFeePerPeriod;
+            YearSums memory y = sums[j];
+            _priceTiers(schedule, y, tierCumulativeBefore[j]);
+            if (j == 0 && chargeFixedFee) y.plus += uint256(schedule.fixedFeePerPeriod) * BPS;
+            int256 royalty =
+                y.plus >= y.minus ? int256((y.plus - y.minus) / BPS) : -int256(_ceilDiv(y.minus - y.plus, BPS));
+            result.yearTierNet[j] = int256(y.tierSales) - int256(y.tierReturns);
             result.yearRoyalty[j] = royalty;
             result.royalty += royalty;
         }
     }
 
-    /// @dev Adds an in-scope bucket to its year's sums.
-    function _addBucket(
+    /// @dev Adds a bucket (or a return) to its year's sums; returns whether it lies outside the scope.
+    function _add(
         ILicenceRegistry.Schedule memory schedule,
+        ILicenceRegistry.Scope memory scope,
         IRoyaltyLedger.Bucket calldata bucket,
-        uint256 j,
-        uint256[] memory tierNets,
-        uint256[] memory numerators,
-        uint256[] memory perUnit
-    ) private pure {
-        uint256 net = bucket.gross - bucket.deductions;
-        perUnit[j] += uint256(bucket.units) * schedule.perUnit;
-        (bool hasFieldRate, uint16 fieldRateBps) = fieldRate(schedule.fieldRates, bucket.field);
-        if (hasFieldRate) {
-            numerators[j] += net * fieldRateBps;
-        } else {
-            tierNets[j] += net;
+        uint256 index,
+        uint32 firstYear,
+        YearSums[] memory sums,
+        bool isReturn
+    ) private pure returns (bool outOfScope) {
+        if (bucket.deductions > bucket.gross) revert DeductionsExceedGross(index, bucket.gross, bucket.deductions);
+        if (bucket.year < firstYear || bucket.year - firstYear >= sums.length) {
+            revert IRoyaltyLedger.BucketYearOutsidePeriod(
+                index, bucket.year, firstYear, uint32(firstYear + sums.length - 1)
+            );
         }
+        // Out of scope, a sale earns nothing and its return takes nothing back.
+        if (!inScope(scope, bucket)) return true;
+        YearSums memory y = sums[bucket.year - firstYear];
+        uint256 net = bucket.gross - bucket.deductions;
+        uint256 perUnit = uint256(bucket.units) * schedule.perUnit * BPS;
+        (bool hasFieldRate, uint16 fieldRateBps) = fieldRate(schedule.fieldRates, bucket.field);
+        uint256 rated = hasFieldRate ? net * fieldRateBps : 0;
+        if (isReturn) {
+            y.minus += perUnit + rated;
+            if (!hasFieldRate) y.tierReturns += net;
+        } else {
+            y.plus += perUnit + rated;
+            if (!hasFieldRate) y.tierSales += net;
+        }
+    }
+
+    /// @dev Adds the base-rate or tiered numerator of a year's net tier-priced change.
+    function _priceTiers(ILicenceRegistry.Schedule memory schedule, YearSums memory y, uint256 cumulative)
+        private
+        pure
+    {
+        if (schedule.tiers.length == 0) {
+            y.plus += y.tierSales * schedule.rateBps;
+            y.minus += y.tierReturns * schedule.rateBps;
+        } else if (y.tierSales >= y.tierReturns) {
+            uint256 increase = y.tierSales - y.tierReturns;
+            if (increase != 0) y.plus += tieredNumerator(schedule.tiers, cumulative, increase);
+        } else {
+            uint256 decrease = y.tierReturns - y.tierSales;
+            uint256 within = decrease < cumulative ? decrease : cumulative;
+            y.minus += tieredNumerator(schedule.tiers, cumulative - within, within);
+            y.minus += (decrease - within) * schedule.tiers[0].rateBps;
+        }
+    }
+
+    function _ceilDiv(uint256 a, uint256 b) private pure returns (uint256) {
+        return a == 0 ? 0 : (a - 1) / b + 1;
     }
 
     /// @notice The explicit rate for a field of use, if the schedule has one.
