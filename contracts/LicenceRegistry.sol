@@ -309,7 +309,9 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         for (uint256 i; i < buckets.length; ++i) {
             IRoyaltyLedger.Bucket calldata b = buckets[i];
             bucketHashes[i] =
-                keccak256(abi.encode(BUCKET_TYPEHASH, b.territory, b.field, b.channel, b.units, b.gross, b.deductions));
+                keccak256(
+                abi.encode(BUCKET_TYPEHASH, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions)
+            );
         }
         return _hashTypedDataV4(
             keccak256(
