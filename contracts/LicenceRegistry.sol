@@ -265,16 +265,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         Licence storage licence = _licences[report.licenceId];
         if (licence.licensor == address(0)) revert UnknownLicence(report.licenceId);
         _checkOracleSignatures(report, signatures, licence.threshold);
-        // An adjustment changes the period's sales; the period's fixed fee was charged once already.
-        return RoyaltyMath.price(
-            _scheduleAt(report.licenceId, periodStart),
-            licence.scope,
-            report.buckets,
-            report.returned,
-            firstYear,
-            tierCumulativeBefore,
-            report.corrects == 0
-        );
+        return RoyaltyMath.price(_scheduleAt(report.licenceId, periodStart), licence.scope, report, firstYear, tierCumulativeBefore);
     }
 
     /// @inheritdoc ILicenceRegistry

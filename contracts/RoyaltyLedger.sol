@@ -62,6 +62,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint64 arrearsHead; // next index of _arrearsQueue to pay
         // slot 6
         uint128 disputedArrears; // the part of `arrears` owed on settlements under dispute
+        uint128 credit; // owed to the licensee from returns and downward adjustments, offset against royalties
     }
 
     /// @dev A settlement as stored: two slots, and a third only when part of its royalty was
@@ -114,6 +115,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     mapping(uint256 licenceId => uint256[]) private _pending;
     mapping(uint256 licenceId => uint256[]) private _arrearsQueue;
     mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) private _settledPeriod;
+    mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) private _latestAdjustment;
     mapping(uint256 licenceId => mapping(uint32 year => Year)) private _years;
     mapping(uint256 settlementId => Stored) private _settlements;
     uint256 private _settlementCount;
@@ -432,6 +434,17 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         return _accounts[licenceId].lastSequence;
     }
 
+    /// @inheritdoc IRoyaltyLedger
+    function creditOf(uint256 licenceId) external view returns (uint256) {
+        return _accounts[licenceId].credit;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function latestOfPeriod(uint256 licenceId, uint32 period) external view returns (uint256) {
+        uint256 latest = _latestAdjustment[licenceId][period];
+        return latest != 0 ? latest : _settledPeriod[licenceId][period];
+    }
+
     /// @notice Payees of a licence (ascending by address) and the running sums of their shares.
     function payeesOf(uint256 licenceId) external view returns (address[] memory, uint16[] memory prefixBps) {
         return (_payees[licenceId], _prefixBps[licenceId]);
@@ -463,65 +476,95 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         Account storage account = _openAccount(report.licenceId);
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(report.licenceId);
         (uint64 periodStart, uint64 periodEnd) = _checkReport(report, context, account);
-        uint32 firstYear = LicenceCalendar.yearOf(context.start, context.calendar, periodStart).toUint16();
-        uint32 lastYear = LicenceCalendar.yearOf(context.start, context.calendar, periodEnd - 1).toUint16();
-        (ILicenceRegistry.Priced memory priced, uint256 credit) =
-            _price(report, signatures, periodStart, firstYear, lastYear);
+        Draft memory draft = _reportDraft(report, context, periodStart, periodEnd);
+        (ILicenceRegistry.Priced memory priced, uint256 guaranteeCredit) =
+            _price(report, signatures, periodStart, draft.year, draft.year + draft.yearSpan);
+        draft.royalty = priced.royalty > 0 ? uint256(priced.royalty) : 0;
+        draft.credit = guaranteeCredit;
         account.lastSequence = report.sequence;
-        uint8 yearSpan = uint256(lastYear - firstYear).toUint8();
-        id = _createSettlement(
-            Draft({
-                licenceId: report.licenceId,
-                period: report.period,
-                year: firstYear,
-                yearSpan: yearSpan,
-                kind: Kind.Report,
-                royalty: priced.royalty,
-                credit: credit,
-                disputeWindow: context.disputeWindow,
-                dueAt: periodEnd + uint64(context.calendar.dueDays) * 1 days
-            })
-        );
+        id = _createSettlement(draft);
+        if (priced.royalty < 0) {
+            // Never paid out to the licensee, never taken back from payees: offset against its
+            // next royalties of this licence.
+            uint256 carried = uint256(-priced.royalty);
+            account.credit += carried.toUint128();
+            emit CreditCarried(id, report.licenceId, carried, account.credit);
+        }
         if (context.disputeWindow != 0) {
-            for (uint32 y = firstYear; y <= lastYear; ++y) {
+            for (uint32 y = draft.year; y <= draft.year + draft.yearSpan; ++y) {
                 ++_years[report.licenceId][y].open;
             }
         }
-        _settledPeriod[report.licenceId][report.period] = id;
-        _emitReport(id, report, priced, firstYear);
+        if (report.corrects != 0) _latestAdjustment[report.licenceId][report.period] = id;
+        else _settledPeriod[report.licenceId][report.period] = id;
+        _emitReport(id, report, priced, draft.year);
+    }
+
+    /// @dev The settlement a report makes, before pricing: its contract years, kind and due date.
+    function _reportDraft(
+        Report calldata report,
+        ILicenceRegistry.SettlementContext memory context,
+        uint64 periodStart,
+        uint64 periodEnd
+    ) private view returns (Draft memory draft) {
+        uint32 firstYear = LicenceCalendar.yearOf(context.start, context.calendar, periodStart).toUint16();
+        uint32 lastYear = LicenceCalendar.yearOf(context.start, context.calendar, periodEnd - 1).toUint16();
+        bool isAdjustment = report.corrects != 0;
+        uint64 dueAt = periodEnd + uint64(context.calendar.dueDays) * 1 days;
+        // A correction is due when it settles: interest on it runs only from then.
+        if (isAdjustment && dueAt < block.timestamp) dueAt = uint64(block.timestamp);
+        draft.licenceId = report.licenceId;
+        draft.period = report.period;
+        draft.year = firstYear;
+        draft.yearSpan = uint256(lastYear - firstYear).toUint8();
+        draft.kind = isAdjustment ? Kind.Adjustment : Kind.Report;
+        draft.disputeWindow = context.disputeWindow;
+        draft.dueAt = dueAt;
     }
 
     /// @dev Has the registry check the oracles' signatures and price the report with the schedule
     /// in force at its period's start, each contract year of its sales at that year's tier
-    /// position, then updates each year's totals; `credit` is the part a guarantee shortfall
-    /// already charged covers.
+    /// position, then updates each year's totals (returns lower them, never below zero);
+    /// `guaranteeCredit` is the part of a positive royalty that guarantee shortfalls already
+    /// charged for those years cover.
     function _price(
         Report calldata report,
         bytes[] calldata signatures,
         uint64 periodStart,
         uint32 firstYear,
         uint32 lastYear
-    ) private returns (ILicenceRegistry.Priced memory priced, uint256 credit) {
+    ) private returns (ILicenceRegistry.Priced memory priced, uint256 guaranteeCredit) {
         mapping(uint32 year => Year) storage yearRecords = _years[report.licenceId];
         uint256[] memory cumulative = new uint256[](lastYear - firstYear + 1);
         for (uint256 j; j < cumulative.length; ++j) {
             cumulative[j] = yearRecords[uint32(firstYear + j)].tierNet;
         }
         priced = registry.verifyReport(report, signatures, periodStart, firstYear, cumulative);
+        // The credit can cover at most what the report charges in all.
+        uint256 creditable = priced.royalty > 0 ? uint256(priced.royalty) : 0;
         for (uint256 j; j < cumulative.length; ++j) {
-            uint256 royalty = priced.yearRoyalty[j];
-            uint256 tierNet = priced.yearTierNet[j];
+            int256 royalty = priced.yearRoyalty[j];
+            int256 tierNet = priced.yearTierNet[j];
             if (royalty == 0 && tierNet == 0) continue;
             Year storage record = yearRecords[uint32(firstYear + j)];
-            if (tierNet != 0) record.tierNet += tierNet.toUint128();
-            record.royalty += royalty.toUint128();
+            if (tierNet != 0) record.tierNet = _moved(record.tierNet, tierNet);
+            if (royalty != 0) record.royalty = _moved(record.royalty, royalty);
             uint256 yearCredit = record.guaranteeCredit;
-            if (yearCredit != 0) {
-                if (royalty < yearCredit) yearCredit = royalty;
+            if (royalty > 0 && yearCredit != 0 && creditable != 0) {
+                if (uint256(royalty) < yearCredit) yearCredit = uint256(royalty);
+                if (creditable < yearCredit) yearCredit = creditable;
                 record.guaranteeCredit -= yearCredit.toUint128();
-                credit += yearCredit;
+                creditable -= yearCredit;
+                guaranteeCredit += yearCredit;
             }
         }
+    }
+
+    /// @dev `value` moved by a signed `change`, floored at zero.
+    function _moved(uint128 value, int256 change) private pure returns (uint128) {
+        if (change >= 0) return (uint256(value) + uint256(change)).toUint128();
+        uint256 down = uint256(-change);
+        return down >= value ? 0 : uint128(value - down);
     }
 
     function _emitReport(uint256 id, Report calldata report, ILicenceRegistry.Priced memory priced, uint32 firstYear)
@@ -535,8 +578,13 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             report.lineCount,
             firstYear,
             priced.yearTierNet,
-            priced.yearRoyalty
+            priced.yearRoyalty,
+            report.corrects
         );
+        for (uint256 i; i < report.returned.length; ++i) {
+            Bucket calldata b = report.returned[i];
+            emit ReturnReported(id, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions);
+        }
         for (uint256 i; i < report.buckets.length; ++i) {
             Bucket calldata b = report.buckets[i];
             bool inScope = (priced.outOfScope >> i) & 1 == 0;
@@ -552,13 +600,23 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         Account storage account
     ) private view returns (uint64 periodStart, uint64 periodEnd) {
         uint256 licenceId = report.licenceId;
-        uint256 existing = _settledPeriod[licenceId][report.period];
-        if (existing != 0) revert PeriodAlreadySettled(licenceId, report.period, existing);
+        uint256 original = _settledPeriod[licenceId][report.period];
+        if (report.corrects == 0) {
+            if (original != 0) revert PeriodAlreadySettled(licenceId, report.period, original);
+        } else {
+            // An adjustment corrects a settled period, and the period's latest settlement, so
+            // each period has one original and one chain of adjustments.
+            if (original == 0) revert PeriodNotSettled(licenceId, report.period);
+            uint256 latest = _latestAdjustment[licenceId][report.period];
+            if (latest == 0) latest = original;
+            if (report.corrects != latest) revert AdjustmentNotOfLatest(licenceId, report.period, report.corrects, latest);
+        }
         if (report.sequence <= account.lastSequence) {
             revert StaleSequence(licenceId, report.sequence, account.lastSequence);
         }
         if (block.timestamp > report.deadline) revert ReportExpired(licenceId, report.deadline, block.timestamp);
         if (report.buckets.length > MAX_BUCKETS) revert TooManyBuckets(report.buckets.length, MAX_BUCKETS);
+        if (report.returned.length > MAX_BUCKETS) revert TooManyBuckets(report.returned.length, MAX_BUCKETS);
         (periodStart, periodEnd) =
             LicenceCalendar.periodBounds(context.start, context.periodSeconds, context.calendar, report.period);
         if (periodEnd > block.timestamp) revert PeriodNotEnded(licenceId, report.period, periodEnd);
@@ -574,6 +632,13 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint256 licenceId = draft.licenceId;
         Account storage account = _accounts[licenceId];
         uint256 due = draft.royalty - draft.credit;
+        bool royaltyKind = draft.kind == Kind.Report || draft.kind == Kind.Adjustment;
+        uint256 creditUsed;
+        if (royaltyKind && due != 0 && account.credit != 0) {
+            creditUsed = due < account.credit ? due : account.credit;
+            account.credit -= creditUsed.toUint128();
+            due -= creditUsed;
+        }
         if (draft.kind != Kind.Interest) {
             uint256 advanceLeft = account.advanceRemaining;
             if (advanceLeft != 0) {
@@ -602,6 +667,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         // royalty - due is what the advance and any guarantee already charged covered.
         if (draft.royalty != due) stored.covered = (draft.royalty - due).toUint128();
         _emitSettled(id, draft, due, paid);
+        if (creditUsed != 0) emit CreditApplied(id, licenceId, creditUsed, account.credit);
         _afterSettlement(id, stored, account);
         if (paid != 0) _chargeInterest(id, stored, account, paid);
     }
@@ -686,7 +752,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             if (stored.state == State.Pending) {
                 if (block.timestamp < stored.disputeUntil) break;
                 stored.state = State.Final;
-                if (stored.kind == Kind.Report) _closeYears(licenceId, stored);
+                if (_isRoyalty(stored.kind)) _closeYears(licenceId, stored);
                 _release(id, stored, account, 0);
             }
             ++head;
@@ -765,7 +831,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint256 refund = stored.paid > finalAmount ? stored.paid - finalAmount : 0;
         uint256 reduction = stored.due - finalAmount;
         Year storage record = _years[licenceId][stored.year];
-        if (stored.kind == Kind.Report) {
+        if (_isRoyalty(stored.kind)) {
             _reduceYearsRoyalty(licenceId, stored, reduction);
             _closeYears(licenceId, stored);
         } else if (stored.kind == Kind.MinimumGuarantee) {
@@ -788,6 +854,10 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             uint256 toArrears = _payArrears(licenceId, account, refund);
             account.escrow += (refund - toArrears).toUint128();
         }
+    }
+
+    function _isRoyalty(Kind kind) private pure returns (bool) {
+        return kind == Kind.Report || kind == Kind.Adjustment;
     }
 
     /// @dev A report's settlement no longer open: its contract years' guarantees may be charged.

@@ -55,24 +55,23 @@ library RoyaltyMath {
     /// [firstYear, firstYear + tierCumulativeBefore.length)
     /// @param tierCumulativeBefore per contract year of the period, the tier-priced net sales
     /// already reported in it
-    /// @param chargeFixedFee whether the period's fixed fee is due (an original report, not an adjustment)
+    /// The period's fixed fee is charged by its original report (`corrects` 0), not by adjustments.
     function price(
         ILicenceRegistry.Schedule memory schedule,
         ILicenceRegistry.Scope memory scope,
-        IRoyaltyLedger.Bucket[] calldata buckets,
-        IRoyaltyLedger.Bucket[] calldata returns_,
+        IRoyaltyLedger.Report calldata report,
         uint32 firstYear,
-        uint256[] calldata tierCumulativeBefore,
-        bool chargeFixedFee
+        uint256[] memory tierCumulativeBefore
     ) internal pure returns (ILicenceRegistry.Priced memory result) {
         uint256 yearCount = tierCumulativeBefore.length;
         YearSums[] memory sums = new YearSums[](yearCount);
-        for (uint256 i; i < buckets.length; ++i) {
-            if (_add(schedule, scope, buckets[i], i, firstYear, sums, false)) result.outOfScope |= 1 << i;
+        for (uint256 i; i < report.buckets.length; ++i) {
+            if (_add(schedule, scope, report.buckets[i], i, firstYear, sums, false)) result.outOfScope |= 1 << i;
         }
-        for (uint256 i; i < returns_.length; ++i) {
-            _add(schedule, scope, returns_[i], i, firstYear, sums, true);
+        for (uint256 i; i < report.returned.length; ++i) {
+            _add(schedule, scope, report.returned[i], i, firstYear, sums, true);
         }
+        bool chargeFixedFee = report.corrects == 0;
         result.yearTierNet = new int256[](yearCount);
         result.yearRoyalty = new int256[](yearCount);
         for (uint256 j; j < yearCount; ++j) {

@@ -11,11 +11,11 @@ contract RoyaltyMathHarness {
     function price(
         ILicenceRegistry.Schedule memory schedule,
         ILicenceRegistry.Scope memory scope,
-        IRoyaltyLedger.Bucket[] calldata buckets,
+        IRoyaltyLedger.Report calldata report,
         uint32 firstYear,
         uint256[] calldata tierCumulativeBefore
     ) external pure returns (ILicenceRegistry.Priced memory) {
-        return RoyaltyMath.price(schedule, scope, buckets, firstYear, tierCumulativeBefore);
+        return RoyaltyMath.price(schedule, scope, report, firstYear, tierCumulativeBefore);
     }
 
     function inScope(ILicenceRegistry.Scope memory scope, IRoyaltyLedger.Bucket calldata bucket)

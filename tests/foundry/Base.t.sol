@@ -329,6 +329,11 @@ abstract contract Base is Test {
         values[0] = value;
     }
 
+    function signedOne(uint256 value) internal pure returns (int256[] memory values) {
+        values = new int256[](1);
+        values[0] = int256(value);
+    }
+
     // ------------------------------------------------------------------ reports
 
     function bucket(uint8 territory, uint8 field, uint8 channel, uint128 units, uint128 gross, uint128 deductions)

@@ -135,7 +135,7 @@ contract RateScheduleTest is Base {
         warpPastPeriod(1);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 1, salesOf(200_000 * USD));
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.ReportAccepted(2, licenceId, 2, r.linesRoot, r.lineCount, 0, one(200_000 * USD), one(13_000 * USD));
+        emit IRoyaltyLedger.ReportAccepted(2, licenceId, 2, r.linesRoot, r.lineCount, 0, signedOne(200_000 * USD), signedOne(13_000 * USD), 0);
         assertEq(_royalty(settle(r)), 13_000 * USD);
         // period 4 starts on day 360: still contract year 0, all at 8%
         assertEq(_royalty(settlePeriod(licenceId, 4, 10_000 * USD)), 800 * USD);
@@ -152,9 +152,9 @@ contract RateScheduleTest is Base {
         uint256 licenceId = _register(_tieredTerms());
         ILicenceRegistry.Priced memory priced =
             verifyPrice(licenceId, salesOf(200_000 * USD), 150_000 * USD);
-        assertEq(priced.royalty, 13_000 * USD);
-        assertEq(priced.yearTierNet, one(200_000 * USD));
-        assertEq(priced.yearRoyalty, one(13_000 * USD));
+        assertEq(priced.royalty, int256(uint256(13_000 * USD)));
+        assertEq(priced.yearTierNet, signedOne(200_000 * USD));
+        assertEq(priced.yearRoyalty, signedOne(13_000 * USD));
         assertEq(priced.outOfScope, 0);
     }
 
@@ -185,7 +185,7 @@ contract RateScheduleTest is Base {
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, buckets);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.ReportAccepted(1, licenceId, 1, r.linesRoot, r.lineCount, 0, one(150_000 * USD), one(15_500 * USD));
+        emit IRoyaltyLedger.ReportAccepted(1, licenceId, 1, r.linesRoot, r.lineCount, 0, signedOne(150_000 * USD), signedOne(15_500 * USD), 0);
         assertEq(_royalty(settle(r)), 15_500 * USD);
     }
 

@@ -50,7 +50,7 @@ contract ReportsTest is Base {
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.Released(1, licenceId, 5_000 * USD, 500 * USD, 4_500 * USD);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.ReportAccepted(1, licenceId, 1, r.linesRoot, r.lineCount, 0, one(100_000 * USD), one(5_000 * USD));
+        emit IRoyaltyLedger.ReportAccepted(1, licenceId, 1, r.linesRoot, r.lineCount, 0, signedOne(100_000 * USD), signedOne(5_000 * USD), 0);
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.BucketReported(1, 0, 4, 1, 2, 30, 100_000 * USD, 0, true);
         uint256 id = _settleWith(r, sigs);
@@ -358,7 +358,7 @@ contract ReportsTest is Base {
         buckets[1] = bucket(0, 200, 0, 100, 1_000 * USD, 0);
         buckets[2] = bucket(0, 0, 40, 100, 1_000 * USD, 0);
         ILicenceRegistry.Priced memory priced = verifyPrice(licenceId, buckets, 0);
-        assertEq(priced.royalty, 0);
+        assertEq(priced.royalty, int256(0));
         assertEq(priced.outOfScope, 7);
     }
 
