@@ -25,7 +25,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
-from royalty_chain.terms import SCHEDULE_TYPE, TERMS_TYPE, Report, Schedule, Terms
+from royalty_chain.terms import SCHEDULE_TYPE, TERMS_TYPE, Bucket, Report, Schedule, Terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +125,8 @@ SALES_REPORT = StructType(
         ("bytes32", "linesRoot"),
         ("uint32", "lineCount"),
         ("Bucket[]", "buckets"),
+        ("Bucket[]", "returned"),
+        ("uint256", "corrects"),
     ),
     refs=(BUCKET,),
 )
@@ -257,18 +259,21 @@ def report_message(report: Report) -> dict[str, Any]:
         "deadline": report.deadline,
         "linesRoot": _hex(report.lines_root),
         "lineCount": report.line_count,
-        "buckets": [
-            {
-                "year": b.year,
-                "territory": b.territory,
-                "field": b.field,
-                "channel": b.channel,
-                "units": b.units,
-                "gross": b.gross,
-                "deductions": b.deductions,
-            }
-            for b in report.buckets
-        ],
+        "buckets": [_bucket_message(b) for b in report.buckets],
+        "returned": [_bucket_message(b) for b in report.returned],
+        "corrects": report.corrects,
+    }
+
+
+def _bucket_message(b: Bucket) -> dict[str, int]:
+    return {
+        "year": b.year,
+        "territory": b.territory,
+        "field": b.field,
+        "channel": b.channel,
+        "units": b.units,
+        "gross": b.gross,
+        "deductions": b.deductions,
     }
 
 
@@ -328,19 +333,6 @@ def typed_data_resolve(domain: Domain, settlement_id: int, final_amount: int, de
 
 def report_struct_hash(report: Report) -> bytes:
     """hashStruct(SalesReport) by hand: the oracle's hot path (see the module docstring)."""
-    bucket_hashes = b"".join(
-        keccak(
-            _BUCKET_TYPEHASH
-            + _word(b.year)
-            + _word(b.territory)
-            + _word(b.field)
-            + _word(b.channel)
-            + _word(b.units)
-            + _word(b.gross)
-            + _word(b.deductions)
-        )
-        for b in report.buckets
-    )
     return keccak(
         _REPORT_TYPEHASH
         + _word(report.licence_id)
@@ -349,7 +341,27 @@ def report_struct_hash(report: Report) -> bytes:
         + _word(report.deadline)
         + report.lines_root
         + _word(report.line_count)
-        + keccak(bucket_hashes)
+        + _buckets_hash(report.buckets)
+        + _buckets_hash(report.returned)
+        + _word(report.corrects)
+    )
+
+
+def _buckets_hash(buckets: tuple[Bucket, ...]) -> bytes:
+    return keccak(
+        b"".join(
+            keccak(
+                _BUCKET_TYPEHASH
+                + _word(b.year)
+                + _word(b.territory)
+                + _word(b.field)
+                + _word(b.channel)
+                + _word(b.units)
+                + _word(b.gross)
+                + _word(b.deductions)
+            )
+            for b in buckets
+        )
     )
 
 

@@ -40,6 +40,7 @@ class Kind(_Labelled):
     REPORT = 2
     MINIMUM_GUARANTEE = 3
     INTEREST = 4
+    ADJUSTMENT = 5
 
 
 class State(_Labelled):

@@ -30,7 +30,7 @@ TERMS_TYPE = (
     f"{PAYEE_TYPE}[],uint16,address,address[],uint8,uint32,address,uint32,bytes32)"
 )
 BUCKET_TYPE = "(uint16,uint8,uint8,uint8,uint128,uint128,uint128)"
-REPORT_TYPE = f"(uint256,uint32,uint64,uint64,bytes32,uint32,{BUCKET_TYPE}[])"
+REPORT_TYPE = f"(uint256,uint32,uint64,uint64,bytes32,uint32,{BUCKET_TYPE}[],{BUCKET_TYPE}[],uint256)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +215,11 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """One licence's sales for one period, as the oracles sign it (IRoyaltyLedger.Report)."""
+    """One licence's sales for one period, as the oracles sign it (IRoyaltyLedger.Report).
+
+    ``returned`` holds returns and credit notes (positive amounts that take away); an adjustment
+    of a settled period names in ``corrects`` the period's latest settlement, and its buckets
+    and returns are the lines it adds and cancels."""
 
     licence_id: int
     period: int
@@ -224,6 +228,8 @@ class Report:
     lines_root: bytes
     line_count: int
     buckets: tuple[Bucket, ...]
+    returned: tuple[Bucket, ...] = ()
+    corrects: int = 0
 
     def as_abi(self) -> tuple[Any, ...]:
         return (
@@ -234,4 +240,6 @@ class Report:
             self.lines_root,
             self.line_count,
             [b.as_abi() for b in self.buckets],
+            [b.as_abi() for b in self.returned],
+            self.corrects,
         )
