@@ -10,7 +10,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
 import {CivilDate} from "./libraries/CivilDate.sol";
-import {LicenceCalendar} from "./libraries/LicenceCalendar.sol";
+import {LicenceClock} from "./LicenceClock.sol";
 import {RoyaltyMath} from "./libraries/RoyaltyMath.sol";
 
 /// @title LicenceRegistry
@@ -68,6 +68,8 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     }
 
     IRoyaltyLedger public ledger;
+    /// @notice Where periods and contract years are computed (deployed with the registry).
+    LicenceClock public immutable clock;
     uint256 private _licenceCount;
     mapping(uint256 licenceId => Licence) private _licences;
     mapping(uint256 licenceId => Schedule[]) private _schedules;
@@ -79,6 +81,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
 
     constructor(address admin) EIP712("LicenceRegistry", "1") {
         if (admin == address(0)) revert ZeroAddress("admin");
+        clock = new LicenceClock();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(TOKEN_ADMIN_ROLE, admin);
     }
@@ -271,7 +274,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     /// @inheritdoc ILicenceRegistry
     function periodBounds(uint256 licenceId, uint32 period) external view returns (uint64 from, uint64 to, uint64 dueAt) {
         Licence storage licence = _existingLicence(licenceId);
-        (from, to) = LicenceCalendar.periodBounds(licence.start, licence.periodSeconds, licence.calendar, period);
+        (from, to) = clock.periodBounds(licence.start, licence.periodSeconds, licence.calendar, period);
         dueAt = to + uint64(licence.calendar.dueDays) * 1 days;
     }
 
@@ -279,7 +282,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     function periodOf(uint256 licenceId, uint64 timestamp) external view returns (uint32) {
         Licence storage licence = _existingLicence(licenceId);
         if (timestamp < licence.start) revert BeforeStart(timestamp, licence.start);
-        return SafeCast.toUint32(LicenceCalendar.periodOf(licence.start, licence.periodSeconds, licence.calendar, timestamp));
+        return SafeCast.toUint32(clock.periodOf(licence.start, licence.periodSeconds, licence.calendar, timestamp));
     }
 
     /// @inheritdoc ILicenceRegistry
@@ -289,7 +292,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         returns (uint64 from, uint64 to, uint64 dueAt, uint64 fullLength)
     {
         Licence storage licence = _existingLicence(licenceId);
-        (from, to, fullLength) = LicenceCalendar.yearBounds(licence.start, licence.calendar, year);
+        (from, to, fullLength) = clock.yearBounds(licence.start, licence.calendar, year);
         dueAt = to + uint64(licence.calendar.dueDays) * 1 days;
     }
 
@@ -297,7 +300,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     function contractYearOf(uint256 licenceId, uint64 timestamp) external view returns (uint32) {
         Licence storage licence = _existingLicence(licenceId);
         if (timestamp < licence.start) revert BeforeStart(timestamp, licence.start);
-        return SafeCast.toUint32(LicenceCalendar.yearOf(licence.start, licence.calendar, timestamp));
+        return SafeCast.toUint32(clock.yearOf(licence.start, licence.calendar, timestamp));
     }
 
     /// @inheritdoc ILicenceRegistry

@@ -11,7 +11,8 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
-import {LicenceCalendar} from "./libraries/LicenceCalendar.sol";
+import {LicenceClock} from "./LicenceClock.sol";
+import {LicenceRegistry} from "./LicenceRegistry.sol";
 import {RoyaltyMath} from "./libraries/RoyaltyMath.sol";
 
 /// @title RoyaltyLedger
@@ -35,6 +36,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         keccak256("ResolveDispute(uint256 settlementId,uint128 finalAmount,uint64 deadline)");
 
     ILicenceRegistry public immutable registry;
+    /// @notice The registry's calendar: periods, contract years.
+    LicenceClock public immutable clock;
 
     // ------------------------------------------------------------------ storage
 
@@ -124,6 +127,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
 
     constructor(ILicenceRegistry registry_, address admin) EIP712("RoyaltyLedger", "1") {
         registry = registry_;
+        clock = LicenceRegistry(address(registry_)).clock();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
     }
@@ -255,7 +259,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         _releaseMatured(licenceId, _openAccount(licenceId));
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
         if (year > type(uint16).max) revert YearOutsideTerm(licenceId, year);
-        (uint64 yearStart, uint64 yearEnd, uint64 fullLength) = LicenceCalendar.yearBounds(context.start, context.calendar, year);
+        (uint64 yearStart, uint64 yearEnd, uint64 fullLength) = clock.yearBounds(context.start, context.calendar, year);
         if (yearStart >= context.effectiveEnd) revert YearOutsideTerm(licenceId, year);
         uint64 dueAt = yearEnd + uint64(context.calendar.dueDays) * 1 days;
         if (yearEnd > context.effectiveEnd) yearEnd = context.effectiveEnd;
@@ -475,8 +479,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     function _settleReport(Report calldata report, bytes[] calldata signatures) private returns (uint256 id) {
         Account storage account = _openAccount(report.licenceId);
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(report.licenceId);
-        (uint64 periodStart, uint64 periodEnd) = _checkReport(report, context, account);
-        Draft memory draft = _reportDraft(report, context, periodStart, periodEnd);
+        (uint64 periodStart, uint64 periodEnd, uint256 firstYear, uint256 lastYear) = _checkReport(report, context, account);
+        Draft memory draft = _reportDraft(report, context, periodEnd, firstYear, lastYear);
         (ILicenceRegistry.Priced memory priced, uint256 guaranteeCredit) =
             _price(report, signatures, periodStart, draft.year, draft.year + draft.yearSpan);
         draft.royalty = priced.royalty > 0 ? uint256(priced.royalty) : 0;
@@ -504,18 +508,17 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     function _reportDraft(
         Report calldata report,
         ILicenceRegistry.SettlementContext memory context,
-        uint64 periodStart,
-        uint64 periodEnd
+        uint64 periodEnd,
+        uint256 firstYear,
+        uint256 lastYear
     ) private view returns (Draft memory draft) {
-        uint32 firstYear = LicenceCalendar.yearOf(context.start, context.calendar, periodStart).toUint16();
-        uint32 lastYear = LicenceCalendar.yearOf(context.start, context.calendar, periodEnd - 1).toUint16();
         bool isAdjustment = report.corrects != 0;
         uint64 dueAt = periodEnd + uint64(context.calendar.dueDays) * 1 days;
         // A correction is due when it settles: interest on it runs only from then.
         if (isAdjustment && dueAt < block.timestamp) dueAt = uint64(block.timestamp);
         draft.licenceId = report.licenceId;
         draft.period = report.period;
-        draft.year = firstYear;
+        draft.year = firstYear.toUint16();
         draft.yearSpan = uint256(lastYear - firstYear).toUint8();
         draft.kind = isAdjustment ? Kind.Adjustment : Kind.Report;
         draft.disputeWindow = context.disputeWindow;
@@ -598,7 +601,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         Report calldata report,
         ILicenceRegistry.SettlementContext memory context,
         Account storage account
-    ) private view returns (uint64 periodStart, uint64 periodEnd) {
+    ) private view returns (uint64 periodStart, uint64 periodEnd, uint256 firstYear, uint256 lastYear) {
         uint256 licenceId = report.licenceId;
         uint256 original = _settledPeriod[licenceId][report.period];
         if (report.corrects == 0) {
@@ -617,8 +620,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         if (block.timestamp > report.deadline) revert ReportExpired(licenceId, report.deadline, block.timestamp);
         if (report.buckets.length > MAX_BUCKETS) revert TooManyBuckets(report.buckets.length, MAX_BUCKETS);
         if (report.returned.length > MAX_BUCKETS) revert TooManyBuckets(report.returned.length, MAX_BUCKETS);
-        (periodStart, periodEnd) =
-            LicenceCalendar.periodBounds(context.start, context.periodSeconds, context.calendar, report.period);
+        (periodStart, periodEnd, firstYear, lastYear) =
+            clock.reportWindow(context.start, context.periodSeconds, context.calendar, report.period);
         if (periodEnd > block.timestamp) revert PeriodNotEnded(licenceId, report.period, periodEnd);
         if (periodStart >= context.sellOffEnd) {
             revert PeriodOutsideTerm(licenceId, report.period, periodStart, context.sellOffEnd);
@@ -882,11 +885,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
 
     /// @dev When the licensee may take its escrow back: the end of the period the sell-off ends
     /// in, plus the due days to report it.
-    function _closesAt(ILicenceRegistry.SettlementContext memory context) private pure returns (uint64) {
-        uint256 lastPeriod =
-            LicenceCalendar.periodOf(context.start, context.periodSeconds, context.calendar, context.sellOffEnd - 1);
-        (, uint64 lastEnd) =
-            LicenceCalendar.periodBounds(context.start, context.periodSeconds, context.calendar, lastPeriod);
+    function _closesAt(ILicenceRegistry.SettlementContext memory context) private view returns (uint64) {
+        uint64 lastEnd = clock.endOfPeriodBefore(context.start, context.periodSeconds, context.calendar, context.sellOffEnd);
         return lastEnd + uint64(context.calendar.dueDays) * 1 days;
     }
 
