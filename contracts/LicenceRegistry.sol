@@ -11,7 +11,6 @@ import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
 import {CivilDate} from "./libraries/CivilDate.sol";
 import {LicenceClock} from "./LicenceClock.sol";
-import {RoyaltyMath} from "./libraries/RoyaltyMath.sol";
 
 /// @title LicenceRegistry
 /// @notice Licence terms and lifecycle. Every change of terms carries both parties' consent as
@@ -258,17 +257,15 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ILicenceRegistry
-    function verifyReport(
-        IRoyaltyLedger.Report calldata report,
-        bytes[] calldata signatures,
-        uint64 periodStart,
-        uint32 firstYear,
-        uint256[] calldata tierCumulativeBefore
-    ) external view returns (Priced memory) {
+    function verifyReport(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures, uint64 periodStart)
+        external
+        view
+        returns (Schedule memory schedule, Scope memory scope)
+    {
         Licence storage licence = _licences[report.licenceId];
         if (licence.licensor == address(0)) revert UnknownLicence(report.licenceId);
         _checkOracleSignatures(report, signatures, licence.threshold);
-        return RoyaltyMath.price(_scheduleAt(report.licenceId, periodStart), licence.scope, report, firstYear, tierCumulativeBefore);
+        return (_scheduleAt(report.licenceId, periodStart), licence.scope);
     }
 
     /// @inheritdoc ILicenceRegistry

@@ -11,123 +11,37 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
-import {LicenceClock} from "./LicenceClock.sol";
+import {LedgerCore} from "./ledger/LedgerCore.sol";
+import {SettlementModule} from "./ledger/SettlementModule.sol";
 import {LicenceRegistry} from "./LicenceRegistry.sol";
 import {RoyaltyMath} from "./libraries/RoyaltyMath.sol";
 
 /// @title RoyaltyLedger
 /// @notice Escrow, settlement of signed sales reports, split balances, withdrawals and disputes.
 /// The pauser can stop settlement; no role can move anybody's funds.
-contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, ReentrancyGuard {
+contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
     // ------------------------------------------------------------------ constants
 
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-    uint256 public constant MAX_BUCKETS = 256;
-    /// @notice Interest is simple, actual/365: principal * bps * seconds late / (10,000 * 365 days).
-    uint256 public constant INTEREST_YEAR = 365 days;
-    uint256 internal constant BPS = 10_000;
 
     bytes32 public constant DISPUTE_TYPEHASH =
         keccak256("DisputeSettlement(uint256 settlementId,address party,uint64 deadline)");
     bytes32 public constant RESOLVE_TYPEHASH =
         keccak256("ResolveDispute(uint256 settlementId,uint128 finalAmount,uint64 deadline)");
 
-    ILicenceRegistry public immutable registry;
-    /// @notice The registry's calendar: periods, contract years.
-    LicenceClock public immutable clock;
-
-    // ------------------------------------------------------------------ storage
-
-    /// @dev Money state of one licence.
-    struct Account {
-        // slot 0
-        address token;
-        uint16 taxBps;
-        uint16 interestBps; // simple yearly interest on amounts paid after their due date
-        // slot 1
-        address licensee;
-        uint64 lastSequence;
-        // slot 2
-        address taxAccount;
-        uint64 arrearsClearedAt;
-        // slot 3
-        uint128 escrow;
-        uint128 arrears;
-        // slot 4
-        uint128 advanceRemaining;
-        uint128 distributed; // cumulative amount credited to payees (the accumulator)
-        // slot 5
-        uint128 taxOwed; // withholding credited and not yet paid out
-        uint64 pendingHead; // next index of _pending to look at
-        uint64 arrearsHead; // next index of _arrearsQueue to pay
-        // slot 6
-        uint128 disputedArrears; // the part of `arrears` owed on settlements under dispute
-        uint128 credit; // owed to the licensee from returns and downward adjustments, offset against royalties
-    }
-
-    /// @dev A settlement as stored: two slots, and a third only when part of its royalty was
-    /// covered otherwise. What has been released is derived: all that was paid once it is final,
-    /// nothing before.
-    struct Stored {
-        // slot 0
-        uint64 licenceId;
-        uint32 period;
-        Kind kind;
-        State state;
-        uint16 year; // contract year of a report's period start (the year itself for a guarantee)
-        uint8 yearSpan; // further contract years the period's sales fall in
-        uint40 settledAt;
-        uint40 disputeUntil;
-        uint40 dueAt;
-        // slot 1
-        uint128 due;
-        uint128 paid;
-        // slot 2, written only when non-zero
-        uint128 covered; // royalty - due: recouped from the advance, offset by a guarantee charged, or cut in a dispute
-    }
-
-    /// @dev What `_createSettlement` records.
-    struct Draft {
-        uint256 licenceId;
-        uint32 period;
-        uint32 year;
-        uint8 yearSpan;
-        Kind kind;
-        uint256 royalty;
-        uint256 credit;
-        uint32 disputeWindow;
-        uint64 dueAt;
-    }
-
-    /// @dev Per contract year: what the minimum guarantee and the tiers look at.
-    struct Year {
-        uint128 royalty; // royalty earned by reports of the year, before recoupment
-        uint128 tierNet; // cumulative tier-priced net sales of the year
-        uint128 guaranteeCredit; // shortfall charged and not yet offset by late reports
-        bool guaranteeCharged;
-        uint32 open; // report settlements of the year still pending or disputed
-    }
-
-    mapping(uint256 licenceId => Account) private _accounts;
-    mapping(uint256 licenceId => address[]) private _payees; // ascending by address
-    mapping(uint256 licenceId => uint16[]) private _prefixBps; // [0, s0, s0+s1, ..., 10000]
-    mapping(uint256 licenceId => mapping(address payee => uint256)) private _withdrawn;
-    mapping(uint256 licenceId => uint256[]) private _pending;
-    mapping(uint256 licenceId => uint256[]) private _arrearsQueue;
-    mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) private _settledPeriod;
-    mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) private _latestAdjustment;
-    mapping(uint256 licenceId => mapping(uint32 year => Year)) private _years;
-    mapping(uint256 settlementId => Stored) private _settlements;
-    uint256 private _settlementCount;
+    /// @notice Where settleReports and chargeMinimumGuarantee run (deployed with the ledger).
+    address public immutable settlementModule;
 
     // ------------------------------------------------------------------ constructor
 
-    constructor(ILicenceRegistry registry_, address admin) EIP712("RoyaltyLedger", "1") {
-        registry = registry_;
-        clock = LicenceRegistry(address(registry_)).clock();
+    constructor(ILicenceRegistry registry_, address admin)
+        LedgerCore(registry_, LicenceRegistry(address(registry_)).clock())
+        EIP712("RoyaltyLedger", "1")
+    {
+        settlementModule = address(new SettlementModule(registry_, LicenceRegistry(address(registry_)).clock()));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
     }
@@ -158,8 +72,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         uint16 interestBps
     ) external nonReentrant {
         if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
-        if (_accounts[licenceId].token != address(0)) revert LicenceAlreadyOpened(licenceId);
-        Account storage account = _accounts[licenceId];
+        if (_s().accounts[licenceId].token != address(0)) revert LicenceAlreadyOpened(licenceId);
+        Account storage account = _s().accounts[licenceId];
         account.token = token;
         account.taxBps = taxBps;
         account.interestBps = interestBps;
@@ -173,8 +87,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
 
     /// @dev Payees ascending by address, and the running sums of their shares for the split.
     function _storePayees(uint256 licenceId, address[] calldata payees, uint16[] calldata sharesBps) private {
-        _payees[licenceId] = payees;
-        uint16[] storage prefix = _prefixBps[licenceId];
+        _s().payees[licenceId] = payees;
+        uint16[] storage prefix = _s().prefixBps[licenceId];
         uint16 sum = 0;
         prefix.push(0);
         for (uint256 i; i < sharesBps.length; ++i) {
@@ -187,8 +101,8 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     /// and recouped from later royalties.
     function _recordAdvance(uint256 licenceId, Account storage account, uint256 received) private {
         account.advanceRemaining = received.toUint128();
-        uint256 id = ++_settlementCount;
-        _settlements[id] = Stored({
+        uint256 id = ++_s().settlementCount;
+        _s().settlements[id] = Stored({
             licenceId: uint64(licenceId),
             period: 0,
             kind: Kind.Advance,
@@ -203,7 +117,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
             covered: 0
         });
         emit Settled(id, licenceId, Kind.Advance, 0, received, 0, received, received, false, uint64(block.timestamp));
-        _release(id, _settlements[id], account, 0);
+        _release(id, _s().settlements[id], account, 0);
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -235,60 +149,30 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     // ------------------------------------------------------------------ settlement
 
     /// @inheritdoc IRoyaltyLedger
-    function settleReports(Report[] calldata reports, bytes[][] calldata signatures)
+    function settleReports(Report[] calldata, bytes[][] calldata)
         external
         whenNotPaused
         nonReentrant
         returns (uint256[] memory settlementIds)
     {
-        if (reports.length == 0) revert EmptyBatch();
-        if (reports.length != signatures.length) revert ReportsAndSignaturesMismatch(reports.length, signatures.length);
-        settlementIds = new uint256[](reports.length);
-        for (uint256 i; i < reports.length; ++i) {
-            settlementIds[i] = _settleReport(reports[i], signatures[i]);
-        }
+        settlementIds = abi.decode(_delegateToSettlement(), (uint256[]));
     }
 
     /// @inheritdoc IRoyaltyLedger
-    function chargeMinimumGuarantee(uint256 licenceId, uint32 year)
-        external
-        whenNotPaused
-        nonReentrant
-        returns (uint256 settlementId)
-    {
-        _releaseMatured(licenceId, _openAccount(licenceId));
-        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
-        if (year > type(uint16).max) revert YearOutsideTerm(licenceId, year);
-        (uint64 yearStart, uint64 yearEnd, uint64 fullLength) = clock.yearBounds(context.start, context.calendar, year);
-        if (yearStart >= context.effectiveEnd) revert YearOutsideTerm(licenceId, year);
-        uint64 dueAt = yearEnd + uint64(context.calendar.dueDays) * 1 days;
-        if (yearEnd > context.effectiveEnd) yearEnd = context.effectiveEnd;
-        if (block.timestamp < yearEnd) revert YearNotEnded(licenceId, year, yearEnd);
-        Year storage record = _years[licenceId][year];
-        if (record.guaranteeCharged) revert GuaranteeAlreadyCharged(licenceId, year);
-        // The year's royalty is only known once none of its settlements can still change.
-        if (record.open != 0) revert YearHasOpenSettlements(licenceId, year, record.open);
-        // A year cut short (a first year that starts after the anniversary, termination, expiry)
-        // owes the guarantee pro rata to its length in the 365- or 366-day year (rounded down).
-        uint256 guarantee =
-            uint256(registry.minimumGuaranteeAt(licenceId, yearStart)) * (yearEnd - yearStart) / fullLength;
-        if (record.royalty >= guarantee) revert NoShortfall(licenceId, year, record.royalty, guarantee);
-        uint256 shortfall = guarantee - record.royalty;
-        record.guaranteeCharged = true;
-        record.guaranteeCredit = shortfall.toUint128();
-        settlementId = _createSettlement(
-            Draft({
-                licenceId: licenceId,
-                period: year,
-                year: year,
-                yearSpan: 0,
-                kind: Kind.MinimumGuarantee,
-                royalty: shortfall,
-                credit: 0,
-                disputeWindow: context.disputeWindow,
-                dueAt: dueAt
-            })
-        );
+    function chargeMinimumGuarantee(uint256, uint32) external whenNotPaused nonReentrant returns (uint256 settlementId) {
+        settlementId = abi.decode(_delegateToSettlement(), (uint256));
+    }
+
+    /// @dev Runs this call's function in the settlement module, in this contract's storage; its
+    /// revert comes back as it is.
+    function _delegateToSettlement() private returns (bytes memory result) {
+        bool ok;
+        (ok, result) = settlementModule.delegatecall(msg.data);
+        if (!ok) {
+            assembly {
+                revert(add(result, 32), mload(result))
+            }
+        }
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -304,9 +188,9 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         (bool found, uint256 index) = _payeeIndex(licenceId, payee);
         if (!found) revert NotPayee(licenceId, payee);
         _releaseMatured(licenceId, account);
-        amount = RoyaltyMath.partOf(account.distributed, _prefixBps[licenceId], index) - _withdrawn[licenceId][payee];
+        amount = RoyaltyMath.partOf(account.distributed, _s().prefixBps[licenceId], index) - _s().withdrawn[licenceId][payee];
         if (amount == 0) revert NothingToWithdraw(licenceId, payee);
-        _withdrawn[licenceId][payee] += amount;
+        _s().withdrawn[licenceId][payee] += amount;
         emit Withdrawn(licenceId, payee, amount, false);
         IERC20(account.token).safeTransfer(payee, amount);
     }
@@ -385,33 +269,33 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
 
     /// @inheritdoc IRoyaltyLedger
     function settlementCount() external view returns (uint256) {
-        return _settlementCount;
+        return _s().settlementCount;
     }
 
     /// @inheritdoc IRoyaltyLedger
     function escrowOf(uint256 licenceId) external view returns (uint256) {
-        return _accounts[licenceId].escrow;
+        return _s().accounts[licenceId].escrow;
     }
 
     /// @inheritdoc IRoyaltyLedger
     function arrearsOf(uint256 licenceId) external view returns (uint256) {
-        return _accounts[licenceId].arrears;
+        return _s().accounts[licenceId].arrears;
     }
 
     /// @inheritdoc IRoyaltyLedger
     function undisputedArrearsOf(uint256 licenceId) external view returns (uint256) {
-        Account storage account = _accounts[licenceId];
+        Account storage account = _s().accounts[licenceId];
         return account.arrears - account.disputedArrears;
     }
 
     /// @inheritdoc IRoyaltyLedger
     function arrearsClearedAt(uint256 licenceId) external view returns (uint64) {
-        return _accounts[licenceId].arrearsClearedAt;
+        return _s().accounts[licenceId].arrearsClearedAt;
     }
 
     /// @inheritdoc IRoyaltyLedger
     function advanceRemaining(uint256 licenceId) external view returns (uint256) {
-        return _accounts[licenceId].advanceRemaining;
+        return _s().accounts[licenceId].advanceRemaining;
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -419,39 +303,39 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
     function claimable(uint256 licenceId, address payee) external view returns (uint256) {
         (bool found, uint256 index) = _payeeIndex(licenceId, payee);
         if (!found) return 0;
-        return RoyaltyMath.partOf(_accounts[licenceId].distributed, _prefixBps[licenceId], index)
-            - _withdrawn[licenceId][payee];
+        return RoyaltyMath.partOf(_s().accounts[licenceId].distributed, _s().prefixBps[licenceId], index)
+            - _s().withdrawn[licenceId][payee];
     }
 
     /// @inheritdoc IRoyaltyLedger
     function taxClaimable(uint256 licenceId) external view returns (uint256) {
-        return _accounts[licenceId].taxOwed;
+        return _s().accounts[licenceId].taxOwed;
     }
 
     /// @inheritdoc IRoyaltyLedger
     function settledPeriod(uint256 licenceId, uint32 period) external view returns (uint256) {
-        return _settledPeriod[licenceId][period];
+        return _s().settledPeriod[licenceId][period];
     }
 
     /// @inheritdoc IRoyaltyLedger
     function lastSequence(uint256 licenceId) external view returns (uint64) {
-        return _accounts[licenceId].lastSequence;
+        return _s().accounts[licenceId].lastSequence;
     }
 
     /// @inheritdoc IRoyaltyLedger
     function creditOf(uint256 licenceId) external view returns (uint256) {
-        return _accounts[licenceId].credit;
+        return _s().accounts[licenceId].credit;
     }
 
     /// @inheritdoc IRoyaltyLedger
     function latestOfPeriod(uint256 licenceId, uint32 period) external view returns (uint256) {
-        uint256 latest = _latestAdjustment[licenceId][period];
-        return latest != 0 ? latest : _settledPeriod[licenceId][period];
+        uint256 latest = _s().latestAdjustment[licenceId][period];
+        return latest != 0 ? latest : _s().settledPeriod[licenceId][period];
     }
 
     /// @notice Payees of a licence (ascending by address) and the running sums of their shares.
     function payeesOf(uint256 licenceId) external view returns (address[] memory, uint16[] memory prefixBps) {
-        return (_payees[licenceId], _prefixBps[licenceId]);
+        return (_s().payees[licenceId], _s().prefixBps[licenceId]);
     }
 
     /// @notice Total credited to a payee so far and total paid out to it.
@@ -459,14 +343,14 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         (bool found, uint256 index) = _payeeIndex(licenceId, payee);
         if (!found) return (0, 0);
         return (
-            RoyaltyMath.partOf(_accounts[licenceId].distributed, _prefixBps[licenceId], index),
-            _withdrawn[licenceId][payee]
+            RoyaltyMath.partOf(_s().accounts[licenceId].distributed, _s().prefixBps[licenceId], index),
+            _s().withdrawn[licenceId][payee]
         );
     }
 
     /// @notice Cumulative amount credited to a licence's payees.
     function distributedOf(uint256 licenceId) external view returns (uint256) {
-        return _accounts[licenceId].distributed;
+        return _s().accounts[licenceId].distributed;
     }
 
     /// @notice The EIP-712 domain separator, for clients building typed data.
@@ -476,333 +360,19 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
 
     // ------------------------------------------------------------------ internal: settlement
 
-    function _settleReport(Report calldata report, bytes[] calldata signatures) private returns (uint256 id) {
-        Account storage account = _openAccount(report.licenceId);
-        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(report.licenceId);
-        (uint64 periodStart, uint64 periodEnd, uint256 firstYear, uint256 lastYear) = _checkReport(report, context, account);
-        Draft memory draft = _reportDraft(report, context, periodEnd, firstYear, lastYear);
-        (ILicenceRegistry.Priced memory priced, uint256 guaranteeCredit) =
-            _price(report, signatures, periodStart, draft.year, draft.year + draft.yearSpan);
-        draft.royalty = priced.royalty > 0 ? uint256(priced.royalty) : 0;
-        draft.credit = guaranteeCredit;
-        account.lastSequence = report.sequence;
-        id = _createSettlement(draft);
-        if (priced.royalty < 0) {
-            // Never paid out to the licensee, never taken back from payees: offset against its
-            // next royalties of this licence.
-            uint256 carried = uint256(-priced.royalty);
-            account.credit += carried.toUint128();
-            emit CreditCarried(id, report.licenceId, carried, account.credit);
-        }
-        if (context.disputeWindow != 0) {
-            for (uint32 y = draft.year; y <= draft.year + draft.yearSpan; ++y) {
-                ++_years[report.licenceId][y].open;
-            }
-        }
-        if (report.corrects != 0) _latestAdjustment[report.licenceId][report.period] = id;
-        else _settledPeriod[report.licenceId][report.period] = id;
-        _emitReport(id, report, priced, draft.year);
-    }
 
-    /// @dev The settlement a report makes, before pricing: its contract years, kind and due date.
-    function _reportDraft(
-        Report calldata report,
-        ILicenceRegistry.SettlementContext memory context,
-        uint64 periodEnd,
-        uint256 firstYear,
-        uint256 lastYear
-    ) private view returns (Draft memory draft) {
-        bool isAdjustment = report.corrects != 0;
-        uint64 dueAt = periodEnd + uint64(context.calendar.dueDays) * 1 days;
-        // A correction is due when it settles: interest on it runs only from then.
-        if (isAdjustment && dueAt < block.timestamp) dueAt = uint64(block.timestamp);
-        draft.licenceId = report.licenceId;
-        draft.period = report.period;
-        draft.year = firstYear.toUint16();
-        draft.yearSpan = uint256(lastYear - firstYear).toUint8();
-        draft.kind = isAdjustment ? Kind.Adjustment : Kind.Report;
-        draft.disputeWindow = context.disputeWindow;
-        draft.dueAt = dueAt;
-    }
 
-    /// @dev Has the registry check the oracles' signatures and price the report with the schedule
-    /// in force at its period's start, each contract year of its sales at that year's tier
-    /// position, then updates each year's totals (returns lower them, never below zero);
-    /// `guaranteeCredit` is the part of a positive royalty that guarantee shortfalls already
-    /// charged for those years cover.
-    function _price(
-        Report calldata report,
-        bytes[] calldata signatures,
-        uint64 periodStart,
-        uint32 firstYear,
-        uint32 lastYear
-    ) private returns (ILicenceRegistry.Priced memory priced, uint256 guaranteeCredit) {
-        mapping(uint32 year => Year) storage yearRecords = _years[report.licenceId];
-        uint256[] memory cumulative = new uint256[](lastYear - firstYear + 1);
-        for (uint256 j; j < cumulative.length; ++j) {
-            cumulative[j] = yearRecords[uint32(firstYear + j)].tierNet;
-        }
-        priced = registry.verifyReport(report, signatures, periodStart, firstYear, cumulative);
-        // The credit can cover at most what the report charges in all.
-        uint256 creditable = priced.royalty > 0 ? uint256(priced.royalty) : 0;
-        for (uint256 j; j < cumulative.length; ++j) {
-            int256 royalty = priced.yearRoyalty[j];
-            int256 tierNet = priced.yearTierNet[j];
-            if (royalty == 0 && tierNet == 0) continue;
-            Year storage record = yearRecords[uint32(firstYear + j)];
-            if (tierNet != 0) record.tierNet = _moved(record.tierNet, tierNet);
-            if (royalty != 0) record.royalty = _moved(record.royalty, royalty);
-            uint256 yearCredit = record.guaranteeCredit;
-            if (royalty > 0 && yearCredit != 0 && creditable != 0) {
-                if (uint256(royalty) < yearCredit) yearCredit = uint256(royalty);
-                if (creditable < yearCredit) yearCredit = creditable;
-                record.guaranteeCredit -= yearCredit.toUint128();
-                creditable -= yearCredit;
-                guaranteeCredit += yearCredit;
-            }
-        }
-    }
 
-    /// @dev `value` moved by a signed `change`, floored at zero.
-    function _moved(uint128 value, int256 change) private pure returns (uint128) {
-        if (change >= 0) return (uint256(value) + uint256(change)).toUint128();
-        uint256 down = uint256(-change);
-        return down >= value ? 0 : uint128(value - down);
-    }
 
-    function _emitReport(uint256 id, Report calldata report, ILicenceRegistry.Priced memory priced, uint32 firstYear)
-        private
-    {
-        emit ReportAccepted(
-            id,
-            report.licenceId,
-            report.sequence,
-            report.linesRoot,
-            report.lineCount,
-            firstYear,
-            priced.yearTierNet,
-            priced.yearRoyalty,
-            report.corrects
-        );
-        for (uint256 i; i < report.returned.length; ++i) {
-            Bucket calldata b = report.returned[i];
-            emit ReturnReported(id, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions);
-        }
-        for (uint256 i; i < report.buckets.length; ++i) {
-            Bucket calldata b = report.buckets[i];
-            bool inScope = (priced.outOfScope >> i) & 1 == 0;
-            emit BucketReported(id, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions, inScope);
-            if (!inScope) emit ScopeBreached(report.licenceId, id, b.territory, b.field, b.channel, b.gross);
-        }
-    }
 
-    /// @dev Checks everything about a report but its signatures and buckets; returns its period.
-    function _checkReport(
-        Report calldata report,
-        ILicenceRegistry.SettlementContext memory context,
-        Account storage account
-    ) private view returns (uint64 periodStart, uint64 periodEnd, uint256 firstYear, uint256 lastYear) {
-        uint256 licenceId = report.licenceId;
-        uint256 original = _settledPeriod[licenceId][report.period];
-        if (report.corrects == 0) {
-            if (original != 0) revert PeriodAlreadySettled(licenceId, report.period, original);
-        } else {
-            // An adjustment corrects a settled period, and the period's latest settlement, so
-            // each period has one original and one chain of adjustments.
-            if (original == 0) revert PeriodNotSettled(licenceId, report.period);
-            uint256 latest = _latestAdjustment[licenceId][report.period];
-            if (latest == 0) latest = original;
-            if (report.corrects != latest) revert AdjustmentNotOfLatest(licenceId, report.period, report.corrects, latest);
-        }
-        if (report.sequence <= account.lastSequence) {
-            revert StaleSequence(licenceId, report.sequence, account.lastSequence);
-        }
-        if (block.timestamp > report.deadline) revert ReportExpired(licenceId, report.deadline, block.timestamp);
-        if (report.buckets.length > MAX_BUCKETS) revert TooManyBuckets(report.buckets.length, MAX_BUCKETS);
-        if (report.returned.length > MAX_BUCKETS) revert TooManyBuckets(report.returned.length, MAX_BUCKETS);
-        (periodStart, periodEnd, firstYear, lastYear) =
-            clock.reportWindow(context.start, context.periodSeconds, context.calendar, report.period);
-        if (periodEnd > block.timestamp) revert PeriodNotEnded(licenceId, report.period, periodEnd);
-        if (periodStart >= context.sellOffEnd) {
-            revert PeriodOutsideTerm(licenceId, report.period, periodStart, context.sellOffEnd);
-        }
-    }
 
-    /// @dev Records a settlement of `royalty` less `credit`: recoups the advance (not from
-    /// interest), draws the rest from escrow, records any shortfall as arrears, charges interest
-    /// on what it paid after the due date, and releases it now if there is no window.
-    function _createSettlement(Draft memory draft) private returns (uint256 id) {
-        uint256 licenceId = draft.licenceId;
-        Account storage account = _accounts[licenceId];
-        uint256 due = draft.royalty - draft.credit;
-        bool royaltyKind = draft.kind == Kind.Report || draft.kind == Kind.Adjustment;
-        uint256 creditUsed;
-        if (royaltyKind && due != 0 && account.credit != 0) {
-            creditUsed = due < account.credit ? due : account.credit;
-            account.credit -= creditUsed.toUint128();
-            due -= creditUsed;
-        }
-        if (draft.kind != Kind.Interest) {
-            uint256 advanceLeft = account.advanceRemaining;
-            if (advanceLeft != 0) {
-                uint256 recouped = due < advanceLeft ? due : advanceLeft;
-                account.advanceRemaining = (advanceLeft - recouped).toUint128();
-                due -= recouped;
-            }
-        }
-        uint256 paid = due < account.escrow ? due : account.escrow;
-        if (paid != 0) account.escrow -= paid.toUint128();
 
-        id = ++_settlementCount;
-        Stored storage stored = _settlements[id];
-        stored.licenceId = uint64(licenceId);
-        stored.period = draft.period;
-        stored.kind = draft.kind;
-        stored.state = draft.disputeWindow == 0 ? State.Final : State.Pending;
-        // 16 bits hold 65,536 contract years; a longer term must not file year N under N mod 2**16.
-        stored.year = uint256(draft.year).toUint16();
-        stored.yearSpan = draft.yearSpan;
-        stored.settledAt = uint40(block.timestamp);
-        stored.disputeUntil = uint40(block.timestamp + draft.disputeWindow);
-        stored.dueAt = uint256(draft.dueAt).toUint40();
-        stored.due = due.toUint128();
-        stored.paid = paid.toUint128();
-        // royalty - due is what the advance and any guarantee already charged covered.
-        if (draft.royalty != due) stored.covered = (draft.royalty - due).toUint128();
-        _emitSettled(id, draft, due, paid);
-        if (creditUsed != 0) emit CreditApplied(id, licenceId, creditUsed, account.credit);
-        _afterSettlement(id, stored, account);
-        if (paid != 0) _chargeInterest(id, stored, account, paid);
-    }
 
-    function _emitSettled(uint256 id, Draft memory draft, uint256 due, uint256 paid) private {
-        emit Settled(
-            id,
-            draft.licenceId,
-            draft.kind,
-            draft.period,
-            draft.royalty,
-            draft.royalty - due,
-            due,
-            paid,
-            draft.disputeWindow != 0,
-            draft.dueAt
-        );
-    }
 
-    /// @dev Interest on `principal` of settlement `id` paid now, after its due date: simple,
-    /// actual/365, at the licence's rate, rounded down; charged as its own final settlement (no
-    /// interest on interest, none on an amount under dispute) and split like a royalty.
-    function _chargeInterest(uint256 id, Stored storage stored, Account storage account, uint256 principal) private {
-        uint256 rateBps = account.interestBps;
-        uint256 dueAt = stored.dueAt;
-        if (rateBps == 0 || block.timestamp <= dueAt || stored.kind == Kind.Interest) return;
-        if (stored.state == State.Disputed) return;
-        uint256 interest = principal * rateBps * (block.timestamp - dueAt) / (BPS * INTEREST_YEAR);
-        if (interest == 0) return;
-        uint256 interestId = _createSettlement(
-            Draft({
-                licenceId: stored.licenceId,
-                period: stored.period,
-                year: stored.year,
-                yearSpan: 0,
-                kind: Kind.Interest,
-                royalty: interest,
-                credit: 0,
-                disputeWindow: 0,
-                dueAt: uint64(block.timestamp)
-            })
-        );
-        emit InterestCharged(
-            interestId, id, stored.licenceId, principal, uint64(dueAt), uint64(block.timestamp), uint16(rateBps), interest
-        );
-    }
 
-    /// @dev Queues a shortfall as arrears and a pending settlement for its window, or releases it.
-    function _afterSettlement(uint256 id, Stored storage stored, Account storage account) private {
-        uint256 licenceId = stored.licenceId;
-        if (stored.due > stored.paid) {
-            account.arrears += stored.due - stored.paid;
-            _arrearsQueue[licenceId].push(id);
-        }
-        if (stored.state == State.Final) {
-            _release(id, stored, account, 0);
-        } else {
-            _pending[licenceId].push(id);
-        }
-    }
 
-    /// @dev Credits what has been paid of a final settlement beyond `before`, the part of it
-    /// released already (what it had paid when it became final, or before this payment).
-    function _release(uint256 id, Stored storage stored, Account storage account, uint256 before) private {
-        uint256 amount = stored.paid - before;
-        if (amount == 0) return;
-        uint256 tax = RoyaltyMath.taxOnIncrement(before, stored.paid, account.taxBps);
-        if (tax != 0) account.taxOwed += tax.toUint128();
-        account.distributed += (amount - tax).toUint128();
-        emit Released(id, stored.licenceId, amount, tax, account.distributed);
-    }
 
-    /// @dev Pending settlements become final in the order they were made, since a licence's
-    /// window is the same for all of them; disputed ones leave the queue and end by resolution.
-    function _releaseMatured(uint256 licenceId, Account storage account) private {
-        uint256[] storage queue = _pending[licenceId];
-        uint256 head = account.pendingHead;
-        uint256 length = queue.length;
-        while (head < length) {
-            uint256 id = queue[head];
-            Stored storage stored = _settlements[id];
-            if (stored.state == State.Pending) {
-                if (block.timestamp < stored.disputeUntil) break;
-                stored.state = State.Final;
-                if (_isRoyalty(stored.kind)) _closeYears(licenceId, stored);
-                _release(id, stored, account, 0);
-            }
-            ++head;
-        }
-        account.pendingHead = uint64(head);
-    }
 
-    /// @dev Pays arrears oldest first with up to `available`; returns what it used.
-    function _payArrears(uint256 licenceId, Account storage account, uint256 available)
-        private
-        returns (uint256 used)
-    {
-        if (account.arrears == 0) return 0;
-        uint256[] storage queue = _arrearsQueue[licenceId];
-        uint256 head = account.arrearsHead;
-        while (available > 0 && head < queue.length) {
-            uint256 id = queue[head];
-            Stored storage stored = _settlements[id];
-            uint256 outstanding = stored.due - stored.paid;
-            bool paysOff = outstanding <= available;
-            uint256 pay = paysOff ? outstanding : available;
-            if (pay > 0) {
-                uint256 paidBefore = stored.paid;
-                stored.paid += pay.toUint128();
-                account.arrears -= pay.toUint128();
-                // Enum comparisons here, not balances: Slither's taint from the measured deposit
-                // misleads its strict-equality detector.
-                // slither-disable-next-line incorrect-equality
-                if (stored.state == State.Disputed) account.disputedArrears -= pay.toUint128();
-                available -= pay;
-                used += pay;
-                emit ArrearsPaid(id, licenceId, pay, outstanding - pay);
-                // slither-disable-next-line incorrect-equality
-                if (stored.state == State.Final) _release(id, stored, account, paidBefore);
-                // The interest goes to the back of the queue, so this loop pays it too.
-                _chargeInterest(id, stored, account, pay);
-            }
-            if (paysOff) ++head;
-        }
-        account.arrearsHead = uint64(head);
-        if (account.arrears == 0) _arrearsCleared(licenceId, account);
-    }
-
-    function _arrearsCleared(uint256 licenceId, Account storage account) private {
-        account.arrearsClearedAt = uint64(block.timestamp);
-        emit ArrearsCleared(licenceId, uint64(block.timestamp));
-    }
 
     // ------------------------------------------------------------------ internal: disputes
 
@@ -814,7 +384,7 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         if (block.timestamp >= stored.disputeUntil) revert DisputeWindowClosed(settlementId, stored.disputeUntil);
         stored.state = State.Disputed;
         // What is still unpaid on it is contested, not in breach, until the dispute ends.
-        _accounts[stored.licenceId].disputedArrears += stored.due - stored.paid;
+        _s().accounts[stored.licenceId].disputedArrears += stored.due - stored.paid;
         emit Disputed(settlementId, stored.licenceId, party);
     }
 
@@ -828,12 +398,12 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         if (stored.state != State.Disputed) revert NotDisputed(settlementId, stored.state);
         if (finalAmount > stored.due) revert FinalAmountAboveDue(settlementId, finalAmount, stored.due);
         uint256 licenceId = stored.licenceId;
-        Account storage account = _accounts[licenceId];
+        Account storage account = _s().accounts[licenceId];
         uint256 outstandingBefore = stored.due - stored.paid;
         account.disputedArrears -= outstandingBefore.toUint128();
         uint256 refund = stored.paid > finalAmount ? stored.paid - finalAmount : 0;
         uint256 reduction = stored.due - finalAmount;
-        Year storage record = _years[licenceId][stored.year];
+        Year storage record = _s().yearTotals[licenceId][stored.year];
         if (_isRoyalty(stored.kind)) {
             _reduceYearsRoyalty(licenceId, stored, reduction);
             _closeYears(licenceId, stored);
@@ -859,23 +429,13 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         }
     }
 
-    function _isRoyalty(Kind kind) private pure returns (bool) {
-        return kind == Kind.Report || kind == Kind.Adjustment;
-    }
 
-    /// @dev A report's settlement no longer open: its contract years' guarantees may be charged.
-    function _closeYears(uint256 licenceId, Stored storage stored) private {
-        uint32 last = uint32(stored.year) + stored.yearSpan;
-        for (uint32 y = stored.year; y <= last; ++y) {
-            --_years[licenceId][y].open;
-        }
-    }
 
     /// @dev A dispute cut a report's amount: its years' royalty falls by as much, latest year first.
     function _reduceYearsRoyalty(uint256 licenceId, Stored storage stored, uint256 reduction) private {
         uint32 first = stored.year;
         for (uint32 y = first + stored.yearSpan; reduction != 0; --y) {
-            Year storage record = _years[licenceId][y];
+            Year storage record = _s().yearTotals[licenceId][y];
             uint256 cut = reduction < record.royalty ? reduction : record.royalty;
             record.royalty -= cut.toUint128();
             reduction -= cut;
@@ -897,19 +457,11 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
 
     // ------------------------------------------------------------------ internal: helpers
 
-    function _openAccount(uint256 licenceId) private view returns (Account storage account) {
-        account = _accounts[licenceId];
-        if (account.token == address(0)) revert UnknownLicence(licenceId);
-    }
 
-    function _existing(uint256 settlementId) private view returns (Stored storage stored) {
-        stored = _settlements[settlementId];
-        if (stored.kind == Kind.None) revert UnknownSettlement(settlementId);
-    }
 
     /// @dev Payees are stored in ascending address order, so a binary search finds one.
     function _payeeIndex(uint256 licenceId, address payee) private view returns (bool found, uint256 index) {
-        address[] storage payees = _payees[licenceId];
+        address[] storage payees = _s().payees[licenceId];
         uint256 lo = 0;
         uint256 hi = payees.length;
         while (lo < hi) {

@@ -270,19 +270,13 @@ interface ILicenceRegistry {
     function scheduleAt(uint256 licenceId, uint64 timestamp) external view returns (Schedule memory);
     function scheduleCount(uint256 licenceId) external view returns (uint32);
     /// @notice Check a report's oracle signatures (exactly `threshold` distinct signers of the
-    /// licence, ordered by address) and price its buckets with the schedule in force at
-    /// `periodStart`, each bucket at its own contract year's tier position. Reverts with the
-    /// IRoyaltyLedger signature and bucket errors.
-    /// @param firstYear the contract year of the period's start
-    /// @param tierCumulativeBefore per contract year of the period from `firstYear` on, the
-    /// tier-priced net sales already reported in that year
-    function verifyReport(
-        IRoyaltyLedger.Report calldata report,
-        bytes[] calldata signatures,
-        uint64 periodStart,
-        uint32 firstYear,
-        uint256[] calldata tierCumulativeBefore
-    ) external view returns (Priced memory);
+    /// licence, ordered by address) and give what the ledger prices it with (RoyaltyMath.price):
+    /// the schedule in force at `periodStart` and the licence's scope. Reverts with the
+    /// IRoyaltyLedger signature errors.
+    function verifyReport(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures, uint64 periodStart)
+        external
+        view
+        returns (Schedule memory schedule, Scope memory scope);
     /// @notice First second, first second after, and due date of a licence's reporting period.
     function periodBounds(uint256 licenceId, uint32 period) external view returns (uint64 from, uint64 to, uint64 dueAt);
     /// @notice The reporting period a moment of the term (or of the sell-off) falls in.

@@ -8,6 +8,7 @@ import {LicenceRegistry} from "../../contracts/LicenceRegistry.sol";
 import {RoyaltyLedger} from "../../contracts/RoyaltyLedger.sol";
 import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
+import {RoyaltyMathHarness} from "../../contracts/test/RoyaltyMathHarness.sol";
 import {TestToken} from "../../contracts/test/TestToken.sol";
 
 /// @notice Shared fixture: a registry and a ledger wired together, a 6-decimals payment token,
@@ -397,14 +398,13 @@ abstract contract Base is Test {
     /// @notice What the registry prices these buckets at for period 0, with valid signatures.
     function verifyPrice(uint256 licenceId, IRoyaltyLedger.Bucket[] memory buckets, uint256 tierBefore)
         internal
-        view
         returns (ILicenceRegistry.Priced memory)
     {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, buckets);
         bytes[] memory sigs = signReport(r, registry.settlementContext(licenceId).threshold);
-        uint256[] memory cumulative = new uint256[](1);
-        cumulative[0] = tierBefore;
-        return registry.verifyReport(r, sigs, registry.settlementContext(licenceId).start, 0, cumulative);
+        (ILicenceRegistry.Schedule memory schedule, ILicenceRegistry.Scope memory scope) =
+            registry.verifyReport(r, sigs, registry.settlementContext(licenceId).start);
+        return new RoyaltyMathHarness().price(schedule, scope, r, 0, one(tierBefore));
     }
 
     /// @notice Signatures of the first `k` oracles in ascending address order.
