@@ -122,6 +122,7 @@ interface IRoyaltyLedger {
     error TooManyBuckets(uint256 count, uint256 max);
     error BucketYearOutsidePeriod(uint256 index, uint16 year, uint32 firstYear, uint32 lastYear);
     error PeriodNotSettled(uint256 licenceId, uint32 period);
+    error DeductionsExceedGross(uint256 bucket, uint128 gross, uint128 deductions);
     error AdjustmentNotOfLatest(uint256 licenceId, uint32 period, uint256 corrects, uint256 latest);
     error YearHasOpenSettlements(uint256 licenceId, uint32 year, uint32 open);
 

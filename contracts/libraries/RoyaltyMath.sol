@@ -21,7 +21,6 @@ import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
 library RoyaltyMath {
     uint256 internal constant BPS = 10_000;
 
-    error DeductionsExceedGross(uint256 bucket, uint128 gross, uint128 deductions);
 
     /// @notice Whether a bucket lies inside the licence's scope.
     function inScope(ILicenceRegistry.Scope memory scope, IRoyaltyLedger.Bucket calldata bucket)
@@ -96,7 +95,7 @@ library RoyaltyMath {
         YearSums[] memory sums,
         bool isReturn
     ) private pure returns (bool outOfScope) {
-        if (bucket.deductions > bucket.gross) revert DeductionsExceedGross(index, bucket.gross, bucket.deductions);
+        if (bucket.deductions > bucket.gross) revert IRoyaltyLedger.DeductionsExceedGross(index, bucket.gross, bucket.deductions);
         if (bucket.year < firstYear || bucket.year - firstYear >= sums.length) {
             revert IRoyaltyLedger.BucketYearOutsidePeriod(
                 index, bucket.year, firstYear, uint32(firstYear + sums.length - 1)

@@ -67,7 +67,7 @@ contract RateScheduleTest is Base {
         warpPastPeriod(0);
         expectSettleRevert(
             makeReport(licenceId, 0, buckets),
-            abi.encodeWithSelector(RoyaltyMath.DeductionsExceedGross.selector, 1, 1_000 * USD, 1_000 * USD + 1)
+            abi.encodeWithSelector(IRoyaltyLedger.DeductionsExceedGross.selector, 1, 1_000 * USD, 1_000 * USD + 1)
         );
     }
 
