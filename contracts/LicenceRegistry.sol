@@ -308,8 +308,11 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         bytes32[] memory bucketHashes = new bytes32[](buckets.length);
         for (uint256 i; i < buckets.length; ++i) {
             IRoyaltyLedger.Bucket calldata b = buckets[i];
-            bucketHashes[i] =
-                keccak256(abi.encode(BUCKET_TYPEHASH, b.territory, b.field, b.channel, b.units, b.gross, b.deductions));
+            // Every field of the type is signed, the year too: it sets the tier position and the
+            // guarantee year the sales count towards.
+            bucketHashes[i] = keccak256(
+                abi.encode(BUCKET_TYPEHASH, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions)
+            );
         }
         return _hashTypedDataV4(
             keccak256(
