@@ -393,11 +393,13 @@ contract RateScheduleTest is Base {
     uint64 internal constant NOV_15_8999 = 221_841_331_200;
     uint64 internal constant NOV_15_9000 = 221_872_867_200;
 
-    /// @dev The longest term: START to 9000-01-01, one-year anniversary periods (period N is
-    /// contract year N), a 1,000 guarantee and a dispute window.
+    /// @dev The longest term: START to 9000-01-01 with no sell-off (the sell-off must end by then
+    /// too), one-year anniversary periods (period N is contract year N), a 1,000 guarantee and a
+    /// dispute window.
     function _longestTerm() private returns (uint256 licenceId) {
         ILicenceRegistry.Terms memory t = defaultTerms();
         t.term.end = YEAR_9000;
+        t.term.sellOffDays = 0;
         t.term.periodSeconds = 0;
         t.term.calendar.periodMonths = 12;
         t.term.calendar.anniversary = true;
@@ -419,8 +421,9 @@ contract RateScheduleTest is Base {
         vm.prank(relayer);
         registry.register(t, deadline, licensorSig, licenseeSig);
         assertEq(registry.licenceCount(), 0);
-        // Ending on 9000-01-01 itself is allowed.
+        // Ending on 9000-01-01 itself is allowed (with no sell-off after it).
         t.term.end = YEAR_9000;
+        t.term.sellOffDays = 0;
         assertEq(register(t), 1);
     }
 
@@ -455,14 +458,14 @@ contract RateScheduleTest is Base {
         // 1,000 * 47 / 365 = 128.767123..., floored to 128,767,123 units; less the 50 earned.
         uint256 shortfall = ledger.chargeMinimumGuarantee(licenceId, 6_976);
         assertEq(ledger.settlement(shortfall).royalty, 128_767_123 - 50 * USD);
-        // The next period starts after the sell-off (9000-01-01 + 180 days = 9000-06-30).
+        // The next period starts after the term (no sell-off).
         (uint64 nextFrom, uint64 nextTo,) = registry.periodBounds(licenceId, 6_977);
         assertEq(nextFrom, NOV_15_9000);
         vm.warp(nextTo);
         expectSettleRevert(
             makeReport(licenceId, 6_977, salesOf(1_000 * USD)),
             abi.encodeWithSelector(
-                IRoyaltyLedger.PeriodOutsideTerm.selector, licenceId, 6_977, nextFrom, YEAR_9000 + 180 days
+                IRoyaltyLedger.PeriodOutsideTerm.selector, licenceId, 6_977, nextFrom, YEAR_9000
             )
         );
     }
