@@ -463,8 +463,14 @@ contract RoyaltyLedger is IRoyaltyLedger, AccessControl, EIP712, Pausable, Reent
         Account storage account = _openAccount(report.licenceId);
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(report.licenceId);
         (uint64 periodStart, uint64 periodEnd) = _checkReport(report, context, account);
-        uint32 firstYear = LicenceCalendar.yearOf(context.start, context.calendar, periodStart).toUint16();
-        uint32 lastYear = LicenceCalendar.yearOf(context.start, context.calendar, periodEnd - 1).toUint16();
+        uint32 firstYear;
+        uint32 lastYear;
+        {
+            (uint256 first, uint256 last) =
+                LicenceCalendar.yearsOf(context.start, context.calendar, periodStart, periodEnd);
+            firstYear = first.toUint16();
+            lastYear = last.toUint16();
+        }
         (ILicenceRegistry.Priced memory priced, uint256 credit) =
             _price(report, signatures, periodStart, firstYear, lastYear);
         account.lastSequence = report.sequence;
