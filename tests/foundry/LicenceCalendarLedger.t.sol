@@ -16,6 +16,357 @@ contract LicenceCalendarLedgerTest is Base {
     /// @dev 9000-01-01 00:00 UTC, the registry's MAX_TIMESTAMP.
     uint64 internal constant YEAR_9000 = 221_845_392_000;
 
+    // ------------------------------------------------------------------ dates used below
+
+    /// @dev 00:00 UTC of the dates the calendar tests use (days since 1970-01-01 times 86,400).
+    uint64 internal constant JAN_01_2025 = 1_735_689_600;
+    uint64 internal constant FEB_10_2025 = 1_739_145_600;
+    uint64 internal constant APR_01_2025 = 1_743_465_600;
+    uint64 internal constant JUL_01_2025 = 1_751_328_000;
+    uint64 internal constant OCT_01_2025 = 1_759_276_800;
+    uint64 internal constant DEC_27_2025 = 1_766_793_600;
+    uint64 internal constant JAN_01_2026 = 1_767_225_600;
+    uint64 internal constant MAR_27_2026 = 1_774_569_600;
+    uint64 internal constant APR_01_2026 = 1_775_001_600;
+    uint64 internal constant JUN_25_2026 = 1_782_345_600;
+    uint64 internal constant JUL_01_2026 = 1_782_864_000;
+    uint64 internal constant JAN_01_2027 = 1_798_761_600;
+    uint64 internal constant MAR_01_2028 = 1_835_481_600;
+    uint64 internal constant JAN_01_2029 = 1_861_920_000;
+
+    /// @dev Calendar quarters (1 January, 1 April, 1 July, 1 October) from 2025-02-10, calendar
+    /// contract years (from 1 January), term to 2027-01-01, 30 due days.
+    function _quarterTerms() internal view returns (ILicenceRegistry.Terms memory t) {
+        t = defaultTerms();
+        t.term.start = FEB_10_2025;
+        t.term.end = JAN_01_2027;
+        t.term.periodSeconds = 0;
+        t.term.calendar = ILicenceRegistry.Calendar({
+            periodMonths: 3, anniversary: false, yearMonth: 1, yearDay: 1, dueDays: DUE_DAYS, interestBps: 0
+        });
+    }
+
+    // ------------------------------------------------------------------ calendar quarters
+
+    function test_calendarQuarters_PeriodBounds() public {
+        uint256 id = register(_quarterTerms());
+        uint64[7] memory edges = [FEB_10_2025, APR_01_2025, JUL_01_2025, OCT_01_2025, JAN_01_2026, APR_01_2026, JUL_01_2026];
+        // Period 0 is the first quarter of 2025 cut at the start: 2025-02-10..2025-04-01; then
+        // whole quarters. Each is due 30 days after it ends.
+        for (uint32 p; p < 6; ++p) {
+            (uint64 from, uint64 to, uint64 dueAt) = registry.periodBounds(id, p);
+            assertEq(from, edges[p], "from");
+            assertEq(to, edges[p + 1], "to");
+            assertEq(dueAt, edges[p + 1] + 30 * DAY, "dueAt");
+        }
+        (uint64 from0, uint64 to0,) = registry.periodBounds(id, 0);
+        assertEq(to0 - from0, 50 * DAY, "19 days of February + 31 of March");
+        (uint64 from1, uint64 to1,) = registry.periodBounds(id, 1);
+        assertEq(to1 - from1, 91 * DAY, "April 30 + May 31 + June 30");
+    }
+
+    function test_calendarQuarters_PeriodOfAtBoundaries() public {
+        uint256 id = register(_quarterTerms());
+        assertEq(registry.periodOf(id, FEB_10_2025), 0);
+        assertEq(registry.periodOf(id, APR_01_2025 - 1), 0);
+        assertEq(registry.periodOf(id, APR_01_2025), 1);
+        assertEq(registry.periodOf(id, JUL_01_2025 - 1), 1);
+        assertEq(registry.periodOf(id, JUL_01_2025), 2);
+        assertEq(registry.periodOf(id, OCT_01_2025), 3);
+        assertEq(registry.periodOf(id, JAN_01_2026 - 1), 3);
+        assertEq(registry.periodOf(id, JAN_01_2026), 4);
+        assertEq(registry.periodOf(id, JUL_01_2026), 6);
+        vm.expectRevert(abi.encodeWithSelector(ILicenceRegistry.BeforeStart.selector, FEB_10_2025 - 1, FEB_10_2025));
+        registry.periodOf(id, FEB_10_2025 - 1);
+    }
+
+    function test_calendarQuarters_ContractYearBounds() public {
+        uint256 id = register(_quarterTerms());
+        // Year 0: the calendar year 2025 cut at the start: 2025-02-10..2026-01-01 (325 days: 19
+        // of February, then 31+30+31+30+31+31+30+31+30+31), of a 365-day year.
+        (uint64 from, uint64 to, uint64 dueAt, uint64 fullLength) = registry.contractYearBounds(id, 0);
+        assertEq(from, FEB_10_2025);
+        assertEq(to, JAN_01_2026);
+        assertEq(dueAt, JAN_01_2026 + 30 * DAY);
+        assertEq(fullLength, 365 * DAY);
+        assertEq(to - from, 325 * DAY);
+        (from, to, dueAt, fullLength) = registry.contractYearBounds(id, 1);
+        assertEq(from, JAN_01_2026);
+        assertEq(to, JAN_01_2027);
+        assertEq(fullLength, 365 * DAY);
+        assertEq(registry.contractYearOf(id, FEB_10_2025), 0);
+        assertEq(registry.contractYearOf(id, JAN_01_2026 - 1), 0);
+        assertEq(registry.contractYearOf(id, JAN_01_2026), 1);
+        vm.expectRevert(abi.encodeWithSelector(ILicenceRegistry.BeforeStart.selector, FEB_10_2025 - 1, FEB_10_2025));
+        registry.contractYearOf(id, FEB_10_2025 - 1);
+    }
+
+    function test_calendarQuarters_SettlePeriodZeroAfterItsEnd() public {
+        uint256 id = register(_quarterTerms());
+        deposit(id, 10_000 * USD);
+        vm.warp(APR_01_2025 - 1);
+        IRoyaltyLedger.Report memory r = makeReport(id, 0, salesOf(100_000 * USD));
+        expectSettleRevert(r, abi.encodeWithSelector(IRoyaltyLedger.PeriodNotEnded.selector, id, 0, APR_01_2025));
+        vm.warp(APR_01_2025);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.Settled(
+            1, id, IRoyaltyLedger.Kind.Report, 0, 5_000 * USD, 0, 5_000 * USD, 5_000 * USD, false, APR_01_2025 + 30 * DAY
+        );
+        uint256 settled = settle(r);
+        assertSettlement(settled, IRoyaltyLedger.State.Final, 5_000 * USD, 5_000 * USD, 5_000 * USD, 5_000 * USD);
+        assertEq(ledger.settlement(settled).dueAt, APR_01_2025 + 30 * DAY);
+        assertEq(ledger.settlement(settled).year, 0);
+        assertEq(ledger.settledPeriod(id, 0), settled);
+    }
+
+    /// @notice A guarantee for a short first calendar year is prorated by its days in the
+    /// 365-day year: 2025-02-10..2026-01-01 is 325 days.
+    function test_chargeMinimumGuarantee_ShortFirstCalendarYearProRata() public {
+        ILicenceRegistry.Terms memory t = _quarterTerms();
+        t.schedule.minimumGuarantee = 36_500 * USD;
+        uint256 id = register(t);
+        deposit(id, 100_000 * USD);
+        vm.warp(APR_01_2025);
+        settle(makeReport(id, 0, salesOf(100_000 * USD))); // 5,000
+        vm.warp(JAN_01_2026 - 1);
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearNotEnded.selector, id, 0, JAN_01_2026));
+        ledger.chargeMinimumGuarantee(id, 0);
+        vm.warp(JAN_01_2026);
+        // 36,500 * 325 / 365 = 32,500; less the 5,000 earned: 27,500.
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.Settled(
+            2,
+            id,
+            IRoyaltyLedger.Kind.MinimumGuarantee,
+            0,
+            27_500 * USD,
+            0,
+            27_500 * USD,
+            27_500 * USD,
+            false,
+            JAN_01_2026 + 30 * DAY
+        );
+        uint256 charge = ledger.chargeMinimumGuarantee(id, 0);
+        assertSettlement(charge, IRoyaltyLedger.State.Final, 27_500 * USD, 27_500 * USD, 27_500 * USD, 27_500 * USD);
+    }
+
+    /// @notice The same in a leap year: 2028-03-01..2029-01-01 is 306 days of 366.
+    function test_chargeMinimumGuarantee_ShortFirstLeapYearProRata() public {
+        ILicenceRegistry.Terms memory t = _quarterTerms();
+        t.term.start = MAR_01_2028;
+        t.term.end = JAN_01_2029 + 365 * DAY;
+        t.schedule.minimumGuarantee = 36_600 * USD;
+        uint256 id = register(t);
+        deposit(id, 100_000 * USD);
+        (uint64 from, uint64 to,, uint64 fullLength) = registry.contractYearBounds(id, 0);
+        assertEq(from, MAR_01_2028);
+        assertEq(to, JAN_01_2029);
+        assertEq(fullLength, 366 * DAY, "2028 is a leap year");
+        assertEq(to - from, 306 * DAY, "31+30+31+30+31+31+30+31+30+31");
+        vm.warp(JAN_01_2029);
+        // 36,600 * 306 / 366 = 30,600, nothing reported.
+        uint256 charge = ledger.chargeMinimumGuarantee(id, 0);
+        assertEq(ledger.settlement(charge).royalty, 30_600 * USD);
+    }
+
+    // ------------------------------------------------------------------ a period across a contract year's end
+
+    /// @dev The issue's licence: tiers 2% to 100,000 and 5% above, calendar contract years from
+    /// 2025-01-01, 90-day periods, a 10,000 guarantee per year, to 2027-01-01.
+    function _issueTerms() internal view returns (ILicenceRegistry.Terms memory t) {
+        t = defaultTerms();
+        t.term.start = JAN_01_2025;
+        t.term.end = JAN_01_2027;
+        t.term.calendar.yearMonth = 1;
+        t.term.calendar.yearDay = 1;
+        t.schedule.rateBps = 0;
+        t.schedule.tiers = new ILicenceRegistry.Tier[](2);
+        t.schedule.tiers[0] = tier(0, 200);
+        t.schedule.tiers[1] = tier(100_000 * USD, 500);
+        t.schedule.minimumGuarantee = 10_000 * USD;
+    }
+
+    /// @notice THE ISSUE'S EXAMPLE. 90,000 of sales already in 2025; period 4 (2025-12-27..
+    /// 2026-03-27, days 360..450) holds 20,000 of December sales (year 0, 2025) and 50,000 of
+    /// January sales (year 1, 2026). Each year is priced at its own tier position:
+    /// 10,000 * 2% + 10,000 * 5% (year 0, from 90,000 to 110,000) + 50,000 * 2% (year 1, from 0)
+    /// = 200 + 500 + 1,000 = 1,700. The old code priced all 70,000 at year 0's position:
+    /// 10,000 * 2% + 60,000 * 5% = 3,200.
+    /// Year 0's guarantee then sees 1,800 + 700 = 2,500 of royalty: a shortfall of 10,000 - 2,500
+    /// = 7,500 (the old code counted 1,800 + 3,200 = 5,000 in year 0, leaving 5,000).
+    function test_settleReports_IssueExamplePricesEachYearAtItsTierPosition() public {
+        uint256 id = register(_issueTerms());
+        deposit(id, 100_000 * USD);
+        vm.warp(JAN_01_2025 + 90 * DAY);
+        uint256 first = settle(makeReport(id, 0, salesOf(90_000 * USD))); // 90,000 * 2% = 1,800
+        assertEq(ledger.settlement(first).royalty, 1_800 * USD);
+
+        (uint64 from, uint64 to,) = registry.periodBounds(id, 4);
+        assertEq(from, DEC_27_2025);
+        assertEq(to, MAR_27_2026);
+        assertEq(registry.contractYearOf(id, to - 1), 1);
+        vm.warp(MAR_27_2026);
+        IRoyaltyLedger.Bucket[] memory buckets = new IRoyaltyLedger.Bucket[](2);
+        buckets[0] = yearSales(0, 20_000 * USD);
+        buckets[1] = yearSales(1, 50_000 * USD);
+        IRoyaltyLedger.Report memory r = makeReport(id, 4, buckets);
+
+        uint256[] memory tierNet = new uint256[](2);
+        tierNet[0] = 20_000 * USD;
+        tierNet[1] = 50_000 * USD;
+        uint256[] memory yearRoyalty = new uint256[](2);
+        yearRoyalty[0] = 700 * USD; // 200 + 500
+        yearRoyalty[1] = 1_000 * USD;
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.Settled(
+            2, id, IRoyaltyLedger.Kind.Report, 4, 1_700 * USD, 0, 1_700 * USD, 1_700 * USD, false, MAR_27_2026 + 30 * DAY
+        );
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.ReportAccepted(2, id, 2, r.linesRoot, r.lineCount, 0, tierNet, yearRoyalty);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.BucketReported(2, 0, 0, 0, 0, 0, 20_000 * USD, 0, true);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.BucketReported(2, 1, 0, 0, 0, 0, 50_000 * USD, 0, true);
+        uint256 crossing = settle(r);
+        assertEq(ledger.settlement(crossing).royalty, 1_700 * USD, "not 3,200");
+        assertEq(ledger.settlement(crossing).year, 0, "the year of the period's start");
+
+        // Year 0's guarantee: 10,000 - (1,800 + 700) = 7,500.
+        uint256 charge0 = ledger.chargeMinimumGuarantee(id, 0);
+        assertEq(ledger.settlement(charge0).royalty, 7_500 * USD, "not 5,000");
+        (, uint64 year0End, uint64 year0Due,) = registry.contractYearBounds(id, 0);
+        assertEq(year0End, JAN_01_2026);
+        assertEq(ledger.settlement(charge0).dueAt, year0Due);
+        assertEq(year0Due, JAN_01_2026 + 30 * DAY);
+
+        // Year 1 goes on from 50,000 of tier-priced sales and 1,000 of royalty: period 5
+        // (2026-03-27..2026-06-25) with 60,000 pays 50,000 * 2% + 10,000 * 5% = 1,500.
+        vm.warp(JUN_25_2026);
+        uint256 next = settle(makeReport(id, 5, salesOf(60_000 * USD)));
+        assertEq(ledger.settlement(next).royalty, 1_500 * USD);
+        assertEq(ledger.settlement(next).year, 1);
+        // ... and its guarantee sees 1,000 + 1,500: 10,000 - 2,500 = 7,500.
+        vm.warp(JAN_01_2027);
+        uint256 charge1 = ledger.chargeMinimumGuarantee(id, 1);
+        assertEq(ledger.settlement(charge1).royalty, 7_500 * USD);
+    }
+
+    /// @notice The registry prices the same buckets the same way when asked directly.
+    function test_verifyReport_IssueExamplePerYear() public {
+        uint256 id = register(_issueTerms());
+        vm.warp(MAR_27_2026);
+        IRoyaltyLedger.Bucket[] memory buckets = new IRoyaltyLedger.Bucket[](2);
+        buckets[0] = yearSales(0, 20_000 * USD);
+        buckets[1] = yearSales(1, 50_000 * USD);
+        IRoyaltyLedger.Report memory r = makeReport(id, 4, buckets);
+        uint256[] memory before = new uint256[](2);
+        before[0] = 90_000 * USD;
+        ILicenceRegistry.Priced memory priced =
+            registry.verifyReport(r, signReport(r, THRESHOLD), DEC_27_2025, 0, before);
+        assertEq(priced.royalty, 1_700 * USD);
+        assertEq(priced.yearRoyalty[0], 700 * USD);
+        assertEq(priced.yearRoyalty[1], 1_000 * USD);
+        assertEq(priced.yearTierNet[0], 20_000 * USD);
+        assertEq(priced.yearTierNet[1], 50_000 * USD);
+    }
+
+    /// @notice A guarantee shortfall charged before a year-crossing report offsets only the
+    /// report's sales of that year: the next year's part is owed in full.
+    function test_settleReports_GuaranteeCreditOnlyForItsYearsSales() public {
+        uint256 id = register(_issueTerms());
+        deposit(id, 100_000 * USD);
+        vm.warp(JAN_01_2026);
+        uint256 charge = ledger.chargeMinimumGuarantee(id, 0); // nothing reported: 10,000
+        assertEq(ledger.settlement(charge).royalty, 10_000 * USD);
+        vm.warp(MAR_27_2026);
+        IRoyaltyLedger.Bucket[] memory buckets = new IRoyaltyLedger.Bucket[](2);
+        buckets[0] = yearSales(0, 20_000 * USD); // 20,000 * 2% = 400, covered by the credit
+        buckets[1] = yearSales(1, 50_000 * USD); // 50,000 * 2% = 1,000, owed
+        uint256 crossing = settle(makeReport(id, 4, buckets));
+        assertSettlement(crossing, IRoyaltyLedger.State.Final, 1_400 * USD, 1_000 * USD, 1_000 * USD, 1_000 * USD);
+    }
+
+    // ------------------------------------------------------------------ bucket years
+
+    function test_settleReports_RevertWhen_BucketYearOutsidePeriod() public {
+        uint256 id = registerDefault();
+        deposit(id, 100_000 * USD);
+        warpPastPeriod(5);
+        // Period 0 (days 0..90) lies in year 0 only.
+        IRoyaltyLedger.Bucket[] memory buckets = new IRoyaltyLedger.Bucket[](1);
+        buckets[0] = yearSales(1, 1_000 * USD);
+        expectSettleRevert(
+            makeReport(id, 0, buckets),
+            abi.encodeWithSelector(IRoyaltyLedger.BucketYearOutsidePeriod.selector, 0, 1, 0, 0)
+        );
+        // Period 4 (days 360..450) spans years 0 and 1 (year 1 begins on day 366): year 2 is not its.
+        buckets = new IRoyaltyLedger.Bucket[](2);
+        buckets[0] = yearSales(1, 1_000 * USD);
+        buckets[1] = yearSales(2, 1_000 * USD);
+        expectSettleRevert(
+            makeReport(id, 4, buckets),
+            abi.encodeWithSelector(IRoyaltyLedger.BucketYearOutsidePeriod.selector, 1, 2, 0, 1)
+        );
+        // Period 5 (days 450..540) lies in year 1 only: year 0 is before it.
+        buckets = new IRoyaltyLedger.Bucket[](1);
+        buckets[0] = yearSales(0, 1_000 * USD);
+        expectSettleRevert(
+            makeReport(id, 5, buckets),
+            abi.encodeWithSelector(IRoyaltyLedger.BucketYearOutsidePeriod.selector, 0, 0, 1, 1)
+        );
+        assertEq(ledger.settlementCount(), 0);
+    }
+
+    // ------------------------------------------------------------------ nil reports
+
+    /// @notice A report without sales counts as reported: the period is settled, nothing owed.
+    function test_settleReports_NilReportSettlesThePeriod() public {
+        uint256 id = registerDefault();
+        deposit(id, 10_000 * USD);
+        warpPastPeriod(0);
+        IRoyaltyLedger.Report memory r = makeReport(id, 0, new IRoyaltyLedger.Bucket[](0));
+        assertEq(r.lineCount, 0);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.Settled(1, id, IRoyaltyLedger.Kind.Report, 0, 0, 0, 0, 0, false, periodEnd(0) + 30 * DAY);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.ReportAccepted(1, id, 1, r.linesRoot, 0, 0, one(0), one(0));
+        uint256 settled = settle(r);
+        assertEq(ledger.settledPeriod(id, 0), settled);
+        assertSettlement(settled, IRoyaltyLedger.State.Final, 0, 0, 0, 0);
+        assertEq(ledger.escrowOf(id), 10_000 * USD);
+        assertEq(ledger.distributedOf(id), 0);
+
+        IRoyaltyLedger.Report memory again = makeReport(id, 0, salesOf(100_000 * USD));
+        expectSettleRevert(
+            again, abi.encodeWithSelector(IRoyaltyLedger.PeriodAlreadySettled.selector, id, 0, settled)
+        );
+    }
+
+    /// @notice A nil report owes the period's fixed fee, in the first year of a crossing period.
+    function test_settleReports_NilReportChargesTheFixedFee() public {
+        ILicenceRegistry.Terms memory t = defaultTerms();
+        t.schedule.fixedFeePerPeriod = 1_000 * USD;
+        uint256 id = register(t);
+        deposit(id, 10_000 * USD);
+        warpPastPeriod(4);
+        IRoyaltyLedger.Report memory r = makeReport(id, 4, new IRoyaltyLedger.Bucket[](0));
+        // Period 4 spans years 0 and 1: the fee is year 0's.
+        uint256[] memory tierNet = new uint256[](2);
+        uint256[] memory yearRoyalty = new uint256[](2);
+        yearRoyalty[0] = 1_000 * USD;
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.ReportAccepted(1, id, 1, r.linesRoot, 0, 0, tierNet, yearRoyalty);
+        uint256 settled = settle(r);
+        assertSettlement(settled, IRoyaltyLedger.State.Final, 1_000 * USD, 1_000 * USD, 1_000 * USD, 1_000 * USD);
+        assertEq(ledger.escrowOf(id), 9_000 * USD);
+        assertEq(ledger.taxClaimable(id), 100 * USD);
+        assertEq(ledger.distributedOf(id), 900 * USD);
+        expectSettleRevert(
+            makeReport(id, 4, new IRoyaltyLedger.Bucket[](0)),
+            abi.encodeWithSelector(IRoyaltyLedger.PeriodAlreadySettled.selector, id, 4, settled)
+        );
+    }
+
     // ------------------------------------------------------------------ signed bucket years
 
     /// @notice The oracles sign each bucket's contract year: a relayer that moves sales to another
