@@ -367,6 +367,219 @@ contract LicenceCalendarLedgerTest is Base {
         );
     }
 
+    // ------------------------------------------------------------------ due dates and interest
+
+    /// @dev 12% a year, due 30 days after the period; interest is actual/365 on seconds late.
+    uint16 internal constant INTEREST_BPS = 1_200;
+    /// @dev Period 0 (days 0..90) of the default licence is due on day 120.
+    uint64 internal constant DUE_0 = START + 120 days;
+
+    function _interestTerms() internal view returns (ILicenceRegistry.Terms memory t) {
+        t = defaultTerms();
+        t.term.calendar.interestBps = INTEREST_BPS;
+    }
+
+    /// @notice A report settled 40 days after its period (10 days after its due date), paid from
+    /// escrow, is charged interest on the paid principal for the 10 days:
+    /// floor(5,000,000,000 * 1,200 * 864,000 / (10,000 * 31,536,000)) = floor(16,438,356.16...)
+    /// = 16,438,356 units, a Final settlement of kind Interest split like a royalty.
+    function test_interest_OnReportSettledAfterItsDueDate() public {
+        uint256 id = register(_interestTerms());
+        deposit(id, 10_000 * USD);
+        vm.warp(periodEnd(0) + 40 days);
+        IRoyaltyLedger.Report memory r = makeReport(id, 0, salesOf(100_000 * USD));
+        uint256 interest = 16_438_356;
+        assertEq(uint256(5_000 * USD) * 1_200 * 864_000 / (10_000 * 31_536_000), interest);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.Settled(
+            1, id, IRoyaltyLedger.Kind.Report, 0, 5_000 * USD, 0, 5_000 * USD, 5_000 * USD, false, periodEnd(0) + 30 days
+        );
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.Settled(
+            2, id, IRoyaltyLedger.Kind.Interest, 0, interest, 0, interest, interest, false, uint64(block.timestamp)
+        );
+        vm.expectEmit(true, true, true, true, address(ledger));
+        // 10% withheld: floor(16,438,356 / 10) = 1,643,835; 14,794,521 to the payees.
+        emit IRoyaltyLedger.Released(2, id, interest, 1_643_835, 4_500 * USD + 14_794_521);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.InterestCharged(
+            2, 1, id, 5_000 * USD, DUE_0, DUE_0 + 10 days, INTEREST_BPS, interest
+        );
+        uint256 settled = settle(r);
+        assertEq(ledger.settlement(settled).dueAt, DUE_0);
+        assertEq(ledger.settlementCount(), 2);
+        IRoyaltyLedger.Settlement memory i = ledger.settlement(2);
+        assertEq(uint8(i.kind), uint8(IRoyaltyLedger.Kind.Interest));
+        assertEq(uint8(i.state), uint8(IRoyaltyLedger.State.Final));
+        assertEq(i.period, 0);
+        assertEq(i.year, 0);
+        assertSettlement(2, IRoyaltyLedger.State.Final, interest, interest, interest, interest);
+        assertEq(ledger.escrowOf(id), 10_000 * USD - 5_000 * USD - interest);
+        assertEq(ledger.taxClaimable(id), 500 * USD + 1_643_835);
+        // 4,514,794,521 distributed: licensor floor(* 70%) = 3,160,356,164, co-owner the rest.
+        assertEq(ledger.distributedOf(id), 4_514_794_521);
+        assertEq(ledger.claimable(id, licensor), 3_160_356_164);
+        assertEq(ledger.claimable(id, coOwner), 1_354_438_357);
+        assertEq(ledger.arrearsOf(id), 0);
+    }
+
+    /// @notice On the due date itself nothing is late; one second later it is (19 units).
+    function test_interest_NoneWhenSettledOnTime() public {
+        uint256 id = register(_interestTerms());
+        deposit(id, 10_000 * USD);
+        vm.warp(DUE_0);
+        uint256 settled = settle(makeReport(id, 0, salesOf(100_000 * USD)));
+        assertEq(ledger.settlementCount(), 1, "no interest settlement");
+        assertEq(ledger.settlement(settled).dueAt, DUE_0);
+
+        // Period 1 is due on day 210; settled one second late: floor(5e9 * 1,200 * 1 / 3.1536e11) = 19.
+        vm.warp(START + 210 days + 1);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.InterestCharged(3, 2, id, 5_000 * USD, START + 210 days, START + 210 days + 1, INTEREST_BPS, 19);
+        settle(makeReport(id, 1, salesOf(100_000 * USD)));
+        assertEq(ledger.settlement(3).royalty, 19);
+    }
+
+    /// @notice No interest without a rate, however late.
+    function test_interest_NoneWithoutRate() public {
+        uint256 id = registerDefault();
+        deposit(id, 10_000 * USD);
+        vm.warp(DUE_0 + 300 days);
+        settle(makeReport(id, 0, salesOf(100_000 * USD)));
+        assertEq(ledger.settlementCount(), 1);
+    }
+
+    /// @notice Arrears paid by deposits after the due date: each paid part carries interest from
+    /// the due date to its deposit, charged behind the principal in the arrears queue and paid by
+    /// the same deposit when it is enough; the interest, paid late itself, bears none.
+    function test_interest_OnArrearsPaidLateByDeposits() public {
+        uint256 id = register(_interestTerms());
+        vm.warp(DUE_0); // on time, but nothing in escrow: 5,000 of arrears, no interest
+        uint256 report = settle(makeReport(id, 0, salesOf(100_000 * USD)));
+        assertEq(ledger.arrearsOf(id), 5_000 * USD);
+        assertEq(ledger.settlementCount(), 1);
+
+        // Day 130: 2,000 pays 2,000 of principal, 10 days late:
+        // floor(2,000,000,000 * 1,200 * 864,000 / (10,000 * 31,536,000)) = 6,575,342.
+        vm.warp(DUE_0 + 10 days);
+        token.mint(licensee, 2_000 * USD);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.InterestCharged(2, report, id, 2_000 * USD, DUE_0, DUE_0 + 10 days, INTEREST_BPS, 6_575_342);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.Deposited(id, licensee, 2_000 * USD, 2_000 * USD, 0);
+        vm.prank(licensee);
+        ledger.deposit(id, 2_000 * USD);
+        assertEq(ledger.arrearsOf(id), 3_000 * USD + 6_575_342, "the interest is arrears too");
+        assertSettlement(2, IRoyaltyLedger.State.Final, 6_575_342, 6_575_342, 0, 0);
+
+        // Day 140: 3,000 more principal, 20 days late:
+        // floor(3,000,000,000 * 1,200 * 1,728,000 / (10,000 * 31,536,000)) = 19,726,027;
+        // the first interest (due day 130, paid day 140) bears none.
+        vm.warp(DUE_0 + 20 days);
+        uint256 all = 3_000 * USD + 6_575_342 + 19_726_027;
+        token.mint(licensee, all + 1_000 * USD);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.ArrearsPaid(report, id, 3_000 * USD, 0);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.InterestCharged(3, report, id, 3_000 * USD, DUE_0, DUE_0 + 20 days, INTEREST_BPS, 19_726_027);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.ArrearsPaid(2, id, 6_575_342, 0);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.ArrearsPaid(3, id, 19_726_027, 0);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.Deposited(id, licensee, all + 1_000 * USD, all, 1_000 * USD);
+        vm.prank(licensee);
+        ledger.deposit(id, all + 1_000 * USD);
+        assertEq(ledger.settlementCount(), 3, "no interest on interest");
+        assertEq(ledger.arrearsOf(id), 0);
+        assertEq(ledger.escrowOf(id), 1_000 * USD);
+        assertEq(ledger.arrearsClearedAt(id), DUE_0 + 20 days);
+        assertSettlement(report, IRoyaltyLedger.State.Final, 5_000 * USD, 5_000 * USD, 5_000 * USD, 5_000 * USD);
+        assertSettlement(2, IRoyaltyLedger.State.Final, 6_575_342, 6_575_342, 6_575_342, 6_575_342);
+        assertSettlement(3, IRoyaltyLedger.State.Final, 19_726_027, 19_726_027, 19_726_027, 19_726_027);
+        // Withholding per settlement: 500 + floor(657,534.2) + floor(1,972,602.7).
+        assertEq(ledger.taxClaimable(id), 500 * USD + 657_534 + 1_972_602);
+        // Paid in all: 2,000 on day 130 and `all` on day 140.
+        assertEq(ledger.distributedOf(id), 2_000 * USD + all - (500 * USD + 657_534 + 1_972_602));
+    }
+
+    /// @notice A deposit too small for the interest leaves the rest of it in arrears, paid later
+    /// without further interest.
+    function test_interest_PartlyPaidInterestStaysArrears() public {
+        uint256 id = register(_interestTerms());
+        vm.warp(DUE_0);
+        settle(makeReport(id, 0, salesOf(100_000 * USD)));
+        vm.warp(DUE_0 + 10 days);
+        deposit(id, 5_000 * USD + 1_000_000); // the principal, and 1 of the 16.438356 of interest
+        assertEq(ledger.arrearsOf(id), 16_438_356 - 1_000_000);
+        assertSettlement(2, IRoyaltyLedger.State.Final, 16_438_356, 16_438_356, 1_000_000, 1_000_000);
+        vm.warp(DUE_0 + 100 days);
+        deposit(id, 16_438_356 - 1_000_000);
+        assertEq(ledger.arrearsOf(id), 0);
+        assertEq(ledger.settlementCount(), 2);
+    }
+
+    /// @notice A guarantee shortfall paid after its due date (year end + 30 days) bears interest too.
+    function test_interest_OnGuaranteeChargedAfterItsDueDate() public {
+        ILicenceRegistry.Terms memory t = _interestTerms();
+        t.schedule.minimumGuarantee = 10_000 * USD;
+        uint256 id = register(t);
+        deposit(id, 20_000 * USD);
+        (uint64 end, uint64 dueAt) = yearEnd(id, 0);
+        assertEq(end, START + 366 days);
+        assertEq(dueAt, START + 396 days);
+        vm.warp(dueAt + 73 days);
+        // 10,000 for 73 days at 12%: 10,000 * 0.12 * 73 / 365 = 240 exactly.
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.InterestCharged(2, 1, id, 10_000 * USD, dueAt, dueAt + 73 days, INTEREST_BPS, 240 * USD);
+        ledger.chargeMinimumGuarantee(id, 0);
+        assertEq(ledger.escrowOf(id), 20_000 * USD - 10_000 * USD - 240 * USD);
+    }
+
+    /// @notice What the contract does under dispute: a disputed settlement's arrears paid by a
+    /// deposit after the due date bear no interest (the amount is contested, not late), and none
+    /// is charged when the dispute ends either, even if upheld in full.
+    function test_interest_NoneWhileDisputed() public {
+        ILicenceRegistry.Terms memory t = _interestTerms();
+        t.disputeWindow = 7 days;
+        uint256 id = register(t);
+        warpPastPeriod(0);
+        uint256 report = settle(makeReport(id, 0, salesOf(100_000 * USD))); // 5,000 of arrears
+        vm.prank(licensee);
+        ledger.dispute(report);
+        vm.warp(DUE_0 + 10 days);
+        deposit(id, 5_000 * USD);
+        assertEq(ledger.arrearsOf(id), 0);
+        assertEq(ledger.settlementCount(), 1, "no interest while disputed");
+        vm.prank(arbiter);
+        ledger.resolveDispute(report, 5_000 * USD);
+        assertEq(ledger.settlementCount(), 1, "none after the dispute either");
+        assertSettlement(report, IRoyaltyLedger.State.Final, 5_000 * USD, 5_000 * USD, 5_000 * USD, 5_000 * USD);
+        assertEq(ledger.distributedOf(id), 4_500 * USD);
+    }
+
+    /// @notice A disputed settlement's part left unpaid after the resolution is arrears like any
+    /// other: paid late, it bears interest from the original due date.
+    function test_interest_AfterDisputeOnTheRemainingArrears() public {
+        ILicenceRegistry.Terms memory t = _interestTerms();
+        t.disputeWindow = 7 days;
+        uint256 id = register(t);
+        warpPastPeriod(0);
+        uint256 report = settle(makeReport(id, 0, salesOf(100_000 * USD)));
+        vm.prank(licensee);
+        ledger.dispute(report);
+        vm.prank(arbiter);
+        ledger.resolveDispute(report, 4_000 * USD);
+        vm.warp(DUE_0 + 10 days);
+        // 4,000 for 10 days at 12%: floor(4e9 * 1,200 * 864,000 / 3.1536e11) = 13,150,684.
+        token.mint(licensee, 4_000 * USD + 13_150_684);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IRoyaltyLedger.InterestCharged(2, report, id, 4_000 * USD, DUE_0, DUE_0 + 10 days, INTEREST_BPS, 13_150_684);
+        vm.prank(licensee);
+        ledger.deposit(id, 4_000 * USD + 13_150_684);
+        assertEq(ledger.arrearsOf(id), 0);
+    }
+
     // ------------------------------------------------------------------ signed bucket years
 
     /// @notice The oracles sign each bucket's contract year: a relayer that moves sales to another
