@@ -42,8 +42,11 @@ library LicenceCalendar {
     {
         if (calendar.periodMonths == 0) return (timestamp - start) / periodSeconds;
         (uint256 y, uint256 m, uint256 d, uint256 first) = _periodAnchor(start, calendar);
+        // k * periodMonths rounds the months down to the grid on purpose: the period's first month.
+        // slither-disable-start divide-before-multiply
         uint256 k = CivilDate.monthsBetween(y, m, timestamp) / calendar.periodMonths;
         if (CivilDate.addMonths(y, m, d, k * calendar.periodMonths) > timestamp) --k;
+        // slither-disable-end divide-before-multiply
         return k - first;
     }
 
@@ -96,6 +99,8 @@ library LicenceCalendar {
         pure
         returns (uint256 year)
     {
+        // Only the calendar year of the date matters here.
+        // slither-disable-next-line unused-return
         (uint256 ty,,) = CivilDate.dateOf(timestamp);
         year = ty - y;
         if (CivilDate.addMonths(y, m, d, 12 * year) + timeOfDay > timestamp) --year;
