@@ -17,8 +17,7 @@ contract LicenceClock {
         returns (uint64 from, uint64 to, uint256 firstYear, uint256 lastYear)
     {
         (from, to) = LicenceCalendar.periodBounds(start, periodSeconds, calendar, period);
-        firstYear = LicenceCalendar.yearOf(start, calendar, from);
-        lastYear = LicenceCalendar.yearOf(start, calendar, to - 1);
+        (firstYear, lastYear) = LicenceCalendar.yearsOf(start, calendar, from, to);
     }
 
     function periodBounds(uint64 start, uint32 periodSeconds, ILicenceRegistry.Calendar calldata calendar, uint256 period)
@@ -61,6 +60,8 @@ contract LicenceClock {
         uint64 moment
     ) external pure returns (uint64 to) {
         uint256 period = LicenceCalendar.periodOf(start, periodSeconds, calendar, moment - 1);
+        // Only the period's end matters.
+        // slither-disable-next-line unused-return
         (, to) = LicenceCalendar.periodBounds(start, periodSeconds, calendar, period);
     }
 }

@@ -26,8 +26,8 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     uint16 public constant MAX_DUE_DAYS = 365;
     /// @notice Anniversary periods may be up to five years long.
     uint8 public constant MAX_ANNIVERSARY_MONTHS = 60;
-    /// @notice 9000-01-01 00:00 UTC: terms end before it, so every boundary of the term and its
-    /// sell-off stays inside the date library's range (years up to 9999).
+    /// @notice 9000-01-01 00:00 UTC: terms and their sell-offs end by it, so every boundary of the
+    /// term, its sell-off and its last period stays inside the date library's range (years up to 9999).
     uint64 public constant MAX_TIMESTAMP = 221_845_392_000;
 
     /// @dev The terms themselves are signed through their hash: keccak256(abi.encode(terms)).
@@ -155,6 +155,8 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
             revert EffectiveDateNotAfterPrevious(schedule.effectiveFrom, previousEffective);
         }
         if (newEnd <= schedule.effectiveFrom) revert NewEndBeforeEffectiveDate(newEnd, schedule.effectiveFrom);
+        // A renewal stays inside the calendar's range like the original term.
+        _validateEnd(newEnd, licence.sellOffDays);
         _validateSchedule(schedule, licence.scope.fields);
         _consume(
             amendDigest(licenceId, schedule, newEnd, deadline),
@@ -537,8 +539,16 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         }
         if (calendar.dueDays == 0 || calendar.dueDays > MAX_DUE_DAYS) revert DueDaysOutOfRange(calendar.dueDays);
         if (calendar.interestBps > BPS) revert InterestRateTooHigh(calendar.interestBps);
-        // The date library counts from 1970 up to 9999.
-        if (term.end > MAX_TIMESTAMP) revert TermEndTooLate(term.end);
+        _validateEnd(term.end, term.sellOffDays);
+    }
+
+    /// @dev The date library counts from 1970 up to 9999: the term and its sell-off end by
+    /// 9000-01-01, so the last period (at most 2**32 seconds, 136 years, or 60 months) ends
+    /// inside it, and contract years stay far below the uint16 a settlement records.
+    function _validateEnd(uint64 end, uint32 sellOffDays) private pure {
+        if (end > MAX_TIMESTAMP) revert TermEndTooLate(end);
+        uint64 sellOffEnd = end + uint64(sellOffDays) * 1 days;
+        if (sellOffEnd > MAX_TIMESTAMP) revert TermEndTooLate(sellOffEnd);
     }
 
     function _validatePayees(Payee[] calldata payees) private pure {

@@ -45,7 +45,8 @@ interface ILicenceRegistry {
     /// @notice Term of the licence; times are unix seconds.
     /// @param start first second of the term (00:00 UTC of a day for month-based periods)
     /// @param end first second after the term
-    /// @param sellOffDays days after expiry or termination during which sales still earn royalties
+    /// @param sellOffDays days after expiry or termination during which sales still earn royalties;
+    /// the term's end and the end of its sell-off are at most 9000-01-01 (TermEndTooLate)
     /// @param periodSeconds length of one reporting period when `calendar.periodMonths` is 0, else 0
     struct Term {
         uint64 start;

@@ -26,6 +26,9 @@ library CivilDate {
     /// @notice Days from 1970-01-01 to (year, month, day); the date must be valid.
     function daysFromCivil(uint256 year, uint256 month, uint256 day) internal pure returns (uint256) {
         // Years start in March, so the leap day is the last day of the (shifted) year.
+        // The divisions are floors of whole eras, years and months, exact by construction: Slither's
+        // divide-before-multiply (a precision check) does not apply to calendar arithmetic.
+        // slither-disable-start divide-before-multiply
         uint256 y = month <= 2 ? year - 1 : year;
         uint256 era = y / 400;
         uint256 yearOfEra = y - era * 400;
@@ -33,10 +36,13 @@ library CivilDate {
         uint256 dayOfYear = (153 * shiftedMonth + 2) / 5 + day - 1;
         uint256 dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
         return era * 146_097 + dayOfEra - 719_468;
+        // slither-disable-end divide-before-multiply
     }
 
     /// @notice The date `daysSinceEpoch` days after 1970-01-01.
     function civilFromDays(uint256 daysSinceEpoch) internal pure returns (uint256 year, uint256 month, uint256 day) {
+        // Floors of whole eras, years and months, as in daysFromCivil.
+        // slither-disable-start divide-before-multiply
         uint256 z = daysSinceEpoch + 719_468;
         uint256 era = z / 146_097;
         uint256 dayOfEra = z - era * 146_097;
@@ -46,6 +52,7 @@ library CivilDate {
         day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1;
         month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
         year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+        // slither-disable-end divide-before-multiply
     }
 
     /// @notice The unix time of 00:00 UTC on a valid date.

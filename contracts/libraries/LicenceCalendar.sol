@@ -42,8 +42,11 @@ library LicenceCalendar {
     {
         if (calendar.periodMonths == 0) return (timestamp - start) / periodSeconds;
         (uint256 y, uint256 m, uint256 d, uint256 first) = _periodAnchor(start, calendar);
+        // k * periodMonths rounds the months down to the grid on purpose: the period's first month.
+        // slither-disable-start divide-before-multiply
         uint256 k = CivilDate.monthsBetween(y, m, timestamp) / calendar.periodMonths;
         if (CivilDate.addMonths(y, m, d, k * calendar.periodMonths) > timestamp) --k;
+        // slither-disable-end divide-before-multiply
         return k - first;
     }
 
@@ -70,6 +73,34 @@ library LicenceCalendar {
         returns (uint256 year)
     {
         (uint256 y, uint256 m, uint256 d, uint256 timeOfDay) = _yearAnchor(start, calendar);
+        return _yearOf(y, m, d, timeOfDay, timestamp);
+    }
+
+    /// @notice The contract years of the first and the last second of [from, to), which lies at
+    /// or after `start`: the years a period's sales can fall in.
+    /// @dev One anchor for both; a period that ends inside the year it starts in (the common
+    /// case) costs one more date step instead of a second lookup.
+    function yearsOf(uint64 start, ILicenceRegistry.Calendar memory calendar, uint256 from, uint256 to)
+        internal
+        pure
+        returns (uint256 first, uint256 last)
+    {
+        (uint256 y, uint256 m, uint256 d, uint256 timeOfDay) = _yearAnchor(start, calendar);
+        first = _yearOf(y, m, d, timeOfDay, from);
+        // Year `first` ends at the anchor plus (first + 1) steps; the period's last second is to - 1.
+        last = CivilDate.addMonths(y, m, d, 12 * (first + 1)) + timeOfDay < to
+            ? _yearOf(y, m, d, timeOfDay, to - 1)
+            : first;
+    }
+
+    /// @dev The year of `timestamp` on the grid anchored at (y, m, d) plus `timeOfDay`.
+    function _yearOf(uint256 y, uint256 m, uint256 d, uint256 timeOfDay, uint256 timestamp)
+        private
+        pure
+        returns (uint256 year)
+    {
+        // Only the calendar year of the date matters here.
+        // slither-disable-next-line unused-return
         (uint256 ty,,) = CivilDate.dateOf(timestamp);
         year = ty - y;
         if (CivilDate.addMonths(y, m, d, 12 * year) + timeOfDay > timestamp) --year;

@@ -333,7 +333,10 @@ contract DisputesTest is Base {
         ledger.dispute(id);
         vm.prank(arbiter);
         ledger.resolveDispute(id, 5_000 * USD);
-        vm.warp(START + YEAR);
+        // Year 0 is 2023-11-15..2024-11-15, 366 days (29 February 2024): it ends on START + 366 days.
+        (uint64 end,) = yearEnd(mg, 0);
+        assertEq(end, START + 366 days);
+        vm.warp(end);
         uint256 charge = ledger.chargeMinimumGuarantee(mg, 0);
         assertEq(ledger.settlement(charge).royalty, 45_000 * USD, "50,000 less the 5,000 finally owed");
     }
@@ -344,13 +347,15 @@ contract DisputesTest is Base {
         t.salt = "guarantee";
         uint256 mg = register(t);
         deposit(mg, 1_000_000 * USD);
-        vm.warp(START + YEAR);
+        (uint64 end,) = yearEnd(mg, 0); // START + 366 days: 2024-11-15
+        vm.warp(end);
         uint256 charge = ledger.chargeMinimumGuarantee(mg, 0); // 30,000, nothing reported
         vm.prank(licensee);
         ledger.dispute(charge);
         vm.prank(arbiter);
         ledger.resolveDispute(charge, 10_000 * USD);
-        // A late report of year 0 is offset only by the 10,000 finally charged.
+        // A late report of year 0 is offset only by the 10,000 finally charged. Period 4 (days
+        // 360..450) crosses year 0's end on day 366; its one bucket holds year-0 sales (days 360..366).
         uint256 late = settlePeriod(mg, 4, 240_000 * USD); // 12,000
         assertEq(ledger.settlement(late).due, 2_000 * USD);
     }
@@ -459,17 +464,20 @@ contract DisputesTest is Base {
         vm.prank(licensee);
         ledger.dispute(reports[3]); // period 3, settled on day 360, still in its window
 
-        // Day 365: periods 0..2 have matured but nobody released them; period 3 is disputed. The
-        // charge releases the matured ones first, so only the disputed one counts as open (the
-        // release is undone with the revert).
-        vm.warp(START + YEAR);
+        // Day 366, the end of year 0 (2023-11-15..2024-11-15 holds 29 February 2024): periods
+        // 0..2 have matured but nobody released them; period 3 (window to day 367) is disputed.
+        // The charge releases the matured ones first, so only the disputed one counts as open
+        // (the release is undone with the revert).
+        (uint64 end,) = yearEnd(mg, 0);
+        assertEq(end, START + 366 days);
+        vm.warp(end);
         for (uint256 i; i < 3; ++i) {
             assertEq(uint8(ledger.settlement(reports[i]).state), uint8(IRoyaltyLedger.State.Pending));
         }
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, mg, 0, 1));
         ledger.chargeMinimumGuarantee(mg, 0);
         // Still blocked after the window: a disputed report stays open until it is resolved.
-        vm.warp(START + YEAR + WINDOW);
+        vm.warp(end + WINDOW);
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, mg, 0, 1));
         ledger.chargeMinimumGuarantee(mg, 0);
 
@@ -497,7 +505,10 @@ contract DisputesTest is Base {
         uint256 late2 = settle(makeReport(mg, 2, salesOf(200_000 * USD))); // 10,000, pending to day 371
         uint256 late3 = settle(makeReport(mg, 3, salesOf(200_000 * USD))); // 10,000, pending to day 371
 
-        vm.warp(START + YEAR);
+        // Day 366, the end of year 0 (a leap year's 366 days): both late reports still pending.
+        (uint64 end,) = yearEnd(mg, 0);
+        assertEq(end, START + 366 days);
+        vm.warp(end);
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, mg, 0, 2));
         ledger.chargeMinimumGuarantee(mg, 0);
         vm.prank(licensor);

@@ -6,6 +6,10 @@ import {Base} from "./Base.t.sol";
 
 /// @notice Escrow: deposits, draws by settlements, arrears paid oldest first, escrow withdrawal.
 contract EscrowTest is Base {
+    /// @dev The escrow opens at the end of the period holding the sell-off's last second, plus the
+    /// due days to report it: the sell-off ends on END + 180 days = START + 1,095 + 180 = day
+    /// 1,275; that second's period is 14 (days 1,260..1,350), due 30 days later: day 1,380.
+    uint64 internal constant CLOSES_AT = START + 1_380 days;
     uint256 internal licenceId;
 
     function setUp() public override {
@@ -134,8 +138,12 @@ contract EscrowTest is Base {
     function test_withdrawEscrow_AfterLicenceAndSellOffClose() public {
         deposit(licenceId, 10_000 * USD);
         settlePeriod(licenceId, 0, 100_000 * USD);
-        uint64 closesAt = END + 180 days + PERIOD;
-        vm.warp(closesAt);
+        assertEq(CLOSES_AT, periodEnd(14) + DUE_DAYS * 1 days);
+        vm.warp(CLOSES_AT - 1);
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.LicenceStillOpen.selector, licenceId, CLOSES_AT));
+        vm.prank(licensee);
+        ledger.withdrawEscrow(licenceId, 4_000 * USD);
+        vm.warp(CLOSES_AT);
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.EscrowWithdrawn(licenceId, licensee, 4_000 * USD);
         vm.prank(licensee);
@@ -148,7 +156,10 @@ contract EscrowTest is Base {
         deposit(licenceId, 10_000 * USD);
         vm.warp(START + 100 days);
         terminateByConsent(licenceId);
-        uint64 closesAt = START + 100 days + 180 days + PERIOD;
+        // Terminated on day 100: the sell-off ends on day 280, in period 3 (days 270..360), whose
+        // report is due 30 days after it ends: day 390.
+        uint64 closesAt = START + 390 days;
+        assertEq(closesAt, periodEnd(3) + DUE_DAYS * 1 days);
         vm.warp(closesAt - 1);
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.LicenceStillOpen.selector, licenceId, closesAt));
         vm.prank(licensee);
@@ -163,7 +174,7 @@ contract EscrowTest is Base {
         deposit(licenceId, 10_000 * USD);
         vm.warp(END);
         vm.expectRevert(
-            abi.encodeWithSelector(IRoyaltyLedger.LicenceStillOpen.selector, licenceId, END + 180 days + PERIOD)
+            abi.encodeWithSelector(IRoyaltyLedger.LicenceStillOpen.selector, licenceId, CLOSES_AT)
         );
         vm.prank(licensee);
         ledger.withdrawEscrow(licenceId, 1);
@@ -171,7 +182,7 @@ contract EscrowTest is Base {
 
     function test_withdrawEscrow_RevertWhen_NotLicensee() public {
         deposit(licenceId, 10_000 * USD);
-        vm.warp(END + 180 days + PERIOD);
+        vm.warp(CLOSES_AT);
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.NotParty.selector, licenceId, licensor));
         vm.prank(licensor);
         ledger.withdrawEscrow(licenceId, 1);
@@ -179,7 +190,7 @@ contract EscrowTest is Base {
 
     function test_withdrawEscrow_RevertWhen_EscrowTooLow() public {
         deposit(licenceId, 10_000 * USD);
-        vm.warp(END + 180 days + PERIOD);
+        vm.warp(CLOSES_AT);
         vm.expectRevert(
             abi.encodeWithSelector(IRoyaltyLedger.EscrowTooLow.selector, licenceId, 10_000 * USD + 1, 10_000 * USD)
         );
@@ -188,7 +199,7 @@ contract EscrowTest is Base {
     }
 
     function test_withdrawEscrow_RevertWhen_ZeroAmount() public {
-        vm.warp(END + 180 days + PERIOD);
+        vm.warp(CLOSES_AT);
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.ZeroAmount.selector));
         vm.prank(licensee);
         ledger.withdrawEscrow(licenceId, 0);

@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
 import {RoyaltyMath} from "../../contracts/libraries/RoyaltyMath.sol";
@@ -137,14 +136,15 @@ contract RateScheduleTest is Base {
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.ReportAccepted(2, licenceId, 2, r.linesRoot, r.lineCount, 0, signedOne(200_000 * USD), signedOne(13_000 * USD), 0);
         assertEq(_royalty(settle(r)), 13_000 * USD);
-        // period 4 starts on day 360: still contract year 0, all at 8%
+        // period 4 (days 360..450) starts in contract year 0 and crosses into year 1 on day 366
+        // (the 366-day year 2023-11-15..2024-11-15); its one bucket holds year-0 sales: all at 8%
         assertEq(_royalty(settlePeriod(licenceId, 4, 10_000 * USD)), 800 * USD);
     }
 
     function test_settleReports_TiersResetInNextContractYear() public {
         uint256 licenceId = _register(_tieredTerms());
         assertEq(_royalty(settlePeriod(licenceId, 0, 300_000 * USD)), 14_500 * USD);
-        // period 5 starts on day 450: contract year 1 starts again at the first tier
+        // period 5 starts on day 450, in contract year 1 (from day 366): the first tier again
         assertEq(_royalty(settlePeriod(licenceId, 5, 150_000 * USD)), 5_500 * USD);
     }
 
@@ -239,16 +239,17 @@ contract RateScheduleTest is Base {
 
     function test_chargeMinimumGuarantee_RevertWhen_YearNotEnded() public {
         uint256 licenceId = _register(_guaranteeTerms());
-        vm.warp(START + YEAR - 1);
+        // Year 0 ends on its anniversary 2024-11-15, START + 366 days (29 February 2024), not 365.
+        vm.warp(START + 366 days - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IRoyaltyLedger.YearNotEnded.selector, licenceId, 0, START + YEAR)
+            abi.encodeWithSelector(IRoyaltyLedger.YearNotEnded.selector, licenceId, 0, START + 366 days)
         );
         ledger.chargeMinimumGuarantee(licenceId, 0);
     }
 
     function test_chargeMinimumGuarantee_RevertWhen_AlreadyCharged() public {
         uint256 licenceId = _register(_guaranteeTerms());
-        vm.warp(START + YEAR);
+        vm.warp(START + 366 days); // the end of year 0, 2024-11-15
         ledger.chargeMinimumGuarantee(licenceId, 0);
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.GuaranteeAlreadyCharged.selector, licenceId, 0));
         ledger.chargeMinimumGuarantee(licenceId, 0);
@@ -257,7 +258,7 @@ contract RateScheduleTest is Base {
     function test_chargeMinimumGuarantee_RevertWhen_NoShortfall() public {
         uint256 licenceId = _register(_guaranteeTerms());
         settlePeriod(licenceId, 0, 1_000_000 * USD); // 50,000 of royalty: exactly the guarantee
-        vm.warp(START + YEAR);
+        vm.warp(START + 366 days); // the end of year 0, 2024-11-15
         vm.expectRevert(
             abi.encodeWithSelector(IRoyaltyLedger.NoShortfall.selector, licenceId, 0, 50_000 * USD, 50_000 * USD)
         );
@@ -266,13 +267,17 @@ contract RateScheduleTest is Base {
 
     function test_chargeMinimumGuarantee_RevertWhen_NoGuarantee() public {
         uint256 licenceId = _register(defaultTerms());
-        vm.warp(START + YEAR);
+        vm.warp(START + 366 days); // the end of year 0, 2024-11-15
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.NoShortfall.selector, licenceId, 0, 0, 0));
         ledger.chargeMinimumGuarantee(licenceId, 0);
     }
 
     function test_chargeMinimumGuarantee_RevertWhen_YearOutsideTerm() public {
         uint256 licenceId = _register(_guaranteeTerms());
+        // Year 3 would begin on its anniversary 2026-11-15, START + 366 + 365 + 365 = 1,096 days,
+        // after the end of term START + 3 * 365 = 1,095 days.
+        (uint64 year2End,) = yearEnd(licenceId, 2);
+        assertEq(year2End, START + 1_096 days);
         vm.warp(END + 400 days);
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearOutsideTerm.selector, licenceId, 3));
         ledger.chargeMinimumGuarantee(licenceId, 3);
@@ -285,7 +290,11 @@ contract RateScheduleTest is Base {
 
     function test_chargeMinimumGuarantee_ProRataForYearCutShortByTermination() public {
         uint256 licenceId = _register(_guaranteeTerms());
-        vm.warp(START + YEAR + 73 days); // a fifth of year 1
+        // Year 1 is 2024-11-15..2025-11-15: days 366..731 of the term, 365 days long. Terminated
+        // 73 days into it: 50,000 * 73 / 365 = 10,000 exactly.
+        (uint64 year0End,) = yearEnd(licenceId, 0);
+        assertEq(year0End, START + 366 days);
+        vm.warp(year0End + 73 days);
         terminateByConsent(licenceId);
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearOutsideTerm.selector, licenceId, 2));
         ledger.chargeMinimumGuarantee(licenceId, 2);
@@ -297,9 +306,11 @@ contract RateScheduleTest is Base {
 
     function test_chargeMinimumGuarantee_ProRataCountsTheYearsReports() public {
         uint256 licenceId = _register(_guaranteeTerms());
-        vm.warp(START + YEAR + 146 days); // two fifths of year 1
+        // 146 of year 1's 365 days (days 366..731 of the term): 50,000 * 146 / 365 = 20,000.
+        vm.warp(START + 366 days + 146 days);
         terminateByConsent(licenceId);
-        settlePeriod(licenceId, 5, 100_000 * USD); // year 1, reported in the sell-off: 5,000
+        // period 5 (days 450..540) lies in year 1, reported in the sell-off: 5,000
+        settlePeriod(licenceId, 5, 100_000 * USD);
         uint256 id = ledger.chargeMinimumGuarantee(licenceId, 1);
         assertEq(ledger.settlement(id).royalty, 15_000 * USD, "20,000 pro rata less 5,000 earned");
     }
@@ -307,12 +318,13 @@ contract RateScheduleTest is Base {
     function test_settleReports_LateReportOffsetByChargedShortfall() public {
         uint256 licenceId = _register(_guaranteeTerms());
         _settleYearZero(licenceId);
-        vm.warp(START + YEAR);
+        vm.warp(START + 366 days); // the end of year 0, 2024-11-15
         ledger.chargeMinimumGuarantee(licenceId, 0); // 30,000 charged for year 0
         uint256 escrowBefore = ledger.escrowOf(licenceId);
 
-        // Period 4 (days 360..450) belongs to year 0 and is reported after the charge:
-        // its 12,000 are already covered by the shortfall paid.
+        // Period 4 (days 360..450) starts in year 0 and crosses into year 1 on day 366; its one
+        // bucket holds year-0 sales (days 360..366), reported after the charge: their 12,000 are
+        // already covered by the shortfall paid.
         warpPastPeriod(4);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 4, salesOf(240_000 * USD));
         vm.expectEmit(true, true, true, true, address(ledger));
@@ -328,7 +340,7 @@ contract RateScheduleTest is Base {
     function test_settleReports_LateReportBeyondShortfallOwesTheRest() public {
         uint256 licenceId = _register(_guaranteeTerms());
         _settleYearZero(licenceId);
-        vm.warp(START + YEAR);
+        vm.warp(START + 366 days); // the end of year 0, 2024-11-15
         ledger.chargeMinimumGuarantee(licenceId, 0); // 30,000 credit
         warpPastPeriod(4);
         uint256 id = settle(makeReport(licenceId, 4, salesOf(800_000 * USD))); // 40,000 royalty
@@ -367,54 +379,105 @@ contract RateScheduleTest is Base {
         ILicenceRegistry.Terms memory t = _guaranteeTerms();
         t.advance = 40_000 * USD;
         uint256 licenceId = _register(t);
-        vm.warp(START + YEAR);
+        vm.warp(START + 366 days); // the end of year 0, 2024-11-15
         uint256 id = ledger.chargeMinimumGuarantee(licenceId, 0);
         assertSettlement(id, IRoyaltyLedger.State.Final, 50_000 * USD, 10_000 * USD, 10_000 * USD, 10_000 * USD);
         assertEq(ledger.advanceRemaining(licenceId), 0);
     }
 
-    // ------------------------------------------------------------------ contract-year index
+    // ------------------------------------------------------------------ contract-year range
 
-    /// @dev A term of 65,537 one-year periods with a dispute window: period N is contract year N.
-    function _longTerm() private returns (uint256 licenceId) {
+    /// @dev 9000-01-01 00:00 UTC (2,567,655 days after 1970-01-01): the latest end of term.
+    uint64 internal constant YEAR_9000 = 221_845_392_000;
+    /// @dev 8999-11-15 and 9000-11-15 00:00 UTC: the last anniversaries of START that a term can reach.
+    uint64 internal constant NOV_15_8999 = 221_841_331_200;
+    uint64 internal constant NOV_15_9000 = 221_872_867_200;
+
+    /// @dev The longest term: START to 9000-01-01 with no sell-off (the sell-off must end by then
+    /// too), one-year anniversary periods (period N is contract year N), a 1,000 guarantee and a
+    /// dispute window.
+    function _longestTerm() private returns (uint256 licenceId) {
         ILicenceRegistry.Terms memory t = defaultTerms();
-        t.term.end = START + 65_537 * YEAR;
-        t.term.periodSeconds = uint32(YEAR);
+        t.term.end = YEAR_9000;
+        t.term.sellOffDays = 0;
+        t.term.periodSeconds = 0;
+        t.term.calendar.periodMonths = 12;
+        t.term.calendar.anniversary = true;
         t.schedule.minimumGuarantee = 1_000 * USD;
         t.disputeWindow = 7 days;
         licenceId = _register(t);
-        vm.warp(START + 65_537 * YEAR);
     }
 
-    /// @notice The last contract year a settlement can record (65,535) settles, releases and
-    /// counts towards its own year: the guarantee sees its royalty and no open settlement.
-    function test_settleReports_LastYearThatFitsUint16() public {
-        uint256 licenceId = _longTerm();
-        uint256 id = settle(makeReport(licenceId, 65_535, salesOf(10_000 * USD)));
-        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, licenceId, 65_535, 1));
-        ledger.chargeMinimumGuarantee(licenceId, 65_535);
+    /// @notice Contract years used to be 365-day blocks and could run past uint16 (a term of
+    /// 65,537 years); the registry now ends every term by 9000-01-01 (TermEndTooLate), which
+    /// keeps dates inside the calendar library's range and years far below 65,536.
+    function test_register_RevertWhen_TermEndsAfterYear9000() public {
+        assertEq(registry.MAX_TIMESTAMP(), YEAR_9000);
+        ILicenceRegistry.Terms memory t = defaultTerms();
+        t.term.end = YEAR_9000 + 1;
+        uint64 deadline = uint64(block.timestamp + 1 days);
+        (bytes memory licensorSig, bytes memory licenseeSig) = consent(t, deadline);
+        vm.expectRevert(abi.encodeWithSelector(ILicenceRegistry.TermEndTooLate.selector, YEAR_9000 + 1));
+        vm.prank(relayer);
+        registry.register(t, deadline, licensorSig, licenseeSig);
+        assertEq(registry.licenceCount(), 0);
+        // Ending on 9000-01-01 itself is allowed (with no sell-off after it).
+        t.term.end = YEAR_9000;
+        t.term.sellOffDays = 0;
+        assertEq(register(t), 1);
+    }
+
+    /// @notice The last contract year of the longest term (6,976: 8999-11-15..9000-11-15, cut at
+    /// the end of term 9000-01-01) settles, releases and counts towards its own year: the
+    /// guarantee sees its royalty and no open settlement.
+    /// @dev 8999 - 2023 = 6,976 anniversaries of 2023-11-15. The uint16 guard on a settlement's
+    /// year (SafeCast in _createSettlement and _settleReport) cannot be reached any more: a term
+    /// and its sell-off end by 9000-01-01, and its last period at most 136 years later (the
+    /// longest periodSeconds), so a year index stays below 9999 - 1970 = 8,029.
+    function test_settleReports_LastContractYearOfTheLongestTerm() public {
+        uint256 licenceId = _longestTerm();
+        (uint64 from, uint64 to,) = registry.periodBounds(licenceId, 6_976);
+        assertEq(from, NOV_15_8999);
+        assertEq(to, NOV_15_9000);
+        assertEq(registry.contractYearOf(licenceId, NOV_15_8999), 6_976);
+        assertEq(registry.contractYearOf(licenceId, NOV_15_8999 - 1), 6_975);
+        (uint64 yFrom, uint64 yTo,, uint64 fullLength) = registry.contractYearBounds(licenceId, 6_976);
+        assertEq(yFrom, NOV_15_8999);
+        assertEq(yTo, NOV_15_9000);
+        assertEq(fullLength, 365 days, "9000 is not a leap year (divisible by 100, not by 400)");
+
+        vm.warp(NOV_15_9000);
+        uint256 id = settle(makeReport(licenceId, 6_976, salesOf(1_000 * USD))); // 5%: 50
+        assertEq(ledger.settlement(id).year, 6_976);
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearHasOpenSettlements.selector, licenceId, 6_976, 1));
+        ledger.chargeMinimumGuarantee(licenceId, 6_976);
         vm.warp(block.timestamp + 7 days);
         ledger.releaseMatured(licenceId);
         assertEq(uint8(ledger.settlement(id).state), uint8(IRoyaltyLedger.State.Final));
-        uint256 shortfall = ledger.chargeMinimumGuarantee(licenceId, 65_535);
-        assertEq(ledger.settlement(shortfall).royalty, 1_000 * USD - 500 * USD);
-    }
-
-    /// @notice Year 65,536 does not fit the settlement's 16-bit year: it is refused instead of
-    /// being filed under year 0 (whose open count its release would then underflow, blocking
-    /// every later release and withdrawal of the licence).
-    function test_settleReports_RevertWhen_YearExceedsUint16() public {
-        uint256 licenceId = _longTerm();
+        // The year is cut at the end of term: 8999-11-15..9000-01-01 is 16 + 31 = 47 days of 365.
+        // 1,000 * 47 / 365 = 128.767123..., floored to 128,767,123 units; less the 50 earned.
+        uint256 shortfall = ledger.chargeMinimumGuarantee(licenceId, 6_976);
+        assertEq(ledger.settlement(shortfall).royalty, 128_767_123 - 50 * USD);
+        // The next period starts after the term (no sell-off).
+        (uint64 nextFrom, uint64 nextTo,) = registry.periodBounds(licenceId, 6_977);
+        assertEq(nextFrom, NOV_15_9000);
+        vm.warp(nextTo);
         expectSettleRevert(
-            makeReport(licenceId, 65_536, salesOf(10_000 * USD)),
-            abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 16, 65_536)
+            makeReport(licenceId, 6_977, salesOf(1_000 * USD)),
+            abi.encodeWithSelector(
+                IRoyaltyLedger.PeriodOutsideTerm.selector, licenceId, 6_977, nextFrom, YEAR_9000
+            )
         );
-        assertEq(ledger.settledPeriod(licenceId, 65_536), 0);
     }
 
+    /// @notice A year beyond uint16 is refused as outside the term before anything is cast.
     function test_chargeMinimumGuarantee_RevertWhen_YearExceedsUint16() public {
-        uint256 licenceId = _longTerm();
-        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 16, 65_536));
+        uint256 licenceId = _longestTerm();
+        vm.warp(NOV_15_9000);
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearOutsideTerm.selector, licenceId, 65_536));
         ledger.chargeMinimumGuarantee(licenceId, 65_536);
+        // Year 6,977 begins on 9000-11-15, after the end of term.
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.YearOutsideTerm.selector, licenceId, 6_977));
+        ledger.chargeMinimumGuarantee(licenceId, 6_977);
     }
 }

@@ -57,6 +57,14 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     uint256 public ghost_partDecreases;
     /// @notice Times `claimable` reverted for a payee (there should be none).
     uint256 public ghost_claimableReverts;
+    /// @notice Tokens each payee received from its own withdrawals, measured on its balance.
+    mapping(uint256 licenceId => mapping(address payee => uint256)) public ghost_receivedBy;
+    /// @notice Each payee's claimable plus what it had received, as last seen after an action.
+    mapping(uint256 licenceId => mapping(address payee => uint256)) public ghost_lastClaimablePlusReceived;
+    /// @notice Times a payee's claimable fell by more than it withdrew itself (there should be none).
+    uint256 public ghost_claimableDecreases;
+    /// @notice Reports settled after their due date.
+    uint256 public ghost_lateReports;
 
     constructor(LicenceRegistry registry_, RoyaltyLedger ledger_, TestToken token_, Actors memory actors_) {
         registry = registry_;
@@ -87,17 +95,23 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         _watchParts();
     }
 
-    /// @dev After every action: no payee's part may have shrunk, and `claimable` must answer.
+    /// @dev After every action: no payee's part may have shrunk, `claimable` must answer, and a
+    /// payee's claimable may only fall by what the payee itself withdrew (so claimable plus
+    /// received never decreases).
     function _watchParts() private {
         for (uint256 i; i < licences.length; ++i) {
             uint256 licenceId = licences[i];
             (address[] memory payees,) = ledger.payeesOf(licenceId);
             for (uint256 j; j < payees.length; ++j) {
-                (uint256 entitled,) = ledger.payeeTotals(licenceId, payees[j]);
-                if (entitled < ghost_lastEntitled[licenceId][payees[j]]) ++ghost_partDecreases;
-                ghost_lastEntitled[licenceId][payees[j]] = entitled;
-                try ledger.claimable(licenceId, payees[j]) returns (uint256) {}
-                catch {
+                address payee = payees[j];
+                (uint256 entitled,) = ledger.payeeTotals(licenceId, payee);
+                if (entitled < ghost_lastEntitled[licenceId][payee]) ++ghost_partDecreases;
+                ghost_lastEntitled[licenceId][payee] = entitled;
+                try ledger.claimable(licenceId, payee) returns (uint256 claimable) {
+                    uint256 seen = claimable + ghost_receivedBy[licenceId][payee];
+                    if (seen < ghost_lastClaimablePlusReceived[licenceId][payee]) ++ghost_claimableDecreases;
+                    ghost_lastClaimablePlusReceived[licenceId][payee] = seen;
+                } catch {
                     ++ghost_claimableReverts;
                 }
             }
@@ -127,6 +141,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
             uint256 received = token.balanceOf(payee) - before;
             ghost_payeeWithdrawn += received;
             ghost_payeeWithdrawnOf[licenceId] += received;
+            ghost_receivedBy[licenceId][payee] += received;
         } catch {}
     }
 
@@ -161,17 +176,24 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     // ------------------------------------------------------------------ actions: settlement
 
     /// @dev Reports a period that has ended (possibly one already settled: that must fail).
-    function settleReport(uint256 licenceSeed, uint256 periodSeed, uint128 gross, uint128 units, uint8 shape)
-        external
-        useTime("settleReport")
-    {
+    /// One call in three waits 31..60 days past the period's end first, past its due date.
+    function settleReport(
+        uint256 licenceSeed,
+        uint256 periodSeed,
+        uint128 gross,
+        uint128 units,
+        uint8 shape,
+        uint8 lateSeed
+    ) external useTime("settleReport") {
         uint256 licenceId = _licence(licenceSeed);
         ILicenceRegistry.SettlementContext memory c = registry.settlementContext(licenceId);
         // One of the last few ended periods (maybe settled already: that must fail) or the next
-        // one, in which case time moves on to its end.
-        uint256 ended = currentTime > c.start ? (currentTime - c.start) / c.periodSeconds : 0;
+        // one, in which case time moves on to its end. Calendar periods differ in length: the
+        // registry says which period holds the present.
+        uint256 ended = currentTime > c.start ? registry.periodOf(licenceId, uint64(currentTime)) : 0;
         uint32 period = uint32(_bound(periodSeed, ended > 4 ? ended - 4 : 0, ended));
-        uint256 end = c.start + (uint256(period) + 1) * c.periodSeconds;
+        (, uint64 end, uint64 dueAt) = registry.periodBounds(licenceId, period);
+        if (lateSeed % 3 == 0) end += uint64(_bound(lateSeed, 31, 60)) * 1 days;
         if (end > currentTime) {
             currentTime = end;
             vm.warp(end);
@@ -185,6 +207,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(_actors.relayer);
         try ledger.settleReports(reports, sets) {
             ++successes["settleReport"];
+            if (currentTime > dueAt) ++ghost_lateReports;
             if (ghost_timesSettled[licenceId][period]++ == 0) _periodsSettled[licenceId].push(period);
         } catch {}
     }
@@ -192,7 +215,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     /// @dev Half of the time, moves on to the end of the chosen contract year first.
     function chargeMinimumGuarantee(uint256 licenceSeed, uint256 yearSeed) external useTime("chargeGuarantee") {
         uint256 licenceId = _licence(licenceSeed);
-        uint32 year = uint32(yearSeed % 3);
+        uint32 year = uint32(yearSeed % 4);
         ILicenceRegistry.SettlementContext memory c = registry.settlementContext(licenceId);
         (, uint256 yearEnd,,) = registry.contractYearBounds(licenceId, year);
         if (yearEnd > c.effectiveEnd) yearEnd = c.effectiveEnd;
@@ -302,7 +325,9 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         return licences[seed % licences.length];
     }
 
-    /// @dev One or two buckets; `shape` picks deductions, a second bucket, and whether it is out of scope.
+    /// @dev One or two buckets; `shape` picks deductions, a second bucket, whether it is out of
+    /// scope, and whether it holds sales of the contract year the period ends in (a period that
+    /// crosses a contract year's end reports each year's sales apart).
     function _report(uint256 licenceId, uint32 period, uint128 gross, uint128 units, uint8 shape)
         private
         view
@@ -312,8 +337,9 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         units = uint128(_bound(units, 0, 10_000));
         uint256 count = shape & 1 == 0 ? 1 : 2;
         r.buckets = new IRoyaltyLedger.Bucket[](count);
-        (uint64 from,,) = registry.periodBounds(licenceId, period);
+        (uint64 from, uint64 to,) = registry.periodBounds(licenceId, period);
         uint16 year = uint16(registry.contractYearOf(licenceId, from));
+        uint16 lastYear = uint16(registry.contractYearOf(licenceId, to - 1));
         r.buckets[0] = IRoyaltyLedger.Bucket({
             year: year,
             territory: shape % 11, field: (shape >> 2) % 4, channel: (shape >> 4) % 3, units: units, gross: gross,
@@ -322,7 +348,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         if (count == 2) {
             // territory 12 lies outside every licence's scope in this suite
             r.buckets[1] = IRoyaltyLedger.Bucket({
-                year: year,
+                year: shape & 128 == 0 ? year : lastYear,
                 territory: shape & 64 == 0 ? 1 : 12, field: 1, channel: 0, units: units / 2, gross: gross / 3, deductions: 0
             });
         }

@@ -11,7 +11,10 @@ import {LedgerHandler} from "./LedgerHandler.sol";
 
 /// @notice Money invariants of the ledger under random sequences of deposits, signed reports,
 /// guarantee charges, disputes and resolutions, withdrawals of every kind, terminations and time.
-/// Three licences differ in payees, withholding, dispute window, threshold, schedule and period.
+/// Four licences differ in payees, withholding, dispute window, threshold, schedule, period and
+/// date rule: two charge late-payment interest (10%), one of them with calendar quarters and
+/// calendar contract years, and the handler often reports late, so interest settlements are part
+/// of every sum below.
 contract LedgerInvariantTest is Base {
     LedgerHandler internal handler;
     uint256[] internal licenceIds;
@@ -53,10 +56,11 @@ contract LedgerInvariantTest is Base {
     }
 
     function _registerLicences() private {
-        // 1: the defaults, an advance and a minimum guarantee, final at once.
+        // 1: the defaults, an advance and a minimum guarantee, final at once, 10% interest.
         ILicenceRegistry.Terms memory t = defaultTerms();
         t.advance = 5_000 * USD;
         t.schedule.minimumGuarantee = 30_000 * USD;
+        t.term.calendar.interestBps = 1_000;
         _add(t);
 
         // 2: three payees, 5% withheld, marginal tiers, a field rate, 5-day window, 3 of 3 oracles.
@@ -92,6 +96,23 @@ contract LedgerInvariantTest is Base {
         t.threshold = 1;
         t.term.periodSeconds = 30 days;
         t.advance = 1_000 * USD;
+        _add(t);
+
+        // 4: calendar quarters (the first one 2023-11-15..2024-01-01), calendar contract years,
+        // 10% interest, due in 20 days, a 3-day window, tiers, a guarantee and an advance.
+        t = defaultTerms();
+        t.salt = "four";
+        t.term.periodSeconds = 0;
+        t.term.calendar = ILicenceRegistry.Calendar({
+            periodMonths: 3, anniversary: false, yearMonth: 1, yearDay: 1, dueDays: 20, interestBps: 1_000
+        });
+        t.disputeWindow = 3 days;
+        t.schedule.rateBps = 0;
+        t.schedule.tiers = new ILicenceRegistry.Tier[](2);
+        t.schedule.tiers[0] = tier(0, 200);
+        t.schedule.tiers[1] = tier(100_000 * USD, 500);
+        t.schedule.minimumGuarantee = 15_000 * USD;
+        t.advance = 2_000 * USD;
         _add(t);
     }
 
@@ -178,6 +199,28 @@ contract LedgerInvariantTest is Base {
         assertEq(handler.ghost_claimableReverts(), 0, "claimable reverted");
     }
 
+    /// @notice No payee's claimable amount ever decreases, except by the payee's own withdrawals
+    /// (watched by the handler after every action, against the tokens the payee received).
+    function invariant_claimableNeverDecreasesButByWithdrawal() public view {
+        assertEq(handler.ghost_claimableDecreases(), 0, "a payee's claimable decreased");
+    }
+
+    /// @notice Interest settlements are final at once and never recouped from the advance (due is
+    /// the whole interest); they belong to a licence that charges interest, and follow the
+    /// settlement they charge interest on.
+    function invariant_interestSettlementsFinalAndUnrecouped() public view {
+        uint256 count = ledger.settlementCount();
+        for (uint256 s = 1; s <= count; ++s) {
+            IRoyaltyLedger.Settlement memory st = ledger.settlement(s);
+            if (st.kind != IRoyaltyLedger.Kind.Interest) continue;
+            assertEq(uint8(st.state), uint8(IRoyaltyLedger.State.Final), "interest not final");
+            assertEq(st.due, st.royalty, "interest recouped");
+            assertGt(st.royalty, 0);
+            assertTrue(st.licenceId == licenceIds[0] || st.licenceId == licenceIds[3], "interest without a rate");
+            assertEq(st.dueAt, st.settledAt, "interest is due when charged");
+        }
+    }
+
     /// @notice For each licence, the sum over its payees of payeeTotals.entitled equals
     /// distributedOf, exactly (all licences, whatever their number of payees).
     function invariant_splitPartsSumExactly() public view {
@@ -261,6 +304,11 @@ contract LedgerInvariantTest is Base {
 
     /// @notice What the handler managed to do in a run (printed with -vv; `calls` counts attempts).
     function afterInvariant() public view {
+        uint256 interest;
+        for (uint256 s = 1; s <= ledger.settlementCount(); ++s) {
+            if (ledger.settlement(s).kind == IRoyaltyLedger.Kind.Interest) ++interest;
+        }
+        console.log("interest settlements", interest, "late reports", handler.ghost_lateReports());
         bytes32[10] memory actions = [
             bytes32("settleReport"), "chargeGuarantee", "dispute", "resolve", "withdraw", "withdrawTax",
             "withdrawEscrow", "noticeBreach", "terminateForCause", "terminateByConsent"
