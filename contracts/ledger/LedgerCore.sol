@@ -137,8 +137,10 @@ abstract contract LedgerCore {
         uint256 licenceId = draft.licenceId;
         Account storage account = _s().accounts[licenceId];
         uint256 due = draft.royalty - draft.credit;
+        // Enum comparisons, not balances.
+        // slither-disable-next-line incorrect-equality
         bool royaltyKind = draft.kind == IRoyaltyLedger.Kind.Report || draft.kind == IRoyaltyLedger.Kind.Adjustment;
-        uint256 creditUsed;
+        uint256 creditUsed = 0;
         if (royaltyKind && due != 0 && account.credit != 0) {
             creditUsed = due < account.credit ? due : account.credit;
             account.credit -= creditUsed.toUint128();

@@ -156,6 +156,8 @@ contract SettlementModule is LedgerCore {
         for (uint256 j; j < cumulative.length; ++j) {
             int256 royalty = priced.yearRoyalty[j];
             int256 tierNet = priced.yearTierNet[j];
+            // Skips years the report left unchanged; a zero here decides nothing else.
+            // slither-disable-next-line incorrect-equality
             if (royalty == 0 && tierNet == 0) continue;
             Year storage record = yearRecords[uint32(firstYear + j)];
             if (tierNet != 0) record.tierNet = _moved(record.tierNet, tierNet);
@@ -196,6 +198,8 @@ contract SettlementModule is LedgerCore {
         }
         for (uint256 i; i < report.buckets.length; ++i) {
             IRoyaltyLedger.Bucket calldata b = report.buckets[i];
+            // A bit of the scope bitmap, not a balance.
+            // slither-disable-next-line incorrect-equality
             bool inScope = (priced.outOfScope >> i) & 1 == 0;
             emit IRoyaltyLedger.BucketReported(id, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions, inScope);
             if (!inScope) emit IRoyaltyLedger.ScopeBreached(report.licenceId, id, b.territory, b.field, b.channel, b.gross);
