@@ -330,6 +330,7 @@ def report_struct_hash(report: Report) -> bytes:
     bucket_hashes = b"".join(
         keccak(
             _BUCKET_TYPEHASH
+            + _word(b.year)
             + _word(b.territory)
             + _word(b.field)
             + _word(b.channel)
