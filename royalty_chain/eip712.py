@@ -259,6 +259,7 @@ def report_message(report: Report) -> dict[str, Any]:
         "lineCount": report.line_count,
         "buckets": [
             {
+                "year": b.year,
                 "territory": b.territory,
                 "field": b.field,
                 "channel": b.channel,
