@@ -16,6 +16,7 @@ from eth_utils import to_checksum_address
 
 from api.errors import InvalidInput
 from royalty_chain import spec
+from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
@@ -80,12 +81,45 @@ def schedule_doc(schedule: Schedule) -> dict[str, Any]:
     }
 
 
+_PERIOD_WORDS = {1: "month", 3: "quarter", 6: "half", 12: "year"}
+
+
 def _code_or_index(table: CodeTable, index: int) -> str:
     return table.codes[index] if 0 <= index < len(table.codes) else f"#{index}"
 
 
 def _codes(table: CodeTable, bitmap: int) -> list[str]:
     return [_code_or_index(table, i) for i in range(bitmap.bit_length()) if bitmap >> i & 1]
+
+
+def period_rule(rule: LicenceCalendar) -> str | dict[str, Any] | None:
+    """The terms format's ``period`` of a rule (None for fixed-seconds periods)."""
+    if rule.period_months == 0:
+        return None
+    if not rule.anniversary and rule.period_months in _PERIOD_WORDS:
+        return _PERIOD_WORDS[rule.period_months]
+    return {"months": rule.period_months, "anniversary": rule.anniversary}
+
+
+def contract_year_start(rule: LicenceCalendar) -> str:
+    """The terms format's ``contract_year_start`` of a rule: "start", "calendar" or "MM-DD"."""
+    year = (rule.year_month, rule.year_day)
+    return {(0, 0): "start", (1, 1): "calendar"}.get(year, f"{year[0]:02d}-{year[1]:02d}")
+
+
+def term_doc(terms: Terms) -> dict[str, Any]:
+    """The term in the terms format: ``period`` for calendar rules, ``period_seconds`` for fixed ones."""
+    term, rule = terms.term, terms.term.rule()
+    doc: dict[str, Any] = {"start": term.start, "end": term.end, "sell_off_days": term.sell_off_days}
+    period = period_rule(rule)
+    if period is None:
+        doc["period_seconds"] = term.period_seconds
+    else:
+        doc["period"] = period
+    doc["contract_year_start"] = contract_year_start(rule)
+    doc["due_days"] = rule.due_days
+    doc["late_interest_bps"] = rule.interest_bps
+    return doc
 
 
 def terms_doc(terms: Terms) -> dict[str, Any]:
@@ -100,12 +134,7 @@ def terms_doc(terms: Terms) -> dict[str, Any]:
             "fields": _codes(FIELDS, terms.scope.fields),
             "channels": _codes(CHANNELS, terms.scope.channels),
         },
-        "term": {
-            "start": terms.term.start,
-            "end": terms.term.end,
-            "sell_off_days": terms.term.sell_off_days,
-            "period_seconds": terms.term.period_seconds,
-        },
+        "term": term_doc(terms),
         "token": to_checksum_address(terms.token),
         "advance": str(terms.advance),
         "schedule": schedule_doc(terms.schedule),

@@ -85,6 +85,43 @@ class LicenceTotals(Out):
     escrow_withdrawn: Amount
 
 
+class CalendarOut(Out):
+    """The licence's date rule in the terms format's words, and in a sentence."""
+
+    period: str | dict[str, Any] | None = Field(
+        description='"month", "quarter", "half", "year", {"months": N, "anniversary": bool}; null for fixed periods'
+    )
+    period_months: int = Field(description="0: fixed periods of period_seconds")
+    anniversary: bool
+    period_seconds: int | None
+    contract_year_start: str = Field(description='"start", "calendar" or "MM-DD"')
+    due_days: int
+    late_interest_bps: int
+    words: str = Field(examples=["calendar quarters; contract years from 1 January; reports due 30 days after each "
+                                 "quarter; late interest 12%/year"])  # fmt: skip
+
+
+class PeriodOut(Out):
+    period: int
+    period_name: str = Field(examples=["2025-Q1", "2025-03", "2025-H2", "2025", "2025-02-10--2025-05-09"])
+    period_start: int = Field(description="first second (unix)")
+    period_end: int = Field(description="first second after the period (exclusive)")
+    period_last_day: str = Field(description="last day of the period, YYYY-MM-DD (UTC)")
+    due_at: int = Field(description="report and payment due (unix): due_days after period_end")
+    contract_years: list[int] = Field(description="the contract years the period overlaps")
+    state: Literal["reported", "nil report", "not reported", "open"]
+    late: bool = Field(description="reported or paid after due_at, or still unreported or unpaid after it")
+    settlement_id: int | None
+    royalty: Amount
+
+
+class PeriodPage(Out):
+    items: list[PeriodOut]
+    total: int
+    page: int
+    size: int
+
+
 class LicenceSummary(Out):
     id: int
     licensor: str
@@ -123,9 +160,14 @@ class LicenceDetail(LicenceSummary):
     totals: LicenceTotals
     advance: Amount
     advance_left: Amount
-    contract_year: int
+    calendar: CalendarOut
+    contract_year: int = Field(description="the contract year now (0 before the start)")
+    contract_year_name: str = Field(examples=["2025-01-01--2025-12-31"])
+    contract_year_start: int
+    contract_year_end: int = Field(description="first second after the contract year (its anniversary)")
+    current_period: PeriodOut | None = Field(description="the reporting period now (null outside the term)")
     next_minimum_guarantee_date: int | None = Field(
-        description="start + (n+1)*365 days for the current contract year n"
+        description="end of the current contract year (cut at the term's end) when a guarantee applies"
     )
     minimum_guarantee: Amount
     breach_notice: BreachOut | None
@@ -136,6 +178,7 @@ class LicenceDetail(LicenceSummary):
 
 
 class BucketOut(Out):
+    year: int = Field(description="contract year of the sales' dates")
     territory: str
     field: str
     channel: str
@@ -162,14 +205,37 @@ class DisputeOut(Out):
     resolved_at: int | None
 
 
+class InterestOut(Out):
+    """An interest settlement's charge: floor(principal * rate_bps * (to - from) / (10,000 * 365 days))."""
+
+    on_settlement_id: int
+    on_kind: str
+    principal: Amount
+    from_at: int = Field(description="interest runs from: the due date of the amount (InterestCharged.from)")
+    to_at: int = Field(description="to: when it was paid (InterestCharged.to)")
+    days: int = Field(description="whole days late, (to_at - from_at) // 86,400")
+    rate_bps: int
+    interest: Amount
+
+
 class SettlementSummary(Out):
     id: int
     licence_id: int
-    kind: Literal["advance", "report", "minimum_guarantee", "none"]
+    kind: Literal["advance", "report", "minimum_guarantee", "interest", "none"]
     period: int
+    period_name: str | None = Field(description="the period (a report's; an interest charge's, of what it is on)")
     period_start: int | None
-    period_end: int | None
+    period_end: int | None = Field(description="first second after the period (exclusive)")
+    period_last_day: str | None = Field(description="YYYY-MM-DD")
     contract_year: int | None
+    due_at: int | None = Field(description="when the report and payment were due (unix)")
+    late: bool = Field(description="reported or paid after due_at, or still unpaid after it")
+    reported_late: bool = Field(description="settled after due_at")
+    paid_late: Amount = Field(description="the part paid after due_at")
+    overdue: Amount = Field(description="arrears outstanding after due_at")
+    interest_charged: Amount = Field(description="interest charged on late payment of this settlement")
+    interest: InterestOut | None = Field(description="for kind interest: what it is charged on")
+    nil_report: bool = Field(description="a report of a period without sales")
     state: Literal["pending", "disputed", "final"]
     awaiting_release: bool = Field(description="the dispute window passed; credited on the next release")
     settled_at: int
@@ -188,8 +254,21 @@ class SettlementSummary(Out):
     block_number: int
 
 
+class SettlementYearOut(Out):
+    """A report's part in one contract year of its period."""
+
+    year: int
+    year_name: str
+    tier_net: Amount
+    royalty: Amount
+    units: Amount
+    gross: Amount
+    net_in_scope: Amount
+
+
 class SettlementDetail(SettlementSummary):
     schedule: ScheduleOut | None
+    years: list[SettlementYearOut] = Field(description="per contract year of the period, from the first")
     buckets: list[BucketOut]
     units: Amount
     gross: Amount
@@ -212,15 +291,25 @@ class SettlementPage(Out):
 
 class StatementRow(Out):
     period: int
+    period_name: str
     period_start: int
-    period_end: int
+    period_end: int = Field(description="exclusive")
+    period_last_day: str
+    due_at: int | None
+    due_date: str | None = Field(description="YYYY-MM-DD of due_at")
+    late: bool
     settlement_id: int | None
-    kind: str
-    state: str
-    units: Amount
+    on_settlement_id: int | None = Field(None, description="interest rows: the settlement paid late")
+    interest_principal: Amount | None = Field(None, description="interest rows: the amount paid late")
+    interest_days: int | None = Field(None, description="interest rows: whole days from its due date to payment")
+    interest_rate_bps: int | None = None
+    kind: str = Field(description="report, minimum_guarantee, interest or total")
+    state: str = Field(description='a settlement\'s state, "nil report", "not reported" or "open"')
+    units: Amount = Field(description="sales of this contract year")
     gross: Amount
     net_in_scope: Amount
-    royalty: Amount
+    period_royalty: Amount = Field(description="the whole settlement's royalty (all years of the period)")
+    royalty: Amount = Field(description="the part of the royalty that belongs to this contract year")
     recouped: Amount
     due: Amount
     paid: Amount
@@ -232,8 +321,15 @@ class StatementRow(Out):
 class Statement(Out):
     licence_id: int
     year: int
-    year_start: int
-    year_end: int
+    year_name: str = Field(examples=["2025-01-01--2025-12-31"])
+    year_start: int = Field(description="first second of the contract year (cut at the term's start)")
+    year_end: int = Field(description="first second after it (the anniversary)")
+    year_last_day: str
+    year_days: int = Field(description="days of the year as cut (a short first year has fewer; leap years 366)")
+    due_at: int = Field(description="when the year's guarantee shortfall is due")
+    split_rule: str = Field(
+        description="how the money of a period crossing the year's end is divided between its contract years"
+    )
     token: TokenOut
     minimum_guarantee: Amount
     rows: list[StatementRow]
@@ -258,6 +354,7 @@ class PayeeSettlement(Out):
     licence_id: int
     kind: str
     period: int
+    period_name: str | None
     settled_at: int
     state: str
     amount: Amount = Field(description="this payee's credit from the settlement so far")

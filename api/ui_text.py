@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.money import format_units
-from royalty_chain.terms import DAY
 
 EN_DASH = "\u2013"
 
@@ -88,12 +87,3 @@ def terms_sentence(terms: dict[str, Any], schedule: dict[str, Any], end: int, mo
     if sell_off:
         sentence += f" plus {sell_off} days sell-off"
     return sentence
-
-
-def period_words(seconds: int) -> str:
-    if seconds % DAY == 0:
-        days = seconds // DAY
-        return {30: "monthly (30 days)", 90: "quarterly (90 days)", 365: "yearly (365 days)"}.get(
-            days, f"every {days} days"
-        )
-    return f"every {seconds} seconds"

@@ -96,11 +96,23 @@ class AnniversaryPeriodIn(_Model):
     anniversary: bool = Field(True, description="counted from the start date (false: from 1 January)")
 
 
+def _known_period(value: Any) -> Any:
+    """One clear error for an unknown period word (not one per member of the union)."""
+    if isinstance(value, str) and value not in _PERIOD_NAMES:
+        raise ValueError(
+            f'{value!r} is not a reporting period: use "month", "quarter", "half", "year", '
+            '{"months": N, "anniversary": true}, or period_days / period_seconds'
+        )
+    return value
+
+
 class TermIn(_Model):
     start: Timestamp = Field(description="first second of the term: a date (00:00 UTC) for month-based periods")
     end: Timestamp = Field(description="first second after the term")
     sell_off_days: Uint32 = 0
-    period: Literal["month", "quarter", "half", "year"] | AnniversaryPeriodIn | None = Field(
+    period: Annotated[
+        Literal["month", "quarter", "half", "year"] | AnniversaryPeriodIn | None, BeforeValidator(_known_period)
+    ] = Field(
         None,
         description="calendar months, quarters, halves or years from 1 January, or N-month periods from the start",
         examples=["quarter", {"months": 3, "anniversary": True}],
@@ -125,6 +137,26 @@ class TermIn(_Model):
     year_month: int = Field(0, exclude=True)
     year_day: int = Field(0, exclude=True)
 
+    @field_validator("contract_year_start")
+    @classmethod
+    def _year_start(cls, value: str) -> str:
+        parse_year_start(value)  # names the problem: "February has at most 29 days"
+        return value
+
+    @field_validator("due_days")
+    @classmethod
+    def _due_days(cls, value: int) -> int:
+        if not 1 <= value <= 365:
+            raise ValueError(f"due_days must be 1 to 365 days after a period ends, not {value}")
+        return value
+
+    @field_validator("late_interest_bps")
+    @classmethod
+    def _interest(cls, value: int) -> int:
+        if value > 10_000:
+            raise ValueError(f"late_interest_bps must be at most 10,000 (100% a year), not {value}")
+        return value
+
     @model_validator(mode="after")
     def _one_period(self) -> TermIn:
         seconds = _days(self.period_days, self.period_seconds, "period_seconds or period_days")
@@ -148,10 +180,6 @@ class TermIn(_Model):
             self.period_seconds = seconds
         self.period_days = None
         self.year_month, self.year_day = parse_year_start(self.contract_year_start)
-        if not 1 <= self.due_days <= 365:
-            raise ValueError(f"due_days must be 1 to 365, not {self.due_days}")
-        if self.late_interest_bps > 10_000:
-            raise ValueError(f"late_interest_bps must be at most 10,000 (100% a year), not {self.late_interest_bps}")
         return self
 
     def calendar(self) -> Calendar:

@@ -1,5 +1,10 @@
 """Demo data for `make run`: the example licences registered, funded, reported and settled.
 
+The licences report calendar quarters (examples/licences): the oracle settles every quarter that
+has ended by the chain's clock, a nil report for a quarter without sales. Then the trademark
+licensee pays part of its arrears late (after their due dates), and the ledger charges 12% a year
+interest on what it paid, as settlements of their own.
+
 Every step asks the chain (or the oracle's outbox) first, so running it again changes nothing:
 a licence whose terms are already registered is found by its salt, a feed already read is all
 duplicates, a guarantee already charged or a dispute already opened is left alone.
@@ -22,7 +27,9 @@ from royalty_chain.dev.keys import dev_account_of, role
 from royalty_chain.dev.licence_files import LicenceSpec, resolve_address, to_units
 from royalty_chain.eip712 import dispute_digest, sign_digest
 from royalty_chain.models import Kind
-from royalty_chain.terms import DAY, YEAR, Terms
+from royalty_chain.terms import DAY, Terms
+
+LATE_PAYMENT = "1000.00"  # what the trademark licensee pays of its arrears, after their due dates
 
 
 @dataclass
@@ -35,6 +42,8 @@ class DemoRow:
     royalty: str
     arrears: str
     escrow: str
+    interest: str = "0"  # interest charged on late payment
+    nil_reports: int = 0
 
 
 @dataclass
@@ -133,8 +142,8 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         licence_id = ids[name]
         # Minimum guarantee: charge every contract year that has ended (anyone may call).
         if terms.schedule.minimum_guarantee:
-            year = 0
-            while terms.term.start + (year + 1) * YEAR <= min(now, terms.term.end):
+            rule, year = terms.term.rule(), 0
+            while min(rule.year_bounds(year)[1], terms.term.end) <= now:
                 if _try(
                     chain,
                     chain.ledger.charge_minimum_guarantee_fn(licence_id, year),
@@ -162,8 +171,21 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             ):
                 result.notes.append(f"geodata-dataset: the licensee disputed settlement {target}; its amount is held")
 
-    # The trademark licensor takes its money, and serves notice for the arrears.
+    # The trademark licensee pays part of its arrears, months after they were due: the ledger pays
+    # the oldest first and charges interest on each amount from its due date (12% a year).
     acme = ids.get("acme-trademark")
+    if acme is not None and chain.ledger.arrears_of(acme):
+        deposits = chain.ledger.events("Deposited", licenceId=acme)
+        if len(deposits) == 1:  # only the deposit at signing so far
+            spec = specs["acme-trademark"]
+            amount = to_units(LATE_PAYMENT, spec.decimals(chain.manifest), "late payment")
+            _mint_and_approve(chain, terms_of["acme-trademark"], amount)
+            chain.ledger.deposit(acme, amount, dev_account_of(terms_of["acme-trademark"].licensee))
+            result.notes.append(
+                f"acme-trademark: the licensee paid {LATE_PAYMENT} of its arrears after their due dates"
+            )
+
+    # The trademark licensor takes its money, and serves notice for the arrears.
     if acme is not None:
         licensor = role("licensor_brand")
         if chain.ledger.claimable(acme, licensor.address):
@@ -176,10 +198,23 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
     for name, spec in specs.items():
         licence_id = ids[name]
         decimals = spec.decimals(chain.manifest)
+        rule = terms_of[name].term.rule()
         logs = chain.ledger.events("Settled", licenceId=licence_id)
         reports = [e for e in logs if e.args["kind"] == Kind.REPORT]
         charged = (Kind.REPORT, Kind.MINIMUM_GUARANTEE)
         royalty = sum(int(e.args["royalty"]) for e in logs if e.args["kind"] in charged)
+        interest = chain.ledger.events("InterestCharged", licenceId=licence_id)
+        with_sales = {int(e.args["settlementId"]) for e in chain.ledger.events("BucketReported")}
+        nil = [e for e in reports if int(e.args["settlementId"]) not in with_sales]
+        for e in nil:
+            period = int(e.args["period"])
+            result.notes.append(f"{name}: {rule.period_name(period)} had no sales: settled by a nil report")
+        if interest:
+            total = sum(int(e.args["interest"]) for e in interest)
+            result.notes.append(
+                f"{name}: {len(interest)} payment(s) after the due date, interest at "
+                f"{int(interest[0].args['rateBps']) / 100:g}% a year: {format_amount(total, decimals)} charged"
+            )
         result.rows.append(
             DemoRow(
                 name=name,
@@ -190,6 +225,8 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
                 royalty=format_amount(royalty, decimals),
                 arrears=format_amount(chain.ledger.arrears_of(licence_id), decimals),
                 escrow=format_amount(chain.ledger.escrow_of(licence_id), decimals),
+                interest=format_amount(sum(int(e.args["interest"]) for e in interest), decimals),
+                nil_reports=len(nil),
             )
         )
     seen: set[str] = set()

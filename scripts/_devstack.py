@@ -76,12 +76,15 @@ def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[
 
 def _summary(result: DemoResult, api: str) -> None:
     table = Table(title="Demo licences")
-    for column in ("licence", "id", "kind", "status", "reports settled", "royalty", "arrears", "escrow"):
+    columns = ("licence", "id", "kind", "status", "reports settled", "nil reports", "royalty", "late interest",
+               "arrears", "escrow")  # fmt: skip
+    for column in columns:
         table.add_column(column, justify="right" if column not in ("licence", "kind", "status") else "left")
     for row in result.rows:
         table.add_row(
-            row.name, str(row.licence_id), row.kind, row.status, str(row.settled), row.royalty, row.arrears, row.escrow
-        )
+            row.name, str(row.licence_id), row.kind, row.status, str(row.settled), str(row.nil_reports), row.royalty,
+            row.interest, row.arrears, row.escrow,
+        )  # fmt: skip
     console.print(table)
     accounts = Table(title="Accounts to look at")
     accounts.add_column("who")

@@ -30,21 +30,27 @@ def feed(
     units: tuple[int, int],
     deduction_pct: int,
     extra: list[str] | None = None,
+    start: date = START,
+    gap: tuple[date, date] | None = None,
 ) -> None:
+    """``days`` days of sales from ``start``; none from ``gap[0]`` to ``gap[1]`` (inclusive), whose
+    draws are still made so the other lines stay what they were."""
     rng = random.Random(seed)
     rows = []
     n = 0
     for offset in range(days):
-        day = START + timedelta(days=offset)
+        day = start + timedelta(days=offset)
         for _ in range(int(per_day) + (1 if rng.random() < per_day % 1 else 0)):
-            n += 1
             count = rng.randint(*units)
             gross = count * rng.randint(*price)
             deductions = gross * rng.randint(0, deduction_pct) // 100
+            territory, field, channel = (rng.choice(choices[k]) for k in ("territory", "field", "channel"))
+            if gap is not None and gap[0] <= day <= gap[1]:
+                continue
+            n += 1
             rows.append(
-                f"{name.upper()}-{n:05d},{{{licence}}},{day.isoformat()},{rng.choice(choices['territory'])},"
-                f"{rng.choice(choices['field'])},{rng.choice(choices['channel'])},{count},{money(gross)},"
-                f"{money(deductions)},USD"
+                f"{name.upper()}-{n:05d},{{{licence}}},{day.isoformat()},{territory},{field},{channel},{count},"
+                f"{money(gross)},{money(deductions)},USD"
             )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name}.csv.tmpl").write_text(HEADER + "\n".join(rows + (extra or [])) + "\n")
@@ -92,7 +98,8 @@ def main() -> None:
         (5, 40),
         3,
     )
-    # GeoData: API and subscription revenue split across the three fields of use.
+    # GeoData: API and subscription revenue split across the three fields of use; nothing sold in
+    # the third quarter of 2025 (the archive was offline), so that quarter gets a nil report.
     feed(
         "geodata",
         "geodata-dataset",
@@ -107,13 +114,15 @@ def main() -> None:
         (20_000, 450_000),
         (1, 3),
         2,
+        gap=(date(2025, 7, 1), date(2025, 9, 30)),
     )
-    # Lumen: in-app subscriptions and API calls, running into the sell-off after 1 July 2026.
+    # Lumen: in-app subscriptions and API calls from the signing on 15 February 2025, running into
+    # the sell-off after 1 July 2026.
     feed(
         "lumen",
         "lumen-model",
         4,
-        600,
+        560,
         0.5,
         {
             "territory": ["US", "GB", "DE", "FR", "ES", "IT", "NL"],
@@ -123,6 +132,7 @@ def main() -> None:
         (1, 3),
         (5_000, 80_000),
         1,
+        start=date(2025, 2, 15),
     )
 
 

@@ -36,6 +36,7 @@ from api.indexer.models import (
     ReleaseRow,
     ScheduleVersionRow,
     SettlementRow,
+    SettlementYearRow,
 )
 from api.indexer.projector import Projector
 from api.indexer.rows import event_settlement_id, licence_of
@@ -251,6 +252,7 @@ class Indexer:
         session.execute(delete(BucketRow).where(BucketRow.settlement_id.in_(settlement_ids)))
         for table, column in (
             (SettlementRow, SettlementRow.licence_id),
+            (SettlementYearRow, SettlementYearRow.licence_id),
             (ReleaseRow, ReleaseRow.licence_id),
             (PayeeRow, PayeeRow.licence_id),
             (ScheduleVersionRow, ScheduleVersionRow.licence_id),

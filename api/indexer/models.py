@@ -16,6 +16,8 @@ from sqlalchemy import BigInteger, Boolean, Dialect, Index, Integer, Numeric, St
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from royalty_chain.calendar import LicenceCalendar
+
 
 class Uint(TypeDecorator[int]):
     """An unsigned integer of up to 256 bits, stored exactly."""
@@ -101,6 +103,13 @@ class LicenceRow(Base):
     end: Mapped[int] = mapped_column(BigInteger)  # current end of term (amendments move it)
     sell_off_days: Mapped[int] = mapped_column(Integer)
     period_seconds: Mapped[int] = mapped_column(BigInteger)
+    # The term's Calendar (ILicenceRegistry.Calendar): periods, contract years, due days, interest.
+    period_months: Mapped[int] = mapped_column(Integer, default=0)
+    anniversary: Mapped[bool] = mapped_column(Boolean, default=False)
+    year_month: Mapped[int] = mapped_column(Integer, default=0)
+    year_day: Mapped[int] = mapped_column(Integer, default=0)
+    due_days: Mapped[int] = mapped_column(Integer, default=30)
+    interest_bps: Mapped[int] = mapped_column(Integer, default=0)
     dispute_window: Mapped[int] = mapped_column(BigInteger)
     tax_bps: Mapped[int] = mapped_column(Integer, default=0)
     tax_account: Mapped[str | None] = mapped_column(String(42), index=True)
@@ -130,6 +139,19 @@ class LicenceRow(Base):
     settlement_count: Mapped[int] = mapped_column(Integer, default=0)
     scope_breaches: Mapped[int] = mapped_column(Integer, default=0)
     guarantee_credit: Mapped[str] = mapped_column(Text, default="{}")  # {year: credit}
+
+    def rule(self) -> LicenceCalendar:
+        """The licence's periods, contract years and due dates, exactly as the chain derives them."""
+        return LicenceCalendar(
+            start=self.start,
+            period_seconds=self.period_seconds,
+            period_months=self.period_months,
+            anniversary=self.anniversary,
+            year_month=self.year_month,
+            year_day=self.year_day,
+            due_days=self.due_days,
+            interest_bps=self.interest_bps,
+        )
 
 
 class ScheduleVersionRow(Base):
@@ -174,6 +196,20 @@ class SettlementRow(Base):
     released: Mapped[int] = mapped_column(Uint, default=0)
     tax: Mapped[int] = mapped_column(Uint, default=0)
     pending: Mapped[bool] = mapped_column(Boolean)
+    # Contract year of a report's period start (a guarantee's own year; an interest charge's,
+    # the year of the settlement it is on), and the due date (Settled.dueAt).
+    year: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    reported_late: Mapped[bool] = mapped_column(Boolean, default=False)  # settled after due_at
+    paid_late: Mapped[int] = mapped_column(Uint, default=0)  # drawn or paid after due_at
+    last_paid_at: Mapped[int | None] = mapped_column(BigInteger)
+    interest_charged: Mapped[int] = mapped_column(Uint, default=0)  # interest charged on this one
+    # For an interest settlement (InterestCharged): the settlement paid late and the charge.
+    interest_on: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    interest_principal: Mapped[int | None] = mapped_column(Uint)
+    interest_from: Mapped[int | None] = mapped_column(BigInteger)
+    interest_to: Mapped[int | None] = mapped_column(BigInteger)
+    interest_rate_bps: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(10))  # pending, disputed, final
     settled_at: Mapped[int] = mapped_column(BigInteger)
     dispute_until: Mapped[int] = mapped_column(BigInteger)
@@ -181,7 +217,8 @@ class SettlementRow(Base):
     sequence: Mapped[int | None] = mapped_column(BigInteger)
     lines_root: Mapped[str | None] = mapped_column(String(66))
     line_count: Mapped[int | None] = mapped_column(BigInteger)
-    tier_net: Mapped[int | None] = mapped_column(Uint)
+    tier_net: Mapped[int | None] = mapped_column(Uint)  # sum over the report's contract years
+    year_span: Mapped[int] = mapped_column(Integer, default=0)  # further contract years the period overlaps
     units: Mapped[int] = mapped_column(Uint, default=0)
     gross: Mapped[int] = mapped_column(Uint, default=0)
     net_in_scope: Mapped[int] = mapped_column(Uint, default=0)
@@ -198,11 +235,30 @@ class SettlementRow(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
 
 
+class SettlementYearRow(Base):
+    """A report's part in one contract year of its period (ReportAccepted's per-year arrays and
+    the sales of the buckets of that year): a statement of year Y shows these."""
+
+    __tablename__ = "settlement_years"
+    __table_args__ = (Index("ix_settlement_years_licence_year", "licence_id", "year"),)
+
+    settlement_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    licence_id: Mapped[int] = mapped_column(BigInteger)
+    tier_net: Mapped[int] = mapped_column(Uint)
+    royalty: Mapped[int] = mapped_column(Uint)
+    units: Mapped[int] = mapped_column(Uint, default=0)
+    gross: Mapped[int] = mapped_column(Uint, default=0)
+    net_in_scope: Mapped[int] = mapped_column(Uint, default=0)
+    bucket_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class BucketRow(Base):
     __tablename__ = "buckets"
 
     settlement_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(Integer, default=0)  # contract year of the sales' dates
     territory: Mapped[int] = mapped_column(Integer)
     field: Mapped[int] = mapped_column(Integer)
     channel: Mapped[int] = mapped_column(Integer)
@@ -233,6 +289,7 @@ PROJECTIONS: tuple[type[Base], ...] = (
     ScheduleVersionRow,
     PayeeRow,
     SettlementRow,
+    SettlementYearRow,
     BucketRow,
     ReleaseRow,
 )

@@ -22,11 +22,11 @@ from api.indexer.models import (
     ReleaseRow,
     ScheduleVersionRow,
     SettlementRow,
+    SettlementYearRow,
 )
 from api.indexer.rows import ProjectionError, RowCache
 from royalty_chain.events import ChainEvent
 from royalty_chain.models import Kind
-from royalty_chain.terms import YEAR
 
 KINDS = {kind.value: kind.label for kind in Kind}  # the ledger's Kind, as the index stores it
 
@@ -34,7 +34,9 @@ KINDS = {kind.value: kind.label for kind in Kind}  # the ledger's Kind, as the i
 class Projector(RowCache):
     # Bump when a handler's output changes: an index built by another version is replayed from
     # its stored events (api.indexer.indexer.Indexer.sync), without reading the chain again.
-    VERSION = 1
+    # 2: calendar periods and contract years (LicenceCalendar), due dates and lateness, per-year
+    # parts of reports, bucket years, interest settlements.
+    VERSION = 2
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -51,6 +53,7 @@ class Projector(RowCache):
             "ReportAccepted": self._report_accepted,
             "BucketReported": self._bucket,
             "ScopeBreached": self._scope_breached,
+            "InterestCharged": self._interest_charged,
             "ArrearsPaid": self._arrears_paid,
             "Released": self._released,
             "Disputed": self._disputed,
@@ -71,6 +74,7 @@ class Projector(RowCache):
         terms = event.args["terms"]
         licence_id = int(event.args["licenceId"])
         term = terms["term"]
+        calendar = term["calendar"]
         row = LicenceRow(
             id=licence_id,
             licensor=terms["licensor"],
@@ -82,6 +86,12 @@ class Projector(RowCache):
             end=int(term["end"]),
             sell_off_days=int(term["sellOffDays"]),
             period_seconds=int(term["periodSeconds"]),
+            period_months=int(calendar["periodMonths"]),
+            anniversary=bool(calendar["anniversary"]),
+            year_month=int(calendar["yearMonth"]),
+            year_day=int(calendar["yearDay"]),
+            due_days=int(calendar["dueDays"]),
+            interest_bps=int(calendar["interestBps"]),
             dispute_window=int(terms["disputeWindow"]),
             tax_bps=int(terms["taxBps"]),
             tax_account=terms["taxAccount"] if int(terms["taxBps"]) > 0 else None,
@@ -186,24 +196,26 @@ class Projector(RowCache):
         period = int(args["period"])
         royalty, recouped = int(args["royalty"]), int(args["recouped"])
         due, paid = int(args["due"]), int(args["paid"])
-        credit = 0
+        due_at = int(args["dueAt"])
         version: int | None = None
-        credits = json.loads(licence.guarantee_credit)
+        year = 0
+        rule = licence.rule()
         if kind == "report":
-            period_start = licence.start + period * licence.period_seconds
-            year = str(period * licence.period_seconds // YEAR)
-            credit = min(royalty, int(credits.get(year, 0)))
-            if credit:
-                credits[year] = int(credits[year]) - credit
+            # The advance recouped and the guarantee credit used are only known per contract year:
+            # ReportAccepted, which follows in the same transaction, sets them.
+            period_start = rule.period_bounds(period)[0]
+            year = rule.year_of(period_start)
             version = self._version_at(licence_id, period_start)
         elif kind == "minimum_guarantee":
+            year = period
+            credits = json.loads(licence.guarantee_credit)
             credits[str(period)] = royalty
-            version = self._version_at(licence_id, licence.start + period * YEAR)
-        licence.guarantee_credit = json.dumps(credits)
-        advance_recouped = recouped - credit
+            licence.guarantee_credit = json.dumps(credits)
+            version = self._version_at(licence_id, rule.year_bounds(period)[0])
         if kind != "advance":
             licence.escrow -= paid
-            licence.advance_left -= advance_recouped
+            if kind != "report":
+                licence.advance_left -= recouped
             licence.royalty_total += royalty
             licence.recouped_total += recouped
             licence.due_total += due
@@ -219,8 +231,8 @@ class Projector(RowCache):
             period=period,
             royalty=royalty,
             recouped=recouped,
-            advance_recouped=advance_recouped,
-            guarantee_credit=credit,
+            advance_recouped=0 if kind == "report" else recouped,
+            guarantee_credit=0,
             due=due,
             due_at_settlement=due,
             paid=paid,
@@ -228,10 +240,17 @@ class Projector(RowCache):
             released=0,
             tax=0,
             pending=bool(args["pending"]),
+            year=year,
+            due_at=due_at,
+            reported_late=timestamp > due_at,
+            paid_late=paid if timestamp > due_at else 0,
+            last_paid_at=timestamp if paid else None,
+            interest_charged=0,
             state="pending" if args["pending"] else "final",
             settled_at=timestamp,
             dispute_until=timestamp + (licence.dispute_window if args["pending"] else 0),
             schedule_version=version,
+            year_span=0,
             units=0,
             gross=0,
             net_in_scope=0,
@@ -244,11 +263,38 @@ class Projector(RowCache):
         self._settlements[settlement_id] = row
 
     def _report_accepted(self, event: ChainEvent) -> None:
+        """The report's facts and its parts per contract year; the guarantee credit it used
+        (per year, as the ledger's _price) and so the advance it recouped (the rest)."""
         row = self._settlement_of(event)
-        row.sequence = int(event.args["sequence"])
-        row.lines_root = event.args["linesRoot"]
-        row.line_count = int(event.args["lineCount"])
-        row.tier_net = int(event.args["tierNet"])
+        licence = self._licence(row.licence_id)
+        args = event.args
+        row.sequence = int(args["sequence"])
+        row.lines_root = args["linesRoot"]
+        row.line_count = int(args["lineCount"])
+        first = int(args["firstYear"])
+        tier_net = [int(v) for v in args["tierNet"]]
+        royalties = [int(v) for v in args["yearRoyalty"]]
+        row.tier_net = sum(tier_net)
+        row.year = first
+        row.year_span = max(len(royalties) - 1, 0)
+        credits = json.loads(licence.guarantee_credit)
+        credit = 0
+        for offset, (net, royalty) in enumerate(zip(tier_net, royalties, strict=True)):
+            year = first + offset
+            used = min(royalty, int(credits.get(str(year), 0)))
+            if used:
+                credits[str(year)] = int(credits[str(year)]) - used
+                credit += used
+            row_year = SettlementYearRow(
+                settlement_id=row.id, year=year, licence_id=row.licence_id, tier_net=net, royalty=royalty,
+                units=0, gross=0, net_in_scope=0, bucket_count=0,
+            )  # fmt: skip
+            self.session.add(row_year)
+            self._years[(row.id, year)] = row_year
+        licence.guarantee_credit = json.dumps(credits)
+        row.guarantee_credit = credit
+        row.advance_recouped = row.recouped - credit
+        licence.advance_left -= row.advance_recouped
 
     def _bucket(self, event: ChainEvent) -> None:
         args = event.args
@@ -261,17 +307,41 @@ class Projector(RowCache):
                 territory=int(args["territory"]),
                 field=int(args["field"]),
                 channel=int(args["channel"]),
+                year=int(args["year"]),
                 units=units,
                 gross=gross,
                 deductions=deductions,
                 in_scope=bool(args["inScope"]),
             )
         )
-        row.bucket_count += 1
-        row.units += units
-        row.gross += gross
-        if args["inScope"]:
-            row.net_in_scope += gross - deductions
+        year = self._year_part(row, int(args["year"]))
+        for part in (row, year):
+            part.bucket_count += 1
+            part.units += units
+            part.gross += gross
+            if args["inScope"]:
+                part.net_in_scope += gross - deductions
+
+    def _year_part(self, row: SettlementRow, year: int) -> SettlementYearRow:
+        part = self._years.get((row.id, year)) or self.session.get(SettlementYearRow, (row.id, year))
+        if part is None:  # the ledger refuses a bucket outside its period's years: never for a real chain
+            raise ProjectionError(f"settlement {row.id} has a bucket of contract year {year}, outside its period")
+        self._years[(row.id, year)] = part
+        return part
+
+    def _interest_charged(self, event: ChainEvent) -> None:
+        """Interest settlement ``settlementId`` (its Settled came first) is on ``onSettlementId``."""
+        row = self._settlement_of(event)
+        args = event.args
+        on = self._settlement(int(args["onSettlementId"]))
+        assert on is not None
+        row.interest_on = on.id
+        row.interest_principal = int(args["principal"])
+        row.interest_from = int(args["from"])
+        row.interest_to = int(args["to"])
+        row.interest_rate_bps = int(args["rateBps"])
+        row.year = on.year
+        on.interest_charged += int(args["interest"])
 
     def _scope_breached(self, event: ChainEvent) -> None:
         row = self._settlement_of(event)
@@ -283,6 +353,9 @@ class Projector(RowCache):
         amount = int(event.args["amount"])
         licence = self._licence(row.licence_id)
         row.paid += amount
+        row.last_paid_at = event.block_timestamp
+        if (event.block_timestamp or 0) > row.due_at:
+            row.paid_late += amount
         licence.paid_total += amount
         licence.arrears -= amount
         refund = self._refund_credit.get(row.licence_id)

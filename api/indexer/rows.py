@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.indexer.models import LicenceRow, PayeeRow, ScheduleVersionRow, SettlementRow
+from api.indexer.models import LicenceRow, PayeeRow, ScheduleVersionRow, SettlementRow, SettlementYearRow
 from royalty_chain.events import ChainEvent
 
 
@@ -42,6 +42,7 @@ class RowCache:
         self._settlements: dict[int, SettlementRow] = {}
         self._payees: dict[int, list[PayeeRow]] = {}
         self._versions: dict[int, list[tuple[int, int]]] = {}
+        self._years: dict[tuple[int, int], SettlementYearRow] = {}  # (settlement id, contract year)
 
     def settlement_licence(self, settlement_id: int) -> int | None:
         row = self._settlement(settlement_id, required=False)

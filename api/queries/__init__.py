@@ -7,6 +7,7 @@ with the helpers they share in `common`. The names the routes use are re-exporte
 from api.queries.common import MAX_PAGE_SIZE, chain_now, effective_end, get_licence_row, status_of, token_out
 from api.queries.licences import licence_detail, list_licences
 from api.queries.parties import known_parties, party
+from api.queries.periods import licence_periods
 from api.queries.settlements import licence_settlements, settlement_detail
 from api.queries.statements import STATEMENT_COLUMNS, statement, statement_csv_rows
 
@@ -18,6 +19,7 @@ __all__ = [
     "get_licence_row",
     "known_parties",
     "licence_detail",
+    "licence_periods",
     "licence_settlements",
     "list_licences",
     "party",

@@ -22,6 +22,7 @@ from api.queries.common import (
     schedule_out,
     summary_fields,
 )
+from api.queries.periods import calendar_out, periods_of, sell_off_end
 from api.schemas import (
     BreachOut,
     LicenceDetail,
@@ -33,7 +34,6 @@ from api.schemas import (
 )
 from royalty_chain.events import schedule_from_event, terms_from_event
 from royalty_chain.manifest import Manifest
-from royalty_chain.terms import DAY, YEAR
 
 
 def list_licences(
@@ -67,20 +67,24 @@ def licence_detail(session: Session, manifest: Manifest, licence_id: int) -> Lic
     )
     payees = payees_of(session, licence_id)
     entitled = entitlements(licence.distributed, [p.share_bps for p in payees])
-    year = max(0, (now - licence.start) // YEAR)
+    rule = licence.rule()
+    year = rule.year_of(max(now, licence.start))
+    year_start, year_end, _ = rule.year_bounds(year)
     current = [v for v in versions if v.effective_from <= max(now, licence.start)]
     in_force = schedule_from_event(json.loads((current or versions)[-1].schedule)) if versions else None
     guarantee = in_force.minimum_guarantee if in_force else 0
-    next_guarantee = licence.start + (year + 1) * YEAR if guarantee else None
     end = effective_end(licence)
-    if next_guarantee is not None and next_guarantee > end:
-        next_guarantee = end if licence.start + year * YEAR < end else None
+    # The guarantee is charged once the year ends, or once the term ends within it.
+    next_guarantee = min(year_end, end) if guarantee and year_start < end else None
+    current_period = None
+    if licence.start <= now < sell_off_end(licence):
+        current_period = periods_of(session, licence, [rule.period_of(now)], now)[0]
     terms = terms_doc(terms_from_event(json.loads(licence.terms)))
     return LicenceDetail(
         **summary_fields(licence, manifest, now),
         terms=terms,
         arbiter=licence.arbiter,
-        sell_off_end=end + licence.sell_off_days * DAY,
+        sell_off_end=sell_off_end(licence),
         terminated_at=licence.terminated_at,
         terminated_by_consent=licence.terminated_by_consent,
         schedule_versions=[schedule_out(v) for v in versions],
@@ -113,7 +117,12 @@ def licence_detail(session: Session, manifest: Manifest, licence_id: int) -> Lic
         ),
         advance=licence.advance,
         advance_left=licence.advance_left,
+        calendar=calendar_out(rule),
         contract_year=year,
+        contract_year_name=rule.year_name(year),
+        contract_year_start=year_start,
+        contract_year_end=year_end,
+        current_period=current_period,
         next_minimum_guarantee_date=next_guarantee,
         minimum_guarantee=guarantee,
         breach_notice=(

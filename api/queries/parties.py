@@ -15,7 +15,7 @@ from api.indexer.models import (
 )
 from api.money import entitlements
 from api.queries.common import chain_now, party_licence_ids, summary_fields
-from api.queries.settlements import parts_by_settlement
+from api.queries.settlements import interest_targets, parts_by_settlement, period_of_settlement
 from api.schemas import (
     Party,
     PartyBalance,
@@ -87,6 +87,7 @@ def party(session: Session, manifest: Manifest, address: str, page: int, size: i
     chosen = [sid for sid, _ in candidates[(page - 1) * size : limit]]
     rows = {r.id: r for r in session.scalars(select(SettlementRow).where(SettlementRow.id.in_(chosen)))}
     parts = parts_by_settlement(session, chosen, payees_by_licence)
+    targets = interest_targets(session, list(rows.values()))
     settlements = []
     for sid in chosen:
         row = rows[sid]
@@ -100,6 +101,9 @@ def party(session: Session, manifest: Manifest, address: str, page: int, size: i
                 licence_id=row.licence_id,
                 kind=row.kind,
                 period=row.period,
+                period_name=period_of_settlement(row, licences[row.licence_id], targets.get(row.interest_on or 0))[
+                    "period_name"
+                ],
                 settled_at=row.settled_at,
                 state=row.state,
                 amount=amounts[index],

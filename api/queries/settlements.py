@@ -16,20 +16,25 @@ from api.indexer.models import (
     ReleaseRow,
     ScheduleVersionRow,
     SettlementRow,
+    SettlementYearRow,
 )
 from api.money import parts_between
 from api.queries.common import chain_now, code_of, effective_end, get_licence_row, payees_of, schedule_out, token_out
+from api.queries.periods import period_fields, year_fields
 from api.schemas import (
     BucketOut,
     DisputeOut,
+    InterestOut,
     PayeePart,
     SettlementDetail,
     SettlementPage,
     SettlementSummary,
+    SettlementYearOut,
 )
+from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES
 from royalty_chain.manifest import Manifest
-from royalty_chain.terms import YEAR
+from royalty_chain.terms import DAY
 
 
 def parts_by_settlement(
@@ -57,27 +62,67 @@ def parts_by_settlement(
     return parts
 
 
+def interest_targets(session: Session, rows: Sequence[SettlementRow]) -> dict[int, SettlementRow]:
+    """The settlements the interest settlements among ``rows`` are charged on."""
+    ids = {r.interest_on for r in rows if r.interest_on is not None}
+    if not ids:
+        return {}
+    return {r.id: r for r in session.scalars(select(SettlementRow).where(SettlementRow.id.in_(ids)))}
+
+
+def period_of_settlement(row: SettlementRow, licence: LicenceRow, on: SettlementRow | None = None) -> dict[str, Any]:
+    """Period name and dates of a settlement: a report's period, a guarantee's contract year (cut
+    at the term's end), an interest charge's of the settlement it is on; nothing for an advance."""
+    rule = licence.rule()
+    kind = row.kind if row.kind != "interest" or on is None else on.kind
+    if kind == "report":
+        return period_fields(rule, row.period)
+    if kind == "minimum_guarantee":
+        return year_fields(rule, row.period, effective_end(licence))
+    return {"period_name": None, "period_start": None, "period_end": None, "period_last_day": None, "due_at": None}
+
+
 def _summary(
-    row: SettlementRow, licence: LicenceRow, payees: list[PayeeRow], parts: list[int] | None, now: int
+    row: SettlementRow,
+    licence: LicenceRow,
+    payees: list[PayeeRow],
+    parts: list[int] | None,
+    now: int,
+    on: SettlementRow | None = None,
 ) -> dict[str, Any]:
-    period_start = period_end = year = None
-    if row.kind == "report":
-        period_start = licence.start + row.period * licence.period_seconds
-        period_end = period_start + licence.period_seconds
-        year = row.period * licence.period_seconds // YEAR
-    elif row.kind == "minimum_guarantee":
-        period_start = licence.start + row.period * YEAR
-        period_end = min(period_start + YEAR, effective_end(licence))
-        year = row.period
+    dates = period_of_settlement(row, licence, on)
     amounts = parts if parts is not None else [0] * len(payees)
+    interest = None
+    if row.kind == "interest" and row.interest_on is not None:
+        start, end = row.interest_from or 0, row.interest_to or 0
+        interest = InterestOut(
+            on_settlement_id=row.interest_on,
+            on_kind=on.kind if on is not None else "none",
+            principal=row.interest_principal or 0,
+            from_at=start,
+            to_at=end,
+            days=(end - start) // DAY,
+            rate_bps=row.interest_rate_bps or 0,
+            interest=row.royalty,
+        )
+    outstanding = row.due - row.paid
+    overdue = outstanding if row.kind in ("report", "minimum_guarantee") and now > row.due_at else 0
     return {
         "id": row.id,
         "licence_id": row.licence_id,
         "kind": row.kind,
         "period": row.period,
-        "period_start": period_start,
-        "period_end": period_end,
-        "contract_year": year,
+        **dates,
+        # The chain's due date (Settled.dueAt); an advance or interest is due when it is made.
+        "due_at": row.due_at,
+        "contract_year": None if row.kind == "advance" else row.year,
+        "late": row.reported_late or row.paid_late > 0 or overdue > 0,
+        "reported_late": row.reported_late,
+        "paid_late": row.paid_late,
+        "overdue": overdue,
+        "interest_charged": row.interest_charged,
+        "interest": interest,
+        "nil_report": row.kind == "report" and row.bucket_count == 0,
         "state": row.state,
         "awaiting_release": row.state == "pending" and now >= row.dispute_until,
         "settled_at": row.settled_at,
@@ -88,7 +133,7 @@ def _summary(
         "guarantee_credit": row.guarantee_credit,
         "due": row.due,
         "paid": row.paid,
-        "arrears": row.due - row.paid,
+        "arrears": outstanding,
         "released": row.released,
         "tax_withheld": row.tax,
         "payee_parts": [
@@ -97,6 +142,18 @@ def _summary(
         "tx_hash": row.tx_hash,
         "block_number": row.block_number,
     }
+
+
+def year_out(rule: LicenceCalendar, part: SettlementYearRow) -> SettlementYearOut:
+    return SettlementYearOut(
+        year=part.year,
+        year_name=rule.year_name(part.year),
+        tier_net=part.tier_net,
+        royalty=part.royalty,
+        units=part.units,
+        gross=part.gross,
+        net_in_scope=part.net_in_scope,
+    )
 
 
 def licence_settlements(session: Session, licence_id: int, page: int, size: int) -> SettlementPage:
@@ -113,7 +170,13 @@ def licence_settlements(session: Session, licence_id: int, page: int, size: int)
     )
     payees = payees_of(session, licence_id)
     parts = parts_by_settlement(session, [r.id for r in rows], {licence_id: payees})
-    items = [SettlementSummary(**_summary(r, licence, payees, parts.get(r.id, (None, payees))[0], now)) for r in rows]
+    targets = interest_targets(session, rows)
+    items = [
+        SettlementSummary(
+            **_summary(r, licence, payees, parts.get(r.id, (None, payees))[0], now, targets.get(r.interest_on or 0))
+        )
+        for r in rows
+    ]
     return SettlementPage(items=items, total=licence.settlement_count, page=page, size=size)
 
 
@@ -141,11 +204,18 @@ def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) 
             resolved_by_arbiter=row.resolved_by_arbiter,
             resolved_at=row.resolved_at,
         )
+    on = interest_targets(session, [row]).get(row.interest_on or 0)
+    rule = licence.rule()
+    years = session.scalars(
+        select(SettlementYearRow).where(SettlementYearRow.settlement_id == row.id).order_by(SettlementYearRow.year)
+    )
     return SettlementDetail(
-        **_summary(row, licence, payees, parts.get(row.id, (None, payees))[0], now),
+        **_summary(row, licence, payees, parts.get(row.id, (None, payees))[0], now, on),
         schedule=schedule,
+        years=[year_out(rule, y) for y in years],
         buckets=[
             BucketOut(
+                year=b.year,
                 territory=code_of(TERRITORIES, b.territory),
                 field=code_of(FIELDS, b.field),
                 channel=code_of(CHANNELS, b.channel),

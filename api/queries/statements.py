@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,68 +15,106 @@ from api.indexer.models import (
     PayeeRow,
     ScheduleVersionRow,
     SettlementRow,
+    SettlementYearRow,
 )
 from api.queries.common import chain_now, effective_end, get_licence_row, payees_of, token_out
-from api.queries.settlements import parts_by_settlement
+from api.queries.periods import period_fields, period_state, report_late, sell_off_end, year_fields
+from api.queries.settlements import interest_targets, parts_by_settlement, period_of_settlement
 from api.schemas import (
     PayeePart,
     Statement,
     StatementRow,
 )
+from royalty_chain.calendar import iso_date
 from royalty_chain.events import schedule_from_event
 from royalty_chain.manifest import Manifest
-from royalty_chain.terms import DAY, YEAR
+from royalty_chain.terms import DAY
+
+SPLIT_RULE = (
+    "a period crossing the contract year's end shows each year's sales and royalty (the chain's per-year "
+    "figures); its recouped, due, paid, arrears, tax and payee parts are divided in proportion to each year's "
+    "royalty, rounded down, the remainder to the period's first year (where the ledger files the settlement)"
+)
 
 
 def statement(session: Session, manifest: Manifest, licence_id: int, year: int) -> Statement:
     licence = get_licence_row(session, licence_id)
+    rule = licence.rule()
     end = effective_end(licence)
-    sell_off_end = end + licence.sell_off_days * DAY
-    year_start = licence.start + year * YEAR
-    if year_start >= sell_off_end:
+    last_second = sell_off_end(licence)
+    year_start, year_end, _ = rule.year_bounds(year)
+    if year_start >= last_second:
         raise InvalidInput.field("year", f"contract year {year} starts after the licence's term and sell-off")
-    year_end = year_start + YEAR
     now = chain_now(session)
     payees = payees_of(session, licence_id)
-    period = licence.period_seconds
-    first = -(-(year_start - licence.start) // period)  # periods starting inside the year
-    last_start = min(year_end, sell_off_end, max(now, licence.start))
-    last = (last_start - licence.start - 1) // period if last_start > licence.start else -1
-    settlements = {
+    first = rule.period_of(year_start)
+    last = rule.period_of(min(year_end, last_second) - 1)
+    reports = {
         s.period: s
         for s in session.scalars(
             select(SettlementRow).where(
                 SettlementRow.licence_id == licence_id,
                 SettlementRow.kind == "report",
                 SettlementRow.period >= first,
-                SettlementRow.period <= max(first, last),
+                SettlementRow.period <= last,
             )
         )
     }
-    guarantee_rows = list(
+    years: dict[int, list[SettlementYearRow]] = defaultdict(list)
+    for part in session.scalars(
+        select(SettlementYearRow)
+        .where(SettlementYearRow.settlement_id.in_([s.id for s in reports.values()]))
+        .order_by(SettlementYearRow.year)
+    ):
+        years[part.settlement_id].append(part)
+    others = list(
         session.scalars(
-            select(SettlementRow).where(
+            select(SettlementRow)
+            .where(
                 SettlementRow.licence_id == licence_id,
-                SettlementRow.kind == "minimum_guarantee",
-                SettlementRow.period == year,
+                SettlementRow.kind.in_(("minimum_guarantee", "interest")),
+                SettlementRow.year == year,
             )
+            .order_by(SettlementRow.id)
         )
     )
-    ids = [s.id for s in settlements.values()] + [g.id for g in guarantee_rows]
+    guarantees = [g for g in others if g.kind == "minimum_guarantee" and g.period == year]
+    interests = [i for i in others if i.kind == "interest"]
+    ids = [s.id for s in reports.values()] + [g.id for g in guarantees] + [i.id for i in interests]
     parts = parts_by_settlement(session, ids, {licence_id: payees})
     rows: list[StatementRow] = []
     # Very short periods would make a year of empty rows: then list only the settled ones.
-    periods = range(first, last + 1) if last - first < 1_000 else sorted(settlements)
+    periods = range(first, last + 1) if last - first < 1_000 else sorted(reports)
     for p in periods:
-        start = licence.start + p * period
-        s = settlements.get(p)
-        rows.append(_statement_row(p, start, start + period, s, payees, parts, "report"))
-    for g in guarantee_rows:
-        rows.append(_statement_row(g.period, year_start, min(year_end, end), g, payees, parts, "minimum_guarantee"))
+        rows.append(_report_row(p, period_fields(rule, p), reports.get(p), years, year, payees, parts, now))
+    for g in guarantees:
+        rows.append(_settlement_row(g, year_fields(rule, year, end), payees, parts, now))
+    targets = interest_targets(session, interests)
+    for i in interests:
+        dates = period_of_settlement(i, licence, targets.get(i.interest_on or 0))
+        rows.append(_settlement_row(i, dates, payees, parts, now))
+    return Statement(
+        licence_id=licence_id,
+        year=year,
+        year_name=rule.year_name(year),
+        year_start=year_start,
+        year_end=year_end,
+        year_last_day=iso_date(year_end - 1),
+        year_days=-(-(year_end - year_start) // DAY),
+        due_at=rule.year_due_at(year),
+        split_rule=SPLIT_RULE,
+        token=token_out(manifest, licence.token),
+        minimum_guarantee=_guarantee_at(session, licence_id, year_start),
+        rows=rows,
+        totals=_totals(rows, payees, year_start, year_end),
+    )
+
+
+def _guarantee_at(session: Session, licence_id: int, timestamp: int) -> int:
     versions = list(
         session.scalars(
             select(ScheduleVersionRow)
-            .where(ScheduleVersionRow.licence_id == licence_id, ScheduleVersionRow.effective_from <= year_start)
+            .where(ScheduleVersionRow.licence_id == licence_id, ScheduleVersionRow.effective_from <= timestamp)
             .order_by(ScheduleVersionRow.version)
         )
     ) or list(
@@ -84,49 +124,133 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
             )
         )
     )
-    guarantee = schedule_from_event(json.loads(versions[-1].schedule)).minimum_guarantee if versions else 0
-    return Statement(
-        licence_id=licence_id,
-        year=year,
-        year_start=year_start,
-        year_end=year_end,
-        token=token_out(manifest, licence.token),
-        minimum_guarantee=guarantee,
-        rows=rows,
-        totals=_totals(rows, payees, year_start, year_end),
+    return schedule_from_event(json.loads(versions[-1].schedule)).minimum_guarantee if versions else 0
+
+
+def year_split(amount: int, royalties: dict[int, int], first: int, year: int) -> int:
+    """The part of a settlement's ``amount`` that belongs to contract year ``year`` (SPLIT_RULE)."""
+    total = sum(royalties.values())
+    if total == 0 or len(royalties) == 1:
+        return amount if year == first else 0
+    if year != first:
+        return amount * royalties.get(year, 0) // total
+    return amount - sum(amount * r // total for y, r in royalties.items() if y != first)
+
+
+def _report_row(
+    period: int,
+    dates: dict[str, Any],
+    s: SettlementRow | None,
+    years: dict[int, list[SettlementYearRow]],
+    year: int,
+    payees: list[PayeeRow],
+    parts: dict[int, tuple[list[int], list[PayeeRow]]],
+    now: int,
+) -> StatementRow:
+    """A period's row: its sales and royalty of ``year``, and that year's part of its money."""
+    end = dates["period_end"]
+    if s is None:
+        return _row(period, dates, None, "report", period_state(None, end, now),
+                    report_late(None, dates["due_at"], now), payees)  # fmt: skip
+    mine = next((y for y in years[s.id] if y.year == year), None)
+    royalties = {y.year: y.royalty for y in years[s.id]} or {s.year: s.royalty}
+
+    def share(amount: int) -> int:
+        return year_split(amount, royalties, s.year, year)
+
+    amounts = parts.get(s.id, ([0] * len(payees), payees))[0]
+    return StatementRow(
+        period=period,
+        **dates,
+        due_date=iso_date(dates["due_at"]),
+        late=report_late(s, dates["due_at"], now),
+        settlement_id=s.id,
+        kind="report",
+        state=period_state(s, end, now) if s.bucket_count == 0 else s.state,
+        units=mine.units if mine else 0,
+        gross=mine.gross if mine else 0,
+        net_in_scope=mine.net_in_scope if mine else 0,
+        period_royalty=s.royalty,
+        royalty=share(s.royalty),
+        recouped=share(s.recouped),
+        due=share(s.due),
+        paid=share(s.paid),
+        arrears=share(s.due - s.paid),
+        tax_withheld=share(s.tax),
+        payee_parts=[
+            PayeePart(account=p.account, share_bps=p.share_bps, amount=share(a))
+            for p, a in zip(payees, amounts, strict=True)
+        ],
     )
 
 
-def _statement_row(
-    period: int,
-    start: int,
-    end: int,
-    s: SettlementRow | None,
+def _settlement_row(
+    s: SettlementRow,
+    dates: dict[str, Any],
     payees: list[PayeeRow],
     parts: dict[int, tuple[list[int], list[PayeeRow]]],
-    kind: str,
+    now: int,
 ) -> StatementRow:
-    amounts = parts.get(s.id, ([0] * len(payees), payees))[0] if s else [0] * len(payees)
+    """A guarantee's or an interest charge's row: the whole settlement, filed in its year."""
+    amounts = parts.get(s.id, ([0] * len(payees), payees))[0]
+    overdue = s.kind == "minimum_guarantee" and s.due > s.paid and now > s.due_at
     return StatementRow(
-        period=period,
-        period_start=start,
-        period_end=end,
-        settlement_id=s.id if s else None,
-        kind=kind,
-        state=s.state if s else "not reported",
-        units=s.units if s else 0,
-        gross=s.gross if s else 0,
-        net_in_scope=s.net_in_scope if s else 0,
-        royalty=s.royalty if s else 0,
-        recouped=s.recouped if s else 0,
-        due=s.due if s else 0,
-        paid=s.paid if s else 0,
-        arrears=(s.due - s.paid) if s else 0,
-        tax_withheld=s.tax if s else 0,
+        period=s.period,
+        **{**dates, "due_at": s.due_at},
+        due_date=iso_date(s.due_at),
+        late=s.reported_late or s.paid_late > 0 or overdue,
+        settlement_id=s.id,
+        on_settlement_id=s.interest_on,
+        interest_days=None if s.interest_from is None else ((s.interest_to or 0) - s.interest_from) // DAY,
+        interest_rate_bps=s.interest_rate_bps,
+        interest_principal=s.interest_principal,
+        kind=s.kind,
+        state=s.state,
+        units=0,
+        gross=0,
+        net_in_scope=0,
+        period_royalty=s.royalty,
+        royalty=s.royalty,
+        recouped=s.recouped,
+        due=s.due,
+        paid=s.paid,
+        arrears=s.due - s.paid,
+        tax_withheld=s.tax,
         payee_parts=[
             PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, amounts, strict=True)
         ],
     )
+
+
+def _row(
+    period: int, dates: dict[str, Any], settlement_id: int | None, kind: str, state: str, late: bool,
+    payees: list[PayeeRow],
+) -> StatementRow:  # fmt: skip
+    """A row without money: a period not reported yet."""
+    return StatementRow(
+        period=period,
+        **dates,
+        due_date=None if dates["due_at"] is None else iso_date(dates["due_at"]),
+        late=late,
+        settlement_id=settlement_id,
+        kind=kind,
+        state=state,
+        units=0,
+        gross=0,
+        net_in_scope=0,
+        period_royalty=0,
+        royalty=0,
+        recouped=0,
+        due=0,
+        paid=0,
+        arrears=0,
+        tax_withheld=0,
+        payee_parts=[PayeePart(account=p.account, share_bps=p.share_bps, amount=0) for p in payees],
+    )
+
+
+_MONEY = ("units", "gross", "net_in_scope", "period_royalty", "royalty", "recouped", "due", "paid", "arrears",
+          "tax_withheld")  # fmt: skip
 
 
 def _totals(rows: list[StatementRow], payees: list[PayeeRow], start: int, end: int) -> StatementRow:
@@ -136,15 +260,18 @@ def _totals(rows: list[StatementRow], payees: list[PayeeRow], start: int, end: i
     parts = [sum(r.payee_parts[i].amount for r in rows) for i in range(len(payees))]
     return StatementRow(
         period=-1,
+        period_name="total",
         period_start=start,
         period_end=end,
+        period_last_day=iso_date(end - 1),
+        due_at=None,
+        due_date=None,
+        late=any(r.late for r in rows),
         settlement_id=None,
         kind="total",
         state="",
-        **{
-            n: total(n)
-            for n in ("units", "gross", "net_in_scope", "royalty", "recouped", "due", "paid", "arrears", "tax_withheld")
-        },
+        **{n: total(n) for n in _MONEY if n != "period_royalty"},
+        period_royalty=total("royalty"),
         payee_parts=[
             PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, parts, strict=True)
         ],
@@ -152,8 +279,10 @@ def _totals(rows: list[StatementRow], payees: list[PayeeRow], start: int, end: i
 
 
 STATEMENT_COLUMNS = (
-    "period", "period_start", "period_end", "settlement_id", "kind", "state", "units", "gross",
-    "net_in_scope", "royalty", "recouped", "due", "paid", "arrears", "tax_withheld",
+    "period", "period_name", "period_start", "period_end", "period_last_day", "due_at", "due_date", "late",
+    "settlement_id", "kind", "state", "units", "gross", "net_in_scope", "period_royalty", "royalty", "recouped",
+    "due", "paid", "arrears", "tax_withheld", "on_settlement_id", "interest_principal", "interest_days",
+    "interest_rate_bps",
 )  # fmt: skip
 
 
@@ -162,9 +291,15 @@ def statement_csv_rows(result: Statement) -> Iterable[list[str]]:
     yield [*STATEMENT_COLUMNS, *(f"payee:{a}" for a in payees)]
     for row in [*result.rows, result.totals]:
         values = row.model_dump(mode="json")
-        yield ["" if values[c] is None else str(values[c]) for c in STATEMENT_COLUMNS] + [
-            p["amount"] for p in values["payee_parts"]
-        ]
+        yield [_cell(values[c]) for c in STATEMENT_COLUMNS] + [p["amount"] for p in values["payee_parts"]]
 
 
 # ------------------------------------------------------------------ parties
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

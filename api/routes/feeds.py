@@ -24,6 +24,7 @@ from intake.feed import Rejection
 from intake.judge import judge
 from intake.validate import LicenceInfo, ValidLine
 from royalty_chain.codes import Scope
+from royalty_chain.terms import Calendar
 
 router = APIRouter(tags=["feeds"], responses=problem_responses(400, 404, 422, 503, 401, 403, 413, 415))
 
@@ -116,8 +117,21 @@ def _licences(services: Services, ids: set[int]) -> dict[int, LicenceInfo]:
                 sell_off_days=row.sell_off_days,
                 period_seconds=row.period_seconds,
                 terminated_at=row.terminated_at,
+                **_calendar_of(row),
             )
     return infos
+
+
+def _calendar_of(row: LicenceRow) -> dict[str, Any]:
+    """The licence's Calendar for the validator, once intake's LicenceInfo takes it (the oracle's
+    calendar work adds ``LicenceInfo.calendar``); until then only fixed periods validate."""
+    if "calendar" not in getattr(LicenceInfo, "__dataclass_fields__", {}):
+        return {}
+    rule = row.rule()
+    calendar = Calendar(
+        rule.period_months, rule.anniversary, rule.year_month, rule.year_day, rule.due_days, rule.interest_bps
+    )
+    return {"calendar": calendar}
 
 
 def _scope(row: LicenceRow) -> Scope:

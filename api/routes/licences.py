@@ -24,7 +24,7 @@ from api.relay_schemas import (
     TerminateDraftIn,
     TerminateIn,
 )
-from api.schemas import LicenceDetail, LicencePage, SettlementPage, Statement
+from api.schemas import LicenceDetail, LicencePage, PeriodPage, SettlementPage, Statement
 
 router = APIRouter(prefix="/licences", tags=["licences"], responses=problem_responses(400, 404, 422, 503))
 
@@ -54,6 +54,17 @@ def licence_settlements(
 
 
 @router.get(
+    "/{licence_id:int}/periods",
+    response_model=PeriodPage,
+    summary="Reporting periods of the term and sell-off: names, exact dates, due dates, report state",
+)
+def licence_periods(
+    licence_id: LicenceId, session: SessionDep, page: PageQuery = 1, size: SizeQuery = 50
+) -> PeriodPage:
+    return queries.licence_periods(session, licence_id, page, size)
+
+
+@router.get(
     "/{licence_id:int}/statement",
     response_model=Statement,
     summary="The licensor's royalty statement of one contract year (JSON, or CSV with Accept: text/csv)",
@@ -64,7 +75,7 @@ def licence_statement(
     request: Request,
     session: SessionDep,
     manifest: ManifestDep,
-    year: Annotated[int, Query(ge=0, le=10_000, description="contract year index, from 0")] = 0,
+    year: Annotated[int, Query(ge=0, le=10_000, description="contract year, from 0 (the year of the start)")] = 0,
     format: Annotated[Literal["json", "csv"] | None, Query(description="overrides Accept")] = None,
 ) -> Statement | Response:
     result = queries.statement(session, manifest, licence_id, year)

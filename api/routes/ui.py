@@ -14,7 +14,8 @@ from api import queries
 from api.deps import AddressPath, LicenceId, ManifestDep, SessionDep
 from api.errors import problem_responses
 from api.indexer.models import SettlementRow
-from api.ui_text import Money, day, moment, percent, period_words, rate_words, terms_sentence
+from api.ui_text import Money, day, moment, percent, rate_words, terms_sentence
+from royalty_chain.calendar import LicenceCalendar
 
 router = APIRouter(tags=["dashboard"], include_in_schema=True, responses=problem_responses(400, 404, 422, 503))
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
@@ -58,11 +59,16 @@ def _chart(items: list[Any], money: Money) -> dict[str, Any]:
                 "y": height - pad - h,
                 "w": round(step * 0.8, 1),
                 "h": h,
-                "label": f"#{s.id} {s.kind} period {s.period}: {money(s.royalty)}",
+                "label": f"#{s.id} {s.kind} {s.period_name or ''}: {money(s.royalty)}",
                 "state": s.state,
             }
         )
     return {"width": width, "height": height, "pad": pad, "bars": shapes, "peak": money(peak)}
+
+
+def _years(rule: LicenceCalendar, current: int) -> list[dict[str, Any]]:
+    """The contract years so far, with their dates, for the statement links."""
+    return [{"year": y, "name": rule.year_name(y)} for y in range(current + 1)]
 
 
 @router.get("/ui/licences/{licence_id:int}", response_class=HTMLResponse, summary="Dashboard: one licence")
@@ -88,11 +94,12 @@ def licence_page(request: Request, licence_id: LicenceId, session: SessionDep, m
         "licence": licence,
         "money": money,
         "sentence": terms_sentence(licence.terms, current, licence.end, money),
-        "period": period_words(int(licence.terms["term"]["period_seconds"])),
+        "calendar": licence.calendar.words,
+        "periods": queries.licence_periods(session, licence_id, 1, 40).items,
         "versions": versions,
         "settlements": settlements,
         "chart": _chart(settlements.items, money),
         "disputed": disputed,
-        "years": list(range(0, licence.contract_year + 1)),
+        "years": _years(queries.get_licence_row(session, licence_id).rule(), licence.contract_year),
     }
     return templates.TemplateResponse(request, "licence.html", context)

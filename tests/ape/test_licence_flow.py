@@ -81,6 +81,7 @@ def test_licence_to_withdrawal(deployed, actors, scope):
         line_count=42,
         buckets=(
             Bucket(
+                0,  # contract year 0: the sales' dates
                 territory_index("US"),
                 field_index("apparel"),
                 channel_index("retail"),
@@ -88,7 +89,7 @@ def test_licence_to_withdrawal(deployed, actors, scope):
                 120_000 * USDX,
                 20_000 * USDX,
             ),
-            Bucket(territory_index("JP"), field_index("apparel"), channel_index("retail"), 10, 10_000 * USDX, 0),
+            Bucket(0, territory_index("JP"), field_index("apparel"), channel_index("retail"), 10, 10_000 * USDX, 0),
         ),
     )
     signatures = _signed_report(registry, report, [actors["oracle1"], actors["oracle3"]])
@@ -97,6 +98,7 @@ def test_licence_to_withdrawal(deployed, actors, scope):
     settled = receipt.events.filter(ledger.Settled)[0]
     assert settled.royalty == 5_000 * USDX  # 5% of 100,000 net; the JP bucket is out of scope
     assert settled.due == 5_000 * USDX and settled.paid == 5_000 * USDX
+    assert settled.dueAt == start + 90 * DAY + 30 * DAY  # the period's end plus the default 30 due days
     breach = receipt.events.filter(ledger.ScopeBreached)[0]
     assert breach.territory == territory_index("JP") and breach.gross == 10_000 * USDX
     released = receipt.events.filter(ledger.Released)[0]

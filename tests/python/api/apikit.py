@@ -84,8 +84,12 @@ def fund(chain: Chain, licence_id: int, amount: int, licensee: str = "licensee_a
     chain.ledger.deposit(licence_id, amount, account)
 
 
-def bucket(territory: str, field: str, channel: str, units: int, gross: int, deductions: int = 0) -> Bucket:
-    return Bucket(territory_index(territory), field_index(field), channel_index(channel), units, gross, deductions)
+def bucket(
+    territory: str, field: str, channel: str, units: int, gross: int, deductions: int = 0, year: int = 0
+) -> Bucket:
+    """A bucket of contract year ``year`` (the year of its sales' dates)."""
+    codes = territory_index(territory), field_index(field), channel_index(channel)
+    return Bucket(year, *codes, units, gross, deductions)
 
 
 def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], sequence: int | None = None,

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.services import Services
 from intake.merkle import MerkleTree, leaf_fast
+from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.client import Chain
 from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.terms import DAY
@@ -183,16 +184,30 @@ def test_statement_as_json_and_csv(client: TestClient, chain: Chain, services: S
     third = settle(chain, licence_id, 2, [bucket("GB", "apparel", "online", 1, 25 * USDX)])  # 2 USDX
     synced(services)
     body = client.get(f"/licences/{licence_id}/statement", params={"year": 0}).json()
-    assert [(r["period"], r["settlement_id"], r["royalty"]) for r in body["rows"]] == [
-        (0, first, "4000000"), (1, None, "0"), (2, third, "2000000"), (3, None, "0"),
-    ]  # fmt: skip
+    # Fixed 30-day periods from the start, contract years from the start: year 0 is 365 days, so its
+    # periods are 0..12 (period 12, days 360..390, crosses into year 1). Period 3 (days 90..120) is running.
+    states = ["final", "not reported", "final", *["open"] * 10]
+    settled = {0: (first, "4000000"), 2: (third, "2000000")}
+    assert [(r["period"], r["settlement_id"], r["royalty"], r["state"]) for r in body["rows"]] == [
+        (p, *settled.get(p, (None, "0")), states[p]) for p in range(13)
+    ]
+    rule = LicenceCalendar(start=start, period_seconds=30 * DAY)
+    assert [r["period_name"] for r in body["rows"]] == [rule.period_name(p) for p in range(13)]
+    assert body["rows"][0]["period_end"] == start + 30 * DAY and body["rows"][0]["due_at"] == start + 60 * DAY
+    assert (body["year_start"], body["year_end"], body["year_days"]) == (start, start + 365 * DAY, 365)
+    # Period 0 was due on day 60 and reported on day 95; period 1, due on day 90, is still unreported;
+    # period 2 (due day 120) and the running period 3 are not late.
+    assert [r["late"] for r in body["rows"][:4]] == [True, True, False, False]
     assert body["totals"]["royalty"] == "6000000"
     assert body["totals"]["tax_withheld"] == "600000"
     assert [p["amount"] for p in body["totals"]["payee_parts"]] == ["3240000", "2160000"]
     csv = client.get(f"/licences/{licence_id}/statement", params={"year": 0}, headers={"accept": "text/csv"})
     assert csv.headers["content-type"].startswith("text/csv")
     rows = csv.text.strip().split("\n")
-    assert rows[0].startswith("period,period_start,period_end,settlement_id,kind,state,units,gross")
-    assert rows[1].split(",")[9] == "4000000"
-    assert rows[-1].split(",")[4] == "total" and rows[-1].split(",")[9] == "6000000"
+    assert rows[0].startswith(
+        "period,period_name,period_start,period_end,period_last_day,due_at,due_date,late,settlement_id,kind,"
+        "state,units,gross,net_in_scope,period_royalty,royalty,"
+    )
+    assert rows[1].split(",")[15] == "4000000"
+    assert rows[-1].split(",")[9] == "total" and rows[-1].split(",")[15] == "6000000"
     _problem(client.get(f"/licences/{licence_id}/statement", params={"year": 5}), 422)

@@ -72,7 +72,7 @@ def test_a_new_projector_version_replays_the_stored_events_with_the_chain_down(
     before = _dump(sessions)
     with sessions() as session:
         state = session.get(IndexState, 1)
-        assert state is not None and state.projection_version == Projector.VERSION == 1
+        assert state is not None and state.projection_version == Projector.VERSION
         breaches = session.get(LicenceRow, licence_id).scope_breaches  # type: ignore[union-attr]
         deposits = session.scalar(
             select(func.count()).where(EventRecord.name == "Deposited", EventRecord.licence_id == licence_id)
@@ -86,7 +86,7 @@ def test_a_new_projector_version_replays_the_stored_events_with_the_chain_down(
     after = _dump(sessions)
     with sessions() as session:
         assert session.get(LicenceRow, licence_id).scope_breaches == 2  # type: ignore[union-attr]
-        assert session.get(IndexState, 1).projection_version == 2  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION + 1  # type: ignore[union-attr]
     # Only the changed projection differs; the stored events are untouched.
     assert after["events"] == before["events"]
     changed = {name for name in before if before[name] != after[name]}
@@ -117,6 +117,32 @@ def test_an_index_made_before_projection_versions_is_upgraded_and_replayed(
     assert _dump(upgraded) == before
     with upgraded() as session:
         assert session.get(IndexState, 1).projection_version == Projector.VERSION  # type: ignore[union-attr]
+
+
+def test_an_index_built_before_calendars_is_rebuilt_and_replayed(
+    client: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    """Projector version 1 knew fixed periods only: no per-year parts of reports, no due dates, no
+    bucket years. Such an index gets the new tables and columns and replays its stored events."""
+    path = tmp_path / "index.sqlite"
+    _, sessions = _built(client, chain, path)
+    before = _dump(sessions)
+    assert before["settlement_years"]  # the report's part in contract year 0
+    db = sqlite3.connect(path)  # the index as projector version 1 left it
+    db.execute("DROP TABLE settlement_years")
+    for column in ("due_at", "year", "reported_late", "paid_late"):
+        db.execute(f"ALTER TABLE settlements DROP COLUMN {column}")
+    db.execute("ALTER TABLE buckets DROP COLUMN year")
+    db.execute("UPDATE index_state SET projection_version = 1")
+    db.commit()
+    db.close()
+
+    upgraded = make_sessions(make_engine(path))
+    offline = _offline(chain.manifest, upgraded, Projector)
+    assert offline.reproject() > 0  # version 1 != 2: replayed from the stored events, no chain
+    assert _dump(upgraded) == before
+    with upgraded() as session:
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 2  # type: ignore[union-attr]
 
 
 def test_postgresql_index_gains_the_version_column_in_place(client: TestClient, chain: Chain) -> None:

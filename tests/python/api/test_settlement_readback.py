@@ -50,10 +50,10 @@ def test_registered_licence_settles_and_reads_back_exactly(
     assert got["lines_root"] == "0x" + "05" * 32
     assert got["line_count"] == 3
     assert got["buckets"] == [
-        {"territory": "GB", "field": "apparel", "channel": "online", "units": "3", "gross": "1234567891",
-         "deductions": "0", "net": "1234567891", "in_scope": True},
-        {"territory": "FR", "field": "apparel", "channel": "online", "units": "1", "gross": "500000000",
-         "deductions": "0", "net": "500000000", "in_scope": False},
+        {"year": 0, "territory": "GB", "field": "apparel", "channel": "online", "units": "3",
+         "gross": "1234567891", "deductions": "0", "net": "1234567891", "in_scope": True},
+        {"year": 0, "territory": "FR", "field": "apparel", "channel": "online", "units": "1",
+         "gross": "500000000", "deductions": "0", "net": "500000000", "in_scope": False},
     ]  # fmt: skip
     assert got["scope_breaches"] == 1
     assert got["schedule"]["version"] == 0 and got["schedule"]["rate_bps"] == 800

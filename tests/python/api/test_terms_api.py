@@ -64,7 +64,8 @@ def test_an_example_in_human_form_registers(client: TestClient, chain: Chain) ->
     now = chain_time(chain)
     salt = "0x" + (now * 7919).to_bytes(32, "big").hex()
     terms = _example("acme-trademark", salt=salt)
-    terms["term"] = {**terms["term"], "start": now - DAY, "end": now + 365 * DAY}
+    # Calendar quarters start at 00:00 UTC: yesterday's date.
+    terms["term"] = {**terms["term"], "start": (now - DAY) // DAY * DAY, "end": now + 365 * DAY}
     draft = client.post("/licences/drafts", json={"terms": terms})
     assert draft.status_code == 200, draft.text
     body = draft.json()

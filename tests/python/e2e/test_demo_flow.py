@@ -1,8 +1,10 @@
 """The `make run` demo end to end, on Anvil and on Ganache: the same inputs settle identically.
 
 Registration from both parties' signatures, the oracle over feeds with good and bad lines,
-settlement, a guarantee charge, a dispute, a withdrawal and a breach notice; then everything
-again, which must change nothing.
+settlement of calendar quarters (a nil report for a quarter without sales), a guarantee charge,
+a dispute, a late payment charged interest, a withdrawal and a breach notice; then everything
+again, which must change nothing. Interest runs to the second the chain paid, so the figures it
+moves (the trademark licence's interest and arrears) are checked by their formula, not by value.
 """
 
 from __future__ import annotations
@@ -41,8 +43,13 @@ def _run(chain: Chain, tmp_path: Path) -> DemoResult:
     return load_demo(chain, ROOT / "examples", tmp_path, Console(file=open("/dev/null", "w")))
 
 
-def _figures(result: DemoResult) -> list[tuple[str, str, int, str, str, str]]:
-    return [(r.name, r.status, r.settled, r.royalty, r.arrears, r.escrow) for r in result.rows]
+def _figures(result: DemoResult) -> list[tuple[str, str, int, int, str, str, str]]:
+    """What the same inputs settle identically anywhere: arrears are left out where interest (which
+    depends on the second of each payment) moved them."""
+    return [
+        (r.name, r.status, r.settled, r.nil_reports, r.royalty, r.arrears if r.interest == "0" else "-", r.escrow)
+        for r in result.rows
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +74,26 @@ def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple
     assert "was seen before with different content" in notes
     assert "voltcell-patent: minimum-guarantee shortfall of contract year 0 charged" in notes
     assert "the licensee disputed settlement" in notes
+    # GeoData sold nothing in the third quarter of 2025: the oracle settled it by a nil report.
+    assert "geodata-dataset: 2025-Q3 had no sales: settled by a nil report" in notes
+    assert {r.name: r.nil_reports for r in result.rows}["geodata-dataset"] == 1
     acme = next(r for r in result.rows if r.name == "acme-trademark")
-    # The licensee deposited 5,000: everything above it is arrears, and the licensor took what was paid.
-    assert Decimal(acme.royalty) - Decimal(acme.arrears) == Decimal(5000)
-    assert acme.escrow == "0"
+    # The licensee deposited 5,000 at signing and 1,000 late: royalty and interest above that are
+    # arrears, and the licensor took all that was paid (one payee, no tax).
+    assert "acme-trademark: the licensee paid 1000.00 of its arrears after their due dates" in notes
+    assert Decimal(acme.royalty) + Decimal(acme.interest) - Decimal(acme.arrears) == Decimal(6000)
+    assert Decimal(acme.interest) > 0 and acme.escrow == "0"
     brand = role("licensor_brand").address
     withdrawn = chain.ledger.events("Withdrawn", account=brand)
-    assert sum(int(w.args["amount"]) for w in withdrawn) == 5_000 * 10**6
+    assert sum(int(w.args["amount"]) for w in withdrawn) == 6_000 * 10**6
+    # Each charge is floor(principal * 1,200 * seconds late / (10,000 * 365 days)), from the due date
+    # of the settlement it is on (its quarter's end + 30 days) to the payment.
+    charges = chain.ledger.events("InterestCharged", licenceId=acme.licence_id)
+    assert charges and all(c.args["rateBps"] == 1200 for c in charges)
+    for charge in charges:
+        a = charge.args
+        assert a["interest"] == a["principal"] * 1200 * (a["to"] - a["from"]) // (10_000 * 365 * 86_400)
+        assert a["from"] == chain.ledger.settlement(a["onSettlementId"]).due_at
 
 
 def test_demo_again_changes_nothing(anvil_demo: tuple[Chain, DemoResult, Path]) -> None:
@@ -142,6 +162,11 @@ def _api_readback(chain: Chain, data: Path, result: DemoResult) -> dict[str, obj
             assert "which was already reported" in late["reason"]
             page = client.get(f"/ui/licences/{acme.licence_id}")
             assert page.status_code == 200 and "4% of net sales" in page.text
+            assert (
+                "calendar quarters; contract years from 1 January; reports due 30 days after each quarter; "
+                "late interest 12%/year" in page.text
+            )
+            assert "2025-Q1" in page.text and "interest on #" in page.text
             return shown
     finally:
         services.close()

@@ -17,7 +17,7 @@ from outbox import Outbox
 from royalty_chain.client import Chain
 from royalty_chain.codes import encode_scope, field_index, territory_index
 from royalty_chain.dev.keys import role
-from royalty_chain.terms import DAY, YEAR, FieldRate, Payee, Schedule, Tier
+from royalty_chain.terms import DAY, FieldRate, Payee, Schedule, Tier
 
 PERIOD = 30 * DAY
 
@@ -127,7 +127,8 @@ def test_rate_per_field_of_use(chain: Chain, tmp_path: Path) -> None:
 
 
 def test_minimum_guarantee_shortfall_and_late_report_offset(chain: Chain, tmp_path: Path) -> None:
-    start = (chain_now(chain) - YEAR - 40 * DAY) // DAY * DAY  # contract year 0 has ended
+    # Contract years run from the start to its anniversary (365 or 366 days): year 0 has ended.
+    start = (chain_now(chain) - 366 * DAY - 40 * DAY) // DAY * DAY
     licence_id = register(chain, start, Schedule(rate_bps=1000, minimum_guarantee=1_000 * USDX))
     fund(chain, licence_id, 5_000 * USDX)
     _settle(chain, tmp_path, licence_id, [line(licence_id, "M-1", start, "US", "apparel", "retail", 1, "3000")])

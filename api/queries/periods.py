@@ -1,0 +1,164 @@
+"""A licence's calendar as the API shows it: period and contract-year names, exact dates, due
+dates and the rule in words. Every date comes from ``royalty_chain.calendar.LicenceCalendar``
+(the mirror of the chain's LicenceCalendar), never from ``start + n * length``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.indexer.models import LicenceRow, SettlementRow
+from api.inputs import contract_year_start, period_rule
+from api.queries.common import chain_now, effective_end, get_licence_row
+from api.schemas import CalendarOut, PeriodOut, PeriodPage
+from royalty_chain.calendar import MONTH_NAMES, LicenceCalendar, date_of, iso_date
+from royalty_chain.terms import DAY
+
+# Very short fixed periods would make a term of millions of rows: pages list at most this many.
+MAX_PERIODS_PAGE = 500
+_GRID_WORDS = {1: ("calendar months", "month"), 3: ("calendar quarters", "quarter"),
+               6: ("calendar half-years", "half-year"), 12: ("calendar years", "year")}  # fmt: skip
+
+
+def sell_off_end(licence: LicenceRow) -> int:
+    return effective_end(licence) + licence.sell_off_days * DAY
+
+
+def period_fields(rule: LicenceCalendar, period: int) -> dict[str, Any]:
+    """Name, first second, first second after (exclusive), last day and due date of a period."""
+    start, end = rule.period_bounds(period)
+    return {
+        "period_name": rule.period_name(period),
+        "period_start": start,
+        "period_end": end,
+        "period_last_day": iso_date(end - 1),
+        "due_at": rule.period_due_at(period),
+    }
+
+
+def year_fields(rule: LicenceCalendar, year: int, cut_at: int | None = None) -> dict[str, Any]:
+    """A contract year as a period (a guarantee's): its bounds cut at ``cut_at`` (the term's end)."""
+    start, end, _ = rule.year_bounds(year)
+    if cut_at is not None and start < cut_at < end:
+        end = cut_at
+    return {
+        "period_name": f"contract year {year} ({rule.year_name(year)})",
+        "period_start": start,
+        "period_end": end,
+        "period_last_day": iso_date(end - 1),
+        "due_at": rule.year_due_at(year),
+    }
+
+
+def _day_month(month: int, day: int) -> str:
+    return f"{day} {MONTH_NAMES[month - 1]}"
+
+
+def calendar_words(rule: LicenceCalendar) -> str:
+    """e.g. "calendar quarters; contract years from 1 January; reports due 30 days after each
+    quarter; late interest 12%/year"."""
+    if rule.period_months == 0:
+        seconds = rule.period_seconds
+        length = f"{seconds // DAY} days" if seconds % DAY == 0 else f"{seconds} seconds"
+        periods, each = f"periods of {length} from the start", "period"
+    elif rule.anniversary:
+        y, m, d = date_of(rule.start)
+        months = "month" if rule.period_months == 1 else f"{rule.period_months} months"
+        periods, each = f"periods of {months} from {_day_month(m, d)} {y}", "period"
+    elif rule.period_months in _GRID_WORDS:
+        periods, each = _GRID_WORDS[rule.period_months]
+    else:
+        periods, each = f"calendar periods of {rule.period_months} months from 1 January", "period"
+    if rule.year_month == 0:
+        _, m, d = date_of(rule.start)
+        years = f"contract years from the start date ({_day_month(m, d)})"
+    else:
+        years = f"contract years from {_day_month(rule.year_month, rule.year_day)}"
+    days = "1 day" if rule.due_days == 1 else f"{rule.due_days} days"
+    parts = [periods, years, f"reports due {days} after each {each}"]
+    if rule.interest_bps:
+        whole, rest = divmod(rule.interest_bps, 100)
+        rate = f"{whole}" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
+        parts.append(f"late interest {rate}%/year")
+    else:
+        parts.append("no late interest")
+    return "; ".join(parts)
+
+
+def calendar_out(rule: LicenceCalendar) -> CalendarOut:
+    return CalendarOut(
+        period=period_rule(rule),
+        period_months=rule.period_months,
+        anniversary=rule.anniversary,
+        period_seconds=rule.period_seconds or None,
+        contract_year_start=contract_year_start(rule),
+        due_days=rule.due_days,
+        late_interest_bps=rule.interest_bps,
+        words=calendar_words(rule),
+    )
+
+
+def last_period(licence: LicenceRow, rule: LicenceCalendar) -> int:
+    """The last period of the term and its sell-off (the one holding the sell-off's last second)."""
+    return rule.period_of(max(sell_off_end(licence), licence.start + 1) - 1)
+
+
+PeriodState = Literal["reported", "nil report", "not reported", "open"]
+
+
+def period_state(settlement: SettlementRow | None, end: int, now: int) -> PeriodState:
+    """ "reported" (settled with sales), "nil report" (settled without sales), "not reported"
+    (ended without a report) or "open" (not ended)."""
+    if settlement is not None:
+        return "nil report" if settlement.bucket_count == 0 else "reported"
+    return "not reported" if end <= now else "open"
+
+
+def report_late(settlement: SettlementRow | None, due_at: int, now: int) -> bool:
+    """Reported or paid after the due date, or still unreported or unpaid after it."""
+    if settlement is None:
+        return now > due_at
+    return settlement.reported_late or settlement.paid_late > 0 or (settlement.due > settlement.paid and now > due_at)
+
+
+def periods_of(session: Session, licence: LicenceRow, periods: Sequence[int], now: int) -> list[PeriodOut]:
+    rule = licence.rule()
+    settled = {
+        s.period: s
+        for s in session.scalars(
+            select(SettlementRow).where(
+                SettlementRow.licence_id == licence.id,
+                SettlementRow.kind == "report",
+                SettlementRow.period.in_(list(periods)),
+            )
+        )
+    }
+    out = []
+    for p in periods:
+        fields = period_fields(rule, p)
+        s = settled.get(p)
+        out.append(
+            PeriodOut(
+                period=p,
+                **fields,
+                contract_years=list(rule.years_of_period(p)),
+                state=period_state(s, fields["period_end"], now),
+                late=report_late(s, fields["due_at"], now),
+                settlement_id=s.id if s else None,
+                royalty=s.royalty if s else 0,
+            )
+        )
+    return out
+
+
+def licence_periods(session: Session, licence_id: int, page: int, size: int) -> PeriodPage:
+    licence = get_licence_row(session, licence_id)
+    rule = licence.rule()
+    total = last_period(licence, rule) + 1
+    first = (page - 1) * size
+    periods = range(first, min(first + size, total))
+    return PeriodPage(items=periods_of(session, licence, periods, chain_now(session)), total=total, page=page,
+                      size=size)  # fmt: skip
