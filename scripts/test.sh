@@ -39,6 +39,9 @@ run mypy mypy
 run ruff ruff check .
 run contracts forge_suite
 run gas gas_suite
+# Every deployable contract within EIP-170's 24,576 bytes, as public networks enforce (the dev
+# chains do too): forge build --sizes fails when one is larger.
+run sizes "$forge_bin" build --sizes --skip test --skip script
 # Static analysis: any medium or high finding fails the run (see slither.config.json), and so
 # does a function Slither could not analyse (it would otherwise be a silent blind spot).
 slither_suite() {

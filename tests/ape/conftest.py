@@ -3,21 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ape_foundry.provider import FoundryProvider
 
 from royalty_chain.codes import encode_scope
-
-# LicenceRegistry and RoyaltyLedger exceed EIP-170's 24,576 bytes since the calendar rule moved on
-# chain: ape's Anvil accepts them up to 32 KiB, as royalty_chain.dev.devnet's does, until they
-# are split or shrunk (ape-foundry has no setting for it, so its command line gains the flag).
-_anvil_command = FoundryProvider.build_command
-
-
-def _with_code_size_limit(provider: FoundryProvider) -> list[str]:
-    return [*_anvil_command(provider), "--code-size-limit", "32768"]
-
-
-FoundryProvider.build_command = _with_code_size_limit  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
