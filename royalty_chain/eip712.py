@@ -259,6 +259,7 @@ def report_message(report: Report) -> dict[str, Any]:
         "lineCount": report.line_count,
         "buckets": [
             {
+                "year": b.year,
                 "territory": b.territory,
                 "field": b.field,
                 "channel": b.channel,
@@ -330,6 +331,7 @@ def report_struct_hash(report: Report) -> bytes:
     bucket_hashes = b"".join(
         keccak(
             _BUCKET_TYPEHASH
+            + _word(b.year)
             + _word(b.territory)
             + _word(b.field)
             + _word(b.channel)
