@@ -114,6 +114,8 @@ def start_ganache(port: int | None = None, db_path: Path | None = None, log_path
         "shanghai",
         "--chain.chainId",
         "1337",
+        # The registry and the ledger exceed EIP-170's 24,576 bytes (see start_anvil).
+        "--chain.allowUnlimitedContractSize",
         "--logging.quiet",
     ]
     if db_path is not None:
