@@ -29,7 +29,7 @@ from oracle.hooks import FaultHook, no_fault
 from oracle.node import LedgerABI, SenderNode
 from outbox import Outbox, StoredReport
 from royalty_chain.client import ContractRevert
-from royalty_chain.models import Settlement
+from royalty_chain.models import Kind, Settlement
 from royalty_chain.terms import Bucket, Report
 
 log = structlog.get_logger("oracle")
@@ -270,11 +270,15 @@ class ReportSender:
         self._landed = []
 
     def _settled_events(self, receipt: dict[str, Any]) -> dict[tuple[int, int], dict[str, Any]]:
-        """The Settled events of a raw receipt, by (licence, period)."""
+        """The report settlements (Settled events of kind Report) of a raw receipt, by (licence,
+        period). A report paid after its due date is followed by an Interest settlement with the
+        same licence and period: that one is not the report's."""
         found = {}
         for entry in receipt["logs"]:
             event = self.ledger.events.decode(entry)
-            if event is not None and event.name == "Settled" and event.contract == "RoyaltyLedger":
+            if event is None or event.name != "Settled" or event.contract != "RoyaltyLedger":
+                continue
+            if int(event.args["kind"]) == Kind.REPORT:
                 found[int(event.args["licenceId"]), int(event.args["period"])] = event.args
         return found
 

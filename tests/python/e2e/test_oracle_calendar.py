@@ -25,7 +25,7 @@ from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.client import Chain
 from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.dev.keys import dev_account, role
-from royalty_chain.terms import DAY, Schedule, Term, Tier
+from royalty_chain.terms import DAY, Calendar, Schedule, Term, Tier
 
 US, APPAREL, RETAIL = territory_index("US"), field_index("apparel"), channel_index("retail")
 
@@ -165,3 +165,32 @@ def test_a_new_outbox_does_not_back_fill_a_licence_already_reported_on_chain(cha
     assert sorted((r.period, r.line_count, r.royalty) for r in sent.settled) == [(1, 0, 50 * USDX), (2, 0, 50 * USDX)]
     assert len(built) == 2
     assert [chain.ledger.settled_period(licence_id, p) != 0 for p in range(4)] == [True, True, True, False]
+
+
+def test_a_report_paid_after_its_due_date_is_recorded_as_the_report_not_as_its_interest(
+    chain: Chain, tmp_path: Path
+) -> None:
+    # 30-day periods due 30 days after they end, 10% a year interest on late payment. Period 0
+    # ended 35 days ago, so it was due 5 days ago: settling it now also charges interest, as a
+    # settlement of its own (kind Interest) with the same licence and period.
+    start = (chain_now(chain) - 65 * DAY) // DAY * DAY
+    term = Term(start, start + 2 * 365 * DAY, 180, 30 * DAY, Calendar(due_days=30, interest_bps=1000))
+    licence_id = register(chain, start, term=term)
+    fund(chain, licence_id, 10_000 * USDX)
+    feed = write_feed(tmp_path / "late.csv", [f"L-1,{licence_id},{day(start)},US,apparel,retail,1,1000.00,0,USD"])
+    service = _service(chain, tmp_path / "outbox.sqlite", [role("oracle1"), role("oracle2")], nil_reports=False)
+
+    _, _, sent = service.run([feed])
+
+    (stored,) = sent.settled
+    assert stored.settlement_id == chain.ledger.settled_period(licence_id, 0)
+    assert (stored.royalty, sent.paid[stored.id]) == (100 * USDX, 100 * USDX)  # 10% of 1,000.00
+    (charged,) = chain.ledger.events("InterestCharged", licenceId=licence_id)
+    assert charged.args["onSettlementId"] == stored.settlement_id
+    assert (charged.args["principal"], charged.args["from"]) == (100 * USDX, start + 60 * DAY)  # due date
+    # floor(100,000,000 x 1,000 x seconds late / (10,000 x 365 x 86,400)): about 137 units a day
+    late = charged.args["to"] - charged.args["from"]
+    assert late >= 5 * DAY
+    assert charged.args["interest"] == 100 * USDX * 1000 * late // (10_000 * 365 * DAY)
+    interest = chain.ledger.settlement(charged.args["settlementId"])
+    assert (interest.kind.label, interest.period, interest.royalty) == ("interest", 0, charged.args["interest"])
