@@ -40,6 +40,7 @@ from oracle.directory import LicenceDirectory
 from oracle.hooks import FaultHook, no_fault
 from outbox import Outbox, StoredReport
 from royalty_chain.actions import report_digest, sign_report
+from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.client import Chain
 from royalty_chain.models import SettlementContext
 from royalty_chain.terms import Bucket, Report
@@ -88,6 +89,7 @@ class ReportBuilder:
         self._nil_cursor: dict[int, int] = {}
         # The licences read this round (the directory asks the node for new logs at each read).
         self._infos: dict[int, LicenceInfo] = {}
+        self._rules: dict[int, LicenceCalendar] = {}  # for period_name
 
     def chain_time(self) -> int:
         # RPC failures are retried with backoff by the provider (royalty_chain.client.Chain).
@@ -211,9 +213,17 @@ class ReportBuilder:
         log.info("period_closed", licence=licence_id, period=period, period_name=self.period_name(licence_id, period))
 
     def period_name(self, licence_id: int, period: int) -> str:
-        """The period's name by the licence's calendar (``2025-Q1``), "" for an unknown licence."""
-        info = self._info(licence_id)
-        return info.rule.period_name(period) if info is not None else ""
+        """The period's name by the licence's calendar (``2025-Q1``), "" for an unknown licence.
+
+        A licence's calendar is fixed at registration (an amendment moves only its end), so the
+        rule is kept once read: log lines and tables name periods without asking the node."""
+        rule = self._rules.get(licence_id)
+        if rule is None:
+            info = self._info(licence_id)
+            if info is None:
+                return ""
+            rule = self._rules[licence_id] = info.rule
+        return rule.period_name(period)
 
     def _info(self, licence_id: int) -> LicenceInfo | None:
         info = self._infos.get(licence_id)
