@@ -83,11 +83,6 @@ def start_anvil(
         # and leaves them behind (74 GB of them after one session of tests and benchmarks here).
         "--prune-history",
         "512",
-        # LicenceRegistry and RoyaltyLedger (27.5 kB of runtime code each since the calendar
-        # rule moved on chain) exceed EIP-170's 24,576 bytes: a dev chain accepts them up to
-        # 32 KiB until the contracts are split or shrunk; a public network will refuse them.
-        "--code-size-limit",
-        "32768",
         "--silent",
     ]
     if state_file is not None:
@@ -114,8 +109,6 @@ def start_ganache(port: int | None = None, db_path: Path | None = None, log_path
         "shanghai",
         "--chain.chainId",
         "1337",
-        # The registry and the ledger exceed EIP-170's 24,576 bytes (see start_anvil).
-        "--chain.allowUnlimitedContractSize",
         "--logging.quiet",
     ]
     if db_path is not None:
