@@ -32,6 +32,7 @@ abstract contract LedgerCore {
         address token;
         uint16 taxBps;
         uint16 interestBps; // simple yearly interest on amounts paid after their due date
+        bool guaranteeCharged; // a guarantee shortfall was charged in some year: reports may owe it less
         // slot 1
         address licensee;
         uint64 lastSequence;

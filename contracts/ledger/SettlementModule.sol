@@ -7,6 +7,7 @@ import {LicenceClock} from "../LicenceClock.sol";
 import {ILicenceRegistry} from "../interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
 import {RoyaltyMath} from "../libraries/RoyaltyMath.sol";
+import {LicenceCalendar} from "../libraries/LicenceCalendar.sol";
 import {LedgerCore} from "./LedgerCore.sol";
 
 /// @title SettlementModule: settling signed reports and charging guarantee shortfalls
@@ -52,7 +53,8 @@ contract SettlementModule is LedgerCore {
         _releaseMatured(licenceId, _openAccount(licenceId));
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
         if (year > type(uint16).max) revert IRoyaltyLedger.YearOutsideTerm(licenceId, year);
-        (uint64 yearStart, uint64 yearEnd, uint64 fullLength) = clock.yearBounds(context.start, context.calendar, year);
+        (uint64 yearStart, uint64 yearEnd, uint64 fullLength) =
+            LicenceCalendar.yearBounds(context.start, context.calendar, year);
         if (yearStart >= context.effectiveEnd) revert IRoyaltyLedger.YearOutsideTerm(licenceId, year);
         uint64 dueAt = yearEnd + uint64(context.calendar.dueDays) * 1 days;
         if (yearEnd > context.effectiveEnd) yearEnd = context.effectiveEnd;
@@ -69,6 +71,7 @@ contract SettlementModule is LedgerCore {
         uint256 shortfall = guarantee - record.royalty;
         record.guaranteeCharged = true;
         record.guaranteeCredit = shortfall.toUint128();
+        _s().accounts[licenceId].guaranteeCharged = true;
         settlementId = _createSettlement(
             Draft({
                 licenceId: licenceId,
@@ -151,33 +154,45 @@ contract SettlementModule is LedgerCore {
         (ILicenceRegistry.Schedule memory schedule, ILicenceRegistry.Scope memory scope) =
             registry.verifyReport(report, signatures, periodStart);
         priced = RoyaltyMath.price(schedule, scope, report, firstYear, cumulative);
-        // The credit can cover at most what the report charges in all.
+        // The credit can cover at most what the report charges in all; a year's credit is only
+        // read (a cold slot) once some guarantee was charged.
         uint256 creditable = priced.royalty > 0 ? uint256(priced.royalty) : 0;
+        if (!_s().accounts[report.licenceId].guaranteeCharged) creditable = 0;
         for (uint256 j; j < cumulative.length; ++j) {
-            int256 royalty = priced.yearRoyalty[j];
-            int256 tierNet = priced.yearTierNet[j];
-            // Skips years the report left unchanged; a zero here decides nothing else.
-            // slither-disable-next-line incorrect-equality
-            if (royalty == 0 && tierNet == 0) continue;
-            Year storage record = yearRecords[uint32(firstYear + j)];
-            if (tierNet != 0) record.tierNet = _moved(record.tierNet, tierNet);
-            if (royalty != 0) record.royalty = _moved(record.royalty, royalty);
-            uint256 yearCredit = record.guaranteeCredit;
-            if (royalty > 0 && yearCredit != 0 && creditable != 0) {
-                if (uint256(royalty) < yearCredit) yearCredit = uint256(royalty);
-                if (creditable < yearCredit) yearCredit = creditable;
-                record.guaranteeCredit -= yearCredit.toUint128();
-                creditable -= yearCredit;
-                guaranteeCredit += yearCredit;
-            }
+            uint256 used = _addToYear(
+                yearRecords[uint32(firstYear + j)], priced.yearRoyalty[j], priced.yearTierNet[j], creditable
+            );
+            creditable -= used;
+            guaranteeCredit += used;
         }
     }
+
+    /// @dev Adds a report's part of one contract year to the year's totals; returns the part of
+    /// it (at most `creditable`) that a guarantee shortfall already charged for the year covers.
+    function _addToYear(Year storage record, int256 royalty, int256 tierNet, uint256 creditable)
+        private
+        returns (uint256 used)
+    {
+        // Skips years the report left unchanged; a zero here decides nothing else.
+        // slither-disable-next-line incorrect-equality
+        if (royalty == 0 && tierNet == 0) return 0;
+        if (tierNet != 0) record.tierNet = _moved(record.tierNet, tierNet);
+        if (royalty != 0) record.royalty = _moved(record.royalty, royalty);
+        if (royalty <= 0 || creditable == 0) return 0;
+        used = record.guaranteeCredit;
+        if (used == 0) return 0;
+        if (uint256(royalty) < used) used = uint256(royalty);
+        if (creditable < used) used = creditable;
+        record.guaranteeCredit -= used.toUint128();
+    }
+
     /// @dev `value` moved by a signed `change`, floored at zero.
     function _moved(uint128 value, int256 change) private pure returns (uint128) {
         if (change >= 0) return (uint256(value) + uint256(change)).toUint128();
         uint256 down = uint256(-change);
         return down >= value ? 0 : uint128(value - down);
     }
+
     function _emitReport(uint256 id, IRoyaltyLedger.Report calldata report, ILicenceRegistry.Priced memory priced, uint32 firstYear)
         private
     {
@@ -229,8 +244,10 @@ contract SettlementModule is LedgerCore {
         if (block.timestamp > report.deadline) revert IRoyaltyLedger.ReportExpired(licenceId, report.deadline, block.timestamp);
         if (report.buckets.length > MAX_BUCKETS) revert IRoyaltyLedger.TooManyBuckets(report.buckets.length, MAX_BUCKETS);
         if (report.returned.length > MAX_BUCKETS) revert IRoyaltyLedger.TooManyBuckets(report.returned.length, MAX_BUCKETS);
-        (periodStart, periodEnd, firstYear, lastYear) =
-            clock.reportWindow(context.start, context.periodSeconds, context.calendar, report.period);
+        // The calendar's code runs here, not by a call to the clock: one external call less per report.
+        (periodStart, periodEnd) =
+            LicenceCalendar.periodBounds(context.start, context.periodSeconds, context.calendar, report.period);
+        (firstYear, lastYear) = LicenceCalendar.yearsOf(context.start, context.calendar, periodStart, periodEnd);
         if (periodEnd > block.timestamp) revert IRoyaltyLedger.PeriodNotEnded(licenceId, report.period, periodEnd);
         if (periodStart >= context.sellOffEnd) {
             revert IRoyaltyLedger.PeriodOutsideTerm(licenceId, report.period, periodStart, context.sellOffEnd);
