@@ -335,3 +335,30 @@ def test_line_proofs_use_the_root_of_the_report_that_carried_the_line(
         assert client.get(f"/licences/{licence.id}/periods/1/lines/L-1/proof").status_code == 404
     finally:
         services.line_store = NoLineStore()
+
+
+def test_dashboard_shows_the_period_history_and_the_credit(
+    client: TestClient, chain: Chain, services: Services
+) -> None:
+    licence = Licence(client, chain, services)
+    original = licence.report(0, sold=100_000)  # 5,000
+    downward = licence.report(0, returned=30_000, corrects=original)  # -1,500, carried
+    synced(services)
+    page = client.get(f"/ui/licences/{licence.id}")
+    assert page.status_code == 200, page.text
+    assert 'id="credit">1,500.00 USDX<' in page.text
+    assert "1,500.00 USDX carried, 0.00 USDX used against royalties" in page.text
+    assert f'<a href="/ui/licences/{licence.id}/periods/0">1 adjustment</a>' in page.text
+    assert f"adjustment of #{original}</a>" in page.text and f"(corrected by #{downward})" in page.text
+    history = client.get(f"/ui/licences/{licence.id}/periods/0")
+    assert history.status_code == 200, history.text
+    text = " ".join(history.text.split())
+    assert 'id="net-royalty">3,500.00 USDX<' in text  # 5,000 - 1,500
+    assert 'id="credit-carried">1,500.00 USDX<' in text
+    assert f"adjustment of #{original}" in text and f"(corrected by #{downward})" in text
+    # the adjustment's row: no sales, 30,000 returned, net -30,000, difference -1,500, charged 0, 1,500 carried
+    assert (
+        '<td class="num">0.00 USDX</td><td class="num">30,000.00 USDX</td><td class="num">-30,000.00 USDX</td> '
+        '<td class="num">-1,500.00 USDX</td><td class="num">0.00 USDX</td> <td class="num">1,500.00 USDX</td>'
+    ) in text
+    assert client.get(f"/ui/licences/{licence.id}/periods/99999").status_code == 404
