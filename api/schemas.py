@@ -3,11 +3,19 @@ integers in the token's smallest unit, serialised as decimal strings; times are 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from api.inputs import Amount
+
+# A signed figure of a report (a period whose returns exceed its sales prices below zero), as a
+# decimal string like Amount.
+SignedAmount = Annotated[
+    int,
+    PlainSerializer(str, return_type=str),
+    Field(json_schema_extra={"type": "string", "pattern": "^-?[0-9]{1,78}$"}, examples=["-1000000"]),
+]
 
 
 class Out(BaseModel):
@@ -83,6 +91,8 @@ class LicenceTotals(Out):
     released: Amount
     deposited: Amount
     escrow_withdrawn: Amount
+    credit_carried: Amount = Field(description="credit carried by reports priced below zero, in all")
+    credit_applied: Amount = Field(description="credit used to pay royalties, in all")
 
 
 class CalendarOut(Out):
@@ -111,8 +121,16 @@ class PeriodOut(Out):
     contract_years: list[int] = Field(description="the contract years the period overlaps")
     state: Literal["reported", "nil report", "not reported", "open"]
     late: bool = Field(description="reported or paid after due_at, or still unreported or unpaid after it")
-    settlement_id: int | None
-    royalty: Amount
+    settlement_id: int | None = Field(description="the period's original report")
+    royalty: Amount = Field(description="the original report's royalty")
+    latest_settlement_id: int | None = Field(
+        description="the last of the period's chain: its original or latest adjustment"
+    )
+    adjustments: int = Field(description="adjustment reports of the period")
+    net_royalty: SignedAmount = Field(
+        description="the period's royalty after its adjustments: the sum of its reports' priced totals "
+        "(below zero, a credit to the licensee)"
+    )
 
 
 class PeriodPage(Out):
@@ -160,6 +178,9 @@ class LicenceDetail(LicenceSummary):
     totals: LicenceTotals
     advance: Amount
     advance_left: Amount
+    credit: Amount = Field(
+        description="the licensee's credit from returns and downward adjustments, not yet used against royalties"
+    )
     calendar: CalendarOut
     contract_year: int = Field(description="the contract year now (0 before the start)")
     contract_year_name: str = Field(examples=["2025-01-01--2025-12-31"])
@@ -179,6 +200,21 @@ class LicenceDetail(LicenceSummary):
 
 class BucketOut(Out):
     year: int = Field(description="contract year of the sales' dates")
+    territory: str
+    field: str
+    channel: str
+    units: Amount
+    gross: Amount
+    deductions: Amount
+    net: Amount
+    in_scope: bool
+
+
+class ReturnOut(Out):
+    """A returned bucket (a return or credit note; an adjustment's cancelled or replaced line):
+    positive amounts that take away. Out of scope, it took nothing back."""
+
+    year: int = Field(description="contract year of the returned sales' dates")
     territory: str
     field: str
     channel: str
@@ -221,7 +257,7 @@ class InterestOut(Out):
 class SettlementSummary(Out):
     id: int
     licence_id: int
-    kind: Literal["advance", "report", "minimum_guarantee", "interest", "none"]
+    kind: Literal["advance", "report", "adjustment", "minimum_guarantee", "interest", "none"]
     period: int
     period_name: str | None = Field(description="the period (a report's; an interest charge's, of what it is on)")
     period_start: int | None
@@ -235,7 +271,11 @@ class SettlementSummary(Out):
     overdue: Amount = Field(description="arrears outstanding after due_at")
     interest_charged: Amount = Field(description="interest charged on late payment of this settlement")
     interest: InterestOut | None = Field(description="for kind interest: what it is charged on")
-    nil_report: bool = Field(description="a report of a period without sales")
+    nil_report: bool = Field(description="a report of a period without sales or returns")
+    corrects: int | None = Field(
+        description="an adjustment: the settlement it corrects (the period's latest before it)"
+    )
+    corrected_by: int | None = Field(description="the adjustment that corrected this settlement")
     state: Literal["pending", "disputed", "final"]
     awaiting_release: bool = Field(description="the dispute window passed; credited on the next release")
     settled_at: int
@@ -244,6 +284,13 @@ class SettlementSummary(Out):
     recouped: Amount
     advance_recouped: Amount
     guarantee_credit: Amount
+    credit_applied: Amount = Field(description="the licensee's credit used to pay this royalty (part of recouped)")
+    credit_carried: Amount = Field(description="a report priced below zero: the credit it carried to the licensee")
+    priced: SignedAmount | None = Field(
+        description="a report's priced total (an adjustment's difference): royalty - credit_carried"
+    )
+    returned_gross: Amount = Field(description="gross of its returns (an adjustment's cancelled lines)")
+    returned_net_in_scope: Amount = Field(description="net of its returns inside the scope (what they took back on)")
     due: Amount
     paid: Amount
     arrears: Amount
@@ -259,17 +306,23 @@ class SettlementYearOut(Out):
 
     year: int
     year_name: str
-    tier_net: Amount
-    royalty: Amount
+    tier_net: SignedAmount
+    royalty: SignedAmount = Field(description="ReportAccepted.yearRoyalty: signed, returns can exceed sales")
     units: Amount
     gross: Amount
     net_in_scope: Amount
+    returned_units: Amount
+    returned_gross: Amount
+    returned_net_in_scope: Amount
+    net: SignedAmount = Field(description="net_in_scope - returned_net_in_scope")
 
 
 class SettlementDetail(SettlementSummary):
     schedule: ScheduleOut | None
     years: list[SettlementYearOut] = Field(description="per contract year of the period, from the first")
     buckets: list[BucketOut]
+    returns: list[ReturnOut] = Field(description="returned buckets (ReturnReported), in report order")
+    returned_units: Amount
     units: Amount
     gross: Amount
     net_in_scope: Amount
@@ -277,7 +330,7 @@ class SettlementDetail(SettlementSummary):
     sequence: int | None
     lines_root: str | None
     line_count: int | None
-    tier_net: Amount | None
+    tier_net: SignedAmount | None
     dispute: DisputeOut | None
     token: TokenOut
 
@@ -303,13 +356,25 @@ class StatementRow(Out):
     interest_principal: Amount | None = Field(None, description="interest rows: the amount paid late")
     interest_days: int | None = Field(None, description="interest rows: whole days from its due date to payment")
     interest_rate_bps: int | None = None
-    kind: str = Field(description="report, minimum_guarantee, interest or total")
+    corrects: int | None = Field(None, description="adjustment rows: the settlement of the period it corrects")
+    kind: str = Field(description="report, adjustment, minimum_guarantee, interest or total")
     state: str = Field(description='a settlement\'s state, "nil report", "not reported" or "open"')
     units: Amount = Field(description="sales of this contract year")
     gross: Amount
     net_in_scope: Amount
-    period_royalty: Amount = Field(description="the whole settlement's royalty (all years of the period)")
-    royalty: Amount = Field(description="the part of the royalty that belongs to this contract year")
+    returned_units: Amount = Field(0, description="returns of this contract year (an adjustment's cancelled lines)")
+    returned_gross: Amount = 0
+    returned_net_in_scope: Amount = 0
+    net: SignedAmount = Field(0, description="net_in_scope - returned_net_in_scope")
+    period_royalty: SignedAmount = Field(
+        description="the whole settlement's royalty (all years of the period); in the totals, the sum of royalty"
+    )
+    royalty: SignedAmount = Field(
+        description="this contract year's part of the report's priced total (the chain's per-year figure; "
+        "an adjustment's difference); below zero when returns exceed sales"
+    )
+    credit_carried: Amount = Field(0, description="credit the settlement carried to the licensee (royalty below zero)")
+    credit_applied: Amount = Field(0, description="the licensee's credit that paid part of it (in recouped)")
     recouped: Amount
     due: Amount
     paid: Amount
@@ -375,10 +440,60 @@ class PartyRef(Out):
     licences: int
 
 
-class LineProof(Out):
+class PeriodHistoryEntry(Out):
+    """One report of a period's chain: its original, or an adjustment of the one before it."""
+
     settlement_id: int
+    kind: Literal["report", "adjustment"]
+    corrects: int | None
+    corrected_by: int | None
+    sequence: int | None
+    lines_root: str | None
+    line_count: int | None
+    sales_units: Amount
+    sales_gross: Amount
+    sales_net: Amount = Field(description="net sales inside the scope")
+    returns_units: Amount
+    returns_gross: Amount
+    returns_net: Amount = Field(description="net returns inside the scope (an adjustment's cancelled lines)")
+    net: SignedAmount = Field(description="sales_net - returns_net")
+    priced: SignedAmount = Field(description="the royalty of an original, the difference an adjustment makes")
+    royalty: Amount = Field(description="what the settlement charged: priced, or 0 below zero")
+    credit_carried: Amount
+    credit_applied: Amount
+    due: Amount
+    paid: Amount
+    state: Literal["pending", "disputed", "final"]
+    settled_at: int
+    tx_hash: str
+    block_number: int
+
+
+class PeriodHistory(Out):
     licence_id: int
     period: int
+    period_name: str
+    period_start: int
+    period_end: int = Field(description="exclusive")
+    period_last_day: str
+    due_at: int
+    latest_settlement_id: int | None
+    adjustments: int
+    entries: list[PeriodHistoryEntry] = Field(description="the original report, then each adjustment in order")
+    net_royalty: SignedAmount = Field(description="sum of the entries' priced totals")
+    royalty: Amount = Field(description="sum of what the entries charged")
+    credit_carried: Amount
+    credit_applied: Amount
+
+
+class LineProof(Out):
+    """A sales line and its Merkle proof against the root of the report that carried it."""
+
+    settlement_id: int = Field(description="the settlement of the report that carried the line")
+    licence_id: int
+    period: int
+    kind: Literal["report", "adjustment"] = Field(description="the line came in the period's original or an adjustment")
+    corrects: int | None = Field(description="an adjustment: the settlement it corrects")
     line_id: str
     line: dict[str, Any]
     leaf: str

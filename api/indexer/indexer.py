@@ -34,6 +34,7 @@ from api.indexer.models import (
     LicenceRow,
     PayeeRow,
     ReleaseRow,
+    ReturnRow,
     ScheduleVersionRow,
     SettlementRow,
     SettlementYearRow,
@@ -250,6 +251,7 @@ class Indexer:
             return
         settlement_ids = select(SettlementRow.id).where(SettlementRow.licence_id.in_(licence_ids))
         session.execute(delete(BucketRow).where(BucketRow.settlement_id.in_(settlement_ids)))
+        session.execute(delete(ReturnRow).where(ReturnRow.settlement_id.in_(settlement_ids)))
         for table, column in (
             (SettlementRow, SettlementRow.licence_id),
             (SettlementYearRow, SettlementYearRow.licence_id),

@@ -39,6 +39,13 @@ class Uint(TypeDecorator[int]):
         return None if value is None else int(value)
 
 
+class Int(Uint):
+    """A signed integer of up to 256 bits (a report's per-year figures, which returns can make
+    negative), stored exactly as ``Uint`` stores its values."""
+
+    cache_ok = True
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -139,6 +146,10 @@ class LicenceRow(Base):
     settlement_count: Mapped[int] = mapped_column(Integer, default=0)
     scope_breaches: Mapped[int] = mapped_column(Integer, default=0)
     guarantee_credit: Mapped[str] = mapped_column(Text, default="{}")  # {year: credit}
+    # The licensee's credit from returns and downward adjustments (creditOf), and what it came to.
+    credit: Mapped[int] = mapped_column(Uint, default=0)
+    credit_carried_total: Mapped[int] = mapped_column(Uint, default=0)
+    credit_applied_total: Mapped[int] = mapped_column(Uint, default=0)
 
     def rule(self) -> LicenceCalendar:
         """The licence's periods, contract years and due dates, exactly as the chain derives them."""
@@ -217,12 +228,25 @@ class SettlementRow(Base):
     sequence: Mapped[int | None] = mapped_column(BigInteger)
     lines_root: Mapped[str | None] = mapped_column(String(66))
     line_count: Mapped[int | None] = mapped_column(BigInteger)
-    tier_net: Mapped[int | None] = mapped_column(Uint)  # sum over the report's contract years
+    tier_net: Mapped[int | None] = mapped_column(Int)  # sum over the report's contract years (signed)
+    # A report's priced total (the sum of ReportAccepted.yearRoyalty, signed): an original's royalty,
+    # an adjustment's difference; below zero the settlement's royalty is 0 and the rest is carried.
+    priced: Mapped[int | None] = mapped_column(Int)
+    # An adjustment's link (ReportAccepted.corrects), and the adjustment that corrected this one.
+    corrects: Mapped[int | None] = mapped_column(BigInteger)
+    corrected_by: Mapped[int | None] = mapped_column(BigInteger)
+    credit_carried: Mapped[int] = mapped_column(Uint, default=0)  # CreditCarried.amount
+    credit_applied: Mapped[int] = mapped_column(Uint, default=0)  # CreditApplied.amount (in recouped)
     year_span: Mapped[int] = mapped_column(Integer, default=0)  # further contract years the period overlaps
     units: Mapped[int] = mapped_column(Uint, default=0)
     gross: Mapped[int] = mapped_column(Uint, default=0)
     net_in_scope: Mapped[int] = mapped_column(Uint, default=0)
     bucket_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Returns (an adjustment's cancelled lines), ReturnReported: positive amounts that take away.
+    returned_units: Mapped[int] = mapped_column(Uint, default=0)
+    returned_gross: Mapped[int] = mapped_column(Uint, default=0)
+    returned_net_in_scope: Mapped[int] = mapped_column(Uint, default=0)
+    returned_count: Mapped[int] = mapped_column(Integer, default=0)
     scope_breaches: Mapped[int] = mapped_column(Integer, default=0)
     disputed_by: Mapped[str | None] = mapped_column(String(42))
     disputed_at: Mapped[int | None] = mapped_column(BigInteger)
@@ -245,12 +269,15 @@ class SettlementYearRow(Base):
     settlement_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     licence_id: Mapped[int] = mapped_column(BigInteger)
-    tier_net: Mapped[int] = mapped_column(Uint)
-    royalty: Mapped[int] = mapped_column(Uint)
+    tier_net: Mapped[int] = mapped_column(Int)  # signed: returns can exceed the year's sales
+    royalty: Mapped[int] = mapped_column(Int)  # signed: ReportAccepted.yearRoyalty
     units: Mapped[int] = mapped_column(Uint, default=0)
     gross: Mapped[int] = mapped_column(Uint, default=0)
     net_in_scope: Mapped[int] = mapped_column(Uint, default=0)
     bucket_count: Mapped[int] = mapped_column(Integer, default=0)
+    returned_units: Mapped[int] = mapped_column(Uint, default=0)
+    returned_gross: Mapped[int] = mapped_column(Uint, default=0)
+    returned_net_in_scope: Mapped[int] = mapped_column(Uint, default=0)
 
 
 class BucketRow(Base):
@@ -259,6 +286,24 @@ class BucketRow(Base):
     settlement_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     year: Mapped[int] = mapped_column(Integer, default=0)  # contract year of the sales' dates
+    territory: Mapped[int] = mapped_column(Integer)
+    field: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Uint)
+    gross: Mapped[int] = mapped_column(Uint)
+    deductions: Mapped[int] = mapped_column(Uint)
+    in_scope: Mapped[bool] = mapped_column(Boolean)
+
+
+class ReturnRow(Base):
+    """One ReturnReported: a returned bucket of a report (a cancelled line of an adjustment).
+    ``in_scope`` false: outside the licence's scope, it took nothing back."""
+
+    __tablename__ = "returns"
+
+    settlement_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(Integer)
     territory: Mapped[int] = mapped_column(Integer)
     field: Mapped[int] = mapped_column(Integer)
     channel: Mapped[int] = mapped_column(Integer)
@@ -291,5 +336,6 @@ PROJECTIONS: tuple[type[Base], ...] = (
     SettlementRow,
     SettlementYearRow,
     BucketRow,
+    ReturnRow,
     ReleaseRow,
 )

@@ -20,15 +20,18 @@ from api.indexer.models import (
     LicenceRow,
     PayeeRow,
     ReleaseRow,
+    ReturnRow,
     ScheduleVersionRow,
     SettlementRow,
     SettlementYearRow,
 )
 from api.indexer.rows import ProjectionError, RowCache
+from royalty_chain.codes import Scope
 from royalty_chain.events import ChainEvent
 from royalty_chain.models import Kind
 
 KINDS = {kind.value: kind.label for kind in Kind}  # the ledger's Kind, as the index stores it
+ROYALTY_KINDS = ("report", "adjustment")  # priced from signed reports (the ledger's _isRoyalty)
 
 
 class Projector(RowCache):
@@ -36,12 +39,15 @@ class Projector(RowCache):
     # its stored events (api.indexer.indexer.Indexer.sync), without reading the chain again.
     # 2: calendar periods and contract years (LicenceCalendar), due dates and lateness, per-year
     # parts of reports, bucket years, interest settlements.
-    VERSION = 2
+    # 3: returns (ReturnReported), the licensee's credit (CreditCarried/CreditApplied), adjustment
+    # settlements and their corrects/corrected_by chain, signed per-year figures.
+    VERSION = 3
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         # Dispute refunds go to escrow except what pays other arrears in the same transaction.
         self._refund_credit: dict[int, tuple[str, int]] = {}
+        self._scopes: dict[int, Scope] = {}
         self._handlers: dict[str, Callable[[ChainEvent], None]] = {
             "LicenceRegistered": self._registered,
             "LicenceAmended": self._amended,
@@ -52,6 +58,9 @@ class Projector(RowCache):
             "Settled": self._settled,
             "ReportAccepted": self._report_accepted,
             "BucketReported": self._bucket,
+            "ReturnReported": self._return,
+            "CreditCarried": self._credit_carried,
+            "CreditApplied": self._credit_applied,
             "ScopeBreached": self._scope_breached,
             "InterestCharged": self._interest_charged,
             "ArrearsPaid": self._arrears_paid,
@@ -115,6 +124,9 @@ class Projector(RowCache):
             settlement_count=0,
             scope_breaches=0,
             guarantee_credit="{}",
+            credit=0,
+            credit_carried_total=0,
+            credit_applied_total=0,
         )
         self.session.add(row)
         self._licences[licence_id] = row
@@ -200,7 +212,7 @@ class Projector(RowCache):
         version: int | None = None
         year = 0
         rule = licence.rule()
-        if kind == "report":
+        if kind in ROYALTY_KINDS:
             # The advance recouped and the guarantee credit used are only known per contract year:
             # ReportAccepted, which follows in the same transaction, sets them.
             period_start = rule.period_bounds(period)[0]
@@ -214,7 +226,7 @@ class Projector(RowCache):
             version = self._version_at(licence_id, rule.year_bounds(period)[0])
         if kind != "advance":
             licence.escrow -= paid
-            if kind != "report":
+            if kind not in ROYALTY_KINDS:
                 licence.advance_left -= recouped
             licence.royalty_total += royalty
             licence.recouped_total += recouped
@@ -231,7 +243,7 @@ class Projector(RowCache):
             period=period,
             royalty=royalty,
             recouped=recouped,
-            advance_recouped=0 if kind == "report" else recouped,
+            advance_recouped=0 if kind in ROYALTY_KINDS else recouped,
             guarantee_credit=0,
             due=due,
             due_at_settlement=due,
@@ -255,6 +267,12 @@ class Projector(RowCache):
             gross=0,
             net_in_scope=0,
             bucket_count=0,
+            returned_units=0,
+            returned_gross=0,
+            returned_net_in_scope=0,
+            returned_count=0,
+            credit_carried=0,
+            credit_applied=0,
             scope_breaches=0,
             tx_hash=event.tx_hash,
             block_number=event.block_number,
@@ -263,38 +281,111 @@ class Projector(RowCache):
         self._settlements[settlement_id] = row
 
     def _report_accepted(self, event: ChainEvent) -> None:
-        """The report's facts and its parts per contract year; the guarantee credit it used
-        (per year, as the ledger's _price) and so the advance it recouped (the rest)."""
+        """The report's facts and its parts per contract year (signed: returns can exceed sales);
+        the guarantee credit it used (per year, as the ledger's _price) and so the advance it
+        recouped (what ``recouped`` leaves after that and the licensee's credit applied)."""
         row = self._settlement_of(event)
         licence = self._licence(row.licence_id)
         args = event.args
         row.sequence = int(args["sequence"])
         row.lines_root = args["linesRoot"]
         row.line_count = int(args["lineCount"])
+        corrects = int(args["corrects"])
+        if corrects:
+            row.corrects = corrects
+            corrected = self._settlement(corrects)
+            assert corrected is not None
+            corrected.corrected_by = row.id
         first = int(args["firstYear"])
         tier_net = [int(v) for v in args["tierNet"]]
         royalties = [int(v) for v in args["yearRoyalty"]]
         row.tier_net = sum(tier_net)
+        row.priced = sum(royalties)
         row.year = first
         row.year_span = max(len(royalties) - 1, 0)
         credits = json.loads(licence.guarantee_credit)
         credit = 0
+        creditable = max(row.priced, 0)  # a guarantee credit covers at most what the report charges
         for offset, (net, royalty) in enumerate(zip(tier_net, royalties, strict=True)):
             year = first + offset
-            used = min(royalty, int(credits.get(str(year), 0)))
+            left = int(credits.get(str(year), 0))
+            used = min(royalty, left, creditable) if royalty > 0 else 0
             if used:
-                credits[str(year)] = int(credits[str(year)]) - used
+                credits[str(year)] = left - used
                 credit += used
+                creditable -= used
             row_year = SettlementYearRow(
                 settlement_id=row.id, year=year, licence_id=row.licence_id, tier_net=net, royalty=royalty,
-                units=0, gross=0, net_in_scope=0, bucket_count=0,
+                units=0, gross=0, net_in_scope=0, bucket_count=0, returned_units=0, returned_gross=0,
+                returned_net_in_scope=0,
             )  # fmt: skip
             self.session.add(row_year)
             self._years[(row.id, year)] = row_year
         licence.guarantee_credit = json.dumps(credits)
         row.guarantee_credit = credit
-        row.advance_recouped = row.recouped - credit
+        row.advance_recouped = row.recouped - credit - row.credit_applied
         licence.advance_left -= row.advance_recouped
+
+    def _credit_carried(self, event: ChainEvent) -> None:
+        """A report priced below zero: the licensee's credit against its next royalties."""
+        row = self._settlement_of(event)
+        licence = self._licence(row.licence_id)
+        amount = int(event.args["amount"])
+        row.credit_carried += amount
+        licence.credit = int(event.args["creditTotal"])
+        licence.credit_carried_total += amount
+
+    def _credit_applied(self, event: ChainEvent) -> None:
+        """Part of a royalty paid by the licensee's credit (counted in the settlement's recouped)."""
+        row = self._settlement_of(event)
+        licence = self._licence(row.licence_id)
+        amount = int(event.args["amount"])
+        row.credit_applied += amount
+        licence.credit = int(event.args["creditLeft"])
+        licence.credit_applied_total += amount
+
+    def _return(self, event: ChainEvent) -> None:
+        args = event.args
+        row = self._settlement_of(event)
+        units, gross, deductions = int(args["units"]), int(args["gross"]), int(args["deductions"])
+        territory, field, channel = int(args["territory"]), int(args["field"]), int(args["channel"])
+        in_scope = self._in_scope(row.licence_id, territory, field, channel)
+        self.session.add(
+            ReturnRow(
+                settlement_id=row.id,
+                position=row.returned_count,
+                year=int(args["year"]),
+                territory=territory,
+                field=field,
+                channel=channel,
+                units=units,
+                gross=gross,
+                deductions=deductions,
+                in_scope=in_scope,
+            )
+        )
+        row.returned_count += 1
+        year = self._year_part(row, int(args["year"]))
+        for part in (row, year):
+            part.returned_units += units
+            part.returned_gross += gross
+            if in_scope:
+                part.returned_net_in_scope += gross - deductions
+
+    def _in_scope(self, licence_id: int, territory: int, field: int, channel: int) -> bool:
+        """RoyaltyMath.inScope over the licence's registered scope (amendments never change it)."""
+        scope = self._scopes.get(licence_id)
+        if scope is None:
+            value = json.loads(self._licence(licence_id).terms)["scope"]
+            scope = Scope(int(value["territories"]), int(value["fields"]), int(value["channels"]))
+            self._scopes[licence_id] = scope
+        return (
+            (scope.territories >> territory) & 1 == 1
+            and field < 64
+            and (scope.fields >> field) & 1 == 1
+            and channel < 32
+            and (scope.channels >> channel) & 1 == 1
+        )
 
     def _bucket(self, event: ChainEvent) -> None:
         args = event.args

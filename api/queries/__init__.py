@@ -7,7 +7,7 @@ with the helpers they share in `common`. The names the routes use are re-exporte
 from api.queries.common import MAX_PAGE_SIZE, chain_now, effective_end, get_licence_row, status_of, token_out
 from api.queries.licences import licence_detail, list_licences
 from api.queries.parties import known_parties, party
-from api.queries.periods import licence_periods
+from api.queries.periods import licence_periods, period_history
 from api.queries.settlements import licence_settlements, settlement_detail
 from api.queries.statements import STATEMENT_COLUMNS, statement, statement_csv_rows
 
@@ -23,6 +23,7 @@ __all__ = [
     "licence_settlements",
     "list_licences",
     "party",
+    "period_history",
     "settlement_detail",
     "statement",
     "statement_csv_rows",

@@ -10,10 +10,11 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.errors import NotFound
 from api.indexer.models import LicenceRow, SettlementRow
 from api.inputs import contract_year_start, period_rule
 from api.queries.common import chain_now, effective_end, get_licence_row
-from api.schemas import CalendarOut, PeriodOut, PeriodPage
+from api.schemas import CalendarOut, PeriodHistory, PeriodHistoryEntry, PeriodOut, PeriodPage
 from royalty_chain.calendar import MONTH_NAMES, LicenceCalendar, date_of, iso_date
 from royalty_chain.terms import DAY
 
@@ -113,7 +114,7 @@ def period_state(settlement: SettlementRow | None, end: int, now: int) -> Period
     """ "reported" (settled with sales), "nil report" (settled without sales), "not reported"
     (ended without a report) or "open" (not ended)."""
     if settlement is not None:
-        return "nil report" if settlement.bucket_count == 0 else "reported"
+        return "nil report" if settlement.bucket_count == 0 and settlement.returned_count == 0 else "reported"
     return "not reported" if end <= now else "open"
 
 
@@ -124,22 +125,31 @@ def report_late(settlement: SettlementRow | None, due_at: int, now: int) -> bool
     return settlement.reported_late or settlement.paid_late > 0 or (settlement.due > settlement.paid and now > due_at)
 
 
+def period_chains(session: Session, licence_id: int, periods: Sequence[int]) -> dict[int, list[SettlementRow]]:
+    """Each period's chain of reports: its original, then its adjustments in the order they settled
+    (each corrects the one before it, so settlement id order is chain order)."""
+    chains: dict[int, list[SettlementRow]] = {}
+    for s in session.scalars(
+        select(SettlementRow)
+        .where(
+            SettlementRow.licence_id == licence_id,
+            SettlementRow.kind.in_(("report", "adjustment")),
+            SettlementRow.period.in_(list(periods)),
+        )
+        .order_by(SettlementRow.id)
+    ):
+        chains.setdefault(s.period, []).append(s)
+    return chains
+
+
 def periods_of(session: Session, licence: LicenceRow, periods: Sequence[int], now: int) -> list[PeriodOut]:
     rule = licence.rule()
-    settled = {
-        s.period: s
-        for s in session.scalars(
-            select(SettlementRow).where(
-                SettlementRow.licence_id == licence.id,
-                SettlementRow.kind == "report",
-                SettlementRow.period.in_(list(periods)),
-            )
-        )
-    }
+    chains = period_chains(session, licence.id, periods)
     out = []
     for p in periods:
         fields = period_fields(rule, p)
-        s = settled.get(p)
+        chain = chains.get(p, [])
+        s = chain[0] if chain else None
         out.append(
             PeriodOut(
                 period=p,
@@ -149,9 +159,68 @@ def periods_of(session: Session, licence: LicenceRow, periods: Sequence[int], no
                 late=report_late(s, fields["due_at"], now),
                 settlement_id=s.id if s else None,
                 royalty=s.royalty if s else 0,
+                latest_settlement_id=chain[-1].id if chain else None,
+                adjustments=max(len(chain) - 1, 0),
+                net_royalty=sum(_priced(r) for r in chain),
             )
         )
     return out
+
+
+def _priced(row: SettlementRow) -> int:
+    """A report's priced total (signed); an index row without it (never for a real chain) by its parts."""
+    return row.priced if row.priced is not None else row.royalty - row.credit_carried
+
+
+def period_history(session: Session, licence_id: int, period: int) -> PeriodHistory:
+    """The period's chain of reports, original first, each with its sales, returns and money."""
+    licence = get_licence_row(session, licence_id)
+    rule = licence.rule()
+    if period > last_period(licence, rule):
+        raise NotFound(f"licence {licence_id} has no period {period}: its term and sell-off end before")
+    chain = period_chains(session, licence_id, [period]).get(period, [])
+    entries = [
+        PeriodHistoryEntry(
+            settlement_id=s.id,
+            kind="adjustment" if s.kind == "adjustment" else "report",
+            corrects=s.corrects,
+            corrected_by=s.corrected_by,
+            sequence=s.sequence,
+            lines_root=s.lines_root,
+            line_count=s.line_count,
+            sales_units=s.units,
+            sales_gross=s.gross,
+            sales_net=s.net_in_scope,
+            returns_units=s.returned_units,
+            returns_gross=s.returned_gross,
+            returns_net=s.returned_net_in_scope,
+            net=s.net_in_scope - s.returned_net_in_scope,
+            priced=_priced(s),
+            royalty=s.royalty,
+            credit_carried=s.credit_carried,
+            credit_applied=s.credit_applied,
+            due=s.due,
+            paid=s.paid,
+            state=s.state,  # type: ignore[arg-type]
+            settled_at=s.settled_at,
+            tx_hash=s.tx_hash,
+            block_number=s.block_number,
+        )
+        for s in chain
+    ]
+    fields = period_fields(rule, period)
+    return PeriodHistory(
+        licence_id=licence_id,
+        period=period,
+        **fields,
+        latest_settlement_id=chain[-1].id if chain else None,
+        adjustments=max(len(chain) - 1, 0),
+        entries=entries,
+        net_royalty=sum(e.priced for e in entries),
+        royalty=sum(e.royalty for e in entries),
+        credit_carried=sum(e.credit_carried for e in entries),
+        credit_applied=sum(e.credit_applied for e in entries),
+    )
 
 
 def licence_periods(session: Session, licence_id: int, page: int, size: int) -> PeriodPage:

@@ -14,6 +14,7 @@ from api.indexer.models import (
     LicenceRow,
     PayeeRow,
     ReleaseRow,
+    ReturnRow,
     ScheduleVersionRow,
     SettlementRow,
     SettlementYearRow,
@@ -26,6 +27,7 @@ from api.schemas import (
     DisputeOut,
     InterestOut,
     PayeePart,
+    ReturnOut,
     SettlementDetail,
     SettlementPage,
     SettlementSummary,
@@ -75,7 +77,7 @@ def period_of_settlement(row: SettlementRow, licence: LicenceRow, on: Settlement
     at the term's end), an interest charge's of the settlement it is on; nothing for an advance."""
     rule = licence.rule()
     kind = row.kind if row.kind != "interest" or on is None else on.kind
-    if kind == "report":
+    if kind in ("report", "adjustment"):
         return period_fields(rule, row.period)
     if kind == "minimum_guarantee":
         return year_fields(rule, row.period, effective_end(licence))
@@ -106,7 +108,7 @@ def _summary(
             interest=row.royalty,
         )
     outstanding = row.due - row.paid
-    overdue = outstanding if row.kind in ("report", "minimum_guarantee") and now > row.due_at else 0
+    overdue = outstanding if row.kind in ("report", "adjustment", "minimum_guarantee") and now > row.due_at else 0
     return {
         "id": row.id,
         "licence_id": row.licence_id,
@@ -122,7 +124,9 @@ def _summary(
         "overdue": overdue,
         "interest_charged": row.interest_charged,
         "interest": interest,
-        "nil_report": row.kind == "report" and row.bucket_count == 0,
+        "nil_report": row.kind == "report" and row.bucket_count == 0 and row.returned_count == 0,
+        "corrects": row.corrects,
+        "corrected_by": row.corrected_by,
         "state": row.state,
         "awaiting_release": row.state == "pending" and now >= row.dispute_until,
         "settled_at": row.settled_at,
@@ -131,6 +135,11 @@ def _summary(
         "recouped": row.recouped,
         "advance_recouped": row.advance_recouped,
         "guarantee_credit": row.guarantee_credit,
+        "credit_applied": row.credit_applied,
+        "credit_carried": row.credit_carried,
+        "priced": row.priced,
+        "returned_gross": row.returned_gross,
+        "returned_net_in_scope": row.returned_net_in_scope,
         "due": row.due,
         "paid": row.paid,
         "arrears": outstanding,
@@ -153,6 +162,10 @@ def year_out(rule: LicenceCalendar, part: SettlementYearRow) -> SettlementYearOu
         units=part.units,
         gross=part.gross,
         net_in_scope=part.net_in_scope,
+        returned_units=part.returned_units,
+        returned_gross=part.returned_gross,
+        returned_net_in_scope=part.returned_net_in_scope,
+        net=part.net_in_scope - part.returned_net_in_scope,
     )
 
 
@@ -193,6 +206,7 @@ def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) 
         version = session.get(ScheduleVersionRow, (row.licence_id, row.schedule_version))
         schedule = schedule_out(version) if version else None
     buckets = session.scalars(select(BucketRow).where(BucketRow.settlement_id == row.id).order_by(BucketRow.position))
+    returns = session.scalars(select(ReturnRow).where(ReturnRow.settlement_id == row.id).order_by(ReturnRow.position))
     dispute = None
     if row.disputed_by is not None:
         dispute = DisputeOut(
@@ -227,6 +241,21 @@ def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) 
             )
             for b in buckets
         ],
+        returns=[
+            ReturnOut(
+                year=b.year,
+                territory=code_of(TERRITORIES, b.territory),
+                field=code_of(FIELDS, b.field),
+                channel=code_of(CHANNELS, b.channel),
+                units=b.units,
+                gross=b.gross,
+                deductions=b.deductions,
+                net=b.gross - b.deductions,
+                in_scope=b.in_scope,
+            )
+            for b in returns
+        ],
+        returned_units=row.returned_units,
         units=row.units,
         gross=row.gross,
         net_in_scope=row.net_in_scope,

@@ -31,9 +31,12 @@ from royalty_chain.manifest import Manifest
 from royalty_chain.terms import DAY
 
 SPLIT_RULE = (
-    "a period crossing the contract year's end shows each year's sales and royalty (the chain's per-year "
-    "figures); its recouped, due, paid, arrears, tax and payee parts are divided in proportion to each year's "
-    "royalty, rounded down, the remainder to the period's first year (where the ledger files the settlement)"
+    "a period crossing the contract year's end shows each year's sales, returns and royalty (the chain's "
+    "per-year figures, signed: a year whose returns exceed its sales is below zero); its recouped, credit "
+    "applied, due, paid, arrears, tax and payee parts are divided in proportion to each year's royalty above "
+    "zero, and a credit carried in proportion to each year's royalty below zero, rounded down, the remainder "
+    "to the period's first year (where the ledger files the settlement). An adjustment has a row of its own "
+    "after the period's report, with the difference it makes"
 )
 
 
@@ -49,21 +52,24 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
     payees = payees_of(session, licence_id)
     first = rule.period_of(year_start)
     last = rule.period_of(min(year_end, last_second) - 1)
-    reports = {
-        s.period: s
-        for s in session.scalars(
-            select(SettlementRow).where(
-                SettlementRow.licence_id == licence_id,
-                SettlementRow.kind == "report",
-                SettlementRow.period >= first,
-                SettlementRow.period <= last,
-            )
+    chains: dict[int, list[SettlementRow]] = defaultdict(list)  # original, then adjustments in order
+    for s in session.scalars(
+        select(SettlementRow)
+        .where(
+            SettlementRow.licence_id == licence_id,
+            SettlementRow.kind.in_(("report", "adjustment")),
+            SettlementRow.period >= first,
+            SettlementRow.period <= last,
         )
-    }
+        .order_by(SettlementRow.id)
+    ):
+        chains[s.period].append(s)
+    reports = {p: chain[0] for p, chain in chains.items()}
+    chained = [s for chain in chains.values() for s in chain]
     years: dict[int, list[SettlementYearRow]] = defaultdict(list)
     for part in session.scalars(
         select(SettlementYearRow)
-        .where(SettlementYearRow.settlement_id.in_([s.id for s in reports.values()]))
+        .where(SettlementYearRow.settlement_id.in_([s.id for s in chained]))
         .order_by(SettlementYearRow.year)
     ):
         years[part.settlement_id].append(part)
@@ -80,13 +86,16 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
     )
     guarantees = [g for g in others if g.kind == "minimum_guarantee" and g.period == year]
     interests = [i for i in others if i.kind == "interest"]
-    ids = [s.id for s in reports.values()] + [g.id for g in guarantees] + [i.id for i in interests]
+    ids = [s.id for s in chained] + [g.id for g in guarantees] + [i.id for i in interests]
     parts = parts_by_settlement(session, ids, {licence_id: payees})
     rows: list[StatementRow] = []
     # Very short periods would make a year of empty rows: then list only the settled ones.
     periods = range(first, last + 1) if last - first < 1_000 else sorted(reports)
     for p in periods:
-        rows.append(_report_row(p, period_fields(rule, p), reports.get(p), years, year, payees, parts, now))
+        dates = period_fields(rule, p)
+        chain: list[SettlementRow | None] = list(chains.get(p, [])) or [None]
+        for report in chain:
+            rows.append(_report_row(p, dates, report, years, year, payees, parts, now))
     for g in guarantees:
         rows.append(_settlement_row(g, year_fields(rule, year, end), payees, parts, now))
     targets = interest_targets(session, interests)
@@ -127,14 +136,16 @@ def _guarantee_at(session: Session, licence_id: int, timestamp: int) -> int:
     return schedule_from_event(json.loads(versions[-1].schedule)).minimum_guarantee if versions else 0
 
 
-def year_split(amount: int, royalties: dict[int, int], first: int, year: int) -> int:
-    """The part of a settlement's ``amount`` that belongs to contract year ``year`` (SPLIT_RULE)."""
-    total = sum(royalties.values())
-    if total == 0 or len(royalties) == 1:
+def year_split(amount: int, weights: dict[int, int], first: int, year: int) -> int:
+    """The part of a settlement's ``amount`` that belongs to contract year ``year`` (SPLIT_RULE):
+    in proportion to each year's weight above zero, the remainder to ``first``."""
+    positive = {y: w for y, w in weights.items() if w > 0}
+    total = sum(positive.values())
+    if total == 0 or len(weights) == 1:
         return amount if year == first else 0
     if year != first:
-        return amount * royalties.get(year, 0) // total
-    return amount - sum(amount * r // total for y, r in royalties.items() if y != first)
+        return amount * positive.get(year, 0) // total
+    return amount - sum(amount * w // total for y, w in positive.items() if y != first)
 
 
 def _report_row(
@@ -159,19 +170,30 @@ def _report_row(
         return year_split(amount, royalties, s.year, year)
 
     amounts = parts.get(s.id, ([0] * len(payees), payees))[0]
+    adjustment = s.kind == "adjustment"
+    net, returned = (mine.net_in_scope, mine.returned_net_in_scope) if mine else (0, 0)
+    nil = s.bucket_count == 0 and s.returned_count == 0
     return StatementRow(
         period=period,
-        **dates,
-        due_date=iso_date(dates["due_at"]),
-        late=report_late(s, dates["due_at"], now),
+        **{**dates, "due_at": s.due_at if adjustment else dates["due_at"]},
+        due_date=iso_date(s.due_at if adjustment else dates["due_at"]),
+        late=report_late(s, s.due_at if adjustment else dates["due_at"], now),
         settlement_id=s.id,
-        kind="report",
-        state=period_state(s, end, now) if s.bucket_count == 0 else s.state,
+        corrects=s.corrects,
+        kind=s.kind,
+        state=period_state(s, end, now) if nil and not adjustment else s.state,
         units=mine.units if mine else 0,
         gross=mine.gross if mine else 0,
-        net_in_scope=mine.net_in_scope if mine else 0,
+        net_in_scope=net,
+        returned_units=mine.returned_units if mine else 0,
+        returned_gross=mine.returned_gross if mine else 0,
+        returned_net_in_scope=returned,
+        net=net - returned,
         period_royalty=s.royalty,
-        royalty=share(s.royalty),
+        # The chain's figure for this year: the year's royalty, or an adjustment's difference.
+        royalty=mine.royalty if mine else (s.royalty - s.credit_carried if year == s.year else 0),
+        credit_carried=year_split(s.credit_carried, {y: -r for y, r in royalties.items()}, s.year, year),
+        credit_applied=share(s.credit_applied),
         recouped=share(s.recouped),
         due=share(s.due),
         paid=share(s.paid),
@@ -249,7 +271,8 @@ def _row(
     )
 
 
-_MONEY = ("units", "gross", "net_in_scope", "period_royalty", "royalty", "recouped", "due", "paid", "arrears",
+_MONEY = ("units", "gross", "net_in_scope", "returned_units", "returned_gross", "returned_net_in_scope", "net",
+          "period_royalty", "royalty", "credit_carried", "credit_applied", "recouped", "due", "paid", "arrears",
           "tax_withheld")  # fmt: skip
 
 
@@ -282,7 +305,8 @@ STATEMENT_COLUMNS = (
     "period", "period_name", "period_start", "period_end", "period_last_day", "due_at", "due_date", "late",
     "settlement_id", "kind", "state", "units", "gross", "net_in_scope", "period_royalty", "royalty", "recouped",
     "due", "paid", "arrears", "tax_withheld", "on_settlement_id", "interest_principal", "interest_days",
-    "interest_rate_bps",
+    "interest_rate_bps", "corrects", "returned_units", "returned_gross", "returned_net_in_scope", "net",
+    "credit_carried", "credit_applied",
 )  # fmt: skip
 
 

@@ -6,10 +6,10 @@ import csv
 import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from api import queries, relay
+from api import proofs, queries, relay
 from api.deps import AddressQuery, LicenceId, ManifestDep, PageQuery, ServicesDep, SessionDep, SizeQuery
 from api.errors import problem_responses
 from api.relay_schemas import (
@@ -24,7 +24,7 @@ from api.relay_schemas import (
     TerminateDraftIn,
     TerminateIn,
 )
-from api.schemas import LicenceDetail, LicencePage, PeriodPage, SettlementPage, Statement
+from api.schemas import LicenceDetail, LicencePage, LineProof, PeriodHistory, PeriodPage, SettlementPage, Statement
 
 router = APIRouter(prefix="/licences", tags=["licences"], responses=problem_responses(400, 404, 422, 503))
 
@@ -62,6 +62,36 @@ def licence_periods(
     licence_id: LicenceId, session: SessionDep, page: PageQuery = 1, size: SizeQuery = 50
 ) -> PeriodPage:
     return queries.licence_periods(session, licence_id, page, size)
+
+
+@router.get(
+    "/{licence_id:int}/periods/{period:int}/history",
+    response_model=PeriodHistory,
+    summary="A period's chain of reports: its original, then each adjustment in order",
+)
+def period_history(
+    licence_id: LicenceId,
+    period: Annotated[int, Path(ge=0, le=2**32 - 1, description="period index, from 0 (the term's first)")],
+    session: SessionDep,
+) -> PeriodHistory:
+    return queries.period_history(session, licence_id, period)
+
+
+@router.get(
+    "/{licence_id:int}/periods/{period:int}/lines/{line_id}/proof",
+    response_model=LineProof,
+    summary="A sales line of a period and its Merkle proof against the root of the report (original or "
+    "adjustment) that carried it",
+    responses=problem_responses(502),
+)
+def period_line_proof(
+    licence_id: LicenceId,
+    period: Annotated[int, Path(ge=0, le=2**32 - 1, description="period index, from 0 (the term's first)")],
+    line_id: Annotated[str, Path(min_length=1, max_length=128)],
+    services: ServicesDep,
+    session: SessionDep,
+) -> LineProof:
+    return proofs.period_line_proof(session, services.line_store, licence_id, period, line_id)
 
 
 @router.get(

@@ -6,19 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api import queries, relay
+from api import proofs, queries, relay
 from api.deps import ManifestDep, ServicesDep, SessionDep, SettlementId
-from api.errors import ApiError, NotFound, problem_responses
-from api.indexer.models import SettlementRow
+from api.errors import problem_responses
 from api.relay_schemas import DisputeDraftIn, DisputeIn, Draft, Relayed, ResolutionDraftIn, ResolutionIn
 from api.schemas import LineProof, SettlementDetail
-from intake.merkle import verify
 
 router = APIRouter(prefix="/settlements", tags=["settlements"], responses=problem_responses(400, 404, 422, 503, 502))
-
-
-class ProofMismatch(ApiError):
-    status, slug, title = 502, "proof-mismatch", "Line store disagrees with the chain"
 
 
 @router.get("/{settlement_id:int}", response_model=SettlementDetail, summary="A settlement in full")
@@ -37,31 +31,7 @@ def line_proof(
     services: ServicesDep,
     session: SessionDep,
 ) -> LineProof:
-    row = session.get(SettlementRow, settlement_id)
-    if row is None:
-        raise NotFound(f"settlement {settlement_id} is not known (or not indexed yet)")
-    if row.lines_root is None:
-        raise NotFound(f"settlement {settlement_id} is not a report: it has no sales lines")
-    if not getattr(services.line_store, "configured", True):
-        raise NotFound("line store not configured")
-    found = services.line_store.get_line(row.licence_id, row.period, line_id)
-    if found is None:
-        raise NotFound(f"line {line_id!r} is not in the report of settlement {settlement_id}")
-    line, leaf, proof = found
-    root = bytes.fromhex(row.lines_root[2:])
-    if not verify(proof, root, leaf):
-        raise ProofMismatch(f"the stored proof of line {line_id!r} does not lead to the on-chain root {row.lines_root}")
-    return LineProof(
-        settlement_id=settlement_id,
-        licence_id=row.licence_id,
-        period=row.period,
-        line_id=line_id,
-        line=line,
-        leaf="0x" + leaf.hex(),
-        proof=["0x" + p.hex() for p in proof],
-        lines_root=row.lines_root,
-        verified=True,
-    )
+    return proofs.settlement_line_proof(session, services.line_store, settlement_id, line_id)
 
 
 @router.post("/{settlement_id:int}/disputes/drafts", response_model=Draft, summary="Typed data of a dispute")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -103,3 +104,22 @@ def licence_page(request: Request, licence_id: LicenceId, session: SessionDep, m
         "years": _years(queries.get_licence_row(session, licence_id).rule(), licence.contract_year),
     }
     return templates.TemplateResponse(request, "licence.html", context)
+
+
+@router.get(
+    "/ui/licences/{licence_id:int}/periods/{period:int}",
+    response_class=HTMLResponse,
+    summary="Dashboard: a period's original report and its adjustments",
+)
+def period_page(
+    request: Request,
+    licence_id: LicenceId,
+    period: Annotated[int, PathParam(ge=0, le=2**32 - 1, description="period index, from 0")],
+    session: SessionDep,
+    manifest: ManifestDep,
+) -> HTMLResponse:
+    history = queries.period_history(session, licence_id, period)
+    licence = queries.get_licence_row(session, licence_id)
+    token = queries.token_out(manifest, licence.token)
+    money = Money(token.decimals, token.symbol)
+    return templates.TemplateResponse(request, "period.html", {"history": history, "money": money})

@@ -93,8 +93,10 @@ def bucket(
 
 
 def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], sequence: int | None = None,
-           lines_root: bytes = b"\x05" * 32, line_count: int = 3) -> int:  # fmt: skip
-    """Sign a report with oracle2 and send it with the oracle_sender key; returns the settlement id."""
+           lines_root: bytes = b"\x05" * 32, line_count: int = 3, returned: tuple[Bucket, ...] = (),
+           corrects: int = 0) -> int:  # fmt: skip
+    """Sign a report (with ``returned`` buckets; an adjustment of settlement ``corrects``) with
+    oracle2 and send it with the oracle_sender key; returns the settlement id."""
     report = Report(
         licence_id=licence_id,
         period=period,
@@ -103,6 +105,8 @@ def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], se
         lines_root=lines_root,
         line_count=line_count,
         buckets=tuple(buckets),
+        returned=returned,
+        corrects=corrects,
     )
     signatures = sign_report(report_digest(chain, report), [role("oracle2")])
     receipt = chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))

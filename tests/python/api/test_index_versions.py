@@ -139,10 +139,45 @@ def test_an_index_built_before_calendars_is_rebuilt_and_replayed(
 
     upgraded = make_sessions(make_engine(path))
     offline = _offline(chain.manifest, upgraded, Projector)
-    assert offline.reproject() > 0  # version 1 != 2: replayed from the stored events, no chain
+    assert offline.reproject() > 0  # version 1 != 3: replayed from the stored events, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 2  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 3  # type: ignore[union-attr]
+
+
+def test_an_index_built_before_adjustments_is_rebuilt_and_replayed(
+    client: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    """Projector version 2 knew neither returns, credits nor adjustments: such an index gets the
+    returns table and the new columns, and replays its stored events (which hold them all)."""
+    licence_id = register(client, terms_json(chain, chain_time(chain) - 65 * DAY))
+    fund(chain, licence_id, 50 * USDX)
+    original = settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 4, 40 * USDX)])  # 8%: 3.2
+    # 10 returned against nothing sold, corrected from the original: -0.8, carried as credit
+    settle(chain, licence_id, 0, [], sequence=2, returned=(bucket("US", "apparel", "retail", 1, 10 * USDX),),
+           corrects=original)  # fmt: skip
+    path = tmp_path / "index.sqlite"
+    sessions = make_sessions(make_engine(path))
+    Indexer(chain.transport, chain.manifest, sessions).sync()
+    before = _dump(sessions)
+    assert before["returns"]
+    with sessions() as session:
+        licence = session.get(LicenceRow, licence_id)
+        assert licence is not None and licence.credit == 800_000
+    db = sqlite3.connect(path)  # the index as projector version 2 left it
+    db.execute("DROP TABLE returns")
+    for column in ("corrects", "corrected_by", "credit_carried", "credit_applied", "priced", "returned_gross"):
+        db.execute(f"ALTER TABLE settlements DROP COLUMN {column}")
+    db.execute("ALTER TABLE licences DROP COLUMN credit")
+    db.execute("UPDATE index_state SET projection_version = 2")
+    db.commit()
+    db.close()
+
+    upgraded = make_sessions(make_engine(path))
+    assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 2 != 3: replayed, no chain
+    assert _dump(upgraded) == before
+    with upgraded() as session:
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 3  # type: ignore[union-attr]
 
 
 def test_postgresql_index_gains_the_version_column_in_place(client: TestClient, chain: Chain) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.indexer.db import make_engine, make_sessions
 from api.indexer.indexer import Indexer
-from api.indexer.models import PROJECTIONS, EventRecord, IndexState, LicenceRow, SettlementRow
+from api.indexer.models import PROJECTIONS, EventRecord, IndexState, LicenceRow, ReturnRow, SettlementRow
 from api.services import Services
 from royalty_chain.actions import register_licence
 from royalty_chain.client import Chain
@@ -119,6 +119,31 @@ def test_reorg_rolls_back_and_reindexes(client: TestClient, chain: Chain, tmp_pa
         assert row is not None and row.royalty == 2 * USDX
         assert session.get(LicenceRow, licence_id).escrow == 98 * USDX  # type: ignore[union-attr]
         assert len(session.scalars(select(EventRecord)).all()) == _logs(chain)
+
+
+def test_reorg_of_an_adjustment_restores_the_chain_it_corrected(
+    client: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    licence_id = register(client, terms_json(chain, chain_time(chain) - 31 * DAY))
+    fund(chain, licence_id, 100 * USDX)
+    indexer, sessions = _index(chain, tmp_path / "reorg.sqlite")
+    original = settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 1, 50 * USDX)])  # 8%: 4 USDX
+    # 20 of the 50 cancelled: -20 x 8% = -1.6, carried as the licensee's credit
+    downward = settle(chain, licence_id, 0, [], sequence=2, corrects=original,
+                      returned=(bucket("US", "apparel", "retail", 1, 20 * USDX),))  # fmt: skip
+    indexer.sync()
+    with sessions() as session:
+        assert session.get(SettlementRow, original).corrected_by == downward  # type: ignore[union-attr]
+        assert session.get(LicenceRow, licence_id).credit == 1_600_000  # type: ignore[union-attr]
+        assert session.scalars(select(ReturnRow).where(ReturnRow.settlement_id == downward)).all()
+
+    chain.w3.provider.make_request("anvil_reorg", [1, []])  # type: ignore[arg-type]  # the adjustment's block
+    assert indexer.sync().rolled_back_to is not None
+    with sessions() as session:
+        assert session.get(SettlementRow, downward) is None
+        assert session.get(SettlementRow, original).corrected_by is None  # type: ignore[union-attr]
+        assert session.get(LicenceRow, licence_id).credit == 0  # type: ignore[union-attr]
+        assert not session.scalars(select(ReturnRow).where(ReturnRow.settlement_id == downward)).all()
 
 
 @pytest.fixture

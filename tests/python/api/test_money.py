@@ -37,3 +37,23 @@ def test_units_are_rendered_with_the_token_decimals() -> None:
     assert format_units(30_000_000, 6) == "30.00"
     assert format_units(1_234_567_891_000, 6) == "1,234,567.891"
     assert format_units(5, 0) == "5"
+
+
+def test_year_split_of_a_period_whose_returns_make_a_year_negative() -> None:
+    from api.queries.statements import year_split
+
+    # all years positive: in proportion, the remainder to the first year (100 x 2/3 = 66, 100 - 66 = 34)
+    assert [year_split(100, {0: 1, 1: 2}, 0, y) for y in (0, 1)] == [34, 66]
+    # year 0 earned 300, year 1's returns took back 100: the 200 charged belongs to year 0
+    assert [year_split(200, {0: 300, 1: -100}, 0, y) for y in (0, 1)] == [200, 0]
+    # year 0 +300, year 1 -500: royalty 0, and the 200 carried comes from year 1 (weights: the negatives)
+    assert [year_split(200, {0: -300, 1: 500}, 0, y) for y in (0, 1)] == [0, 200]
+
+
+@given(st.integers(0, 10**30), st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=4))
+def test_year_split_is_exact_in_sum(amount: int, royalties: list[int]) -> None:
+    from api.queries.statements import year_split
+
+    weights = dict(enumerate(royalties))
+    parts = [year_split(amount, weights, 0, y) for y in weights]
+    assert sum(parts) == amount and all(p >= 0 for p in parts)
