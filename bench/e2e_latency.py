@@ -119,6 +119,9 @@ def _start_oracle(bench: BenchChain, workdir: Path, inbox: Path) -> Proc:
             "ORACLE_RPC_URL": bench.url,
             "ORACLE_MANIFEST": str(bench.manifest_file),
             "ORACLE_DATA_DIR": str(workdir / "oracle-data"),
+            # The feeds arrive period by period after their periods ended: nil reports (grace 0)
+            # would settle those periods empty first and the feeds' lines would come too late.
+            "ORACLE_NIL_REPORTS": "false",
         }
     )
     oracle = Proc("oracle", [sys.executable, "-m", "oracle.cli", "watch", str(inbox)], env, workdir / "oracle.log")

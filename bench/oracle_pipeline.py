@@ -35,12 +35,14 @@ from bench.disk_seen import DiskSeenLines
 from intake.feed import Rejection, parse_feed
 from intake.merkle import KECCAK_BACKEND
 from intake.twostage import validate_two_stage
-from intake.validate import InMemorySeenLines, LicenceInfo, Validator, ValidLine, validate
+from intake.validate import FIXED_PERIODS, InMemorySeenLines, LicenceInfo, Validator, ValidLine, validate
 from oracle.aggregate import Aggregator
 from royalty_chain.codes import encode_scope
+from royalty_chain.terms import Calendar
 
 TERM_START = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 QUARTER = 91 * 86400
+CALENDAR_QUARTERS = Calendar(period_months=3, year_month=1, year_day=1)
 LICENCES = 4
 TERRITORY_POOL = ["US", "GB", "DE", "FR", "JP", "CN", "BR", "IN", "CA", "AU", "IT", "ES"]
 FIELD_POOL = ["general", "software", "model-training", "analytics", "games"]
@@ -48,6 +50,8 @@ CHANNEL_POOL = ["retail", "online", "api", "streaming"]
 
 
 def licences() -> dict[int, LicenceInfo]:
+    """Odd licences have fixed 91-day periods, even ones calendar quarters with contract years
+    from 1 January: both rules go through the validator's per-day memo."""
     scope = encode_scope(TERRITORY_POOL[:10], FIELD_POOL, CHANNEL_POOL)  # some lines out of scope
     return {
         i: LicenceInfo(
@@ -59,7 +63,8 @@ def licences() -> dict[int, LicenceInfo]:
             term_start=TERM_START,
             term_end=TERM_START + 4 * QUARTER,
             sell_off_days=180,
-            period_seconds=QUARTER,
+            period_seconds=QUARTER if i % 2 else 0,
+            calendar=FIXED_PERIODS if i % 2 else CALENDAR_QUARTERS,
         )
         for i in range(1, LICENCES + 1)
     }

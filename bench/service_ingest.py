@@ -83,6 +83,7 @@ def main() -> None:
                 Outbox(work / "outbox.sqlite"),
                 [role("oracle1"), role("oracle2"), role("oracle3")],
                 role("oracle_sender"),
+                nil_reports=False,  # ingest only; no round is built here
             )
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             t0, cpu0 = time.perf_counter(), cpu_seconds()

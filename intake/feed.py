@@ -28,6 +28,7 @@ from typing import Final, NamedTuple
 
 from intake.errors import AmountError, FeedFormatError
 from intake.money import UINT128_MAX, parse_amount
+from royalty_chain.calendar import parse_date
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable
 
 COLUMNS: Final = (
@@ -133,6 +134,16 @@ def _whole_number(column: str, text: str, limit: int, limit_name: str) -> int:
     if text[0] == "-" and _is_digits(text[1:]):
         raise _Reject(column, text, "is negative")
     raise _Reject(column, text, "is not a whole number")
+
+
+def _impossible_date(text: str) -> str:
+    """Why a YYYY-MM-DD text names no day, in the calendar rule's words: ``is not a date:
+    February 2025 has 28 days``."""
+    try:
+        parse_date(text)
+    except ValueError as err:
+        return str(err).removeprefix(f"{text} ")
+    return "is not a valid calendar date"  # pragma: no cover - date.fromisoformat refused it
 
 
 def _code_problem(table: CodeTable, text: str, what: str) -> str:
@@ -257,7 +268,7 @@ class _LineParser:
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise _Reject("sale_date", text, "is not a valid calendar date") from None
+            raise _Reject("sale_date", text, _impossible_date(text)) from None
         if day > self.today:
             raise _Reject("sale_date", text, f"is in the future (today is {self.today.isoformat()})")
         seconds = (day.toordinal() - _EPOCH_ORDINAL) * 86400

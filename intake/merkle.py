@@ -5,7 +5,7 @@ Leaf of one sales line (the contracts and the API depend on this exact encoding)
     leaf = keccak256(keccak256(abi.encode(
         bytes32 lineIdHash,   // keccak256(utf8(line_id))
         uint256 licenceId,
-        uint32  period,       // (saleDay - termStart) // periodSeconds
+        uint32  period,       // the period of saleDay by the licence's calendar rule
         uint64  saleDay,      // unix seconds of 00:00 UTC of the sale date
         uint8   territory,    // index in royalty_chain/codes/territories.json
         uint8   field,        // index in fields.json
@@ -13,6 +13,9 @@ Leaf of one sales line (the contracts and the API depend on this exact encoding)
         uint128 units,
         uint128 gross,        // token units
         uint128 deductions))) // token units
+
+The sale's contract year is not in the leaf: like the period, it follows from ``saleDay`` by the
+licence's calendar rule, and leaving it out keeps every leaf stored before contract years valid.
 
 Hashing twice is OpenZeppelin's StandardMerkleTree convention: a 64-byte inner node can never
 be mistaken for a leaf. The abi encoding of static types is ten 32-byte big-endian words, built

@@ -10,6 +10,10 @@ same id with the same content again is a duplicate (skipped, counted, not an err
 with other content is rejected, naming the leaf that was accepted first. Content identity is the
 line's canonical Merkle leaf, so "same content" means exactly "would settle the same".
 
+A line's reporting period and contract year come from its licence's calendar rule
+(:class:`royalty_chain.calendar.LicenceCalendar`, the chain's own arithmetic), memoised per sale
+day: a feed has few distinct days, so the hot path is one dict lookup a line.
+
 A new line whose period was already reported comes too late: a period settles once, so it is
 rejected (``ReportedPeriods``) and its id is left free, as if the line had never been read.
 A line already accepted before its period was reported is still a duplicate when read again.
@@ -27,11 +31,15 @@ from intake.errors import AmountError, LicenceInfoError
 from intake.feed import Rejection, SaleLine
 from intake.merkle import leaf_fast
 from intake.money import rescale
+from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.codes import Scope
+from royalty_chain.terms import Calendar
 
 SECONDS_PER_DAY: Final = 86400
 _UINT32_MAX: Final = (1 << 32) - 1
 _UINT64_MAX: Final = (1 << 64) - 1
+# The Calendar of a licence with fixed periods of ``period_seconds`` (contract years from its start).
+FIXED_PERIODS: Final = Calendar()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +47,10 @@ class LicenceInfo:
     """What the oracle needs to know about one licence (read from the registry on chain).
 
     Times are unix seconds. ``terminated_at`` is set once the licence was terminated early.
-    ``licensee`` is the licensee's address; line ids are unique per licensee.
+    ``licensee`` is the licensee's address; line ids are unique per licensee. ``calendar`` is
+    the licence's Calendar (the default: fixed periods of ``period_seconds`` from the start,
+    contract years from the start date); ``rule`` is the calendar rule built from it and the
+    term, one per LicenceInfo so that its per-day memo is shared by every validator using it.
     """
 
     licence_id: int
@@ -52,18 +63,27 @@ class LicenceInfo:
     sell_off_days: int
     period_seconds: int
     terminated_at: int | None = None
+    calendar: Calendar = FIXED_PERIODS
+    rule: LicenceCalendar = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.licence_id <= 0:
             raise LicenceInfoError(f"licence id {self.licence_id} must be positive")
         if not 0 <= self.decimals <= 77:
             raise LicenceInfoError(f"licence {self.licence_id}: decimals {self.decimals} out of range")
-        if self.period_seconds <= 0:
+        if self.period_seconds < 0 or (self.period_seconds == 0 and self.calendar.period_months == 0):
             raise LicenceInfoError(f"licence {self.licence_id}: period_seconds must be positive")
         if not 0 <= self.term_start < self.term_end <= _UINT64_MAX:
             raise LicenceInfoError(f"licence {self.licence_id}: term {self.term_start}..{self.term_end} is empty")
         if self.sell_off_days < 0:
             raise LicenceInfoError(f"licence {self.licence_id}: sell_off_days must not be negative")
+        try:
+            rule = LicenceCalendar.from_abi(
+                self.calendar.as_abi(), start=self.term_start, period_seconds=self.period_seconds
+            )
+        except ValueError as err:
+            raise LicenceInfoError(f"licence {self.licence_id}: {err}") from None
+        object.__setattr__(self, "rule", rule)
 
     @property
     def effective_end(self) -> int:
@@ -79,8 +99,9 @@ class LicenceInfo:
 
 
 # What Validator.prepare passes to Validator.admit: (line number, line id, licence id, period,
-# sale day, territory, field, channel, units, gross, deductions), amounts in the licence's decimals.
-Prepared = tuple[int, str, int, int, int, int, int, int, int, int, int]
+# contract year, sale day, territory, field, channel, units, gross, deductions), amounts in the
+# licence's decimals.
+Prepared = tuple[int, str, int, int, int, int, int, int, int, int, int, int]
 
 _new_valid_line: Final = tuple.__new__  # skips NamedTuple's Python-level __new__ (0.1 us a line)
 
@@ -88,6 +109,9 @@ _new_valid_line: Final = tuple.__new__  # skips NamedTuple's Python-level __new_
 class ValidLine(NamedTuple):
     """A line that will be reported: amounts in the licence token's units, with its leaf.
 
+    ``period`` and ``year`` are the reporting period and the contract year of ``sale_day`` by the
+    licence's calendar rule. The year is not in the leaf: it follows from the sale day (which
+    is) by the rule every party reads from the chain, exactly as the period does.
     A NamedTuple for construction speed (see SaleLine).
     """
 
@@ -95,6 +119,7 @@ class ValidLine(NamedTuple):
     line_id: str
     licence_id: int
     period: int
+    year: int
     sale_day: int
     territory: int
     field: int
@@ -178,12 +203,13 @@ class _Licence:
     __slots__ = (
         "channels",
         "currency",
+        "days",
         "decimals",
         "fields",
         "info",
         "licence_word",
         "licensee",
-        "period_seconds",
+        "period_and_year_of_day",
         "sell_off_end",
         "term_start",
         "territories",
@@ -196,7 +222,10 @@ class _Licence:
         self.currency = info.currency
         self.decimals = info.decimals
         self.term_start = info.term_start
-        self.period_seconds = info.period_seconds
+        # sale day -> (period, contract year): this validator's own memo in front of the rule's,
+        # so that a day seen before costs one dict lookup and no method call.
+        self.days: dict[int, tuple[int, int]] = {}
+        self.period_and_year_of_day = info.rule.period_and_year_of_day
         self.sell_off_end = info.sell_off_end
         self.territories = info.scope.territories
         self.fields = info.scope.fields
@@ -246,7 +275,7 @@ class Validator:
 
     def prepare(self, line: SaleLine) -> Prepared | Rejection:
         """The checks against the licence, which need no store: the line with its licence
-        period and amounts in the licence's decimals, or its Rejection (not counted yet).
+        period and contract year and amounts in the licence's decimals, or its Rejection (not counted yet).
 
         ``check`` is ``admit(prepare(line))``; the two halves can run in two processes
         (intake.twostage), ``prepare`` in the one that parses.
@@ -275,16 +304,19 @@ class Validator:
                 deductions = rescale(deductions, decimals, licence.decimals)
             except AmountError as err:
                 return Rejection(number, "deductions", err.text, err.reason)
-        period = (sale_day - licence.term_start) // licence.period_seconds
+        known = licence.days.get(sale_day)
+        if known is None:
+            known = licence.days[sale_day] = licence.period_and_year_of_day(sale_day)
+        period, year = known
         if period > _UINT32_MAX:
             return Rejection(number, "sale_date", _day(sale_day), "is beyond period 2**32-1")
-        return (number, line_id, licence_id, period, sale_day, t, f, c, units, gross, deductions)
+        return (number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions)
 
     def admit(self, prepared: Prepared) -> ValidLine | Rejection | None:
         """The leaf, the claim in the seen store and the counts, for a line ``prepare`` passed:
         the ValidLine, a Rejection for an id seen with other content or for a period already
         reported, or None for a duplicate."""
-        number, line_id, licence_id, period, sale_day, t, f, c, units, gross, deductions = prepared
+        number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions = prepared
         licence = self._licences[licence_id]
         leaf = leaf_fast(line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions)
         first = self._claim(licence.licensee, line_id, leaf)
@@ -312,7 +344,7 @@ class Validator:
             stats.out_of_scope += 1
         return _new_valid_line(
             ValidLine,
-            (number, line_id, licence_id, period, sale_day, t, f, c, units, gross, deductions,
+            (number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions,
              leaf, in_scope),
         )  # fmt: skip
 

@@ -1,9 +1,11 @@
-"""Totals per licence and period, per (territory, field, channel) bucket, plus the lines' root.
+"""Totals per licence and period, per (contract year, territory, field, channel) bucket, plus
+the lines' root.
 
 This is exactly what one sales report carries: the buckets, the line count and the Merkle root
-of the lines. Output is deterministic (periods by (licence, period), buckets by (territory,
-field, channel), root independent of line order), so two oracles that read the same lines in
-any order sign the same report.
+of the lines. A period that crosses a contract year's end has buckets of both years: each sale
+is priced in the contract year of its date. Output is deterministic (periods by (licence,
+period), buckets by (year, territory, field, channel), root independent of line order), so two
+oracles that read the same lines in any order sign the same report.
 
 Memory does not grow with the feed: the Aggregator holds at most ``max_leaves_in_memory``
 32-byte leaves across all periods and spills the rest to temporary files. ``finish()`` sorts a
@@ -41,7 +43,7 @@ class BucketOverflowError(Exception):
         self,
         licence_id: int,
         period: int,
-        bucket: tuple[int, int, int],
+        bucket: tuple[int, int, int, int],
         column: str,
         total: int,
     ) -> None:
@@ -51,7 +53,7 @@ class BucketOverflowError(Exception):
         self.column = column
         self.total = total
         super().__init__(
-            f"licence {licence_id} period {period} bucket (territory, field, channel)={bucket}: "
+            f"licence {licence_id} period {period} bucket (year, territory, field, channel)={bucket}: "
             f"{column} total {total} exceeds uint128"
         )
 
@@ -68,11 +70,13 @@ class LineCountOverflowError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class BucketSums:
-    """Sums of one (territory, field, channel) bucket; ``in_scope`` False is a scope breach.
+    """Sums of one (contract year, territory, field, channel) bucket; ``in_scope`` False is a
+    scope breach.
 
     Not royalty_chain.terms.Bucket (what a report carries): this one also says whether the
     bucket is in the licence's scope."""
 
+    year: int
     territory: int
     field: int
     channel: int
@@ -101,7 +105,8 @@ class _Period:
     __slots__ = ("buckets", "leaves", "spill_path", "spilled")
 
     def __init__(self) -> None:
-        # (territory << 16 | field << 8 | channel) -> [units, gross, deductions, in_scope]
+        # (year << 24 | territory << 16 | field << 8 | channel) -> [units, gross, deductions, in_scope];
+        # the keys sort as (year, territory, field, channel) tuples would
         self.buckets: dict[int, list[int]] = {}
         self.leaves = bytearray()  # leaves in memory, 32 bytes each, in arrival order
         self.spilled = 0  # leaves written to spill_path
@@ -142,12 +147,12 @@ class Aggregator:
         return self._held
 
     def add(self, line: ValidLine) -> None:
-        _, _, licence_id, period, _, t, f, c, units, gross, deductions, leaf, in_scope = line
+        _, _, licence_id, period, year, _, t, f, c, units, gross, deductions, leaf, in_scope = line
         key = (licence_id, period)
         acc = self._periods.get(key)
         if acc is None:
             acc = self._periods[key] = _Period()
-        bucket_key = t << 16 | f << 8 | c
+        bucket_key = year << 24 | t << 16 | f << 8 | c
         sums = acc.buckets.get(bucket_key)
         if sums is None:
             acc.buckets[bucket_key] = [units, gross, deductions, in_scope]
@@ -231,7 +236,7 @@ class Aggregator:
         buckets = []
         for bucket_key in sorted(acc.buckets):
             units, gross, deductions, in_scope = acc.buckets[bucket_key]
-            codes = (bucket_key >> 16, bucket_key >> 8 & 0xFF, bucket_key & 0xFF)
+            codes = (bucket_key >> 24, bucket_key >> 16 & 0xFF, bucket_key >> 8 & 0xFF, bucket_key & 0xFF)
             for column, total in (("units", units), ("gross", gross), ("deductions", deductions)):
                 if total > UINT128_MAX:
                     raise BucketOverflowError(licence_id, period, codes, column, total)

@@ -15,6 +15,7 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from intake.merkle import merkle_proof, verify
+from oracle.directory import LicenceDirectory
 from oracle.ingest import IngestResult
 from oracle.keeper import Keeper, KeeperSettings
 from oracle.service import OracleService, SendResult
@@ -37,6 +39,33 @@ from royalty_chain.transport import RpcError, wait_for_rpc
 
 app = typer.Typer(help="Royalty oracle: turn sales feeds into signed reports that settle exactly once.")
 console = Console()
+# (licence, period) -> the period's name by the licence's calendar ("2025-Q1"), "" if unknown.
+PeriodName = Callable[[int, int], str]
+
+
+def _period(period_name: PeriodName | None, licence_id: int, period: int) -> str:
+    """A period as the operator reads it: its index and, when known, its name: ``1 (2025-Q2)``."""
+    name = period_name(licence_id, period) if period_name is not None else ""
+    return f"{period} ({name})" if name else str(period)
+
+
+def _offline_period_names(settings: OracleSettings) -> PeriodName | None:
+    """Period names from the chain for the commands that work without it (status, proof): None
+    when the chain cannot be reached quickly, and the tables show period indexes only."""
+    try:
+        chain_id = wait_for_rpc(settings.rpc_url, timeout=2)
+        chain = Chain(settings.rpc_url, Manifest.load(settings.manifest_path(chain_id)))
+    except (RpcError, ManifestError, OSError):
+        return None
+    directory = LicenceDirectory(chain)
+
+    def name(licence_id: int, period: int) -> str:
+        try:
+            return directory.period_name(licence_id, period)
+        except (RpcError, LookupError, ValueError):
+            return ""
+
+    return name
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -66,6 +95,8 @@ def _service(verbose: bool = False) -> OracleService:
             grace_seconds=settings.grace_seconds,
             report_ttl_seconds=settings.report_ttl_seconds,
             batch_size=settings.batch_size,
+            nil_reports=settings.nil_reports,
+            nil_reports_per_licence=settings.nil_reports_per_licence,
         )
     except ValidationError as err:
         problems = "; ".join(f"ORACLE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
@@ -92,7 +123,9 @@ def _ingest_with_progress(service: OracleService, paths: list[Path]) -> list[Ing
     return results
 
 
-def _print_results(ingested: list[IngestResult], built: list[int], sent: SendResult) -> None:
+def _print_results(
+    ingested: list[IngestResult], built: list[int], sent: SendResult, period_name: PeriodName | None = None
+) -> None:
     table = Table(title="Feeds")
     for column in ("file", "lines read", "valid", "rejected", "duplicates", "out of scope", "rejects file"):
         table.add_column(column, justify="right" if column not in ("file", "rejects file") else "left")
@@ -119,7 +152,7 @@ def _print_results(ingested: list[IngestResult], built: list[int], sent: SendRes
         reports.add_row(
             str(stored.id),
             str(stored.licence_id),
-            str(stored.period),
+            _period(period_name, stored.licence_id, stored.period),
             str(stored.line_count),
             str(stored.settlement_id),
             str(stored.royalty),
@@ -130,7 +163,7 @@ def _print_results(ingested: list[IngestResult], built: list[int], sent: SendRes
         reports.add_row(
             str(stored.id),
             str(stored.licence_id),
-            str(stored.period),
+            _period(period_name, stored.licence_id, stored.period),
             str(stored.line_count),
             "",
             "",
@@ -152,7 +185,7 @@ def submit(
     ingested = _ingest_with_progress(service, files)
     built = service.build_reports()
     sent = service.send()
-    _print_results(ingested, built, sent)
+    _print_results(ingested, built, sent, service.builder.period_name)
 
 
 @app.command()
@@ -160,7 +193,7 @@ def send(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
     """Sign due periods and send every unfinished report (after reconciling with the chain)."""
     service = _service(verbose)
     built = service.build_reports()
-    _print_results([], built, service.send())
+    _print_results([], built, service.send(), service.builder.period_name)
 
 
 @app.command()
@@ -189,7 +222,7 @@ def watch(
             built = service.build_reports()
             sent = service.send()
             if ingested or built or sent.settled or sent.rejected:
-                _print_results(ingested, built, sent)
+                _print_results(ingested, built, sent, service.builder.period_name)
             if once:
                 return
             time.sleep(settings.poll_seconds)
@@ -202,6 +235,7 @@ def status() -> None:
     """Lines and reports in the outbox, by state."""
     settings = OracleSettings()
     outbox = Outbox(settings.outbox_path)
+    period_name = _offline_period_names(settings)
     with outbox.connect() as conn:
         counts = outbox.counts(conn)
         table = Table(title=f"Outbox {settings.outbox_path}")
@@ -217,7 +251,7 @@ def status() -> None:
             reports.add_row(
                 str(r.id),
                 str(r.licence_id),
-                str(r.period),
+                _period(period_name, r.licence_id, r.period),
                 str(r.sequence),
                 str(r.line_count),
                 r.state,
@@ -233,7 +267,8 @@ def close_period(licence_id: int, period: int) -> None:
     """Report LICENCE_ID's PERIOD as soon as it has ended, without waiting for the grace period."""
     service = _service()
     service.close_period(licence_id, period)
-    console.print(f"licence {licence_id} period {period} closed: it is reported in the next round")
+    shown = _period(service.builder.period_name, licence_id, period)
+    console.print(f"licence {licence_id} period {shown} closed: it is reported in the next round")
 
 
 @app.command()
@@ -244,6 +279,7 @@ def proof(
     """Print a line, the report it went into and its Merkle proof against that report's root."""
     settings = OracleSettings()
     outbox = Outbox(settings.outbox_path)
+    period_name = _offline_period_names(settings)
     with outbox.connect() as conn:
         rows = outbox.find_line(conn, line_id, licensee)
         if not rows:
@@ -259,7 +295,8 @@ def proof(
             path = merkle_proof(leaves, leaf)
             ok = verify(path, report.lines_root, leaf)
             console.print(
-                f"line {line_id}: licence {row['licence_id']} period {row['period']} report {report.id} "
+                f"line {line_id}: licence {row['licence_id']} period "
+                f"{_period(period_name, row['licence_id'], row['period'])} report {report.id} "
                 f"(settlement {report.settlement_id})"
             )
             console.print(f"  leaf 0x{leaf.hex()}\n  root 0x{report.lines_root.hex()}  verified={ok}")

@@ -1,6 +1,7 @@
 """What the oracle knows about licences, read from the chain (never typed in by an operator).
 
-The registry's settlement context gives term, sell-off, period and scope; the ledger's
+The registry's settlement context gives term, sell-off, calendar rule (periods, contract years,
+due dates) and scope; the ledger's
 LicenceOpened event gives the payment token, and royalty_chain.tokens says which currency and
 how many decimals that token has (the API's feed upload asks the same). Entries are cached
 briefly, and dropped at once when the registry reports an amendment (a renewal moves the end of
@@ -62,6 +63,11 @@ class LicenceDirectory:
 
     def all(self) -> dict[int, LicenceInfo]:
         return self.many(range(1, self._chain.registry.licence_count() + 1))
+
+    def period_name(self, licence_id: int, period: int) -> str:
+        """The period's name by the licence's calendar (``2025-Q1``), "" for an unknown licence."""
+        info = self.get(licence_id)
+        return info.rule.period_name(period) if info is not None else ""
 
     def token_of(self, licence_id: int) -> str:
         if licence_id not in self._tokens:
@@ -138,4 +144,5 @@ class LicenceDirectory:
             term_end=context.effective_end,
             sell_off_days=(context.sell_off_end - context.effective_end) // DAY,
             period_seconds=context.period_seconds,
+            calendar=context.calendar,
         )

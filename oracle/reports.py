@@ -1,9 +1,28 @@
 """Building reports: which periods are due, their buckets and Merkle root, k oracle signatures.
 
-A period is due once it ended (by chain time) plus the grace period, or once an operator closed
-it. Its waiting lines are aggregated into buckets and a Merkle root, signed by k oracle keys, and
-stored with the lines tied to it in one transaction (one commit a round). A report whose
-sequence went stale or whose deadline nears is signed again (``resign``) before it is sent.
+A period is due once it ended (its end by the licence's calendar rule, by chain time) plus the
+grace period, or once an operator closed it. Its waiting lines are aggregated into buckets (one
+per contract year, territory, field and channel: a sale is priced in the contract year of its
+date) and a Merkle root, signed by k oracle keys, and stored with the lines tied to it in one
+transaction (one commit a round). A report whose sequence went stale or whose deadline nears is
+signed again (``resign``) before it is sent.
+
+Nil reports: a period without sales still has to settle (its fixed fee is owed, and the
+contract year's guarantee needs every period settled), so every licence this oracle serves
+(it holds at least the licence's threshold of oracle keys) gets a signed report with no buckets,
+no lines and the empty lines root (``bytes(32)``, intake.merkle's convention; the ledger checks
+no root) for each period that ended (+ grace), starts before the end of the term and sell-off,
+has no report in the outbox, has no waiting lines and is not settled on chain. Because a nil
+report settles its period for good, the scan is conservative about where it starts:
+
+- a licence with no report settled on chain (``lastSequence`` 0): from its first period;
+- else, if this outbox has reports of the licence: from the earliest of them (this oracle has
+  served it since);
+- else (another oracle, or an earlier outbox, reported it): only periods that were still running
+  when this builder first served the licence. Earlier gaps are left to whoever served it then.
+
+At most ``nil_reports_per_licence`` nil reports are built per licence per round, in period
+order, each logged (``nil_report``); periods found settled on chain are remembered and skipped.
 """
 
 from __future__ import annotations
@@ -14,17 +33,21 @@ import structlog
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Connection
 
-from intake.validate import ValidLine
+from intake.merkle import ZERO_ROOT
+from intake.validate import LicenceInfo, ValidLine
 from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
 from oracle.hooks import FaultHook, no_fault
 from outbox import Outbox, StoredReport
 from royalty_chain.actions import report_digest, sign_report
+from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.client import Chain
 from royalty_chain.models import SettlementContext
 from royalty_chain.terms import Bucket, Report
 
 log = structlog.get_logger("oracle")
+
+DEFAULT_NIL_REPORTS_PER_LICENCE = 4
 
 
 class ReportBuilder:
@@ -40,8 +63,12 @@ class ReportBuilder:
         *,
         grace_seconds: int = 0,
         report_ttl_seconds: int = 86_400,
+        nil_reports: bool = True,
+        nil_reports_per_licence: int = DEFAULT_NIL_REPORTS_PER_LICENCE,
         fault: FaultHook = no_fault,
     ) -> None:
+        if nil_reports_per_licence < 1:
+            raise ValueError(f"nil_reports_per_licence must be at least 1, not {nil_reports_per_licence}")
         self.chain = chain
         self.outbox = outbox
         self.conn = conn
@@ -49,50 +76,158 @@ class ReportBuilder:
         self.signers = {a.address.lower(): a for a in signers}
         self.grace_seconds = grace_seconds
         self.report_ttl_seconds = report_ttl_seconds
+        self.nil_reports = nil_reports
+        self.nil_reports_per_licence = nil_reports_per_licence
         self._fault = fault
         self._signer_cache: dict[int, tuple[int, list[LocalAccount]]] = {}
         self._round_time = 0
         self._last_sequences: dict[int, int] = {}
+        # Nil report scan state per licence: chain time of the first round that served it, the
+        # periods found settled on chain by someone else, and the lowest period not known covered.
+        self._first_served: dict[int, int] = {}
+        self._settled_elsewhere: dict[int, set[int]] = {}
+        self._nil_cursor: dict[int, int] = {}
+        # The licences read this round (the directory asks the node for new logs at each read).
+        self._infos: dict[int, LicenceInfo] = {}
+        self._rules: dict[int, LicenceCalendar] = {}  # for period_name
 
     def chain_time(self) -> int:
         # RPC failures are retried with backoff by the provider (royalty_chain.client.Chain).
         return int(self.chain.w3.eth.get_block("latest")["timestamp"])
 
-    def due_periods(self) -> list[tuple[int, int, int]]:
-        now = self.chain_time()
+    def due_periods(self, now: int | None = None) -> list[tuple[int, int, int]]:
+        """(licence, period, waiting lines) of every period with lines that is due."""
+        now = self.chain_time() if now is None else now
         waiting = self.outbox.waiting_periods(self.conn)
         licences = self.directory.many(sorted({licence_id for licence_id, _, _ in waiting}))
+        self._infos.update(licences)
         due = []
         for licence_id, period, count in waiting:
             info = licences.get(licence_id)
             if info is None:
                 continue
-            period_end = info.term_start + (period + 1) * info.period_seconds
+            period_end = info.rule.period_bounds(period)[1]
             if now >= period_end + self.grace_seconds or self.outbox.is_closed(self.conn, licence_id, period):
                 due.append((licence_id, period, count))
         return due
 
+    def nil_periods(self, now: int | None = None) -> list[tuple[int, int]]:
+        """(licence, period) of the nil reports due, in (licence, period) order (module docstring)."""
+        now = self.chain_time() if now is None else now
+        licences = self.directory.all()
+        self._infos.update(licences)
+        self._prefetch_signers(sorted(licences))
+        served = [i for i in sorted(licences) if self._serves(i)]
+        if not served:
+            return []
+        for licence_id in served:
+            self._first_served.setdefault(licence_id, now)
+        reported = self.outbox.report_periods(self.conn, served)
+        waiting = {(licence_id, period) for licence_id, period, _ in self.outbox.waiting_periods(self.conn)}
+        chain_last = self._read_many("lastSequence", served)
+        self._last_sequences.update(chain_last)
+        candidates: dict[int, list[int]] = {}
+        for licence_id in served:
+            info = licences[licence_id]
+            floor = self._nil_floor(licence_id, info, reported[licence_id], chain_last[licence_id])
+            covered = reported[licence_id] | self._settled_elsewhere.get(licence_id, set())
+            found: list[int] = []
+            period = max(floor, self._nil_cursor.get(licence_id, 0))
+            cursor_moves = True
+            while len(found) < self.nil_reports_per_licence:
+                start, end = info.rule.period_bounds(period)
+                if start >= info.sell_off_end or end + self.grace_seconds > now:
+                    break
+                if period in covered:
+                    if cursor_moves:
+                        self._nil_cursor[licence_id] = period + 1
+                elif (licence_id, period) in waiting:
+                    cursor_moves = False
+                else:
+                    found.append(period)
+                    cursor_moves = False
+                period += 1
+            if found:
+                candidates[licence_id] = found
+        # Settled on chain already (by another oracle, or a report this outbox no longer has):
+        # remembered, so the next round looks further.
+        keys = [(licence_id, period) for licence_id, periods in candidates.items() for period in periods]
+        settled = self._read_pairs("settledPeriod", keys)
+        nil = []
+        for key in keys:
+            if settled[key]:
+                self._settled_elsewhere.setdefault(key[0], set()).add(key[1])
+            else:
+                nil.append(key)
+        return nil
+
+    def _nil_floor(self, licence_id: int, info: LicenceInfo, reported: set[int], chain_last: int) -> int:
+        """The first period the nil report scan of a licence may look at (module docstring)."""
+        if chain_last == 0:
+            return 0
+        if reported:
+            return min(reported)
+        first_served = self._first_served[licence_id]
+        return info.rule.period_of(first_served) if first_served >= info.term_start else 0
+
+    def _serves(self, licence_id: int) -> bool:
+        threshold, mine = self._signer_cache[licence_id]
+        return len(mine) >= threshold
+
     def build_reports(self) -> list[int]:
+        """Signs every due period (with lines, or a nil report without) into the outbox, in
+        (licence, period) order so that each licence's sequences follow its periods."""
         built = []
-        self._round_time = self.chain_time()
-        due = self.due_periods()
+        self._round_time = now = self.chain_time()
+        due = self.due_periods(now)
+        nil = self.nil_periods(now) if self.nil_reports else []
+        work = sorted([(licence_id, period, True) for licence_id, period, _ in due] + [(*k, False) for k in nil])
         # One JSON-RPC batch for what every report of the round needs from the chain.
-        self._last_sequences = self._read_many("lastSequence", sorted({licence_id for licence_id, _, _ in due}))
-        self._prefetch_signers([licence_id for licence_id, _, _ in due])
-        for licence_id, period, _ in due:
+        missing = sorted({licence_id for licence_id, _, _ in work} - set(self._last_sequences))
+        self._last_sequences.update(self._read_many("lastSequence", missing))
+        self._prefetch_signers([licence_id for licence_id, _, _ in work])
+        for licence_id, period, has_lines in work:
+            if not has_lines:
+                built.append(self._build_nil(licence_id, period))
+                continue
             if self.outbox.report_for(self.conn, licence_id, period) is not None:
                 late = self.outbox.mark_late(self.conn, licence_id, period)
                 self.conn.commit()
-                log.warning("late_lines", licence=licence_id, period=period, lines=late)
+                log.warning(
+                    "late_lines",
+                    licence=licence_id,
+                    period=period,
+                    period_name=self.period_name(licence_id, period),
+                    lines=late,
+                )
                 continue
             built.append(self._build(licence_id, period))
         # One commit (one fsync) for the round: a crash before it loses only signatures.
         self.conn.commit()
+        self._last_sequences = {}
+        self._infos = {}
         return built
 
     def close_period(self, licence_id: int, period: int) -> None:
         self.outbox.close_period(self.conn, licence_id, period)
-        log.info("period_closed", licence=licence_id, period=period)
+        log.info("period_closed", licence=licence_id, period=period, period_name=self.period_name(licence_id, period))
+
+    def period_name(self, licence_id: int, period: int) -> str:
+        """The period's name by the licence's calendar (``2025-Q1``), "" for an unknown licence.
+
+        A licence's calendar is fixed at registration (an amendment moves only its end), so the
+        rule is kept once read: log lines and tables name periods without asking the node."""
+        rule = self._rules.get(licence_id)
+        if rule is None:
+            info = self._info(licence_id)
+            if info is None:
+                return ""
+            rule = self._rules[licence_id] = info.rule
+        return rule.period_name(period)
+
+    def _info(self, licence_id: int) -> LicenceInfo | None:
+        info = self._infos.get(licence_id)
+        return info if info is not None else self.directory.get(licence_id)
 
     def resign(self, stored: StoredReport) -> StoredReport:
         """Signs ``stored`` again with the next sequence and a fresh deadline."""
@@ -105,7 +240,15 @@ class ReportBuilder:
         )
         signatures = self._sign(report)
         self.outbox.resign(self.conn, stored.id, sequence, deadline, signatures)
-        log.info("report_resigned", report=stored.id, sequence=sequence, deadline=deadline)
+        log.info(
+            "report_resigned",
+            report=stored.id,
+            licence=stored.licence_id,
+            period=stored.period,
+            period_name=self.period_name(stored.licence_id, stored.period),
+            sequence=sequence,
+            deadline=deadline,
+        )
         return self.outbox.get_report(self.conn, stored.id)
 
     def _read_many(self, view: str, licence_ids: list[int]) -> dict[int, int]:
@@ -114,6 +257,15 @@ class ReportBuilder:
         ledger = self.chain.ledger.address
         answers = self.chain.call_many([(ledger, fn, (licence_id,)) for licence_id in licence_ids])
         return {licence_id: int(answer) for licence_id, answer in zip(licence_ids, answers, strict=True)}
+
+    def _read_pairs(self, view: str, keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """The ledger's ``view(licence_id, period)`` for many pairs in one JSON-RPC batch."""
+        if not keys:
+            return {}
+        fn = self.chain.codecs["RoyaltyLedger"].fn(view)
+        ledger = self.chain.ledger.address
+        answers = self.chain.call_many([(ledger, fn, key) for key in keys])
+        return {key: int(answer) for key, answer in zip(keys, answers, strict=True)}
 
     def _prefetch_signers(self, licence_ids: list[int]) -> None:
         """Thresholds and oracle sets of licences not seen before, in one JSON-RPC batch."""
@@ -135,15 +287,29 @@ class ReportBuilder:
             self._signer_cache[licence_id] = (threshold, sorted(mine, key=lambda a: int(a.address, 16)))
 
     def _build(self, licence_id: int, period: int) -> int:
+        info = self._info(licence_id)
+        if info is None:
+            raise LookupError(f"licence {licence_id} is not in the registry: its period {period} cannot be reported")
+        rule = info.rule
+        years = rule.years_of_period(period)
         aggregator = Aggregator()
         for row in self.outbox.waiting_lines(self.conn, licence_id, period):
+            sale_day = row["sale_day"]
+            # The contract year is not stored with the line: it follows from the sale day.
+            line_period, year = rule.period_and_year_of_day(sale_day)
+            if line_period != period or year not in years:
+                raise RuntimeError(
+                    f"line {row['line_id']} of licence {licence_id} is stored in period {period} but its sale day "
+                    f"falls in period {line_period} (contract year {year}) by the licence's calendar on chain"
+                )
             aggregator.add(
                 ValidLine(
                     row["line_number"],
                     row["line_id"],
                     licence_id,
                     period,
-                    row["sale_day"],
+                    year,
+                    sale_day,
                     row["territory"],
                     row["field"],
                     row["channel"],
@@ -155,37 +321,56 @@ class ReportBuilder:
                 )
             )
         (totals,) = aggregator.finish()
-        buckets = [[b.territory, b.field, b.channel, b.units, b.gross, b.deductions] for b in totals.buckets]
-        chain_last = self._last_sequences.get(licence_id)
-        if chain_last is None:
-            chain_last = self.chain.ledger.last_sequence(licence_id)
-        sequence = self.outbox.next_sequence(self.conn, licence_id, chain_last)
-        deadline = self._round_time + self.report_ttl_seconds
-        report = _report(licence_id, period, sequence, deadline, totals.lines_root, totals.line_count, buckets)
-        signatures = self._sign(report)
-        report_id = self.outbox.add_report(
-            self.conn,
-            licence_id=licence_id,
-            period=period,
-            sequence=sequence,
-            deadline=deadline,
-            lines_root=totals.lines_root,
-            line_count=totals.line_count,
-            buckets=buckets,
-            signatures=signatures,
-            commit=False,
-        )
+        buckets = [[b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions] for b in totals.buckets]
+        report_id = self._sign_and_store(licence_id, period, totals.lines_root, totals.line_count, buckets)
         log.info(
             "report_signed",
             report=report_id,
             licence=licence_id,
             period=period,
-            sequence=sequence,
+            period_name=rule.period_name(period),
             lines=totals.line_count,
             buckets=len(buckets),
+            years=sorted({b[0] for b in buckets}),
         )
         self._fault("after_sign")
         return report_id
+
+    def _build_nil(self, licence_id: int, period: int) -> int:
+        """A signed report of no sales for the period: no buckets, no lines, the empty root."""
+        report_id = self._sign_and_store(licence_id, period, ZERO_ROOT, 0, [])
+        log.info(
+            "nil_report",
+            report=report_id,
+            licence=licence_id,
+            period=period,
+            period_name=self.period_name(licence_id, period),
+        )
+        self._fault("after_sign")
+        return report_id
+
+    def _sign_and_store(
+        self, licence_id: int, period: int, root: bytes, line_count: int, buckets: list[list[int]]
+    ) -> int:
+        chain_last = self._last_sequences.get(licence_id)
+        if chain_last is None:
+            chain_last = self.chain.ledger.last_sequence(licence_id)
+        sequence = self.outbox.next_sequence(self.conn, licence_id, chain_last)
+        deadline = self._round_time + self.report_ttl_seconds
+        report = _report(licence_id, period, sequence, deadline, root, line_count, buckets)
+        signatures = self._sign(report)
+        return self.outbox.add_report(
+            self.conn,
+            licence_id=licence_id,
+            period=period,
+            sequence=sequence,
+            deadline=deadline,
+            lines_root=root,
+            line_count=line_count,
+            buckets=buckets,
+            signatures=signatures,
+            commit=False,
+        )
 
     def _sign(self, report: Report) -> list[bytes]:
         threshold, mine = self._signers_for(report.licence_id)
@@ -207,6 +392,11 @@ class ReportBuilder:
 def _report(
     licence_id: int, period: int, sequence: int, deadline: int, root: bytes, count: int, buckets: list[list[int]]
 ) -> Report:
+    if any(len(b) != 7 for b in buckets):
+        raise ValueError(
+            f"licence {licence_id} period {period}: buckets without a contract year (a report signed for the "
+            "ledger before contract years) cannot be signed again"
+        )
     return Report(
         licence_id=licence_id,
         period=period,

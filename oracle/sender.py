@@ -29,7 +29,7 @@ from oracle.hooks import FaultHook, no_fault
 from oracle.node import LedgerABI, SenderNode
 from outbox import Outbox, StoredReport
 from royalty_chain.client import ContractRevert
-from royalty_chain.models import Settlement
+from royalty_chain.models import Kind, Settlement
 from royalty_chain.terms import Bucket, Report
 
 log = structlog.get_logger("oracle")
@@ -91,7 +91,10 @@ class _Pipeline:
 
 
 def as_report(stored: StoredReport) -> Report:
-    """The signed report a stored row stands for."""
+    """The signed report a stored row stands for; ValueError for a legacy report (signed for the
+    ledger before contract years), which no current ledger can settle."""
+    if stored.legacy:
+        raise ValueError(f"report {stored.id} was signed for the ledger before contract years: it cannot be sent")
     return Report(
         licence_id=stored.licence_id,
         period=stored.period,
@@ -119,6 +122,7 @@ class ReportSender:
         fault: FaultHook = no_fault,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        period_name: Callable[[int, int], str] | None = None,
     ) -> None:
         self.node = node
         self.ledger = ledger
@@ -130,6 +134,7 @@ class ReportSender:
         self._fault = fault
         self._clock = clock
         self._sleep = sleep
+        self._period_name = period_name
         self._pipe: _Pipeline | None = None
         self._landed: list[int] = []  # reports recorded as settled, not yet in a SendResult
         # How batches are simulated; falls back to "eth_estimateGas" (see _simulate).
@@ -155,6 +160,13 @@ class ReportSender:
                 self._drain(result)
         result.waiting = len(self.outbox.reports_in(self.conn, "signed", "sent"))
         return result
+
+    def _named(self, stored: StoredReport) -> dict[str, Any]:
+        """The report's licence and period for a log line, with the period's name when known."""
+        names: dict[str, Any] = {"licence": stored.licence_id, "period": stored.period}
+        if self._period_name is not None:
+            names["period_name"] = self._period_name(stored.licence_id, stored.period)
+        return names
 
     # ---------------------------------------------------------------- chain reads
 
@@ -204,7 +216,13 @@ class ReportSender:
             if receipt is None and known:
                 # Still in the pool: sending the report again would only race it with a second
                 # transaction (the next nonce) that fails on chain. The next round looks again.
-                log.warning("report_pending", report=stored.id, tx=stored.tx_hash, waited_s=RECEIPT_WAIT_S)
+                log.warning(
+                    "report_pending",
+                    report=stored.id,
+                    **self._named(stored),
+                    tx=stored.tx_hash,
+                    waited_s=RECEIPT_WAIT_S,
+                )
                 continue
             if receipt is not None and int(receipt["status"], 16) == 1:
                 args = self._settled_events(receipt).get((stored.licence_id, stored.period))
@@ -213,7 +231,9 @@ class ReportSender:
                     self._flush(result)
                     continue
             # Mined and failed, or lost (dropped, or the chain restarted without it): send again.
-            log.warning("report_resend", report=stored.id, tx=stored.tx_hash, found=receipt is not None)
+            log.warning(
+                "report_resend", report=stored.id, **self._named(stored), tx=stored.tx_hash, found=receipt is not None
+            )
             self.outbox.resign(self.conn, stored.id, stored.sequence, stored.deadline, stored.signatures)
 
     def _record_settled(self, found: list[tuple[StoredReport, int]], result: SendResult) -> None:
@@ -225,7 +245,13 @@ class ReportSender:
             settlement = Settlement.from_abi(settlements[(settlement_id,)])
             args = {"settlementId": settlement_id, "royalty": settlement.royalty, "paid": settlement.paid}
             self._record(stored, args, None, result)
-            log.info("report_settled", report=stored.id, settlement=settlement_id, royalty=settlement.royalty)
+            log.info(
+                "report_settled",
+                report=stored.id,
+                **self._named(stored),
+                settlement=settlement_id,
+                royalty=settlement.royalty,
+            )
         self._flush(result)
 
     def _record(self, stored: StoredReport, args: dict[str, Any], tx_hash: str | None, result: SendResult) -> None:
@@ -244,11 +270,15 @@ class ReportSender:
         self._landed = []
 
     def _settled_events(self, receipt: dict[str, Any]) -> dict[tuple[int, int], dict[str, Any]]:
-        """The Settled events of a raw receipt, by (licence, period)."""
+        """The report settlements (Settled events of kind Report) of a raw receipt, by (licence,
+        period). A report paid after its due date is followed by an Interest settlement with the
+        same licence and period: that one is not the report's."""
         found = {}
         for entry in receipt["logs"]:
             event = self.ledger.events.decode(entry)
-            if event is not None and event.name == "Settled" and event.contract == "RoyaltyLedger":
+            if event is None or event.name != "Settled" or event.contract != "RoyaltyLedger":
+                continue
+            if int(event.args["kind"]) == Kind.REPORT:
                 found[int(event.args["licenceId"]), int(event.args["period"])] = event.args
         return found
 
@@ -379,7 +409,5 @@ class ReportSender:
             self.outbox.note_error(self.conn, stored.id, str(revert))
         else:
             self.outbox.mark_rejected(self.conn, stored.id, str(revert))
-            log.error(
-                "report_rejected", report=stored.id, licence=stored.licence_id, period=stored.period, error=str(revert)
-            )
+            log.error("report_rejected", report=stored.id, **self._named(stored), error=str(revert))
             result.rejected.append(self.outbox.get_report(self.conn, stored.id))

@@ -6,9 +6,11 @@ over one outbox connection and keeps the public methods the CLI, scripts, bench 
 1. ``ingest``: parse and validate a feed line by line; good lines go to the outbox in batches,
    bad ones to ``<file>.rejects.csv`` with line, field, value and reason. Reading a file again
    finds its lines already stored (duplicates change nothing).
-2. ``build_reports`` (:mod:`oracle.reports`): a period is due once it ended (by chain time) plus
-   the grace period, or once an operator closed it; its lines are aggregated, signed by k oracle
-   keys and stored with the lines tied to it.
+2. ``build_reports`` (:mod:`oracle.reports`): a period is due once it ended (by chain time and
+   the licence's calendar rule) plus the grace period, or once an operator closed it; its lines
+   are aggregated, signed by k oracle keys and stored with the lines tied to it. A served
+   licence's ended period without lines gets a nil report (no buckets), unless ``nil_reports``
+   is off.
 3. ``send`` (:mod:`oracle.sender`): reconcile every unfinished report with the chain, then
    simulate and send the batches from the one sender, pipelined, recording each transaction hash
    before it is broadcast; refusals are decoded, re-signed, deferred or recorded as rejected.
@@ -30,7 +32,7 @@ from oracle.hooks import FaultHook, no_fault
 from oracle.ingest import IngestResult
 from oracle.ingest import ingest as ingest_feed
 from oracle.node import ChainNode, ledger_abi
-from oracle.reports import ReportBuilder
+from oracle.reports import DEFAULT_NIL_REPORTS_PER_LICENCE, ReportBuilder
 from oracle.sender import ReportSender, SendResult
 from outbox import Outbox
 from royalty_chain.client import Chain
@@ -51,6 +53,8 @@ class OracleService:
         grace_seconds: int = 0,
         report_ttl_seconds: int = 86_400,
         batch_size: int = 25,
+        nil_reports: bool = True,
+        nil_reports_per_licence: int = DEFAULT_NIL_REPORTS_PER_LICENCE,
         fault: FaultHook = no_fault,
     ) -> None:
         self.chain = chain
@@ -68,6 +72,8 @@ class OracleService:
             signers,
             grace_seconds=grace_seconds,
             report_ttl_seconds=report_ttl_seconds,
+            nil_reports=nil_reports,
+            nil_reports_per_licence=nil_reports_per_licence,
             fault=fault,
         )
         self.report_sender = ReportSender(
@@ -79,6 +85,7 @@ class OracleService:
             self.builder.resign,
             batch_size=batch_size,
             fault=fault,
+            period_name=self.builder.period_name,
         )
 
     @property

@@ -39,6 +39,10 @@ class OracleSettings(BaseSettings):
     report_ttl_seconds: int = Field(86_400, gt=60, description="a signed report's deadline from signing")
     batch_size: int = Field(25, ge=1, le=200, description="reports per settlement transaction")
     poll_seconds: float = Field(2.0, gt=0)
+    nil_reports: bool = Field(
+        True, description="sign a nil report for each ended period of a served licence without sales"
+    )
+    nil_reports_per_licence: int = Field(4, ge=1, le=100, description="nil reports built per licence per round at most")
 
     @field_validator("rpc_url")
     @classmethod

@@ -21,6 +21,9 @@ from sqlalchemy.engine import Connection
 from outbox.migrate import OutboxError
 from outbox.schema import LineState, ReportState, lines_table, reports_table
 
+# A bucket of a report signed before revision 0002: [t, f, c, units, gross, deductions].
+LEGACY_BUCKET_LENGTH = 6
+
 
 def _now() -> int:
     return int(time.time())
@@ -65,6 +68,12 @@ class StoredReport:
     error: str | None
     attempts: int
 
+    @property
+    def legacy(self) -> bool:
+        """Whether this report was signed for the ledger before contract years (six-int buckets,
+        no year): history only, never sent (see outbox/migrations/versions/0002_bucket_years.py)."""
+        return any(len(bucket) == LEGACY_BUCKET_LENGTH for bucket in self.buckets)
+
 
 class Reports:
     """The report half of ``Outbox`` (a base class of it): reads and state moves of report rows."""
@@ -74,6 +83,18 @@ class Reports:
             select(reports_table).where(reports_table.c.licence_id == licence_id, reports_table.c.period == period)
         ).first()
         return _report(row) if row else None
+
+    def report_periods(self, conn: Connection, licence_ids: Sequence[int]) -> dict[int, set[int]]:
+        """The periods with a report (in any state, nil reports included) of each licence given."""
+        found: dict[int, set[int]] = {licence_id: set() for licence_id in licence_ids}
+        ids = sorted(found)
+        for start in range(0, len(ids), 500):
+            query = select(reports_table.c.licence_id, reports_table.c.period).where(
+                reports_table.c.licence_id.in_(ids[start : start + 500])
+            )
+            for licence_id, period in conn.execute(query):
+                found[int(licence_id)].add(int(period))
+        return found
 
     def next_sequence(self, conn: Connection, licence_id: int, chain_last: int) -> int:
         row = conn.execute(

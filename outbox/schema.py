@@ -77,7 +77,9 @@ reports_table = Table(
     Column("deadline", Integer, nullable=False),
     Column("lines_root", LargeBinary, nullable=False),
     Column("line_count", Integer, nullable=False),
-    Column("buckets", Text, nullable=False),  # JSON list of [t, f, c, units, gross, deductions]
+    # JSON list of [year, t, f, c, units, gross, deductions] (six ints, no year: a report from
+    # before revision 0002, kept as history only)
+    Column("buckets", Text, nullable=False),
     Column("signatures", Text, nullable=False),  # JSON list of 0x-hex signatures
     Column("state", String, nullable=False),  # a ReportState
     Column("tx_hash", String, nullable=True),

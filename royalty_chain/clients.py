@@ -153,6 +153,28 @@ class RegistryClient(_Client):
     def settlement_context(self, licence_id: int) -> SettlementContext:
         return SettlementContext.from_abi(self._call(self.contract.functions.settlementContext(licence_id)))
 
+    # The licence's calendar as the chain computes it (royalty_chain.calendar gives the same
+    # answers without a call; these are for checking it and for callers without the terms).
+
+    def period_bounds(self, licence_id: int, period: int) -> tuple[int, int, int]:
+        """(first second, first second after, due date) of a licence's reporting period."""
+        start, end, due_at = self._call(self.contract.functions.periodBounds(licence_id, period))
+        return int(start), int(end), int(due_at)
+
+    def period_of(self, licence_id: int, timestamp: int) -> int:
+        """The reporting period holding ``timestamp`` (a moment of the term or sell-off)."""
+        return int(self._call(self.contract.functions.periodOf(licence_id, timestamp)))
+
+    def contract_year_bounds(self, licence_id: int, year: int) -> tuple[int, int, int, int]:
+        """(first second (cut at the start), first second after, guarantee due date, length in
+        seconds of its whole 12-month step) of a licence's contract year."""
+        start, end, due_at, full_length = self._call(self.contract.functions.contractYearBounds(licence_id, year))
+        return int(start), int(end), int(due_at), int(full_length)
+
+    def contract_year_of(self, licence_id: int, timestamp: int) -> int:
+        """The contract year holding ``timestamp``."""
+        return int(self._call(self.contract.functions.contractYearOf(licence_id, timestamp)))
+
 
 class LedgerClient(_Client):
     """RoyaltyLedger: escrow, settlement, balances, disputes."""

@@ -48,8 +48,10 @@ def _report(licence_id: int, deadline: int) -> Report:
         b"\x07" * 32,
         3,
         (
-            Bucket(territory_index("US"), field_index("apparel"), channel_index("retail"), 2, 1_234 * USDX, 34 * USDX),
-            Bucket(territory_index("GB"), field_index("apparel"), channel_index("retail"), 1, 99 * USDX, 0),
+            Bucket(
+                0, territory_index("US"), field_index("apparel"), channel_index("retail"), 2, 1_234 * USDX, 34 * USDX
+            ),
+            Bucket(0, territory_index("GB"), field_index("apparel"), channel_index("retail"), 1, 99 * USDX, 0),
         ),
     )
 

@@ -10,7 +10,7 @@ from royalty_chain.actions import register_licence, report_digest, sign_report
 from royalty_chain.client import Chain, ContractRevert
 from royalty_chain.codes import channel_index, encode_scope, field_index, territory_index
 from royalty_chain.dev.keys import role
-from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term, Terms
+from royalty_chain.terms import DAY, Bucket, Calendar, Payee, Report, Schedule, Term, Terms
 
 USDX = 10**6
 
@@ -61,7 +61,9 @@ def test_register_settle_withdraw(chain_name: str, request: pytest.FixtureReques
         deadline=now + DAY,
         lines_root=b"\x05" * 32,
         line_count=3,
-        buckets=(Bucket(territory_index("GB"), field_index("apparel"), channel_index("online"), 3, 1_234_567_891, 0),),
+        buckets=(
+            Bucket(0, territory_index("GB"), field_index("apparel"), channel_index("online"), 3, 1_234_567_891, 0),
+        ),
     )
     digest = report_digest(chain, report)
     assert chain.registry.report_digest(report) == digest
@@ -98,3 +100,34 @@ def test_unknown_oracle_is_refused_with_its_address(chain: Chain) -> None:
         chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))
     assert refused.value.error == "UnknownSigner"
     assert refused.value.args == (0, role("oracle3").address)
+
+
+def test_calendar_views_give_the_rule_the_python_mirror_computes(chain: Chain) -> None:
+    # Calendar quarters from a start on 2025-02-10 (1739145600), contract years from 1 January,
+    # reports due 45 days after a period ends.
+    start = 1_739_145_600
+    term = Term(start, start + 2 * 365 * DAY, 180, 0, Calendar(period_months=3, year_month=1, year_day=1, due_days=45))
+    licence_id = register_licence(
+        chain,
+        _terms(chain, start, term=term),
+        role("licensor_brand"),
+        role("licensee_apparel"),
+        role("relayer"),
+        deadline=_latest_timestamp(chain) + DAY,
+    )
+    registry = chain.registry
+    # Period 0 is 2025-Q1 cut at the start: 2025-02-10..2025-04-01 (1743465600); due 45 days
+    # later, 2025-05-16 (1743465600 + 45 * 86400 = 1747353600).
+    assert registry.period_bounds(licence_id, 0) == (start, 1_743_465_600, 1_747_353_600)
+    # Period 1 is 2025-Q2: 2025-04-01..2025-07-01 (1751328000), due 2025-08-15 (1755216000).
+    assert registry.period_bounds(licence_id, 1) == (1_743_465_600, 1_751_328_000, 1_755_216_000)
+    assert registry.period_of(licence_id, 1_743_465_600 - 1) == 0  # 2025-03-31 23:59:59
+    assert registry.period_of(licence_id, 1_743_465_600) == 1
+    # Contract year 0 is 2025 cut at the start, year 1 is 2026 (1767225600..1798761600, 365 days).
+    assert registry.contract_year_bounds(licence_id, 0) == (start, 1_767_225_600, 1_771_113_600, 365 * DAY)
+    assert registry.contract_year_bounds(licence_id, 1)[:2] == (1_767_225_600, 1_798_761_600)
+    assert registry.contract_year_of(licence_id, 1_767_225_600 - 1) == 0
+    assert registry.contract_year_of(licence_id, 1_767_225_600) == 1
+    rule = term.rule()
+    for period in range(8):
+        assert registry.period_bounds(licence_id, period) == (*rule.period_bounds(period), rule.period_due_at(period))

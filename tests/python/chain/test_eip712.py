@@ -58,7 +58,8 @@ def _report(buckets: int) -> Report:
         deadline=2**40,
         lines_root=b"\x09" * 32,
         line_count=17,
-        buckets=tuple(Bucket(i, i + 1, i + 2, 10 + i, 2**100 + i, i * 7) for i in range(buckets)),
+        # Contract years 0 and 1: the digest covers each bucket's year (it once left it out).
+        buckets=tuple(Bucket(i // 2, i, i + 1, i + 2, 10 + i, 2**100 + i, i * 7) for i in range(buckets)),
     )
 
 
@@ -67,9 +68,11 @@ def test_type_strings_are_the_contracts() -> None:
     assert eip712.SALES_REPORT.type_string == (
         "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,"
         "uint32 lineCount,Bucket[] buckets)"
-        "Bucket(uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
+        "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,"
+        "uint128 deductions)"
     )
-    assert eip712.SALES_REPORT.json_types()["Bucket"][3] == {"name": "units", "type": "uint128"}
+    assert eip712.SALES_REPORT.json_types()["Bucket"][0] == {"name": "year", "type": "uint16"}
+    assert eip712.SALES_REPORT.json_types()["Bucket"][4] == {"name": "units", "type": "uint128"}
 
 
 def test_every_typehash_equals_the_contracts_constant(chain: Chain) -> None:

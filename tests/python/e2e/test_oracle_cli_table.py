@@ -26,18 +26,24 @@ def test_the_paid_column_shows_what_the_settlement_drew_from_escrow(
         tmp_path / "short.csv", [f"S-1,{licence_id},{day(start + DAY)},US,apparel,retail,1,2000.00,0,USD"]
     )
     service = OracleService(
-        chain, Outbox(tmp_path / "outbox.sqlite"), [role("oracle1"), role("oracle2")], role("oracle_sender")
+        chain,
+        Outbox(tmp_path / "outbox.sqlite"),
+        [role("oracle1"), role("oracle2")],
+        role("oracle_sender"),
+        nil_reports=False,
     )
     ingested, built, sent = service.run([feed])
     console = Console(width=200, record=True)
     monkeypatch.setattr(cli, "console", console)
 
-    cli._print_results(ingested, built, sent)
+    cli._print_results(ingested, built, sent, service.builder.period_name)
 
     (stored,) = sent.settled
     rows = [line for line in console.export_text().splitlines() if line.count("│") == 9]
     cells = [[cell.strip() for cell in row.split("│")[1:-1]] for row in rows]
-    # report, licence, period, lines, settlement, royalty (10% of 2000.00), paid (the escrow), state
+    # report, licence, period (with its name: 30-day periods are named by their first and last
+    # day), lines, settlement, royalty (10% of 2000.00), paid (the escrow), state
+    period = f"0 ({day(start)}--{day(start + 29 * DAY)})"
     assert cells == [
-        [str(stored.id), str(licence_id), "0", "1", str(stored.settlement_id), "200000000", "150000000", "settled"]
+        [str(stored.id), str(licence_id), period, "1", str(stored.settlement_id), "200000000", "150000000", "settled"]
     ]

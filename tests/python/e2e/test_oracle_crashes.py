@@ -36,6 +36,9 @@ def _run_cli(
         ORACLE_RPC_URL=chain.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
         ORACLE_MANIFEST=str(manifest),
         ORACLE_OUTBOX=str(tmp_path / "outbox.sqlite"),
+        # Nil reports off: the fault points must be reached by this test's reports, not by nil
+        # reports for the other tests' licences on this chain.
+        ORACLE_NIL_REPORTS="false",
     )
     if batch_size is not None:
         env["ORACLE_BATCH_SIZE"] = str(batch_size)

@@ -40,6 +40,7 @@ _BUCKET = {
     "name": "buckets",
     "type": "tuple[]",
     "components": _inputs(
+        ("year", "uint16"),
         ("territory", "uint8"),
         ("field", "uint8"),
         ("channel", "uint8"),
@@ -66,6 +67,8 @@ _SETTLEMENT = _inputs(
     ("state", "uint8"),
     ("settledAt", "uint64"),
     ("disputeUntil", "uint64"),
+    ("dueAt", "uint64"),
+    ("year", "uint16"),
     ("royalty", "uint128"),
     ("due", "uint128"),
     ("paid", "uint128"),
@@ -126,6 +129,7 @@ LEDGER_ABI: list[dict[str, Any]] = [
                 ("due", "uint256"),
                 ("paid", "uint256"),
                 ("pending", "bool"),
+                ("dueAt", "uint64"),
             ),
         ],
     },
@@ -248,7 +252,8 @@ class FakeNode:
                 values.append(self.last_sequence.get(args[0], 0))
             elif fn.name == "settlement":
                 licence_id, period, royalty, paid = self.settlements[args[0]]
-                values.append((licence_id, period, 1, 1, self.time, self.time, royalty, royalty, paid, 0))
+                due_at = self.time + 30 * 86_400
+                values.append((licence_id, period, 2, 1, self.time, self.time, due_at, 0, royalty, royalty, paid, 0))
             else:
                 raise AssertionError(f"unexpected view {fn.name}")
         return values
@@ -302,15 +307,15 @@ class FakeNode:
 
     def _settle(self, report: tuple[Any, ...], tx_hash: str) -> dict[str, Any]:
         licence_id, period, sequence, _deadline, _root, _count, buckets = report
-        royalty = sum(b[4] for b in buckets) // 10
+        royalty = sum(b[5] for b in buckets) // 10
         paid = royalty - self.shortfall
         settlement_id = len(self.settlements) + 1
         self.settlements[settlement_id] = (licence_id, period, royalty, paid)
         self.settled[licence_id, period] = settlement_id
         self.last_sequence[licence_id] = sequence
         data = abi_encode(
-            ["uint8", "uint32", "uint256", "uint256", "uint256", "uint256", "bool"],
-            [1, period, royalty, 0, royalty, paid, False],
+            ["uint8", "uint32", "uint256", "uint256", "uint256", "uint256", "bool", "uint64"],
+            [2, period, royalty, 0, royalty, paid, False, 2_000_000 + 30 * 86_400],
         )
         return {
             "address": LEDGER,

@@ -75,8 +75,8 @@ def jsonl_line(**changes: object) -> str:
     return json.dumps({**GOOD, **changes})
 
 
-def parse_csv_bytes(data: bytes, decimals: int = 6) -> list[SaleLine | Rejection]:
-    return list(parse_csv(io.BytesIO(data), today=TODAY, decimals=decimals))
+def parse_csv_bytes(data: bytes, decimals: int = 6, today: date = TODAY) -> list[SaleLine | Rejection]:
+    return list(parse_csv(io.BytesIO(data), today=today, decimals=decimals))
 
 
 def parse_jsonl_bytes(data: bytes, decimals: int = 6) -> list[SaleLine | Rejection]:

@@ -51,16 +51,38 @@ def run(lines: list[str]) -> list[PeriodTotals]:
 def test_buckets_hold_exact_sums_sorted_by_territory_field_channel() -> None:
     first, second = run(LINES)
 
-    # US=232, GB=76, IT=109; software=10; online=1, retail=0
+    # Contract year 0 (2025); US=232, GB=76, IT=109; software=10; online=1, retail=0
     assert first.buckets == (
-        BucketSums(76, 10, 1, units=1, gross=5_000_000, deductions=0, in_scope=True),
-        BucketSums(109, 10, 1, units=4, gross=40_000_000, deductions=0, in_scope=False),
-        BucketSums(232, 10, 0, units=1, gross=7_000_000, deductions=1_000_000, in_scope=True),
-        BucketSums(232, 10, 1, units=5, gross=10_500_001, deductions=500_000, in_scope=True),
+        BucketSums(0, 76, 10, 1, units=1, gross=5_000_000, deductions=0, in_scope=True),
+        BucketSums(0, 109, 10, 1, units=4, gross=40_000_000, deductions=0, in_scope=False),
+        BucketSums(0, 232, 10, 0, units=1, gross=7_000_000, deductions=1_000_000, in_scope=True),
+        BucketSums(0, 232, 10, 1, units=5, gross=10_500_001, deductions=500_000, in_scope=True),
     )
     assert (first.licence_id, first.period, first.line_count) == (1, 0, 5)
     assert (second.licence_id, second.period, second.line_count) == (1, 1, 1)
-    assert second.buckets == (BucketSums(232, 10, 1, 9, 90_000_000, 9_000_000, True),)
+    assert second.buckets == (BucketSums(0, 232, 10, 1, 9, 90_000_000, 9_000_000, True),)
+
+
+def test_a_period_across_a_contract_year_end_has_buckets_of_each_year_listed_by_year() -> None:
+    # 90-day periods from 2025-01-01, contract years from the start: period 4 runs from day 360
+    # (2025-12-27) to day 450 (2026-03-27) and holds the anniversary 2026-01-01 (day 365).
+    lines = [
+        csv_line(line_id="Y1", sale_date="2026-01-01", territory="GB", gross="50"),  # year 1
+        csv_line(line_id="Y0", sale_date="2025-12-31", territory="US", gross="20"),  # year 0
+        csv_line(line_id="Y1b", sale_date="2026-03-26", territory="US", gross="5"),  # year 1, last day
+    ]
+    validator = Validator({1: licence(term_end=TERM_START + 730 * DAY)}, InMemorySeenLines())
+    valid = [x for x in validate(parse_csv_bytes(csv_feed(*lines), today=date(2026, 6, 30)), validator)]
+    assert [(x.line_id, x.period, x.year) for x in valid] == [("Y1", 4, 1), ("Y0", 4, 0), ("Y1b", 4, 1)]
+
+    (period,) = aggregate(x for x in valid if isinstance(x, ValidLine))
+
+    # Sorted by (year, territory, field, channel): year 0's US bucket before year 1's GB and US.
+    assert period.buckets == (
+        BucketSums(0, 232, 10, 1, units=2, gross=20_000_000, deductions=0, in_scope=True),
+        BucketSums(1, 76, 10, 1, units=2, gross=50_000_000, deductions=0, in_scope=True),
+        BucketSums(1, 232, 10, 1, units=2, gross=5_000_000, deductions=0, in_scope=True),
+    )
 
 
 def test_root_commits_to_exactly_the_period_lines() -> None:
@@ -93,9 +115,9 @@ def test_shuffled_lines_give_the_same_totals_and_root(seed: int) -> None:
 
 def test_periods_are_sorted_by_licence_then_period() -> None:
     lines = [
-        ValidLine(1, "x", 2, 1, TERM_START, 0, 0, 0, 1, 1, 0, bytes([1]) * 32, True),
-        ValidLine(2, "y", 1, 3, TERM_START, 0, 0, 0, 1, 1, 0, bytes([2]) * 32, True),
-        ValidLine(3, "z", 1, 0, TERM_START, 0, 0, 0, 1, 1, 0, bytes([3]) * 32, True),
+        ValidLine(1, "x", 2, 1, 0, TERM_START, 0, 0, 0, 1, 1, 0, bytes([1]) * 32, True),
+        ValidLine(2, "y", 1, 3, 0, TERM_START, 0, 0, 0, 1, 1, 0, bytes([2]) * 32, True),
+        ValidLine(3, "z", 1, 0, 0, TERM_START, 0, 0, 0, 1, 1, 0, bytes([3]) * 32, True),
     ]
 
     assert [(p.licence_id, p.period) for p in aggregate(lines)] == [(1, 0), (1, 3), (2, 1)]
@@ -105,12 +127,12 @@ def test_bucket_total_beyond_uint128_is_an_error_naming_the_bucket() -> None:
     half = UINT128_MAX // 2 + 1
     aggregator = Aggregator()
     for i in range(2):
-        aggregator.add(ValidLine(i, f"L{i}", 1, 0, 0, 3, 4, 5, 1, half, 0, bytes([i]) * 32, True))
+        aggregator.add(ValidLine(i, f"L{i}", 1, 0, 2, 0, 3, 4, 5, 1, half, 0, bytes([i]) * 32, True))
 
     with pytest.raises(BucketOverflowError) as caught:
         aggregator.finish()
 
-    assert (caught.value.licence_id, caught.value.period, caught.value.bucket) == (1, 0, (3, 4, 5))
+    assert (caught.value.licence_id, caught.value.period, caught.value.bucket) == (1, 0, (2, 3, 4, 5))
     assert caught.value.column == "gross"
     assert caught.value.total == 2 * half
 
@@ -143,6 +165,7 @@ def many_lines(count: int, seed: int) -> list[ValidLine]:
             line_id=f"L{n}",
             licence_id=rng.randint(1, 3),
             period=rng.randint(0, 4),
+            year=rng.randint(0, 1),
             sale_day=TERM_START,
             territory=territory,
             field=10,
@@ -189,13 +212,15 @@ def test_periods_bigger_than_the_cap_are_sorted_in_partitions(cap: int, tmp_path
     # Leaves that share 248 leading bits, and many copies of one leaf: the partitions must
     # split on the bits where the leaves differ, and stop splitting equal ones.
     close = [bytes(31) + bytes([i]) for i in range(200)]
-    lines = [ValidLine(n, f"L{n}", 1, 0, TERM_START, 0, 0, 0, 1, 1, 0, leaf, True) for n, leaf in enumerate(close * 3)]
+    lines = [
+        ValidLine(n, f"L{n}", 1, 0, 0, TERM_START, 0, 0, 0, 1, 1, 0, leaf, True) for n, leaf in enumerate(close * 3)
+    ]
     aggregator = Aggregator(max_leaves_in_memory=cap, spill_dir=tmp_path)
 
     add_all(aggregator, reversed(lines))
     [totals] = aggregator.finish()
 
-    assert totals == PeriodTotals(1, 0, 600, (BucketSums(0, 0, 0, 600, 600, 0, True),), merkle_root(close * 3))
+    assert totals == PeriodTotals(1, 0, 600, (BucketSums(0, 0, 0, 0, 600, 600, 0, True),), merkle_root(close * 3))
     assert aggregator.partitioned_leaves >= 600
     assert aggregator.peak_leaves_in_memory <= cap
     assert list(tmp_path.iterdir()) == []
@@ -205,7 +230,7 @@ def test_an_error_in_finish_still_deletes_the_spill_files(tmp_path: Path) -> Non
     half = UINT128_MAX // 2 + 1
     aggregator = Aggregator(max_leaves_in_memory=2, spill_dir=tmp_path)
     for i in range(5):
-        aggregator.add(ValidLine(i, f"L{i}", 1, 0, 0, 3, 4, 5, 1, half, 0, bytes([i]) * 32, True))
+        aggregator.add(ValidLine(i, f"L{i}", 1, 0, 2, 0, 3, 4, 5, 1, half, 0, bytes([i]) * 32, True))
     assert list(tmp_path.iterdir()) != []
 
     with pytest.raises(BucketOverflowError):

@@ -67,10 +67,24 @@ CSV_CASES: list[tuple[str, str, str, str, str]] = [
     ),
     (
         "sale_date-not-a-day",
-        csv_line(sale_date="2025-02-30"),
+        csv_line(sale_date="2025-02-31"),
         "sale_date",
-        "2025-02-30",
-        "is not a valid calendar date",
+        "2025-02-31",
+        "is not a date: February 2025 has 28 days",  # the value names the date, the reason why
+    ),
+    (
+        "sale_date-not-a-day-leap-year",
+        csv_line(sale_date="2024-02-30"),
+        "sale_date",
+        "2024-02-30",
+        "is not a date: February 2024 has 29 days",
+    ),
+    (
+        "sale_date-no-such-month",
+        csv_line(sale_date="2025-13-01"),
+        "sale_date",
+        "2025-13-01",
+        "is not a date: there is no month 13",
     ),
     (
         "sale_date-future",

@@ -15,7 +15,7 @@ LICENSEE = "0x00000000000000000000000000000000000000aa"
 def test_stored_lines_read_back_with_every_column_and_duplicates_ignored(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite")
     leaf = line_leaf("INV-7", 3, 2, 1_700_000_000, 232, 10, 1, 5, 2**127, 17)
-    line = ValidLine(42, "INV-7", 3, 2, 1_700_000_000, 232, 10, 1, 5, 2**127, 17, leaf, False)
+    line = ValidLine(42, "INV-7", 3, 2, 1, 1_700_000_000, 232, 10, 1, 5, 2**127, 17, leaf, False)
     with outbox.connect() as conn:
         assert outbox.store_lines(conn, {3: LICENSEE}, [line], source="feed.csv") == 1
         again = line._replace(line_number=99)  # the same id again: the first row stays

@@ -24,7 +24,7 @@ def test_filter_size_must_be_a_power_of_two_of_at_least_64(bits: int) -> None:
 
 def stored_lines(count: int) -> list[ValidLine]:
     return [
-        ValidLine(n, f"INV-{n}", 1, 0, TERM_START, 232, 10, 1, 1, 100, 0, leaf_of(f"INV-{n}"), True)
+        ValidLine(n, f"INV-{n}", 1, 0, 0, TERM_START, 232, 10, 1, 1, 100, 0, leaf_of(f"INV-{n}"), True)
         for n in range(count)
     ]
 

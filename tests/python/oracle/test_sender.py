@@ -72,7 +72,7 @@ class World:
             deadline=DEADLINE,
             lines_root=b"\x01" * 32,
             line_count=1,
-            buckets=[[1, 1, 1, 1, GROSS, 0]],
+            buckets=[[0, 1, 1, 1, 1, GROSS, 0]],
             signatures=[b"\x02" * 65],
         )
 
@@ -347,3 +347,29 @@ def test_receipts_missing_after_the_drain_timeout_are_left_for_reconciliation(wo
     (sent,) = world.node.sent
     assert world.states() == [(report_id, "sent", None, None, sent.hash)]
     assert (result.sent, result.settled, result.waiting) == (1, [], 1)
+
+
+def test_a_nil_report_is_sent_like_any_other_and_a_legacy_report_never(world: World) -> None:
+    nil_id = world.outbox.add_report(
+        world.conn,
+        licence_id=4,
+        period=2,
+        sequence=1,
+        deadline=DEADLINE,
+        lines_root=bytes(32),
+        line_count=0,
+        buckets=[],
+        signatures=[b"\x02" * 65],
+    )
+
+    result = world.sender().send()
+
+    (sent,) = world.node.sent
+    assert [r[:7] for r in sent.reports] == [(4, 2, 1, DEADLINE, bytes(32), 0, ())]
+    assert [(r.id, r.settlement_id, r.royalty) for r in result.settled] == [(nil_id, 1, 0)]
+    # A report kept from before contract years (six-int buckets) is history: it cannot be sent.
+    legacy = world.outbox.get_report(world.conn, nil_id)
+    legacy = StoredReport(**{**{f: getattr(legacy, f) for f in legacy.__slots__}, "buckets": [[1, 1, 1, 1, 5, 0]]})
+    assert legacy.legacy and not world.outbox.get_report(world.conn, nil_id).legacy
+    with pytest.raises(ValueError, match="signed for the ledger before contract years: it cannot be sent"):
+        sender_module.as_report(legacy)

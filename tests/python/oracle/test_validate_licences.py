@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from intake.validate import (
     ValidLine,
     validate,
 )
+from royalty_chain.terms import Calendar
 
 DAY = 86400
 JAN_5 = TERM_START + 4 * DAY
@@ -47,6 +49,7 @@ def test_good_line_gets_its_period_leaf_and_scope() -> None:
         line_id="INV-1",
         licence_id=1,
         period=0,
+        year=0,
         sale_day=JAN_5,
         territory=232,
         field=10,
@@ -69,6 +72,57 @@ def test_period_counts_from_the_term_start() -> None:
     )
 
     assert [x.period for x in lines] == [0, 1, 2]
+
+
+# Calendar quarters from a start on 2025-02-10 (1739145600), contract years from 1 January.
+FEB_10 = 1_739_145_600
+QUARTERS = Calendar(period_months=3, year_month=1, year_day=1)
+
+
+def test_calendar_quarters_put_the_last_of_march_and_the_first_of_april_in_q1_and_q2() -> None:
+    quarterly = licence(term_start=FEB_10, term_end=FEB_10 + 730 * DAY, period_seconds=0, calendar=QUARTERS)
+    validator = Validator({1: quarterly}, InMemorySeenLines())
+    items = list(
+        validate(
+            parse_csv_bytes(
+                csv_feed(
+                    csv_line(line_id="A", sale_date="2025-02-10"),  # the start day: period 0
+                    csv_line(line_id="B", sale_date="2025-03-31"),
+                    csv_line(line_id="C", sale_date="2025-04-01"),
+                    csv_line(line_id="D", sale_date="2025-02-09"),  # the day before the start
+                ),
+                today=date(2025, 6, 30),
+            ),
+            validator,
+        )
+    )
+
+    # Period 0 is 2025-Q1 cut at the start, 2025-02-10..2025-03-31; period 1 is 2025-Q2 from
+    # 2025-04-01 (1743465600 = 1739145600 + 50 days); all of them in contract year 0 (2025).
+    rule = quarterly.rule
+    assert [(x.line_id, x.period, x.year, x.sale_day) for x in items[:3]] == [
+        ("A", 0, 0, FEB_10),
+        ("B", 0, 0, FEB_10 + 49 * DAY),
+        ("C", 1, 0, FEB_10 + 50 * DAY),
+    ]
+    assert [rule.period_name(x.period) for x in items[:3]] == ["2025-Q1", "2025-Q1", "2025-Q2"]
+    assert rule.period_bounds(0) == (FEB_10, 1_743_465_600)
+    assert items[3] == Rejection(
+        5, "sale_date", "2025-02-09", "is before the licence term starts (2025-02-10T00:00:00Z)"
+    )
+    # The leaf has no year: the one of a fixed-period line with the same period and sale day.
+    assert items[1].leaf == line_leaf("B", 1, 0, FEB_10 + 49 * DAY, 232, 10, 1, 2, 199_980_000, 0)
+
+
+def test_a_line_gets_the_contract_year_of_its_sale_day() -> None:
+    # Calendar quarters from 2025-02-10 with contract years from 1 January: 2025-12-31 is in
+    # year 0 (period 3, 2025-Q4), 2026-01-01 in year 1 (period 4, 2026-Q1).
+    quarterly = licence(term_start=FEB_10, term_end=FEB_10 + 730 * DAY, period_seconds=0, calendar=QUARTERS)
+    validator = Validator({1: quarterly}, InMemorySeenLines())
+    feed = csv_feed(csv_line(line_id="A", sale_date="2025-12-31"), csv_line(line_id="B", sale_date="2026-01-01"))
+    items = list(validate(parse_csv_bytes(feed, today=date(2026, 6, 30)), validator))
+
+    assert [(x.period, x.year) for x in items] == [(3, 0), (4, 1)]
 
 
 @pytest.mark.parametrize(
@@ -270,13 +324,17 @@ def test_every_input_line_is_accounted_for() -> None:
     ("changes", "message"),
     [
         ({"period_seconds": 0}, "licence 1: period_seconds must be positive"),
+        (
+            {"period_seconds": 0, "calendar": Calendar(period_months=5)},
+            "licence 1: calendar periods of 5 months do not divide the year",
+        ),
         ({"term_end": TERM_START}, f"licence 1: term {TERM_START}..{TERM_START} is empty"),
         ({"licence_id": 0}, "licence id 0 must be positive"),
         ({"decimals": 78}, "licence 1: decimals 78 out of range"),
         ({"sell_off_days": -1}, "licence 1: sell_off_days must not be negative"),
     ],
 )
-def test_licence_info_refuses_terms_it_cannot_work_with(changes: dict[str, int], message: str) -> None:
+def test_licence_info_refuses_terms_it_cannot_work_with(changes: dict[str, object], message: str) -> None:
     with pytest.raises(LicenceInfoError, match=message.replace(".", r"\.")):
         licence(**changes)
 

@@ -18,7 +18,7 @@ LICENSEE = "0x00000000000000000000000000000000000000aa"
 
 def _line(line_id: str, number: int) -> ValidLine:
     leaf = line_leaf(line_id, 3, 2, 1_700_000_000, 232, 10, 1, 1, 100, 0)
-    return ValidLine(number, line_id, 3, 2, 1_700_000_000, 232, 10, 1, 1, 100, 0, leaf, True)
+    return ValidLine(number, line_id, 3, 2, 1, 1_700_000_000, 232, 10, 1, 1, 100, 0, leaf, True)
 
 
 def _oracle_made(tmp_path: Path) -> Path:

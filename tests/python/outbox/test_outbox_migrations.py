@@ -17,6 +17,12 @@ from outbox.migrate import head
 from outbox.reports import StoredReport
 from outbox.schema import metadata
 
+LEGACY_SENT_REASON = (
+    "legacy report: signed for the ledger before contract years (buckets without a year); "
+    "the calendar ledger cannot settle it and it is not sent again; whether its transaction "
+    "settled is for the old deployment to say"
+)
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "outbox-main-45b1a33.sql"
 LICENSEE = "0x00000000000000000000000000000000000000aa"
 
@@ -53,14 +59,18 @@ def test_an_outbox_made_by_main_is_stamped_upgraded_and_read_back_exactly(tmp_pa
                 line_count=2,
                 buckets=[[232, 10, 1, 5, 2**127, 17], [82, 10, 2, 1, 1000, 0]],
                 signatures=(b"\x01" * 65, b"\x02" * 65),
-                state=ReportState.SENT,
+                # Sent to the ledger before contract years, which the new one cannot settle: kept
+                # as history (revision 0002), never sent or reconciled again.
+                state=ReportState.REJECTED,
                 tx_hash="0x" + "ab" * 32,
                 settlement_id=None,
                 royalty=None,
-                error=None,
+                error=LEGACY_SENT_REASON,
                 attempts=1,
             )
         ]
+        assert outbox.all_reports(conn)[0].legacy
+        assert outbox.reports_in(conn, "signed", "sent") == []  # nothing for the sender
         (first,) = outbox.find_line(conn, "INV-1")
         assert first == {
             "licensee": LICENSEE,
@@ -83,24 +93,29 @@ def test_an_outbox_made_by_main_is_stamped_upgraded_and_read_back_exactly(tmp_pa
         }
         assert outbox.waiting_periods(conn) == [(3, 3, 1)]
         assert outbox.is_closed(conn, 3, 2)
-        assert outbox.counts(conn) == {"lines_reported": 2, "lines_waiting": 1, "reports_sent": 1}
+        assert outbox.counts(conn) == {"lines_reported": 2, "lines_waiting": 1, "reports_rejected": 1}
         assert outbox.known_leaf(conn, LICENSEE, "INV-2") == line_leaf(
             "INV-2", 3, 2, 1_700_086_400, 82, 10, 2, 1, 1000, 0
         )
-        # The oracle keeps working on it: a new line is stored, the sent report settles.
+        # The oracle keeps working on it: a new line is stored, a new report has contract years.
         leaf = line_leaf("INV-4", 3, 3, 1_702_000_100, 232, 10, 1, 1, 7, 0)
-        new = ValidLine(5, "INV-4", 3, 3, 1_702_000_100, 232, 10, 1, 1, 7, 0, leaf, True)
+        new = ValidLine(5, "INV-4", 3, 3, 0, 1_702_000_100, 232, 10, 1, 1, 7, 0, leaf, True)
         assert outbox.store_lines(conn, {3: LICENSEE}, [new], source="feeds/q2.csv") == 1
         conn.commit()
-        outbox.mark_settled(conn, 1, settlement_id=9, royalty=80, paid=80, tx_hash=None)
         assert outbox.waiting_periods(conn) == [(3, 3, 2)]
-        settled = outbox.get_report(conn, 1)
-        assert (settled.state, settled.settlement_id, settled.royalty, settled.tx_hash) == (
-            ReportState.SETTLED,
-            9,
-            80,
-            "0x" + "ab" * 32,
+        report_id = outbox.add_report(
+            conn,
+            licence_id=3,
+            period=3,
+            sequence=2,
+            deadline=1_800_000_000,
+            lines_root=bytes(32),
+            line_count=2,
+            buckets=[[0, 232, 10, 1, 3, 507, 50]],
+            signatures=[b"\x03" * 65],
         )
+        assert outbox.get_report(conn, report_id).buckets == [[0, 232, 10, 1, 3, 507, 50]]
+        assert not outbox.get_report(conn, report_id).legacy
     outbox.close()
     # Opening it again (the upgrade runs at every start) changes nothing.
     before = _dump(path)
@@ -212,4 +227,62 @@ def test_the_upgrade_keeps_the_wal_and_full_sync_settings(tmp_path: Path) -> Non
     with outbox.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    outbox.close()
+
+
+def test_legacy_reports_signed_but_never_sent_are_rebuilt_and_final_ones_kept_as_history(tmp_path: Path) -> None:
+    """Revision 0002: a report of six-int buckets (no contract year) still waiting to be sent is
+    dropped and its lines wait again, to be reported with years; settled and rejected ones stay."""
+    path = _main_outbox(tmp_path / "outbox.sqlite")
+    db = sqlite3.connect(path)
+    # Report 1 (licence 3 period 2, lines INV-1 and INV-2) signed but not sent yet; a settled
+    # report 2 of period 1 and a rejected report 3 of period 0, with lines of their own.
+    db.execute("UPDATE reports SET state = 'signed', tx_hash = NULL WHERE id = 1")
+    for report_id, period, state, settlement in ((2, 1, "settled", 7), (3, 0, "rejected", None)):
+        db.execute(
+            "INSERT INTO reports (id, licence_id, period, sequence, deadline, lines_root, line_count, buckets, "
+            "signatures, state, settlement_id, royalty, error, attempts, created_at, updated_at) "
+            "VALUES (?, 3, ?, ?, 1800000000, ?, 1, '[[232, 10, 1, 1, 100, 0]]', '[]', ?, ?, ?, ?, 1, 1, 1)",
+            (report_id, period, report_id + 5, bytes(32), state, settlement, "10" if settlement else None,
+             None if settlement else "InvalidSignature(...)"),
+        )  # fmt: skip
+        db.execute(
+            "INSERT INTO lines VALUES (?, ?, 3, ?, 1699000000, 232, 10, 1, '1', '100', '0', ?, 1, 'old.csv', 1, "
+            "'reported', ?)",
+            (LICENSEE, f"OLD-{report_id}", period, bytes([report_id]) * 32, report_id),
+        )
+    db.commit()
+    db.close()
+
+    outbox = Outbox(path)
+    with outbox.connect() as conn:
+        # The signed one is gone and its lines wait again: the next round rebuilds period 2.
+        assert [(r.id, r.period, r.state, r.legacy) for r in outbox.all_reports(conn)] == [
+            (2, 1, ReportState.SETTLED, True),
+            (3, 0, ReportState.REJECTED, True),
+        ]
+        assert outbox.report_for(conn, 3, 2) is None
+        assert outbox.waiting_periods(conn) == [(3, 2, 2), (3, 3, 1)]
+        assert [(line["line_id"], line["state"], line["report_id"]) for line in outbox.waiting_lines(conn, 3, 2)] == [
+            ("INV-1", "waiting", None),
+            ("INV-2", "waiting", None),
+        ]
+        # The final ones keep their six-int buckets, settlement and lines, exactly.
+        settled = outbox.get_report(conn, 2)
+        assert (settled.buckets, settled.settlement_id, settled.royalty) == ([[232, 10, 1, 1, 100, 0]], 7, 10)
+        assert outbox.get_report(conn, 3).error == "InvalidSignature(...)"
+        assert [(r["state"], r["report_id"]) for r in outbox.find_line(conn, "OLD-2")] == [("reported", 2)]
+        # The period can be reported again (one report per period still holds).
+        outbox.add_report(
+            conn,
+            licence_id=3,
+            period=2,
+            sequence=9,
+            deadline=1_800_000_000,
+            lines_root=bytes(32),
+            line_count=2,
+            buckets=[[0, 232, 10, 1, 5, 2**127, 17], [0, 82, 10, 2, 1, 1000, 0]],
+            signatures=[b"\x04" * 65],
+        )
+        assert [line["state"] for line in outbox.find_line(conn, "INV-1")] == ["reported"]
     outbox.close()
