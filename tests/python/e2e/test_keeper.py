@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from oracle_world import USDX, fund, register
+from structlog.testing import capture_logs
 
 from oracle.keeper import Keeper, RoundResult
 from royalty_chain.actions import report_digest, sign_report
@@ -26,7 +27,7 @@ from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.dev.devnet import deploy, start_anvil
 from royalty_chain.dev.keys import dev_account, role
 from royalty_chain.models import Kind, State
-from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule
+from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term
 
 ROOT = Path(__file__).resolve().parents[3]
 CRASHING_KEEPER = Path(__file__).resolve().with_name("crashing_keeper.py")
@@ -252,3 +253,45 @@ def test_two_keepers_at_once_charge_once(chain: Chain) -> None:
     assert [c.shortfall for c in other_rounds[0].charged] == [4_000 * USDX]
     assert first.charged == [] and first.failed == 1  # sent after B's charge: reverted on chain
     assert _guarantee_charges(chain, licence_id) == [(0, 4_000 * USDX)]
+
+
+def test_expiry_and_the_end_of_the_sell_off_are_logged_once_per_run(chain: Chain) -> None:
+    start = (_now(chain) - 20 * DAY) // DAY * DAY
+    end = start + 30 * DAY
+    licence_id = register(chain, start, term=Term(start=start, end=end, sell_off_days=2, period_seconds=30 * DAY))
+    keeper = Keeper(chain, role("keeper"))
+    with capture_logs() as active:
+        assert keeper.round().expired == []
+    assert [e for e in active if e["event"] in ("licence_expired", "sell_off_ended")] == []
+
+    _warp(chain, end + 2 * DAY)  # the term ended at `end`, its 2-day sell-off at end + 2 days
+    with capture_logs() as ended:
+        assert keeper.round().expired == [licence_id]
+        assert keeper.round().expired == []  # once per run
+    logged = [(e["event"], e["licence"], e["at"]) for e in ended if e["event"] in ("licence_expired", "sell_off_ended")]
+    assert logged == [("licence_expired", licence_id, end), ("sell_off_ended", licence_id, end + 2 * DAY)]
+    assert keeper.round().sent == 0  # nothing to write on chain
+
+
+def test_sigterm_stops_the_keeper_between_rounds(chain: Chain, tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    chain.manifest.save(manifest)
+    env = dict(os.environ, KEEPER_RPC_URL=chain.transport.url, KEEPER_MANIFEST=str(manifest))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oracle.cli", "keep", "--interval", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        started = process.stderr.readline()
+        assert "event='keeper_started'" in started
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert "event='keeper_stopped'" in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
