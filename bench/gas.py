@@ -12,7 +12,7 @@ token balances start at zero on both.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,10 @@ from bench.chainkit import (
     sign_report_locally,
     start_bench_chain,
 )
+from royalty_chain.calendar import timestamp_of
 from royalty_chain.dev.devnet import ROOT
 from royalty_chain.dev.keys import role
-from royalty_chain.terms import DAY
+from royalty_chain.terms import DAY, Bucket, Calendar, Report, Term
 
 OZ4 = ROOT / "node_modules" / "@openzeppelin" / "contracts-v4"
 SPLITTER_SOURCE = "@openzeppelin/contracts/finance/PaymentSplitter.sol"
@@ -360,6 +361,79 @@ def batch_rows(bench: BenchChain, sizes: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
+# Settling one one-bucket report (1 payee, 1-of-1 oracle, 10%) on main before the calendar rule
+# (46e94a9, this section's "settle" at 1 payee, Anvil receipt): the figure the calendar's
+# reports may exceed by at most 15%.
+BEFORE_CALENDAR_SETTLE = 260_298
+CALENDAR_LIMIT = 1.15
+
+
+def calendar_rows(bench: BenchChain) -> list[dict[str, Any]]:
+    """Gas of the calendar's kinds of report, each one transaction (Anvil receipt, 21,000 base
+    included), 1-of-1 oracle, 1 payee, 10% of net sales, against BEFORE_CALENDAR_SETTLE."""
+    oracle = role("oracle1")
+    start = timestamp_of(2025, 1, 1)
+    if bench.now() < timestamp_of(2026, 7, 1):
+        raise RuntimeError("the calendar gas rows need a chain clock after 2026-07-01")
+
+    def terms(salt: int, period_seconds: int, calendar: Calendar) -> Any:
+        base = bench_terms(
+            bench, start=start, period_seconds=period_seconds or DAY, salt=salt, oracles=[oracle.address], threshold=1
+        )
+        term = Term(start=start, end=base.term.end, sell_off_days=180, period_seconds=period_seconds, calendar=calendar)
+        return replace(base, term=term)
+
+    quarters = Calendar(period_months=3, anniversary=False, year_month=1, year_day=1, due_days=30)
+    fixed = Calendar(due_days=30)
+    ids, _ = register_many(
+        bench, [terms(40_001, 30 * DAY, fixed), terms(40_002, 0, quarters), terms(40_003, 90 * DAY, fixed)]
+    )
+    fixed30, quarterly, fixed90 = ids
+    _fund(bench, ids)
+    sender = BulkSender(bench, role("relayer"))
+    deadline = bench.now() + DAY
+    sequence: dict[int, int] = {}
+
+    def settle(label: str, report: Report) -> dict[str, Any]:
+        signatures = sign_report_locally(bench, report, [oracle])
+        receipt = sender.send_one(bench.chain.ledger.settle_fn([report], [signatures]))
+        if receipt["status"] != 1:
+            raise RuntimeError(f"{label}: settlement failed")
+        gas = gas_used(receipt)
+        return {
+            "report": label,
+            "gas": gas,
+            "vs_before_calendar": gas / BEFORE_CALENDAR_SETTLE,
+            "within_limit": gas <= BEFORE_CALENDAR_SETTLE * CALENDAR_LIMIT,
+        }
+
+    def report(licence_id: int, period: int, buckets: tuple[Bucket, ...], **fields: Any) -> Report:
+        sequence[licence_id] = sequence.get(licence_id, 0) + 1
+        one = one_bucket_report(licence_id, period, sequence[licence_id], deadline, gross=10 * ROYALTY, units=10)
+        return replace(one, buckets=buckets, **fields)
+
+    sale = one_bucket_report(0, 0, 0, 0, gross=10 * ROYALTY, units=10).buckets[0]
+    rows = [
+        settle("fixed 30-day period, one bucket (as before the calendar)", report(fixed30, 0, (sale,))),
+        settle("calendar quarter 2025-Q1, one bucket", report(quarterly, 0, (sale,))),
+        settle("nil report (2025-Q2, no buckets)", report(quarterly, 1, (), line_count=0, lines_root=bytes(32))),
+    ]
+    original = bench.chain.ledger.settled_period(quarterly, 0)
+    rows.append(settle("adjustment of 2025-Q1 (adds one bucket)", report(quarterly, 0, (sale,), corrects=original)))
+    returned = replace(sale, gross=ROYALTY, units=1)
+    rows.append(
+        settle(
+            "2025-Q3 with a return (one sales and one returned bucket)",
+            report(quarterly, 2, (sale,), returned=(returned,)),
+        )
+    )
+    # Fixed 90-day periods from 2025-01-01: period 4 (2025-12-27..2026-03-26) crosses the
+    # anniversary on 2026-01-01, so it carries a bucket of each contract year.
+    crossing = (replace(sale, year=0), replace(sale, year=1))
+    rows.append(settle("period crossing a contract year (two buckets, two years)", report(fixed90, 4, crossing)))
+    return rows
+
+
 def _fund(bench: BenchChain, licence_ids: list[int]) -> None:
     fund_many(bench, licence_ids, 10 * ROYALTY)
 
@@ -374,6 +448,7 @@ def run(workdir: Path, payee_counts: list[int], thresholds: list[int], batch_siz
         payees, explained = payee_rows(bench, payee_counts, abi, bytecode)
         signers = signer_rows(bench, thresholds)
         batches = batch_rows(bench, batch_sizes)
+        calendar = calendar_rows(bench)
     finally:
         bench.stop()
     return {
@@ -392,4 +467,6 @@ def run(workdir: Path, payee_counts: list[int], thresholds: list[int], batch_siz
         "payees": [row.as_json() for row in payees],
         "signers": signers,
         "batches": batches,
+        "calendar": calendar,
+        "calendar_limit": {"before_calendar_settle": BEFORE_CALENDAR_SETTLE, "factor": CALENDAR_LIMIT},
     }

@@ -110,6 +110,18 @@ def gas_grids(gas: Results) -> list[Grid]:
     for row in gas["batches"]:
         batches.add(str(row["reports"]), n(row["total"]), n(row["per_report"]), ratio(row["per_report_vs_single"]))
     grids = [payees, signers, batches]
+    if gas.get("calendar"):
+        limit = gas["calendar_limit"]
+        calendar = Grid(
+            f"Gas of the calendar's reports vs one report before it ({n(limit['before_calendar_settle'])}, "
+            f"limit {limit['factor']:.2f}x)",
+            ["report", "settle gas", "vs before", "within limit"],
+        )
+        for row in gas["calendar"]:
+            calendar.add(
+                row["report"], n(row["gas"]), ratio(row["vs_before_calendar"]), "yes" if row["within_limit"] else "NO"
+            )
+        grids.append(calendar)
     for name, parts in gas.get("breakdown", {}).items():
         total = sum(parts.values())
         grid = Grid(f"Where the gas goes: {name}", ["part", "gas", "share"])

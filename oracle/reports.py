@@ -11,7 +11,8 @@ Nil reports: a period without sales still has to settle (its fixed fee is owed, 
 contract year's guarantee needs every period settled), so every licence this oracle serves
 (it holds at least the licence's threshold of oracle keys) gets a signed report with no buckets,
 no lines and the empty lines root (``bytes(32)``, intake.merkle's convention; the ledger checks
-no root) for each period that ended (+ grace), starts before the end of the term and sell-off,
+no root) for each period whose due date passed (and that ended + grace), starts before the end
+of the term and sell-off,
 has no report in the outbox, has no waiting lines and is not settled on chain. Because a nil
 report settles its period for good, the scan is conservative about where it starts:
 
@@ -136,7 +137,9 @@ class ReportBuilder:
             cursor_moves = True
             while len(found) < self.nil_reports_per_licence:
                 start, end = info.rule.period_bounds(period)
-                if start >= info.sell_off_end or end + self.grace_seconds > now:
+                # Zero sales is only known when the licensee's report is due: a feed may still come
+                # until the period's due date (a nil report would make its lines late).
+                if start >= info.sell_off_end or max(end + self.grace_seconds, info.rule.period_due_at(period)) > now:
                     break
                 if period in covered:
                     if cursor_moves:

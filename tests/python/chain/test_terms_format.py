@@ -21,7 +21,7 @@ from royalty_chain.dev.keys import role
 from royalty_chain.dev.licence_files import LicenceSpec, resolve_address, resolve_parties, to_units
 from royalty_chain.manifest import Manifest, TokenInfo
 from royalty_chain.spec import SpecError, TermsIn, to_terms
-from royalty_chain.terms import DAY, FieldRate, Payee, Schedule, Term, Terms, Tier
+from royalty_chain.terms import Calendar, DAY, FieldRate, Payee, Schedule, Term, Terms, Tier
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "licences"
 USDX = "0x" + "ab" * 20
@@ -217,7 +217,15 @@ def test_the_example_files_are_the_one_format() -> None:
     terms = acme.to_terms(MANIFEST)
     assert terms.licensor == _address("licensor_brand")
     assert terms.schedule == Schedule(effective_from=JAN_2025, rate_bps=400)
-    assert terms.term == Term(start=JAN_2025, end=1_798_761_600, sell_off_days=180, period_seconds=90 * DAY)
+    # Calendar quarters, contract years from 1 January, due 30 days after each quarter, 12% a year
+    # on late payment (examples/licences/acme-trademark.json).
+    assert terms.term == Term(
+        start=JAN_2025,
+        end=1_798_761_600,
+        sell_off_days=180,
+        period_seconds=0,
+        calendar=Calendar(period_months=3, anniversary=False, year_month=1, year_day=1, due_days=30, interest_bps=1200),
+    )
     assert terms.salt == keccak(text="Acme trademark licence|0")
     assert terms.oracles == (_address("oracle1"), _address("oracle2"), _address("oracle3"))
     assert to_units(acme.deposit, acme.decimals(MANIFEST), "deposit") == 5_000_000_000

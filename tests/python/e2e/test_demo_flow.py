@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from _demo import DemoResult, load_demo  # noqa: E402
 
 EXPECTED_REJECTIONS = [
-    "line 157: sale_date '2025-13-01' is not a valid calendar date",
+    "line 157: sale_date '2025-13-01' is not a date: there is no month 13",
     "line 158: units '-5' is negative",
     "line 159: territory 'XX' is not an ISO 3166-1 alpha-2 code",
     "line 160: gross '100.0000001' has 7 decimals; at most 6 allowed",

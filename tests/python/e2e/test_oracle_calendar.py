@@ -95,7 +95,9 @@ def _nil_licence(chain: Chain, start: int, oracle: LocalAccount, fixed_fee: int 
 
 def test_an_ended_period_without_sales_gets_a_nil_report_that_settles_it(chain: Chain, tmp_path: Path) -> None:
     oracle = dev_account(30)
-    start = (chain_now(chain) - 65 * DAY) // DAY * DAY  # periods 0 and 1 have ended, period 2 is running
+    # Periods 0, 1 and 2 have ended (day 90), period 3 is running; a period is due 30 days after
+    # its end, so zero sales are known for period 1 (due day 90) but not yet for period 2 (day 120).
+    start = (chain_now(chain) - 95 * DAY) // DAY * DAY
     licence_id = _nil_licence(chain, start, oracle)
     feed = write_feed(
         tmp_path / "one-sale.csv", [f"N-1,{licence_id},{day(start + DAY)},US,apparel,retail,1,1000.00,0,USD"]
@@ -120,13 +122,14 @@ def test_an_ended_period_without_sales_gets_a_nil_report_that_settles_it(chain: 
         (licence_id, 1, name)
     ]
 
-    # Nothing more until period 2 ends; the same round again builds nothing.
+    # Nothing more until period 2 is due; the same round again builds nothing.
     assert service.build_reports() == []
 
 
 def test_nil_reports_come_in_period_order_a_bounded_number_per_round(chain: Chain, tmp_path: Path) -> None:
     oracle = dev_account(31)
-    start = (chain_now(chain) - 200 * DAY) // DAY * DAY  # periods 0..5 ended (day 180), 6 is running
+    # Periods 0..6 ended (day 210); 0..5 are due (period 5 on day 210), period 6 only on day 240.
+    start = (chain_now(chain) - 230 * DAY) // DAY * DAY
     licence_id = _nil_licence(chain, start, oracle, fixed_fee=7 * USDX)
     service = _service(chain, tmp_path / "outbox.sqlite", [oracle], nil_reports_per_licence=4)
 
@@ -147,7 +150,8 @@ def test_nil_reports_come_in_period_order_a_bounded_number_per_round(chain: Chai
 
 def test_a_new_outbox_does_not_back_fill_a_licence_already_reported_on_chain(chain: Chain, tmp_path: Path) -> None:
     oracle = dev_account(32)
-    start = (chain_now(chain) - 95 * DAY) // DAY * DAY  # periods 0, 1 and 2 have ended, 3 is running
+    # Periods 0..3 ended (day 120), 4 is running; periods 1 and 2 are due (days 90, 120), 3 is not.
+    start = (chain_now(chain) - 125 * DAY) // DAY * DAY
     licence_id = _nil_licence(chain, start, oracle)
     feed = write_feed(tmp_path / "p0.csv", [f"B-1,{licence_id},{day(start)},US,apparel,retail,1,10.00,0,USD"])
     first = _service(chain, tmp_path / "first.sqlite", [oracle], nil_reports=False)

@@ -28,6 +28,9 @@ def _settle(chain: Chain, tmp_path: Path, licence_id: int, rows: list[str], name
         Outbox(tmp_path / "outbox.sqlite"),
         [role("oracle1"), role("oracle2"), role("oracle3")],
         role("oracle_sender"),
+        # These fixtures check the pricing of sales: periods without sales stay unreported here
+        # (nil reports are tested in test_oracle_calendar.py).
+        nil_reports=False,
     )
     ingested, _, _ = service.run([write_feed(tmp_path / f"{name}.csv", rows)])
     assert ingested[0].rejected == 0, ingested[0].rejections

@@ -59,6 +59,8 @@ _REPORT = [
         ("lineCount", "uint32"),
     ),
     _BUCKET,
+    {**_BUCKET, "name": "returned"},
+    *_inputs(("corrects", "uint256")),
 ]
 _SETTLEMENT = _inputs(
     ("licenceId", "uint256"),
@@ -153,7 +155,8 @@ def revert(name: str, *args: Any) -> str:
 
 
 _SETTLE = FunctionCodec.from_abi(LEDGER_ABI[0])
-_REPORT_TYPES = "(uint256,uint32,uint64,uint64,bytes32,uint32,(uint8,uint8,uint8,uint128,uint128,uint128)[])[]"
+_BUCKET_TYPE = "(uint16,uint8,uint8,uint8,uint128,uint128,uint128)"
+_REPORT_TYPES = f"(uint256,uint32,uint64,uint64,bytes32,uint32,{_BUCKET_TYPE}[],{_BUCKET_TYPE}[],uint256)[]"
 
 
 def settled_reports(calldata: str | bytes) -> list[tuple[Any, ...]]:
@@ -306,7 +309,7 @@ class FakeNode:
         return None
 
     def _settle(self, report: tuple[Any, ...], tx_hash: str) -> dict[str, Any]:
-        licence_id, period, sequence, _deadline, _root, _count, buckets = report
+        licence_id, period, sequence, _deadline, _root, _count, buckets, *_ = report
         royalty = sum(b[5] for b in buckets) // 10
         paid = royalty - self.shortfall
         settlement_id = len(self.settlements) + 1
