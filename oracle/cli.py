@@ -5,12 +5,14 @@ royalty-oracle watch data/oracle/inbox       # service: pick up files dropped in
 royalty-oracle status                        # the outbox: lines and reports by state
 royalty-oracle close-period 3 5              # report licence 3's period 5 before it is due
 royalty-oracle proof LINE_ID                 # a line's Merkle proof against its report's root
+royalty-oracle keep                          # keeper: releases, guarantee shortfalls, expiry (--once)
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +29,7 @@ from rich.table import Table
 from intake.merkle import merkle_proof, verify
 from oracle.directory import LicenceDirectory
 from oracle.ingest import IngestResult
+from oracle.keeper import Keeper, KeeperSettings
 from oracle.service import OracleService, SendResult
 from oracle.settings import OracleSettings, SettingsError
 from outbox import Outbox
@@ -299,6 +302,48 @@ def proof(
             console.print(f"  leaf 0x{leaf.hex()}\n  root 0x{report.lines_root.hex()}  verified={ok}")
             for node in path:
                 console.print(f"  0x{node.hex()}")
+
+
+@app.command()
+def keep(
+    once: Annotated[bool, typer.Option(help="one round, then stop")] = False,
+    interval: Annotated[float | None, typer.Option(help="seconds between rounds (KEEPER_INTERVAL_SECONDS)")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+) -> None:
+    """Run the keeper: release settlements whose dispute window closed, charge guarantee
+    shortfalls of ended contract years, log expiries. Configured by KEEPER_ settings."""
+    _configure_logging(verbose)
+    try:
+        settings = KeeperSettings()
+        chain_id = wait_for_rpc(settings.rpc_url, timeout=10)
+        chain = Chain(settings.rpc_url, Manifest.load(settings.manifest_path(chain_id)))
+        keeper = Keeper(
+            chain,
+            settings.account(chain_id),
+            max_fee_per_gas=settings.max_fee_per_gas,
+            receipt_timeout=settings.receipt_timeout_seconds,
+            log_block_span=settings.log_block_span,
+        )
+    except ValidationError as err:
+        problems = "; ".join(f"KEEPER_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
+        console.print(f"[red]configuration error:[/red] {problems}")
+        raise typer.Exit(2) from err
+    except (SettingsError, ManifestError, RpcError) as err:
+        console.print(f"[red]configuration error:[/red] {err}")
+        raise typer.Exit(2) from err
+    if once:
+        done = keeper.round()
+        console.print(
+            f"keeper round: {len(done.released)} release(s), {len(done.charged)} guarantee charge(s), "
+            f"{len(done.waiting)} year(s) waiting, {done.failed} failed"
+        )
+        return
+    # SIGTERM (make run's stop, a service manager) ends the run after the action in hand.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: keeper.stop.set())
+    try:
+        keeper.run(interval if interval is not None else settings.interval_seconds)
+    except KeyboardInterrupt:
+        console.print("stopped")
 
 
 if __name__ == "__main__":

@@ -210,6 +210,14 @@ class LedgerClient(_Client):
     def charge_minimum_guarantee(self, licence_id: int, year: int, sender: LocalAccount) -> TxReceipt:
         return self._send(self.charge_minimum_guarantee_fn(licence_id, year), sender)
 
+    def release_matured_fn(self, licence_id: int) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.releaseMatured(licence_id)
+        return fn
+
+    def release_matured(self, licence_id: int, sender: LocalAccount) -> TxReceipt:
+        """Makes the licence's settlements whose dispute window has passed final and credits them."""
+        return self._send(self.release_matured_fn(licence_id), sender)
+
     def dispute(self, settlement_id: int, sender: LocalAccount) -> TxReceipt:
         """A party disputes a settlement from its own account."""
         return self._send(self.contract.functions.dispute(settlement_id), sender)

@@ -7,7 +7,9 @@
    when the chain already has them: the chain is the record, no local state decides);
 4. the oracle over the demo feeds (its outbox makes a second run change nothing), a minimum-
    guarantee charge, a dispute and a withdrawal;
-5. the API and dashboard, and the oracle watching data/oracle/inbox for new feeds.
+5. the API and dashboard, the oracle watching data/oracle/inbox for new feeds, and the keeper
+   (`royalty-oracle keep`: releases after dispute windows, guarantee shortfalls after contract
+   years, expiries; its log is data/logs/keeper.log).
 
 Ctrl-C stops every process it started. `make clean` forgets all local state.
 """
@@ -126,7 +128,10 @@ def main() -> None:
             ORACLE_RPC_URL=url,
             ORACLE_MANIFEST=str(manifest_file),
             ORACLE_DATA_DIR=str(DATA),
+            KEEPER_RPC_URL=url,
+            KEEPER_MANIFEST=str(manifest_file),
         )
+        env.setdefault("KEEPER_INTERVAL_SECONDS", "5")
         env.setdefault("API_OPERATOR_TOKEN", "local-operator-token")
         api = f"http://127.0.0.1:{API_PORT}"
         processes.append(
@@ -149,6 +154,7 @@ def main() -> None:
         inbox = DATA / "oracle" / "inbox"
         inbox.mkdir(parents=True, exist_ok=True)
         processes.append(_spawn("oracle", [sys.executable, "-m", "oracle.cli", "watch", str(inbox)], env))
+        processes.append(_spawn("keeper", [sys.executable, "-m", "oracle.cli", "keep"], env))
 
         _summary(result, api)
         console.print(f"\n[bold]Dashboard[/bold]  {api}/")
@@ -162,7 +168,7 @@ def main() -> None:
         for p in processes:
             if p.poll() is not None:
                 args = [str(a) for a in p.args] if isinstance(p.args, list) else [str(p.args)]
-                name = args[2] if len(args) > 2 else " ".join(args)
+                name = " ".join(args[2:4]) if len(args) > 2 else " ".join(args)
                 console.print(f"[red]{name} exited ({p.returncode})[/red]: see {DATA / 'logs'}")
     except KeyboardInterrupt:
         console.print("\nstopping ...")

@@ -35,6 +35,7 @@ ROLES: dict[str, int] = {
     "licensor_model": 15,
     "licensee_app": 16,
     "co_owner": 17,
+    "keeper": 18,
 }
 
 
