@@ -227,34 +227,8 @@ def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) 
         **_summary(row, licence, payees, parts.get(row.id, (None, payees))[0], now, on),
         schedule=schedule,
         years=[year_out(rule, y) for y in years],
-        buckets=[
-            BucketOut(
-                year=b.year,
-                territory=code_of(TERRITORIES, b.territory),
-                field=code_of(FIELDS, b.field),
-                channel=code_of(CHANNELS, b.channel),
-                units=b.units,
-                gross=b.gross,
-                deductions=b.deductions,
-                net=b.gross - b.deductions,
-                in_scope=b.in_scope,
-            )
-            for b in buckets
-        ],
-        returns=[
-            ReturnOut(
-                year=b.year,
-                territory=code_of(TERRITORIES, b.territory),
-                field=code_of(FIELDS, b.field),
-                channel=code_of(CHANNELS, b.channel),
-                units=b.units,
-                gross=b.gross,
-                deductions=b.deductions,
-                net=b.gross - b.deductions,
-                in_scope=b.in_scope,
-            )
-            for b in returns
-        ],
+        buckets=[BucketOut(**_bucket_fields(b)) for b in buckets],
+        returns=[ReturnOut(**_bucket_fields(b)) for b in returns],
         returned_units=row.returned_units,
         units=row.units,
         gross=row.gross,
@@ -270,3 +244,18 @@ def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) 
 
 
 # ------------------------------------------------------------------ statement
+
+
+def _bucket_fields(b: BucketRow | ReturnRow) -> dict[str, Any]:
+    """A sold or returned bucket as the API shows it: codes by name, net of deductions."""
+    return {
+        "year": b.year,
+        "territory": code_of(TERRITORIES, b.territory),
+        "field": code_of(FIELDS, b.field),
+        "channel": code_of(CHANNELS, b.channel),
+        "units": b.units,
+        "gross": b.gross,
+        "deductions": b.deductions,
+        "net": b.gross - b.deductions,
+        "in_scope": b.in_scope,
+    }
