@@ -41,7 +41,7 @@ def test_enum_mirrors_have_the_contracts_members_in_order(mirror: type[IntEnum],
 
 
 def test_labels_are_what_the_api_and_the_demo_print() -> None:
-    assert [k.label for k in Kind] == ["none", "advance", "report", "minimum_guarantee", "interest"]
+    assert [k.label for k in Kind] == ["none", "advance", "report", "minimum_guarantee", "interest", "adjustment"]
     assert Status(2).label == "terminated"
 
 
