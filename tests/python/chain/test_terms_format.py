@@ -21,7 +21,7 @@ from royalty_chain.dev.keys import role
 from royalty_chain.dev.licence_files import LicenceSpec, resolve_address, resolve_parties, to_units
 from royalty_chain.manifest import Manifest, TokenInfo
 from royalty_chain.spec import SpecError, TermsIn, to_terms
-from royalty_chain.terms import Calendar, DAY, FieldRate, Payee, Schedule, Term, Terms, Tier
+from royalty_chain.terms import DAY, Calendar, FieldRate, Payee, Schedule, Term, Terms, Tier
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "licences"
 USDX = "0x" + "ab" * 20
