@@ -90,6 +90,10 @@ def test_an_outbox_made_by_main_is_stamped_upgraded_and_read_back_exactly(tmp_pa
             "line_number": 1,
             "state": "reported",
             "report_id": 1,
+            # revision 0003: every stored line is the first version of a sale
+            "revision": 0,
+            "kind": 0,
+            "returns_line_id": None,
         }
         assert outbox.waiting_periods(conn) == [(3, 3, 1)]
         assert outbox.is_closed(conn, 3, 2)
