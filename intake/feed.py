@@ -115,6 +115,11 @@ class Rejection:
         return f"line {self.line_number}: {self.field} {self.value!r} {self.reason}"
 
 
+class _ReturnLine(Exception):
+    """Raised by the slow paths at a negative amount: the line is read again as a return, so the
+    hot path of a sale pays nothing for returns (an exception not raised costs nothing)."""
+
+
 class _Reject(Exception):
     def __init__(self, field: str, value: object, reason: str) -> None:
         self.field = field
@@ -184,7 +189,7 @@ class _LineParser:
         self._licences: dict[str, int] = {}
         self._days: dict[str, int] = {}
         self._currencies: set[str] = set()
-        self._negative = False  # set by the slow paths when an amount was negative (a return)
+        self._return = False  # reading a line again as a return: negative amounts allowed
 
     def build(self, line_number: int, values: tuple[str, ...]) -> SaleLine | Rejection:
         """The line, or its Rejection for the first bad field (checked in column order)."""
@@ -219,22 +224,26 @@ class _LineParser:
             if currency not in self._currencies:
                 self._currency(currency)
         except _Reject as bad:
-            self._negative = False
             return bad.at(line_number)
-        if self._negative:  # only the slow paths set it: sales never get here
-            return self._return_line(line_number, values, unit_count, gross_amount, deduction_amount)
+        except _ReturnLine:
+            return self._return_line(line_number, values)
         return _new_sale_line(
             SaleLine,
             (line_number, line_id, licence_id, sale_day, t, f, c, unit_count, gross_amount,
              deduction_amount, currency, self.decimals, LINE_SALE, ""),
         )  # fmt: skip
 
-    def _return_line(
-        self, line_number: int, values: tuple[str, ...], units: int, gross: int, deductions: int
-    ) -> SaleLine | Rejection:
-        """A line with a negative amount is a return: every amount <= 0, deductions no larger
-        than gross (in size)."""
-        self._negative = False
+    def _return_line(self, line_number: int, values: tuple[str, ...]) -> SaleLine | Rejection:
+        """A line with a negative amount, read again as a return: every amount <= 0, deductions
+        no larger than gross (in size)."""
+        self._return = True
+        try:
+            line = self.build(line_number, values)
+        finally:
+            self._return = False
+        if not isinstance(line, SaleLine):
+            return line
+        units, gross, deductions = line.units, line.gross, line.deductions
         amounts = (("units", units, values[6]), ("gross", gross, values[7]), ("deductions", deductions, values[8]))
         positive = [column for column, amount, _ in amounts if amount > 0]
         if positive:  # named by its first negative column, as a negative amount was rejected before returns
@@ -247,13 +256,7 @@ class _LineParser:
         if deductions < gross:
             reason = f"exceeds the return's gross {values[7]} (deductions can take away at most the gross)"
             return Rejection(line_number, "deductions", _echo(values[8]), reason)
-        line_id, licence, day, territory, field, channel = values[:6]
-        return _new_sale_line(
-            SaleLine,
-            (line_number, line_id, self._licences[licence], self._days[day], self._territory(territory),
-             self._field(field), self._channel(channel), units, gross, deductions, values[9], self.decimals,
-             LINE_RETURN, ""),
-        )  # fmt: skip
+        return line._replace(kind=LINE_RETURN)
 
     def build_entry(self, line_number: int, values: tuple[str, ...], action: str, ref: str) -> SaleLine | Rejection:
         """A line of a feed with the optional columns: ``action`` (add, cancel, replace; empty
@@ -329,7 +332,8 @@ class _LineParser:
         try:
             if text[:1] == "-" and text[1:2].isdigit():  # a return's amount: its size as any amount
                 value = -parse_amount(text[1:], self.decimals)
-                self._negative = self._negative or value < 0
+                if value < 0 and not self._return:
+                    raise _ReturnLine
                 return value
             return parse_amount(text, self.decimals)
         except AmountError as err:
@@ -339,7 +343,8 @@ class _LineParser:
         """Units off the fast path: a negative count (a return), or the reason it is no count."""
         if text[:1] == "-" and _is_digits(text[1:]):
             value = -_whole_number("units", text[1:], UINT128_MAX, "uint128")
-            self._negative = self._negative or value < 0
+            if value < 0 and not self._return:
+                raise _ReturnLine
             return value
         return _whole_number("units", text, UINT128_MAX, "uint128")
 

@@ -29,7 +29,6 @@ from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
 
-
 @pytest.fixture(scope="module")
 def own_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalChain, Chain]]:
     local = start_anvil()

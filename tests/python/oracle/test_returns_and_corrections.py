@@ -45,8 +45,7 @@ def test_an_entry_leaf_is_the_documented_encoding_and_never_a_sales_leaf() -> No
     ref = keccak256(b"S-1")
     leaf = leaf_entry(LINE_RETURN, "R-1", (1).to_bytes(32, "big"), 0, JAN_5, US, SOFTWARE, ONLINE, -2, -200, -5, ref)
     encoded = abi_encode(
-        ["uint8", "bytes32", "uint256", "uint32", "uint64", "uint8", "uint8", "uint8", "int256", "int256", "int256"]
-        + ["bytes32"],
+        [*("uint8", "bytes32", "uint256", "uint32", "uint64", "uint8", "uint8", "uint8"), *["int256"] * 3, "bytes32"],
         [LINE_RETURN, keccak256(b"R-1"), 1, 0, JAN_5, US, SOFTWARE, ONLINE, -2, -200, -5, ref],
     )
     assert len(encoded) == 12 * 32  # a sale's leaf hashes 10 words: the preimages cannot be equal
@@ -159,4 +158,4 @@ def test_aggregated_returns_cancels_and_replaces_land_in_sales_and_returned_buck
     # version in the same report instead: see oracle.reports).
     assert [(b.units, b.gross, b.deductions) for b in totals.buckets] == [(11, 1_100_000_000, 0)]
     assert [(b.units, b.gross, b.deductions) for b in totals.returned] == [(3, 300_000_000, 20_000_000)]
-    assert NO_REF == bytes(32)
+    assert bytes(32) == NO_REF
