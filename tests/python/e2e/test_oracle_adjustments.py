@@ -249,3 +249,20 @@ def test_a_line_cancelled_before_its_period_is_reported_is_in_no_amount(chain: C
     assert (len(built), report.kind, report.line_count) == (1, "original", 4)
     assert (report.buckets, report.returned) == ([_bucket(3, 300 * USDX)], [])
     assert report.royalty == 30 * USDX
+
+
+def test_an_adjustment_is_signed_again_when_the_periods_latest_settlement_moved(chain: Chain, tmp_path: Path) -> None:
+    service, licence_id, start, original = _settle_period_0(chain, tmp_path)
+    service.ingest(_feed(tmp_path / "late.csv", _sale("L-1", licence_id, start + 2 * DAY, 1, "500.00")))
+    (built,) = service.build_reports()
+    assert service.outbox.get_report(service.conn, built).corrects == original
+    # As if another settlement of the period had been the latest when it was signed: the sender
+    # reads latestOfPeriod again and signs it anew, naming the latest.
+    service.conn.exec_driver_sql("UPDATE reports SET corrects = ? WHERE id = ?", (original + 1000, built))
+    service.conn.commit()
+
+    sent = service.send()
+
+    (adjustment,) = sent.settled
+    assert (adjustment.id, adjustment.corrects, adjustment.royalty) == (built, original, 50 * USDX)
+    assert chain.ledger.latest_of_period(licence_id, 0) == adjustment.settlement_id
