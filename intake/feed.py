@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Final, NamedTuple
 
 from intake.errors import AmountError, FeedFormatError
+from intake.merkle import LINE_CANCEL, LINE_REPLACE, LINE_RETURN, LINE_SALE
 from intake.money import UINT128_MAX, parse_amount
 from royalty_chain.calendar import parse_date
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable
@@ -43,6 +44,11 @@ COLUMNS: Final = (
     "deductions",
     "currency",
 )
+# Columns a feed may add: what the line does to earlier lines, and which sale a return takes back.
+OPTIONAL_COLUMNS: Final = ("action", "returns_line_id")
+ACTIONS: Final = ("add", "cancel", "replace")
+# The columns a cancel must leave empty: it takes the values of the line it cancels.
+_CANCEL_EMPTY: Final = ("sale_date", "territory", "field", "channel", "units", "gross", "deductions", "currency")
 MAX_LINE_ID_LENGTH: Final = 128
 # Amounts are parsed at this precision unless the caller knows the token; validation then
 # rescales them to each licence's token decimals (and rejects what cannot be paid exactly).
@@ -63,6 +69,10 @@ class SaleLine(NamedTuple):
     ``sale_day`` is unix seconds of 00:00 UTC of the sale date; territory, field and channel are
     indexes in the published code tables; units, gross and deductions are integers, the money in
     units of ``10**-decimals``.
+
+    ``kind`` is what the line is (``intake.merkle``'s LINE_SALE, LINE_RETURN: amounts <= 0,
+    LINE_CANCEL: only the id and licence, LINE_REPLACE: the new values of an earlier line);
+    ``ref`` is a return's ``returns_line_id`` ("" for none).
     """
 
     line_number: int
@@ -77,6 +87,8 @@ class SaleLine(NamedTuple):
     deductions: int
     currency: str
     decimals: int
+    kind: int = LINE_SALE
+    ref: str = ""
 
     @property
     def sale_date(self) -> date:
@@ -101,6 +113,11 @@ class Rejection:
 
     def __str__(self) -> str:
         return f"line {self.line_number}: {self.field} {self.value!r} {self.reason}"
+
+
+class _ReturnLine(Exception):
+    """Raised by the slow paths at a negative amount: the line is read again as a return, so the
+    hot path of a sale pays nothing for returns (an exception not raised costs nothing)."""
 
 
 class _Reject(Exception):
@@ -172,6 +189,7 @@ class _LineParser:
         self._licences: dict[str, int] = {}
         self._days: dict[str, int] = {}
         self._currencies: set[str] = set()
+        self._return = False  # reading a line again as a return: negative amounts allowed
 
     def build(self, line_number: int, values: tuple[str, ...]) -> SaleLine | Rejection:
         """The line, or its Rejection for the first bad field (checked in column order)."""
@@ -199,21 +217,95 @@ class _LineParser:
             c = self._channel(channel)
             if c is None:
                 raise _Reject("channel", channel, _code_problem(CHANNELS, channel, "a published channel code"))
-            if units.isdigit() and units.isascii() and len(units) < 39:  # always fits uint128
-                unit_count = int(units)
-            else:
-                unit_count = _whole_number("units", units, UINT128_MAX, "uint128")
+            # Digits only, fewer than 39: always fits uint128.
+            unit_count = int(units) if units.isdigit() and units.isascii() and len(units) < 39 else self._units(units)
             gross_amount = self._money("gross", gross)
             deduction_amount = self._money("deductions", deductions)
             if currency not in self._currencies:
                 self._currency(currency)
         except _Reject as bad:
             return bad.at(line_number)
+        except _ReturnLine:
+            return self._return_line(line_number, values)
         return _new_sale_line(
             SaleLine,
             (line_number, line_id, licence_id, sale_day, t, f, c, unit_count, gross_amount,
-             deduction_amount, currency, self.decimals),
+             deduction_amount, currency, self.decimals, LINE_SALE, ""),
         )  # fmt: skip
+
+    def _return_line(self, line_number: int, values: tuple[str, ...]) -> SaleLine | Rejection:
+        """A line with a negative amount, read again as a return: every amount <= 0, deductions
+        no larger than gross (in size)."""
+        self._return = True
+        try:
+            line = self.build(line_number, values)
+        finally:
+            self._return = False
+        if not isinstance(line, SaleLine):
+            return line
+        units, gross, deductions = line.units, line.gross, line.deductions
+        amounts = (("units", units, values[6]), ("gross", gross, values[7]), ("deductions", deductions, values[8]))
+        positive = [column for column, amount, _ in amounts if amount > 0]
+        if positive:  # named by its first negative column, as a negative amount was rejected before returns
+            column, _, text = next(a for a in amounts if a[1] < 0)
+            reason = (
+                f"is negative but {' and '.join(positive)} {'is' if len(positive) == 1 else 'are'} not: a return "
+                "has units, gross and deductions of zero or less"
+            )
+            return Rejection(line_number, column, _echo(text), reason)
+        if deductions < gross:
+            reason = f"exceeds the return's gross {values[7]} (deductions can take away at most the gross)"
+            return Rejection(line_number, "deductions", _echo(values[8]), reason)
+        return line._replace(kind=LINE_RETURN)
+
+    def build_entry(self, line_number: int, values: tuple[str, ...], action: str, ref: str) -> SaleLine | Rejection:
+        """A line of a feed with the optional columns: ``action`` (add, cancel, replace; empty
+        is add) and ``ref`` (``returns_line_id``: the sale a return takes back, may be empty)."""
+        if action not in ACTIONS and action:
+            return Rejection(line_number, "action", _echo(action), "is not add, cancel or replace")
+        if action == "cancel":
+            return self._cancel(line_number, values, ref)
+        line = self.build(line_number, values)
+        if type(line) is Rejection:
+            return line
+        assert isinstance(line, SaleLine)
+        if action == "replace":
+            if ref:
+                reason = "is only for a new return line, not for a replace"
+                return Rejection(line_number, "returns_line_id", _echo(ref), reason)
+            return line._replace(kind=LINE_REPLACE)
+        if ref:
+            if line.kind != LINE_RETURN:
+                reason = "is only for a return line (negative units, gross or deductions)"
+                return Rejection(line_number, "returns_line_id", _echo(ref), reason)
+            if len(ref) > MAX_LINE_ID_LENGTH or ref.strip() != ref:
+                try:
+                    self._bad_line_id(ref)
+                except _Reject as bad:
+                    return Rejection(line_number, "returns_line_id", _echo(ref), bad.reason)
+            return line._replace(ref=ref)
+        return line
+
+    def _cancel(self, line_number: int, values: tuple[str, ...], ref: str) -> SaleLine | Rejection:
+        """A cancel names the line (``line_id``, ``licence_id``) and nothing else."""
+        line_id, licence = values[0], values[1]
+        try:
+            if not line_id or len(line_id) > MAX_LINE_ID_LENGTH or line_id.strip() != line_id:
+                self._bad_line_id(line_id)
+            licence_id = self._licences.get(licence)
+            if licence_id is None:
+                licence_id = self._licence_id(licence)
+        except _Reject as bad:
+            return bad.at(line_number)
+        reason = "must be empty for a cancel: a cancel takes the values of the line it cancels"
+        for column, text in zip(_CANCEL_EMPTY, values[2:], strict=True):
+            if text:
+                return Rejection(line_number, column, _echo(text), reason)
+        if ref:
+            return Rejection(line_number, "returns_line_id", _echo(ref), reason)
+        return _new_sale_line(
+            SaleLine, (line_number, line_id, licence_id, 0, 0, 0, 0, 0, 0, 0, "", self.decimals, LINE_CANCEL, "")
+        )
 
     def _money(self, column: str, text: str) -> int:
         """The amount in units of ``10**-decimals``, or raises _Reject.
@@ -238,9 +330,23 @@ class _LineParser:
 
     def _amount(self, column: str, text: str) -> int:
         try:
+            if text[:1] == "-" and text[1:2].isdigit():  # a return's amount: its size as any amount
+                value = -parse_amount(text[1:], self.decimals)
+                if value < 0 and not self._return:
+                    raise _ReturnLine
+                return value
             return parse_amount(text, self.decimals)
         except AmountError as err:
             raise _Reject(column, text, err.reason) from None
+
+    def _units(self, text: str) -> int:
+        """Units off the fast path: a negative count (a return), or the reason it is no count."""
+        if text[:1] == "-" and _is_digits(text[1:]):
+            value = -_whole_number("units", text[1:], UINT128_MAX, "uint128")
+            if value < 0 and not self._return:
+                raise _ReturnLine
+            return value
+        return _whole_number("units", text, UINT128_MAX, "uint128")
 
     @staticmethod
     def _bad_line_id(line_id: str) -> None:
@@ -305,7 +411,7 @@ def _not_utf8(number: int) -> Rejection:
 
 def _header_problem(header: list[str]) -> str | None:
     missing = [c for c in COLUMNS if c not in header]
-    unexpected = [c for c in header if c not in COLUMNS]
+    unexpected = [c for c in header if c not in COLUMNS and c not in OPTIONAL_COLUMNS]
     duplicated = sorted({c for c in header if header.count(c) > 1})
     problems = []
     if missing:
@@ -337,6 +443,9 @@ def parse_csv(
     pick: Callable[[list[str]], tuple[str, ...]] = itemgetter(*range(len(COLUMNS)))
     width = len(COLUMNS)
     build = parser.build
+    # With the optional columns (action, returns_line_id), rows go through _entry_row; a feed
+    # without them takes exactly the path it always took.
+    optional: tuple[int | None, int | None] | None = None
     last = 0  # physical line number where the previous row ended
     while True:
         try:
@@ -352,7 +461,10 @@ def parse_csv(
                     continue
                 if header is not None:
                     if len(row) == width:
-                        yield build(start, pick(row))
+                        if optional is None:
+                            yield build(start, pick(row))
+                        else:
+                            yield _entry_row(parser, start, row, pick, optional)
                     elif row:  # blank lines are skipped
                         yield _width_rejection(start, row, header)
                 elif row:
@@ -362,6 +474,12 @@ def parse_csv(
                         yield Rejection(start, "header", _echo(",".join(header)), problem)
                         return
                     pick = itemgetter(*(header.index(c) for c in COLUMNS))
+                    width = len(header)
+                    if any(c in header for c in OPTIONAL_COLUMNS):
+                        optional = (
+                            header.index("action") if "action" in header else None,
+                            header.index("returns_line_id") if "returns_line_id" in header else None,
+                        )
             break
         except csv.Error as err:
             start, last = last + 1, reader.line_num
@@ -372,6 +490,21 @@ def parse_csv(
         yield _not_utf8(number)
     if header is None:
         yield Rejection(1, "header", "", "is missing: the file is empty")
+
+
+def _entry_row(
+    parser: _LineParser,
+    line_number: int,
+    row: list[str],
+    pick: Callable[[list[str]], tuple[str, ...]],
+    optional: tuple[int | None, int | None],
+) -> SaleLine | Rejection:
+    action_at, ref_at = optional
+    action = row[action_at] if action_at is not None else ""
+    ref = row[ref_at] if ref_at is not None else ""
+    if not action and not ref:
+        return parser.build(line_number, pick(row))
+    return parser.build_entry(line_number, pick(row), action, ref)
 
 
 def _width_rejection(line_number: int, row: list[str], header: list[str]) -> Rejection:
@@ -397,7 +530,9 @@ _JSON_TYPES: Final = {
     bool: "a boolean",
     type(None): "null",
 }
-_TEXT_KEYS: Final = frozenset(("line_id", "sale_date", "territory", "field", "channel", "currency"))
+_TEXT_KEYS: Final = frozenset(
+    ("line_id", "sale_date", "territory", "field", "channel", "currency", "action", "returns_line_id")
+)
 _MONEY_KEYS: Final = frozenset(("gross", "deductions"))
 
 
@@ -466,7 +601,7 @@ def parse_jsonl(
             yield Rejection(number, "line", _echo(text), "is not a JSON object")
             continue
         if obj.keys() != keys:
-            yield _keys_rejection(number, obj, text)
+            yield _json_entry(parser, number, obj, text)
             continue
         try:
             values = tuple(_json_text(key, obj[key]) for key in COLUMNS)
@@ -476,9 +611,33 @@ def parse_jsonl(
         yield parser.build(number, values)
 
 
-def _keys_rejection(line_number: int, obj: dict[str, object], text: str) -> Rejection:
-    missing = [c for c in COLUMNS if c not in obj]
-    unexpected = [k for k in obj if k not in COLUMNS]
+_CANCEL_KEYS: Final = frozenset(("line_id", "licence_id", "action"))
+
+
+def _json_entry(parser: _LineParser, number: int, obj: dict[str, object], text: str) -> SaleLine | Rejection:
+    """A JSON line with the optional keys (``action``, ``returns_line_id``), or a cancel, which
+    needs only ``line_id``, ``licence_id`` and ``action``; anything else is a keys rejection."""
+    unexpected = [k for k in obj if k not in COLUMNS and k not in OPTIONAL_COLUMNS]
+    is_cancel = obj.get("action") == "cancel"
+    required = _CANCEL_KEYS if is_cancel else COLUMNS
+    if unexpected or any(k not in obj for k in required):
+        return _keys_rejection(number, obj, text, required)
+    try:
+        values = tuple(_json_text(key, obj[key]) if key in obj else "" for key in COLUMNS)
+        action = _json_text("action", obj["action"]) if "action" in obj else ""
+        ref = _json_text("returns_line_id", obj["returns_line_id"]) if "returns_line_id" in obj else ""
+    except _Reject as bad:
+        return bad.at(number)
+    if not action and not ref:
+        return parser.build(number, values)
+    return parser.build_entry(number, values, action, ref)
+
+
+def _keys_rejection(
+    line_number: int, obj: dict[str, object], text: str, required: Iterable[str] = COLUMNS
+) -> Rejection:
+    missing = [c for c in COLUMNS if c in required and c not in obj]
+    unexpected = [k for k in obj if k not in COLUMNS and k not in OPTIONAL_COLUMNS]
     problems = []
     if missing:
         problems.append("missing keys: " + ", ".join(missing))

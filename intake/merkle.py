@@ -17,6 +17,29 @@ Leaf of one sales line (the contracts and the API depend on this exact encoding)
 The sale's contract year is not in the leaf: like the period, it follows from ``saleDay`` by the
 licence's calendar rule, and leaving it out keeps every leaf stored before contract years valid.
 
+Leaf of a return, a cancellation or a replacement (``leaf_entry``; every sale keeps the leaf above)::
+
+    leaf = keccak256(keccak256(abi.encode(
+        uint8   kind,         // 1 return (a credit note), 2 cancel, 3 replace (LINE_RETURN, ...)
+        bytes32 lineIdHash,   // keccak256(utf8(line_id)); for a cancel or replace, the line's own id
+        uint256 licenceId,
+        uint32  period,
+        uint64  saleDay,
+        uint8   territory,
+        uint8   field,
+        uint8   channel,
+        int256  units,        // signed: a return's amounts are <= 0; a cancel repeats the values
+        int256  gross,        //   of the version it cancels, a replace carries the new values
+        int256  deductions,
+        bytes32 ref)))        // return: keccak256(utf8(returns_line_id)), or bytes32(0) for none;
+                              // cancel, replace: the leaf of the version it cancels or replaces
+
+Twelve words (384 bytes) where a sale's leaf hashes ten (320 bytes): the two preimages differ in
+length, so no entry's leaf can equal a sale's without a keccak collision, and the kind word keeps
+the three entry kinds apart. A cancellation's ``ref`` ties it to the exact version it removes,
+so each version of a line has a leaf of its own. The amounts are int256 (not int128) so that a
+cancel or replace can repeat any uint128 sale.
+
 Hashing twice is OpenZeppelin's StandardMerkleTree convention: a 64-byte inner node can never
 be mistaken for a leaf. The abi encoding of static types is ten 32-byte big-endian words, built
 here by hand (``leaf_fast``) because eth_abi costs ~20 us a line.
@@ -98,6 +121,49 @@ def leaf_fast(
             units.to_bytes(32, "big"),
             gross.to_bytes(32, "big"),
             deductions.to_bytes(32, "big"),
+        )
+    )
+    return k(k(inner).digest()).digest()
+
+
+# Kinds of line: a sale has the ten-word leaf; the others the twelve-word entry leaf.
+LINE_SALE: Final = 0
+LINE_RETURN: Final = 1
+LINE_CANCEL: Final = 2
+LINE_REPLACE: Final = 3
+NO_REF: Final = bytes(32)
+
+
+def leaf_entry(
+    kind: int,
+    line_id: str,
+    licence_word: bytes,
+    period: int,
+    sale_day: int,
+    territory: int,
+    field: int,
+    channel: int,
+    units: int,
+    gross: int,
+    deductions: int,
+    ref: bytes,
+) -> bytes:
+    """The leaf of a return, a cancellation or a replacement (see the module docstring). Off the
+    hot path (few lines are entries), but built by hand like ``leaf_fast``; the caller
+    guarantees the ranges, and ``ref`` is 32 bytes."""
+    if kind not in (LINE_RETURN, LINE_CANCEL, LINE_REPLACE) or len(ref) != 32:
+        raise ValueError(f"an entry leaf needs kind 1, 2 or 3 and a 32-byte ref, not {kind} and {len(ref)} bytes")
+    k = _keccak
+    inner = b"".join(
+        (
+            kind.to_bytes(32, "big"),
+            k(line_id.encode("utf-8")).digest(),
+            licence_word,
+            _MIDDLE.pack(period, sale_day, territory, field, channel),
+            units.to_bytes(32, "big", signed=True),
+            gross.to_bytes(32, "big", signed=True),
+            deductions.to_bytes(32, "big", signed=True),
+            ref,
         )
     )
     return k(k(inner).digest()).digest()

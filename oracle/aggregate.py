@@ -1,11 +1,19 @@
 """Totals per licence and period, per (contract year, territory, field, channel) bucket, plus
 the lines' root.
 
-This is exactly what one sales report carries: the buckets, the line count and the Merkle root
-of the lines. A period that crosses a contract year's end has buckets of both years: each sale
+This is exactly what one sales report carries: the buckets, the returned buckets, the line count
+and the Merkle root of the lines. A period that crosses a contract year's end has buckets of both years: each sale
 is priced in the contract year of its date. Output is deterministic (periods by (licence,
 period), buckets by (year, territory, field, channel), root independent of line order), so two
 oracles that read the same lines in any order sign the same report.
+
+Each line adds its signed amounts: a sale its own, a return its (negative) own, a cancel the
+negation of the version it cancels, a replace its new amounts and the negation of the version it
+replaces (``ValidLine.previous``). What is positive goes into the bucket's sales, what is negative
+into its returned bucket, as the positive amount it takes away (a line's amounts all have one
+sign, so each bucket keeps deductions <= gross). ``add_leaf`` counts a line in the root and the
+line count without amounts: the report builder uses it for a version that a later one in the
+same report takes away, so that the two net to nothing instead of a sale and a return.
 
 Memory does not grow with the feed: the Aggregator holds at most ``max_leaves_in_memory``
 32-byte leaves across all periods and spills the rest to temporary files. ``finish()`` sorts a
@@ -24,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from intake.merkle import SortedLeavesRoot, merkle_root, split_leaves
+from intake.merkle import LINE_CANCEL, LINE_REPLACE, SortedLeavesRoot, merkle_root, split_leaves
 from intake.money import UINT128_MAX
 from intake.validate import ValidLine
 
@@ -99,15 +107,17 @@ class PeriodTotals:
     line_count: int
     buckets: tuple[BucketSums, ...]
     lines_root: bytes
+    returned: tuple[BucketSums, ...] = ()
 
 
 class _Period:
-    __slots__ = ("buckets", "leaves", "spill_path", "spilled")
+    __slots__ = ("buckets", "leaves", "returned", "spill_path", "spilled")
 
     def __init__(self) -> None:
         # (year << 24 | territory << 16 | field << 8 | channel) -> [units, gross, deductions, in_scope];
         # the keys sort as (year, territory, field, channel) tuples would
         self.buckets: dict[int, list[int]] = {}
+        self.returned: dict[int, list[int]] = {}  # the same, for what returns and cancels take away
         self.leaves = bytearray()  # leaves in memory, 32 bytes each, in arrival order
         self.spilled = 0  # leaves written to spill_path
         self.spill_path: Path | None = None
@@ -147,11 +157,15 @@ class Aggregator:
         return self._held
 
     def add(self, line: ValidLine) -> None:
-        _, _, licence_id, period, year, _, t, f, c, units, gross, deductions, leaf, in_scope = line
+        _, _, licence_id, period, year, _, t, f, c, units, gross, deductions, leaf, in_scope, kind, _, _, _ = line
         key = (licence_id, period)
         acc = self._periods.get(key)
         if acc is None:
             acc = self._periods[key] = _Period()
+        if kind:  # a return, cancel or replace
+            self._add_entry(acc, line)
+            self._add_leaf(acc, leaf)
+            return
         bucket_key = year << 24 | t << 16 | f << 8 | c
         sums = acc.buckets.get(bucket_key)
         if sums is None:
@@ -164,6 +178,40 @@ class Aggregator:
         self._held += 1
         if self._held >= self._cap:
             self._spill()
+
+    def add_leaf(self, licence_id: int, period: int, leaf: bytes) -> None:
+        """Count a line in its period's root and line count, adding no amounts (module docstring)."""
+        acc = self._periods.get((licence_id, period))
+        if acc is None:
+            acc = self._periods[licence_id, period] = _Period()
+        self._add_leaf(acc, leaf)
+
+    def _add_leaf(self, acc: _Period, leaf: bytes) -> None:
+        acc.leaves += leaf
+        self._held += 1
+        if self._held >= self._cap:
+            self._spill()
+
+    @staticmethod
+    def _add_entry(acc: _Period, line: ValidLine) -> None:
+        """The signed amounts of a return, a cancel or a replace (module docstring)."""
+        sign = -1 if line.kind == LINE_CANCEL else 1
+        amounts = [(line.year, line.territory, line.field, line.channel, line.units, line.gross, line.deductions, sign)]
+        if line.kind == LINE_REPLACE and line.previous is not None:
+            amounts.append((*line.previous, -1))
+        for year, t, f, c, units, gross, deductions, sign_of in amounts:
+            units, gross, deductions = sign_of * units, sign_of * gross, sign_of * deductions
+            side = acc.buckets
+            if units < 0 or gross < 0 or deductions < 0:
+                side, units, gross, deductions = acc.returned, -units, -gross, -deductions
+            bucket_key = year << 24 | t << 16 | f << 8 | c
+            sums = side.get(bucket_key)
+            if sums is None:
+                side[bucket_key] = [units, gross, deductions, line.in_scope]
+            else:
+                sums[0] += units
+                sums[1] += gross
+                sums[2] += deductions
 
     def finish(self) -> list[PeriodTotals]:
         """Periods sorted by (licence_id, period); raises BucketOverflowError or
@@ -233,14 +281,8 @@ class Aggregator:
         count = acc.spilled + (len(acc.leaves) >> 5)
         if count > _UINT32_MAX:
             raise LineCountOverflowError(licence_id, period, count)
-        buckets = []
-        for bucket_key in sorted(acc.buckets):
-            units, gross, deductions, in_scope = acc.buckets[bucket_key]
-            codes = (bucket_key >> 24, bucket_key >> 16 & 0xFF, bucket_key >> 8 & 0xFF, bucket_key & 0xFF)
-            for column, total in (("units", units), ("gross", gross), ("deductions", deductions)):
-                if total > UINT128_MAX:
-                    raise BucketOverflowError(licence_id, period, codes, column, total)
-            buckets.append(BucketSums(*codes, units, gross, deductions, bool(in_scope)))
+        buckets = _sums(licence_id, period, acc.buckets)
+        returned = _sums(licence_id, period, acc.returned)
         if acc.spill_path is None:
             root = merkle_root(split_leaves(acc.leaves))
         else:
@@ -249,7 +291,7 @@ class Aggregator:
             builder = SortedLeavesRoot()
             self._feed_sorted(acc.spill_path, acc.spilled, builder)
             root = builder.root()
-        return PeriodTotals(licence_id, period, count, tuple(buckets), root)
+        return PeriodTotals(licence_id, period, count, buckets, root, returned)
 
     def _feed_sorted(
         self,
@@ -326,6 +368,20 @@ class Aggregator:
 
     def _note_in_memory(self, leaves: int) -> None:
         self.peak_leaves_in_memory = max(self.peak_leaves_in_memory, self._held + leaves)
+
+
+def _sums(licence_id: int, period: int, sums: dict[int, list[int]]) -> tuple[BucketSums, ...]:
+    """The buckets of ``sums`` in (year, territory, field, channel) order; BucketOverflowError
+    for a total beyond uint128."""
+    buckets = []
+    for bucket_key in sorted(sums):
+        units, gross, deductions, in_scope = sums[bucket_key]
+        codes = (bucket_key >> 24, bucket_key >> 16 & 0xFF, bucket_key >> 8 & 0xFF, bucket_key & 0xFF)
+        for column, total in (("units", units), ("gross", gross), ("deductions", deductions)):
+            if total > UINT128_MAX:
+                raise BucketOverflowError(licence_id, period, codes, column, total)
+        buckets.append(BucketSums(*codes, units, gross, deductions, bool(in_scope)))
+    return tuple(buckets)
 
 
 def _shared_bits(a: bytes, b: bytes) -> int:

@@ -245,13 +245,16 @@ def status() -> None:
             table.add_row(key.replace("_", " "), str(counts[key]))
         console.print(table)
         reports = Table(title="Reports")
-        for column in ("id", "licence", "period", "seq", "lines", "state", "settlement", "royalty", "error"):
+        columns = ("id", "licence", "period", "kind", "corrects", "seq", "lines", "state", "settlement", "royalty")
+        for column in (*columns, "error"):
             reports.add_column(column)
         for r in outbox.all_reports(conn):
             reports.add_row(
                 str(r.id),
                 str(r.licence_id),
                 _period(period_name, r.licence_id, r.period),
+                r.kind if not r.adjustment else f"adjustment {r.adjustment}",
+                str(r.corrects or ""),
                 str(r.sequence),
                 str(r.line_count),
                 r.state,
@@ -295,8 +298,8 @@ def proof(
             path = merkle_proof(leaves, leaf)
             ok = verify(path, report.lines_root, leaf)
             console.print(
-                f"line {line_id}: licence {row['licence_id']} period "
-                f"{_period(period_name, row['licence_id'], row['period'])} report {report.id} "
+                f"line {line_id} (revision {row['revision']}): licence {row['licence_id']} period "
+                f"{_period(period_name, row['licence_id'], row['period'])} {report.kind} report {report.id} "
                 f"(settlement {report.settlement_id})"
             )
             console.print(f"  leaf 0x{leaf.hex()}\n  root 0x{report.lines_root.hex()}  verified={ok}")

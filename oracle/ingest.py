@@ -1,6 +1,6 @@
 """The oracle's ingest stage: a feed file judged by the sales intake, stored in the outbox.
 
-Good lines go to the outbox in batches, bad and late ones to ``<file>.rejects.csv`` (line, field,
+Good lines go to the outbox in batches, bad ones to ``<file>.rejects.csv`` (line, field,
 value, reason) and to the outbox's rejections. Reading a file again finds its lines already
 stored (duplicates change nothing). Which line is good is decided by ``intake.judge``, the same
 function ``POST /feeds`` calls; this module only stores and counts what it decided.
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from intake.feed import Rejection
 from intake.judge import judge
-from intake.validate import LicenceInfo, ValidLine
+from intake.validate import LicenceInfo, PendingLines, ValidLine
 from oracle.hooks import FaultHook, no_fault
 from oracle.rejects import RejectsFile
 from outbox import Outbox, OutboxSeenLines, ReportedPeriods
@@ -58,6 +58,7 @@ def ingest(
     seen = OutboxSeenLines(outbox, conn)
     licensee_of = {lid: info.licensee.lower() for lid, info in licences.items()}
     batch: list[ValidLine] = []
+    pending = PendingLines(batch)  # a cancel, replace or return may name a line of this batch
     rejected: list[Rejection] = []  # since the last store, for the outbox
     rejects = RejectsFile(path)
 
@@ -69,11 +70,16 @@ def ingest(
         outbox.store_rejections(conn, file_id, rejected)
         conn.commit()
         seen.flushed()
+        batch.clear()
+        rejected.clear()
+        pending.cleared()
 
     try:
         # Parsing and the licence checks run in a forked process; this one claims, stores
         # and reports (intake.twostage). Duplicates are only counted, never yielded.
-        verdicts, stats = judge(path, licences, seen, ReportedPeriods(outbox, conn), chain_time=chain_time)
+        verdicts, stats = judge(
+            path, licences, seen, ReportedPeriods(outbox, conn), chain_time=chain_time, pending=pending
+        )
         progress_at = 1000
         for item in verdicts:
             if type(item) is Rejection:
@@ -86,7 +92,6 @@ def ingest(
             if len(batch) >= BATCH_LINES or len(rejected) >= BATCH_LINES:
                 store()
                 fault("mid_file")
-                batch, rejected = [], []
             if on_progress and (done := stats.valid + stats.rejected + stats.duplicates) >= progress_at:
                 on_progress(done)
                 progress_at = done - done % 1000 + 1000

@@ -24,6 +24,19 @@ report settles its period for good, the scan is conservative about where it star
 
 At most ``nil_reports_per_licence`` nil reports are built per licence per round, in period
 order, each logged (``nil_report``); periods found settled on chain are remembered and skipped.
+
+Adjustments: lines that wait for a period that already has a report (a late line, a return
+dated in it, a cancel or replace of one of its lines) go into an adjustment of the period,
+signed once the period's latest report is settled on chain (``latestOfPeriod`` not 0: before
+that the ledger would refuse it with PeriodNotSettled, so the lines wait) and no other report
+of the period is on its way. Its buckets are what it adds (new lines, the new values of replaced
+ones), its returned buckets what it takes away (returns, cancelled lines, the old values of
+replaced ones), its root and line count its own lines', and it ``corrects`` the period's latest
+settlement, read when it is signed and again whenever it is signed anew (``resign``).
+
+Within one report, a version that a later one takes away (a line cancelled or replaced before
+it was reported) counts only in the root: the line adds its last version, and takes away the
+version an earlier report carried, if any.
 """
 
 from __future__ import annotations
@@ -34,12 +47,13 @@ import structlog
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Connection
 
-from intake.merkle import ZERO_ROOT
-from intake.validate import LicenceInfo, ValidLine
+from intake.merkle import LINE_CANCEL, ZERO_ROOT
+from intake.validate import LicenceInfo
 from oracle.aggregate import Aggregator
 from oracle.directory import LicenceDirectory
 from oracle.hooks import FaultHook, no_fault
-from outbox import Outbox, StoredReport
+from outbox import Outbox, ReportState, StoredReport
+from outbox.store import line_of_row
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.client import Chain
@@ -189,27 +203,43 @@ class ReportBuilder:
         missing = sorted({licence_id for licence_id, _, _ in work} - set(self._last_sequences))
         self._last_sequences.update(self._read_many("lastSequence", missing))
         self._prefetch_signers([licence_id for licence_id, _, _ in work])
+        reported = {
+            (licence_id, period): reports
+            for licence_id, period, has_lines in work
+            if has_lines and (reports := self.outbox.period_reports(self.conn, licence_id, period))
+        }
+        latest = self._read_pairs("latestOfPeriod", sorted(reported))
         for licence_id, period, has_lines in work:
             if not has_lines:
                 built.append(self._build_nil(licence_id, period))
                 continue
-            if self.outbox.report_for(self.conn, licence_id, period) is not None:
-                late = self.outbox.mark_late(self.conn, licence_id, period)
-                self.conn.commit()
-                log.warning(
-                    "late_lines",
-                    licence=licence_id,
-                    period=period,
-                    period_name=self.period_name(licence_id, period),
-                    lines=late,
-                )
+            earlier = reported.get((licence_id, period))
+            if earlier is None:
+                built.append(self._build(licence_id, period))
                 continue
-            built.append(self._build(licence_id, period))
+            adjustment = self._adjustment(licence_id, period, earlier, latest[licence_id, period])
+            if adjustment is not None:
+                built.append(adjustment)
         # One commit (one fsync) for the round: a crash before it loses only signatures.
         self.conn.commit()
         self._last_sequences = {}
         self._infos = {}
         return built
+
+    def _adjustment(self, licence_id: int, period: int, reports: list[StoredReport], latest: int) -> int | None:
+        """The adjustment of a reported period for its waiting lines, or None while it must wait
+        (module docstring)."""
+        on_the_way = [r.id for r in reports if r.state in (ReportState.SIGNED, ReportState.SENT)]
+        if on_the_way or latest == 0:
+            log.info(
+                "adjustment_waits",
+                licence=licence_id,
+                period=period,
+                period_name=self.period_name(licence_id, period),
+                reason=f"report {on_the_way[0]} is on its way" if on_the_way else "the period is not settled on chain",
+            )
+            return None
+        return self._build(licence_id, period, adjustment=max(r.adjustment for r in reports) + 1, corrects=latest)
 
     def close_period(self, licence_id: int, period: int) -> None:
         self.outbox.close_period(self.conn, licence_id, period)
@@ -233,16 +263,29 @@ class ReportBuilder:
         return info if info is not None else self.directory.get(licence_id)
 
     def resign(self, stored: StoredReport) -> StoredReport:
-        """Signs ``stored`` again with the next sequence and a fresh deadline."""
+        """Signs ``stored`` again with the next sequence and a fresh deadline; an adjustment also
+        names the period's latest settlement on chain now (another adjustment may have settled
+        since it was signed: the ledger refuses it with AdjustmentNotOfLatest)."""
         sequence = self.outbox.next_sequence(
             self.conn, stored.licence_id, self.chain.ledger.last_sequence(stored.licence_id)
         )
         deadline = self.chain_time() + self.report_ttl_seconds
+        corrects = stored.corrects
+        if stored.adjustment:
+            corrects = self.chain.ledger.latest_of_period(stored.licence_id, stored.period)
         report = _report(
-            stored.licence_id, stored.period, sequence, deadline, stored.lines_root, stored.line_count, stored.buckets
+            stored.licence_id,
+            stored.period,
+            sequence,
+            deadline,
+            stored.lines_root,
+            stored.line_count,
+            stored.buckets,
+            stored.returned,
+            corrects,
         )
         signatures = self._sign(report)
-        self.outbox.resign(self.conn, stored.id, sequence, deadline, signatures)
+        self.outbox.resign(self.conn, stored.id, sequence, deadline, signatures, corrects=corrects)
         log.info(
             "report_resigned",
             report=stored.id,
@@ -251,6 +294,7 @@ class ReportBuilder:
             period_name=self.period_name(stored.licence_id, stored.period),
             sequence=sequence,
             deadline=deadline,
+            corrects=corrects,
         )
         return self.outbox.get_report(self.conn, stored.id)
 
@@ -289,52 +333,87 @@ class ReportBuilder:
             mine = [self.signers[a.lower()] for a in addresses if next(answers)]
             self._signer_cache[licence_id] = (threshold, sorted(mine, key=lambda a: int(a.address, 16)))
 
-    def _build(self, licence_id: int, period: int) -> int:
+    def _build(self, licence_id: int, period: int, adjustment: int = 0, corrects: int = 0) -> int:
+        """Signs the period's waiting lines into its original report (``adjustment`` 0) or its
+        n-th adjustment, correcting settlement ``corrects`` (module docstring)."""
         info = self._info(licence_id)
         if info is None:
             raise LookupError(f"licence {licence_id} is not in the registry: its period {period} cannot be reported")
         rule = info.rule
         years = rule.years_of_period(period)
-        aggregator = Aggregator()
-        for row in self.outbox.waiting_lines(self.conn, licence_id, period):
-            sale_day = row["sale_day"]
+
+        def year_of(row: dict[str, Any]) -> int:
             # The contract year is not stored with the line: it follows from the sale day.
-            line_period, year = rule.period_and_year_of_day(sale_day)
+            line_period, year = rule.period_and_year_of_day(row["sale_day"])
             if line_period != period or year not in years:
                 raise RuntimeError(
                     f"line {row['line_id']} of licence {licence_id} is stored in period {period} but its sale day "
                     f"falls in period {line_period} (contract year {year}) by the licence's calendar on chain"
                 )
-            aggregator.add(
-                ValidLine(
-                    row["line_number"],
-                    row["line_id"],
-                    licence_id,
-                    period,
-                    year,
-                    sale_day,
-                    row["territory"],
-                    row["field"],
-                    row["channel"],
-                    int(row["units"]),
-                    int(row["gross"]),
-                    int(row["deductions"]),
-                    bytes(row["leaf"]),
-                    bool(row["in_scope"]),
-                )
-            )
+            return year
+
+        # The version each waiting cancel or replace takes away; a waiting one is in this report.
+        previous = self.outbox.previous_versions(self.conn, licence_id, period)
+
+        def in_this_report(key: tuple[str, str, int]) -> bool:
+            row = previous.get(key)
+            return row is not None and row["state"] == "waiting"
+
+        def base_of(licensee: str, line_id: str, revision: int) -> dict[str, Any] | None:
+            """The version an earlier report carried that this line's versions here take away."""
+            revision -= 1
+            while in_this_report((licensee, line_id, revision)):
+                revision -= 1
+            return previous.get((licensee, line_id, revision)) if revision >= 0 else None
+
+        aggregator = Aggregator()
+        for row in self.outbox.waiting_lines(self.conn, licence_id, period):
+            line = line_of_row(row, year_of(row))
+            key = (row["licensee"], line.line_id, line.revision)
+            if in_this_report(key):  # a later version here takes it away: it only counts in the root
+                aggregator.add_leaf(licence_id, period, line.leaf)
+                continue
+            if line.revision:
+                base = base_of(*key)
+                if base is None:
+                    if line.kind == LINE_CANCEL:  # the line came and went in this report
+                        aggregator.add_leaf(licence_id, period, line.leaf)
+                        continue
+                    line = line._replace(previous=None)
+                else:
+                    values = (year_of(base), int(base["territory"]), int(base["field"]), int(base["channel"]))
+                    amounts = (int(base["units"]), int(base["gross"]), int(base["deductions"]))
+                    if line.kind == LINE_CANCEL:
+                        line = line._replace(
+                            year=values[0],
+                            territory=values[1],
+                            field=values[2],
+                            channel=values[3],
+                            units=amounts[0],
+                            gross=amounts[1],
+                            deductions=amounts[2],
+                            in_scope=bool(base["in_scope"]),
+                        )
+                    else:
+                        line = line._replace(previous=(*values, *amounts))
+            aggregator.add(line)
         (totals,) = aggregator.finish()
         buckets = [[b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions] for b in totals.buckets]
-        report_id = self._sign_and_store(licence_id, period, totals.lines_root, totals.line_count, buckets)
+        returned = [[b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions] for b in totals.returned]
+        report_id = self._sign_and_store(
+            licence_id, period, totals.lines_root, totals.line_count, buckets, returned, adjustment, corrects
+        )
         log.info(
-            "report_signed",
+            "adjustment_signed" if adjustment else "report_signed",
             report=report_id,
             licence=licence_id,
             period=period,
             period_name=rule.period_name(period),
             lines=totals.line_count,
             buckets=len(buckets),
-            years=sorted({b[0] for b in buckets}),
+            returned=len(returned),
+            years=sorted({b[0] for b in buckets + returned}),
+            **({"adjustment": adjustment, "corrects": corrects} if adjustment else {}),
         )
         self._fault("after_sign")
         return report_id
@@ -353,14 +432,22 @@ class ReportBuilder:
         return report_id
 
     def _sign_and_store(
-        self, licence_id: int, period: int, root: bytes, line_count: int, buckets: list[list[int]]
+        self,
+        licence_id: int,
+        period: int,
+        root: bytes,
+        line_count: int,
+        buckets: list[list[int]],
+        returned: list[list[int]] | None = None,
+        adjustment: int = 0,
+        corrects: int = 0,
     ) -> int:
         chain_last = self._last_sequences.get(licence_id)
         if chain_last is None:
             chain_last = self.chain.ledger.last_sequence(licence_id)
         sequence = self.outbox.next_sequence(self.conn, licence_id, chain_last)
         deadline = self._round_time + self.report_ttl_seconds
-        report = _report(licence_id, period, sequence, deadline, root, line_count, buckets)
+        report = _report(licence_id, period, sequence, deadline, root, line_count, buckets, returned or [], corrects)
         signatures = self._sign(report)
         return self.outbox.add_report(
             self.conn,
@@ -373,6 +460,9 @@ class ReportBuilder:
             buckets=buckets,
             signatures=signatures,
             commit=False,
+            returned=returned or [],
+            adjustment=adjustment,
+            corrects=corrects,
         )
 
     def _sign(self, report: Report) -> list[bytes]:
@@ -393,7 +483,15 @@ class ReportBuilder:
 
 
 def _report(
-    licence_id: int, period: int, sequence: int, deadline: int, root: bytes, count: int, buckets: list[list[int]]
+    licence_id: int,
+    period: int,
+    sequence: int,
+    deadline: int,
+    root: bytes,
+    count: int,
+    buckets: list[list[int]],
+    returned: list[list[int]] | None = None,
+    corrects: int = 0,
 ) -> Report:
     if any(len(b) != 7 for b in buckets):
         raise ValueError(
@@ -408,4 +506,6 @@ def _report(
         lines_root=root,
         line_count=count,
         buckets=tuple(Bucket(*b) for b in buckets),
+        returned=tuple(Bucket(*b) for b in returned or []),
+        corrects=corrects,
     )

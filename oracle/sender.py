@@ -9,6 +9,11 @@ that a batch touching a licence with a transaction in flight waits for it, so it
 that licence's state. A refusal is decoded: the ones that a fresh signature cures are re-signed,
 the "not yet" ones wait for a later round, the rest are recorded as rejected and never retried.
 
+An adjustment names the settlement it corrects: when another one settled first
+(AdjustmentNotOfLatest), it is signed again naming the period's new latest settlement, as a
+stale sequence is. Its settlement is told from its period's original by the Settled event's
+kind (Adjustment), and the period's ``settledPeriod`` (the original's) never marks it settled.
+
 The sender talks to the node only through :class:`SenderNode` (raw JSON-RPC answers throughout:
 receipts are read as the node sends them, hex ``status`` and raw logs decoded with
 :class:`royalty_chain.events.EventDecoder`), so its branches are unit-tested against a fake node.
@@ -34,10 +39,11 @@ from royalty_chain.terms import Bucket, Report
 
 log = structlog.get_logger("oracle")
 
-# Errors a fresh signature (new sequence or deadline) cures; anything else is final.
-RESIGN_ERRORS = {"StaleSequence", "ReportExpired"}
+# Errors a fresh signature (new sequence, deadline, or the settlement an adjustment corrects)
+# cures; anything else is final.
+RESIGN_ERRORS = {"StaleSequence", "ReportExpired", "AdjustmentNotOfLatest"}
 # Errors that mean "not yet": try again in a later round.
-WAIT_ERRORS = {"PeriodNotEnded", "EnforcedPause"}
+WAIT_ERRORS = {"PeriodNotEnded", "EnforcedPause", "PeriodNotSettled"}
 # Settlement transactions the sender has in flight at once before it waits for their receipts.
 MAX_IN_FLIGHT = 8
 # Gas limit over the gas a simulation executed (about 1.38x): refunds hide up to 1/4 more
@@ -103,7 +109,14 @@ def as_report(stored: StoredReport) -> Report:
         lines_root=stored.lines_root,
         line_count=stored.line_count,
         buckets=tuple(Bucket(*b) for b in stored.buckets),
+        returned=tuple(Bucket(*b) for b in stored.returned),
+        corrects=stored.corrects,
     )
+
+
+def _settled_kind(stored: StoredReport) -> int:
+    """The kind of the Settled event that settles ``stored``."""
+    return Kind.ADJUSTMENT if stored.adjustment else Kind.REPORT
 
 
 class ReportSender:
@@ -147,8 +160,13 @@ class ReportSender:
         ready: list[StoredReport] = []
         signed = self.outbox.reports_in(self.conn, "signed")
         lasts = self._views("lastSequence", [(i,) for i in sorted({s.licence_id for s in signed})])
+        latest = self._views("latestOfPeriod", sorted({(s.licence_id, s.period) for s in signed if s.adjustment}))
         for stored in signed:
-            if stored.sequence <= lasts[(stored.licence_id,)] or stored.deadline <= now + DEADLINE_SLACK:
+            if (
+                stored.sequence <= lasts[(stored.licence_id,)]
+                or stored.deadline <= now + DEADLINE_SLACK
+                or (stored.adjustment and int(latest[(stored.licence_id, stored.period)]) != stored.corrects)
+            ):
                 stored = self.resign(stored)
             ready.append(stored)
         if ready:
@@ -171,7 +189,9 @@ class ReportSender:
     # ---------------------------------------------------------------- chain reads
 
     def _views(self, view: str, keys: list[tuple[int, ...]]) -> dict[tuple[int, ...], Any]:
-        """The ledger's ``view(*key)`` for many keys in one JSON-RPC batch."""
+        """The ledger's ``view(*key)`` for many keys in one JSON-RPC batch (none asked for none)."""
+        if not keys:
+            return {}
         fn = self.ledger.codec.fn(view)
         answers = self.node.call_many([(self.ledger.address, fn, key) for key in keys])
         return dict(zip(keys, answers, strict=True))
@@ -203,8 +223,9 @@ class ReportSender:
     def _reconcile(self, result: SendResult) -> None:
         """Before sending anything: what does the chain say about unfinished reports?"""
         unfinished = self.outbox.reports_in(self.conn, "signed", "sent")
-        settled_ids = self._views("settledPeriod", [(s.licence_id, s.period) for s in unfinished])
-        done = {s.id: int(settled_ids[(s.licence_id, s.period)]) for s in unfinished}
+        originals = [s for s in unfinished if not s.adjustment]  # an adjustment's period is settled already
+        settled_ids = self._views("settledPeriod", [(s.licence_id, s.period) for s in originals])
+        done = {s.id: int(settled_ids[(s.licence_id, s.period)]) if not s.adjustment else 0 for s in unfinished}
         self._record_settled([(s, done[s.id]) for s in unfinished if done[s.id]], result)
         receipts: dict[str, tuple[dict[str, Any] | None, bool]] = {}
         for stored in unfinished:
@@ -225,7 +246,7 @@ class ReportSender:
                 )
                 continue
             if receipt is not None and int(receipt["status"], 16) == 1:
-                args = self._settled_events(receipt).get((stored.licence_id, stored.period))
+                args = self._settled_events(receipt).get((stored.licence_id, stored.period, _settled_kind(stored)))
                 if args is not None:
                     self._record(stored, args, stored.tx_hash, result)
                     self._flush(result)
@@ -269,17 +290,18 @@ class ReportSender:
         result.settled.extend(self.outbox.get_reports(self.conn, self._landed))
         self._landed = []
 
-    def _settled_events(self, receipt: dict[str, Any]) -> dict[tuple[int, int], dict[str, Any]]:
-        """The report settlements (Settled events of kind Report) of a raw receipt, by (licence,
-        period). A report paid after its due date is followed by an Interest settlement with the
-        same licence and period: that one is not the report's."""
+    def _settled_events(self, receipt: dict[str, Any]) -> dict[tuple[int, int, int], dict[str, Any]]:
+        """The report settlements (Settled events of kind Report or Adjustment) of a raw receipt,
+        by (licence, period, kind). A report paid after its due date is followed by an Interest
+        settlement with the same licence and period: that one is not the report's."""
         found = {}
         for entry in receipt["logs"]:
             event = self.ledger.events.decode(entry)
             if event is None or event.name != "Settled" or event.contract != "RoyaltyLedger":
                 continue
-            if int(event.args["kind"]) == Kind.REPORT:
-                found[int(event.args["licenceId"]), int(event.args["period"])] = event.args
+            kind = int(event.args["kind"])
+            if kind in (Kind.REPORT, Kind.ADJUSTMENT):
+                found[int(event.args["licenceId"]), int(event.args["period"]), kind] = event.args
         return found
 
     # ---------------------------------------------------------------- sending
@@ -394,11 +416,13 @@ class ReportSender:
                 self.simulation = "eth_estimateGas"
             return
         by_period = self._settled_events(receipt)
+        settled = 0
         for stored in batch:
-            args = by_period.get((stored.licence_id, stored.period))
+            args = by_period.get((stored.licence_id, stored.period, _settled_kind(stored)))
             if args is not None:
                 self._record(stored, args, tx_hash, result)
-        log.info("reports_mined", tx=tx_hash, settled=sum((s.licence_id, s.period) in by_period for s in batch))
+                settled += 1
+        log.info("reports_mined", tx=tx_hash, settled=settled)
 
     def _refused(self, stored: StoredReport, revert: ContractRevert, result: SendResult) -> None:
         if revert.error == "PeriodAlreadySettled":

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from intake.bloom import DEFAULT_BLOOM_BITS, LineIdBloom
-from intake.validate import SeenLines
+from intake.validate import SeenLines, ValidLine
 from outbox.store import Outbox
 
 
@@ -115,9 +115,15 @@ class OutboxSeenLines(_HoldsConnection, SeenLines):
         self._read_up_to = highest
 
     def release(self, licensee: str, line_id: str) -> None:
-        """Forget a claim of this batch (its line came too late); the filter may keep the id,
-        which only costs a lookup."""
+        """Forget a claim of this batch (its line was refused after all); the filter may keep
+        the id, which only costs a lookup."""
         self._batch.pop((licensee, line_id), None)
+
+    def latest(self, licensee: str, line_id: str) -> ValidLine | None:
+        """The line's latest stored version (lines of the batch not stored yet are the
+        validator's PendingLines' to show)."""
+        self.db_lookups += 1
+        return self._outbox.latest_line(self._conn, licensee, line_id)
 
     def flushed(self) -> None:
         """The batch was stored; its ids are now found in the database."""
@@ -128,8 +134,7 @@ class OutboxSeenLines(_HoldsConnection, SeenLines):
 
 class ReportedPeriods(_HoldsConnection):
     """Which (licence, period) already went into a report (``intake.validate.ReportedPeriods``):
-    the validator refuses a new line for one of them as late, since a period settles once and a
-    correction needs an explicit adjustment report."""
+    the id of the period's original report. A new line of such a period goes into an adjustment."""
 
     def __init__(self, outbox: Outbox, conn: Connection, *, owns_connection: bool = False) -> None:
         self._outbox = outbox

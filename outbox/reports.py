@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -67,6 +68,15 @@ class StoredReport:
     royalty: int | None
     error: str | None
     attempts: int
+    returned: list[list[int]] = dataclass_field(default_factory=list)
+    adjustment: int = 0
+    corrects: int = 0
+
+    @property
+    def kind(self) -> str:
+        """Either "original" (the period's first report) or "adjustment" (a correction of it, which
+        settles only the difference to the settlement it ``corrects``)."""
+        return "adjustment" if self.adjustment else "original"
 
     @property
     def legacy(self) -> bool:
@@ -79,10 +89,24 @@ class Reports:
     """The report half of ``Outbox`` (a base class of it): reads and state moves of report rows."""
 
     def report_for(self, conn: Connection, licence_id: int, period: int) -> StoredReport | None:
+        """The period's original report, or None."""
         row = conn.execute(
-            select(reports_table).where(reports_table.c.licence_id == licence_id, reports_table.c.period == period)
+            select(reports_table).where(
+                reports_table.c.licence_id == licence_id,
+                reports_table.c.period == period,
+                reports_table.c.adjustment == 0,
+            )
         ).first()
         return _report(row) if row else None
+
+    def period_reports(self, conn: Connection, licence_id: int, period: int) -> list[StoredReport]:
+        """The period's original report and its adjustments, in order."""
+        query = (
+            select(reports_table)
+            .where(reports_table.c.licence_id == licence_id, reports_table.c.period == period)
+            .order_by(reports_table.c.adjustment)
+        )
+        return [_report(row) for row in conn.execute(query)]
 
     def report_periods(self, conn: Connection, licence_ids: Sequence[int]) -> dict[int, set[int]]:
         """The periods with a report (in any state, nil reports included) of each licence given."""
@@ -116,8 +140,12 @@ class Reports:
         buckets: list[list[int]],
         signatures: list[bytes],
         commit: bool = True,
+        returned: list[list[int]] | None = None,
+        adjustment: int = 0,
+        corrects: int = 0,
     ) -> int:
-        """Stores a signed report and ties its waiting lines to it, in one transaction.
+        """Stores a signed report and ties its waiting lines to it, in one transaction: the
+        period's original (``adjustment`` 0), or its n-th adjustment, correcting ``corrects``.
 
         With ``commit=False`` the caller commits several reports at once (one fsync a round);
         a crash before that loses only signatures, which the next round makes again."""
@@ -131,6 +159,9 @@ class Reports:
                 lines_root=lines_root,
                 line_count=line_count,
                 buckets=json.dumps(buckets),
+                returned=json.dumps(returned or []),
+                adjustment=adjustment,
+                corrects=corrects,
                 signatures=json.dumps(["0x" + s.hex() for s in signatures]),
                 state=ReportState.SIGNED,
                 attempts=0,
@@ -159,8 +190,11 @@ class Reports:
         sequence: int,
         deadline: int,
         signatures: Sequence[bytes],
+        corrects: int | None = None,
     ) -> None:
-        """New sequence, deadline and signatures for a signed or sent report, which is signed again."""
+        """New sequence, deadline and signatures for a signed or sent report, which is signed
+        again; an adjustment may name a new settlement it ``corrects``."""
+        values: dict[str, Any] = {} if corrects is None else {"corrects": corrects}
         self._move(
             conn,
             [report_id],
@@ -169,6 +203,7 @@ class Reports:
             deadline=deadline,
             signatures=json.dumps(["0x" + s.hex() for s in signatures]),
             tx_hash=None,
+            **values,
         )
         conn.commit()
 
@@ -277,4 +312,7 @@ def _report(row: Any) -> StoredReport:
         royalty=int(m["royalty"]) if m["royalty"] is not None else None,
         error=m["error"],
         attempts=int(m["attempts"]),
+        returned=json.loads(m["returned"]),
+        adjustment=int(m["adjustment"]),
+        corrects=int(m["corrects"]),
     )

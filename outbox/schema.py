@@ -36,7 +36,9 @@ class ReportState(StrEnum):
 
 
 class LineState(StrEnum):
-    """waiting: not yet in a report; reported: in ``report_id``; late: its period was already reported."""
+    """waiting: not yet in a report; reported: in ``report_id`` (the period's original report or
+    one of its adjustments); late: a line an older oracle refused because its period was already
+    reported (revision 0003 sets them waiting again: they go into an adjustment now)."""
 
     WAITING = "waiting"
     REPORTED = "reported"
@@ -50,12 +52,18 @@ lines_table = Table(
     metadata,
     Column("licensee", String, primary_key=True),
     Column("line_id", String, primary_key=True),
+    # 0 for the line as first accepted, then one more for each cancel or replace of it (a row of
+    # its own, with the leaf of that version; intake.merkle leaf_entry)
+    Column("revision", Integer, primary_key=True, default=0),
     Column("licence_id", Integer, nullable=False, index=True),
     Column("period", Integer, nullable=False),
     Column("sale_day", Integer, nullable=False),
     Column("territory", Integer, nullable=False),
     Column("field", Integer, nullable=False),
     Column("channel", Integer, nullable=False),
+    Column("kind", Integer, nullable=False, default=0),  # intake.merkle LINE_SALE, LINE_RETURN, ...
+    Column("returns_line_id", String, nullable=True),  # the sale a return names
+    # signed decimal strings: a return's are <= 0; a cancel's are those of the version it cancels
     Column("units", String, nullable=False),
     Column("gross", String, nullable=False),
     Column("deductions", String, nullable=False),
@@ -80,6 +88,11 @@ reports_table = Table(
     # JSON list of [year, t, f, c, units, gross, deductions] (six ints, no year: a report from
     # before revision 0002, kept as history only)
     Column("buckets", Text, nullable=False),
+    Column("returned", Text, nullable=False, default="[]"),  # the same, for returns and cancellations
+    # 0: the period's original report; n: its n-th adjustment, which corrects settlement
+    # ``corrects`` (the period's latest on chain when it was signed)
+    Column("adjustment", Integer, nullable=False, default=0),
+    Column("corrects", Integer, nullable=False, default=0),
     Column("signatures", Text, nullable=False),  # JSON list of 0x-hex signatures
     Column("state", String, nullable=False),  # a ReportState
     Column("tx_hash", String, nullable=True),
@@ -90,7 +103,7 @@ reports_table = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", Integer, nullable=False),
     Column("updated_at", Integer, nullable=False),
-    UniqueConstraint("licence_id", "period", name="one_report_per_period"),
+    UniqueConstraint("licence_id", "period", "adjustment", name="one_report_per_period_and_adjustment"),
 )
 
 closed_periods_table = Table(

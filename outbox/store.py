@@ -39,13 +39,37 @@ from outbox.sqlite import configure_sqlite
 
 _LINE_COLUMNS = (
     "licensee, line_id, licence_id, period, sale_day, territory, field, channel, units, gross, deductions, leaf, "
-    "in_scope, source, line_number, state"
+    "in_scope, source, line_number, revision, kind, returns_line_id, state"
 )
-_INSERT_LINES = f"INSERT OR IGNORE INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['?'] * 15)}, 'waiting')"
+_INSERT_LINES = f"INSERT OR IGNORE INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['?'] * 18)}, 'waiting')"
 
 
 def _now() -> int:
     return int(time.time())
+
+
+def line_of_row(row: dict[str, Any], year: int) -> ValidLine:
+    """A stored line as the validator and the aggregator see it (``year`` is not stored)."""
+    return ValidLine(
+        int(row["line_number"]),
+        row["line_id"],
+        int(row["licence_id"]),
+        int(row["period"]),
+        year,
+        int(row["sale_day"]),
+        int(row["territory"]),
+        int(row["field"]),
+        int(row["channel"]),
+        int(row["units"]),
+        int(row["gross"]),
+        int(row["deductions"]),
+        bytes(row["leaf"]),
+        bool(row["in_scope"]),
+        int(row["kind"]),
+        int(row["revision"]),
+        row["returns_line_id"] or "",
+        None,
+    )
 
 
 def _engine(url: str, *, set_wal: bool) -> Engine:
@@ -141,6 +165,9 @@ class Outbox(Reports):
                 1 if line.in_scope else 0,
                 source,
                 line.line_number,
+                line.revision,
+                line.kind,
+                line.returns_line_id or None,
             )
             for line in lines
         ]
@@ -164,15 +191,31 @@ class Outbox(Reports):
             conn.execute(insert(rejections_table).prefix_with("OR REPLACE"), rows)
 
     def known_leaf(self, conn: Connection, licensee: str, line_id: str) -> bytes | None:
+        """The leaf of the line as first accepted (revision 0), or None for an id never seen."""
         row = conn.execute(
-            select(lines_table.c.leaf).where(lines_table.c.licensee == licensee, lines_table.c.line_id == line_id)
+            select(lines_table.c.leaf).where(
+                lines_table.c.licensee == licensee, lines_table.c.line_id == line_id, lines_table.c.revision == 0
+            )
         ).first()
         return bytes(row[0]) if row else None
 
+    def latest_line(self, conn: Connection, licensee: str, line_id: str) -> ValidLine | None:
+        """The line's latest version (its highest revision) as a ValidLine with ``year`` -1 (the
+        year follows from the sale day by the licence's calendar), or None."""
+        row = conn.execute(
+            select(lines_table)
+            .where(lines_table.c.licensee == licensee, lines_table.c.line_id == line_id)
+            .order_by(lines_table.c.revision.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else line_of_row(dict(row._mapping), -1)
+
     def find_line(self, conn: Connection, line_id: str, licensee: str | None = None) -> list[dict[str, Any]]:
+        """Every version of the line (oldest first), each with the report that carried it."""
         query = select(lines_table).where(lines_table.c.line_id == line_id)
         if licensee:
             query = query.where(lines_table.c.licensee == licensee.lower())
+        query = query.order_by(lines_table.c.licensee, lines_table.c.revision)
         return [dict(row._mapping) for row in conn.execute(query)]
 
     def period_leaves(
@@ -193,6 +236,32 @@ class Outbox(Reports):
             .order_by(lines_table.c.licence_id, lines_table.c.period)
         )
         return [(int(a), int(b), int(c)) for a, b, c in conn.execute(query)]
+
+    def previous_versions(self, conn: Connection, licence_id: int, period: int) -> dict[tuple[str, str, int], Any]:
+        """For the waiting cancels and replaces of the period: (licensee, line id, revision) of
+        the version each one removes -> that version's row (its state says whether it waits too)."""
+        current = lines_table.alias("current")
+        previous = lines_table.alias("previous")
+        query = (
+            select(previous)
+            .join(
+                current,
+                (current.c.licensee == previous.c.licensee)
+                & (current.c.line_id == previous.c.line_id)
+                & (current.c.revision == previous.c.revision + 1),
+            )
+            .where(
+                current.c.licence_id == licence_id,
+                current.c.period == period,
+                current.c.state == LineState.WAITING,
+                current.c.revision > 0,
+            )
+        )
+        found = {}
+        for row in conn.execute(query):
+            m = dict(row._mapping)
+            found[m["licensee"], m["line_id"], int(m["revision"])] = m
+        return found
 
     def waiting_lines(self, conn: Connection, licence_id: int, period: int) -> Iterator[dict[str, Any]]:
         query = select(lines_table).where(

@@ -263,6 +263,15 @@ class LedgerClient(_Client):
     def last_sequence(self, licence_id: int) -> int:
         return int(self._call(self.contract.functions.lastSequence(licence_id)))
 
+    def latest_of_period(self, licence_id: int, period: int) -> int:
+        """The period's last settlement: its original report's or its latest adjustment's (0: none).
+        An adjustment must name it in ``corrects``."""
+        return int(self._call(self.contract.functions.latestOfPeriod(licence_id, period)))
+
+    def credit_of(self, licence_id: int) -> int:
+        """The licensee's credit from returns and downward adjustments, not used yet (token units)."""
+        return int(self._call(self.contract.functions.creditOf(licence_id)))
+
     def settlement(self, settlement_id: int) -> Settlement:
         return Settlement.from_abi(self._call(self.contract.functions.settlement(settlement_id)))
 

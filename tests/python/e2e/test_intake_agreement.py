@@ -28,8 +28,6 @@ from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil
 from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
-REPORTED = "which was already reported"
-
 
 @pytest.fixture(scope="module")
 def own_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalChain, Chain]]:
@@ -112,7 +110,7 @@ def _both(
     return ingested, uploaded
 
 
-def test_a_late_out_of_scope_line_is_rejected_alike_and_its_id_stays_free(
+def test_a_line_of_a_reported_period_is_valid_alike_it_goes_into_an_adjustment(
     own_anvil: tuple[LocalChain, Chain], tmp_path: Path
 ) -> None:
     _, chain = own_anvil
@@ -127,22 +125,19 @@ def test_a_late_out_of_scope_line_is_rejected_alike_and_its_id_stays_free(
         chain,
         tmp_path,
         [
-            f"L-1,{licence_id},{day(start + DAY)},JP,apparel,retail,1,10,0,USD",  # period 0, out of scope: late
-            f"L-1,{licence_id},{day(start + DAY)},JP,apparel,retail,1,10,0,USD",  # the same: late again
-            f"L-1,{licence_id},{day(start + 31 * DAY)},US,apparel,retail,1,10,0,USD",  # period 1: new
+            f"L-1,{licence_id},{day(start + DAY)},JP,apparel,retail,1,10,0,USD",  # period 0, out of scope
+            f"L-1,{licence_id},{day(start + DAY)},JP,apparel,retail,1,10,0,USD",  # the same: a duplicate
+            f"L-1,{licence_id},{day(start + 31 * DAY)},US,apparel,retail,1,10,0,USD",  # other content
         ],
         report_period_0,
     )
 
     counts, rejected = _oracle_verdicts(ingested)
-    assert counts == (1, 2, 0, 0)
-    assert [(n, f, v) for n, f, v, _ in rejected] == [
-        (2, "sale_date", day(start + DAY)),
-        (3, "sale_date", day(start + DAY)),
-    ]
-    assert all(REPORTED in reason for *_, reason in rejected)
+    assert counts == (1, 1, 1, 1)
+    assert [(n, f) for n, f, _, _ in rejected] == [(4, "line_id")]
+    assert rejected[0][3].startswith("was seen before with different content")
     assert _api_verdicts(uploaded) == (counts, rejected)
-    assert [r["line_number"] for r in uploaded["results"] if r["status"] == "valid"] == [4]
+    assert [r["line_number"] for r in uploaded["results"] if r["status"] == "valid"] == [2]
 
 
 def test_a_licence_paid_in_a_token_outside_the_manifest_is_known_to_both(

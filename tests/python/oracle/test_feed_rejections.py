@@ -21,6 +21,11 @@ from oracle_testkit import (
 from intake.feed import Rejection, SaleLine
 
 MAX_UINT128 = 2**128 - 1
+# A negative amount makes a line a return, whose amounts must all be zero or less.
+_RETURN_RULE = "a return has units, gross and deductions of zero or less"
+NEGATIVE_UNITS = f"is negative but gross is not: {_RETURN_RULE}"
+NEGATIVE_GROSS = f"is negative but units is not: {_RETURN_RULE}"
+NEGATIVE_DEDUCTIONS = f"is negative but units and gross are not: {_RETURN_RULE}"
 
 # (case id, the bad CSV line, field, value, reason)
 CSV_CASES: list[tuple[str, str, str, str, str]] = [
@@ -144,7 +149,7 @@ CSV_CASES: list[tuple[str, str, str, str, str]] = [
         "is not a published channel code",
     ),
     ("units-empty", csv_line(units=""), "units", "", "is empty"),
-    ("units-negative", csv_line(units="-3"), "units", "-3", "is negative"),
+    ("units-negative", csv_line(units="-3"), "units", "-3", NEGATIVE_UNITS),
     ("units-fraction", csv_line(units="2.5"), "units", "2.5", "is not a whole number"),
     ("units-text", csv_line(units="ten"), "units", "ten", "is not a whole number"),
     (
@@ -155,7 +160,7 @@ CSV_CASES: list[tuple[str, str, str, str, str]] = [
         "exceeds uint128",
     ),
     ("gross-empty", csv_line(gross=""), "gross", "", "is empty"),
-    ("gross-negative", csv_line(gross="-1.00"), "gross", "-1.00", "is negative"),
+    ("gross-negative", csv_line(gross="-1.00"), "gross", "-1.00", NEGATIVE_GROSS),
     (
         "gross-thousands-separator",
         csv_line(gross='"1,000.00"'),
@@ -190,7 +195,7 @@ CSV_CASES: list[tuple[str, str, str, str, str]] = [
         "exceeds uint128 when scaled to 6 decimals",
     ),
     ("deductions-text", csv_line(deductions="n/a"), "deductions", "n/a", "is not a decimal number"),
-    ("deductions-negative", csv_line(deductions="-0.01"), "deductions", "-0.01", "is negative"),
+    ("deductions-negative", csv_line(deductions="-0.01"), "deductions", "-0.01", NEGATIVE_DEDUCTIONS),
     ("currency-empty", csv_line(currency=""), "currency", "", "is empty"),
     (
         "currency-lowercase",
@@ -394,7 +399,7 @@ JSONL_CASES: list[tuple[str, str, str, str, str]] = [
         "[1]",
         "must be an integer or a string, not an array",
     ),
-    ("units-negative-int", jsonl_line(units=-1), "units", "-1", "is negative"),
+    ("units-negative-int", jsonl_line(units=-1), "units", "-1", NEGATIVE_UNITS),
     (
         "duplicate-key",
         '{"gross": "1", "gross": "2"}',

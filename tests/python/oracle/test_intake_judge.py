@@ -1,4 +1,4 @@
-"""intake.judge: late lines as a validator step, and one UTC rule for "in the future"."""
+"""intake.judge: lines of reported periods are valid (adjustments), and one UTC rule for "in the future"."""
 
 from __future__ import annotations
 
@@ -15,9 +15,6 @@ from intake.judge import judge, last_sale_date
 from intake.validate import InMemorySeenLines, LicenceInfo, ValidationStats, ValidLine
 
 DAY = 86400
-REPORTED = (
-    "falls in period 0 of licence 1, which was already reported (report 7); a correction needs an adjustment report"
-)
 
 
 class Reported:
@@ -39,23 +36,19 @@ def _judge(*lines: str) -> tuple[list[ValidLine | Rejection], ValidationStats, R
     return list(verdicts), stats, reported
 
 
-def test_a_late_out_of_scope_line_is_only_rejected_and_leaves_its_id_free() -> None:
+def test_a_line_of_a_reported_period_is_valid_it_goes_into_an_adjustment() -> None:
     verdicts, stats, reported = _judge(
-        csv_line(line_id="L-1", sale_date="2025-01-05", territory="BR"),  # period 0, out of scope: late
-        csv_line(line_id="L-1", sale_date="2025-01-05", territory="BR"),  # the same again: late again
-        csv_line(line_id="L-1", sale_date="2025-04-05"),  # the id in period 1: a new line
+        csv_line(line_id="L-1", sale_date="2025-01-05", territory="BR"),  # period 0 (reported), out of scope
+        csv_line(line_id="L-1", sale_date="2025-01-05", territory="BR"),  # the same again: a duplicate
+        csv_line(line_id="L-2", sale_date="2025-04-05"),  # period 1
     )
 
-    assert verdicts[:2] == [
-        Rejection(2, "sale_date", "2025-01-05", REPORTED),
-        Rejection(3, "sale_date", "2025-01-05", REPORTED),
+    assert [(v.line_number, v.line_id, v.period, v.in_scope) for v in verdicts if isinstance(v, ValidLine)] == [
+        (2, "L-1", 0, False),
+        (4, "L-2", 1, True),
     ]
-    (valid,) = verdicts[2:]
-    assert isinstance(valid, ValidLine)
-    assert (valid.line_number, valid.line_id, valid.period, valid.in_scope) == (4, "L-1", 1, True)
-    assert (stats.valid, stats.rejected, stats.duplicates, stats.out_of_scope) == (1, 2, 0, 0)
-    assert stats.rejected_by_field == {"sale_date": 2}
-    assert reported.asked == [(1, 0), (1, 1)]  # once per licence and period
+    assert (stats.valid, stats.rejected, stats.duplicates, stats.out_of_scope) == (2, 0, 1, 1)
+    assert reported.asked == []  # the report builder, not the validator, decides what is an adjustment
 
 
 def test_a_line_accepted_before_its_period_was_reported_is_still_a_duplicate() -> None:

@@ -40,6 +40,9 @@ def test_stored_lines_read_back_with_every_column_and_duplicates_ignored(tmp_pat
         "line_number": 42,
         "state": "waiting",
         "report_id": None,
+        "revision": 0,
+        "kind": 0,
+        "returns_line_id": None,
     }
     with outbox.connect() as conn:
         assert outbox.waiting_periods(conn) == [(3, 2, 1)]

@@ -303,7 +303,8 @@ def test_seen_lines_survive_across_feeds() -> None:
 def test_parser_rejections_pass_through_and_are_counted() -> None:
     items, validator = run(csv_line(units="-1"), csv_line(line_id="INV-2"))
 
-    assert items[0] == Rejection(2, "units", "-1", "is negative")
+    reason = "is negative but gross is not: a return has units, gross and deductions of zero or less"
+    assert items[0] == Rejection(2, "units", "-1", reason)
     assert validator.stats.rejected == 1
     assert validator.stats.valid == 1
     assert validator.stats.rejected_by_field == {"units": 1}

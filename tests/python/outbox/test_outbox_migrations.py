@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from oracle_testkit import line_leaf
 from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from intake.validate import ValidLine
 from outbox import Outbox, OutboxMissing, OutboxSchemaError, ReportState
@@ -90,6 +91,10 @@ def test_an_outbox_made_by_main_is_stamped_upgraded_and_read_back_exactly(tmp_pa
             "line_number": 1,
             "state": "reported",
             "report_id": 1,
+            # revision 0003: every stored line is the first version of a sale
+            "revision": 0,
+            "kind": 0,
+            "returns_line_id": None,
         }
         assert outbox.waiting_periods(conn) == [(3, 3, 1)]
         assert outbox.is_closed(conn, 3, 2)
@@ -285,4 +290,64 @@ def test_legacy_reports_signed_but_never_sent_are_rebuilt_and_final_ones_kept_as
             signatures=[b"\x04" * 65],
         )
         assert [line["state"] for line in outbox.find_line(conn, "INV-1")] == ["reported"]
+    outbox.close()
+
+
+def test_revision_0003_gives_lines_versions_and_periods_adjustments(tmp_path: Path) -> None:
+    """Revision 0003: every stored line is revision 0 of a sale, a late line waits again (for an
+    adjustment), every report is its period's original, and a period takes numbered adjustments."""
+    path = _main_outbox(tmp_path / "outbox.sqlite")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE lines SET state = 'late' WHERE line_id = 'INV-3'")
+    db.commit()
+    db.close()
+
+    outbox = Outbox(path)
+    with outbox.connect() as conn:
+        (late,) = outbox.find_line(conn, "INV-3")
+        assert (late["state"], late["revision"], late["kind"]) == ("waiting", 0, 0)
+        (report,) = outbox.all_reports(conn)
+        assert (report.kind, report.adjustment, report.corrects, report.returned) == ("original", 0, 0, [])
+        # A new version of INV-1 is a row of its own; its first version keeps its leaf and report.
+        leaf = line_leaf("INV-1", 3, 2, 1_700_000_000, 232, 10, 1, 5, 2**127, 17)
+        cancel = ValidLine(9, "INV-1", 3, 2, 0, 1_700_000_000, 232, 10, 1, 5, 2**127, 17, b"\x09" * 32, True, 2, 1)
+        assert outbox.store_lines(conn, {3: LICENSEE}, [cancel], source="cancel.csv") == 1
+        assert outbox.store_lines(conn, {3: LICENSEE}, [cancel], source="cancel.csv") == 0  # the same version
+        assert [(r["revision"], r["state"], r["report_id"]) for r in outbox.find_line(conn, "INV-1")] == [
+            (0, "reported", 1),
+            (1, "waiting", None),
+        ]
+        assert outbox.known_leaf(conn, LICENSEE, "INV-1") == leaf
+        assert outbox.latest_line(conn, LICENSEE, "INV-1") == cancel._replace(line_number=9, year=-1)
+        adjustment = outbox.add_report(
+            conn,
+            licence_id=3,
+            period=2,
+            sequence=2,
+            deadline=1_800_000_000,
+            lines_root=b"\x09" * 32,
+            line_count=1,
+            buckets=[],
+            returned=[[0, 232, 10, 1, 5, 2**127, 17]],
+            signatures=[b"\x03" * 65],
+            adjustment=1,
+            corrects=7,
+        )
+        stored = outbox.get_report(conn, adjustment)
+        assert (stored.kind, stored.corrects, stored.returned) == ("adjustment", 7, [[0, 232, 10, 1, 5, 2**127, 17]])
+        assert [r["report_id"] for r in outbox.find_line(conn, "INV-1")] == [1, adjustment]
+        assert [r.adjustment for r in outbox.period_reports(conn, 3, 2)] == [0, 1]
+        with pytest.raises(IntegrityError):  # one report per period and adjustment number
+            outbox.add_report(
+                conn,
+                licence_id=3,
+                period=2,
+                sequence=3,
+                deadline=1_800_000_000,
+                lines_root=bytes(32),
+                line_count=0,
+                buckets=[],
+                signatures=[],
+                adjustment=1,
+            )
     outbox.close()

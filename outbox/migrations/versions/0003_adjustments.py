@@ -1,0 +1,49 @@
+"""Returns, cancels and replaces of lines; adjustment reports of settled periods.
+
+- ``lines`` gains ``revision`` (part of the primary key: 0 for a line as first accepted, one more
+  for each cancel or replace, each a row of its own with its own leaf), ``kind`` (0 sale, 1
+  return, 2 cancel, 3 replace: intake.merkle's LINE_*) and ``returns_line_id``. Every stored
+  line becomes revision 0 of kind 0 (a sale), with its leaf unchanged.
+- ``reports`` gains ``returned`` (JSON buckets, ``[]`` for every report so far), ``adjustment``
+  (0: the period's original; n: its n-th adjustment) and ``corrects`` (the settlement an
+  adjustment corrects; 0 for an original). One report per period becomes one per (period,
+  adjustment): every report so far is its period's original.
+- Lines an older oracle marked ``late`` (stored for a period already reported) wait again: they
+  now go into an adjustment of their period, once its original is settled.
+
+No downgrade: adjustments and versions of lines have no place in the older schema.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-09
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("lines", recreate="always") as batch:
+        batch.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("kind", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("returns_line_id", sa.String(), nullable=True))
+        batch.create_primary_key("pk_lines", ["licensee", "line_id", "revision"])
+    with op.batch_alter_table("reports", recreate="always") as batch:
+        batch.add_column(sa.Column("returned", sa.Text(), nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("adjustment", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("corrects", sa.Integer(), nullable=False, server_default="0"))
+        batch.drop_constraint("one_report_per_period", type_="unique")
+        batch.create_unique_constraint("one_report_per_period_and_adjustment", ["licence_id", "period", "adjustment"])
+    lines = sa.table("lines", sa.column("state", sa.String))
+    op.get_bind().execute(sa.update(lines).where(lines.c.state == "late").values(state="waiting"))
+
+
+def downgrade() -> None:
+    raise NotImplementedError("outbox revision 0003 has no downgrade: adjustments have no place in older outboxes")
