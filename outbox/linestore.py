@@ -39,8 +39,11 @@ class OutboxLineStore:
             ]
             if not rows:
                 return None
-            row = rows[0]
+            # The line as it stands now: its latest version (a replace or a cancel is carried by
+            # an adjustment), with the settlement of the report that carried it.
+            row = rows[-1]
             tree = self._tree(conn, row["licence_id"], row["period"], row["report_id"])
+            settlement_id = self._outbox.get_report(conn, row["report_id"]).settlement_id
         leaf = bytes(row["leaf"])
         line = {
             "line_id": row["line_id"],
@@ -56,6 +59,7 @@ class OutboxLineStore:
             "in_scope": bool(row["in_scope"]),
             "source": row["source"],
             "line_number": row["line_number"],
+            "settlement_id": settlement_id,
         }
         return line, leaf, tree.proof(leaf)
 
