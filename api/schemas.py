@@ -315,10 +315,27 @@ class SettlementYearOut(Out):
     returned_gross: Amount
     returned_net_in_scope: Amount
     net: SignedAmount = Field(description="net_in_scope - returned_net_in_scope")
+    royalty_fixed_fee: SignedAmount = Field(
+        description="the fixed fee per period: in an original report's first year only (nil reports too), "
+        "never in an adjustment"
+    )
+    royalty_per_unit: SignedAmount = Field(
+        description="in-scope units sold minus in-scope units returned, times the per-unit amount"
+    )
+    royalty_percentage: SignedAmount = Field(
+        description="royalty - royalty_fixed_fee - royalty_per_unit: the base rate or tiers and the per-field "
+        "rates, including the rounding of the year's percentage numerator (down, towards minus infinity)"
+    )
 
 
 class SettlementDetail(SettlementSummary):
     schedule: ScheduleOut | None
+    royalty_fixed_fee: SignedAmount | None = Field(
+        description="reports and adjustments: the priced total by component (the sum of its years'), "
+        "royalty_fixed_fee + royalty_per_unit + royalty_percentage = priced; none for other kinds"
+    )
+    royalty_per_unit: SignedAmount | None
+    royalty_percentage: SignedAmount | None
     years: list[SettlementYearOut] = Field(description="per contract year of the period, from the first")
     buckets: list[BucketOut]
     returns: list[ReturnOut] = Field(description="returned buckets (ReturnReported), in report order")
@@ -375,6 +392,21 @@ class StatementRow(Out):
     )
     credit_carried: Amount = Field(0, description="credit the settlement carried to the licensee (royalty below zero)")
     credit_applied: Amount = Field(0, description="the licensee's credit that paid part of it (in recouped)")
+    royalty_fixed_fee: SignedAmount | None = Field(
+        None,
+        description="report and adjustment rows: royalty by component, as the licence prices it "
+        "(royalty_fixed_fee + royalty_per_unit + royalty_percentage = royalty); the fixed fee per period, in "
+        "an original report's first contract year only, never in an adjustment; none on guarantee and interest "
+        "rows (in the totals, the sums over the report and adjustment rows)",
+    )
+    royalty_per_unit: SignedAmount | None = Field(
+        None, description="this year's in-scope units sold minus those returned, times the per-unit amount"
+    )
+    royalty_percentage: SignedAmount | None = Field(
+        None,
+        description="royalty - royalty_fixed_fee - royalty_per_unit: the base rate or tiers and the per-field "
+        "rates, including the rounding of the year's percentage numerator",
+    )
     recouped: Amount
     due: Amount
     paid: Amount

@@ -21,6 +21,7 @@ from api.indexer.models import (
 )
 from api.money import parts_between
 from api.queries.common import chain_now, code_of, effective_end, get_licence_row, payees_of, schedule_out, token_out
+from api.queries.components import NONE, Components, settlement_components
 from api.queries.periods import period_fields, year_fields
 from api.schemas import (
     BucketOut,
@@ -153,8 +154,9 @@ def _summary(
     }
 
 
-def year_out(rule: LicenceCalendar, part: SettlementYearRow) -> SettlementYearOut:
+def year_out(rule: LicenceCalendar, part: SettlementYearRow, components: Components) -> SettlementYearOut:
     return SettlementYearOut(
+        **components.fields(),
         year=part.year,
         year_name=rule.year_name(part.year),
         tier_net=part.tier_net,
@@ -223,10 +225,13 @@ def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) 
     years = session.scalars(
         select(SettlementYearRow).where(SettlementYearRow.settlement_id == row.id).order_by(SettlementYearRow.year)
     )
+    by_year = settlement_components(session, [row]).get(row.id)
+    total = sum(by_year.values(), NONE).fields() if by_year is not None else dict.fromkeys(NONE.fields())
     return SettlementDetail(
         **_summary(row, licence, payees, parts.get(row.id, (None, payees))[0], now, on),
         schedule=schedule,
-        years=[year_out(rule, y) for y in years],
+        **total,
+        years=[year_out(rule, y, (by_year or {}).get(y.year, NONE)) for y in years],
         buckets=[BucketOut(**_bucket_fields(b)) for b in buckets],
         returns=[ReturnOut(**_bucket_fields(b)) for b in returns],
         returned_units=row.returned_units,

@@ -18,6 +18,7 @@ from api.indexer.models import (
     SettlementYearRow,
 )
 from api.queries.common import chain_now, effective_end, get_licence_row, payees_of, token_out
+from api.queries.components import NONE, Components, settlement_components
 from api.queries.periods import period_fields, period_state, report_late, sell_off_end, year_fields
 from api.queries.settlements import interest_targets, parts_by_settlement, period_of_settlement
 from api.schemas import (
@@ -36,7 +37,11 @@ SPLIT_RULE = (
     "applied, due, paid, arrears, tax and payee parts are divided in proportion to each year's royalty above "
     "zero, and a credit carried in proportion to each year's royalty below zero, rounded down, the remainder "
     "to the period's first year (where the ledger files the settlement). An adjustment has a row of its own "
-    "after the period's report, with the difference it makes"
+    "after the period's report, with the difference it makes. Each report and adjustment row shows its "
+    "royalty by component: the fixed fee (in an original report's first contract year; never in an "
+    "adjustment), the per-unit amount (in-scope units sold minus returned, of that year) and the percentage "
+    "part (base rate or tiers and per-field rates: the year's royalty minus the other two, so it includes "
+    "the rounding of the percentage numerator)"
 )
 
 
@@ -88,6 +93,7 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
     interests = [i for i in others if i.kind == "interest"]
     ids = [s.id for s in chained] + [g.id for g in guarantees] + [i.id for i in interests]
     parts = parts_by_settlement(session, ids, {licence_id: payees})
+    components = settlement_components(session, chained)
     rows: list[StatementRow] = []
     # Very short periods would make a year of empty rows: then list only the settled ones.
     periods = range(first, last + 1) if last - first < 1_000 else sorted(reports)
@@ -95,7 +101,8 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
         dates = period_fields(rule, p)
         chain: list[SettlementRow | None] = list(chains.get(p, [])) or [None]
         for report in chain:
-            rows.append(_report_row(p, dates, report, years, year, payees, parts, now))
+            priced = components.get(report.id, {}) if report is not None else {}
+            rows.append(_report_row(p, dates, report, years, priced.get(year, NONE), year, payees, parts, now))
     for g in guarantees:
         rows.append(_settlement_row(g, year_fields(rule, year, end), payees, parts, now))
     targets = interest_targets(session, interests)
@@ -153,12 +160,14 @@ def _report_row(
     dates: dict[str, Any],
     s: SettlementRow | None,
     years: dict[int, list[SettlementYearRow]],
+    components: Components,
     year: int,
     payees: list[PayeeRow],
     parts: dict[int, tuple[list[int], list[PayeeRow]]],
     now: int,
 ) -> StatementRow:
-    """A period's row: its sales and royalty of ``year``, and that year's part of its money."""
+    """A period's row: its sales and royalty of ``year`` (``components``: by component), and that
+    year's part of its money."""
     end = dates["period_end"]
     if s is None:
         return _row(period, dates, None, "report", period_state(None, end, now),
@@ -192,6 +201,9 @@ def _report_row(
         period_royalty=s.royalty,
         # The chain's figure for this year: the year's royalty, or an adjustment's difference.
         royalty=mine.royalty if mine else (s.royalty - s.credit_carried if year == s.year else 0),
+        royalty_fixed_fee=components.fixed_fee,
+        royalty_per_unit=components.per_unit,
+        royalty_percentage=components.percentage,
         credit_carried=year_split(s.credit_carried, {y: -r for y, r in royalties.items()}, s.year, year),
         credit_applied=share(s.credit_applied),
         recouped=share(s.recouped),
@@ -262,6 +274,9 @@ def _row(
         net_in_scope=0,
         period_royalty=0,
         royalty=0,
+        royalty_fixed_fee=0,
+        royalty_per_unit=0,
+        royalty_percentage=0,
         recouped=0,
         due=0,
         paid=0,
@@ -280,6 +295,9 @@ def _totals(rows: list[StatementRow], payees: list[PayeeRow], start: int, end: i
     def total(name: str) -> int:
         return sum(int(getattr(r, name)) for r in rows)
 
+    def priced(name: str) -> int:
+        return sum(int(v) for r in rows if (v := getattr(r, name)) is not None)
+
     parts = [sum(r.payee_parts[i].amount for r in rows) for i in range(len(payees))]
     return StatementRow(
         period=-1,
@@ -295,6 +313,7 @@ def _totals(rows: list[StatementRow], payees: list[PayeeRow], start: int, end: i
         state="",
         **{n: total(n) for n in _MONEY if n != "period_royalty"},
         period_royalty=total("royalty"),
+        **{n: priced(n) for n in NONE.fields()},
         payee_parts=[
             PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, parts, strict=True)
         ],
@@ -306,7 +325,7 @@ STATEMENT_COLUMNS = (
     "settlement_id", "kind", "state", "units", "gross", "net_in_scope", "period_royalty", "royalty", "recouped",
     "due", "paid", "arrears", "tax_withheld", "on_settlement_id", "interest_principal", "interest_days",
     "interest_rate_bps", "corrects", "returned_units", "returned_gross", "returned_net_in_scope", "net",
-    "credit_carried", "credit_applied",
+    "credit_carried", "credit_applied", "royalty_fixed_fee", "royalty_per_unit", "royalty_percentage",
 )  # fmt: skip
 
 

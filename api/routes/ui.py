@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -123,3 +123,20 @@ def period_page(
     token = queries.token_out(manifest, licence.token)
     money = Money(token.decimals, token.symbol)
     return templates.TemplateResponse(request, "period.html", {"history": history, "money": money})
+
+
+@router.get(
+    "/ui/licences/{licence_id:int}/statement",
+    response_class=HTMLResponse,
+    summary="Dashboard: a contract year's statement, each period's royalty by component",
+)
+def statement_page(
+    request: Request,
+    licence_id: LicenceId,
+    session: SessionDep,
+    manifest: ManifestDep,
+    year: Annotated[int, Query(ge=0, le=10_000, description="contract year, from 0 (the year of the start)")] = 0,
+) -> HTMLResponse:
+    result = queries.statement(session, manifest, licence_id, year)
+    money = Money(result.token.decimals, result.token.symbol)
+    return templates.TemplateResponse(request, "statement.html", {"statement": result, "money": money})

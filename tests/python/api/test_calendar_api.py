@@ -197,6 +197,14 @@ def test_late_payment_is_charged_interest_split_like_a_royalty(world: World) -> 
     assert [p["amount"] for p in interest_row["payee_parts"]] == ["440284", "293524"]
     assert statement["totals"]["royalty"] == "80815342"  # 80,000,000 + 815,342
     assert statement["totals"]["tax_withheld"] == "8081534"  # 8,000,000 + 81,534
+    # Only reports and adjustments have components (8% of 1,000 USDX: all percentage); the interest
+    # row has none, so the totals' components add up to the report rows' 80,000,000 without its 815,342.
+    components = ("royalty_fixed_fee", "royalty_per_unit", "royalty_percentage")
+    assert [tuple(r[n] for n in components) for r in (statement["rows"][0], interest_row, statement["totals"])] == [
+        ("0", "0", "80000000"),
+        (None, None, None),
+        ("0", "0", "80000000"),
+    ]
 
 
 def test_statement_shows_each_contract_years_part_of_a_straddling_period(world: World) -> None:

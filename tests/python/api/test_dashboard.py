@@ -73,6 +73,13 @@ def test_licence_page_shows_the_figures(
     assert dom.count("<rect") == 1 + 3  # background + one bar per settlement
     assert f"/licences/{licence_id}/statement?year=0&amp;format=csv" in dom
 
+    # The statement table: each period's royalty by component (5% of 200 USDX: all percentage).
+    statement = f"{server}/ui/licences/{licence_id}/statement?year=0"
+    _chromium(tmp_path / "s", f"--screenshot={artifacts / 'dashboard-statement.png'}", statement)
+    statement_text = _text(_chromium(tmp_path / "t", "--dump-dom", statement))
+    assert "Fixed fee Per unit Percentage Royalty" in statement_text
+    assert "10 200.00 USDX 0.00 USDX 0.00 USDX 10.00 USDX 10.00 USDX" in statement_text
+
     party = f"{server}/ui/parties/{role('co_owner').address}"
     _chromium(tmp_path / "c", f"--screenshot={artifacts / 'dashboard-party.png'}", party)
     party_text = _text(_chromium(tmp_path / "d", "--dump-dom", party))
