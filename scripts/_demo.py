@@ -44,6 +44,7 @@ class DemoRow:
     escrow: str
     interest: str = "0"  # interest charged on late payment
     nil_reports: int = 0
+    adjustments: int = 0
 
 
 @dataclass
@@ -91,11 +92,11 @@ def _register(chain: Chain, spec: LicenceSpec, console: Console) -> tuple[int, T
     return licence_id, terms
 
 
-def _render_feeds(examples: Path, data: Path, ids: dict[str, int]) -> list[Path]:
-    out = data / "demo" / "feeds"
+def _render_feeds(examples: Path, data: Path, ids: dict[str, int], folder: str = "") -> list[Path]:
+    out = data / "demo" / "feeds" / folder
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for template in sorted((examples / "demo-feeds").glob("*.csv.tmpl")):
+    for template in sorted((examples / "demo-feeds" / folder).glob("*.csv.tmpl")):
         text = template.read_text()
         for name, licence_id in ids.items():
             text = text.replace("{" + name + "}", str(licence_id))
@@ -131,6 +132,10 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         role("oracle_sender"),
     )
     ingested, _, sent = oracle.run(feeds)
+    # Corrections of periods the first run settled (a late line, a replaced line): the oracle
+    # signs them into adjustment reports, which settle only the difference.
+    corrections, _, corrected = oracle.run(_render_feeds(examples, data, ids, "corrections"))
+    ingested += corrections
     result = DemoResult()
     for r in ingested:
         if r.rejected:
@@ -201,7 +206,29 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         rule = terms_of[name].term.rule()
         logs = chain.ledger.events("Settled", licenceId=licence_id)
         reports = [e for e in logs if e.args["kind"] == Kind.REPORT]
-        charged = (Kind.REPORT, Kind.MINIMUM_GUARANTEE)
+        adjustments = [e for e in logs if e.args["kind"] == Kind.ADJUSTMENT]
+        for e in adjustments:
+            accepted = chain.ledger.events("ReportAccepted", settlementId=int(e.args["settlementId"]))
+            corrects = int(accepted[0].args["corrects"]) if accepted else 0
+            more = format_amount(int(e.args["royalty"]), decimals)
+            result.notes.append(
+                f"{name}: {rule.period_name(int(e.args['period']))} corrected by adjustment "
+                f"{e.args['settlementId']} of settlement {corrects}: {more} more"
+            )
+        for e in chain.ledger.events("CreditCarried", licenceId=licence_id):
+            result.notes.append(
+                f"{name}: settlement {e.args['settlementId']} came out negative: "
+                f"{format_amount(int(e.args['amount']), decimals)} credited to the licensee's next royalties"
+            )
+        returned = [
+            e for s in reports for e in chain.ledger.events("ReturnReported", settlementId=int(s.args["settlementId"]))
+        ]
+        if returned:
+            result.notes.append(
+                f"{name}: returns of {sum(int(e.args['units']) for e in returned)} unit(s), "
+                f"{format_amount(sum(int(e.args['gross']) for e in returned), decimals)} gross, netted in their period"
+            )
+        charged = (Kind.REPORT, Kind.MINIMUM_GUARANTEE, Kind.ADJUSTMENT)
         royalty = sum(int(e.args["royalty"]) for e in logs if e.args["kind"] in charged)
         interest = chain.ledger.events("InterestCharged", licenceId=licence_id)
         with_sales = {int(e.args["settlementId"]) for e in chain.ledger.events("BucketReported")}
@@ -227,6 +254,7 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
                 escrow=format_amount(chain.ledger.escrow_of(licence_id), decimals),
                 interest=format_amount(sum(int(e.args["interest"]) for e in interest), decimals),
                 nil_reports=len(nil),
+                adjustments=len(adjustments),
             )
         )
     seen: set[str] = set()
@@ -236,6 +264,6 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             if address not in seen:
                 seen.add(address)
                 result.accounts.append((f"{who} ({name})", address))
-    if sent.settled:
-        result.notes.append(f"oracle settled {len(sent.settled)} report(s) this run")
+    if sent.settled or corrected.settled:
+        result.notes.append(f"oracle settled {len(sent.settled) + len(corrected.settled)} report(s) this run")
     return result

@@ -77,6 +77,18 @@ def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple
     # GeoData sold nothing in the third quarter of 2025: the oracle settled it by a nil report.
     assert "geodata-dataset: 2025-Q3 had no sales: settled by a nil report" in notes
     assert {r.name: r.nil_reports for r in result.rows}["geodata-dataset"] == 1
+    # VoltCell's licensee returned 3 units of a 2025-Q2 sale (a credit note: -3 units,
+    # -1,953.72 gross, -58.61 deductions), netted in 2025-Q2.
+    assert "voltcell-patent: returns of 3 unit(s), 1953.72 gross, netted in their period" in notes
+    # Then a late 2025-Q1 line and a corrected one (VOLTCELL-00003: 16 units, 10,837.92 -> 18 units,
+    # 12,192.66) arrived after 2025-Q1 settled: one adjustment report carries both.
+    assert {r.name: r.adjustments for r in result.rows}["voltcell-patent"] == 1
+    # Only the difference is priced, at 2025's tier position: 113 lines of 2025 less the return put
+    # 2,006,651.95 of net sales in the year, inside the 4.5% tier (1,000,000 to 3,000,000). The
+    # adjustment adds 3,353.13 (late) + 12,070.73 (new VOLTCELL-00003) and takes back 10,729.55
+    # (its old value): +4,694.31 x 4.5% = 211.24395.
+    adjusted = [n for n in result.notes if n.startswith("voltcell-patent: 2025-Q1 corrected by adjustment")]
+    assert len(adjusted) == 1 and adjusted[0].endswith(": 211.24395 more"), adjusted
     acme = next(r for r in result.rows if r.name == "acme-trademark")
     # The licensee deposited 5,000 at signing and 1,000 late: royalty and interest above that are
     # arrears, and the licensor took all that was paid (one payee, no tax).
