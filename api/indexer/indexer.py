@@ -153,7 +153,27 @@ class Indexer:
 
     def reproject(self) -> int:
         """Replays every projection from the stored events if they were built by another
-        projector version; the number of events replayed (0: nothing to do). Reads no chain."""
+        projector version; the number of events replayed (0: nothing to do). Reads no chain.
+
+        Stored events this projector cannot read (events of older contracts, say an index kept
+        while the chain under it was redeployed from scratch) are not a dead end: the index is
+        dropped and the next round rebuilds it from the chain."""
+        try:
+            return self._reproject()
+        except (KeyError, TypeError, ValueError) as error:
+            log.warning(
+                "stored_events_unreadable",
+                error=f"{type(error).__name__}: {error}",
+                action="the index is dropped and rebuilt from the chain",
+            )
+            with self.sessions() as session, session.begin():
+                for table in PROJECTIONS:
+                    session.execute(delete(table))
+                session.execute(delete(EventRecord))
+                session.execute(delete(IndexState))
+            return 0
+
+    def _reproject(self) -> int:
         with self.sessions() as session, session.begin():
             state = session.get(IndexState, 1)
             if state is None or state.projection_version == self.projector.VERSION:

@@ -96,6 +96,29 @@ def test_a_new_projector_version_replays_the_stored_events_with_the_chain_down(
     assert _dump(sessions) == before
 
 
+def test_stored_events_the_projector_cannot_read_make_it_rebuild_from_the_chain(
+    client: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    # An index kept while the chain under it was redeployed from scratch (same genesis, same
+    # addresses): its stored LicenceRegistered has no calendar, so replaying it cannot work.
+    licence_id, sessions = _built(client, chain, tmp_path / "index.sqlite")
+    before = _dump(sessions)
+    with sessions() as session, session.begin():
+        record = session.scalars(select(EventRecord).where(EventRecord.name == "LicenceRegistered")).first()
+        assert record is not None
+        record.args = record.args.replace('"calendar"', '"calendarOfAnotherRelease"')
+        session.execute(update(IndexState).values(projection_version=Projector.VERSION - 1))
+    indexer = Indexer(chain.transport, chain.manifest, sessions)
+    assert indexer.reproject() == 0  # nothing replayed: the index is dropped instead
+    with sessions() as session:
+        assert session.get(IndexState, 1) is None
+        assert session.scalar(select(func.count()).select_from(EventRecord)) == 0
+    indexer.sync()  # rebuilt from the chain, event for event
+    assert _dump(sessions) == before
+    with sessions() as session:
+        assert session.get(LicenceRow, licence_id) is not None
+
+
 def test_an_index_made_before_projection_versions_is_upgraded_and_replayed(
     client: TestClient, chain: Chain, tmp_path: Path
 ) -> None:
