@@ -19,7 +19,7 @@ from pathlib import Path
 
 from royalty_chain.dev.keys import DEV_ACCOUNT_COUNT, DEV_MNEMONIC
 from royalty_chain.manifest import Manifest
-from royalty_chain.transport import RpcError, wait_for_rpc
+from royalty_chain.transport import RpcError, Transport, wait_for_rpc
 
 ROOT = Path(os.environ.get("ROYALTY_PROJECT_ROOT") or Path(__file__).resolve().parents[2])
 """The project checkout: node_modules, the ape project and its deploy script live there."""
@@ -44,7 +44,39 @@ class LocalChain:
     url: str
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    timestamp_increment: int | None = None
+    """Ganache started with a fixed block-time step (``--miner.timestampIncrement``); None: the clock."""
     _log: object | None = field(default=None, repr=False)
+
+    def next_block_at(self, timestamp: int) -> None:
+        """The next block (the next transaction's, on an instamining chain) is mined at ``timestamp``.
+
+        Anvil has ``evm_setNextBlockTimestamp``. Ganache 7 has not; its ``evm_setTime``
+        (milliseconds) moves its clock instead. On the wall clock the block then comes out at that
+        second only if it is mined within the second after; with a fixed ``timestamp_increment``
+        the next block is the set time plus the increment, so the clock is set that much earlier
+        and the timestamp is exact: exact timestamps on Ganache need
+        ``start_ganache(timestamp_increment=...)``.
+        """
+        if self.kind == "ganache":
+            self._rpc("evm_setTime", [(timestamp - (self.timestamp_increment or 0)) * 1000])
+        else:
+            self._rpc("evm_setNextBlockTimestamp", [timestamp])
+
+    def mine_at(self, timestamp: int) -> None:
+        """Mines an empty block at ``timestamp``; later blocks follow on from it."""
+        if self.kind == "ganache":
+            self._rpc("evm_mine", [{"timestamp": timestamp}])
+        else:
+            self._rpc("evm_setNextBlockTimestamp", [timestamp])
+            self._rpc("evm_mine", [])
+
+    def _rpc(self, method: str, params: list[object]) -> object:
+        transport = Transport(self.url, attempts=1)
+        try:
+            return transport.call(method, *params)
+        finally:
+            transport.close()
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -64,10 +96,12 @@ def start_anvil(
     log_path: Path | None = None,
     block_time: int | None = None,
     extra_args: Sequence[str] = (),
+    timestamp: int | None = None,
 ) -> LocalChain:
     """Starts Anvil; with ``state_file`` its chain survives restarts (saved every few seconds).
 
-    ``extra_args`` go to anvil as they are (the benchmarks raise the block gas limit)."""
+    ``extra_args`` go to anvil as they are (the benchmarks raise the block gas limit);
+    ``timestamp`` is the genesis block's (Unix seconds)."""
     port = port or free_port()
     args = [
         str(_tool("anvil")),
@@ -90,12 +124,24 @@ def start_anvil(
         args += ["--state", str(state_file), "--state-interval", str(state_interval)]
     if block_time:
         args += ["--block-time", str(block_time)]
+    if timestamp is not None:
+        args += ["--timestamp", str(timestamp)]
     args += list(extra_args)
     return _start("anvil", args, f"http://127.0.0.1:{port}", log_path)
 
 
-def start_ganache(port: int | None = None, db_path: Path | None = None, log_path: Path | None = None) -> LocalChain:
-    """Starts Ganache (shanghai, the same mnemonic and accounts as Anvil; chain id 1337)."""
+def start_ganache(
+    port: int | None = None,
+    db_path: Path | None = None,
+    log_path: Path | None = None,
+    timestamp: int | None = None,
+    timestamp_increment: int | None = None,
+) -> LocalChain:
+    """Starts Ganache (shanghai, the same mnemonic and accounts as Anvil; chain id 1337).
+
+    ``timestamp`` is the genesis block's (Unix seconds); with ``timestamp_increment`` each block's
+    timestamp is the last one's plus that many seconds instead of the wall clock's, so that
+    ``LocalChain.next_block_at`` is exact."""
     port = port or free_port()
     args = [
         str(_tool("ganache")),
@@ -114,7 +160,13 @@ def start_ganache(port: int | None = None, db_path: Path | None = None, log_path
     if db_path is not None:
         db_path.mkdir(parents=True, exist_ok=True)
         args += ["--database.dbPath", str(db_path)]
-    return _start("ganache", args, f"http://127.0.0.1:{port}", log_path)
+    if timestamp is not None:
+        args += ["--chain.time", str(timestamp * 1000)]  # a JavaScript date: milliseconds
+    if timestamp_increment is not None:
+        args += ["--miner.timestampIncrement", str(timestamp_increment)]
+    local = _start("ganache", args, f"http://127.0.0.1:{port}", log_path)
+    local.timestamp_increment = timestamp_increment
+    return local
 
 
 def deploy(url: str, manifest_file: Path, timeout: float = 300.0) -> Manifest:

@@ -1,4 +1,4 @@
-"""Helpers for the API tests: friendly terms, party signatures, funding and settling on Anvil.
+"""Helpers for the API tests: friendly terms, party signatures, funding and settling on a local chain.
 
 A plain module with a unique name (not conftest.py) so test files can import it.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -22,6 +23,16 @@ from royalty_chain.terms import DAY, Bucket, Report
 USDX = 10**6
 OPERATOR_TOKEN = "operator-test-token"
 _salts = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One chain node's contracts and the API over them (the ``node`` fixture: Anvil, then Ganache)."""
+
+    name: str
+    chain: Chain
+    services: Services
+    client: TestClient
 
 
 def chain_time(chain: Chain) -> int:

@@ -1,4 +1,5 @@
-"""Fixtures: the API on the session's Anvil, with its own index and the indexer running."""
+"""Fixtures: the API on the session's Anvil, with its own index and the indexer running; the same
+on the session's Ganache, and ``node``, which runs a test on each of the two."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from apikit import OPERATOR_TOKEN
+from apikit import OPERATOR_TOKEN, Node
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -39,17 +40,46 @@ def api_settings(chain: Chain, tmp: Path, **overrides: object) -> ApiSettings:
     return ApiSettings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="session")
-def services(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    built = build_services(api_settings(chain, tmp_path_factory.mktemp("api")))
+def _services(chain: Chain, tmp: Path) -> Iterator[Services]:
+    built = build_services(api_settings(chain, tmp))
     yield built
     built.close()
 
 
-@pytest.fixture(scope="session")
-def client(services: Services) -> Iterator[TestClient]:
+def _client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services=services), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def services(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    yield from _services(chain, tmp_path_factory.mktemp("api"))
+
+
+@pytest.fixture(scope="session")
+def client(services: Services) -> Iterator[TestClient]:
+    yield from _client(services)
+
+
+@pytest.fixture(scope="session")
+def ganache_services(ganache_chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    yield from _services(ganache_chain, tmp_path_factory.mktemp("api-ganache"))
+
+
+@pytest.fixture(scope="session")
+def ganache_client(ganache_services: Services) -> Iterator[TestClient]:
+    yield from _client(ganache_services)
+
+
+NODE_FIXTURES = {"anvil": ("chain", "services", "client"),
+                 "ganache": ("ganache_chain", "ganache_services", "ganache_client")}  # fmt: skip
+
+
+@pytest.fixture(params=list(NODE_FIXTURES))
+def node(request: pytest.FixtureRequest) -> Node:
+    """The session's Anvil, then its Ganache: a test taking ``node`` runs on both."""
+    chain, services, client = (request.getfixturevalue(name) for name in NODE_FIXTURES[request.param])
+    return Node(request.param, chain, services, client)
 
 
 @pytest.fixture(scope="session")

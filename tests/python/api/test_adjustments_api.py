@@ -1,4 +1,5 @@
-"""Returns, credits and adjustment reports end to end through the HTTP API, on the session's Anvil.
+"""Returns, credits and adjustment reports end to end through the HTTP API, on the session's Anvil
+and again on its Ganache (the ``node`` fixture), with the same figures.
 
 Each test registers its own licence: 5% of net sales (``rate_bps`` 500) in US/GB apparel
 retail+online, fixed 30-day periods from a start 95 days ago (periods 0, 1 and 2 have ended; all in
@@ -11,23 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from apikit import USDX, bucket, chain_time, fund, register, settle, synced, terms_json
-from fastapi.testclient import TestClient
+from apikit import USDX, Node, bucket, chain_time, fund, register, settle, synced, terms_json
 
 from api.plugins import NoLineStore
-from api.services import Services
 from intake.merkle import MerkleTree
-from royalty_chain.client import Chain
 from royalty_chain.terms import DAY, Bucket
 
 
 class Licence:
     """A fresh 5% licence and its reports, with the sequence numbers its oracles sign."""
 
-    def __init__(self, client: TestClient, chain: Chain, services: Services) -> None:
-        self.client, self.chain, self.services = client, chain, services
-        self.id = register(client, terms_json(chain, chain_time(chain) - 95 * DAY, schedule={"rate_bps": 500}))
-        fund(chain, self.id, 1_000_000 * USDX)
+    def __init__(self, node: Node) -> None:
+        self.client, self.chain, self.services = node.client, node.chain, node.services
+        self.id = register(self.client, terms_json(self.chain, chain_time(self.chain) - 95 * DAY,
+                                                   schedule={"rate_bps": 500}))  # fmt: skip
+        fund(self.chain, self.id, 1_000_000 * USDX)
         self.sequence = 0
 
     def report(
@@ -67,8 +66,8 @@ def _figures(row: dict[str, Any], *names: str) -> tuple[Any, ...]:
 MONEY = ("gross", "returned_gross", "net", "royalty", "credit_carried", "credit_applied", "recouped", "due")
 
 
-def test_returns_net_against_the_periods_sales(client: TestClient, chain: Chain, services: Services) -> None:
-    licence = Licence(client, chain, services)
+def test_returns_net_against_the_periods_sales(node: Node) -> None:
+    licence = Licence(node)
     settlement_id = licence.report(0, sold=100_000, returned=20_000)
     detail = licence.get(f"/settlements/{settlement_id}")
     # (100,000 - 20,000) x 5% = 4,000
@@ -99,10 +98,8 @@ def test_returns_net_against_the_periods_sales(client: TestClient, chain: Chain,
     assert licence.get(f"/licences/{licence.id}")["credit"] == "0"
 
 
-def test_a_negative_period_carries_a_credit_to_the_next_royalty(
-    client: TestClient, chain: Chain, services: Services
-) -> None:
-    licence = Licence(client, chain, services)
+def test_a_negative_period_carries_a_credit_to_the_next_royalty(node: Node) -> None:
+    licence = Licence(node)
     first = licence.report(0, sold=100_000)  # 100,000 x 5% = 5,000
     negative = licence.report(1, sold=10_000, returned=30_000)
     # (10,000 - 30,000) x 5% = -1,000: royalty 0, nothing drawn or paid back, 1,000 carried
@@ -158,8 +155,8 @@ def test_a_negative_period_carries_a_credit_to_the_next_royalty(
     assert [p["amount"] for p in totals["payee_parts"]] == [usdx(3_240), usdx(2_160)]
 
 
-def test_an_adjustment_adds_lines_to_a_settled_period(client: TestClient, chain: Chain, services: Services) -> None:
-    licence = Licence(client, chain, services)
+def test_an_adjustment_adds_lines_to_a_settled_period(node: Node) -> None:
+    licence = Licence(node)
     original = licence.report(0, sold=100_000, root=b"\x0a" * 32)  # 100,000 x 5% = 5,000
     adjustment = licence.report(0, sold=10_000, corrects=original, root=b"\x0b" * 32)  # +10,000 x 5% = +500
     detail = licence.get(f"/settlements/{adjustment}")
@@ -198,7 +195,7 @@ def test_an_adjustment_adds_lines_to_a_settled_period(client: TestClient, chain:
     assert _figures(totals, "royalty", "due", "paid", "tax_withheld") == (usdx(5_500), usdx(5_500), usdx(5_500),
                                                                           usdx(550))  # fmt: skip
     assert [p["amount"] for p in totals["payee_parts"]] == [usdx(2_970), usdx(1_980)]
-    csv = client.get(f"/licences/{licence.id}/statement", params={"year": 0, "format": "csv"}).text.splitlines()
+    csv = node.client.get(f"/licences/{licence.id}/statement", params={"year": 0, "format": "csv"}).text.splitlines()
     header = csv[0].split(",")
     rows = [dict(zip(header, line.split(","), strict=True)) for line in csv[1:]]
     assert [(r["kind"], r["settlement_id"], r["corrects"], r["royalty"]) for r in rows[:2]] == [
@@ -207,8 +204,8 @@ def test_an_adjustment_adds_lines_to_a_settled_period(client: TestClient, chain:
     assert (rows[-1]["kind"], rows[-1]["royalty"], rows[-1]["credit_carried"]) == ("total", usdx(5_500), "0")
 
 
-def test_a_chain_of_two_adjustments(client: TestClient, chain: Chain, services: Services) -> None:
-    licence = Licence(client, chain, services)
+def test_a_chain_of_two_adjustments(node: Node) -> None:
+    licence = Licence(node)
     original = licence.report(0, sold=100_000)  # 5,000
     first = licence.report(0, sold=10_000, corrects=original)  # +10,000 x 5% = +500
     # the 10,000 line replaced by 12,000: 10,000 cancelled (returned), 12,000 added: +2,000 x 5% = +100
@@ -243,8 +240,8 @@ def test_a_chain_of_two_adjustments(client: TestClient, chain: Chain, services: 
     assert [p["amount"] for p in totals["payee_parts"]] == [usdx(3_024), usdx(2_016)]
 
 
-def test_a_downward_adjustment_is_a_credit(client: TestClient, chain: Chain, services: Services) -> None:
-    licence = Licence(client, chain, services)
+def test_a_downward_adjustment_is_a_credit(node: Node) -> None:
+    licence = Licence(node)
     original = licence.report(0, sold=100_000)  # 5,000
     downward = licence.report(0, returned=30_000, corrects=original)  # 30,000 of lines cancelled: -1,500
     detail = licence.get(f"/settlements/{downward}")
@@ -306,15 +303,13 @@ class _TwoReports:
         return {"line_id": line_id}, leaf, tree.proof(leaf)
 
 
-def test_line_proofs_use_the_root_of_the_report_that_carried_the_line(
-    client: TestClient, chain: Chain, services: Services
-) -> None:
-    licence = Licence(client, chain, services)
+def test_line_proofs_use_the_root_of_the_report_that_carried_the_line(node: Node) -> None:
+    licence = Licence(node)
     store = _TwoReports(licence.id, ["L-1", "L-2", "L-3"], ["L-4", "L-5"])
     original = licence.report(0, sold=100_000, root=store.original.root)
     adjustment = licence.report(0, sold=10_000, corrects=original, root=store.adjustment.root)
-    synced(services)
-    services.line_store = store
+    synced(node.services)
+    node.services.line_store = store
     try:
         proof = licence.get(f"/settlements/{adjustment}/lines/L-5/proof")
         assert _figures(proof, "settlement_id", "kind", "corrects", "lines_root", "verified") == (
@@ -325,32 +320,30 @@ def test_line_proofs_use_the_root_of_the_report_that_carried_the_line(
             original, "report", "0x" + store.original.root.hex(),
         )  # fmt: skip
         # asked of the other report of the period: not found there, and the answer names the carrier
-        wrong = client.get(f"/settlements/{original}/lines/L-4/proof")
+        wrong = node.client.get(f"/settlements/{original}/lines/L-4/proof")
         assert wrong.status_code == 404 and f"settlement {adjustment} (adjustment) carried it" in wrong.json()["detail"]
-        wrong = client.get(f"/settlements/{adjustment}/lines/L-1/proof")
+        wrong = node.client.get(f"/settlements/{adjustment}/lines/L-1/proof")
         assert wrong.status_code == 404 and f"settlement {original} (report) carried it" in wrong.json()["detail"]
         # by period: whichever report carried it
         for line, carrier in (("L-1", original), ("L-4", adjustment)):
             assert licence.get(f"/licences/{licence.id}/periods/0/lines/{line}/proof")["settlement_id"] == carrier
-        assert client.get(f"/licences/{licence.id}/periods/1/lines/L-1/proof").status_code == 404
+        assert node.client.get(f"/licences/{licence.id}/periods/1/lines/L-1/proof").status_code == 404
     finally:
-        services.line_store = NoLineStore()
+        node.services.line_store = NoLineStore()
 
 
-def test_dashboard_shows_the_period_history_and_the_credit(
-    client: TestClient, chain: Chain, services: Services
-) -> None:
-    licence = Licence(client, chain, services)
+def test_dashboard_shows_the_period_history_and_the_credit(node: Node) -> None:
+    licence = Licence(node)
     original = licence.report(0, sold=100_000)  # 5,000
     downward = licence.report(0, returned=30_000, corrects=original)  # -1,500, carried
-    synced(services)
-    page = client.get(f"/ui/licences/{licence.id}")
+    synced(node.services)
+    page = node.client.get(f"/ui/licences/{licence.id}")
     assert page.status_code == 200, page.text
     assert 'id="credit">1,500.00 USDX<' in page.text
     assert "1,500.00 USDX carried, 0.00 USDX used against royalties" in page.text
     assert f'<a href="/ui/licences/{licence.id}/periods/0">1 adjustment</a>' in page.text
     assert f"adjustment of #{original}</a>" in page.text and f"(corrected by #{downward})" in page.text
-    history = client.get(f"/ui/licences/{licence.id}/periods/0")
+    history = node.client.get(f"/ui/licences/{licence.id}/periods/0")
     assert history.status_code == 200, history.text
     text = " ".join(history.text.split())
     assert 'id="net-royalty">3,500.00 USDX<' in text  # 5,000 - 1,500
@@ -361,4 +354,4 @@ def test_dashboard_shows_the_period_history_and_the_credit(
         '<td class="num">0.00 USDX</td><td class="num">30,000.00 USDX</td><td class="num">-30,000.00 USDX</td> '
         '<td class="num">-1,500.00 USDX</td><td class="num">0.00 USDX</td> <td class="num">1,500.00 USDX</td>'
     ) in text
-    assert client.get(f"/ui/licences/{licence.id}/periods/99999").status_code == 404
+    assert node.client.get(f"/ui/licences/{licence.id}/periods/99999").status_code == 404

@@ -1,10 +1,12 @@
-"""Calendar licences end to end through the HTTP API, on an Anvil of their own whose clock the
-tests set: calendar quarters and their due dates, a statement of a contract year that periods
-cross into and out of, a late payment charged interest and split like a royalty, a nil report,
-and the 422s of impossible rules.
+"""Calendar licences end to end through the HTTP API, on an Anvil and on a Ganache of their own
+whose clocks the tests set (every test runs on both, with the same figures): calendar quarters
+and their due dates, a statement of a contract year that periods cross into and out of, a late
+payment charged interest and split like a royalty, a nil report, and the 422s of impossible rules.
 
 The chain starts on 2123-11-01 (ahead of any wall clock, so the API's "now" is the chain's) and
-the tests move it forward in order; every figure is written out with its arithmetic.
+the tests move it forward in order, each block to the second (`LocalChain.next_block_at`: Anvil's
+evm_setNextBlockTimestamp; on Ganache, which has none, evm_setTime with a fixed 1-second block
+step); every figure is written out with its arithmetic.
 Token: 6 decimals (1 USDX = 1,000,000 units); rate 8% of net sales; payees 60/40; tax 10%.
 """
 
@@ -24,7 +26,7 @@ from api.services import Services, build_services
 from api.settings import ApiSettings
 from royalty_chain.calendar import timestamp_of
 from royalty_chain.client import Chain
-from royalty_chain.dev.devnet import deploy, start_anvil
+from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil, start_ganache
 from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
@@ -36,16 +38,15 @@ CO_OWNER = role("co_owner").address
 class World:
     """The module's chain, API and the two licences the tests share, in chain-time order."""
 
-    def __init__(self, chain: Chain, services: Services, client: TestClient) -> None:
-        self.chain, self.services, self.client = chain, services, client
+    def __init__(self, local: LocalChain, chain: Chain, services: Services, client: TestClient) -> None:
+        self.local, self.chain, self.services, self.client = local, chain, services, client
         self.quarters = 0  # calendar quarters 2124-Q1.., contract years from 1 January, 12% late interest
         self.anniversary = 0  # 3-month periods from 10 November 2123, contract years from 1 January
         self.ids: dict[str, int] = {}
 
     def warp(self, timestamp: int) -> None:
-        """The next block is mined at ``timestamp`` (00:00 UTC of a date, in the tests)."""
-        self.chain.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
-        self.chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        """A block is mined at ``timestamp`` (00:00 UTC of a date, in the tests)."""
+        self.local.mine_at(timestamp)
 
     def get(self, path: str, **params: Any) -> Any:
         synced(self.services)
@@ -54,11 +55,17 @@ class World:
         return answer.json()
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    local = start_anvil(extra_args=["--timestamp", str(GENESIS)])
+def _start(node: str) -> LocalChain:
+    if node == "anvil":
+        return start_anvil(timestamp=GENESIS)
+    return start_ganache(timestamp=GENESIS, timestamp_increment=1)  # block times to the second, not the clock
+
+
+@pytest.fixture(scope="module", params=["anvil", "ganache"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    local = _start(request.param)
     try:
-        tmp: Path = tmp_path_factory.mktemp("calendar")
+        tmp: Path = tmp_path_factory.mktemp(f"calendar-{request.param}")
         chain = Chain(local.url, deploy(local.url, tmp / "deployment.json"))
         settings = ApiSettings(
             rpc_url=local.url, manifest=tmp / "deployment.json", database_url=str(tmp / "index.sqlite"),
@@ -66,7 +73,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )  # fmt: skip
         services = build_services(settings)
         with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
-            world = World(chain, services, client)
+            world = World(local, chain, services, client)
             world.quarters = register(client, _terms(chain, "2124-01-01", "quarter", late_interest_bps=1200))
             world.anniversary = register(client, _terms(chain, "2123-11-10", {"months": 3, "anniversary": True}))
             _story(world)
@@ -107,7 +114,7 @@ def _story(w: World) -> None:
     token = w.chain.token(w.chain.manifest.token("USDX").address)
     token.mint(licensee.address, 100 * USDX, licensee)
     token.approve(w.chain.ledger.address, 100 * USDX, licensee)
-    w.chain.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp_of(2124, 6, 1)])  # type: ignore[arg-type]
+    w.local.next_block_at(timestamp_of(2124, 6, 1))  # interest runs to this second
     w.chain.ledger.deposit(w.quarters, 100 * USDX, licensee)
     # 2124-09-01: the statements are read.
     w.warp(timestamp_of(2124, 9, 1))

@@ -1,5 +1,6 @@
 """Each period's royalty by component (fixed fee, per-unit amount, percentage part), as a licensor
-checks a statement by hand against the licence, through the HTTP API on the session's Anvil.
+checks a statement by hand against the licence, through the HTTP API on the session's Anvil and
+again on its Ganache (the ``node`` fixture), with the same figures.
 
 Token: 6 decimals (1 USDX = 1,000,000 units); 30-day periods; scope US/GB apparel (and, in the
 tiers licence, model-training) retail+online; payees 60/40, 10% tax, no dispute window. Every
@@ -16,11 +17,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from apikit import USDX, bucket, chain_time, fund, register, settle, synced, terms_json
-from fastapi.testclient import TestClient
+from apikit import USDX, Node, bucket, chain_time, fund, register, settle, synced, terms_json
 
-from api.services import Services
-from royalty_chain.client import Chain
 from royalty_chain.terms import DAY, Bucket
 
 COMPONENTS = ("royalty_fixed_fee", "royalty_per_unit", "royalty_percentage", "royalty")
@@ -32,10 +30,10 @@ def usdx(amount: str | int) -> str:
 
 
 class Licence:
-    def __init__(self, client: TestClient, chain: Chain, services: Services, days_ago: int, **terms: Any) -> None:
-        self.client, self.chain, self.services = client, chain, services
-        self.id = register(client, terms_json(chain, chain_time(chain) - days_ago * DAY, **terms))
-        fund(chain, self.id, 1_000_000 * USDX)
+    def __init__(self, node: Node, days_ago: int, **terms: Any) -> None:
+        self.client, self.chain, self.services = node.client, node.chain, node.services
+        self.id = register(self.client, terms_json(self.chain, chain_time(self.chain) - days_ago * DAY, **terms))
+        fund(self.chain, self.id, 1_000_000 * USDX)
         self.sequence = 0
 
     def report(self, period: int, sold: list[Bucket], returned: tuple[Bucket, ...] = (), corrects: int = 0) -> int:
@@ -75,11 +73,9 @@ def _components(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row[n] for n in COMPONENTS)
 
 
-def test_fixed_fee_per_unit_and_percentage_of_reports_returns_and_an_adjustment(
-    client: TestClient, chain: Chain, services: Services
-) -> None:
+def test_fixed_fee_per_unit_and_percentage_of_reports_returns_and_an_adjustment(node: Node) -> None:
     # Fixed fee 100.00 per period, 0.25 per unit, 5% of net sales; periods 0, 1 and 2 have ended.
-    licence = Licence(client, chain, services, 95, schedule={
+    licence = Licence(node, 95, schedule={
         "fixed_fee_per_period": 100 * USDX, "per_unit": 250_000, "rate_bps": 500,
     })  # fmt: skip
     # Period 0: 1,000 units, 42,000.00 gross - 2,000.00 deductions = 40,000.00 net in the scope; 500 units
@@ -147,18 +143,16 @@ def test_fixed_fee_per_unit_and_percentage_of_reports_returns_and_an_adjustment(
     assert "100.00 USDX -50.00 USDX -400.00 USDX -350.00 USDX" in page[f"statement-row-{returned}"]
     assert "0.00 USDX 15.00 USDX 150.00 USDX 165.00 USDX" in page[f"statement-row-{adjustment}"]
     assert "300.00 USDX 215.00 USDX 1,750.00 USDX 2,265.00 USDX" in page["statement-totals"]
-    licence_page = client.get(f"/ui/licences/{licence.id}")
+    licence_page = node.client.get(f"/ui/licences/{licence.id}")
     assert f"/ui/licences/{licence.id}/statement?year=0" in licence_page.text
 
 
-def test_tiers_field_rates_and_a_period_crossing_the_contract_year(
-    client: TestClient, chain: Chain, services: Services
-) -> None:
+def test_tiers_field_rates_and_a_period_crossing_the_contract_year(node: Node) -> None:
     # Fixed fee 50.00 per period, 0.10 per unit, marginal tiers per contract year of 5% up to 10,000.00
     # and 10% above, model-training at its own 20%. The start 400 days ago: contract year 0 is days
     # 0..365, period 11 is days 330..360, period 12 days 360..390 (it crosses into year 1).
     licence = Licence(
-        client, chain, services, 400,
+        node, 400,
         scope={"territories": ["US", "GB"], "fields": ["apparel", "model-training"], "channels": ["retail", "online"]},
         schedule={"fixed_fee_per_period": 50 * USDX, "per_unit": 100_000,
                   "tiers": [{"threshold": 0, "rate_bps": 500}, {"threshold": 10_000 * USDX, "rate_bps": 1_000}],
