@@ -145,6 +145,107 @@ contract RoyaltyMathFuzzTest is Base {
         assertEq(priced.outOfScope, ref.outOfScope, "outOfScope");
     }
 
+    /// @dev Signed sums of one contract year's part of a report, for the reference model.
+    struct YearModel {
+        int256 units;
+        int256 fieldNumerator;
+        int256 tierNet;
+    }
+
+    function _addToModel(
+        ILicenceRegistry.Schedule memory s,
+        ILicenceRegistry.Scope memory scope,
+        IRoyaltyLedger.Bucket memory b,
+        YearModel memory y,
+        int256 sign
+    ) private pure {
+        if (!_referenceInScope(scope, b)) return;
+        int256 net = int256(uint256(b.gross) - b.deductions) * sign;
+        y.units += int256(uint256(b.units)) * sign;
+        for (uint256 j; j < s.fieldRates.length; ++j) {
+            if (s.fieldRates[j].field == b.field) {
+                y.fieldNumerator += net * int256(uint256(s.fieldRates[j].rateBps));
+                return;
+            }
+        }
+        y.tierNet += net;
+    }
+
+    /// @dev The reference's signed royalty of one year: tiers by the cumulative function F, a
+    /// decrease taken below the year's cumulative and, beyond it, at the first tier's rate; one
+    /// division per year rounded towards minus infinity.
+    function _referenceYear(ILicenceRegistry.Schedule memory s, YearModel memory y, uint256 cumulative, bool fixedFee)
+        private
+        pure
+        returns (int256)
+    {
+        int256 numerator = y.units * int256(uint256(s.perUnit)) * 10_000 + y.fieldNumerator;
+        if (s.tiers.length == 0) {
+            numerator += y.tierNet * int256(uint256(s.rateBps));
+        } else if (y.tierNet >= 0) {
+            numerator += _cumulative(s.tiers, cumulative + uint256(y.tierNet)) - _cumulative(s.tiers, cumulative);
+        } else {
+            uint256 down = uint256(-y.tierNet);
+            uint256 within = down < cumulative ? down : cumulative;
+            numerator -= _cumulative(s.tiers, cumulative) - _cumulative(s.tiers, cumulative - within);
+            numerator -= int256(down - within) * int256(uint256(s.tiers[0].rateBps));
+        }
+        if (fixedFee) numerator += int256(uint256(s.fixedFeePerPeriod)) * 10_000;
+        return numerator >= 0 ? numerator / 10_000 : -((-numerator + 9_999) / 10_000);
+    }
+
+    /// @notice A report over two contract years, with returns, original or adjustment, priced by
+    /// the library and by the reference model: each year's royalty and tier change, and the total.
+    function testFuzz_price_TwoYearsWithReturnsMatchesReferenceModel(
+        uint256 seed,
+        uint64 before0,
+        uint64 before1,
+        bool adjustment
+    ) public view {
+        ILicenceRegistry.Schedule memory s = _randomSchedule(seed);
+        ILicenceRegistry.Scope memory scope = _randomScope(seed);
+        IRoyaltyLedger.Report memory report;
+        report.buckets = _randomBuckets(seed);
+        report.returned = _randomBuckets(_rand(seed, 999));
+        report.corrects = adjustment ? 1 : 0;
+        YearModel[2] memory model;
+        for (uint256 i; i < report.buckets.length; ++i) {
+            report.buckets[i].year = uint16(_rand(seed, 500 + i) % 2);
+            _addToModel(s, scope, report.buckets[i], model[report.buckets[i].year], 1);
+        }
+        for (uint256 i; i < report.returned.length; ++i) {
+            report.returned[i].year = uint16(_rand(seed, 600 + i) % 2);
+            _addToModel(s, scope, report.returned[i], model[report.returned[i].year], -1);
+        }
+        uint256[] memory cumulative = new uint256[](2);
+        cumulative[0] = before0;
+        cumulative[1] = before1;
+        ILicenceRegistry.Priced memory priced = harness.price(s, scope, _shift(report, 7), 7, cumulative);
+        int256 total;
+        for (uint256 j; j < 2; ++j) {
+            int256 expected = _referenceYear(s, model[j], cumulative[j], j == 0 && !adjustment);
+            assertEq(priced.yearRoyalty[j], expected, "year royalty");
+            assertEq(priced.yearTierNet[j], model[j].tierNet, "year tier net");
+            total += expected;
+        }
+        assertEq(priced.royalty, total, "royalty");
+    }
+
+    /// @dev Files the report's buckets under contract years `first` and `first + 1`.
+    function _shift(IRoyaltyLedger.Report memory report, uint16 first)
+        private
+        pure
+        returns (IRoyaltyLedger.Report memory)
+    {
+        for (uint256 i; i < report.buckets.length; ++i) {
+            report.buckets[i].year += first;
+        }
+        for (uint256 i; i < report.returned.length; ++i) {
+            report.returned[i].year += first;
+        }
+        return report;
+    }
+
     function testFuzz_tieredNumerator_MatchesCumulativeFunction(uint256 seed, uint64 from, uint64 amount) public view {
         ILicenceRegistry.Tier[] memory tiers = _randomTiers(seed);
         vm.assume(tiers.length > 0);
