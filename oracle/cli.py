@@ -15,7 +15,8 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -80,9 +81,23 @@ def _configure_logging(verbose: bool) -> None:
     )
 
 
+@contextmanager
+def _configuration(prefix: str) -> Iterator[None]:
+    """A setting, manifest or node that is not right ends the command with exit 2, saying which."""
+    try:
+        yield
+    except ValidationError as err:
+        problems = "; ".join(f"{prefix}_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
+        console.print(f"[red]configuration error:[/red] {problems}")
+        raise typer.Exit(2) from err
+    except (SettingsError, ManifestError, RpcError) as err:
+        console.print(f"[red]configuration error:[/red] {err}")
+        raise typer.Exit(2) from err
+
+
 def _service(verbose: bool = False) -> OracleService:
     _configure_logging(verbose)
-    try:
+    with _configuration("ORACLE"):
         settings = OracleSettings()
         chain_id = wait_for_rpc(settings.rpc_url, timeout=10)
         manifest = Manifest.load(settings.manifest_path(chain_id))
@@ -98,13 +113,6 @@ def _service(verbose: bool = False) -> OracleService:
             nil_reports=settings.nil_reports,
             nil_reports_per_licence=settings.nil_reports_per_licence,
         )
-    except ValidationError as err:
-        problems = "; ".join(f"ORACLE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
-        console.print(f"[red]configuration error:[/red] {problems}")
-        raise typer.Exit(2) from err
-    except (SettingsError, ManifestError, RpcError) as err:
-        console.print(f"[red]configuration error:[/red] {err}")
-        raise typer.Exit(2) from err
 
 
 def _ingest_with_progress(service: OracleService, paths: list[Path]) -> list[IngestResult]:
@@ -316,7 +324,7 @@ def keep(
     """Run the keeper: release settlements whose dispute window closed, charge guarantee
     shortfalls of ended contract years, log expiries. Configured by KEEPER_ settings."""
     _configure_logging(verbose)
-    try:
+    with _configuration("KEEPER"):
         settings = KeeperSettings()
         chain_id = wait_for_rpc(settings.rpc_url, timeout=10)
         chain = Chain(settings.rpc_url, Manifest.load(settings.manifest_path(chain_id)))
@@ -327,13 +335,6 @@ def keep(
             receipt_timeout=settings.receipt_timeout_seconds,
             log_block_span=settings.log_block_span,
         )
-    except ValidationError as err:
-        problems = "; ".join(f"KEEPER_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
-        console.print(f"[red]configuration error:[/red] {problems}")
-        raise typer.Exit(2) from err
-    except (SettingsError, ManifestError, RpcError) as err:
-        console.print(f"[red]configuration error:[/red] {err}")
-        raise typer.Exit(2) from err
     if once:
         done = keeper.round()
         console.print(

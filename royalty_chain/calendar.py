@@ -331,7 +331,7 @@ class LicenceCalendar:
 
 # ---------------------------------------------------------------------------------- terms format
 
-_PERIOD_WORDS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+PERIOD_WORDS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 _MM_DD = re.compile(r"(\d{2})-(\d{2})")
 _YYYY_MM_DD = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
@@ -353,8 +353,8 @@ def parse_period_rule(value: object) -> tuple[int, bool]:
     ``{"months": N, "anniversary": true}`` (a grid from the start date; ``"anniversary": false``
     for a calendar grid of 1, 2, 3, 4, 6 or 12 months) -> (period_months, anniversary)."""
     if isinstance(value, str):
-        if value in _PERIOD_WORDS:
-            return _PERIOD_WORDS[value], False
+        if value in PERIOD_WORDS:
+            return PERIOD_WORDS[value], False
         raise ValueError(f'period {value!r}: use "month", "quarter", "half", "year" or {{"months": N, ...}}')
     if not isinstance(value, Mapping):
         raise ValueError(f'period {value!r}: use "month", "quarter", "half", "year" or {{"months": N, ...}}')

@@ -22,7 +22,7 @@ from eth_utils import keccak, to_checksum_address
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from royalty_chain import units
-from royalty_chain.calendar import parse_year_start
+from royalty_chain.calendar import PERIOD_WORDS, parse_period_rule, parse_year_start
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
@@ -88,9 +88,6 @@ class ScopeIn(_Model):
     channels: Annotated[list[str], _code_list(CHANNELS)] = Field(examples=[["retail", "online"]])
 
 
-_PERIOD_NAMES = {"month": 1, "quarter": 3, "half": 6, "year": 12}
-
-
 class AnniversaryPeriodIn(_Model):
     months: int = Field(ge=1, le=60, description="length of one period in months")
     anniversary: bool = Field(True, description="counted from the start date (false: from 1 January)")
@@ -98,7 +95,7 @@ class AnniversaryPeriodIn(_Model):
 
 def _known_period(value: Any) -> Any:
     """One clear error for an unknown period word (not one per member of the union)."""
-    if isinstance(value, str) and value not in _PERIOD_NAMES:
+    if isinstance(value, str) and value not in PERIOD_WORDS:
         raise ValueError(
             f'{value!r} is not a reporting period: use "month", "quarter", "half", "year", '
             '{"months": N, "anniversary": true}, or period_days / period_seconds'
@@ -163,14 +160,8 @@ class TermIn(_Model):
         if self.period is not None:
             if seconds is not None:
                 raise ValueError("give period, or period_seconds / period_days, not both")
-            if isinstance(self.period, str):
-                self.period_months, self.anniversary = _PERIOD_NAMES[self.period], False
-            else:
-                self.period_months, self.anniversary = self.period.months, self.period.anniversary
-                if not self.anniversary and 12 % self.period_months != 0:
-                    raise ValueError(
-                        f"calendar periods of {self.period_months} months do not divide a year: use 1, 2, 3, 4, 6 or 12"
-                    )
+            rule = self.period if isinstance(self.period, str) else self.period.model_dump()
+            self.period_months, self.anniversary = parse_period_rule(rule)
             if self.start % DAY != 0:
                 raise ValueError("month-based periods start at 00:00 UTC: give the start as a date (2026-01-01)")
             self.period_seconds = 0

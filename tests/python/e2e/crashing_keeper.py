@@ -8,36 +8,18 @@ The hook goes in through Keeper's ``fault`` argument; production code never read
 from __future__ import annotations
 
 import functools
-import os
-import signal
 import sys
+
+from crashing_oracle import KillAt
 
 import oracle.cli
 from oracle.keeper import KEEPER_FAULT_POINTS, Keeper
 
 
-class KillAt:
-    """A fault hook that kills this process the ``nth`` time it reaches ``point``."""
-
-    def __init__(self, spec: str) -> None:
-        point, _, nth = spec.partition("@")
-        if point not in KEEPER_FAULT_POINTS:
-            raise SystemExit(f"unknown fault point {point!r}; known: {', '.join(KEEPER_FAULT_POINTS)}")
-        self.point, self.nth, self.hits = point, int(nth or 1), 0
-
-    def __call__(self, point: str) -> None:
-        if point != self.point:
-            return
-        self.hits += 1
-        if self.hits == self.nth:
-            print(f"fault_injected point={point} hit={self.hits}", file=sys.stderr, flush=True)
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
 def main(argv: list[str]) -> None:
     spec, *args = argv
     # The CLI builds its Keeper by this name; the crash hook goes in as its fault argument.
-    oracle.cli.Keeper = functools.partial(Keeper, fault=KillAt(spec))  # type: ignore[misc]
+    oracle.cli.Keeper = functools.partial(Keeper, fault=KillAt(spec, KEEPER_FAULT_POINTS))  # type: ignore[misc]
     oracle.cli.app(args=args, prog_name="royalty-oracle")
 
 

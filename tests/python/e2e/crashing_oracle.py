@@ -12,6 +12,7 @@ import functools
 import os
 import signal
 import sys
+from collections.abc import Sequence
 
 import oracle.cli
 from oracle.hooks import FAULT_POINTS
@@ -21,10 +22,10 @@ from oracle.service import OracleService
 class KillAt:
     """A fault hook that kills this process the ``nth`` time it reaches ``point``."""
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, known: Sequence[str] = FAULT_POINTS) -> None:
         point, _, nth = spec.partition("@")
-        if point not in FAULT_POINTS:
-            raise SystemExit(f"unknown fault point {point!r}; known: {', '.join(FAULT_POINTS)}")
+        if point not in known:
+            raise SystemExit(f"unknown fault point {point!r}; known: {', '.join(known)}")
         self.point, self.nth, self.hits = point, int(nth or 1), 0
 
     def __call__(self, point: str) -> None:
