@@ -16,7 +16,7 @@ from eth_utils import to_checksum_address
 
 from api.errors import InvalidInput
 from royalty_chain import spec
-from royalty_chain.calendar import LicenceCalendar
+from royalty_chain.calendar import PERIOD_WORDS, LicenceCalendar
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
@@ -81,7 +81,8 @@ def schedule_doc(schedule: Schedule) -> dict[str, Any]:
     }
 
 
-_PERIOD_WORDS = {1: "month", 3: "quarter", 6: "half", 12: "year"}
+# The terms format's period words by their number of months.
+_PERIOD_WORDS = {months: word for word, months in PERIOD_WORDS.items()}
 
 
 def _code_or_index(table: CodeTable, index: int) -> str:
