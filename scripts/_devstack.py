@@ -162,7 +162,7 @@ def main() -> None:
         console.print(f"[bold]Chain[/bold]      {url} (chain id {chain_id})")
         console.print(f"[bold]Inbox[/bold]      drop CSV / JSON Lines feeds into {inbox}")
         console.print(f"[bold]Logs[/bold]       {DATA / 'logs'}")
-        console.print("Ctrl-C stops everything; `make run` again resumes; `make clean` forgets all local state.")
+        console.print("Ctrl-C stops everything; `make clean` forgets all local state.")
         while all(p.poll() is None for p in processes):
             time.sleep(1)
         for p in processes:
