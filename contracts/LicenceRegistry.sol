@@ -9,7 +9,6 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
-import {CivilDate} from "./libraries/CivilDate.sol";
 import {LicenceClock} from "./LicenceClock.sol";
 
 /// @title LicenceRegistry
@@ -23,12 +22,6 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     uint256 public constant MAX_PAYEES = 500;
     uint256 public constant MAX_ORACLES = 16;
     uint16 internal constant BPS = 10_000;
-    uint16 public constant MAX_DUE_DAYS = 365;
-    /// @notice Anniversary periods may be up to five years long.
-    uint8 public constant MAX_ANNIVERSARY_MONTHS = 60;
-    /// @notice 9000-01-01 00:00 UTC: terms and their sell-offs end by it, so every boundary of the
-    /// term, its sell-off and its last period stays inside the date library's range (years up to 9999).
-    uint64 public constant MAX_TIMESTAMP = 221_845_392_000;
 
     /// @dev The terms themselves are signed through their hash: keccak256(abi.encode(terms)).
     bytes32 public constant REGISTER_TYPEHASH = keccak256(
@@ -42,7 +35,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
     );
     bytes32 public constant REPORT_TYPEHASH = keccak256(
-        "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects)"
+        "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects,bool audit,uint128 auditCost)"
         "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
     );
 
@@ -156,7 +149,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         }
         if (newEnd <= schedule.effectiveFrom) revert NewEndBeforeEffectiveDate(newEnd, schedule.effectiveFrom);
         // A renewal stays inside the calendar's range like the original term.
-        _validateEnd(newEnd, licence.sellOffDays);
+        clock.validateEnd(newEnd, licence.sellOffDays);
         _validateSchedule(schedule, licence.scope.fields);
         _consume(
             amendDigest(licenceId, schedule, newEnd, deadline),
@@ -316,7 +309,9 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
                     report.lineCount,
                     _hashBuckets(report.buckets),
                     _hashBuckets(report.returned),
-                    report.corrects
+                    report.corrects,
+                    report.audit,
+                    report.auditCost
                 )
             )
         );
@@ -508,7 +503,8 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         if (terms.arbiter == address(0)) revert ZeroAddress("arbiter");
         if (terms.arbiter == terms.licensor || terms.arbiter == terms.licensee) revert ArbiterIsParty(terms.arbiter);
         if (terms.term.end <= terms.term.start) revert TermEndNotAfterStart(terms.term.start, terms.term.end);
-        _validateCalendar(terms.term);
+        // The calendar and its clauses are checked by the clock, whose code holds the date rule.
+        clock.validateTerm(terms.term);
         if (terms.scope.territories == 0 || terms.scope.fields == 0 || terms.scope.channels == 0) revert EmptyScope();
         if (!tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
         _validatePayees(terms.payees);
@@ -516,39 +512,6 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         if (terms.taxBps > 0 && terms.taxAccount == address(0)) revert TaxAccountMissing();
         _validateOracles(terms.oracles, terms.threshold);
         _validateSchedule(terms.schedule, terms.scope.fields);
-    }
-
-    /// @dev The date rule must name real dates and periods every party can compute alike.
-    function _validateCalendar(Term calldata term) private pure {
-        Calendar calldata calendar = term.calendar;
-        uint8 months = calendar.periodMonths;
-        if (months == 0) {
-            if (term.periodSeconds == 0) revert PeriodLengthZero();
-        } else {
-            if (term.periodSeconds != 0) revert PeriodSecondsWithMonths(term.periodSeconds);
-            bool fits = calendar.anniversary ? months <= MAX_ANNIVERSARY_MONTHS : 12 % months == 0;
-            if (!fits) revert PeriodMonthsInvalid(months, calendar.anniversary);
-            // Month-based periods and years begin at 00:00 UTC of a date.
-            if (term.start % 1 days != 0) revert StartNotMidnight(term.start);
-        }
-        (uint8 yearMonth, uint8 yearDay) = (calendar.yearMonth, calendar.yearDay);
-        // The anniversary must be a day of some year: 29 February is (it falls on the 28th in
-        // common years), 31 February or 31 April is not.
-        if ((yearMonth != 0 || yearDay != 0) && !CivilDate.isValid(2000, yearMonth, yearDay)) {
-            revert InvalidYearStart(yearMonth, yearDay);
-        }
-        if (calendar.dueDays == 0 || calendar.dueDays > MAX_DUE_DAYS) revert DueDaysOutOfRange(calendar.dueDays);
-        if (calendar.interestBps > BPS) revert InterestRateTooHigh(calendar.interestBps);
-        _validateEnd(term.end, term.sellOffDays);
-    }
-
-    /// @dev The date library counts from 1970 up to 9999: the term and its sell-off end by
-    /// 9000-01-01, so the last period (at most 2**32 seconds, 136 years, or 60 months) ends
-    /// inside it, and contract years stay far below the uint16 a settlement records.
-    function _validateEnd(uint64 end, uint32 sellOffDays) private pure {
-        if (end > MAX_TIMESTAMP) revert TermEndTooLate(end);
-        uint64 sellOffEnd = end + uint64(sellOffDays) * 1 days;
-        if (sellOffEnd > MAX_TIMESTAMP) revert TermEndTooLate(sellOffEnd);
     }
 
     function _validatePayees(Payee[] calldata payees) private pure {

@@ -19,8 +19,10 @@ interface ILicenceRegistry {
         uint32 channels;
     }
 
-    /// @notice How a licence's term is cut into reporting periods and contract years, and when
-    /// reports and payments are due. Boundaries are UTC dates computed by LicenceCalendar.
+    /// @notice How a licence's term is cut into reporting periods and contract years, when
+    /// reports and payments are due, and the clauses that run by that calendar: interest on late
+    /// payment, the reserve against returns, audit true-ups. Boundaries are UTC dates computed by
+    /// LicenceCalendar.
     /// @param periodMonths 0: periods of `Term.periodSeconds` counted from the start; otherwise
     /// periods of this many calendar months
     /// @param anniversary months counted from the start date (any 1..60); false: calendar periods
@@ -33,6 +35,15 @@ interface ILicenceRegistry {
     /// contract year's guarantee shortfall this many days after the year ends), 1..365
     /// @param interestBps simple yearly interest on any amount paid after its due date
     /// (actual/365, from the due date to the payment), 0 for none
+    /// @param reserveBps share of each report's payable royalty (after credits and recoupment)
+    /// held back as a reserve against returns, rounded down, 0 for none; at most 5,000
+    /// @param reservePeriods a period's reserve is released to the payees at the end of the
+    /// period this many periods later (1..24; 0 exactly when there is no reserve), or earlier as
+    /// returns consume it: a period whose net royalty is negative takes it back from the reserves
+    /// held, oldest first, before carrying a credit forward
+    /// @param auditThresholdBps an audit finding whose underpayment exceeds this share of the
+    /// royalty the period was settled at (0: any underpayment) bears interest from the period's
+    /// original due date, and the audit cost it states is charged to the licensee
     struct Calendar {
         uint8 periodMonths;
         bool anniversary;
@@ -40,6 +51,9 @@ interface ILicenceRegistry {
         uint8 yearDay;
         uint16 dueDays;
         uint16 interestBps;
+        uint16 reserveBps;
+        uint8 reservePeriods;
+        uint16 auditThresholdBps;
     }
 
     /// @notice Term of the licence; times are unix seconds.
@@ -173,6 +187,9 @@ interface ILicenceRegistry {
     error InvalidYearStart(uint8 month, uint8 day);
     error DueDaysOutOfRange(uint16 dueDays);
     error InterestRateTooHigh(uint16 interestBps);
+    error ReserveTooHigh(uint16 reserveBps);
+    error ReservePeriodsOutOfRange(uint16 reserveBps, uint8 reservePeriods);
+    error AuditThresholdTooHigh(uint16 auditThresholdBps);
     error TermEndTooLate(uint64 end);
     error BeforeStart(uint64 timestamp, uint64 start);
     error EmptyScope();

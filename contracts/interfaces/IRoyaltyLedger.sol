@@ -37,6 +37,10 @@ interface IRoyaltyLedger {
     /// that take away
     /// @param corrects 0 for a period's original report; for an adjustment, the settlement it
     /// corrects: the period's latest (the original, or the last adjustment)
+    /// @param audit the adjustment is an audit finding: when the underpayment it reveals exceeds
+    /// the licence's audit threshold, it bears interest from the period's original due date and
+    /// `auditCost` is charged to the licensee
+    /// @param auditCost the cost of the audit the finding states, in token units (0 unless `audit`)
     struct Report {
         uint256 licenceId;
         uint32 period;
@@ -47,6 +51,8 @@ interface IRoyaltyLedger {
         Bucket[] buckets;
         Bucket[] returned;
         uint256 corrects;
+        bool audit;
+        uint128 auditCost;
     }
 
     enum Kind {
@@ -55,21 +61,26 @@ interface IRoyaltyLedger {
         Report,
         MinimumGuarantee,
         Interest,
-        Adjustment
+        Adjustment,
+        Reserve,
+        Audit,
+        AuditCost
     }
 
     enum State {
         None,
         Pending,
         Disputed,
-        Final
+        Final,
+        Held
     }
 
     /// @notice One settlement. `due` is what the licensee owes after recoupment; `paid` has been
     /// drawn so far (the rest is arrears); `released` has been credited to tax and payees.
     /// `dueAt` is the contractual due date (a report's period end, or a guarantee year's end,
     /// plus the licence's due days): paying after it is late and carries interest. `year` is the
-    /// contract year of a report's period start (the year itself for a guarantee).
+    /// contract year of a report's period start (the year itself for a guarantee). A reserve
+    /// (kind Reserve) is Held until `disputeUntil`, its release time, then Final.
     struct Settlement {
         uint256 licenceId;
         uint32 period;
@@ -125,6 +136,8 @@ interface IRoyaltyLedger {
     error DeductionsExceedGross(uint256 bucket, uint128 gross, uint128 deductions);
     error AdjustmentNotOfLatest(uint256 licenceId, uint32 period, uint256 corrects, uint256 latest);
     error YearHasOpenSettlements(uint256 licenceId, uint32 year, uint32 open);
+    error AuditMustCorrect(uint256 licenceId, uint32 period);
+    error AuditCostWithoutAudit(uint256 licenceId, uint128 auditCost);
 
     // ------------------------------------------------------------------ events
 
@@ -197,6 +210,39 @@ interface IRoyaltyLedger {
     /// licensee is owed `amount`, credited against its next royalties of the licence (never paid
     /// out, never taken back from payees).
     event CreditCarried(uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint256 creditTotal);
+    /// @notice `amount` of report settlement `settlementId`'s payable royalty is held back as
+    /// reserve settlement `reserveId` (kind Reserve, state Held) until `releaseAt`, the end of the
+    /// period the licence's reserve periods later.
+    event ReserveHeld(
+        uint256 indexed reserveId, uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint64 releaseAt
+    );
+    /// @notice A negative period (settlement `bySettlementId`) took `amount` back from reserve
+    /// `reserveId`: `refunded` of it, already paid, went back to the licensee (its arrears first,
+    /// then its escrow), the rest of it is no longer owed; `left` is still held.
+    event ReserveConsumed(
+        uint256 indexed reserveId,
+        uint256 indexed bySettlementId,
+        uint256 indexed licenceId,
+        uint256 amount,
+        uint256 refunded,
+        uint256 left
+    );
+    /// @notice Audit finding `settlementId` (kind Audit) for `period`: it found `underpayment`
+    /// (negative for an overpayment) against `reportedRoyalty`, the royalty the period was settled
+    /// at before it. `exceeded` when underpayment * 10,000 > thresholdBps * reportedRoyalty: then
+    /// the finding is due from the period's original due date (interest runs from it) and its
+    /// `auditCost` is charged as settlement `auditCostId` (kind AuditCost, 0 when not charged).
+    event AuditSettled(
+        uint256 indexed settlementId,
+        uint256 indexed licenceId,
+        uint32 period,
+        int256 underpayment,
+        uint256 reportedRoyalty,
+        uint16 thresholdBps,
+        bool exceeded,
+        uint256 auditCostId,
+        uint256 auditCost
+    );
     /// @notice `amount` of the licensee's credit paid part of settlement `settlementId`.
     event CreditApplied(uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint256 creditLeft);
     /// @notice One bucket of a settled report; `inScope` false means it earned nothing at the licence's rates.

@@ -33,6 +33,8 @@ abstract contract LedgerCore {
         uint16 taxBps;
         uint16 interestBps; // simple yearly interest on amounts paid after their due date
         bool guaranteeCharged; // a guarantee shortfall was charged in some year: reports may owe it less
+        uint16 reservesOpen; // reserve settlements still held
+        uint32 reserveHead; // next index of _s().reserves to look at
         // slot 1
         address licensee;
         uint64 lastSequence;
@@ -72,7 +74,7 @@ abstract contract LedgerCore {
         uint128 due;
         uint128 paid;
         // slot 2, written only when non-zero
-        uint128 covered; // royalty - due: recouped from the advance, offset by a guarantee charged, or cut in a dispute
+        uint128 covered; // royalty - due: recouped from the advance, offset by a guarantee charged, held as a reserve, cut in a dispute, or consumed by returns
     }
 
     /// @dev What `_createSettlement` records.
@@ -86,6 +88,8 @@ abstract contract LedgerCore {
         uint256 credit;
         uint32 disputeWindow;
         uint64 dueAt;
+        uint16 reserveBps; // share of the payable royalty to hold back as a reserve
+        uint64 releaseAt; // when that reserve is released
     }
 
     /// @dev Per contract year: what the minimum guarantee and the tiers look at.
@@ -112,6 +116,10 @@ abstract contract LedgerCore {
         mapping(uint256 licenceId => mapping(uint32 year => Year)) yearTotals;
         mapping(uint256 settlementId => Stored) settlements;
         uint256 settlementCount;
+        mapping(uint256 licenceId => uint256[]) reserves; // reserve settlements, in the order held
+        // Sum of the royalty the corrections of a period changed (signed): with the original's
+        // royalty, what the period was settled at before an audit.
+        mapping(uint256 licenceId => mapping(uint32 period => int256)) adjustedRoyalty;
     }
 
     /// @dev keccak256(abi.encode(uint256(keccak256("royalty.ledger.storage")) - 1)) & ~bytes32(uint256(0xff))
@@ -138,16 +146,16 @@ abstract contract LedgerCore {
         uint256 licenceId = draft.licenceId;
         Account storage account = _s().accounts[licenceId];
         uint256 due = draft.royalty - draft.credit;
-        // Enum comparisons, not balances.
-        // slither-disable-next-line incorrect-equality
-        bool royaltyKind = draft.kind == IRoyaltyLedger.Kind.Report || draft.kind == IRoyaltyLedger.Kind.Adjustment;
+        IRoyaltyLedger.Kind kind = draft.kind;
         uint256 creditUsed = 0;
-        if (royaltyKind && due != 0 && account.credit != 0) {
+        if (_isRoyalty(kind) && due != 0 && account.credit != 0) {
             creditUsed = due < account.credit ? due : account.credit;
             account.credit -= creditUsed.toUint128();
             due -= creditUsed;
         }
-        if (draft.kind != IRoyaltyLedger.Kind.Interest) {
+        // Interest and audit costs are charges, not royalties, and a reserve was recouped
+        // from already: the advance recoups only royalties and guarantees.
+        if (kind != IRoyaltyLedger.Kind.Interest && kind != IRoyaltyLedger.Kind.Reserve && kind != IRoyaltyLedger.Kind.AuditCost) {
             uint256 advanceLeft = account.advanceRemaining;
             if (advanceLeft != 0) {
                 uint256 recouped = due < advanceLeft ? due : advanceLeft;
@@ -155,6 +163,9 @@ abstract contract LedgerCore {
                 due -= recouped;
             }
         }
+        // The reserve is held back from what is payable now, rounded down.
+        uint256 held = draft.reserveBps == 0 ? 0 : due * draft.reserveBps / BPS;
+        due -= held;
         uint256 paid = due < account.escrow ? due : account.escrow;
         if (paid != 0) account.escrow -= paid.toUint128();
 
@@ -167,20 +178,108 @@ abstract contract LedgerCore {
         // the interest's timestamp-derived amount flowing into the same draft.
         // slither-disable-next-line incorrect-equality
         stored.state = draft.disputeWindow == 0 ? IRoyaltyLedger.State.Final : IRoyaltyLedger.State.Pending;
+        if (kind == IRoyaltyLedger.Kind.Reserve) stored.state = IRoyaltyLedger.State.Held;
         // 16 bits hold 65,536 contract years; a longer term must not file year N under N mod 2**16.
         stored.year = uint256(draft.year).toUint16();
         stored.yearSpan = draft.yearSpan;
         stored.settledAt = uint40(block.timestamp);
-        stored.disputeUntil = uint40(block.timestamp + draft.disputeWindow);
+        // A reserve's "window" is the time it is held.
+        stored.disputeUntil = kind == IRoyaltyLedger.Kind.Reserve
+            ? uint256(draft.releaseAt).toUint40()
+            : uint40(block.timestamp + draft.disputeWindow);
         stored.dueAt = uint256(draft.dueAt).toUint40();
         stored.due = due.toUint128();
         stored.paid = paid.toUint128();
-        // royalty - due is what the advance and any guarantee already charged covered.
+        // royalty - due is what the advance, any guarantee already charged and the reserve covered.
         if (draft.royalty != due) stored.covered = (draft.royalty - due).toUint128();
         _emitSettled(id, draft, due, paid);
         if (creditUsed != 0) emit IRoyaltyLedger.CreditApplied(id, licenceId, creditUsed, account.credit);
         _afterSettlement(id, stored, account);
         if (paid != 0) _chargeInterest(id, stored, account, paid);
+        if (held != 0) _holdReserve(id, draft, held);
+    }
+
+    /// @dev Holds `amount` of settlement `id`'s payable royalty as a reserve settlement of its own,
+    /// drawn from escrow like the rest (a shortfall is arrears), released at `draft.releaseAt`.
+    function _holdReserve(uint256 id, Draft memory draft, uint256 amount) internal {
+        uint256 reserveId = _createSettlement(
+            Draft({
+                licenceId: draft.licenceId,
+                period: draft.period,
+                year: draft.year,
+                yearSpan: 0,
+                kind: IRoyaltyLedger.Kind.Reserve,
+                royalty: amount,
+                credit: 0,
+                disputeWindow: 0,
+                dueAt: draft.dueAt,
+                reserveBps: 0,
+                releaseAt: draft.releaseAt
+            })
+        );
+        emit IRoyaltyLedger.ReserveHeld(reserveId, id, draft.licenceId, amount, draft.releaseAt);
+    }
+
+    /// @dev Releases every held reserve whose time has come (they are few: one per period of the
+    /// licence's reserve periods, more only when reports came late), in the order they were held.
+    function _releaseReserves(uint256 licenceId, Account storage account) internal {
+        uint256[] storage queue = _s().reserves[licenceId];
+        uint256 head = account.reserveHead;
+        bool contiguous = true;
+        for (uint256 i = head; i < queue.length; ++i) {
+            uint256 id = queue[i];
+            Stored storage stored = _s().settlements[id];
+            if (stored.state == IRoyaltyLedger.State.Held) {
+                if (block.timestamp < stored.disputeUntil) {
+                    contiguous = false;
+                    continue;
+                }
+                stored.state = IRoyaltyLedger.State.Final;
+                --account.reservesOpen;
+                _release(id, stored, account, 0);
+            }
+            if (contiguous) head = i + 1;
+        }
+        account.reserveHead = head.toUint32();
+    }
+
+    /// @dev A negative period (settlement `byId`) takes up to `amount` back from the reserves
+    /// held, oldest first: what of them was paid goes back to the licensee (its arrears first,
+    /// then its escrow), what was not is no longer owed. Returns what is left to carry as credit.
+    function _consumeReserves(uint256 licenceId, Account storage account, uint256 byId, uint256 amount)
+        internal
+        returns (uint256 left)
+    {
+        left = amount;
+        if (account.reservesOpen == 0) return left;
+        uint256[] storage queue = _s().reserves[licenceId];
+        uint256 refunded = 0;
+        for (uint256 i = account.reserveHead; i < queue.length && left != 0; ++i) {
+            uint256 reserveId = queue[i];
+            Stored storage stored = _s().settlements[reserveId];
+            if (stored.state != IRoyaltyLedger.State.Held) continue;
+            uint256 take = left < stored.due ? left : stored.due;
+            uint256 newDue = stored.due - take;
+            uint256 refund = stored.paid > newDue ? stored.paid - newDue : 0;
+            // The outstanding part falls by take - refund (what of `take` was still unpaid).
+            account.arrears -= (take - refund).toUint128();
+            stored.due = newDue.toUint128();
+            stored.paid -= refund.toUint128();
+            stored.covered += take.toUint128();
+            // Nothing left of it to hold; the equality decides nothing else.
+            // slither-disable-next-line incorrect-equality
+            if (newDue == 0) {
+                stored.state = IRoyaltyLedger.State.Final;
+                --account.reservesOpen;
+            }
+            left -= take;
+            refunded += refund;
+            emit IRoyaltyLedger.ReserveConsumed(reserveId, byId, licenceId, take, refund, newDue);
+        }
+        if (refunded != 0) {
+            uint256 toArrears = _payArrears(licenceId, account, refunded);
+            account.escrow += (refunded - toArrears).toUint128();
+        }
     }
     function _emitSettled(uint256 id, Draft memory draft, uint256 due, uint256 paid) internal {
         emit IRoyaltyLedger.Settled(
@@ -218,7 +317,9 @@ abstract contract LedgerCore {
                 royalty: interest,
                 credit: 0,
                 disputeWindow: 0,
-                dueAt: uint64(block.timestamp)
+                dueAt: uint64(block.timestamp),
+                reserveBps: 0,
+                releaseAt: 0
             })
         );
         emit IRoyaltyLedger.InterestCharged(
@@ -234,6 +335,9 @@ abstract contract LedgerCore {
         }
         if (stored.state == IRoyaltyLedger.State.Final) {
             _release(id, stored, account, 0);
+        } else if (stored.state == IRoyaltyLedger.State.Held) {
+            _s().reserves[licenceId].push(id);
+            ++account.reservesOpen;
         } else {
             _s().pending[licenceId].push(id);
         }
@@ -243,7 +347,9 @@ abstract contract LedgerCore {
     function _release(uint256 id, Stored storage stored, Account storage account, uint256 before) internal {
         uint256 amount = stored.paid - before;
         if (amount == 0) return;
-        uint256 tax = RoyaltyMath.taxOnIncrement(before, stored.paid, account.taxBps);
+        // An audit cost reimburses the rights holders; it is not a royalty to withhold from.
+        uint16 taxBps = stored.kind == IRoyaltyLedger.Kind.AuditCost ? 0 : account.taxBps;
+        uint256 tax = RoyaltyMath.taxOnIncrement(before, stored.paid, taxBps);
         if (tax != 0) account.taxOwed += tax.toUint128();
         account.distributed += (amount - tax).toUint128();
         emit IRoyaltyLedger.Released(id, stored.licenceId, amount, tax, account.distributed);
@@ -266,6 +372,7 @@ abstract contract LedgerCore {
             ++head;
         }
         account.pendingHead = uint64(head);
+        if (account.reservesOpen != 0) _releaseReserves(licenceId, account);
     }
     /// @dev Pays arrears oldest first with up to `available`; returns what it used.
     function _payArrears(uint256 licenceId, Account storage account, uint256 available)
@@ -307,7 +414,8 @@ abstract contract LedgerCore {
         emit IRoyaltyLedger.ArrearsCleared(licenceId, uint64(block.timestamp));
     }
     function _isRoyalty(IRoyaltyLedger.Kind kind) internal pure returns (bool) {
-        return kind == IRoyaltyLedger.Kind.Report || kind == IRoyaltyLedger.Kind.Adjustment;
+        return kind == IRoyaltyLedger.Kind.Report || kind == IRoyaltyLedger.Kind.Adjustment
+            || kind == IRoyaltyLedger.Kind.Audit;
     }
     /// @dev A report's settlement no longer open: its contract years' guarantees may be charged.
     function _closeYears(uint256 licenceId, Stored storage stored) internal {

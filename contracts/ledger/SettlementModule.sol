@@ -82,7 +82,9 @@ contract SettlementModule is LedgerCore {
                 royalty: shortfall,
                 credit: 0,
                 disputeWindow: context.disputeWindow,
-                dueAt: dueAt
+                dueAt: dueAt,
+                reserveBps: 0,
+                releaseAt: 0
             })
         );
     }
@@ -90,49 +92,140 @@ contract SettlementModule is LedgerCore {
     function _settleReport(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures) private returns (uint256 id) {
         Account storage account = _openAccount(report.licenceId);
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(report.licenceId);
-        (uint64 periodStart, uint64 periodEnd, uint256 firstYear, uint256 lastYear) = _checkReport(report, context, account);
-        Draft memory draft = _reportDraft(report, context, periodEnd, firstYear, lastYear);
-        (ILicenceRegistry.Priced memory priced, uint256 guaranteeCredit) =
-            _price(report, signatures, periodStart, draft.year, draft.year + draft.yearSpan);
-        draft.royalty = priced.royalty > 0 ? uint256(priced.royalty) : 0;
-        draft.credit = guaranteeCredit;
+        Draft memory draft;
+        ILicenceRegistry.Priced memory priced;
+        {
+            (uint64 periodStart, uint64 periodEnd, uint256 firstYear, uint256 lastYear) =
+                _checkReport(report, context, account);
+            draft = _reportDraft(report, context, periodEnd, firstYear, lastYear);
+            uint256 guaranteeCredit;
+            (priced, guaranteeCredit) = _price(report, signatures, periodStart, draft.year, draft.year + draft.yearSpan);
+            draft.royalty = priced.royalty > 0 ? uint256(priced.royalty) : 0;
+            draft.credit = guaranteeCredit;
+        }
         account.lastSequence = report.sequence;
+        Finding memory finding;
+        if (report.corrects != 0) finding = _correction(report, context, draft, priced.royalty);
         id = _createSettlement(draft);
-        if (priced.royalty < 0) {
-            // Never paid out to the licensee, never taken back from payees: offset against its
-            // next royalties of this licence.
-            uint256 carried = uint256(-priced.royalty);
-            account.credit += carried.toUint128();
-            emit IRoyaltyLedger.CreditCarried(id, report.licenceId, carried, account.credit);
-        }
-        if (context.disputeWindow != 0) {
-            for (uint32 y = draft.year; y <= draft.year + draft.yearSpan; ++y) {
-                ++_s().yearTotals[report.licenceId][y].open;
-            }
-        }
+        if (priced.royalty < 0) _carryNegative(id, report.licenceId, account, uint256(-priced.royalty));
+        if (report.audit) _chargeAudit(id, report, context, draft, finding, priced.royalty);
+        if (context.disputeWindow != 0) _openYears(report.licenceId, draft);
         if (report.corrects != 0) _s().latestAdjustment[report.licenceId][report.period] = id;
         else _s().settledPeriod[report.licenceId][report.period] = id;
         _emitReport(id, report, priced, draft.year);
     }
     /// @dev The settlement a report makes, before pricing: its contract years, kind and due date.
+    /// @dev A negative period is taken back from the reserves held first; the rest is never paid
+    /// out to the licensee, never taken back from payees: it offsets the licensee's next royalties.
+    function _carryNegative(uint256 id, uint256 licenceId, Account storage account, uint256 amount) private {
+        uint256 carried = _consumeReserves(licenceId, account, id, amount);
+        if (carried == 0) return;
+        account.credit += carried.toUint128();
+        emit IRoyaltyLedger.CreditCarried(id, licenceId, carried, account.credit);
+    }
+
+    /// @dev The report's contract years have one more settlement that may still change.
+    function _openYears(uint256 licenceId, Draft memory draft) private {
+        for (uint32 y = draft.year; y <= draft.year + draft.yearSpan; ++y) {
+            ++_s().yearTotals[licenceId][y].open;
+        }
+    }
+
+    /// @dev What an audit finding is measured against.
+    struct Finding {
+        uint256 reported; // royalty the period was settled at before the correction
+        bool exceeded; // the underpayment exceeds the licence's audit threshold
+    }
+
+    /// @dev A correction of a period: records the royalty it changes and, for an audit, measures
+    /// the underpayment. An adjustment is due when it settles (interest runs only from then); an
+    /// audit whose underpayment exceeds the threshold is due from the period's original due date.
+    function _correction(
+        IRoyaltyLedger.Report calldata report,
+        ILicenceRegistry.SettlementContext memory context,
+        Draft memory draft,
+        int256 change
+    ) private returns (Finding memory finding) {
+        mapping(uint32 period => int256) storage adjusted = _s().adjustedRoyalty[report.licenceId];
+        Stored storage original = _s().settlements[_s().settledPeriod[report.licenceId][report.period]];
+        int256 reported = int256(uint256(original.due) + original.covered) + adjusted[report.period];
+        adjusted[report.period] += change;
+        finding.reported = reported > 0 ? uint256(reported) : 0;
+        if (report.audit && change > 0) {
+            finding.exceeded = uint256(change) * BPS > uint256(context.calendar.auditThresholdBps) * finding.reported;
+        }
+        if (!finding.exceeded && draft.dueAt < block.timestamp) draft.dueAt = uint64(block.timestamp);
+    }
+
+    /// @dev Charges the cost an audit finding states when its underpayment exceeds the threshold.
+    function _chargeAudit(
+        uint256 id,
+        IRoyaltyLedger.Report calldata report,
+        ILicenceRegistry.SettlementContext memory context,
+        Draft memory draft,
+        Finding memory finding,
+        int256 change
+    ) private {
+        uint256 costId = 0;
+        uint256 cost = finding.exceeded ? report.auditCost : 0;
+        if (cost != 0) {
+            costId = _createSettlement(
+                Draft({
+                    licenceId: report.licenceId,
+                    period: report.period,
+                    year: draft.year,
+                    yearSpan: 0,
+                    kind: IRoyaltyLedger.Kind.AuditCost,
+                    royalty: cost,
+                    credit: 0,
+                    disputeWindow: context.disputeWindow,
+                    dueAt: uint64(block.timestamp),
+                    reserveBps: 0,
+                    releaseAt: 0
+                })
+            );
+        }
+        emit IRoyaltyLedger.AuditSettled(
+            id,
+            report.licenceId,
+            report.period,
+            change,
+            finding.reported,
+            context.calendar.auditThresholdBps,
+            finding.exceeded,
+            costId,
+            cost
+        );
+    }
+
     function _reportDraft(
         IRoyaltyLedger.Report calldata report,
         ILicenceRegistry.SettlementContext memory context,
         uint64 periodEnd,
         uint256 firstYear,
         uint256 lastYear
-    ) private view returns (Draft memory draft) {
-        bool isAdjustment = report.corrects != 0;
-        uint64 dueAt = periodEnd + uint64(context.calendar.dueDays) * 1 days;
-        // A correction is due when it settles: interest on it runs only from then.
-        if (isAdjustment && dueAt < block.timestamp) dueAt = uint64(block.timestamp);
+    ) private pure returns (Draft memory draft) {
+        ILicenceRegistry.Calendar memory calendar = context.calendar;
         draft.licenceId = report.licenceId;
         draft.period = report.period;
         draft.year = firstYear.toUint16();
         draft.yearSpan = uint256(lastYear - firstYear).toUint8();
-        draft.kind = isAdjustment ? IRoyaltyLedger.Kind.Adjustment : IRoyaltyLedger.Kind.Report;
+        draft.kind = report.audit
+            ? IRoyaltyLedger.Kind.Audit
+            : (report.corrects != 0 ? IRoyaltyLedger.Kind.Adjustment : IRoyaltyLedger.Kind.Report);
         draft.disputeWindow = context.disputeWindow;
-        draft.dueAt = dueAt;
+        // The period's due date; a correction moves it (see _correction).
+        draft.dueAt = periodEnd + uint64(calendar.dueDays) * 1 days;
+        // Sales reported (by a report or an adjustment, not an audit's finding) are subject to
+        // the reserve against returns, released at the end of the period its periods later.
+        if (calendar.reserveBps != 0 && !report.audit) {
+            draft.reserveBps = calendar.reserveBps;
+            // Only the end of the release period matters.
+            // slither-disable-next-line unused-return
+            (, draft.releaseAt) = LicenceCalendar.periodBounds(
+                context.start, context.periodSeconds, calendar, uint256(report.period) + calendar.reservePeriods
+            );
+        }
     }
     /// @dev Has the registry check the oracles' signatures and price the report with the schedule
     /// in force at its period's start, each contract year of its sales at that year's tier
@@ -227,6 +320,11 @@ contract SettlementModule is LedgerCore {
         Account storage account
     ) private view returns (uint64 periodStart, uint64 periodEnd, uint256 firstYear, uint256 lastYear) {
         uint256 licenceId = report.licenceId;
+        if (report.audit) {
+            if (report.corrects == 0) revert IRoyaltyLedger.AuditMustCorrect(licenceId, report.period);
+        } else if (report.auditCost != 0) {
+            revert IRoyaltyLedger.AuditCostWithoutAudit(licenceId, report.auditCost);
+        }
         uint256 original = _s().settledPeriod[licenceId][report.period];
         if (report.corrects == 0) {
             if (original != 0) revert IRoyaltyLedger.PeriodAlreadySettled(licenceId, report.period, original);

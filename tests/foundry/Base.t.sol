@@ -117,7 +117,15 @@ abstract contract Base is Test {
             sellOffDays: SELL_OFF_DAYS,
             periodSeconds: PERIOD,
             calendar: ILicenceRegistry.Calendar({
-                periodMonths: 0, anniversary: false, yearMonth: 0, yearDay: 0, dueDays: DUE_DAYS, interestBps: 0
+                periodMonths: 0,
+                anniversary: false,
+                yearMonth: 0,
+                yearDay: 0,
+                dueDays: DUE_DAYS,
+                interestBps: 0,
+                reserveBps: 0,
+                reservePeriods: 0,
+                auditThresholdBps: 0
             })
         });
         t.token = address(token);

@@ -269,7 +269,10 @@ contract CalendarTest is Test {
             yearMonth: yearMonth,
             yearDay: yearDay,
             dueDays: 30,
-            interestBps: 0
+            interestBps: 0,
+            reserveBps: 0,
+            reservePeriods: 0,
+            auditThresholdBps: 0
         });
     }
 

@@ -14,7 +14,7 @@ import {Base} from "./Base.t.sol";
 /// @dev Dates are written out with their unix times; a day is 86,400 s.
 contract LicenceCalendarLedgerTest is Base {
     uint64 internal constant DAY = 1 days;
-    /// @dev 9000-01-01 00:00 UTC, the registry's MAX_TIMESTAMP.
+    /// @dev 9000-01-01 00:00 UTC, the clock's MAX_TIMESTAMP.
     uint64 internal constant YEAR_9000 = 221_845_392_000;
 
     // ------------------------------------------------------------------ dates used below
@@ -43,7 +43,8 @@ contract LicenceCalendarLedgerTest is Base {
         t.term.end = JAN_01_2027;
         t.term.periodSeconds = 0;
         t.term.calendar = ILicenceRegistry.Calendar({
-            periodMonths: 3, anniversary: false, yearMonth: 1, yearDay: 1, dueDays: DUE_DAYS, interestBps: 0
+            periodMonths: 3, anniversary: false, yearMonth: 1, yearDay: 1, dueDays: DUE_DAYS, interestBps: 0,
+            reserveBps: 0, reservePeriods: 0, auditThresholdBps: 0
         });
     }
 
@@ -826,31 +827,20 @@ contract LicenceCalendarLedgerTest is Base {
             "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)";
         bytes32 reportTypeHash = keccak256(
             bytes.concat(
-                "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects)",
+                "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects,bool audit,uint128 auditCost)",
                 bucketType
             )
         );
-        bytes32[] memory hashes = new bytes32[](r.buckets.length);
-        for (uint256 i; i < r.buckets.length; ++i) {
-            IRoyaltyLedger.Bucket memory b = r.buckets[i];
-            hashes[i] = keccak256(
-                abi.encode(keccak256(bucketType), b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions)
-            );
-        }
-        bytes32 structHash = keccak256(
-            abi.encode(
-                reportTypeHash,
-                r.licenceId,
-                r.period,
-                r.sequence,
-                r.deadline,
-                r.linesRoot,
-                r.lineCount,
-                keccak256(abi.encodePacked(hashes)),
-                _bucketsHash(r.returned, bucketType),
-                r.corrects
-            )
+        bytes memory head = abi.encode(reportTypeHash, r.licenceId, r.period, r.sequence, r.deadline, r.linesRoot);
+        bytes memory tail = abi.encode(
+            r.lineCount,
+            _bucketsHash(r.buckets, bucketType),
+            _bucketsHash(r.returned, bucketType),
+            r.corrects,
+            r.audit,
+            r.auditCost
         );
+        bytes32 structHash = keccak256(bytes.concat(head, tail));
         return MessageHashUtils.toTypedDataHash(registry.domainSeparator(), structHash);
     }
 
@@ -875,7 +865,9 @@ contract LicenceCalendarLedgerTest is Base {
             lineCount: r.lineCount,
             buckets: new IRoyaltyLedger.Bucket[](0),
             returned: r.returned,
-            corrects: r.corrects
+            corrects: r.corrects,
+            audit: r.audit,
+            auditCost: r.auditCost
         });
         c.buckets = new IRoyaltyLedger.Bucket[](r.buckets.length);
         for (uint256 i; i < r.buckets.length; ++i) {

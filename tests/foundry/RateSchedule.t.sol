@@ -412,7 +412,7 @@ contract RateScheduleTest is Base {
     /// 65,537 years); the registry now ends every term by 9000-01-01 (TermEndTooLate), which
     /// keeps dates inside the calendar library's range and years far below 65,536.
     function test_register_RevertWhen_TermEndsAfterYear9000() public {
-        assertEq(registry.MAX_TIMESTAMP(), YEAR_9000);
+        assertEq(registry.clock().MAX_TIMESTAMP(), YEAR_9000);
         ILicenceRegistry.Terms memory t = defaultTerms();
         t.term.end = YEAR_9000 + 1;
         uint64 deadline = uint64(block.timestamp + 1 days);

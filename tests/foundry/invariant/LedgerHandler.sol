@@ -65,6 +65,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     uint256 public ghost_claimableDecreases;
     /// @notice Reports settled after their due date.
     uint256 public ghost_lateReports;
+    uint256 public ghost_audits;
 
     constructor(LicenceRegistry registry_, RoyaltyLedger ledger_, TestToken token_, Actors memory actors_) {
         registry = registry_;
@@ -328,6 +329,44 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     /// @dev One or two buckets; `shape` picks deductions, a second bucket, whether it is out of
     /// scope, and whether it holds sales of the contract year the period ends in (a period that
     /// crosses a contract year's end reports each year's sales apart).
+    /// @dev Corrects a settled period (its latest settlement) by an adjustment or, one call in
+    /// two, an audit finding with a cost: lines added, and lines cancelled (which may make the
+    /// correction negative); a correction may come long after the period.
+    function correct(uint256 licenceSeed, uint256 periodSeed, uint128 added, uint128 cancelled, uint128 cost, bool audit)
+        external
+        useTime("correct")
+    {
+        uint256 licenceId = _licence(licenceSeed);
+        uint32[] storage periods = _periodsSettled[licenceId];
+        if (periods.length == 0) return;
+        uint32 period = periods[_bound(periodSeed, 0, periods.length - 1)];
+        ILicenceRegistry.SettlementContext memory c = registry.settlementContext(licenceId);
+        (uint64 from,,) = registry.periodBounds(licenceId, period);
+        uint16 year = uint16(registry.contractYearOf(licenceId, from));
+        IRoyaltyLedger.Report memory r = _report(licenceId, period, 0, 0, 0);
+        r.buckets = new IRoyaltyLedger.Bucket[](1);
+        r.buckets[0] = _bucketOf(year, uint128(_bound(added, 0, 200_000e6)));
+        r.returned = new IRoyaltyLedger.Bucket[](1);
+        r.returned[0] = _bucketOf(year, uint128(_bound(cancelled, 0, 200_000e6)));
+        r.corrects = ledger.latestOfPeriod(licenceId, period);
+        r.audit = audit;
+        r.auditCost = audit ? uint128(_bound(cost, 0, 5_000e6)) : 0;
+        bytes[] memory sigs = _signReport(r, c.threshold);
+        IRoyaltyLedger.Report[] memory reports = new IRoyaltyLedger.Report[](1);
+        reports[0] = r;
+        bytes[][] memory sets = new bytes[][](1);
+        sets[0] = sigs;
+        vm.prank(_actors.relayer);
+        try ledger.settleReports(reports, sets) {
+            ++successes["correct"];
+            if (audit) ++ghost_audits;
+        } catch {}
+    }
+
+    function _bucketOf(uint16 year, uint128 gross) private pure returns (IRoyaltyLedger.Bucket memory) {
+        return IRoyaltyLedger.Bucket({year: year, territory: 1, field: 1, channel: 0, units: 0, gross: gross, deductions: 0});
+    }
+
     function _report(uint256 licenceId, uint32 period, uint128 gross, uint128 units, uint8 shape)
         private
         view
@@ -358,6 +397,14 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
         r.deadline = uint64(currentTime + 1 days);
         r.linesRoot = keccak256(abi.encode(licenceId, period, r.sequence));
         r.lineCount = uint32(count * 25);
+        // One report in four has returns of half, all or one and a half times its first
+        // bucket's sales: the last makes the period negative.
+        uint256 returnsShape = (shape >> 3) & 3;
+        if (returnsShape != 0 && gross != 0) {
+            r.returned = new IRoyaltyLedger.Bucket[](1);
+            r.returned[0] = _bucketOf(year, uint128(uint256(gross) * returnsShape / 2));
+            r.returned[0].territory = r.buckets[0].territory;
+        }
     }
 
     function _signReport(IRoyaltyLedger.Report memory r, uint8 threshold) private view returns (bytes[] memory sigs) {

@@ -25,7 +25,7 @@ contract LedgerInvariantTest is Base {
         handler = new LedgerHandler(registry, ledger, token, _actors());
         _registerLicences();
 
-        bytes4[] memory selectors = new bytes4[](14);
+        bytes4[] memory selectors = new bytes4[](15);
         selectors[0] = LedgerHandler.deposit.selector;
         selectors[1] = LedgerHandler.withdraw.selector;
         selectors[2] = LedgerHandler.withdrawTax.selector;
@@ -40,6 +40,7 @@ contract LedgerInvariantTest is Base {
         selectors[11] = LedgerHandler.terminateByConsent.selector;
         selectors[12] = LedgerHandler.noticeBreach.selector;
         selectors[13] = LedgerHandler.terminateForCause.selector;
+        selectors[14] = LedgerHandler.correct.selector;
         targetSelector(StdInvariant.FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -99,12 +100,14 @@ contract LedgerInvariantTest is Base {
         _add(t);
 
         // 4: calendar quarters (the first one 2023-11-15..2024-01-01), calendar contract years,
-        // 10% interest, due in 20 days, a 3-day window, tiers, a guarantee and an advance.
+        // 10% interest, due in 20 days, a 3-day window, tiers, a guarantee and an advance, a 15%
+        // reserve against returns held for two periods, audit costs above a 5% underpayment.
         t = defaultTerms();
         t.salt = "four";
         t.term.periodSeconds = 0;
         t.term.calendar = ILicenceRegistry.Calendar({
-            periodMonths: 3, anniversary: false, yearMonth: 1, yearDay: 1, dueDays: 20, interestBps: 1_000
+            periodMonths: 3, anniversary: false, yearMonth: 1, yearDay: 1, dueDays: 20, interestBps: 1_000,
+            reserveBps: 1_500, reservePeriods: 2, auditThresholdBps: 500
         });
         t.disputeWindow = 3 days;
         t.schedule.rateBps = 0;
@@ -176,6 +179,35 @@ contract LedgerInvariantTest is Base {
                 assertEq(s.period, periods[j]);
                 assertEq(uint8(s.kind), uint8(IRoyaltyLedger.Kind.Report));
             }
+        }
+    }
+
+    /// @notice Each settled period has one original (kind Report) and a chain of corrections: its
+    /// latest settlement is the original or an Adjustment or Audit of the same period.
+    /// Reserves are held or final, never pending or disputed, and belong to a reserve licence.
+    function invariant_periodChainsAndReserves() public view {
+        for (uint256 i; i < licenceIds.length; ++i) {
+            uint256 id = licenceIds[i];
+            uint32[] memory periods = handler.periodsSettled(id);
+            for (uint256 j; j < periods.length; ++j) {
+                IRoyaltyLedger.Settlement memory latest = ledger.settlement(ledger.latestOfPeriod(id, periods[j]));
+                assertEq(latest.period, periods[j], "chain of another period");
+                assertTrue(
+                    latest.kind == IRoyaltyLedger.Kind.Report || latest.kind == IRoyaltyLedger.Kind.Adjustment
+                        || latest.kind == IRoyaltyLedger.Kind.Audit,
+                    "latest of a period is not a report or correction"
+                );
+            }
+        }
+        uint256 count = ledger.settlementCount();
+        for (uint256 s = 1; s <= count; ++s) {
+            IRoyaltyLedger.Settlement memory st = ledger.settlement(s);
+            if (st.kind != IRoyaltyLedger.Kind.Reserve) {
+                assertTrue(st.state != IRoyaltyLedger.State.Held, "held but not a reserve");
+                continue;
+            }
+            assertEq(st.licenceId, licenceIds[3], "reserve without the clause");
+            assertTrue(st.state == IRoyaltyLedger.State.Held || st.state == IRoyaltyLedger.State.Final, "reserve state");
         }
     }
 
@@ -288,7 +320,8 @@ contract LedgerInvariantTest is Base {
             IRoyaltyLedger.Settlement memory st = ledger.settlement(s);
             uint256 i = _index(st.licenceId);
             released[i] += st.released;
-            tax[i] += uint256(st.released) * taxBpsOf[st.licenceId] / 10_000;
+            // an audit cost reimburses the payees: nothing is withheld from it
+            if (st.kind != IRoyaltyLedger.Kind.AuditCost) tax[i] += uint256(st.released) * taxBpsOf[st.licenceId] / 10_000;
         }
         for (uint256 i; i < licenceIds.length; ++i) {
             uint256 id = licenceIds[i];
@@ -309,8 +342,16 @@ contract LedgerInvariantTest is Base {
             if (ledger.settlement(s).kind == IRoyaltyLedger.Kind.Interest) ++interest;
         }
         console.log("interest settlements", interest, "late reports", handler.ghost_lateReports());
-        bytes32[10] memory actions = [
-            bytes32("settleReport"), "chargeGuarantee", "dispute", "resolve", "withdraw", "withdrawTax",
+        uint256 reserves;
+        uint256 auditCosts;
+        for (uint256 s = 1; s <= ledger.settlementCount(); ++s) {
+            IRoyaltyLedger.Kind kind = ledger.settlement(s).kind;
+            if (kind == IRoyaltyLedger.Kind.Reserve) ++reserves;
+            if (kind == IRoyaltyLedger.Kind.AuditCost) ++auditCosts;
+        }
+        console.log("reserves", reserves, "audit costs", auditCosts);
+        bytes32[11] memory actions = [
+            bytes32("settleReport"), "correct", "chargeGuarantee", "dispute", "resolve", "withdraw", "withdrawTax",
             "withdrawEscrow", "noticeBreach", "terminateForCause", "terminateByConsent"
         ];
         for (uint256 i; i < actions.length; ++i) {
