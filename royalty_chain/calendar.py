@@ -33,6 +33,8 @@ CALENDAR_TYPE = "(uint8,bool,uint8,uint8,uint16,uint16)"
 CALENDAR_GRID_MONTHS = (1, 2, 3, 4, 6, 12)
 MAX_ANNIVERSARY_MONTHS = 60
 MAX_DUE_DAYS = 365
+MAX_RESERVE_BPS = 5_000  # LicenceClock.MAX_RESERVE_BPS
+MAX_RESERVE_PERIODS = 24  # LicenceClock.MAX_RESERVE_PERIODS
 
 MONTH_NAMES = (
     "January",
@@ -144,6 +146,9 @@ class LicenceCalendar:
     year_day: int = 0
     due_days: int = 30
     interest_bps: int = 0
+    reserve_bps: int = 0
+    reserve_periods: int = 0
+    audit_threshold_bps: int = 0
     # period_and_year_of_day's memo: day start -> (period, year)
     _days: dict[int, tuple[int, int]] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
     # the period grid's anchor (y, m, d) and the grid index of period 0
@@ -173,6 +178,14 @@ class LicenceCalendar:
             raise ValueError(f"due_days {self.due_days}: use 1..365 days")
         if not 0 <= self.interest_bps <= 0xFFFF:
             raise ValueError(f"interest_bps {self.interest_bps} does not fit uint16")
+        if not 0 <= self.reserve_bps <= MAX_RESERVE_BPS:
+            raise ValueError(f"reserve_bps {self.reserve_bps}: at most {MAX_RESERVE_BPS} (half of each royalty)")
+        if self.reserve_bps == 0 and self.reserve_periods != 0:
+            raise ValueError(f"reserve_periods {self.reserve_periods} without a reserve (reserve_bps 0)")
+        if self.reserve_bps != 0 and not 1 <= self.reserve_periods <= MAX_RESERVE_PERIODS:
+            raise ValueError(f"reserve_periods {self.reserve_periods}: a reserve is released after 1..24 periods")
+        if not 0 <= self.audit_threshold_bps <= BPS:
+            raise ValueError(f"audit_threshold_bps {self.audit_threshold_bps}: at most 10,000 (100%)")
         y, m, d = date_of(self.start)
         if self.period_months == 0 or self.anniversary:
             anchor = (y, m, d, 0)
@@ -186,9 +199,20 @@ class LicenceCalendar:
     ) -> LicenceCalendar:
         """From the on-chain ``Calendar`` tuple (or its web3 dict form) and the licence's term."""
         if isinstance(calendar, Mapping):
-            keys = ("periodMonths", "anniversary", "yearMonth", "yearDay", "dueDays", "interestBps")
+            keys = (
+                "periodMonths",
+                "anniversary",
+                "yearMonth",
+                "yearDay",
+                "dueDays",
+                "interestBps",
+                "reserveBps",
+                "reservePeriods",
+                "auditThresholdBps",
+            )
             calendar = [calendar[k] for k in keys]
-        period_months, anniversary, year_month, year_day, due_days, interest_bps = calendar
+        (period_months, anniversary, year_month, year_day, due_days, interest_bps, reserve_bps, reserve_periods,
+         audit_threshold_bps) = calendar
         return cls(
             start=int(start),
             period_seconds=int(period_seconds),
@@ -198,11 +222,37 @@ class LicenceCalendar:
             year_day=int(year_day),
             due_days=int(due_days),
             interest_bps=int(interest_bps),
+            reserve_bps=int(reserve_bps),
+            reserve_periods=int(reserve_periods),
+            audit_threshold_bps=int(audit_threshold_bps),
         )
 
-    def as_abi(self) -> tuple[int, bool, int, int, int, int]:
+    def as_abi(self) -> tuple[int | bool, ...]:
         """The ``Calendar`` struct (CALENDAR_TYPE), without start and period_seconds (they are the Term's)."""
-        return (self.period_months, self.anniversary, self.year_month, self.year_day, self.due_days, self.interest_bps)
+        return (
+            self.period_months,
+            self.anniversary,
+            self.year_month,
+            self.year_day,
+            self.due_days,
+            self.interest_bps,
+            self.reserve_bps,
+            self.reserve_periods,
+            self.audit_threshold_bps,
+        )
+
+    def reserve_release(self, period: int) -> int:
+        """When the reserve held from period ``period``'s royalty is released: the end of the
+        period ``reserve_periods`` later (SettlementModule._reportDraft)."""
+        return self.period_bounds(period + self.reserve_periods)[1]
+
+    def reserve_of(self, payable: int) -> int:
+        """The reserve held from a payable royalty (after credits and recoupment), rounded down."""
+        return payable * self.reserve_bps // BPS
+
+    def audit_exceeds(self, underpayment: int, reported: int) -> bool:
+        """Whether an audit's underpayment exceeds the threshold: u * 10,000 > bps * reported."""
+        return underpayment > 0 and underpayment * BPS > self.audit_threshold_bps * max(reported, 0)
 
     # ------------------------------------------------------------------ periods
 

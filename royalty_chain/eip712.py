@@ -127,6 +127,8 @@ SALES_REPORT = StructType(
         ("Bucket[]", "buckets"),
         ("Bucket[]", "returned"),
         ("uint256", "corrects"),
+        ("bool", "audit"),
+        ("uint128", "auditCost"),
     ),
     refs=(BUCKET,),
 )
@@ -262,6 +264,8 @@ def report_message(report: Report) -> dict[str, Any]:
         "buckets": [_bucket_message(b) for b in report.buckets],
         "returned": [_bucket_message(b) for b in report.returned],
         "corrects": report.corrects,
+        "audit": report.audit,
+        "auditCost": report.audit_cost,
     }
 
 
@@ -344,6 +348,8 @@ def report_struct_hash(report: Report) -> bytes:
         + _buckets_hash(report.buckets)
         + _buckets_hash(report.returned)
         + _word(report.corrects)
+        + _word(int(report.audit))
+        + _word(report.audit_cost)
     )
 
 

@@ -166,6 +166,9 @@ def calendar_from_event(value: Mapping[str, Any]) -> Calendar:
         year_day=int(value["yearDay"]),
         due_days=int(value["dueDays"]),
         interest_bps=int(value["interestBps"]),
+        reserve_bps=int(value["reserveBps"]),
+        reserve_periods=int(value["reservePeriods"]),
+        audit_threshold_bps=int(value["auditThresholdBps"]),
     )
 
 

@@ -41,6 +41,9 @@ class Kind(_Labelled):
     MINIMUM_GUARANTEE = 3
     INTEREST = 4
     ADJUSTMENT = 5
+    RESERVE = 6  # held back from a report against returns, released later or consumed
+    AUDIT = 7  # an audit finding: an adjustment that may bear interest from the original due date
+    AUDIT_COST = 8  # an audit's cost charged to the licensee
 
 
 class State(_Labelled):
@@ -50,6 +53,7 @@ class State(_Labelled):
     PENDING = 1
     DISPUTED = 2
     FINAL = 3
+    HELD = 4  # a reserve, until its release time
 
 
 @dataclass(frozen=True, slots=True)

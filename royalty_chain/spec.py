@@ -22,7 +22,13 @@ from eth_utils import keccak, to_checksum_address
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from royalty_chain import units
-from royalty_chain.calendar import PERIOD_WORDS, parse_period_rule, parse_year_start
+from royalty_chain.calendar import (
+    MAX_RESERVE_BPS,
+    MAX_RESERVE_PERIODS,
+    PERIOD_WORDS,
+    parse_period_rule,
+    parse_year_start,
+)
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
@@ -128,6 +134,19 @@ class TermIn(_Model):
     late_interest_bps: Uint16 = Field(
         0, description="simple yearly interest on amounts paid after their due date, actual/365 (1200 = 12%)"
     )
+    reserve_bps: Uint16 = Field(
+        0,
+        description="share of each report's payable royalty held back as a reserve against returns "
+        "(2000 = 20%, at most 5000), released after reserve_periods periods or consumed by returns",
+    )
+    reserve_periods: int = Field(
+        0, ge=0, le=255, description="a period's reserve is released at the end of the period this many periods later (1..24)"
+    )
+    audit_threshold_bps: Uint16 = Field(
+        500,
+        description="an audit finding whose underpayment exceeds this share of the period's settled royalty "
+        "bears interest from the original due date and the audit's cost (500 = 5%; 0: any underpayment)",
+    )
     # Filled in by the validator from the fields above: what the contract stores.
     period_months: int = Field(0, exclude=True)
     anniversary: bool = Field(False, exclude=True)
@@ -154,6 +173,30 @@ class TermIn(_Model):
             raise ValueError(f"late_interest_bps must be at most 10,000 (100% a year), not {value}")
         return value
 
+    @field_validator("reserve_bps")
+    @classmethod
+    def _reserve(cls, value: int) -> int:
+        if value > MAX_RESERVE_BPS:
+            raise ValueError(f"reserve_bps must be at most 5,000 (half of each royalty), not {value}")
+        return value
+
+    @field_validator("audit_threshold_bps")
+    @classmethod
+    def _audit_threshold(cls, value: int) -> int:
+        if value > 10_000:
+            raise ValueError(f"audit_threshold_bps must be at most 10,000 (100%), not {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _reserve_periods(self) -> TermIn:
+        if self.reserve_bps == 0 and self.reserve_periods != 0:
+            raise ValueError("reserve_periods needs a reserve: give reserve_bps too, or leave reserve_periods 0")
+        if self.reserve_bps != 0 and not 1 <= self.reserve_periods <= MAX_RESERVE_PERIODS:
+            raise ValueError(
+                f"reserve_periods must be 1 to {MAX_RESERVE_PERIODS} periods for a reserve, not {self.reserve_periods}"
+            )
+        return self
+
     @model_validator(mode="after")
     def _one_period(self) -> TermIn:
         seconds = _days(self.period_days, self.period_seconds, "period_seconds or period_days")
@@ -175,7 +218,15 @@ class TermIn(_Model):
 
     def calendar(self) -> Calendar:
         return Calendar(
-            self.period_months, self.anniversary, self.year_month, self.year_day, self.due_days, self.late_interest_bps
+            self.period_months,
+            self.anniversary,
+            self.year_month,
+            self.year_day,
+            self.due_days,
+            self.late_interest_bps,
+            self.reserve_bps,
+            self.reserve_periods,
+            self.audit_threshold_bps,
         )
 
 

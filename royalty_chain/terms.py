@@ -19,7 +19,7 @@ DAY = 86_400
 YEAR = 365 * DAY
 
 SCOPE_TYPE = "(uint256,uint64,uint32)"
-CALENDAR_TYPE = "(uint8,bool,uint8,uint8,uint16,uint16)"
+CALENDAR_TYPE = "(uint8,bool,uint8,uint8,uint16,uint16,uint16,uint8,uint16)"
 TERM_TYPE = f"(uint64,uint64,uint32,uint32,{CALENDAR_TYPE})"
 TIER_TYPE = "(uint128,uint16)"
 FIELD_RATE_TYPE = "(uint8,uint16)"
@@ -30,16 +30,21 @@ TERMS_TYPE = (
     f"{PAYEE_TYPE}[],uint16,address,address[],uint8,uint32,address,uint32,bytes32)"
 )
 BUCKET_TYPE = "(uint16,uint8,uint8,uint8,uint128,uint128,uint128)"
-REPORT_TYPE = f"(uint256,uint32,uint64,uint64,bytes32,uint32,{BUCKET_TYPE}[],{BUCKET_TYPE}[],uint256)"
+REPORT_TYPE = f"(uint256,uint32,uint64,uint64,bytes32,uint32,{BUCKET_TYPE}[],{BUCKET_TYPE}[],uint256,bool,uint128)"
 
 
 @dataclass(frozen=True, slots=True)
 class Calendar:
-    """How a term is cut into periods and contract years, and when reports are due
-    (ILicenceRegistry.Calendar; the rule itself is :mod:`royalty_chain.calendar`).
+    """How a term is cut into periods and contract years, when reports are due, and the clauses
+    that run by the calendar (ILicenceRegistry.Calendar; the rule itself is
+    :mod:`royalty_chain.calendar`).
 
     ``period_months`` 0 means fixed periods of ``Term.period_seconds``; ``year_month`` and
-    ``year_day`` 0 mean contract years from the start date."""
+    ``year_day`` 0 mean contract years from the start date. ``reserve_bps`` of each report's
+    payable royalty is held back against returns until the end of the period
+    ``reserve_periods`` later; an audit finding whose underpayment exceeds
+    ``audit_threshold_bps`` of the period's settled royalty bears interest from the original due
+    date and its stated cost."""
 
     period_months: int = 0
     anniversary: bool = False
@@ -47,14 +52,37 @@ class Calendar:
     year_day: int = 0
     due_days: int = 30
     interest_bps: int = 0
+    reserve_bps: int = 0
+    reserve_periods: int = 0
+    audit_threshold_bps: int = 0
 
-    def as_abi(self) -> tuple[int, bool, int, int, int, int]:
-        return (self.period_months, self.anniversary, self.year_month, self.year_day, self.due_days, self.interest_bps)
+    def as_abi(self) -> tuple[int | bool, ...]:
+        return (
+            self.period_months,
+            self.anniversary,
+            self.year_month,
+            self.year_day,
+            self.due_days,
+            self.interest_bps,
+            self.reserve_bps,
+            self.reserve_periods,
+            self.audit_threshold_bps,
+        )
 
     @classmethod
     def from_abi(cls, value: Any) -> Calendar:
-        months, anniversary, year_month, year_day, due_days, interest_bps = value
-        return cls(int(months), bool(anniversary), int(year_month), int(year_day), int(due_days), int(interest_bps))
+        months, anniversary, year_month, year_day, due_days, interest_bps, reserve_bps, reserve_periods, audit = value
+        return cls(
+            int(months),
+            bool(anniversary),
+            int(year_month),
+            int(year_day),
+            int(due_days),
+            int(interest_bps),
+            int(reserve_bps),
+            int(reserve_periods),
+            int(audit),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +258,8 @@ class Report:
     buckets: tuple[Bucket, ...]
     returned: tuple[Bucket, ...] = ()
     corrects: int = 0
+    audit: bool = False
+    audit_cost: int = 0
 
     def as_abi(self) -> tuple[Any, ...]:
         return (
@@ -242,4 +272,6 @@ class Report:
             [b.as_abi() for b in self.buckets],
             [b.as_abi() for b in self.returned],
             self.corrects,
+            self.audit,
+            self.audit_cost,
         )

@@ -117,6 +117,9 @@ class LicenceRow(Base):
     year_day: Mapped[int] = mapped_column(Integer, default=0)
     due_days: Mapped[int] = mapped_column(Integer, default=30)
     interest_bps: Mapped[int] = mapped_column(Integer, default=0)
+    reserve_bps: Mapped[int] = mapped_column(Integer, default=0)
+    reserve_periods: Mapped[int] = mapped_column(Integer, default=0)
+    audit_threshold_bps: Mapped[int] = mapped_column(Integer, default=0)
     dispute_window: Mapped[int] = mapped_column(BigInteger)
     tax_bps: Mapped[int] = mapped_column(Integer, default=0)
     tax_account: Mapped[str | None] = mapped_column(String(42), index=True)
@@ -162,6 +165,9 @@ class LicenceRow(Base):
             year_day=self.year_day,
             due_days=self.due_days,
             interest_bps=self.interest_bps,
+            reserve_bps=self.reserve_bps,
+            reserve_periods=self.reserve_periods,
+            audit_threshold_bps=self.audit_threshold_bps,
         )
 
 
@@ -221,7 +227,26 @@ class SettlementRow(Base):
     interest_from: Mapped[int | None] = mapped_column(BigInteger)
     interest_to: Mapped[int | None] = mapped_column(BigInteger)
     interest_rate_bps: Mapped[int | None] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(10))  # pending, disputed, final
+    state: Mapped[str] = mapped_column(String(10))  # pending, disputed, final, held (a reserve)
+    # Reserves: on a report, the reserve held from it (ReserveHeld) and what its negative period
+    # took back from earlier reserves; on a reserve, its report, and what returns consumed of it
+    # (refunded: the part already paid, back to the licensee). A reserve's release time is
+    # its dispute_until.
+    reserve_id: Mapped[int | None] = mapped_column(BigInteger)
+    reserve_held: Mapped[int] = mapped_column(Uint, default=0)
+    reserve_taken: Mapped[int] = mapped_column(Uint, default=0)
+    reserve_of: Mapped[int | None] = mapped_column(BigInteger)
+    reserve_consumed: Mapped[int] = mapped_column(Uint, default=0)
+    reserve_refunded: Mapped[int] = mapped_column(Uint, default=0)
+    # Audit findings (AuditSettled): the underpayment (signed), the royalty it was measured against,
+    # the threshold, whether it exceeded it, and the cost charged; on an audit_cost, its audit.
+    audit_underpayment: Mapped[int | None] = mapped_column(Int)
+    audit_reported: Mapped[int | None] = mapped_column(Uint)
+    audit_threshold_bps: Mapped[int | None] = mapped_column(Integer)
+    audit_exceeded: Mapped[bool | None] = mapped_column(Boolean)
+    audit_cost: Mapped[int] = mapped_column(Uint, default=0)
+    audit_cost_id: Mapped[int | None] = mapped_column(BigInteger)
+    audit_of: Mapped[int | None] = mapped_column(BigInteger)
     settled_at: Mapped[int] = mapped_column(BigInteger)
     dispute_until: Mapped[int] = mapped_column(BigInteger)
     schedule_version: Mapped[int | None] = mapped_column(Integer)

@@ -31,7 +31,7 @@ from royalty_chain.events import ChainEvent
 from royalty_chain.models import Kind
 
 KINDS = {kind.value: kind.label for kind in Kind}  # the ledger's Kind, as the index stores it
-ROYALTY_KINDS = ("report", "adjustment")  # priced from signed reports (the ledger's _isRoyalty)
+ROYALTY_KINDS = ("report", "adjustment", "audit")  # priced from signed reports (the ledger's _isRoyalty)
 
 
 class Projector(RowCache):
@@ -41,7 +41,9 @@ class Projector(RowCache):
     # parts of reports, bucket years, interest settlements.
     # 3: returns (ReturnReported), the licensee's credit (CreditCarried/CreditApplied), adjustment
     # settlements and their corrects/corrected_by chain, signed per-year figures.
-    VERSION = 3
+    # 4: reserves against returns (ReserveHeld/ReserveConsumed, kind reserve, state held), audit
+    # findings and their costs (AuditSettled, kinds audit and audit_cost).
+    VERSION = 4
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -70,6 +72,9 @@ class Projector(RowCache):
             "Withdrawn": self._withdrawn,
             "EscrowWithdrawn": self._escrow_withdrawn,
             "ArrearsCleared": self._arrears_cleared,
+            "ReserveHeld": self._reserve_held,
+            "ReserveConsumed": self._reserve_consumed,
+            "AuditSettled": self._audit_settled,
         }
 
     def apply(self, event: ChainEvent) -> None:
@@ -101,6 +106,9 @@ class Projector(RowCache):
             year_day=int(calendar["yearDay"]),
             due_days=int(calendar["dueDays"]),
             interest_bps=int(calendar["interestBps"]),
+            reserve_bps=int(calendar["reserveBps"]),
+            reserve_periods=int(calendar["reservePeriods"]),
+            audit_threshold_bps=int(calendar["auditThresholdBps"]),
             dispute_window=int(terms["disputeWindow"]),
             tax_bps=int(terms["taxBps"]),
             tax_account=terms["taxAccount"] if int(terms["taxBps"]) > 0 else None,
@@ -212,7 +220,7 @@ class Projector(RowCache):
         version: int | None = None
         year = 0
         rule = licence.rule()
-        if kind in ROYALTY_KINDS:
+        if kind in ROYALTY_KINDS or kind in ("reserve", "audit_cost"):
             # The advance recouped and the guarantee credit used are only known per contract year:
             # ReportAccepted, which follows in the same transaction, sets them.
             period_start = rule.period_bounds(period)[0]
@@ -228,7 +236,9 @@ class Projector(RowCache):
             licence.escrow -= paid
             if kind not in ROYALTY_KINDS:
                 licence.advance_left -= recouped
-            licence.royalty_total += royalty
+            # A reserve is part of its report's royalty, not a royalty of its own.
+            if kind != "reserve":
+                licence.royalty_total += royalty
             licence.recouped_total += recouped
             licence.due_total += due
             licence.paid_total += paid
@@ -258,7 +268,7 @@ class Projector(RowCache):
             paid_late=paid if timestamp > due_at else 0,
             last_paid_at=timestamp if paid else None,
             interest_charged=0,
-            state="pending" if args["pending"] else "final",
+            state="held" if kind == "reserve" else ("pending" if args["pending"] else "final"),
             settled_at=timestamp,
             dispute_until=timestamp + (licence.dispute_window if args["pending"] else 0),
             schedule_version=version,
@@ -273,6 +283,11 @@ class Projector(RowCache):
             returned_count=0,
             credit_carried=0,
             credit_applied=0,
+            reserve_held=0,
+            reserve_taken=0,
+            reserve_consumed=0,
+            reserve_refunded=0,
+            audit_cost=0,
             scope_breaches=0,
             tx_hash=event.tx_hash,
             block_number=event.block_number,
@@ -323,8 +338,63 @@ class Projector(RowCache):
             self._years[(row.id, year)] = row_year
         licence.guarantee_credit = json.dumps(credits)
         row.guarantee_credit = credit
-        row.advance_recouped = row.recouped - credit - row.credit_applied
+        row.advance_recouped = row.recouped - credit - row.credit_applied - row.reserve_held
         licence.advance_left -= row.advance_recouped
+
+    def _reserve_held(self, event: ChainEvent) -> None:
+        """Part of a report's payable royalty held back (its Settled.recouped counted it) as a
+        reserve settlement of its own, until ``releaseAt``."""
+        args = event.args
+        reserve = self._settlement(int(args["reserveId"]))
+        report = self._settlement(int(args["settlementId"]))
+        assert reserve is not None and report is not None
+        amount = int(args["amount"])
+        reserve.reserve_of = report.id
+        reserve.dispute_until = int(args["releaseAt"])
+        report.reserve_id = reserve.id
+        report.reserve_held = amount
+        self._licence(report.licence_id).recouped_total -= amount
+
+    def _reserve_consumed(self, event: ChainEvent) -> None:
+        """A negative period took part of a held reserve back: the paid part went to the
+        licensee (its arrears first, in the same transaction, then its escrow)."""
+        args = event.args
+        reserve = self._settlement(int(args["reserveId"]))
+        by = self._settlement(int(args["bySettlementId"]))
+        assert reserve is not None and by is not None
+        licence = self._licence(reserve.licence_id)
+        amount, refunded = int(args["amount"]), int(args["refunded"])
+        reserve.due -= amount
+        reserve.paid -= refunded
+        reserve.reserve_consumed += amount
+        reserve.reserve_refunded += refunded
+        if int(args["left"]) == 0:
+            reserve.state = "final"
+        by.reserve_taken += amount
+        licence.due_total -= amount
+        licence.paid_total -= refunded
+        licence.arrears -= amount - refunded
+        if refunded:
+            licence.escrow += refunded
+            earlier = self._refund_credit.get(reserve.licence_id)
+            carried = earlier[1] if earlier is not None and earlier[0] == event.tx_hash else 0
+            self._refund_credit[reserve.licence_id] = (event.tx_hash, carried + refunded)
+
+    def _audit_settled(self, event: ChainEvent) -> None:
+        """An audit finding's measure against the threshold, and the cost it charged."""
+        args = event.args
+        row = self._settlement_of(event)
+        row.audit_underpayment = int(args["underpayment"])
+        row.audit_reported = int(args["reportedRoyalty"])
+        row.audit_threshold_bps = int(args["thresholdBps"])
+        row.audit_exceeded = bool(args["exceeded"])
+        cost_id = int(args["auditCostId"])
+        row.audit_cost = int(args["auditCost"])
+        if cost_id:
+            row.audit_cost_id = cost_id
+            cost = self._settlement(cost_id)
+            assert cost is not None
+            cost.audit_of = row.id
 
     def _credit_carried(self, event: ChainEvent) -> None:
         """A report priced below zero: the licensee's credit against its next royalties."""
@@ -475,8 +545,8 @@ class Projector(RowCache):
         )
         row.released += amount
         row.tax += tax
-        if row.state == "pending":
-            row.state = "final"  # releaseMatured: the window passed undisputed
+        if row.state in ("pending", "held"):
+            row.state = "final"  # releaseMatured: the window passed undisputed, or the reserve's time came
         licence.distributed = after
         licence.released_total += amount
         licence.tax_total += tax

@@ -128,9 +128,7 @@ def _calendar_of(row: LicenceRow) -> dict[str, Any]:
     if "calendar" not in getattr(LicenceInfo, "__dataclass_fields__", {}):
         return {}
     rule = row.rule()
-    calendar = Calendar(
-        rule.period_months, rule.anniversary, rule.year_month, rule.year_day, rule.due_days, rule.interest_bps
-    )
+    calendar = Calendar.from_abi(rule.as_abi())
     return {"calendar": calendar}
 
 

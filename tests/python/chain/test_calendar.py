@@ -319,10 +319,11 @@ def test_year_anchor_before_1970_is_an_error() -> None:
 
 
 def test_from_abi_tuple_and_dict() -> None:
-    c = LicenceCalendar.from_abi((3, False, 7, 1, 45, 800), start=ts("2025-02-10"), period_seconds=0)
-    assert c == LicenceCalendar(ts("2025-02-10"), 0, 3, False, 7, 1, 45, 800)
-    assert c.as_abi() == (3, False, 7, 1, 45, 800)
-    named = {"periodMonths": 3, "anniversary": False, "yearMonth": 7, "yearDay": 1, "dueDays": 45, "interestBps": 800}
+    c = LicenceCalendar.from_abi((3, False, 7, 1, 45, 800, 1000, 2, 500), start=ts("2025-02-10"), period_seconds=0)
+    assert c == LicenceCalendar(ts("2025-02-10"), 0, 3, False, 7, 1, 45, 800, 1000, 2, 500)
+    assert c.as_abi() == (3, False, 7, 1, 45, 800, 1000, 2, 500)
+    named = {"periodMonths": 3, "anniversary": False, "yearMonth": 7, "yearDay": 1, "dueDays": 45, "interestBps": 800,
+             "reserveBps": 1000, "reservePeriods": 2, "auditThresholdBps": 500}
     assert LicenceCalendar.from_abi(named, start=ts("2025-02-10"), period_seconds=0) == c
 
 
