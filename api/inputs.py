@@ -120,6 +120,9 @@ def term_doc(terms: Terms) -> dict[str, Any]:
     doc["contract_year_start"] = contract_year_start(rule)
     doc["due_days"] = rule.due_days
     doc["late_interest_bps"] = rule.interest_bps
+    if rule.reserve_bps:
+        doc["reserve_bps"], doc["reserve_periods"] = rule.reserve_bps, rule.reserve_periods
+    doc["audit_threshold_bps"] = rule.audit_threshold_bps
     return doc
 
 

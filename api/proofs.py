@@ -63,7 +63,7 @@ def _answer(
         settlement_id=carrier.id,
         licence_id=carrier.licence_id,
         period=carrier.period,
-        kind="adjustment" if carrier.kind == "adjustment" else "report",
+        kind="audit" if carrier.kind == "audit" else ("adjustment" if carrier.kind == "adjustment" else "report"),
         corrects=carrier.corrects,
         line_id=line_id,
         line=line,

@@ -257,7 +257,9 @@ class InterestOut(Out):
 class SettlementSummary(Out):
     id: int
     licence_id: int
-    kind: Literal["advance", "report", "adjustment", "minimum_guarantee", "interest", "none"]
+    kind: Literal[
+        "advance", "report", "adjustment", "audit", "reserve", "minimum_guarantee", "interest", "audit_cost", "none"
+    ]
     period: int
     period_name: str | None = Field(description="the period (a report's; an interest charge's, of what it is on)")
     period_start: int | None
@@ -369,12 +371,18 @@ class StatementRow(Out):
     due_date: str | None = Field(description="YYYY-MM-DD of due_at")
     late: bool
     settlement_id: int | None
-    on_settlement_id: int | None = Field(None, description="interest rows: the settlement paid late")
+    on_settlement_id: int | None = Field(
+        None,
+        description="interest rows: the settlement paid late; reserve rows: the report it was held from; "
+        "audit_cost rows: the audit finding",
+    )
     interest_principal: Amount | None = Field(None, description="interest rows: the amount paid late")
     interest_days: int | None = Field(None, description="interest rows: whole days from its due date to payment")
     interest_rate_bps: int | None = None
     corrects: int | None = Field(None, description="adjustment rows: the settlement of the period it corrects")
-    kind: str = Field(description="report, adjustment, minimum_guarantee, interest or total")
+    kind: str = Field(
+        description="report, adjustment, audit, reserve, minimum_guarantee, interest, audit_cost or total"
+    )
     state: str = Field(description='a settlement\'s state, "nil report", "not reported" or "open"')
     units: Amount = Field(description="sales of this contract year")
     gross: Amount
@@ -412,6 +420,35 @@ class StatementRow(Out):
     paid: Amount
     arrears: Amount
     tax_withheld: Amount
+    reserve_held: Amount = Field(
+        0,
+        description="report rows: the reserve against returns held back from its payable royalty (not in due); "
+        "reserve rows: what is still held",
+    )
+    reserve_released: Amount = Field(0, description="reserve rows: released to the payees (with withholding)")
+    reserve_consumed: Amount = Field(
+        0,
+        description="reserve rows: taken back by a later negative period; report rows: what this negative "
+        "period took back from the reserves held",
+    )
+    reserve_refunded: Amount = Field(
+        0, description="reserve rows: the part of reserve_consumed already paid, returned to the licensee"
+    )
+    release_at: int | None = Field(None, description="reserve rows: when it is released (the end of a later period)")
+    release_date: str | None = Field(None, description="YYYY-MM-DD of release_at")
+    audit_underpayment: SignedAmount | None = Field(
+        None, description="audit rows: the royalty the finding adds (negative: an overpayment)"
+    )
+    audit_reported: Amount | None = Field(
+        None, description="audit rows: the royalty the period was settled at before the finding"
+    )
+    audit_threshold_bps: int | None = Field(None, description="audit rows: the licence's audit threshold")
+    audit_exceeded: bool | None = Field(
+        None,
+        description="audit rows: underpayment x 10,000 > threshold x reported: due from the original due date "
+        "(interest) and the audit cost charged",
+    )
+    audit_cost: Amount = Field(0, description="audit and audit_cost rows: the audit cost charged to the licensee")
     payee_parts: list[PayeePart]
 
 
@@ -476,7 +513,7 @@ class PeriodHistoryEntry(Out):
     """One report of a period's chain: its original, or an adjustment of the one before it."""
 
     settlement_id: int
-    kind: Literal["report", "adjustment"]
+    kind: Literal["report", "adjustment", "audit"]
     corrects: int | None
     corrected_by: int | None
     sequence: int | None
@@ -524,7 +561,9 @@ class LineProof(Out):
     settlement_id: int = Field(description="the settlement of the report that carried the line")
     licence_id: int
     period: int
-    kind: Literal["report", "adjustment"] = Field(description="the line came in the period's original or an adjustment")
+    kind: Literal["report", "adjustment", "audit"] = Field(
+        description="the line came in the period's original report, an adjustment or an audit finding"
+    )
     corrects: int | None = Field(description="an adjustment: the settlement it corrects")
     line_id: str
     line: dict[str, Any]

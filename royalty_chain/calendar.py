@@ -211,8 +211,17 @@ class LicenceCalendar:
                 "auditThresholdBps",
             )
             calendar = [calendar[k] for k in keys]
-        (period_months, anniversary, year_month, year_day, due_days, interest_bps, reserve_bps, reserve_periods,
-         audit_threshold_bps) = calendar
+        (
+            period_months,
+            anniversary,
+            year_month,
+            year_day,
+            due_days,
+            interest_bps,
+            reserve_bps,
+            reserve_periods,
+            audit_threshold_bps,
+        ) = calendar
         return cls(
             start=int(start),
             period_seconds=int(period_seconds),

@@ -140,7 +140,7 @@ class TermIn(_Model):
         "(2000 = 20%, at most 5000), released after reserve_periods periods or consumed by returns",
     )
     reserve_periods: int = Field(
-        0, ge=0, le=255, description="a period's reserve is released at the end of the period this many periods later (1..24)"
+        0, ge=0, le=255, description="a period's reserve is released at the end of the period this many later (1..24)"
     )
     audit_threshold_bps: Uint16 = Field(
         500,

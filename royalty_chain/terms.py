@@ -54,7 +54,7 @@ class Calendar:
     interest_bps: int = 0
     reserve_bps: int = 0
     reserve_periods: int = 0
-    audit_threshold_bps: int = 0
+    audit_threshold_bps: int = 500
 
     def as_abi(self) -> tuple[int | bool, ...]:
         return (

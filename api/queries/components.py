@@ -31,7 +31,7 @@ from api.indexer.models import BucketRow, ReturnRow, ScheduleVersionRow, Settlem
 from royalty_chain.events import schedule_from_event
 from royalty_chain.terms import Schedule
 
-PRICED_KINDS = ("report", "adjustment")
+PRICED_KINDS = ("report", "adjustment", "audit")
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ def period_chains(session: Session, licence_id: int, periods: Sequence[int]) -> 
         select(SettlementRow)
         .where(
             SettlementRow.licence_id == licence_id,
-            SettlementRow.kind.in_(("report", "adjustment")),
+            SettlementRow.kind.in_(("report", "adjustment", "audit")),
             SettlementRow.period.in_(list(periods)),
         )
         .order_by(SettlementRow.id)
@@ -182,7 +182,7 @@ def period_history(session: Session, licence_id: int, period: int) -> PeriodHist
     entries = [
         PeriodHistoryEntry(
             settlement_id=s.id,
-            kind="adjustment" if s.kind == "adjustment" else "report",
+            kind="audit" if s.kind == "audit" else ("adjustment" if s.kind == "adjustment" else "report"),
             corrects=s.corrects,
             corrected_by=s.corrected_by,
             sequence=s.sequence,

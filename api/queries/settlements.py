@@ -78,7 +78,7 @@ def period_of_settlement(row: SettlementRow, licence: LicenceRow, on: Settlement
     at the term's end), an interest charge's of the settlement it is on; nothing for an advance."""
     rule = licence.rule()
     kind = row.kind if row.kind != "interest" or on is None else on.kind
-    if kind in ("report", "adjustment"):
+    if kind in ("report", "adjustment", "audit", "reserve", "audit_cost"):
         return period_fields(rule, row.period)
     if kind == "minimum_guarantee":
         return year_fields(rule, row.period, effective_end(licence))
@@ -109,7 +109,7 @@ def _summary(
             interest=row.royalty,
         )
     outstanding = row.due - row.paid
-    overdue = outstanding if row.kind in ("report", "adjustment", "minimum_guarantee") and now > row.due_at else 0
+    overdue = outstanding if row.kind in ("report", "adjustment", "audit", "minimum_guarantee") and now > row.due_at else 0
     return {
         "id": row.id,
         "licence_id": row.licence_id,

@@ -62,7 +62,7 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
         select(SettlementRow)
         .where(
             SettlementRow.licence_id == licence_id,
-            SettlementRow.kind.in_(("report", "adjustment")),
+            SettlementRow.kind.in_(("report", "adjustment", "audit")),
             SettlementRow.period >= first,
             SettlementRow.period <= last,
         )
@@ -83,7 +83,7 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
             select(SettlementRow)
             .where(
                 SettlementRow.licence_id == licence_id,
-                SettlementRow.kind.in_(("minimum_guarantee", "interest")),
+                SettlementRow.kind.in_(("minimum_guarantee", "interest", "reserve", "audit_cost")),
                 SettlementRow.year == year,
             )
             .order_by(SettlementRow.id)
@@ -91,7 +91,13 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
     )
     guarantees = [g for g in others if g.kind == "minimum_guarantee" and g.period == year]
     interests = [i for i in others if i.kind == "interest"]
+    reserves: dict[int, list[SettlementRow]] = defaultdict(list)  # by period
+    for r in others:
+        if r.kind == "reserve":
+            reserves[r.period].append(r)
+    costs = [c for c in others if c.kind == "audit_cost"]
     ids = [s.id for s in chained] + [g.id for g in guarantees] + [i.id for i in interests]
+    ids += [r.id for held in reserves.values() for r in held] + [c.id for c in costs]
     parts = parts_by_settlement(session, ids, {licence_id: payees})
     components = settlement_components(session, chained)
     rows: list[StatementRow] = []
@@ -103,12 +109,16 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
         for report in chain:
             priced = components.get(report.id, {}) if report is not None else {}
             rows.append(_report_row(p, dates, report, years, priced.get(year, NONE), year, payees, parts, now))
+        for r in reserves.get(p, []):
+            rows.append(_reserve_row(r, dates, payees, parts))
     for g in guarantees:
         rows.append(_settlement_row(g, year_fields(rule, year, end), payees, parts, now))
     targets = interest_targets(session, interests)
     for i in interests:
         dates = period_of_settlement(i, licence, targets.get(i.interest_on or 0))
         rows.append(_settlement_row(i, dates, payees, parts, now))
+    for c in costs:
+        rows.append(_settlement_row(c, period_fields(rule, c.period), payees, parts, now))
     return Statement(
         licence_id=licence_id,
         year=year,
@@ -179,7 +189,7 @@ def _report_row(
         return year_split(amount, royalties, s.year, year)
 
     amounts = parts.get(s.id, ([0] * len(payees), payees))[0]
-    adjustment = s.kind == "adjustment"
+    adjustment = s.kind in ("adjustment", "audit")
     net, returned = (mine.net_in_scope, mine.returned_net_in_scope) if mine else (0, 0)
     nil = s.bucket_count == 0 and s.returned_count == 0
     return StatementRow(
@@ -206,7 +216,15 @@ def _report_row(
         royalty_percentage=components.percentage,
         credit_carried=year_split(s.credit_carried, {y: -r for y, r in royalties.items()}, s.year, year),
         credit_applied=share(s.credit_applied),
-        recouped=share(s.recouped),
+        # Settled.recouped counts the reserve held back too: shown apart.
+        recouped=share(s.recouped - s.reserve_held),
+        reserve_held=share(s.reserve_held),
+        reserve_consumed=share(s.reserve_taken),
+        audit_underpayment=s.audit_underpayment,
+        audit_reported=s.audit_reported,
+        audit_threshold_bps=s.audit_threshold_bps,
+        audit_exceeded=s.audit_exceeded,
+        audit_cost=s.audit_cost,
         due=share(s.due),
         paid=share(s.paid),
         arrears=share(s.due - s.paid),
@@ -214,6 +232,46 @@ def _report_row(
         payee_parts=[
             PayeePart(account=p.account, share_bps=p.share_bps, amount=share(a))
             for p, a in zip(payees, amounts, strict=True)
+        ],
+    )
+
+
+def _reserve_row(
+    s: SettlementRow,
+    dates: dict[str, Any],
+    payees: list[PayeeRow],
+    parts: dict[int, tuple[list[int], list[PayeeRow]]],
+) -> StatementRow:
+    """A reserve held back from a period's report: held until its release time, then released
+    to the payees, or consumed (wholly or in part) by a later negative period."""
+    amounts = parts.get(s.id, ([0] * len(payees), payees))[0]
+    return StatementRow(
+        period=s.period,
+        **{**dates, "due_at": s.due_at},
+        due_date=iso_date(s.due_at),
+        late=s.paid_late > 0,
+        settlement_id=s.id,
+        on_settlement_id=s.reserve_of,
+        kind="reserve",
+        state=s.state,
+        units=0,
+        gross=0,
+        net_in_scope=0,
+        period_royalty=0,
+        royalty=0,
+        recouped=0,
+        due=s.due,
+        paid=s.paid,
+        arrears=s.due - s.paid,
+        tax_withheld=s.tax,
+        reserve_held=s.due if s.state == "held" else 0,
+        reserve_released=s.released,
+        reserve_consumed=s.reserve_consumed,
+        reserve_refunded=s.reserve_refunded,
+        release_at=s.dispute_until,
+        release_date=iso_date(s.dispute_until),
+        payee_parts=[
+            PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, amounts, strict=True)
         ],
     )
 
@@ -234,7 +292,8 @@ def _settlement_row(
         due_date=iso_date(s.due_at),
         late=s.reported_late or s.paid_late > 0 or overdue,
         settlement_id=s.id,
-        on_settlement_id=s.interest_on,
+        on_settlement_id=s.interest_on if s.kind == "interest" else s.audit_of,
+        audit_cost=s.royalty if s.kind == "audit_cost" else 0,
         interest_days=None if s.interest_from is None else ((s.interest_to or 0) - s.interest_from) // DAY,
         interest_rate_bps=s.interest_rate_bps,
         interest_principal=s.interest_principal,
@@ -288,7 +347,7 @@ def _row(
 
 _MONEY = ("units", "gross", "net_in_scope", "returned_units", "returned_gross", "returned_net_in_scope", "net",
           "period_royalty", "royalty", "credit_carried", "credit_applied", "recouped", "due", "paid", "arrears",
-          "tax_withheld")  # fmt: skip
+          "tax_withheld", "reserve_released", "reserve_refunded")  # fmt: skip
 
 
 def _totals(rows: list[StatementRow], payees: list[PayeeRow], start: int, end: int) -> StatementRow:
@@ -299,6 +358,8 @@ def _totals(rows: list[StatementRow], payees: list[PayeeRow], start: int, end: i
         return sum(int(v) for r in rows if (v := getattr(r, name)) is not None)
 
     parts = [sum(r.payee_parts[i].amount for r in rows) for i in range(len(payees))]
+    sums: dict[str, Any] = {n: total(n) for n in _MONEY if n != "period_royalty"}
+    sums.update({n: priced(n) for n in NONE.fields()})
     return StatementRow(
         period=-1,
         period_name="total",
@@ -311,9 +372,13 @@ def _totals(rows: list[StatementRow], payees: list[PayeeRow], start: int, end: i
         settlement_id=None,
         kind="total",
         state="",
-        **{n: total(n) for n in _MONEY if n != "period_royalty"},
+        **sums,
         period_royalty=total("royalty"),
-        **{n: priced(n) for n in NONE.fields()},
+        # Held back by the year's reports (a reserve row shows what is still held of it), taken
+        # back from the reserves (on their rows), and the audit costs charged (their own rows).
+        reserve_held=sum(r.reserve_held for r in rows if r.kind in ("report", "adjustment")),
+        reserve_consumed=sum(r.reserve_consumed for r in rows if r.kind == "reserve"),
+        audit_cost=sum(r.audit_cost for r in rows if r.kind == "audit_cost"),
         payee_parts=[
             PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, parts, strict=True)
         ],
@@ -326,6 +391,8 @@ STATEMENT_COLUMNS = (
     "due", "paid", "arrears", "tax_withheld", "on_settlement_id", "interest_principal", "interest_days",
     "interest_rate_bps", "corrects", "returned_units", "returned_gross", "returned_net_in_scope", "net",
     "credit_carried", "credit_applied", "royalty_fixed_fee", "royalty_per_unit", "royalty_percentage",
+    "reserve_held", "reserve_released", "reserve_consumed", "reserve_refunded", "release_date", "audit_underpayment",
+    "audit_reported", "audit_threshold_bps", "audit_exceeded", "audit_cost",
 )  # fmt: skip
 
 

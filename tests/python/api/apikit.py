@@ -105,24 +105,28 @@ def bucket(
 
 def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], sequence: int | None = None,
            lines_root: bytes = b"\x05" * 32, line_count: int = 3, returned: tuple[Bucket, ...] = (),
-           corrects: int = 0) -> int:  # fmt: skip
-    """Sign a report (with ``returned`` buckets; an adjustment of settlement ``corrects``) with
-    oracle2 and send it with the oracle_sender key; returns the settlement id."""
+           corrects: int = 0, audit: bool = False, audit_cost: int = 0, deadline: int | None = None) -> int:  # fmt: skip
+    """Sign a report (with ``returned`` buckets; an adjustment of settlement ``corrects``, an
+    audit finding with its cost) with oracle2 and send it with the oracle_sender key; returns the
+    settlement id."""
     report = Report(
         licence_id=licence_id,
         period=period,
         sequence=sequence if sequence is not None else period + 1,
-        deadline=chain_time(chain) + DAY,
+        deadline=deadline if deadline is not None else chain_time(chain) + DAY,
         lines_root=lines_root,
         line_count=line_count,
         buckets=tuple(buckets),
         returned=returned,
         corrects=corrects,
+        audit=audit,
+        audit_cost=audit_cost,
     )
     signatures = sign_report(report_digest(chain, report), [role("oracle2")])
     receipt = chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))
-    (settled,) = [e for e in chain.receipt_events(receipt) if e.name == "Settled"]
-    return int(settled.args["settlementId"])
+    # The report's own settlement comes first; a reserve, interest or an audit cost may follow it.
+    settled = [e for e in chain.receipt_events(receipt) if e.name == "Settled"]
+    return int(settled[0].args["settlementId"])
 
 
 def synced(services: Services) -> None:

@@ -322,8 +322,17 @@ def test_from_abi_tuple_and_dict() -> None:
     c = LicenceCalendar.from_abi((3, False, 7, 1, 45, 800, 1000, 2, 500), start=ts("2025-02-10"), period_seconds=0)
     assert c == LicenceCalendar(ts("2025-02-10"), 0, 3, False, 7, 1, 45, 800, 1000, 2, 500)
     assert c.as_abi() == (3, False, 7, 1, 45, 800, 1000, 2, 500)
-    named = {"periodMonths": 3, "anniversary": False, "yearMonth": 7, "yearDay": 1, "dueDays": 45, "interestBps": 800,
-             "reserveBps": 1000, "reservePeriods": 2, "auditThresholdBps": 500}
+    named = {
+        "periodMonths": 3,
+        "anniversary": False,
+        "yearMonth": 7,
+        "yearDay": 1,
+        "dueDays": 45,
+        "interestBps": 800,
+        "reserveBps": 1000,
+        "reservePeriods": 2,
+        "auditThresholdBps": 500,
+    }
     assert LicenceCalendar.from_abi(named, start=ts("2025-02-10"), period_seconds=0) == c
 
 

@@ -67,7 +67,7 @@ def test_type_strings_are_the_contracts() -> None:
     assert eip712.TERMINATE.type_string == "TerminateLicence(uint256 licenceId,uint64 deadline)"
     assert eip712.SALES_REPORT.type_string == (
         "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,"
-        "uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects)"
+        "uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects,bool audit,uint128 auditCost)"
         "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,"
         "uint128 deductions)"
     )

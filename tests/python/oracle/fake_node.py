@@ -60,7 +60,7 @@ _REPORT = [
     ),
     _BUCKET,
     {**_BUCKET, "name": "returned"},
-    *_inputs(("corrects", "uint256")),
+    *_inputs(("corrects", "uint256"), ("audit", "bool"), ("auditCost", "uint128")),
 ]
 _SETTLEMENT = _inputs(
     ("licenceId", "uint256"),
