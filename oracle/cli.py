@@ -363,10 +363,17 @@ def audit(
     sent = service.send()
     _print_results([], [queued.report.id], sent, service.builder.period_name)
     settled = next((s for s in sent.settled if s.id == queued.report.id), None)
-    if settled is not None and settled.settlement_id is not None:
-        outcome = audit_outcome(service.chain, settled.settlement_id)
-        if outcome is not None:
-            _print_audit_outcome(outcome, queued)
+    if settled is None or settled.settlement_id is None:
+        state = service.outbox.get_report(service.conn, queued.report.id).state
+        if state != "rejected":  # a rejection is in the table, with its reason
+            console.print(
+                f"audit finding report {queued.report.id} is in the outbox ({state}), not settled yet: "
+                "`royalty-oracle send` (or the running oracle) sends it"
+            )
+        return
+    outcome = audit_outcome(service.chain, settled.settlement_id)
+    if outcome is not None:
+        _print_audit_outcome(outcome, queued)
 
 
 @app.command("close-period")
