@@ -4,6 +4,7 @@ royalty-oracle submit examples/feeds/*.csv   # ingest, sign due periods, settle;
 royalty-oracle watch data/oracle/inbox       # service: pick up files dropped into a folder
 royalty-oracle status                        # the outbox: lines and reports by state
 royalty-oracle close-period 3 5              # report licence 3's period 5 before it is due
+royalty-oracle audit FEED --licence 3 --period 5 --cost 3000.00   # an audit finding of a settled period
 royalty-oracle proof LINE_ID                 # a line's Merkle proof against its report's root
 royalty-oracle keep                          # keeper: releases, guarantee shortfalls, expiry (--once)
 """
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from intake.merkle import merkle_proof, verify
+from oracle.audit import AuditError, AuditOutcome, QueuedAudit, audit_outcome
 from oracle.directory import LicenceDirectory
 from oracle.ingest import IngestResult
 from oracle.keeper import Keeper, KeeperSettings
@@ -37,9 +40,11 @@ from outbox import Outbox
 from royalty_chain.client import Chain
 from royalty_chain.manifest import Manifest, ManifestError
 from royalty_chain.transport import RpcError, wait_for_rpc
+from royalty_chain.units import format_amount
 
 app = typer.Typer(help="Royalty oracle: turn sales feeds into signed reports that settle exactly once.")
 console = Console()
+DAY = 86_400
 # (licence, period) -> the period's name by the licence's calendar ("2025-Q1"), "" if unknown.
 PeriodName = Callable[[int, int], str]
 
@@ -134,20 +139,21 @@ def _ingest_with_progress(service: OracleService, paths: list[Path]) -> list[Ing
 def _print_results(
     ingested: list[IngestResult], built: list[int], sent: SendResult, period_name: PeriodName | None = None
 ) -> None:
-    table = Table(title="Feeds")
-    for column in ("file", "lines read", "valid", "rejected", "duplicates", "out of scope", "rejects file"):
-        table.add_column(column, justify="right" if column not in ("file", "rejects file") else "left")
-    for r in ingested:
-        table.add_row(
-            Path(r.path).name,
-            str(r.lines_read),
-            str(r.valid),
-            str(r.rejected),
-            str(r.duplicates),
-            str(r.out_of_scope),
-            r.rejects_file or "",
-        )
-    console.print(table)
+    if ingested:  # `send` and `audit` read no feed of their own here
+        table = Table(title="Feeds")
+        for column in ("file", "lines read", "valid", "rejected", "duplicates", "out of scope", "rejects file"):
+            table.add_column(column, justify="right" if column not in ("file", "rejects file") else "left")
+        for r in ingested:
+            table.add_row(
+                Path(r.path).name,
+                str(r.lines_read),
+                str(r.valid),
+                str(r.rejected),
+                str(r.duplicates),
+                str(r.out_of_scope),
+                r.rejects_file or "",
+            )
+        console.print(table)
     for r in ingested:
         for rejection in r.rejections[:10]:
             console.print(f"  [yellow]{Path(r.path).name}[/yellow] {rejection}")
@@ -261,7 +267,7 @@ def status() -> None:
                 str(r.id),
                 str(r.licence_id),
                 _period(period_name, r.licence_id, r.period),
-                r.kind if not r.adjustment else f"adjustment {r.adjustment}",
+                f"{r.kind} {r.adjustment}" if r.adjustment else r.kind,
                 str(r.corrects or ""),
                 str(r.sequence),
                 str(r.line_count),
@@ -271,6 +277,103 @@ def status() -> None:
                 r.error or "",
             )
         console.print(reports)
+
+
+def _print_queued_audit(queued: QueuedAudit) -> None:
+    report = queued.report
+    table = Table(title="Audit finding queued")
+    for column in ("report", "licence", "period", "corrects", "lines", "adds", "takes away", "cost", "reference"):
+        table.add_column(column, justify="left" if column in ("period", "reference") else "right")
+    table.add_row(
+        str(report.id),
+        str(report.licence_id),
+        f"{report.period} ({queued.period_name})",
+        str(report.corrects),
+        str(report.line_count),
+        f"{len(report.buckets)} bucket(s)",
+        f"{len(report.returned)} bucket(s)",
+        f"{queued.cost} {queued.currency}",
+        report.finding_ref or "",
+    )
+    console.print(table)
+    if queued.found_nothing:
+        console.print(
+            f"an audit that found nothing: no line changes, so no underpayment. Its cost ({queued.cost} "
+            f"{queued.currency}) is charged only when the underpayment exceeds the licence's threshold, "
+            "that is never: it settles as an audit of 0 and the cost is not charged"
+        )
+
+
+def _day(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
+
+
+def _print_audit_outcome(outcome: AuditOutcome, queued: QueuedAudit) -> None:
+    def money(amount: int) -> str:
+        return f"{format_amount(amount, queued.decimals)} {queued.currency}"
+
+    threshold = f"{outcome.threshold_bps / 100:g}%"
+    found = (
+        f"audit settlement {outcome.settlement_id}: underpayment {money(outcome.underpayment)} against "
+        f"{money(outcome.reported_royalty)} settled for the period"
+    )
+    if not outcome.exceeded:
+        console.print(
+            f"{found}, not above the licence's threshold of {threshold}: due as it settles (no interest from "
+            f"the period's due date), and the audit's cost ({queued.cost} {queued.currency}) is not charged"
+        )
+        return
+    console.print(f"{found}, above the licence's threshold of {threshold}: due from the period's original due date")
+    for settlement_id, start, end, amount in outcome.interest:
+        console.print(
+            f"  interest {money(amount)} (settlement {settlement_id}) from {_day(start)} to {_day(end)} "
+            f"({end - start} seconds, {(end - start) / DAY:g} days late)"
+        )
+    if outcome.audit_cost_id:
+        console.print(f"  audit cost {money(outcome.audit_cost)} charged as settlement {outcome.audit_cost_id}")
+
+
+@app.command()
+def audit(
+    feed: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    licence: Annotated[int, typer.Option("--licence", help="the licence audited")],
+    period: Annotated[int, typer.Option("--period", help="the settled period audited (its index)")],
+    cost: Annotated[
+        str, typer.Option("--cost", help="what the audit cost, in the licence token's decimals like a feed (3000.00)")
+    ],
+    finding_ref: Annotated[
+        str | None, typer.Option("--finding-ref", help="your reference for the finding, kept in the outbox")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Submit an audit finding of a settled period: FEED's lines (new sales, cancels, replaces;
+    all of LICENCE and PERIOD) are signed into an audit adjustment stating COST, then sent. An
+    underpayment above the licence's audit threshold is due from the period's original due date
+    (interest runs from it) and the cost is charged; below it, neither."""
+    service = _service(verbose)
+    try:
+        queued = service.queue_audit(feed, licence_id=licence, period=period, cost=cost, finding_ref=finding_ref)
+    except AuditError as err:
+        console.print(f"[red]audit finding not queued:[/red] {err}")
+        for problem in err.problems:
+            console.print(f"  {problem}")
+        console.print("nothing was stored")
+        raise typer.Exit(1) from err
+    _print_queued_audit(queued)
+    sent = service.send()
+    _print_results([], [queued.report.id], sent, service.builder.period_name)
+    settled = next((s for s in sent.settled if s.id == queued.report.id), None)
+    if settled is None or settled.settlement_id is None:
+        state = service.outbox.get_report(service.conn, queued.report.id).state
+        if state != "rejected":  # a rejection is in the table, with its reason
+            console.print(
+                f"audit finding report {queued.report.id} is in the outbox ({state}), not settled yet: "
+                "`royalty-oracle send` (or the running oracle) sends it"
+            )
+        return
+    outcome = audit_outcome(service.chain, settled.settlement_id)
+    if outcome is not None:
+        _print_audit_outcome(outcome, queued)
 
 
 @app.command("close-period")

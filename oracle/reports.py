@@ -34,6 +34,10 @@ ones), its returned buckets what it takes away (returns, cancelled lines, the ol
 replaced ones), its root and line count its own lines', and it ``corrects`` the period's latest
 settlement, read when it is signed and again whenever it is signed anew (``resign``).
 
+Audit findings (``build_audit``, called by oracle.audit): an adjustment signed with ``audit``
+true and the cost the audit states, from lines that never wait (they are stored with the report
+in one transaction), or from none (an audit that found nothing). ``resign`` keeps both fields.
+
 Within one report, a version that a later one takes away (a line cancelled or replaced before
 it was reported) counts only in the root: the line adds its last version, and takes away the
 version an earlier report carried, if any.
@@ -41,6 +45,7 @@ version an earlier report carried, if any.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -49,7 +54,7 @@ from sqlalchemy.engine import Connection
 
 from intake.merkle import LINE_CANCEL, ZERO_ROOT
 from intake.validate import LicenceInfo
-from oracle.aggregate import Aggregator
+from oracle.aggregate import Aggregator, BucketSums
 from oracle.directory import LicenceDirectory
 from oracle.hooks import FaultHook, no_fault
 from outbox import Outbox, ReportState, StoredReport
@@ -63,6 +68,16 @@ from royalty_chain.terms import Bucket, Report
 log = structlog.get_logger("oracle")
 
 DEFAULT_NIL_REPORTS_PER_LICENCE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFinding:
+    """What makes an adjustment an audit finding: the cost it states (token units; the ledger
+    charges it only when the underpayment exceeds the licence's threshold) and the operator's
+    reference for it (kept in the outbox, not signed)."""
+
+    cost: int
+    reference: str | None = None
 
 
 class ReportBuilder:
@@ -241,6 +256,20 @@ class ReportBuilder:
             return None
         return self._build(licence_id, period, adjustment=max(r.adjustment for r in reports) + 1, corrects=latest)
 
+    def build_audit(self, licence_id: int, period: int, corrects: int, finding: AuditFinding) -> int:
+        """Signs the period's waiting lines (none: an audit that found nothing) into an audit
+        finding, the period's next adjustment, correcting settlement ``corrects`` (the period's
+        latest on chain). Not committed: the caller stores the finding's lines and this report
+        in one transaction (oracle.audit)."""
+        self._round_time = self.chain_time()
+        reports = self.outbox.period_reports(self.conn, licence_id, period)
+        adjustment = max((r.adjustment for r in reports), default=0) + 1
+        try:
+            return self._build(licence_id, period, adjustment=adjustment, corrects=corrects, audit=finding)
+        finally:
+            self._last_sequences = {}
+            self._infos = {}
+
     def close_period(self, licence_id: int, period: int) -> None:
         self.outbox.close_period(self.conn, licence_id, period)
         log.info("period_closed", licence=licence_id, period=period, period_name=self.period_name(licence_id, period))
@@ -265,7 +294,8 @@ class ReportBuilder:
     def resign(self, stored: StoredReport) -> StoredReport:
         """Signs ``stored`` again with the next sequence and a fresh deadline; an adjustment also
         names the period's latest settlement on chain now (another adjustment may have settled
-        since it was signed: the ledger refuses it with AdjustmentNotOfLatest)."""
+        since it was signed: the ledger refuses it with AdjustmentNotOfLatest). An audit finding
+        stays one, with the cost it states."""
         sequence = self.outbox.next_sequence(
             self.conn, stored.licence_id, self.chain.ledger.last_sequence(stored.licence_id)
         )
@@ -283,6 +313,8 @@ class ReportBuilder:
             stored.buckets,
             stored.returned,
             corrects,
+            audit=stored.audit,
+            audit_cost=stored.audit_cost,
         )
         signatures = self._sign(report)
         self.outbox.resign(self.conn, stored.id, sequence, deadline, signatures, corrects=corrects)
@@ -333,9 +365,17 @@ class ReportBuilder:
             mine = [self.signers[a.lower()] for a in addresses if next(answers)]
             self._signer_cache[licence_id] = (threshold, sorted(mine, key=lambda a: int(a.address, 16)))
 
-    def _build(self, licence_id: int, period: int, adjustment: int = 0, corrects: int = 0) -> int:
+    def _build(
+        self,
+        licence_id: int,
+        period: int,
+        adjustment: int = 0,
+        corrects: int = 0,
+        audit: AuditFinding | None = None,
+    ) -> int:
         """Signs the period's waiting lines into its original report (``adjustment`` 0) or its
-        n-th adjustment, correcting settlement ``corrects`` (module docstring)."""
+        n-th adjustment, correcting settlement ``corrects`` (module docstring); with ``audit``,
+        the adjustment is that audit finding."""
         info = self._info(licence_id)
         if info is None:
             raise LookupError(f"licence {licence_id} is not in the registry: its period {period} cannot be reported")
@@ -397,23 +437,30 @@ class ReportBuilder:
                     else:
                         line = line._replace(previous=(*values, *amounts))
             aggregator.add(line)
-        (totals,) = aggregator.finish()
-        buckets = [[b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions] for b in totals.buckets]
-        returned = [[b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions] for b in totals.returned]
+        finished = aggregator.finish()
+        if finished:
+            (totals,) = finished
+            root, line_count = totals.lines_root, totals.line_count
+            buckets = [_bucket_row(b) for b in totals.buckets]
+            returned = [_bucket_row(b) for b in totals.returned]
+        else:  # only an audit that found nothing has no lines: it states its cost alone
+            root, line_count, buckets, returned = ZERO_ROOT, 0, [], []
         report_id = self._sign_and_store(
-            licence_id, period, totals.lines_root, totals.line_count, buckets, returned, adjustment, corrects
+            licence_id, period, root, line_count, buckets, returned, adjustment, corrects, audit
         )
+        event = "audit_signed" if audit else "adjustment_signed" if adjustment else "report_signed"
         log.info(
-            "adjustment_signed" if adjustment else "report_signed",
+            event,
             report=report_id,
             licence=licence_id,
             period=period,
             period_name=rule.period_name(period),
-            lines=totals.line_count,
+            lines=line_count,
             buckets=len(buckets),
             returned=len(returned),
             years=sorted({b[0] for b in buckets + returned}),
             **({"adjustment": adjustment, "corrects": corrects} if adjustment else {}),
+            **({"audit_cost": audit.cost, "finding_ref": audit.reference} if audit else {}),
         )
         self._fault("after_sign")
         return report_id
@@ -441,13 +488,26 @@ class ReportBuilder:
         returned: list[list[int]] | None = None,
         adjustment: int = 0,
         corrects: int = 0,
+        audit: AuditFinding | None = None,
     ) -> int:
         chain_last = self._last_sequences.get(licence_id)
         if chain_last is None:
             chain_last = self.chain.ledger.last_sequence(licence_id)
         sequence = self.outbox.next_sequence(self.conn, licence_id, chain_last)
         deadline = self._round_time + self.report_ttl_seconds
-        report = _report(licence_id, period, sequence, deadline, root, line_count, buckets, returned or [], corrects)
+        report = _report(
+            licence_id,
+            period,
+            sequence,
+            deadline,
+            root,
+            line_count,
+            buckets,
+            returned or [],
+            corrects,
+            audit=audit is not None,
+            audit_cost=audit.cost if audit else 0,
+        )
         signatures = self._sign(report)
         return self.outbox.add_report(
             self.conn,
@@ -463,6 +523,9 @@ class ReportBuilder:
             returned=returned or [],
             adjustment=adjustment,
             corrects=corrects,
+            audit=audit is not None,
+            audit_cost=audit.cost if audit else 0,
+            finding_ref=audit.reference if audit else None,
         )
 
     def _sign(self, report: Report) -> list[bytes]:
@@ -474,12 +537,22 @@ class ReportBuilder:
             )
         return sign_report(report_digest(self.chain, report), mine[:threshold])
 
+    def signing_keys(self, licence_id: int) -> tuple[int, int]:
+        """The licence's threshold of oracle signatures and how many of its keys this oracle holds."""
+        threshold, mine = self._signers_for(licence_id)
+        return threshold, len(mine)
+
     def _signers_for(self, licence_id: int) -> tuple[int, list[LocalAccount]]:
         """The licence's threshold and the keys this oracle holds of its oracle set.
 
         Both are fixed at registration, so they are read from the chain once per licence."""
         self._prefetch_signers([licence_id])
         return self._signer_cache[licence_id]
+
+
+def _bucket_row(b: BucketSums) -> list[int]:
+    """A bucket as the outbox stores it and the report carries it."""
+    return [b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions]
 
 
 def _report(
@@ -492,6 +565,9 @@ def _report(
     buckets: list[list[int]],
     returned: list[list[int]] | None = None,
     corrects: int = 0,
+    *,
+    audit: bool = False,
+    audit_cost: int = 0,
 ) -> Report:
     if any(len(b) != 7 for b in buckets):
         raise ValueError(
@@ -508,4 +584,6 @@ def _report(
         buckets=tuple(Bucket(*b) for b in buckets),
         returned=tuple(Bucket(*b) for b in returned or []),
         corrects=corrects,
+        audit=audit,
+        audit_cost=audit_cost,
     )

@@ -11,8 +11,9 @@ the "not yet" ones wait for a later round, the rest are recorded as rejected and
 
 An adjustment names the settlement it corrects: when another one settled first
 (AdjustmentNotOfLatest), it is signed again naming the period's new latest settlement, as a
-stale sequence is. Its settlement is told from its period's original by the Settled event's
-kind (Adjustment), and the period's ``settledPeriod`` (the original's) never marks it settled.
+stale sequence is (an audit finding stays one, with its cost). Its settlement is told from its
+period's original by the Settled event's kind (Adjustment, or Audit for an audit finding), and
+the period's ``settledPeriod`` (the original's) never marks it settled.
 
 The sender talks to the node only through :class:`SenderNode` (raw JSON-RPC answers throughout:
 receipts are read as the node sends them, hex ``status`` and raw logs decoded with
@@ -111,11 +112,20 @@ def as_report(stored: StoredReport) -> Report:
         buckets=tuple(Bucket(*b) for b in stored.buckets),
         returned=tuple(Bucket(*b) for b in stored.returned),
         corrects=stored.corrects,
+        audit=stored.audit,
+        audit_cost=stored.audit_cost,
     )
+
+
+# The kinds of the Settled events that settle a report (an original, an adjustment, an audit
+# finding); the Interest, Reserve and AuditCost settlements a report makes are not its own.
+_REPORT_KINDS = (Kind.REPORT, Kind.ADJUSTMENT, Kind.AUDIT)
 
 
 def _settled_kind(stored: StoredReport) -> int:
     """The kind of the Settled event that settles ``stored``."""
+    if stored.audit:
+        return Kind.AUDIT
     return Kind.ADJUSTMENT if stored.adjustment else Kind.REPORT
 
 
@@ -291,16 +301,17 @@ class ReportSender:
         self._landed = []
 
     def _settled_events(self, receipt: dict[str, Any]) -> dict[tuple[int, int, int], dict[str, Any]]:
-        """The report settlements (Settled events of kind Report or Adjustment) of a raw receipt,
-        by (licence, period, kind). A report paid after its due date is followed by an Interest
-        settlement with the same licence and period: that one is not the report's."""
+        """The report settlements (Settled events of kind Report, Adjustment or Audit) of a raw
+        receipt, by (licence, period, kind). A report paid after its due date is followed by an
+        Interest settlement with the same licence and period, and an audit finding above the
+        threshold by its AuditCost settlement: those are not the report's."""
         found = {}
         for entry in receipt["logs"]:
             event = self.ledger.events.decode(entry)
             if event is None or event.name != "Settled" or event.contract != "RoyaltyLedger":
                 continue
             kind = int(event.args["kind"])
-            if kind in (Kind.REPORT, Kind.ADJUSTMENT):
+            if kind in _REPORT_KINDS:
                 found[int(event.args["licenceId"]), int(event.args["period"]), kind] = event.args
         return found
 

@@ -15,6 +15,10 @@ over one outbox connection and keeps the public methods the CLI, scripts, bench 
    simulate and send the batches from the one sender, pipelined, recording each transaction hash
    before it is broadcast; refusals are decoded, re-signed, deferred or recorded as rejected.
 
+An audit finding (``queue_audit``, :mod:`oracle.audit`) takes a shortcut past the first two:
+its feed is judged whole, and its lines and its signed audit report are stored in one
+transaction (they never wait), for ``send`` to settle.
+
 A fault hook (:mod:`oracle.hooks`, a no-op by default) is called at the points where a crash
 matters; the crash tests inject one that kills the process there.
 """
@@ -27,6 +31,7 @@ from pathlib import Path
 import structlog
 from eth_account.signers.local import LocalAccount
 
+from oracle.audit import QueuedAudit, queue_audit
 from oracle.directory import LicenceDirectory
 from oracle.hooks import FaultHook, no_fault
 from oracle.ingest import IngestResult
@@ -121,6 +126,25 @@ class OracleService:
 
     def send(self) -> SendResult:
         return self.report_sender.send()
+
+    def queue_audit(
+        self, path: Path, *, licence_id: int, period: int, cost: str, finding_ref: str | None = None
+    ) -> QueuedAudit:
+        """Signs the audit finding in ``path`` for a settled period into the outbox, with its lines
+        (oracle.audit); ``send`` settles it. AuditError, and nothing stored, for bad input."""
+        return queue_audit(
+            self.chain,
+            self.outbox,
+            self.conn,
+            self.directory,
+            self.builder,
+            path,
+            licence_id=licence_id,
+            period=period,
+            cost=cost,
+            finding_ref=finding_ref,
+            chain_time=self.chain_time(),
+        )
 
     # ---------------------------------------------------------------- all together
 

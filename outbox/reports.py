@@ -71,11 +71,20 @@ class StoredReport:
     returned: list[list[int]] = dataclass_field(default_factory=list)
     adjustment: int = 0
     corrects: int = 0
+    # An audit finding: an adjustment signed with audit=true and the cost it states (token units),
+    # and the operator's reference for it (the outbox's only; not signed).
+    audit: bool = False
+    audit_cost: int = 0
+    finding_ref: str | None = None
 
     @property
     def kind(self) -> str:
-        """Either "original" (the period's first report) or "adjustment" (a correction of it, which
-        settles only the difference to the settlement it ``corrects``)."""
+        """One of "original" (the period's first report), "adjustment" (a correction of it, which
+        settles only the difference to the settlement it ``corrects``) or "audit" (an adjustment
+        that is an audit finding: settled as kind Audit, and its cost charged when the
+        underpayment it reveals exceeds the licence's threshold)."""
+        if self.audit:
+            return "audit"
         return "adjustment" if self.adjustment else "original"
 
     @property
@@ -107,6 +116,20 @@ class Reports:
             .order_by(reports_table.c.adjustment)
         )
         return [_report(row) for row in conn.execute(query)]
+
+    def audit_with_reference(self, conn: Connection, licence_id: int, finding_ref: str) -> StoredReport | None:
+        """The licence's audit finding queued with this reference (in any state), or None."""
+        row = conn.execute(
+            select(reports_table)
+            .where(
+                reports_table.c.licence_id == licence_id,
+                reports_table.c.audit.is_(True),
+                reports_table.c.finding_ref == finding_ref,
+            )
+            .order_by(reports_table.c.id)
+            .limit(1)
+        ).first()
+        return _report(row) if row else None
 
     def report_periods(self, conn: Connection, licence_ids: Sequence[int]) -> dict[int, set[int]]:
         """The periods with a report (in any state, nil reports included) of each licence given."""
@@ -143,9 +166,13 @@ class Reports:
         returned: list[list[int]] | None = None,
         adjustment: int = 0,
         corrects: int = 0,
+        audit: bool = False,
+        audit_cost: int = 0,
+        finding_ref: str | None = None,
     ) -> int:
         """Stores a signed report and ties its waiting lines to it, in one transaction: the
-        period's original (``adjustment`` 0), or its n-th adjustment, correcting ``corrects``.
+        period's original (``adjustment`` 0), or its n-th adjustment, correcting ``corrects``;
+        with ``audit``, an audit finding stating ``audit_cost`` (``finding_ref``: its reference).
 
         With ``commit=False`` the caller commits several reports at once (one fsync a round);
         a crash before that loses only signatures, which the next round makes again."""
@@ -162,6 +189,9 @@ class Reports:
                 returned=json.dumps(returned or []),
                 adjustment=adjustment,
                 corrects=corrects,
+                audit=audit,
+                audit_cost=str(audit_cost),
+                finding_ref=finding_ref,
                 signatures=json.dumps(["0x" + s.hex() for s in signatures]),
                 state=ReportState.SIGNED,
                 attempts=0,
@@ -315,4 +345,7 @@ def _report(row: Any) -> StoredReport:
         returned=json.loads(m["returned"]),
         adjustment=int(m["adjustment"]),
         corrects=int(m["corrects"]),
+        audit=bool(m["audit"]),
+        audit_cost=int(m["audit_cost"]),
+        finding_ref=m["finding_ref"],
     )

@@ -1,7 +1,7 @@
 """The outbox's tables and the states of its rows.
 
 These tables are the schema at the head revision of ``outbox/migrations``: a change here needs a
-new migration script there (``tests/python/outbox/test_migrations.py`` compares the two).
+new migration script there (``tests/python/outbox/test_outbox_migrations.py`` compares the two).
 Amounts are stored as decimal strings (uint128 does not fit SQLite's integers).
 """
 
@@ -93,6 +93,13 @@ reports_table = Table(
     # ``corrects`` (the period's latest on chain when it was signed)
     Column("adjustment", Integer, nullable=False, default=0),
     Column("corrects", Integer, nullable=False, default=0),
+    # An audit finding (revision 0004): an adjustment signed with audit=true and the cost it
+    # states (a decimal string of token units, charged only when the underpayment it reveals
+    # exceeds the licence's threshold); ``finding_ref`` is the operator's reference for it, kept
+    # here only (the chain sees the signed report, not the reference).
+    Column("audit", Boolean, nullable=False, default=False),
+    Column("audit_cost", String, nullable=False, default="0"),
+    Column("finding_ref", Text, nullable=True),
     Column("signatures", Text, nullable=False),  # JSON list of 0x-hex signatures
     Column("state", String, nullable=False),  # a ReportState
     Column("tx_hash", String, nullable=True),

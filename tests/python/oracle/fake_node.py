@@ -104,6 +104,13 @@ LEDGER_ABI: list[dict[str, Any]] = [
     },
     {
         "type": "function",
+        "name": "latestOfPeriod",
+        "stateMutability": "view",
+        "inputs": _inputs(("licenceId", "uint256"), ("period", "uint32")),
+        "outputs": _inputs(("settlementId", "uint256")),
+    },
+    {
+        "type": "function",
         "name": "lastSequence",
         "stateMutability": "view",
         "inputs": _inputs(("licenceId", "uint256")),
@@ -156,7 +163,9 @@ def revert(name: str, *args: Any) -> str:
 
 _SETTLE = FunctionCodec.from_abi(LEDGER_ABI[0])
 _BUCKET_TYPE = "(uint16,uint8,uint8,uint8,uint128,uint128,uint128)"
-_REPORT_TYPES = f"(uint256,uint32,uint64,uint64,bytes32,uint32,{_BUCKET_TYPE}[],{_BUCKET_TYPE}[],uint256)[]"
+_REPORT_TYPES = (
+    f"(uint256,uint32,uint64,uint64,bytes32,uint32,{_BUCKET_TYPE}[],{_BUCKET_TYPE}[],uint256,bool,uint128)[]"
+)
 
 
 def settled_reports(calldata: str | bytes) -> list[tuple[Any, ...]]:
@@ -196,6 +205,7 @@ class FakeNode:
     refusals: dict[int, list[str]] = field(default_factory=dict)  # licence -> revert data, one per simulation
     last_sequence: dict[int, int] = field(default_factory=dict)
     settled: dict[tuple[int, int], int] = field(default_factory=dict)  # (licence, period) -> settlement id
+    latest: dict[tuple[int, int], int] = field(default_factory=dict)  # (licence, period) -> its last adjustment
     settlements: dict[int, tuple[int, int, int, int]] = field(
         default_factory=dict
     )  # id -> licence, period, royalty, paid
@@ -251,6 +261,9 @@ class FakeNode:
             assert address == LEDGER
             if fn.name == "settledPeriod":
                 values.append(self.settled.get((args[0], args[1]), 0))
+            elif fn.name == "latestOfPeriod":
+                key = (args[0], args[1])
+                values.append(self.latest.get(key, self.settled.get(key, 0)))
             elif fn.name == "lastSequence":
                 values.append(self.last_sequence.get(args[0], 0))
             elif fn.name == "settlement":
@@ -285,7 +298,7 @@ class FakeNode:
     def mine(self) -> None:
         for sent in sorted(self.pool.values(), key=lambda s: s.nonce):
             ok = sent.gas >= self.fail_below_gas and self._refusal(sent.reports, scripted=False) is None
-            logs = [self._settle(report, sent.hash) for report in sent.reports] if ok else []
+            logs = [log for report in sent.reports for log in self._settle(report, sent.hash)] if ok else []
             self.receipts[sent.hash] = {
                 "transactionHash": sent.hash,
                 "status": "0x1" if ok else "0x0",
@@ -297,10 +310,10 @@ class FakeNode:
     def _refusal(self, reports: list[tuple[Any, ...]], scripted: bool = True) -> str | None:
         """Why the ledger refuses these reports now (revert data), or None. A scripted refusal is
         used up by the simulation that meets it; the mined transaction checks only the model."""
-        for licence_id, period, sequence, deadline, *_ in reports:
+        for licence_id, period, sequence, deadline, *_, corrects, _audit, _cost in reports:
             if scripted and self.refusals.get(licence_id):
                 return self.refusals[licence_id].pop(0)
-            if (licence_id, period) in self.settled:
+            if not corrects and (licence_id, period) in self.settled:
                 return revert("PeriodAlreadySettled", licence_id, period, self.settled[licence_id, period])
             if sequence <= self.last_sequence.get(licence_id, 0):
                 return revert("StaleSequence", licence_id, sequence, self.last_sequence.get(licence_id, 0))
@@ -308,17 +321,30 @@ class FakeNode:
                 return revert("ReportExpired", licence_id, deadline, self.time)
         return None
 
-    def _settle(self, report: tuple[Any, ...], tx_hash: str) -> dict[str, Any]:
-        licence_id, period, sequence, _deadline, _root, _count, buckets, *_ = report
+    def _settle(self, report: tuple[Any, ...], tx_hash: str) -> list[dict[str, Any]]:
+        """The Settled logs of one report: an original (kind Report), an adjustment (kind
+        Adjustment) or an audit finding (kind Audit), the latter followed by its cost (kind
+        AuditCost) when it states one (the model charges it whatever the underpayment)."""
+        licence_id, period, sequence, _deadline, _root, _count, buckets, *_, corrects, audit, audit_cost = report
         royalty = sum(b[5] for b in buckets) // 10
+        self.last_sequence[licence_id] = sequence
+        kind = 7 if audit else 5 if corrects else 2
+        logs = [self._settled_log(licence_id, period, kind, royalty, tx_hash)]
+        if corrects:
+            self.latest[licence_id, period] = len(self.settlements)
+        else:
+            self.settled[licence_id, period] = len(self.settlements)
+        if audit and audit_cost:
+            logs.append(self._settled_log(licence_id, period, 8, audit_cost, tx_hash))
+        return logs
+
+    def _settled_log(self, licence_id: int, period: int, kind: int, royalty: int, tx_hash: str) -> dict[str, Any]:
         paid = royalty - self.shortfall
         settlement_id = len(self.settlements) + 1
         self.settlements[settlement_id] = (licence_id, period, royalty, paid)
-        self.settled[licence_id, period] = settlement_id
-        self.last_sequence[licence_id] = sequence
         data = abi_encode(
             ["uint8", "uint32", "uint256", "uint256", "uint256", "uint256", "bool", "uint64"],
-            [2, period, royalty, 0, royalty, paid, False, 2_000_000 + 30 * 86_400],
+            [kind, period, royalty, 0, royalty, paid, False, 2_000_000 + 30 * 86_400],
         )
         return {
             "address": LEDGER,
@@ -330,7 +356,7 @@ class FakeNode:
             "data": "0x" + data.hex(),
             "blockNumber": hex(100 + len(self.receipts)),
             "blockHash": "0x" + "ab" * 32,
-            "logIndex": "0x0",
+            "logIndex": hex(settlement_id),
             "transactionHash": tx_hash,
         }
 

@@ -222,6 +222,51 @@ def test_a_report_the_chain_settled_already_is_recorded_from_its_settlement(worl
     assert world.node.sent == []
 
 
+# ---------------------------------------------------------------- audit findings
+
+
+def _audit(world: World, corrects: int, cost: int) -> int:
+    """An audit finding of licence 1's period 0, correcting settlement ``corrects``."""
+    return world.outbox.add_report(
+        world.conn,
+        licence_id=1,
+        period=0,
+        sequence=2,
+        deadline=DEADLINE,
+        lines_root=b"\x04" * 32,
+        line_count=1,
+        buckets=[[0, 1, 1, 1, 1, GROSS, 0]],
+        signatures=[b"\x02" * 65],
+        adjustment=1,
+        corrects=corrects,
+        audit=True,
+        audit_cost=cost,
+        finding_ref="AUD-1",
+    )
+
+
+@pytest.mark.parametrize("mined", ["at once", "found in reconciliation"])
+def test_an_audit_finding_is_sent_with_its_flag_and_cost_and_settles_as_kind_audit(world: World, mined: str) -> None:
+    world.report(1)
+    world.sender().send()  # settlement 1: the period's original
+    audit_id = _audit(world, corrects=1, cost=5_000)
+    if mined == "found in reconciliation":
+        world.node.automine = False
+        world.sender().send()  # sent, its receipt not read
+        world.node.mine_on_receipt_poll = True
+
+    result = world.sender().send()
+
+    (sent,) = world.node.sent[1:]
+    (report,) = sent.reports
+    assert report[8:] == (1, True, 5_000)  # corrects, audit, auditCost: what was signed
+    # The transaction settles the finding (settlement 2, kind Audit) and charges its cost
+    # (settlement 3, kind AuditCost, same licence and period): the report's is the first.
+    assert world.states()[1] == (audit_id, "settled", 2, 100_000, sent.hash)
+    assert [(r.id, r.kind, r.audit_cost) for r in result.settled] == [(audit_id, "audit", 5_000)]
+    assert world.node.settlements[3] == (1, 0, 5_000, 5_000)
+
+
 # ---------------------------------------------------------------- refusals
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from oracle_testkit import line_leaf
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
@@ -351,3 +353,72 @@ def test_revision_0003_gives_lines_versions_and_periods_adjustments(tmp_path: Pa
                 adjustment=1,
             )
     outbox.close()
+
+
+def _upgrade_to(path: Path, revision: str) -> None:
+    """The fixture taken to ``revision`` as the oracle of that release left it."""
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:
+            config = Config()
+            config.set_main_option("script_location", "outbox:migrations")
+            config.attributes["connection"] = conn
+            command.stamp(config, "0001")
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def test_revision_0004_gives_reports_an_audit_flag_cost_and_reference(tmp_path: Path) -> None:
+    """Revision 0004: every report so far is no audit (flag false, cost 0, no reference) and
+    reads back as before; an audit finding keeps its flag, its cost (a uint128, beyond SQLite's
+    integers) and its reference."""
+    path = _main_outbox(tmp_path / "outbox.sqlite")
+    _upgrade_to(path, "0003")
+    db = sqlite3.connect(path)
+    # An adjustment signed at revision 0003: report 2, the first adjustment of report 1's period.
+    db.execute(
+        "INSERT INTO reports (id, licence_id, period, sequence, deadline, lines_root, line_count, buckets, returned, "
+        "adjustment, corrects, signatures, state, settlement_id, royalty, attempts, created_at, updated_at) "
+        "VALUES (2, 3, 2, 2, 1800000000, ?, 1, '[[0, 232, 10, 1, 1, 500, 0]]', '[]', 1, 7, '[]', 'settled', 8, "
+        "'50', 1, 1, 1)",
+        (bytes(32),),
+    )
+    db.commit()
+    db.close()
+
+    outbox = Outbox(path)
+    assert _revision(path) == ["0004"] == [head()]
+    with outbox.connect() as conn:
+        before = outbox.all_reports(conn)
+        assert [(r.id, r.kind, r.audit, r.audit_cost, r.finding_ref) for r in before] == [
+            (1, "original", False, 0, None),
+            (2, "adjustment", False, 0, None),
+        ]
+        assert (before[1].corrects, before[1].settlement_id, before[1].royalty) == (7, 8, 50)
+        stored = conn.exec_driver_sql("SELECT id, audit, audit_cost, finding_ref FROM reports ORDER BY id").all()
+        assert [tuple(row) for row in stored] == [(1, 0, "0", None), (2, 0, "0", None)]
+        audit = outbox.add_report(
+            conn,
+            licence_id=3,
+            period=2,
+            sequence=3,
+            deadline=1_800_000_000,
+            lines_root=b"\x05" * 32,
+            line_count=1,
+            buckets=[[0, 232, 10, 1, 2, 900, 0]],
+            signatures=[b"\x06" * 65],
+            adjustment=2,
+            corrects=8,
+            audit=True,
+            audit_cost=2**128 - 1,
+            finding_ref="AUD-2026-07",
+        )
+        found = outbox.get_report(conn, audit)
+        assert (found.kind, found.adjustment, found.corrects) == ("audit", 2, 8)
+        assert (found.audit, found.audit_cost, found.finding_ref) == (True, 2**128 - 1, "AUD-2026-07")
+        assert outbox.audit_with_reference(conn, 3, "AUD-2026-07") == found
+        assert outbox.audit_with_reference(conn, 4, "AUD-2026-07") is None  # references are per licence
+        assert outbox.audit_with_reference(conn, 3, "AUD-2026-08") is None
+    outbox.close()
+    Outbox.existing(path).close()  # the API's check accepts the upgraded outbox
