@@ -109,7 +109,8 @@ def _summary(
             interest=row.royalty,
         )
     outstanding = row.due - row.paid
-    overdue = outstanding if row.kind in ("report", "adjustment", "audit", "minimum_guarantee") and now > row.due_at else 0
+    owed_by_date = row.kind in ("report", "adjustment", "audit", "minimum_guarantee")
+    overdue = outstanding if owed_by_date and now > row.due_at else 0
     return {
         "id": row.id,
         "licence_id": row.licence_id,

@@ -105,7 +105,8 @@ def bucket(
 
 def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], sequence: int | None = None,
            lines_root: bytes = b"\x05" * 32, line_count: int = 3, returned: tuple[Bucket, ...] = (),
-           corrects: int = 0, audit: bool = False, audit_cost: int = 0, deadline: int | None = None) -> int:  # fmt: skip
+           corrects: int = 0, audit: bool = False, audit_cost: int = 0,
+           deadline: int | None = None) -> int:  # fmt: skip
     """Sign a report (with ``returned`` buckets; an adjustment of settlement ``corrects``, an
     audit finding with its cost) with oracle2 and send it with the oracle_sender key; returns the
     settlement id."""
