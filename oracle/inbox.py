@@ -54,6 +54,8 @@ from oracle.ingest import IngestResult
 log = structlog.get_logger("oracle")
 
 FEED_SUFFIXES: Final = (".csv", ".jsonl", ".ndjson")
+# Names of files still being written (by convention), ignored without a log line, like hidden ones.
+PARTIAL_SUFFIXES: Final = (".part", ".partial", ".tmp")
 DEFAULT_MAX_ATTEMPTS: Final = 3
 STOPPED_DURING_ATTEMPT: Final = "the watcher stopped during this attempt (killed or crashed)"
 MAX_ERROR_CHARS: Final = 2_000
@@ -116,7 +118,7 @@ class FeedInbox:
             reason = ignored_reason(path.name)
             if reason is None:
                 feeds.append(path)
-            elif path.name not in self._ignored and not path.name.startswith("."):
+            elif path.name not in self._ignored and not _being_written(path.name):
                 self._ignored.add(path.name)
                 log.warning("inbox_file_ignored", file=str(path), reason=reason)
         return feeds
@@ -270,6 +272,10 @@ class FeedInbox:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _being_written(name: str) -> bool:
+    return name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES)
 
 
 def _feed_in(bundle: Path) -> str | None:

@@ -331,7 +331,7 @@ class Supervisor:
                 )
             other = stack_of(holder)
             whose = (
-                f"started by an earlier make run ({STACK_ENV}={other}) whose pid file is gone"
+                f"started by another make run ({STACK_ENV}={other}) that {self.pid_file} does not name"
                 if other
                 else f"which no pid file in {self.run_dir} names as this project's"
             )
