@@ -1,7 +1,7 @@
 """`royalty-oracle`: the command line for oracle operators.
 
 royalty-oracle submit examples/feeds/*.csv   # ingest, sign due periods, settle; summary table
-royalty-oracle watch data/oracle/inbox       # service: pick up files dropped into a folder
+royalty-oracle watch data/oracle/inbox       # service: ingest each feed dropped into a folder once
 royalty-oracle status                        # the outbox: lines and reports by state
 royalty-oracle close-period 3 5              # report licence 3's period 5 before it is due
 royalty-oracle audit FEED --licence 3 --period 5 --cost 3000.00   # an audit finding of a settled period
@@ -12,7 +12,6 @@ royalty-oracle keep                          # keeper: releases, guarantee short
 from __future__ import annotations
 
 import logging
-import shutil
 import signal
 import sys
 import time
@@ -32,6 +31,7 @@ from rich.table import Table
 from intake.merkle import merkle_proof, verify
 from oracle.audit import AuditError, AuditOutcome, QueuedAudit, audit_outcome
 from oracle.directory import LicenceDirectory
+from oracle.inbox import FeedInbox
 from oracle.ingest import IngestResult
 from oracle.keeper import Keeper, KeeperSettings
 from oracle.service import OracleService, SendResult
@@ -210,33 +210,40 @@ def send(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
     _print_results([], built, service.send(), service.builder.period_name)
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def watch(
     inbox: Annotated[Path, typer.Argument(file_okay=False)],
     once: Annotated[bool, typer.Option(help="process what is there, then stop")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
 ) -> None:
-    """Run as a service: ingest files dropped into INBOX, then move them to INBOX/processed."""
+    """Run as a service: ingest each feed dropped into INBOX once, moving it through
+    INBOX/claimed to INBOX/processed (with its rejects file and receipt), or to INBOX/quarantine
+    after ORACLE_INBOX_MAX_ATTEMPTS failed attempts."""
     service = _service(verbose)
-    processed = inbox / "processed"
-    processed.mkdir(parents=True, exist_ok=True)
     settings = OracleSettings()
+    feeds = FeedInbox(inbox, max_attempts=settings.inbox_max_attempts, fault=service.fault)
+    # SIGTERM (make run's stop, a service manager) stops like Ctrl-C: the feed in hand is resumed
+    # at the next start, and the interrupted attempt does not count against it.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     console.print(f"watching {inbox} (Ctrl-C to stop)")
     try:
         while True:
-            files = sorted(
-                p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".jsonl", ".ndjson")
-            )
-            ingested = [service.ingest(p) for p in files]
-            for path in files:
-                shutil.move(str(path), processed / path.name)
-                rejects = path.with_name(path.name + ".rejects.csv")
-                if rejects.exists():
-                    shutil.move(str(rejects), processed / rejects.name)
+            outcomes = service.ingest_inbox(feeds)
+            ingested = [o.result for o in outcomes if o.result is not None]
             built = service.build_reports()
             sent = service.send()
             if ingested or built or sent.settled or sent.rejected:
                 _print_results(ingested, built, sent, service.builder.period_name)
+            for outcome in outcomes:
+                if outcome.state == "quarantined":
+                    console.print(f"[red]{outcome.feed} quarantined[/red] in {outcome.bundle}: {outcome.error}")
+                elif outcome.state == "retrying":
+                    attempt = f"attempt {outcome.attempt} of {feeds.max_attempts}"
+                    console.print(f"[yellow]{outcome.feed} failed[/yellow] ({attempt}): {outcome.error}")
             if once:
                 return
             time.sleep(settings.poll_seconds)

@@ -1,13 +1,15 @@
 """The oracle's ingest stage: a feed file judged by the sales intake, stored in the outbox.
 
-Good lines go to the outbox in batches, bad ones to ``<file>.rejects.csv`` (line, field,
-value, reason) and to the outbox's rejections. Reading a file again finds its lines already
-stored (duplicates change nothing). Which line is good is decided by ``intake.judge``, the same
+Good lines go to the outbox in batches, bad ones to ``<file>.rejects.csv`` beside the file
+(line, field, value, reason) and to the outbox's rejections. Reading a file again finds its lines
+already stored (duplicates change nothing); the watch service reads a feed it claimed again with
+``resume``, so that its rejections are stored once too. Which line is good is decided by ``intake.judge``, the same
 function ``POST /feeds`` calls; this module only stores and counts what it decided.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,11 +52,14 @@ def ingest(
     chain_time: int,
     on_progress: Callable[[int], None] | None = None,
     fault: FaultHook = no_fault,
+    resume: bool = False,
 ) -> IngestResult:
     """Judge the feed at ``path`` against ``licences`` and store the verdicts; ``fault`` is
-    called at "mid_file" after each stored batch."""
+    called at "mid_file" after each stored batch and at "after_ingest" once everything is
+    committed, before the rejects file replaces the previous one. With ``resume`` the outbox's
+    record of an earlier reading of ``path`` is taken over (``Outbox.start_file``)."""
     result = IngestResult(path=str(path))
-    file_id = outbox.start_file(conn, str(path))
+    file_id = outbox.start_file(conn, str(path), resume=resume)
     seen = OutboxSeenLines(outbox, conn)
     licensee_of = {lid: info.licensee.lower() for lid, info in licences.items()}
     batch: list[ValidLine] = []
@@ -97,6 +102,8 @@ def ingest(
                 progress_at = done - done % 1000 + 1000
         store()
     except BaseException:
+        with contextlib.suppress(Exception):  # the error in hand is the one to raise
+            conn.rollback()  # a half-stored batch is not committed with the next feed's first one
         rejects.discard()
         raise
     result.lines_read = stats.valid + stats.rejected + stats.duplicates  # every line read is one of these
@@ -112,6 +119,11 @@ def ingest(
             "duplicates": result.duplicates,
         },
     )
+    try:
+        fault("after_ingest")
+    except BaseException:
+        rejects.discard()
+        raise
     result.rejects_file = str(rejects.close())
     if on_progress:
         on_progress(result.lines_read)

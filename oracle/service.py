@@ -5,7 +5,8 @@ over one outbox connection and keeps the public methods the CLI, scripts, bench 
 
 1. ``ingest``: parse and validate a feed line by line; good lines go to the outbox in batches,
    bad ones to ``<file>.rejects.csv`` with line, field, value and reason. Reading a file again
-   finds its lines already stored (duplicates change nothing).
+   finds its lines already stored (duplicates change nothing). ``ingest_inbox`` does a round
+   of the watch service's inbox (:mod:`oracle.inbox`: each feed claimed, read and moved once).
 2. ``build_reports`` (:mod:`oracle.reports`): a period is due once it ended (by chain time and
    the licence's calendar rule) plus the grace period, or once an operator closed it; its lines
    are aggregated, signed by k oracle keys and stored with the lines tied to it. A served
@@ -34,6 +35,7 @@ from eth_account.signers.local import LocalAccount
 from oracle.audit import QueuedAudit, queue_audit
 from oracle.directory import LicenceDirectory
 from oracle.hooks import FaultHook, no_fault
+from oracle.inbox import FeedInbox, FeedOutcome
 from oracle.ingest import IngestResult
 from oracle.ingest import ingest as ingest_feed
 from oracle.node import ChainNode, ledger_abi
@@ -42,7 +44,7 @@ from oracle.sender import ReportSender, SendResult
 from outbox import Outbox
 from royalty_chain.client import Chain
 
-__all__ = ["IngestResult", "OracleService", "SendResult"]
+__all__ = ["FeedOutcome", "IngestResult", "OracleService", "SendResult"]
 
 log = structlog.get_logger("oracle")
 
@@ -94,6 +96,11 @@ class OracleService:
         )
 
     @property
+    def fault(self) -> FaultHook:
+        """The fault hook this service calls (a no-op but in the crash tests)."""
+        return self._fault
+
+    @property
     def simulation(self) -> str:
         """How the sender simulates batches: "eth_simulateV1", or "eth_estimateGas" after a fallback."""
         return self.report_sender.simulation
@@ -111,6 +118,21 @@ class OracleService:
             on_progress=on_progress,
             fault=self._fault,
         )
+
+    def ingest_inbox(self, inbox: FeedInbox) -> list[FeedOutcome]:
+        """One round of the inbox. The licences and the chain's time are read before any feed is
+        claimed, so that a chain out of reach fails the round (and the service) and is never
+        counted against a feed."""
+        if not inbox.has_work():
+            return []
+        licences, chain_time = self.directory.all(), self.chain_time()
+
+        def read(path: Path) -> IngestResult:
+            return ingest_feed(
+                path, self.outbox, self.conn, licences, chain_time=chain_time, fault=self._fault, resume=True
+            )
+
+        return inbox.run_round(read)
 
     def chain_time(self) -> int:
         return self.builder.chain_time()

@@ -39,6 +39,9 @@ class OracleSettings(BaseSettings):
     report_ttl_seconds: int = Field(86_400, gt=60, description="a signed report's deadline from signing")
     batch_size: int = Field(25, ge=1, le=200, description="reports per settlement transaction")
     poll_seconds: float = Field(2.0, gt=0)
+    inbox_max_attempts: int = Field(
+        3, ge=1, le=100, description="attempts at an inbox feed before the watch service quarantines it"
+    )
     nil_reports: bool = Field(
         True, description="sign a nil report for each ended period of a served licence without sales"
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, func, insert, select, update
+from sqlalchemy import create_engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from intake.validate import ValidLine
@@ -130,7 +130,24 @@ class Outbox(Reports):
 
     # -------------------------------------------------------------- files and lines
 
-    def start_file(self, conn: Connection, path: str) -> int:
+    def start_file(self, conn: Connection, path: str, *, resume: bool = False) -> int:
+        """A ``files`` row for reading ``path``; with ``resume``, the latest row of that path
+        (the watch service reading a claimed feed again after a crash), its rejections cleared
+        so that this reading stores them once."""
+        if resume:
+            row = conn.execute(
+                select(files_table.c.id).where(files_table.c.path == path).order_by(files_table.c.id.desc()).limit(1)
+            ).first()
+            if row is not None:
+                file_id = int(row[0])
+                conn.execute(delete(rejections_table).where(rejections_table.c.file_id == file_id))
+                conn.execute(
+                    update(files_table)
+                    .where(files_table.c.id == file_id)
+                    .values(started_at=_now(), finished_at=None, lines_read=0, valid=0, rejected=0, duplicates=0)
+                )
+                conn.commit()
+                return file_id
         result = conn.execute(insert(files_table).values(path=path, started_at=_now()))
         conn.commit()
         return int(result.inserted_primary_key[0])  # type: ignore[index]

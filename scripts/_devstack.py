@@ -11,17 +11,19 @@
    (`royalty-oracle keep`: releases after dispute windows, guarantee shortfalls after contract
    years, expiries; its log is data/logs/keeper.log).
 
-Ctrl-C stops every process it started. `make clean` forgets all local state.
+The processes are supervised (scripts/_supervisor.py): a service that exits is restarted with
+backoff while the others run on; whatever ends this script (Ctrl-C, SIGTERM, SIGHUP, SIGKILL), no
+process it started survives it; a stack an earlier run left behind (data/run/stack.json) is
+stopped, and anything else on the ports is reported with its pid. `make clean` forgets all local
+state.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 from _demo import DemoResult, load_demo  # noqa: E402
+from _supervisor import Port, StackError, Supervisor  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -51,16 +54,7 @@ def _start_chain() -> tuple[str, LocalChain | None]:
         return url, None
     logs = DATA / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    existing = f"http://127.0.0.1:{CHAIN_PORT}"
-    try:
-        wait_for_rpc(existing, timeout=1)
-    except Exception:
-        pass
-    else:
-        console.print(
-            f"[red]port {CHAIN_PORT} already answers JSON-RPC[/red]: stop that node, or set RPC_URL={existing}"
-        )
-        raise SystemExit(1)
+    existing = f"http://127.0.0.1:{CHAIN_PORT}"  # a node already there was reported by Supervisor.check_stale
     if os.environ.get("CHAIN", "anvil") == "ganache":
         console.print(f"starting Ganache on {existing} (state in {DATA / 'chain' / 'ganache'})")
         local = start_ganache(CHAIN_PORT, db_path=DATA / "chain" / "ganache", log_path=logs / "ganache.log")
@@ -69,11 +63,6 @@ def _start_chain() -> tuple[str, LocalChain | None]:
         console.print(f"starting Anvil on {existing} (state in {state}, saved every 5 s)")
         local = start_anvil(CHAIN_PORT, state_file=state, state_interval=5, log_path=logs / "anvil.log")
     return local.url, local
-
-
-def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = open(DATA / "logs" / f"{name}.log", "ab")  # noqa: SIM115
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _summary(result: DemoResult, api: str) -> None:
@@ -99,17 +88,31 @@ def _summary(result: DemoResult, api: str) -> None:
         console.print(f"  {line}")
 
 
-def _stop_on_sigterm(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+def _ports() -> list[Port]:
+    ports = [Port("API", API_PORT, "set API_PORT to serve the API on another port")]
+    if not os.environ.get("RPC_URL"):
+        chain = f"set RPC_URL=http://127.0.0.1:{CHAIN_PORT} to attach to that node, or CHAIN_PORT to use another port"
+        ports.insert(0, Port("chain", CHAIN_PORT, chain))
+    return ports
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops everything too, like Ctrl-C
     (DATA / "logs").mkdir(parents=True, exist_ok=True)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    url, local = _start_chain()
-    processes: list[subprocess.Popen[bytes]] = []
+    supervisor = Supervisor(DATA / "run", DATA / "logs", ROOT)
+    supervisor.install_signal_handlers()  # SIGTERM and SIGHUP stop everything too, like Ctrl-C
     try:
+        for note in supervisor.check_stale(_ports()):
+            console.print(note)
+    except StackError as err:
+        console.print(f"[red]cannot start:[/red] {err}")
+        raise SystemExit(1) from err
+    supervisor.start_watchdog()
+    local: LocalChain | None = None
+    try:
+        url, local = _start_chain()
+        if local is not None and local.process is not None:
+            supervisor.adopt("chain", local.process)
         chain_id = wait_for_rpc(url)
         manifest_file = manifest_path(chain_id, DATA)
         console.print("deploying the contracts (skipped when they are already live) ...")
@@ -134,27 +137,12 @@ def main() -> None:
         env.setdefault("KEEPER_INTERVAL_SECONDS", "5")
         env.setdefault("API_OPERATOR_TOKEN", "local-operator-token")
         api = f"http://127.0.0.1:{API_PORT}"
-        processes.append(
-            _spawn(
-                "api",
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "api.app:create_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(API_PORT),
-                ],
-                env,
-            )
-        )
+        uvicorn = ["-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(API_PORT)]
+        supervisor.spawn("api", [sys.executable, *uvicorn], env)
         inbox = DATA / "oracle" / "inbox"
         inbox.mkdir(parents=True, exist_ok=True)
-        processes.append(_spawn("oracle", [sys.executable, "-m", "oracle.cli", "watch", str(inbox)], env))
-        processes.append(_spawn("keeper", [sys.executable, "-m", "oracle.cli", "keep"], env))
+        supervisor.spawn("oracle", [sys.executable, "-m", "oracle.cli", "watch", str(inbox)], env)
+        supervisor.spawn("keeper", [sys.executable, "-m", "oracle.cli", "keep"], env)
 
         _summary(result, api)
         console.print(f"\n[bold]Dashboard[/bold]  {api}/")
@@ -162,27 +150,23 @@ def main() -> None:
         console.print(f"[bold]Chain[/bold]      {url} (chain id {chain_id})")
         console.print(f"[bold]Inbox[/bold]      drop CSV / JSON Lines feeds into {inbox}")
         console.print(f"[bold]Logs[/bold]       {DATA / 'logs'}")
-        console.print("Ctrl-C stops everything; `make clean` forgets all local state.")
-        while all(p.poll() is None for p in processes):
-            time.sleep(1)
-        for p in processes:
-            if p.poll() is not None:
-                args = [str(a) for a in p.args] if isinstance(p.args, list) else [str(p.args)]
-                name = " ".join(args[2:4]) if len(args) > 2 else " ".join(args)
-                console.print(f"[red]{name} exited ({p.returncode})[/red]: see {DATA / 'logs'}")
+        console.print(
+            "A service that exits is restarted; Ctrl-C stops everything; `make clean` forgets all local state."
+        )
+        ended = supervisor.run()  # returns only if the chain exits: without it nothing can go on
+        console.print(f"[red]the {ended.name} exited[/red]: stopping the others; see {DATA / 'logs'}")
     except KeyboardInterrupt:
-        console.print("\nstopping ...")
+        _say("\nstopping ...")
     finally:
-        for p in processes:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in processes:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+        supervisor.stop()
         if local is not None:
-            local.stop()
+            local.stop()  # nothing left to do unless it was started and not adopted
+
+
+def _say(text: str) -> None:
+    """Printed if the terminal is still there (after SIGHUP it is not)."""
+    with contextlib.suppress(OSError):
+        console.print(text)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 from oracle_world import USDX, chain_now, day, fund, register, write_feed
+from sqlalchemy import select
 
 from outbox import Outbox
+from outbox.schema import files_table
 from royalty_chain.client import Chain
 from royalty_chain.terms import DAY
 
@@ -153,3 +155,44 @@ def test_settled_events_match_outbox(chain: Chain, tmp_path: Path) -> None:
     assert settled == {0: expected[0]}  # period 1 has not ended yet (it ends 60 days after start)
     receipt_logs = _settlements(chain, licence_id)
     assert receipt_logs == [(0, expected[0])]
+
+
+def test_watch_killed_before_moving_a_feed_resumes_it_once_and_never_reads_its_rejects(
+    chain: Chain, tmp_path: Path
+) -> None:
+    """Finding F1: killed after ingesting a feed with rejects but before moving it, the watch
+    service left ``acme.csv.rejects.csv`` in the inbox, read it as a feed on restart, and looped.
+    Now the feed is resumed from ``claimed/``, settles once, and only the feed itself is read."""
+    start = (chain_now(chain) - 35 * DAY) // DAY * DAY
+    licence_id = register(chain, start)
+    fund(chain, licence_id, 1_000 * USDX)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = [f"W-{n},{licence_id},{day(start + n * DAY)},US,apparel,online,1,10.00,0,USD" for n in range(5)]
+    rows.insert(2, f"W-bad,{licence_id},{day(start)},XX,apparel,online,1,10.00,0,USD")  # line 4: no such territory
+    write_feed(inbox / "acme.csv", rows)
+
+    crashed = _run_cli(chain, tmp_path, "watch", "--once", str(inbox), fault="after_rejects")
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    assert [p.name for p in inbox.iterdir() if p.is_file()] == []  # nothing the next start could take for a feed
+    recovered = _run_cli(chain, tmp_path, "watch", "--once", str(inbox))
+    assert recovered.returncode == 0, recovered.stderr[-2000:] + recovered.stdout[-2000:]
+    [resumed] = [line for line in recovered.stderr.splitlines() if "event='feed_attempt_started'" in line]
+    assert "feed='acme.csv'" in resumed and "attempt=2 resumed=True" in resumed
+    idle = _run_cli(chain, tmp_path, "watch", "--once", str(inbox))  # nothing left to read
+    assert idle.returncode == 0 and "event='feed_" not in idle.stderr, idle.stderr[-2000:]
+
+    assert _settlements(chain, licence_id) == [(0, 5 * USDX)]  # 10% of 5 x 10.00, once
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    with outbox.connect() as conn:
+        assert outbox.counts(conn) == {"lines_reported": 5, "reports_settled": 1}
+        read = [row[0] for row in conn.execute(select(files_table.c.path))]
+    assert read == [str(inbox / "claimed" / "acme.csv" / "acme.csv")]
+    done = inbox / "processed" / "acme.csv"
+    assert sorted(p.name for p in done.iterdir()) == [
+        "acme.csv",
+        "acme.csv.attempts.json",
+        "acme.csv.receipt.json",
+        "acme.csv.rejects.csv",
+    ]
+    assert (done / "acme.csv.rejects.csv").read_text().splitlines()[1].startswith("4,territory,XX,")
