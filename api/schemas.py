@@ -278,7 +278,7 @@ class SettlementSummary(Out):
         description="an adjustment: the settlement it corrects (the period's latest before it)"
     )
     corrected_by: int | None = Field(description="the adjustment that corrected this settlement")
-    state: Literal["pending", "disputed", "final"]
+    state: Literal["pending", "disputed", "final", "held"] = Field(description="held: a reserve, until its release")
     awaiting_release: bool = Field(description="the dispute window passed; credited on the next release")
     settled_at: int
     dispute_until: int
@@ -532,7 +532,7 @@ class PeriodHistoryEntry(Out):
     credit_applied: Amount
     due: Amount
     paid: Amount
-    state: Literal["pending", "disputed", "final"]
+    state: Literal["pending", "disputed", "final", "held"]
     settled_at: int
     tx_hash: str
     block_number: int

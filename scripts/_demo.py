@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Console
 
 from intake.money import format_amount
+from oracle.audit import AuditError
 from oracle.service import OracleService
 from outbox import Outbox
 from royalty_chain.actions import register_licence
@@ -30,6 +31,7 @@ from royalty_chain.models import Kind
 from royalty_chain.terms import DAY, Terms
 
 LATE_PAYMENT = "1000.00"  # what the trademark licensee pays of its arrears, after their due dates
+AUDIT = ("voltcell-patent", 2, "2500.00", "VC-AUDIT-2026-01")  # licence, period (2025-Q3), cost, reference
 
 
 @dataclass
@@ -137,6 +139,16 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
     corrections, _, corrected = oracle.run(_render_feeds(examples, data, ids, "corrections"))
     ingested += corrections
     result = DemoResult()
+    # An audit of VoltCell's 2025-Q3 found two sales that were never reported: the oracles sign
+    # the finding, with the audit's cost, as an audit adjustment (once: the reference is kept).
+    name, period, cost, reference = AUDIT
+    if name in ids:
+        (finding,) = _render_feeds(examples, data, ids, "audits")
+        try:
+            oracle.queue_audit(finding, licence_id=ids[name], period=period, cost=cost, finding_ref=reference)
+        except AuditError:
+            pass  # queued by an earlier run
+        corrected.settled.extend(oracle.send().settled)
     for r in ingested:
         if r.rejected:
             result.notes.append(f"{Path(r.path).name}: {r.rejected} line(s) rejected, reasons in {r.rejects_file}")
@@ -200,6 +212,12 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             if not notices and _try(chain, chain.registry.notice_breach_fn(acme), licensor, set()):
                 result.notes.append("acme-trademark: arrears unpaid, the licensor served notice (30-day cure period)")
 
+    # The keeper's release (anyone may call it): reserves whose two quarters have passed, and
+    # settlements whose dispute window closed, are credited to the payees.
+    for name, terms in terms_of.items():
+        if terms.term.calendar.reserve_bps:
+            chain.ledger.release_matured(ids[name], role("keeper"))
+
     for name, spec in specs.items():
         licence_id = ids[name]
         decimals = spec.decimals(chain.manifest)
@@ -215,6 +233,31 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
                 f"{name}: {rule.period_name(int(e.args['period']))} corrected by adjustment "
                 f"{e.args['settlementId']} of settlement {corrects}: {more} more"
             )
+        for e in chain.ledger.events("AuditSettled", licenceId=licence_id):
+            a = e.args
+            verdict = (
+                f"above the {int(a['thresholdBps']) / 100:g}% threshold: audit cost "
+                f"{format_amount(int(a['auditCost']), decimals)} charged"
+                if a["exceeded"]
+                else f"within the {int(a['thresholdBps']) / 100:g}% threshold: no audit cost"
+            )
+            result.notes.append(
+                f"{name}: audit of {rule.period_name(int(a['period']))} found "
+                f"{format_amount(int(a['underpayment']), decimals)} underpaid against "
+                f"{format_amount(int(a['reportedRoyalty']), decimals)} settled, {verdict}"
+            )
+        reserves = [e for e in logs if e.args["kind"] == Kind.RESERVE]
+        if reserves:
+            held = sum(int(e.args["royalty"]) for e in reserves)
+            released = sum(
+                int(r.args["amount"])
+                for e in reserves
+                for r in chain.ledger.events("Released", settlementId=int(e.args["settlementId"]))
+            )
+            result.notes.append(
+                f"{name}: {format_amount(held, decimals)} held back against returns from {len(reserves)} report(s), "
+                f"{format_amount(released, decimals)} of it released after two quarters"
+            )
         for e in chain.ledger.events("CreditCarried", licenceId=licence_id):
             result.notes.append(
                 f"{name}: settlement {e.args['settlementId']} came out negative: "
@@ -228,7 +271,7 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
                 f"{name}: returns of {sum(int(e.args['units']) for e in returned)} unit(s), "
                 f"{format_amount(sum(int(e.args['gross']) for e in returned), decimals)} gross, netted in their period"
             )
-        charged = (Kind.REPORT, Kind.MINIMUM_GUARANTEE, Kind.ADJUSTMENT)
+        charged = (Kind.REPORT, Kind.MINIMUM_GUARANTEE, Kind.ADJUSTMENT, Kind.AUDIT)
         royalty = sum(int(e.args["royalty"]) for e in logs if e.args["kind"] in charged)
         interest = chain.ledger.events("InterestCharged", licenceId=licence_id)
         with_sales = {int(e.args["settlementId"]) for e in chain.ledger.events("BucketReported")}

@@ -13,7 +13,10 @@ ledger's Settled events, the settlements still pending) and then:
    for the release, YearNotEnded means not yet;
 3. **expiry**: a licence whose status is Expired, or whose sell-off has ended, is logged once per
    run; there is nothing to write on chain (``status`` is computed from the time);
-4. **release reserves**: comes with reserves, which are not on chain yet; this is its place.
+4. **release reserves**: a reserve against returns is a settlement held until its release time
+   (the end of the period the licence's reserve periods later); the same ``releaseMatured`` call
+   releases it once that time has come, so step 1 does it: held reserves are followed like
+   pending settlements. A reserve that returns consume entirely is final without a release.
 
 Interest on late payment needs no keeper: the ledger charges it when the payment arrives.
 
@@ -145,7 +148,6 @@ class Keeper:
         except FeeAboveCap as err:
             log.warning("fees_above_cap", detail=str(err), max_fee_per_gas=self.max_fee_per_gas)
         self._log_expiry(contexts, statuses, now, result)
-        # Release reserves: comes with reserves (not on chain yet); nothing to do until then.
         return result
 
     def chain_time(self) -> int:

@@ -29,7 +29,8 @@ class SettledLog:
 
     chain: Chain
     span: int = 2_000
-    # licence id -> ids of its settlements that were created pending (a dispute window)
+    # licence id -> ids of its settlements that were created pending (a dispute window) or held
+    # (a reserve against returns, until its release time)
     pending: dict[int, set[int]] = field(default_factory=dict)
     # (licence id, contract year) whose guarantee shortfall the ledger has charged
     charged: set[tuple[int, int]] = field(default_factory=set)
@@ -49,9 +50,10 @@ class SettledLog:
                 if event is None or event.name != "Settled":
                     continue
                 licence_id, settlement_id = int(event.args["licenceId"]), int(event.args["settlementId"])
-                if event.args["pending"]:
+                kind = Kind(int(event.args["kind"]))
+                if event.args["pending"] or kind is Kind.RESERVE:
                     self.pending.setdefault(licence_id, set()).add(settlement_id)
-                if Kind(int(event.args["kind"])) is Kind.MINIMUM_GUARANTEE:
+                if kind is Kind.MINIMUM_GUARANTEE:
                     self.charged.add((licence_id, int(event.args["period"])))
             self.next_block = to_block + 1
 
@@ -78,9 +80,11 @@ class SettledLog:
 
 
 def matured(settlements: dict[int, Settlement], now: int) -> list[int]:
-    """Ids of the pending settlements whose dispute window has closed at ``now`` (the ledger
-    releases a settlement once ``block.timestamp >= disputeUntil``)."""
-    return sorted(i for i, s in settlements.items() if s.state is State.PENDING and s.dispute_until <= now)
+    """Ids of the pending settlements whose dispute window has closed at ``now``, and of the held
+    reserves whose release time has come (the ledger releases either once
+    ``block.timestamp >= disputeUntil``: a reserve's disputeUntil is its release time)."""
+    waiting = (State.PENDING, State.HELD)
+    return sorted(i for i, s in settlements.items() if s.state in waiting and s.dispute_until <= now)
 
 
 def closed(settlements: dict[int, Settlement]) -> list[int]:

@@ -23,6 +23,7 @@ from api.services import build_services
 from api.settings import ApiSettings
 from intake.merkle import verify
 from royalty_chain.client import Chain
+from royalty_chain.models import Kind
 from royalty_chain.dev.keys import role
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -89,6 +90,32 @@ def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple
     # (its old value): +4,694.31 x 4.5% = 211.24395.
     adjusted = [n for n in result.notes if n.startswith("voltcell-patent: 2025-Q1 corrected by adjustment")]
     assert len(adjusted) == 1 and adjusted[0].endswith(": 211.24395 more"), adjusted
+    # An audit of 2025-Q3 found two unreported sales: 30,000.00 - 300.00 + 18,500.00 - 185.00 =
+    # 48,015.00 of net sales, at the year's 4.5% tier position: 2,160.675 underpaid, more than 5%
+    # of the quarter's settled royalty, so the audit's cost is the licensee's.
+    (audit,) = [n for n in result.notes if n.startswith("voltcell-patent: audit of 2025-Q3")]
+    assert audit.startswith("voltcell-patent: audit of 2025-Q3 found 2160.675 underpaid against ")
+    assert audit.endswith("above the 5% threshold: audit cost 2500 charged"), audit
+    voltcell = next(r.licence_id for r in result.rows if r.name == "voltcell-patent")
+    settled = chain.ledger.events("Settled", licenceId=voltcell)
+    (cost,) = [e for e in settled if e.args["kind"] == Kind.AUDIT_COST]
+    assert int(cost.args["royalty"]) == int(cost.args["due"]) == 2_500 * 10**6
+    # 10% of every payment VoltCell's reports made is held back two quarters: each reserve is
+    # floor(10% x what its report had to pay), the report paying the other 90%; a reserve is
+    # released at the end of the quarter two after its own (the keeper's call ran at the end).
+    reports = {int(e.args["settlementId"]): e for e in settled}
+    reserves = [e for e in settled if e.args["kind"] == Kind.RESERVE]
+    assert reserves
+    for reserve in reserves:
+        reserve_id = int(reserve.args["settlementId"])
+        (held,) = chain.ledger.events("ReserveHeld", reserveId=reserve_id)
+        payable = int(reports[int(held.args["settlementId"])].args["due"]) + int(held.args["amount"])
+        assert int(held.args["amount"]) == payable * 1_000 // 10_000
+        stored = chain.ledger.settlement(reserve_id)
+        release_at = chain.registry.settlement_context(voltcell).rule().period_bounds(stored.period + 2)[1]
+        assert stored.dispute_until == release_at
+        released = release_at <= int(chain.w3.eth.get_block("latest")["timestamp"])
+        assert (stored.state.label, stored.released) == (("final", stored.paid) if released else ("held", 0))
     acme = next(r for r in result.rows if r.name == "acme-trademark")
     # The licensee deposited 5,000 at signing and 1,000 late: royalty and interest above that are
     # arrears, and the licensor took all that was paid (one payee, no tax).
@@ -146,7 +173,9 @@ def _api_readback(chain: Chain, data: Path, result: DemoResult) -> dict[str, obj
             shown: dict[str, object] = {}
             for row in result.rows:
                 licence = client.get(f"/licences/{row.licence_id}").json()
-                settlements = client.get(f"/licences/{row.licence_id}/settlements", params={"limit": 100}).json()
+                answer = client.get(f"/licences/{row.licence_id}/settlements", params={"limit": 100})
+                assert answer.status_code == 200, answer.text
+                settlements = answer.json()
                 reports = [s for s in settlements["items"] if s["kind"] == "report"]
                 shown[row.name] = (len(reports), licence["arrears"], licence["escrow"])
             acme = next(r for r in result.rows if r.name == "acme-trademark")

@@ -27,7 +27,7 @@ from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.dev.devnet import deploy, start_anvil
 from royalty_chain.dev.keys import dev_account, role
 from royalty_chain.models import Kind, State
-from royalty_chain.terms import DAY, Bucket, Payee, Report, Schedule, Term
+from royalty_chain.terms import DAY, Bucket, Calendar, Payee, Report, Schedule, Term
 
 ROOT = Path(__file__).resolve().parents[3]
 CRASHING_KEEPER = Path(__file__).resolve().with_name("crashing_keeper.py")
@@ -69,8 +69,9 @@ def _settle(chain: Chain, licence_id: int, period: int, gross: int, sequence: in
     report = Report(licence_id, period, sequence, _now(chain) + DAY, b"\x07" * 32, 1, (bucket,))
     signatures = sign_report(report_digest(chain, report), [role("oracle2")])
     receipt = chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))
-    (settled,) = [e for e in chain.receipt_events(receipt) if e.name == "Settled"]
-    return int(settled.args["settlementId"])
+    # The report's own settlement comes first (a reserve may follow it).
+    settled = [e for e in chain.receipt_events(receipt) if e.name == "Settled"]
+    return int(settled[0].args["settlementId"])
 
 
 def _guarantee_licence(chain: Chain, start: int, dispute_window: int = 0) -> int:
@@ -156,6 +157,35 @@ def test_a_settlement_is_released_once_its_dispute_window_closes(chain: Chain) -
 
     again = keeper.round()
     assert again.sent == 0 and _sent(chain, keeper.account.address) == sent_before + 1
+
+
+def test_a_reserve_is_released_once_its_release_time_comes(chain: Chain) -> None:
+    """A 20% reserve held for two 30-day periods: period 0's reserve is released at the end of
+    period 2 (start + 90 days), by the keeper's releaseMatured, exactly once."""
+    licensor = role("licensor_brand").address
+    start = (_now(chain) - 40 * DAY) // DAY * DAY
+    term = Term(
+        start=start, end=start + 2 * 365 * DAY, sell_off_days=180, period_seconds=30 * DAY,
+        calendar=Calendar(due_days=30, reserve_bps=2_000, reserve_periods=2),
+    )  # fmt: skip
+    licence_id = register(chain, start, Schedule(rate_bps=1000), threshold=1, term=term)
+    fund(chain, licence_id, 1_000 * USDX)
+    report_id = _settle(chain, licence_id, 0, 1_000 * USDX, sequence=1)  # 10% = 100 USDX: 80 paid out, 20 held
+    reserve = chain.ledger.settlement(report_id + 1)
+    assert (reserve.kind, reserve.state, reserve.due, reserve.paid) == (Kind.RESERVE, State.HELD, 20 * USDX, 20 * USDX)
+    assert reserve.dispute_until == start + 90 * DAY
+    assert chain.ledger.claimable(licence_id, licensor) == 80 * USDX
+    keeper = Keeper(chain, role("keeper"))
+    sent_before = _sent(chain, keeper.account.address)
+
+    assert keeper.round().sent == 0  # held until the end of period 2
+
+    _warp(chain, start + 90 * DAY)
+    (release,) = keeper.round().released
+    assert (release.licence_id, release.settlement_ids, release.amount) == (licence_id, (report_id + 1,), 20 * USDX)
+    assert chain.ledger.settlement(report_id + 1).state is State.FINAL
+    assert chain.ledger.claimable(licence_id, licensor) == 100 * USDX
+    assert keeper.round().sent == 0 and _sent(chain, keeper.account.address) == sent_before + 1
 
 
 def test_a_guarantee_shortfall_is_charged_once_after_the_contract_year(chain: Chain, tmp_path: Path) -> None:
