@@ -107,6 +107,11 @@ class CalendarOut(Out):
     contract_year_start: str = Field(description='"start", "calendar" or "MM-DD"')
     due_days: int
     late_interest_bps: int
+    reserve_bps: int = Field(0, description="share of each payable royalty held back against returns (0: none)")
+    reserve_periods: int = Field(0, description="a reserve is released at the end of the period this many later")
+    audit_threshold_bps: int = Field(
+        description="an audit's underpayment above this share of the period's royalty bears interest and its cost"
+    )
     words: str = Field(examples=["calendar quarters; contract years from 1 January; reports due 30 days after each "
                                  "quarter; late interest 12%/year"])  # fmt: skip
 

@@ -12,6 +12,7 @@ duplicates, a guarantee already charged or a dispute already opened is left alon
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,10 +145,8 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
     name, period, cost, reference = AUDIT
     if name in ids:
         (finding,) = _render_feeds(examples, data, ids, "audits")
-        try:
+        with contextlib.suppress(AuditError):  # queued by an earlier run
             oracle.queue_audit(finding, licence_id=ids[name], period=period, cost=cost, finding_ref=reference)
-        except AuditError:
-            pass  # queued by an earlier run
         corrected.settled.extend(oracle.send().settled)
     for r in ingested:
         if r.rejected:

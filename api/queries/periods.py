@@ -86,7 +86,15 @@ def calendar_words(rule: LicenceCalendar) -> str:
         parts.append(f"late interest {rate}%/year")
     else:
         parts.append("no late interest")
+    if rule.reserve_bps:
+        each = "period" if rule.reserve_periods == 1 else f"{rule.reserve_periods} periods"
+        parts.append(f"{_percent(rule.reserve_bps)}% reserve against returns for {each}")
     return "; ".join(parts)
+
+
+def _percent(bps: int) -> str:
+    whole, rest = divmod(bps, 100)
+    return f"{whole}" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
 
 
 def calendar_out(rule: LicenceCalendar) -> CalendarOut:
@@ -98,6 +106,9 @@ def calendar_out(rule: LicenceCalendar) -> CalendarOut:
         contract_year_start=contract_year_start(rule),
         due_days=rule.due_days,
         late_interest_bps=rule.interest_bps,
+        reserve_bps=rule.reserve_bps,
+        reserve_periods=rule.reserve_periods,
+        audit_threshold_bps=rule.audit_threshold_bps,
         words=calendar_words(rule),
     )
 

@@ -125,12 +125,13 @@ def test_calendar_quarters_are_named_and_dated_in_the_api(world: World) -> None:
     assert licence["calendar"] == {
         "period": "quarter", "period_months": 3, "anniversary": False, "period_seconds": None,
         "contract_year_start": "calendar", "due_days": 30, "late_interest_bps": 1200,
+        "reserve_bps": 0, "reserve_periods": 0, "audit_threshold_bps": 500,
         "words": "calendar quarters; contract years from 1 January; reports due 30 days after each quarter; "
         "late interest 12%/year",
     }  # fmt: skip
     assert licence["terms"]["term"] == {
         "start": timestamp_of(2124, 1, 1), "end": timestamp_of(2126, 1, 1), "sell_off_days": 0, "period": "quarter",
-        "contract_year_start": "calendar", "due_days": 30, "late_interest_bps": 1200,
+        "contract_year_start": "calendar", "due_days": 30, "late_interest_bps": 1200, "audit_threshold_bps": 500,
     }  # fmt: skip
     # On 2124-09-01: contract year 0 is calendar 2124 (a leap year), the period 2124-Q3.
     assert (licence["contract_year"], licence["contract_year_name"]) == (0, "2124-01-01--2124-12-31")

@@ -136,6 +136,12 @@ def _row(w: World, settlement_id: int) -> dict[str, Any]:
     return row
 
 
+def test_the_licence_states_its_reserve_and_audit_clauses(world: World) -> None:
+    calendar = world.get(f"/licences/{world.licence}")["calendar"]
+    assert (calendar["reserve_bps"], calendar["reserve_periods"], calendar["audit_threshold_bps"]) == (2000, 2, 500)
+    assert calendar["words"].endswith("; late interest 12%/year; 20% reserve against returns for 2 periods")
+
+
 def test_reserve_held_from_the_report(world: World) -> None:
     q1 = _row(world, world.ids["q1"])
     # 100,000 x 5% = 5,000; 20% of it held back, 4,000 due and paid now

@@ -23,8 +23,8 @@ from api.services import build_services
 from api.settings import ApiSettings
 from intake.merkle import verify
 from royalty_chain.client import Chain
-from royalty_chain.models import Kind
 from royalty_chain.dev.keys import role
+from royalty_chain.models import Kind
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "scripts"))
