@@ -385,10 +385,13 @@ def calendar_rows(bench: BenchChain) -> list[dict[str, Any]]:
 
     quarters = Calendar(period_months=3, anniversary=False, year_month=1, year_day=1, due_days=30)
     fixed = Calendar(due_days=30)
+    reserved = replace(quarters, reserve_bps=2_000, reserve_periods=2)
     ids, _ = register_many(
-        bench, [terms(40_001, 30 * DAY, fixed), terms(40_002, 0, quarters), terms(40_003, 90 * DAY, fixed)]
-    )
-    fixed30, quarterly, fixed90 = ids
+        bench,
+        [terms(40_001, 30 * DAY, fixed), terms(40_002, 0, quarters), terms(40_003, 90 * DAY, fixed),
+         terms(40_004, 0, reserved), terms(40_005, 90 * DAY, fixed)],
+    )  # fmt: skip
+    fixed30, quarterly, fixed90, with_reserve, steady90 = ids
     _fund(bench, ids)
     sender = BulkSender(bench, role("relayer"))
     deadline = bench.now() + DAY
@@ -430,7 +433,25 @@ def calendar_rows(bench: BenchChain) -> list[dict[str, Any]]:
     # Fixed 90-day periods from 2025-01-01: period 4 (2025-12-27..2026-03-26) crosses the
     # anniversary on 2026-01-01, so it carries a bucket of each contract year.
     crossing = (replace(sale, year=0), replace(sale, year=1))
-    rows.append(settle("period crossing a contract year (two buckets, two years)", report(fixed90, 4, crossing)))
+    rows.append(
+        settle("period crossing a contract year, the licence's first report (two new year records)",
+               report(fixed90, 4, crossing))
+    )  # fmt: skip
+    # The same crossing after the year's earlier periods were reported: one new year record, as
+    # in the report it is compared with.
+    for period in range(4):
+        earlier = report(steady90, period, (sale,))
+        sender.send_one(bench.chain.ledger.settle_fn([earlier], [sign_report_locally(bench, earlier, [oracle])]))
+    rows.append(
+        settle("period crossing a contract year after the year's earlier reports (one new year record)",
+               report(steady90, 4, crossing))
+    )  # fmt: skip
+    # A report that holds 20% back as a reserve (a second settlement record), and an audit finding
+    # above the threshold that charges its cost (a third).
+    rows.append(settle("calendar quarter holding a 20% reserve", report(with_reserve, 0, (sale,))))
+    latest = bench.chain.ledger.latest_of_period(quarterly, 0)
+    audit = report(quarterly, 0, (sale,), corrects=latest, audit=True, audit_cost=ROYALTY)
+    rows.append(settle("audit finding above the threshold, with its cost", audit))
     return rows
 
 
