@@ -163,7 +163,9 @@ abstract contract LedgerCore {
                 due -= recouped;
             }
         }
-        // The reserve is held back from what is payable now, rounded down.
+        // The reserve is held back from what is payable now, rounded down. A licence term and an
+        // enum below, not balances: Slither's strict-equality taint comes from the amounts.
+        // slither-disable-next-line incorrect-equality
         uint256 held = draft.reserveBps == 0 ? 0 : due * draft.reserveBps / BPS;
         due -= held;
         uint256 paid = due < account.escrow ? due : account.escrow;
@@ -178,12 +180,14 @@ abstract contract LedgerCore {
         // the interest's timestamp-derived amount flowing into the same draft.
         // slither-disable-next-line incorrect-equality
         stored.state = draft.disputeWindow == 0 ? IRoyaltyLedger.State.Final : IRoyaltyLedger.State.Pending;
+        // slither-disable-next-line incorrect-equality
         if (kind == IRoyaltyLedger.Kind.Reserve) stored.state = IRoyaltyLedger.State.Held;
         // 16 bits hold 65,536 contract years; a longer term must not file year N under N mod 2**16.
         stored.year = uint256(draft.year).toUint16();
         stored.yearSpan = draft.yearSpan;
         stored.settledAt = uint40(block.timestamp);
         // A reserve's "window" is the time it is held.
+        // slither-disable-next-line incorrect-equality
         stored.disputeUntil = kind == IRoyaltyLedger.Kind.Reserve
             ? uint256(draft.releaseAt).toUint40()
             : uint40(block.timestamp + draft.disputeWindow);
@@ -414,6 +418,8 @@ abstract contract LedgerCore {
         emit IRoyaltyLedger.ArrearsCleared(licenceId, uint64(block.timestamp));
     }
     function _isRoyalty(IRoyaltyLedger.Kind kind) internal pure returns (bool) {
+        // Enum comparisons, not balances.
+        // slither-disable-next-line incorrect-equality
         return kind == IRoyaltyLedger.Kind.Report || kind == IRoyaltyLedger.Kind.Adjustment
             || kind == IRoyaltyLedger.Kind.Audit;
     }

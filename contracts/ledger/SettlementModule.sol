@@ -104,7 +104,7 @@ contract SettlementModule is LedgerCore {
             draft.credit = guaranteeCredit;
         }
         account.lastSequence = report.sequence;
-        Finding memory finding;
+        Finding memory finding = Finding({reported: 0, exceeded: false});
         if (report.corrects != 0) finding = _correction(report, context, draft, priced.royalty);
         id = _createSettlement(draft);
         if (priced.royalty < 0) _carryNegative(id, report.licenceId, account, uint256(-priced.royalty));
