@@ -318,6 +318,15 @@ def test_year_anchor_before_1970_is_an_error() -> None:
 # ---------------------------------------------------------------------------------- on-chain form
 
 
+def test_reserve_release_and_audit_measure() -> None:
+    # 20% held for two quarters: 2025-Q1's reserve is released when 2025-Q3 ends, on 2025-10-01
+    c = cal("2025-01-01", 3, reserve_bps=2000, reserve_periods=2, audit_threshold_bps=500)
+    assert c.reserve_release(0) == ts("2025-10-01")
+    assert c.reserve_of(3_000_003_503) == 600_000_700  # 600,000,700.6 rounded down
+    assert c.audit_exceeds(251, 5_000) and not c.audit_exceeds(250, 5_000)  # strictly above 5%
+    assert c.audit_exceeds(1, 0) and not c.audit_exceeds(-500, 5_000)
+
+
 def test_from_abi_tuple_and_dict() -> None:
     c = LicenceCalendar.from_abi((3, False, 7, 1, 45, 800, 1000, 2, 500), start=ts("2025-02-10"), period_seconds=0)
     assert c == LicenceCalendar(ts("2025-02-10"), 0, 3, False, 7, 1, 45, 800, 1000, 2, 500)
@@ -347,6 +356,10 @@ def test_from_abi_tuple_and_dict() -> None:
         ({"period_months": 3, "year_month": 0, "year_day": 5}, "no month 0"),
         ({"period_months": 3, "due_days": 0}, "due_days 0"),
         ({"period_months": 3, "due_days": 366}, "due_days 366"),
+        ({"period_months": 3, "reserve_bps": 5001, "reserve_periods": 2}, "reserve_bps 5001: at most 5000"),
+        ({"period_months": 3, "reserve_periods": 2}, "reserve_periods 2 without a reserve"),
+        ({"period_months": 3, "reserve_bps": 1000, "reserve_periods": 25}, "released after 1..24 periods"),
+        ({"period_months": 3, "audit_threshold_bps": 10001}, "audit_threshold_bps 10001"),
     ],
 )
 def test_invalid_calendars(kwargs: dict[str, int], message: str) -> None:
