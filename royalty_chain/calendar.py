@@ -35,6 +35,30 @@ MAX_ANNIVERSARY_MONTHS = 60
 MAX_DUE_DAYS = 365
 MAX_RESERVE_BPS = 5_000  # LicenceClock.MAX_RESERVE_BPS
 MAX_RESERVE_PERIODS = 24  # LicenceClock.MAX_RESERVE_PERIODS
+# ILicenceRegistry.Calendar's fields in their order: the Python name and the Solidity one.
+CALENDAR_FIELDS = (
+    ("period_months", "periodMonths"),
+    ("anniversary", "anniversary"),
+    ("year_month", "yearMonth"),
+    ("year_day", "yearDay"),
+    ("due_days", "dueDays"),
+    ("interest_bps", "interestBps"),
+    ("reserve_bps", "reserveBps"),
+    ("reserve_periods", "reservePeriods"),
+    ("audit_threshold_bps", "auditThresholdBps"),
+)
+
+
+def calendar_fields(calendar: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
+    """The Python fields of an on-chain ``Calendar``: its tuple, or its web3 / event dict form."""
+    if isinstance(calendar, Mapping):
+        calendar = [calendar[solidity] for _, solidity in CALENDAR_FIELDS]
+    if len(calendar) != len(CALENDAR_FIELDS):
+        raise ValueError(f"a Calendar has {len(CALENDAR_FIELDS)} fields, not {len(calendar)}")
+    return {
+        name: bool(value) if name == "anniversary" else int(value)
+        for (name, _), value in zip(CALENDAR_FIELDS, calendar, strict=True)
+    }
 
 MONTH_NAMES = (
     "January",
@@ -198,57 +222,11 @@ class LicenceCalendar:
         cls, calendar: Sequence[Any] | Mapping[str, Any], *, start: int, period_seconds: int
     ) -> LicenceCalendar:
         """From the on-chain ``Calendar`` tuple (or its web3 dict form) and the licence's term."""
-        if isinstance(calendar, Mapping):
-            keys = (
-                "periodMonths",
-                "anniversary",
-                "yearMonth",
-                "yearDay",
-                "dueDays",
-                "interestBps",
-                "reserveBps",
-                "reservePeriods",
-                "auditThresholdBps",
-            )
-            calendar = [calendar[k] for k in keys]
-        (
-            period_months,
-            anniversary,
-            year_month,
-            year_day,
-            due_days,
-            interest_bps,
-            reserve_bps,
-            reserve_periods,
-            audit_threshold_bps,
-        ) = calendar
-        return cls(
-            start=int(start),
-            period_seconds=int(period_seconds),
-            period_months=int(period_months),
-            anniversary=bool(anniversary),
-            year_month=int(year_month),
-            year_day=int(year_day),
-            due_days=int(due_days),
-            interest_bps=int(interest_bps),
-            reserve_bps=int(reserve_bps),
-            reserve_periods=int(reserve_periods),
-            audit_threshold_bps=int(audit_threshold_bps),
-        )
+        return cls(start=int(start), period_seconds=int(period_seconds), **calendar_fields(calendar))
 
     def as_abi(self) -> tuple[int | bool, ...]:
         """The ``Calendar`` struct (CALENDAR_TYPE), without start and period_seconds (they are the Term's)."""
-        return (
-            self.period_months,
-            self.anniversary,
-            self.year_month,
-            self.year_day,
-            self.due_days,
-            self.interest_bps,
-            self.reserve_bps,
-            self.reserve_periods,
-            self.audit_threshold_bps,
-        )
+        return tuple(getattr(self, name) for name, _ in CALENDAR_FIELDS)
 
     def reserve_release(self, period: int) -> int:
         """When the reserve held from period ``period``'s royalty is released: the end of the

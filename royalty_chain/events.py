@@ -159,17 +159,7 @@ def schedule_from_event(value: Mapping[str, Any]) -> Schedule:
 
 
 def calendar_from_event(value: Mapping[str, Any]) -> Calendar:
-    return Calendar(
-        period_months=int(value["periodMonths"]),
-        anniversary=bool(value["anniversary"]),
-        year_month=int(value["yearMonth"]),
-        year_day=int(value["yearDay"]),
-        due_days=int(value["dueDays"]),
-        interest_bps=int(value["interestBps"]),
-        reserve_bps=int(value["reserveBps"]),
-        reserve_periods=int(value["reservePeriods"]),
-        audit_threshold_bps=int(value["auditThresholdBps"]),
-    )
+    return Calendar.from_abi(value)
 
 
 def terms_from_event(value: Mapping[str, Any]) -> Terms:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from royalty_chain.calendar import LicenceCalendar
+from royalty_chain.calendar import CALENDAR_FIELDS, LicenceCalendar, calendar_fields
 from royalty_chain.codes import Scope
 
 BPS = 10_000
@@ -57,32 +57,12 @@ class Calendar:
     audit_threshold_bps: int = 500
 
     def as_abi(self) -> tuple[int | bool, ...]:
-        return (
-            self.period_months,
-            self.anniversary,
-            self.year_month,
-            self.year_day,
-            self.due_days,
-            self.interest_bps,
-            self.reserve_bps,
-            self.reserve_periods,
-            self.audit_threshold_bps,
-        )
+        return tuple(getattr(self, name) for name, _ in CALENDAR_FIELDS)
 
     @classmethod
     def from_abi(cls, value: Any) -> Calendar:
-        months, anniversary, year_month, year_day, due_days, interest_bps, reserve_bps, reserve_periods, audit = value
-        return cls(
-            int(months),
-            bool(anniversary),
-            int(year_month),
-            int(year_day),
-            int(due_days),
-            int(interest_bps),
-            int(reserve_bps),
-            int(reserve_periods),
-            int(audit),
-        )
+        """From the on-chain tuple, or its web3 / event dict form."""
+        return cls(**calendar_fields(value))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Boolean, Dialect, Index, Integer, Numeric, St
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from royalty_chain.calendar import LicenceCalendar
+from royalty_chain.calendar import CALENDAR_FIELDS, LicenceCalendar
 
 
 class Uint(TypeDecorator[int]):
@@ -156,19 +156,8 @@ class LicenceRow(Base):
 
     def rule(self) -> LicenceCalendar:
         """The licence's periods, contract years and due dates, exactly as the chain derives them."""
-        return LicenceCalendar(
-            start=self.start,
-            period_seconds=self.period_seconds,
-            period_months=self.period_months,
-            anniversary=self.anniversary,
-            year_month=self.year_month,
-            year_day=self.year_day,
-            due_days=self.due_days,
-            interest_bps=self.interest_bps,
-            reserve_bps=self.reserve_bps,
-            reserve_periods=self.reserve_periods,
-            audit_threshold_bps=self.audit_threshold_bps,
-        )
+        fields = {name: getattr(self, name) for name, _ in CALENDAR_FIELDS}
+        return LicenceCalendar(start=self.start, period_seconds=self.period_seconds, **fields)
 
 
 class ScheduleVersionRow(Base):

@@ -26,6 +26,7 @@ from api.indexer.models import (
     SettlementYearRow,
 )
 from api.indexer.rows import ProjectionError, RowCache
+from royalty_chain.calendar import calendar_fields
 from royalty_chain.codes import Scope
 from royalty_chain.events import ChainEvent
 from royalty_chain.models import Kind
@@ -100,15 +101,7 @@ class Projector(RowCache):
             end=int(term["end"]),
             sell_off_days=int(term["sellOffDays"]),
             period_seconds=int(term["periodSeconds"]),
-            period_months=int(calendar["periodMonths"]),
-            anniversary=bool(calendar["anniversary"]),
-            year_month=int(calendar["yearMonth"]),
-            year_day=int(calendar["yearDay"]),
-            due_days=int(calendar["dueDays"]),
-            interest_bps=int(calendar["interestBps"]),
-            reserve_bps=int(calendar["reserveBps"]),
-            reserve_periods=int(calendar["reservePeriods"]),
-            audit_threshold_bps=int(calendar["auditThresholdBps"]),
+            **calendar_fields(calendar),
             dispute_window=int(terms["disputeWindow"]),
             tax_bps=int(terms["taxBps"]),
             tax_account=terms["taxAccount"] if int(terms["taxBps"]) > 0 else None,

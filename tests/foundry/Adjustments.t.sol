@@ -13,10 +13,6 @@ import {Base} from "./Base.t.sol";
 contract AdjustmentsTest is Base {
     uint256 internal constant ESCROW = 1_000_000 * USD;
 
-    function _register(ILicenceRegistry.Terms memory t) private returns (uint256 licenceId) {
-        licenceId = register(t);
-        deposit(licenceId, ESCROW);
-    }
 
     function _tiered() private view returns (ILicenceRegistry.Terms memory t) {
         t = defaultTerms();
@@ -62,7 +58,7 @@ contract AdjustmentsTest is Base {
     // ------------------------------------------------------------------ returns
 
     function test_settleReports_ReturnsNetAgainstThePeriodsSales() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = _report(licenceId, 0, 100_000 * USD, 20_000 * USD);
         vm.expectEmit(true, true, true, true, address(ledger));
@@ -76,7 +72,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_NegativePeriodCarriesCreditToTheNextRoyalties() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         settlePeriod(licenceId, 0, 100_000 * USD); // 5,000
         uint256 distributed = ledger.distributedOf(licenceId);
         warpPastPeriod(1);
@@ -102,7 +98,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_ReturnsComeOffTheTopOfTheYearsTiers() public {
-        uint256 licenceId = _register(_tiered());
+        uint256 licenceId = registerFunded(_tiered(), ESCROW);
         // 150,000: 100,000 x 2% + 50,000 x 5% = 2,000 + 2,500 = 4,500
         assertEq(ledger.settlement(settlePeriod(licenceId, 0, 150_000 * USD)).royalty, 4_500 * USD);
         warpPastPeriod(1);
@@ -121,7 +117,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_ReturnBeyondTheYearsSalesAtTheFirstTier() public {
-        uint256 licenceId = _register(_tiered());
+        uint256 licenceId = registerFunded(_tiered(), ESCROW);
         settlePeriod(licenceId, 0, 30_000 * USD); // 30,000 x 2% = 600
         warpPastPeriod(1);
         // 50,000 returned against 30,000 of the year: 30,000 x 2% back, the other 20,000 at the
@@ -133,7 +129,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_NegativeRoundsInTheLicenseesFavour() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         warpPastPeriod(0);
         // 19 token units returned at 5%: -0.95, a credit of 1 unit (rounded away from zero)
         IRoyaltyLedger.Report memory r = _report(licenceId, 0, 0, 19);
@@ -146,7 +142,7 @@ contract AdjustmentsTest is Base {
         ILicenceRegistry.Terms memory t = defaultTerms();
         t.schedule.rateBps = 0;
         t.schedule.perUnit = 2 * USD;
-        uint256 licenceId = _register(t);
+        uint256 licenceId = registerFunded(t, ESCROW);
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(1_000 * USD));
         r.buckets[0].units = 100;
@@ -158,7 +154,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_OutOfScopeReturnTakesNothingBack() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
         r.returned = new IRoyaltyLedger.Bucket[](1);
@@ -170,7 +166,7 @@ contract AdjustmentsTest is Base {
     function test_chargeMinimumGuarantee_ReturnsLowerTheYearsRoyalty() public {
         ILicenceRegistry.Terms memory t = defaultTerms();
         t.schedule.minimumGuarantee = 10_000 * USD;
-        uint256 licenceId = _register(t);
+        uint256 licenceId = registerFunded(t, ESCROW);
         settlePeriod(licenceId, 0, 100_000 * USD); // 5,000
         warpPastPeriod(1);
         IRoyaltyLedger.Report memory r = _report(licenceId, 1, 0, 20_000 * USD); // -1,000
@@ -188,7 +184,7 @@ contract AdjustmentsTest is Base {
     function test_settleReports_AdjustmentSettlesOnlyTheDifference() public {
         ILicenceRegistry.Terms memory t = defaultTerms();
         t.schedule.fixedFeePerPeriod = 1_000 * USD;
-        uint256 licenceId = _register(t);
+        uint256 licenceId = registerFunded(t, ESCROW);
         uint256 original = settlePeriod(licenceId, 0, 100_000 * USD);
         assertEq(ledger.settlement(original).royalty, 6_000 * USD); // 1,000 + 5,000
         // 10,000 of omitted sales: 10,000 x 5% = 500; the fixed fee is not charged again
@@ -209,7 +205,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_DownwardAdjustmentIsACreditNeverAClawBack() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         uint256 original = settlePeriod(licenceId, 0, 100_000 * USD);
         uint256 distributed = ledger.distributedOf(licenceId);
         // 30,000 of lines cancelled: -1,500
@@ -222,7 +218,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_ReplacedLineSettlesItsDifference() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         uint256 original = settlePeriod(licenceId, 0, 100_000 * USD);
         // a line of 10,000 replaced by 12,000: cancel 10,000, add 12,000: +2,000 x 5% = 100
         uint256 id = settle(_adjustment(licenceId, 0, original, 12_000 * USD, 10_000 * USD));
@@ -230,7 +226,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_AdjustmentPricedAtTheYearsTierPosition() public {
-        uint256 licenceId = _register(_tiered());
+        uint256 licenceId = registerFunded(_tiered(), ESCROW);
         uint256 original = settlePeriod(licenceId, 0, 90_000 * USD); // 90,000 x 2% = 1,800
         // 20,000 more: 10,000 x 2% + 10,000 x 5% = 700
         assertEq(ledger.settlement(settlePeriod(licenceId, 1, 20_000 * USD)).royalty, 700 * USD);
@@ -241,7 +237,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_AdjustmentsFormAChain() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         uint256 original = settlePeriod(licenceId, 0, 100_000 * USD);
         uint256 first = settle(_adjustment(licenceId, 0, original, 10_000 * USD, 0));
         // a second adjustment must correct the first, not the original
@@ -256,7 +252,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_RevertWhen_AdjustmentOfUnsettledPeriod() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = _adjustment(licenceId, 0, 7, 1_000 * USD, 0);
         expectSettleRevert(r, abi.encodeWithSelector(IRoyaltyLedger.PeriodNotSettled.selector, licenceId, 0));
@@ -264,7 +260,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_RevertWhen_AdjustmentNamesAnotherSettlement() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         uint256 original = settlePeriod(licenceId, 0, 100_000 * USD);
         IRoyaltyLedger.Report memory r = _adjustment(licenceId, 0, original + 5, 1_000 * USD, 0);
         expectSettleRevert(
@@ -276,7 +272,7 @@ contract AdjustmentsTest is Base {
     }
 
     function test_settleReports_RevertWhen_AdjustmentSignedAsAnOriginal() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         uint256 original = settlePeriod(licenceId, 0, 100_000 * USD);
         IRoyaltyLedger.Report memory r = _adjustment(licenceId, 0, original, 1_000 * USD, 0);
         // the oracles signed the same lines as a second original; the link is part of what they sign
@@ -291,7 +287,7 @@ contract AdjustmentsTest is Base {
     function test_settleReports_AdjustmentIsNotLateAndCarriesNoInterest() public {
         ILicenceRegistry.Terms memory t = defaultTerms();
         t.term.calendar.interestBps = 1200;
-        uint256 licenceId = _register(t);
+        uint256 licenceId = registerFunded(t, ESCROW);
         uint256 original = settlePeriod(licenceId, 0, 100_000 * USD);
         vm.warp(periodEnd(0) + 200 days);
         uint256 id = settle(_adjustment(licenceId, 0, original, 10_000 * USD, 0));

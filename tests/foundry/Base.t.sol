@@ -283,6 +283,23 @@ abstract contract Base is Test {
     }
 
     /// @notice Register the default terms; the salt keeps repeated registrations distinct.
+    /// @notice Registration of `t` reverts with `expected` and registers nothing.
+    function expectRegisterRevert(ILicenceRegistry.Terms memory t, bytes memory expected) internal {
+        uint256 countBefore = registry.licenceCount();
+        uint64 deadline = uint64(block.timestamp + 1 days);
+        (bytes memory licensorSig, bytes memory licenseeSig) = consent(t, deadline);
+        vm.expectRevert(expected);
+        vm.prank(relayer);
+        registry.register(t, deadline, licensorSig, licenseeSig);
+        assertEq(registry.licenceCount(), countBefore, "nothing registered");
+    }
+
+    /// @notice Registers `t` and deposits `escrow` into it.
+    function registerFunded(ILicenceRegistry.Terms memory t, uint256 escrow) internal returns (uint256 licenceId) {
+        licenceId = register(t);
+        deposit(licenceId, escrow);
+    }
+
     function registerDefault() internal returns (uint256) {
         ILicenceRegistry.Terms memory t = defaultTerms();
         t.salt = bytes32(registry.licenceCount());

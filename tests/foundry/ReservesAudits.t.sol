@@ -29,10 +29,6 @@ contract ReservesAuditsTest is Base {
         t.term.calendar.auditThresholdBps = AUDIT_THRESHOLD_BPS;
     }
 
-    function _register(ILicenceRegistry.Terms memory t) private returns (uint256 licenceId) {
-        licenceId = register(t);
-        deposit(licenceId, ESCROW);
-    }
 
     /// @dev A report of `period` with `sales` sold and `returns_` returned (either may be 0).
     function _report(uint256 licenceId, uint32 period, uint128 sales, uint128 returns_)
@@ -74,7 +70,7 @@ contract ReservesAuditsTest is Base {
     // ------------------------------------------------------------------ reserves
 
     function test_reserve_HeldFromEachReportAndReleasedAfterItsPeriods() public {
-        uint256 licenceId = _register(_reserveTerms());
+        uint256 licenceId = registerFunded(_reserveTerms(), ESCROW);
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = _report(licenceId, 0, 100_000 * USD, 0);
         // 100,000 x 5% = 5,000; 20% of it, 1,000, is held until the end of period 2
@@ -109,7 +105,7 @@ contract ReservesAuditsTest is Base {
         ILicenceRegistry.Terms memory t = _reserveTerms();
         t.advance = 2_000 * USD;
         token.mint(licensee, t.advance);
-        uint256 licenceId = _register(t);
+        uint256 licenceId = registerFunded(t, ESCROW);
         warpPastPeriod(0);
         // 100,000,070,070 units x 5% = 5,000,003,503.5 -> 5,000,003,503; the advance recoups
         // 2,000,000,000; of the 3,000,003,503 payable, 20% = 600,000,700.6 -> 600,000,700 is held
@@ -121,7 +117,7 @@ contract ReservesAuditsTest is Base {
     }
 
     function test_reserve_ConsumedByANegativePeriodAndRefundedToTheLicensee() public {
-        uint256 licenceId = _register(_reserveTerms());
+        uint256 licenceId = registerFunded(_reserveTerms(), ESCROW);
         settle(_reportAfter(licenceId, 0, 100_000 * USD, 0)); // 5,000: 4,000 paid out, reserve 2 holds 1,000
         uint256 distributed = ledger.distributedOf(licenceId);
         // period 1: 10,000 sold and 30,000 returned, (10,000 - 30,000) x 5% = -1,000: all of it
@@ -142,7 +138,7 @@ contract ReservesAuditsTest is Base {
     }
 
     function test_reserve_PartlyConsumedThenTheRestReleased() public {
-        uint256 licenceId = _register(_reserveTerms());
+        uint256 licenceId = registerFunded(_reserveTerms(), ESCROW);
         settle(_reportAfter(licenceId, 0, 100_000 * USD, 0)); // reserve 2 holds 1,000
         warpPastPeriod(1);
         // 8,000 returned: -400, taken from the reserve; 600 stays held
@@ -157,7 +153,7 @@ contract ReservesAuditsTest is Base {
     }
 
     function test_reserve_ReturnsBeyondTheReserveCarryTheRestAsCredit() public {
-        uint256 licenceId = _register(_reserveTerms());
+        uint256 licenceId = registerFunded(_reserveTerms(), ESCROW);
         settle(_reportAfter(licenceId, 0, 100_000 * USD, 0)); // reserve 2 holds 1,000
         warpPastPeriod(1);
         // 30,000 returned: -1,500; 1,000 from the reserve, 500 carried forward
@@ -171,7 +167,7 @@ contract ReservesAuditsTest is Base {
     }
 
     function test_reserve_OldestConsumedFirst() public {
-        uint256 licenceId = _register(_reserveTerms());
+        uint256 licenceId = registerFunded(_reserveTerms(), ESCROW);
         settle(_reportAfter(licenceId, 0, 100_000 * USD, 0)); // reserve 2: 1,000
         settle(_reportAfter(licenceId, 1, 50_000 * USD, 0)); // 2,500: reserve 4: 500
         warpPastPeriod(2);
@@ -198,7 +194,7 @@ contract ReservesAuditsTest is Base {
     }
 
     function test_reserve_LateReportReleasedOnItsOwnDateNotBehindAnother() public {
-        uint256 licenceId = _register(_reserveTerms());
+        uint256 licenceId = registerFunded(_reserveTerms(), ESCROW);
         settlePeriod(licenceId, 1, 100_000 * USD); // reserve 2, until the end of period 3
         settle(_report(licenceId, 0, 100_000 * USD, 0)); // late: reserve 4, until the end of period 2
         vm.warp(periodEnd(2));
@@ -213,7 +209,7 @@ contract ReservesAuditsTest is Base {
     function test_reserve_CannotBeDisputed() public {
         ILicenceRegistry.Terms memory t = _reserveTerms();
         t.disputeWindow = 7 days;
-        uint256 licenceId = _register(t);
+        uint256 licenceId = registerFunded(t, ESCROW);
         settlePeriod(licenceId, 0, 100_000 * USD);
         vm.expectRevert(
             abi.encodeWithSelector(IRoyaltyLedger.NotDisputable.selector, 2, IRoyaltyLedger.State.Held)
@@ -223,7 +219,7 @@ contract ReservesAuditsTest is Base {
     }
 
     function test_reserve_NoneWithoutTheClause() public {
-        uint256 licenceId = _register(defaultTerms());
+        uint256 licenceId = registerFunded(defaultTerms(), ESCROW);
         settlePeriod(licenceId, 0, 100_000 * USD);
         assertEq(ledger.settlementCount(), 1);
     }
@@ -233,7 +229,7 @@ contract ReservesAuditsTest is Base {
     /// @dev Period 0 (2023-11-15 + 90 days) is due 30 days after it ends; the audit settles 100
     /// days after that.
     function _auditedLicence() private returns (uint256 licenceId, uint64 dueAt) {
-        licenceId = _register(_auditTerms());
+        licenceId = registerFunded(_auditTerms(), ESCROW);
         settlePeriod(licenceId, 0, 100_000 * USD); // 5,000, on time
         dueAt = periodEnd(0) + 30 days;
         vm.warp(dueAt + 100 days);
@@ -317,7 +313,7 @@ contract ReservesAuditsTest is Base {
     function test_audit_ZeroThresholdChargesOnAnyUnderpayment() public {
         ILicenceRegistry.Terms memory t = _auditTerms();
         t.term.calendar.auditThresholdBps = 0;
-        uint256 licenceId = _register(t);
+        uint256 licenceId = registerFunded(t, ESCROW);
         settlePeriod(licenceId, 0, 100_000 * USD);
         settle(_audit(licenceId, 0, 20 * USD, 0, 1 * USD)); // 1 underpaid
         assertEq(uint8(ledger.settlement(ledger.settlementCount()).kind), uint8(IRoyaltyLedger.Kind.AuditCost));
@@ -326,7 +322,7 @@ contract ReservesAuditsTest is Base {
     function test_audit_NoReserveOnAFinding() public {
         ILicenceRegistry.Terms memory t = _reserveTerms();
         t.term.calendar.auditThresholdBps = AUDIT_THRESHOLD_BPS;
-        uint256 licenceId = _register(t);
+        uint256 licenceId = registerFunded(t, ESCROW);
         settlePeriod(licenceId, 0, 100_000 * USD); // 1 report, 2 reserve
         uint256 id = settle(_audit(licenceId, 0, 20_000 * USD, 0, 0));
         assertEq(id, 3);
@@ -335,7 +331,7 @@ contract ReservesAuditsTest is Base {
     }
 
     function test_audit_RejectsAnAuditOfNoSettlement() public {
-        uint256 licenceId = _register(_auditTerms());
+        uint256 licenceId = registerFunded(_auditTerms(), ESCROW);
         warpPastPeriod(0);
         IRoyaltyLedger.Report memory r = _report(licenceId, 0, 100_000 * USD, 0);
         r.audit = true;
@@ -344,7 +340,7 @@ contract ReservesAuditsTest is Base {
     }
 
     function test_audit_RejectsACostOnAnAdjustment() public {
-        uint256 licenceId = _register(_auditTerms());
+        uint256 licenceId = registerFunded(_auditTerms(), ESCROW);
         settlePeriod(licenceId, 0, 100_000 * USD);
         IRoyaltyLedger.Report memory r = _correction(licenceId, 0, 1_000 * USD, 0);
         r.auditCost = 5 * USD;
@@ -353,7 +349,7 @@ contract ReservesAuditsTest is Base {
     }
 
     function test_audit_SignaturesCoverTheFlagAndTheCost() public {
-        uint256 licenceId = _register(_auditTerms());
+        uint256 licenceId = registerFunded(_auditTerms(), ESCROW);
         settlePeriod(licenceId, 0, 100_000 * USD);
         IRoyaltyLedger.Report memory r = _audit(licenceId, 0, 20_000 * USD, 0, 3_000 * USD);
         bytes[] memory sigs = signReport(r, 2);
@@ -371,31 +367,22 @@ contract ReservesAuditsTest is Base {
 
     // ------------------------------------------------------------------ registration
 
-    function _expectRegisterRevert(ILicenceRegistry.Terms memory t, bytes memory expected) private {
-        uint256 countBefore = registry.licenceCount();
-        uint64 deadline = uint64(block.timestamp + 1 days);
-        (bytes memory licensorSig, bytes memory licenseeSig) = consent(t, deadline);
-        vm.expectRevert(expected);
-        vm.prank(relayer);
-        registry.register(t, deadline, licensorSig, licenseeSig);
-        assertEq(registry.licenceCount(), countBefore, "nothing registered");
-    }
 
     function test_register_RejectsReserveAndAuditClausesOutOfRange() public {
         ILicenceRegistry.Terms memory t = _reserveTerms();
         t.term.calendar.reserveBps = 5_001;
-        _expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.ReserveTooHigh.selector, 5_001));
+        expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.ReserveTooHigh.selector, 5_001));
         t.term.calendar.reserveBps = RESERVE_BPS;
         t.term.calendar.reservePeriods = 0;
-        _expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.ReservePeriodsOutOfRange.selector, RESERVE_BPS, 0));
+        expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.ReservePeriodsOutOfRange.selector, RESERVE_BPS, 0));
         t.term.calendar.reservePeriods = 25;
-        _expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.ReservePeriodsOutOfRange.selector, RESERVE_BPS, 25));
+        expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.ReservePeriodsOutOfRange.selector, RESERVE_BPS, 25));
         t.term.calendar.reserveBps = 0;
         t.term.calendar.reservePeriods = 3;
-        _expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.ReservePeriodsOutOfRange.selector, 0, 3));
+        expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.ReservePeriodsOutOfRange.selector, 0, 3));
         t = _auditTerms();
         t.term.calendar.auditThresholdBps = 10_001;
-        _expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.AuditThresholdTooHigh.selector, 10_001));
+        expectRegisterRevert(t, abi.encodeWithSelector(ILicenceRegistry.AuditThresholdTooHigh.selector, 10_001));
         // the limits themselves are accepted
         t.term.calendar.auditThresholdBps = 10_000;
         t.term.calendar.reserveBps = 5_000;

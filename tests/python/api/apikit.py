@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
-from api.services import Services
+from api.app import create_app
+from api.services import Services, build_services
+from api.settings import ApiSettings
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain
 from royalty_chain.codes import channel_index, field_index, territory_index
+from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil, start_ganache
 from royalty_chain.dev.keys import role
 from royalty_chain.eip712 import sign_digest
 from royalty_chain.terms import DAY, Bucket, Report
@@ -33,6 +40,40 @@ class Node:
     chain: Chain
     services: Services
     client: TestClient
+
+
+@dataclass(frozen=True)
+class ClockedNode:
+    """A chain of a test module's own, whose clock the tests set, with the contracts and the API."""
+
+    local: LocalChain
+    chain: Chain
+    services: Services
+    client: TestClient
+
+
+@contextmanager
+def clocked_node(kind: str, genesis: int, tmp: Path) -> Iterator[ClockedNode]:
+    """Anvil or Ganache from ``genesis``, each block to the second (on Ganache, which has no
+    evm_setNextBlockTimestamp, a fixed 1-second block step), contracts deployed, the API over them."""
+    if kind == "anvil":
+        local = start_anvil(timestamp=genesis)
+    else:
+        local = start_ganache(timestamp=genesis, timestamp_increment=1)
+    try:
+        chain = Chain(local.url, deploy(local.url, tmp / "deployment.json"))
+        settings = ApiSettings(
+            rpc_url=local.url, manifest=tmp / "deployment.json", database_url=str(tmp / "index.sqlite"),
+            operator_token=SecretStr(OPERATOR_TOKEN), data_dir=tmp, poll_seconds=0.2,
+        )  # fmt: skip
+        services = build_services(settings)
+        try:
+            with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
+                yield ClockedNode(local, chain, services, client)
+        finally:
+            services.close()
+    finally:
+        local.stop()
 
 
 def chain_time(chain: Chain) -> int:

@@ -13,20 +13,16 @@ Token: 6 decimals (1 USDX = 1,000,000 units); rate 8% of net sales; payees 60/40
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from apikit import OPERATOR_TOKEN, USDX, bucket, fund, register, settle, synced, terms_json
+from apikit import USDX, bucket, clocked_node, fund, register, settle, synced, terms_json
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
-from api.app import create_app
-from api.services import Services, build_services
-from api.settings import ApiSettings
+from api.services import Services
 from royalty_chain.calendar import timestamp_of
 from royalty_chain.client import Chain
-from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil, start_ganache
+from royalty_chain.dev.devnet import LocalChain
 from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
@@ -55,32 +51,14 @@ class World:
         return answer.json()
 
 
-def _start(node: str) -> LocalChain:
-    if node == "anvil":
-        return start_anvil(timestamp=GENESIS)
-    return start_ganache(timestamp=GENESIS, timestamp_increment=1)  # block times to the second, not the clock
-
-
 @pytest.fixture(scope="module", params=["anvil", "ganache"])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    local = _start(request.param)
-    try:
-        tmp: Path = tmp_path_factory.mktemp(f"calendar-{request.param}")
-        chain = Chain(local.url, deploy(local.url, tmp / "deployment.json"))
-        settings = ApiSettings(
-            rpc_url=local.url, manifest=tmp / "deployment.json", database_url=str(tmp / "index.sqlite"),
-            operator_token=SecretStr(OPERATOR_TOKEN), data_dir=tmp, poll_seconds=0.2,
-        )  # fmt: skip
-        services = build_services(settings)
-        with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
-            world = World(local, chain, services, client)
-            world.quarters = register(client, _terms(chain, "2124-01-01", "quarter", late_interest_bps=1200))
-            world.anniversary = register(client, _terms(chain, "2123-11-10", {"months": 3, "anniversary": True}))
-            _story(world)
-            yield world
-        services.close()
-    finally:
-        local.stop()
+    with clocked_node(request.param, GENESIS, tmp_path_factory.mktemp(f"calendar-{request.param}")) as node:
+        world = World(node.local, node.chain, node.services, node.client)
+        world.quarters = register(node.client, _terms(node.chain, "2124-01-01", "quarter", late_interest_bps=1200))
+        world.anniversary = register(node.client, _terms(node.chain, "2123-11-10", {"months": 3, "anniversary": True}))
+        _story(world)
+        yield world
 
 
 def _terms(chain: Chain, start: str, period: Any, **term: Any) -> dict[str, Any]:

@@ -22,20 +22,16 @@ The story, in chain-time order (every figure written out with its arithmetic, in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from apikit import OPERATOR_TOKEN, USDX, bucket, fund, register, settle, synced, terms_json
+from apikit import USDX, bucket, clocked_node, fund, register, settle, synced, terms_json
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
-from api.app import create_app
-from api.services import Services, build_services
-from api.settings import ApiSettings
+from api.services import Services
 from royalty_chain.calendar import timestamp_of
 from royalty_chain.client import Chain
-from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil, start_ganache
+from royalty_chain.dev.devnet import LocalChain
 from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
@@ -102,29 +98,12 @@ def _story(w: World) -> None:
     w.chain.ledger.release_matured(w.licence, role("keeper"))
 
 
-def _start(node: str) -> LocalChain:
-    if node == "anvil":
-        return start_anvil(timestamp=GENESIS)
-    return start_ganache(timestamp=GENESIS, timestamp_increment=1)
-
-
 @pytest.fixture(scope="module", params=["anvil", "ganache"])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    local = _start(request.param)
-    try:
-        tmp: Path = tmp_path_factory.mktemp(f"reserves-{request.param}")
-        chain = Chain(local.url, deploy(local.url, tmp / "deployment.json"))
-        settings = ApiSettings(
-            rpc_url=local.url, manifest=tmp / "deployment.json", database_url=str(tmp / "index.sqlite"),
-            operator_token=SecretStr(OPERATOR_TOKEN), data_dir=tmp, poll_seconds=0.2,
-        )  # fmt: skip
-        services = build_services(settings)
-        with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
-            world = World(local, chain, services, client)
-            _story(world)
-            yield world
-    finally:
-        local.stop()
+    with clocked_node(request.param, GENESIS, tmp_path_factory.mktemp(f"reserves-{request.param}")) as node:
+        world = World(node.local, node.chain, node.services, node.client)
+        _story(world)
+        yield world
 
 
 def _rows(w: World) -> list[dict[str, Any]]:
