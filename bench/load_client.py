@@ -154,9 +154,11 @@ async def run_load(
     clients: int,
     per_client: int,
     timeout: float = 30.0,
+    budget: float | None = None,
 ) -> Outcome:
     """``clients`` concurrent clients, each on its own connection, send ``per_client`` requests
-    each, cycling through ``requests``; returns what they got."""
+    each, cycling through ``requests``; returns what they got. With ``budget`` (seconds), no
+    client starts a request after the budget is spent."""
     url = urlsplit(base_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     outcome = Outcome()
@@ -166,6 +168,8 @@ async def run_load(
         connection = Connection(host, port, timeout)
         try:
             for _ in range(per_client):
+                if budget is not None and time.perf_counter() - started > budget:
+                    break
                 await _send(connection, next(cycle), outcome)
         finally:
             await connection.close()
@@ -210,6 +214,13 @@ class HealthProbe:
             await connection.close()
 
 
-def load(base_url: str, requests: Sequence[Request], clients: int, per_client: int, timeout: float = 30.0) -> Outcome:
+def load(
+    base_url: str,
+    requests: Sequence[Request],
+    clients: int,
+    per_client: int,
+    timeout: float = 30.0,
+    budget: float | None = None,
+) -> Outcome:
     """:func:`run_load` from synchronous code."""
-    return asyncio.run(run_load(base_url, requests, clients, per_client, timeout))
+    return asyncio.run(run_load(base_url, requests, clients, per_client, timeout, budget))
