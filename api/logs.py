@@ -119,6 +119,7 @@ def configure_logging(settings: ApiSettings) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+        logger.setLevel(logging.NOTSET)  # API_LOG_LEVEL decides, whatever uvicorn was started with
     structlog.configure(
         processors=[*shared, one_line_exception, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -22,7 +22,8 @@ SECRET_LOCAL = "a-local-variable-that-must-not-be-logged"
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    uvicorn = {name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate)
+    uvicorn = {name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate,
+                      logging.getLogger(name).level)
                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}  # fmt: skip
     yield
     for handler in list(root.handlers):
@@ -31,9 +32,10 @@ def restore_logging() -> Iterator[None]:
     for handler in handlers:
         root.addHandler(handler)
     root.setLevel(level)
-    for name, (old, propagate) in uvicorn.items():
+    for name, (old, propagate, old_level) in uvicorn.items():
         logging.getLogger(name).handlers[:] = old
         logging.getLogger(name).propagate = propagate
+        logging.getLogger(name).setLevel(old_level)
     structlog.reset_defaults()
 
 
@@ -47,6 +49,7 @@ def _lines(path: Path) -> list[str]:
 
 
 def test_an_exception_is_one_line_without_locals(tmp_path: Path, restore_logging: None) -> None:
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # as `uvicorn --log-level warning` leaves it
     log_file = tmp_path / "api.log"
     configure_logging(ApiSettings(log_file=log_file))
     try:
