@@ -1,8 +1,9 @@
-"""The FastAPI application: routers, error handlers, and the indexer running in the background.
+"""The FastAPI application: routers, error handlers, admission, and the indexer in the background.
 
     API_RPC_URL=http://127.0.0.1:8545 uvicorn api.app:create_app --factory
 
-OpenAPI is at /docs; the dashboard at /.
+OpenAPI is at /docs; the dashboard at /. The worker model and its settings are described in
+api/settings.py and api/README.md ("Under load").
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 import structlog
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.errors import Problem, install_error_handlers
+from api.admission import AdmissionMiddleware, Gate
+from api.errors import Problem, UnexpectedErrorMiddleware, install_error_handlers
+from api.logs import configure_logging
 from api.plugins import FeedSink, LineStore
 from api.routes import feeds, health, licences, parties, settlements, ui
 from api.services import Services, build_services
@@ -32,22 +36,37 @@ def create_app(
     line_store: LineStore | None = None,
     feed_sink: FeedSink | None = None,
 ) -> FastAPI:
-    """The app; ``services`` (tests) skips building them from ``settings`` at start-up."""
+    """The app; ``services`` (tests) skips building them from ``settings`` at start-up, and
+    leaves the process's logging as it is."""
+    resolved = settings or (services.settings if services is not None else ApiSettings())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
-        current = services or build_services(settings or ApiSettings(), line_store, feed_sink)
+        if owned:
+            configure_logging(resolved)
+        current = (
+            services
+            if services is not None
+            else await asyncio.to_thread(build_services, resolved, line_store, feed_sink)
+        )
         app.state.services = current
-        task = None
+        anyio.to_thread.current_default_thread_limiter().total_tokens = resolved.worker_threads
+        await asyncio.to_thread(current.index_status.refresh)
+        tasks = [asyncio.create_task(current.index_status.watch(min(resolved.poll_seconds, 1.0)))]
         if current.settings.run_indexer:
-            task = asyncio.create_task(current.indexer.run(current.settings.poll_seconds))
-        log.info("api_started", chain_id=current.manifest.chain_id, indexer=task is not None)
+            tasks.append(asyncio.create_task(current.indexer.run(current.settings.poll_seconds)))
+        log.info(
+            "api_started", chain_id=current.manifest.chain_id, indexer=current.settings.run_indexer,
+            max_concurrent_requests=resolved.max_concurrent_requests, pool_size=resolved.pool_size(),
+            worker_threads=resolved.worker_threads,
+        )  # fmt: skip
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             if owned:
@@ -60,6 +79,18 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.state.retry_after = resolved.retry_after_seconds
+    requests_gate = Gate(
+        "requests", resolved.max_concurrent_requests, resolved.max_queued_requests, resolved.queue_timeout_seconds
+    )
+    uploads_gate = Gate(
+        "uploads", resolved.max_concurrent_uploads, resolved.max_queued_uploads, resolved.upload_queue_timeout_seconds
+    )
+    app.state.gates = (requests_gate, uploads_gate)
+    app.add_middleware(
+        AdmissionMiddleware, requests=requests_gate, uploads=uploads_gate, retry_after=resolved.retry_after_seconds
+    )
+    app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost
     for module in (health, licences, settlements, parties, feeds, ui):
         app.include_router(module.router)
 

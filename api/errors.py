@@ -3,7 +3,9 @@
 Domain code raises :class:`ApiError` subclasses (or lets ``ContractRevert`` through); the
 handlers installed by :func:`install_error_handlers` turn them, FastAPI's validation errors and
 Starlette's HTTP errors into ``application/problem+json``. Anything unexpected becomes a 500
-problem without internals; the details go to the log.
+problem without internals (:class:`UnexpectedErrorMiddleware`); the details go to the log as one
+line (``api.logs.exception_fields``: type, message and the innermost frames, never locals). An
+index that is too busy to lend a connection in time is a 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.logs import exception_fields
 from royalty_chain.client import ChainError, ContractRevert
 
 PROBLEM_JSON = "application/problem+json"
@@ -46,7 +52,7 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
         400: "Bad request", 401: "Operator token missing", 403: "Operator token wrong", 404: "Unknown id",
         413: "Feed too large", 415: "Unsupported content type", 422: "Invalid input or rejected by the contract",
-        502: "Line store disagrees with the chain", 503: "Chain or relayer unavailable",
+        502: "Line store disagrees with the chain", 503: "Chain or relayer unavailable, or the API is busy",
     }  # fmt: skip
     return {
         code: {
@@ -152,9 +158,15 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors, **exc.extra)
 
 
+def _message(error: Any) -> str:
+    """pydantic's message, without the "Value error, " it puts before a validator's own words."""
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _location(e.get("loc", ())), "message": str(e.get("msg", "is invalid"))} for e in exc.errors()]
+    errors = [{"field": _location(e.get("loc", ())), "message": _message(e)} for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "the request is invalid"
     return problem(422, "invalid-input", "Invalid input", detail, errors)
 
@@ -190,9 +202,62 @@ async def _chain_unavailable(_: Request, exc: Exception) -> JSONResponse:
     return problem(503, "chain-unavailable", "Chain unavailable", f"the chain node did not answer: {exc}")
 
 
+def _retry_after(request: Request) -> str:
+    return str(getattr(request.app.state, "retry_after", 2))
+
+
+async def _index_busy(request: Request, exc: Exception) -> JSONResponse:
+    """The index's pool lent no connection in time, or SQLite stayed locked: try again soon."""
+    if isinstance(exc, OperationalError) and "locked" not in str(exc.orig):
+        return await _unexpected(request, exc)
+    log.warning("index_busy", path=request.url.path, **exception_fields(exc))
+    return problem(
+        503, "index-busy", "Index busy", "the index could not answer in time; retry shortly",
+        headers={"Retry-After": _retry_after(request)},
+    )  # fmt: skip
+
+
+INTERNAL_DETAIL = "an unexpected error occurred; it has been logged"
+
+
+def _log_unexpected(method: str, path: str, exc: BaseException) -> None:
+    log.error("unhandled_error", method=method, path=path, **exception_fields(exc))
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled_error", path=request.url.path, error=repr(exc))
-    return problem(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")
+    # Reached only for an error outside UnexpectedErrorMiddleware (or the OperationalError above).
+    _log_unexpected(request.method, request.url.path, exc)
+    return problem(500, "internal", "Internal error", INTERNAL_DETAIL)
+
+
+class UnexpectedErrorMiddleware:
+    """The outermost middleware: any exception no handler took becomes a 500 problem and one log
+    line. (Starlette's own last resort answers too, but then re-raises it to the server, which
+    logs the whole traceback over many lines.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            _log_unexpected(scope.get("method", ""), scope.get("path", ""), exc)
+            if started:  # too late for a problem document: the server closes the connection
+                return
+            response = problem(500, "internal", "Internal error", INTERNAL_DETAIL)
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -201,4 +266,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ContractRevert, _contract_revert)
     app.add_exception_handler(ChainError, _chain_unavailable)
+    app.add_exception_handler(PoolTimeout, _index_busy)
+    app.add_exception_handler(OperationalError, _index_busy)
     app.add_exception_handler(Exception, _unexpected)

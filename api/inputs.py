@@ -26,19 +26,22 @@ from royalty_chain.soltypes import (
     BigId,
     Bytes32,
     HexBytes,
+    PartyAddress,
     Timestamp,
     Uint8,
     Uint16,
     Uint32,
     Uint64,
     check_address,
+    check_party,
 )
 from royalty_chain.spec import FieldRateIn, PayeeIn, ScheduleIn, ScopeIn, TermIn, TermsIn, TierIn
 from royalty_chain.terms import Schedule, Terms
 
 __all__ = [
-    "Address", "Amount", "AmountIn", "BigId", "Bytes32", "FieldRateIn", "HexBytes", "PayeeIn", "ScheduleIn",
-    "ScopeIn", "TermIn", "TermsIn", "TierIn", "Timestamp", "Uint8", "Uint16", "Uint32", "Uint64", "check_address",
+    "Address", "Amount", "AmountIn", "BigId", "Bytes32", "FieldRateIn", "HexBytes", "PartyAddress", "PayeeIn",
+    "ScheduleIn", "ScopeIn", "TermIn", "TermsIn", "TierIn", "Timestamp", "Uint8", "Uint16", "Uint32", "Uint64",
+    "check_address", "check_party",
     "resolve_token", "schedule_doc", "terms_doc", "to_schedule", "to_terms",
 ]  # fmt: skip
 

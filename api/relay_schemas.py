@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.inputs import Address, AmountIn, HexBytes, ScheduleIn, TermsIn, Timestamp, Uint64
+from api.inputs import AmountIn, HexBytes, PartyAddress, ScheduleIn, TermsIn, Timestamp
 from api.schemas import Out
 from royalty_chain.spec import mark_decimal_schedule
 
@@ -44,6 +44,12 @@ class Relayed(Out):
     settlement_id: int | None = None
 
 
+class AmendScheduleIn(ScheduleIn):
+    """An amendment's schedule: as the terms' schedule, and it says from when it applies."""
+
+    effective_from: Timestamp = Field(description="when the amended schedule takes effect")
+
+
 class _Amendment(BaseModel):
     """An amendment's schedule in the one terms format: integers in the token's smallest unit, or
     with ``"amounts": "decimal"`` decimals in the licence's currency, as in the terms."""
@@ -62,7 +68,7 @@ class _Amendment(BaseModel):
 
 
 class AmendDraftIn(_Amendment):
-    schedule: ScheduleIn
+    schedule: AmendScheduleIn
     new_end: Timestamp
     deadline: Timestamp | None = None
 
@@ -74,7 +80,7 @@ class AmendDraft(Draft):
 
 
 class AmendIn(_Amendment):
-    schedule: ScheduleIn
+    schedule: AmendScheduleIn
     new_end: Timestamp
     deadline: Timestamp
     licensor_signature: HexBytes
@@ -95,14 +101,14 @@ class TerminateIn(BaseModel):
 
 class DisputeDraftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    party: Address
+    party: PartyAddress
     deadline: Timestamp | None = None
 
 
 class DisputeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    party: Address
-    deadline: Uint64
+    party: PartyAddress
+    deadline: Timestamp
     signature: HexBytes
 
 
@@ -115,6 +121,6 @@ class ResolutionDraftIn(BaseModel):
 class ResolutionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     final_amount: AmountIn
-    deadline: Uint64
+    deadline: Timestamp
     licensor_signature: HexBytes
     licensee_signature: HexBytes

@@ -10,7 +10,8 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.indexer.db import make_engine, make_sessions
+from api.index_status import IndexStatus
+from api.indexer.db import PoolSize, make_engine, make_sessions
 from api.indexer.indexer import Indexer
 from api.plugins import DiscardingFeedSink, FeedSink, LineStore, NoLineStore
 from api.settings import ApiSettings
@@ -45,9 +46,11 @@ class Services:
     relay_lock: threading.Lock = field(default_factory=threading.Lock)
     outbox: Outbox | None = None  # the oracle's, when API_ORACLE_OUTBOX is set
     tokens: TokenBook = field(init=False)
+    index_status: IndexStatus = field(init=False)  # what /health reports, refreshed in the background
 
     def __post_init__(self) -> None:
         self.tokens = TokenBook(self.chain)
+        self.index_status = IndexStatus(self.sessions)
 
     def close(self) -> None:
         self.rpc.close()
@@ -100,7 +103,8 @@ def build_services(
 
         line_store = line_store or OutboxLineStore(outbox)
         feed_sink = feed_sink or OutboxFeedSink(outbox, licensee_of)
-    engine = make_engine(settings.database())
+    pool = PoolSize(settings.pool_size(), settings.db_max_overflow, settings.db_pool_timeout_seconds)
+    engine = make_engine(settings.database(), pool)
     sessions = make_sessions(engine)
     indexer = Indexer(rpc, manifest, sessions, batch_blocks=settings.index_batch_blocks)
     return Services(

@@ -1,11 +1,24 @@
-"""Configuration of the API service: environment variables with the prefix ``API_``."""
+"""Configuration of the API service: environment variables with the prefix ``API_``.
+
+The worker model (see api/README.md, "Under load"): one process, one event loop, and a pool of
+``WORKER_THREADS`` threads for the routes that read the index. At most
+``MAX_CONCURRENT_REQUESTS`` requests (and ``MAX_CONCURRENT_UPLOADS`` feed uploads) work at once;
+each holds at most one connection of the index's pool, so the pool is sized to never run out. A
+request that finds every slot taken waits in a bounded queue, and is answered 503 with
+``Retry-After`` when the queue is full or its wait is over. ``/health`` needs neither a slot, a
+thread nor a connection.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Connections the API holds besides its requests': the indexer's round and the index-status watch.
+BACKGROUND_CONNECTIONS = 2
 
 
 class ApiSettings(BaseSettings):
@@ -32,5 +45,60 @@ class ApiSettings(BaseSettings):
         description="the oracle's outbox (SQLite); when set, line proofs are served and uploads go to the oracle",
     )
 
+    # ---------------------------------------------------------------- under load
+    max_concurrent_requests: int = Field(
+        default=8, ge=0, description="requests at work at once (reads and relays); 0: no limit (not for production)"
+    )
+    max_queued_requests: int = Field(default=512, ge=0, description="requests waiting for a slot; more get 503")
+    queue_timeout_seconds: float = Field(default=10.0, gt=0, description="longest wait for a slot before a 503")
+    max_concurrent_uploads: int = Field(
+        default=2, ge=0, description="feed uploads judged at once (CPU-bound); 0: no limit (not for production)"
+    )
+    max_queued_uploads: int = Field(default=64, ge=0, description="uploads waiting for a slot; more get 503")
+    upload_queue_timeout_seconds: float = Field(default=60.0, gt=0, description="longest wait of an upload")
+    retry_after_seconds: int = Field(default=2, ge=1, description="Retry-After of a 503 when the API is busy")
+    worker_threads: int = Field(default=40, ge=1, description="threads that run the routes reading the index")
+    db_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="connections the index's pool keeps; default MAX_CONCURRENT_REQUESTS + MAX_CONCURRENT_UPLOADS + 2",
+    )
+    db_max_overflow: int = Field(default=0, ge=0, description="connections the pool may open beyond its size")
+    db_pool_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="longest wait for a pool connection; then 503 with Retry-After"
+    )
+
+    # ---------------------------------------------------------------- logs
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="least level logged")
+    log_format: Literal["keyvalue", "json"] = Field(default="keyvalue", description="one event per line, as")
+    log_file: Path | None = Field(default=None, description="log to this file (rotated by size) instead of stderr")
+    log_max_bytes: int = Field(default=10_000_000, ge=10_000, description="size at which the log file rotates")
+    log_backups: int = Field(default=5, ge=1, description="rotated log files kept (<file>.1 ... <file>.N)")
+
     def database(self) -> str:
         return self.database_url or str(self.data_dir / "index.sqlite")
+
+    def pool_size(self) -> int:
+        """Connections the index's pool keeps: enough for every slot and the background work."""
+        if self.db_pool_size is not None:
+            return self.db_pool_size
+        return max(self.max_concurrent_requests + self.max_concurrent_uploads + BACKGROUND_CONNECTIONS, 5)
+
+    @model_validator(mode="after")
+    def _pool_holds_every_slot(self) -> ApiSettings:
+        slots = self.max_concurrent_requests + self.max_concurrent_uploads
+        limited = self.max_concurrent_requests > 0 and self.max_concurrent_uploads > 0
+        if limited and self.db_pool_size is not None:
+            connections = self.db_pool_size + self.db_max_overflow
+            if connections < slots + BACKGROUND_CONNECTIONS:
+                raise ValueError(
+                    f"API_DB_POOL_SIZE + API_DB_MAX_OVERFLOW ({connections}) must be at least "
+                    f"API_MAX_CONCURRENT_REQUESTS + API_MAX_CONCURRENT_UPLOADS + {BACKGROUND_CONNECTIONS} "
+                    f"({slots + BACKGROUND_CONNECTIONS}): every request at work holds one connection"
+                )
+        if limited and self.worker_threads < slots:
+            raise ValueError(
+                f"API_WORKER_THREADS ({self.worker_threads}) must be at least API_MAX_CONCURRENT_REQUESTS + "
+                f"API_MAX_CONCURRENT_UPLOADS ({slots}): every request at work may need a thread"
+            )
+        return self

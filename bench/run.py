@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 import structlog  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from bench import e2e_latency, gas, report, throughput  # noqa: E402
+from bench import api_load, e2e_latency, gas, report, throughput  # noqa: E402
 
-SECTIONS = ("gas", "pipeline", "ingest", "chain", "api", "e2e")
+SECTIONS = ("gas", "pipeline", "ingest", "chain", "api", "load", "e2e")
 FULL: dict[str, Any] = {
     "payees": [1, 3, 10, 100, 500],
     "signers": [1, 3, 5],
@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     section("api", "api", lambda: api_bench(args.quick))
+    section("load", "api_load", lambda: api_load.run(work / "load", args.quick))
     section("e2e", "e2e", lambda: e2e_latency.run(work / "e2e", sizes["feeds"]))
 
     results["meta"]["total_seconds"] = time.perf_counter() - started

@@ -21,9 +21,28 @@ from pydantic import BeforeValidator, Field, PlainSerializer
 from royalty_chain import units
 from royalty_chain.calendar import parse_date
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_BYTES32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}\Z")
+# The schema's pattern of a party's address: 40 hex digits, not all zero (the JSON Schema form of
+# check_party; pydantic's own regex engine has no look-ahead, so the check itself is Python).
+PARTY_PATTERN = "^0x(?!0{40}$)[0-9a-fA-F]{40}$"
+ADDRESS_FORMAT = "evm-address"
+"""OpenAPI ``format`` of addresses: 0x and 40 hex digits, all lower case, all upper case or EIP-55
+checksummed (mixed case with a wrong checksum is refused: it is likely a typo)."""
+# The latest time a Timestamp takes: 9999-12-31T23:59:59Z, the last second an ISO 8601 date can
+# name. Far inside uint64, and exact as a JSON number (below 2**53) in every client.
+MAX_TIMESTAMP = 253_402_300_799
+# Dates from 1970 (unix time is unsigned); date-times from 1971 to 9998, so that no UTC offset can
+# take them outside 0..MAX_TIMESTAMP.
+_DATE_PATTERN = "^(19[7-9][0-9]|[2-9][0-9]{3})-"
+_DATE_TIME_PATTERN = "^(197[1-9]|19[89][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
+# JSON numbers with a fraction or an exponent are read as floats: exact as integers up to 2**53.
+_EXACT_FLOAT = 2**53
+# The largest integer the schema offers as a JSON number: above it many JSON clients (and schema
+# tools) round, so larger amounts and ids are offered as strings of digits. (The validators also
+# take larger JSON integers, which Python reads exactly.)
+JSON_SAFE_INT = 2**53 - 1
+_BYTES32 = re.compile(r"^0x[0-9a-fA-F]{64}\Z")
+_HEX = re.compile(r"^0x([0-9a-fA-F]{2})*\Z")  # \Z: Python's $ would let a final newline through
 
 
 def check_address(value: Any) -> str:
@@ -33,6 +52,15 @@ def check_address(value: Any) -> str:
     if mixed and not is_checksum_address(value):
         raise ValueError("has a wrong EIP-55 checksum")
     return str(to_checksum_address(value))
+
+
+def check_party(value: Any) -> str:
+    """An address that names a party (licensor, licensee, payee, oracle, arbiter, tax account, or a
+    party asked about): never the zero address, which nobody holds a key to."""
+    address = check_address(value)
+    if int(address, 16) == 0:
+        raise ValueError("is the zero address, which cannot be a party: name the party's own account")
+    return address
 
 
 def _bytes32(value: Any) -> str:
@@ -56,6 +84,13 @@ def uint(bits: int) -> Any:
             raise ValueError("must be an integer, not a boolean")
         if isinstance(value, int):
             number = value
+        elif isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT:
+            number = int(value)  # JSON Schema counts 1.0 and 1e3 as integers; exact up to 2**53
+        elif isinstance(value, float) and value.is_integer():
+            raise ValueError(
+                "is a JSON number above 2**53 with a fraction or exponent, which is not exact: "
+                "write it as an integer or a string of digits"
+            )
         elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 80:
             number = int(value)
         else:
@@ -80,21 +115,27 @@ def _impossible_date(value: str) -> str | None:
 
 
 def timestamp(value: Any) -> int:
-    """Unix seconds, or an ISO 8601 date (00:00 UTC) or date-time (UTC unless it says otherwise)."""
+    """Unix seconds, or an ISO 8601 date (00:00 UTC) or date-time (UTC unless it says otherwise),
+    from 1970 to the end of 9999 (``MAX_TIMESTAMP``)."""
     if isinstance(value, str) and not value.isdigit():
+        if len(value) > 64:
+            raise ValueError("must be unix seconds or an ISO 8601 date (2026-01-01) or date-time")
         if (impossible := _impossible_date(value)) is not None:
             raise ValueError(impossible)
         try:
             if len(value) == 10:
                 parsed = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
             else:
-                parsed = datetime.fromisoformat(value)
+                parsed = datetime.fromisoformat(value.upper())  # RFC 3339 allows "t" and "z"
                 if parsed.tzinfo is None:
                     parsed = parsed.replace(tzinfo=UTC)
-        except ValueError:
+            value = int(parsed.timestamp())
+        except (ValueError, OverflowError):
             raise ValueError("must be unix seconds or an ISO 8601 date (2026-01-01) or date-time") from None
-        value = int(parsed.timestamp())
-    return int(uint(64)(value))
+    seconds = int(uint(64)(value))
+    if seconds > MAX_TIMESTAMP:
+        raise ValueError(f"must be at most {MAX_TIMESTAMP} (9999-12-31T23:59:59Z)")
+    return seconds
 
 
 def _schema(replacement: dict[str, Any]) -> Any:
@@ -127,6 +168,8 @@ class DecimalText:
 def _terms_amount(value: Any) -> int | str:
     if isinstance(value, DecimalText):
         raw = value.value
+        if isinstance(raw, float) and raw.is_integer() and abs(raw) <= _EXACT_FLOAT:
+            raw = int(raw)  # JSON Schema counts 25000.0 as an integer, as uint() does
         if isinstance(raw, bool) or not isinstance(raw, int | str):
             raise ValueError('must be a decimal string such as "25000.00" (never a JSON float) or an integer')
         text = str(raw)
@@ -143,13 +186,33 @@ def _terms_amount(value: Any) -> int | str:
     return number
 
 
+# The patterns are the schema's words for what the validators check; they go in json_schema_extra
+# because pydantic leaves a Field's own ``pattern`` out of the schema of a BeforeValidator type.
 Address = Annotated[
     str,
     BeforeValidator(check_address),
-    Field(pattern="^0x[0-9a-fA-F]{40}$", examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]),
+    Field(
+        json_schema_extra={"pattern": "^0x[0-9a-fA-F]{40}$", "format": ADDRESS_FORMAT},
+        examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+    ),
 ]
-Bytes32 = Annotated[str, BeforeValidator(_bytes32), Field(pattern="^0x[0-9a-fA-F]{64}$", examples=["0x" + "00" * 32])]
-HexBytes = Annotated[str, BeforeValidator(_hex_bytes), Field(pattern="^0x([0-9a-fA-F]{2})*$", examples=["0x"])]
+# The address of a party: as Address, and never the zero address.
+PartyAddress = Annotated[
+    str,
+    BeforeValidator(check_party),
+    Field(
+        json_schema_extra={"pattern": PARTY_PATTERN, "format": ADDRESS_FORMAT},
+        examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+    ),
+]
+Bytes32 = Annotated[
+    str,
+    BeforeValidator(_bytes32),
+    Field(json_schema_extra={"pattern": "^0x[0-9a-fA-F]{64}$"}, examples=["0x" + "00" * 32]),
+]
+HexBytes = Annotated[
+    str, BeforeValidator(_hex_bytes), Field(json_schema_extra={"pattern": "^0x([0-9a-fA-F]{2})*$"}, examples=["0x"])
+]
 # Amounts go out as decimal strings (exact in every JSON client), come in as strings or integers.
 Amount = Annotated[
     int,
@@ -166,7 +229,7 @@ AmountIn = Annotated[
             {
                 "anyOf": [
                     {"type": "string", "pattern": "^[0-9]{1,38}$"},
-                    {"type": "integer", "minimum": 0, "maximum": 2**128 - 1},
+                    {"type": "integer", "minimum": 0, "maximum": JSON_SAFE_INT},
                 ]
             }
         ),
@@ -184,7 +247,7 @@ TermsAmount = Annotated[
             {
                 "anyOf": [
                     {"type": "string", "pattern": "^[0-9]{1,38}(\\.[0-9]+)?$"},
-                    {"type": "integer", "minimum": 0, "maximum": 2**128 - 1},
+                    {"type": "integer", "minimum": 0, "maximum": JSON_SAFE_INT},
                 ],
                 "description": 'token units (digits), or with "amounts": "decimal" a decimal in the token\'s currency',
             }
@@ -198,7 +261,12 @@ BigId = Annotated[
     PlainSerializer(str, return_type=str),
     Field(
         json_schema_extra=_schema(
-            {"anyOf": [{"type": "string", "pattern": "^[0-9]{1,77}$"}, {"type": "integer", "minimum": 0}]}
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": "^[0-9]{1,77}$"},
+                    {"type": "integer", "minimum": 0, "maximum": JSON_SAFE_INT},
+                ]
+            }
         )
     ),
 ]
@@ -209,9 +277,9 @@ Timestamp = Annotated[
         json_schema_extra=_schema(
             {
                 "anyOf": [
-                    {"type": "integer", "minimum": 0, "maximum": 2**64 - 1},
-                    {"type": "string", "format": "date"},
-                    {"type": "string", "format": "date-time"},
+                    {"type": "integer", "minimum": 0, "maximum": MAX_TIMESTAMP},
+                    {"type": "string", "format": "date", "pattern": _DATE_PATTERN},
+                    {"type": "string", "format": "date-time", "pattern": _DATE_TIME_PATTERN},
                 ]
             }
         ),

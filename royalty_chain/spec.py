@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal
 
 from eth_utils import keccak, to_checksum_address
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 
 from royalty_chain import units
 from royalty_chain.calendar import (
@@ -32,10 +34,10 @@ from royalty_chain.calendar import (
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
-    Address,
     BigId,
     Bytes32,
     DecimalText,
+    PartyAddress,
     TermsAmount,
     Timestamp,
     Uint8,
@@ -46,6 +48,26 @@ from royalty_chain.soltypes import (
 from royalty_chain.terms import BPS, DAY, ZERO_ADDRESS, Calendar, FieldRate, Payee, Schedule, Term, Terms, Tier
 
 _UINT32_MAX = (1 << 32) - 1
+_MAX_DAYS = _UINT32_MAX // DAY  # 49,710: the most days whose seconds fit uint32
+# The schema's words for what the validators check, so that the schema and they agree.
+_DAYS_SCHEMA: JsonDict = {"maximum": _MAX_DAYS}
+_YEAR_START_PATTERN = (
+    "^(start|calendar|(01|03|05|07|08|10|12)-(0[1-9]|[12][0-9]|3[01])|(04|06|09|11)-(0[1-9]|[12][0-9]|30)"
+    "|02-(0[1-9]|1[0-9]|2[0-9]))$"
+)
+
+
+def _codes_schema(table: CodeTable) -> JsonDict:
+    return {"items": {"type": "string", "enum": list(table.codes)}}
+
+
+def _int_range(low: int, high: int) -> Any:
+    """json_schema_extra of an integer field that a validator keeps within ``low``..``high``."""
+
+    def apply(schema: dict[str, Any]) -> None:
+        schema.update(type="integer", minimum=low, maximum=high)
+
+    return apply
 
 
 class SpecError(ValueError):
@@ -88,10 +110,16 @@ class _Model(BaseModel):
 
 class ScopeIn(_Model):
     territories: Annotated[list[str], BeforeValidator(_upper), _code_list(TERRITORIES)] = Field(
-        examples=[["US", "CA"]], description="ISO 3166-1 alpha-2 codes (any case)"
+        examples=[["US", "CA"]],
+        description="ISO 3166-1 alpha-2 codes (any case)",
+        json_schema_extra=_codes_schema(TERRITORIES),
     )
-    fields: Annotated[list[str], _code_list(FIELDS)] = Field(examples=[["apparel"]])
-    channels: Annotated[list[str], _code_list(CHANNELS)] = Field(examples=[["retail", "online"]])
+    fields: Annotated[list[str], _code_list(FIELDS)] = Field(
+        examples=[["apparel"]], json_schema_extra=_codes_schema(FIELDS)
+    )
+    channels: Annotated[list[str], _code_list(CHANNELS)] = Field(
+        examples=[["retail", "online"]], json_schema_extra=_codes_schema(CHANNELS)
+    )
 
 
 class AnniversaryPeriodIn(_Model):
@@ -123,35 +151,50 @@ class TermIn(_Model):
     period_seconds: Uint32 | None = Field(
         None, description="or fixed periods of this many seconds", examples=[7_776_000]
     )
-    period_days: Uint32 | None = Field(None, description="or fixed periods of this many days", examples=[90])
+    period_days: Uint32 | None = Field(
+        None, description="or fixed periods of this many days", examples=[90], json_schema_extra=_DAYS_SCHEMA
+    )
     contract_year_start: str = Field(
         "start",
         description='contract years begin on the start date ("start"), on 1 January ("calendar") '
         'or on a month and day ("07-01")',
         examples=["start", "calendar", "07-01"],
+        json_schema_extra={"pattern": _YEAR_START_PATTERN},
     )
-    due_days: Uint16 = Field(30, description="reports and payments are due this many days after a period ends (1..365)")
+    due_days: Uint16 = Field(
+        30,
+        description="reports and payments are due this many days after a period ends (1..365)",
+        json_schema_extra=_int_range(1, 365),
+    )
     late_interest_bps: Uint16 = Field(
-        0, description="simple yearly interest on amounts paid after their due date, actual/365 (1200 = 12%)"
+        0,
+        description="simple yearly interest on amounts paid after their due date, actual/365 (1200 = 12%)",
+        json_schema_extra=_int_range(0, 10_000),
     )
     reserve_bps: Uint16 = Field(
         0,
         description="share of each report's payable royalty held back as a reserve against returns "
         "(2000 = 20%, at most 5000), released after reserve_periods periods or consumed by returns",
+        json_schema_extra=_int_range(0, MAX_RESERVE_BPS),
     )
     reserve_periods: int = Field(
-        0, ge=0, le=255, description="a period's reserve is released at the end of the period this many later (1..24)"
+        0,
+        ge=0,
+        le=255,
+        description="a period's reserve is released at the end of the period this many later (1..24)",
+        json_schema_extra=_int_range(0, MAX_RESERVE_PERIODS),
     )
     audit_threshold_bps: Uint16 = Field(
         500,
         description="an audit finding whose underpayment exceeds this share of the period's settled royalty "
         "bears interest from the original due date and the audit's cost (500 = 5%; 0: any underpayment)",
+        json_schema_extra=_int_range(0, 10_000),
     )
-    # Filled in by the validator from the fields above: what the contract stores.
-    period_months: int = Field(0, exclude=True)
-    anniversary: bool = Field(False, exclude=True)
-    year_month: int = Field(0, exclude=True)
-    year_day: int = Field(0, exclude=True)
+    # Filled in by the validator from the fields above: what the contract stores (not an input).
+    period_months: SkipJsonSchema[int] = Field(0, exclude=True)
+    anniversary: SkipJsonSchema[bool] = Field(False, exclude=True)
+    year_month: SkipJsonSchema[int] = Field(0, exclude=True)
+    year_day: SkipJsonSchema[int] = Field(0, exclude=True)
 
     @field_validator("contract_year_start")
     @classmethod
@@ -236,7 +279,7 @@ class TierIn(_Model):
 
 
 class FieldRateIn(_Model):
-    field: str = Field(examples=["model-training"])
+    field: str = Field(examples=["model-training"], json_schema_extra={"enum": list(FIELDS.codes)})
     rate_bps: Uint16
 
 
@@ -253,7 +296,7 @@ class ScheduleIn(_Model):
 
 
 class PayeeIn(_Model):
-    account: Address
+    account: PartyAddress
     share_bps: Uint16
 
 
@@ -285,8 +328,8 @@ class TermsIn(_Model):
     amounts: Literal["units", "decimal"] = Field(
         "units", description='"units": integers in the token\'s smallest unit; "decimal": decimals in its currency'
     )
-    licensor: Address
-    licensee: Address
+    licensor: PartyAddress
+    licensee: PartyAddress
     legal_text_hash: Bytes32 | None = Field(None, description="keccak256 of the signed legal text")
     legal_text: str | None = Field(None, max_length=100_000, description="or the text itself")
     asset_ids: list[BigId] = Field(default_factory=list, max_length=256)
@@ -297,14 +340,14 @@ class TermsIn(_Model):
     schedule: ScheduleIn
     payees: list[PayeeIn] = Field(max_length=600, description="in any order; shares add up to 10,000")
     tax_bps: Uint16 = 0
-    tax_account: Address | None = None
-    oracles: list[Address] = Field(max_length=32)
+    tax_account: PartyAddress | None = Field(None, description="where withheld tax goes; null for none")
+    oracles: list[PartyAddress] = Field(max_length=32)
     threshold: Uint8
     dispute_window: Uint32 | None = Field(None, description="seconds; default 0")
-    dispute_window_days: Uint32 | None = Field(None, description="or the same in days")
-    arbiter: Address
+    dispute_window_days: Uint32 | None = Field(None, description="or the same in days", json_schema_extra=_DAYS_SCHEMA)
+    arbiter: PartyAddress
     cure_period: Uint32 | None = Field(None, description="seconds; default 30 days")
-    cure_days: Uint32 | None = Field(None, description="or the same in days")
+    cure_days: Uint32 | None = Field(None, description="or the same in days", json_schema_extra=_DAYS_SCHEMA)
     salt: Bytes32 = "0x" + "00" * 32
 
     @model_validator(mode="before")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,15 +23,30 @@ def database_url(url_or_path: str | Path) -> str:
     return f"sqlite:///{path}"
 
 
-def make_engine(url_or_path: str | Path) -> Engine:
+@dataclass(frozen=True, slots=True)
+class PoolSize:
+    """The index's connection pool: ``size`` kept, ``overflow`` more on demand, and how long a
+    checkout waits (``timeout`` seconds) before SQLAlchemy's TimeoutError (a 503, api.errors)."""
+
+    size: int = 5
+    overflow: int = 10
+    timeout: float = 30.0  # SQLAlchemy's defaults, kept for callers that do not size the pool
+
+
+def make_engine(url_or_path: str | Path, pool: PoolSize | None = None) -> Engine:
     """An engine on the index, its tables brought to the models' (``api.indexer.schema``)."""
     url = database_url(url_or_path)
+    pool = pool or PoolSize()
+    sized: dict[str, Any] = {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        memory = url in ("sqlite://", "sqlite:///:memory:")  # one shared connection: no pool to size
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **({} if memory else sized)
+        )
         # WAL lets the API read while the indexer writes; NORMAL sync is safe with WAL.
         configure_sqlite(engine, synchronous="NORMAL", busy_timeout_ms=30_000)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, **sized)
     upgrade_schema(engine)
     return engine
 

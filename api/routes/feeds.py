@@ -38,18 +38,32 @@ JSONL_TYPES = frozenset(
         "application/json-lines",
     }
 )
+# A CSV feed starts with its header row (the columns of examples/FEED_SCHEMA.md, in this order in
+# the schema; the parser takes any order). What follows is judged line by line in the answer.
+CSV_HEADER_PATTERN = (
+    "^\ufeff?line_id,licence_id,sale_date,territory,field,channel,units,gross,deductions,currency"
+    "(,action)?(,returns_line_id)?(\r?\n|$)"
+)
+_CSV_BODY = {
+    "type": "string",
+    "pattern": CSV_HEADER_PATTERN,
+    "description": "a CSV feed: the header row, then one sale per line (examples/FEED_SCHEMA.md)",
+}
+_JSONL_BODY = {"type": "string", "description": "JSON Lines: one sale object per line (examples/FEED_SCHEMA.md)"}
 _BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/csv": {"schema": _CSV_BODY},
+            "application/x-ndjson": {"schema": _JSONL_BODY},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "properties": {"file": {**_CSV_BODY, "contentMediaType": "text/csv"}},
                     "required": ["file"],
-                }
+                    "additionalProperties": False,  # the only part read (at most 10 are parsed)
+                },
+                "encoding": {"file": {"contentType": "text/csv, application/x-ndjson"}},
             },
         },
     }
@@ -82,17 +96,22 @@ async def _read_feed(request: Request, limit: int) -> tuple[Literal["csv", "json
         except Exception as err:  # Starlette raises several types for malformed multipart bodies
             raise InvalidInput.field("body", f"is not valid multipart/form-data: {err}") from None
         upload = form.get("file")
-        if upload is None or isinstance(upload, str):
+        if upload is None:
             raise InvalidInput.field("file", "is missing: send the feed as the multipart field 'file'")
-        data = await upload.read(limit + 1)
-        fmt = _format_of(upload.content_type or "", upload.filename)
+        if isinstance(upload, str):  # a part without a file name: the feed as text
+            data = upload.encode()[: limit + 1]
+            fmt: Literal["csv", "jsonl"] = "jsonl" if upload.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
+        else:
+            data = await upload.read(limit + 1)
+            fmt = _format_of(upload.content_type or "", upload.filename)
     else:
         fmt = _format_of(content_type)
-        data = b""
+        buffer = bytearray()  # grows in place: bytes += chunk would copy the feed read so far each time
         async for chunk in request.stream():
-            data += chunk
-            if len(data) > limit:
+            buffer += chunk
+            if len(buffer) > limit:
                 break
+        data = bytes(buffer)
     if len(data) > limit:
         raise PayloadTooLarge(f"the feed is larger than {limit} bytes (API_MAX_FEED_BYTES)")
     return fmt, data

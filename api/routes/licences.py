@@ -6,11 +6,21 @@ import csv
 import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api import proofs, queries, relay
-from api.deps import AddressQuery, LicenceId, ManifestDep, PageQuery, ServicesDep, SessionDep, SizeQuery
+from api.deps import (
+    AddressQuery,
+    LicenceId,
+    LineIdPath,
+    ManifestDep,
+    PageQuery,
+    PeriodPath,
+    ServicesDep,
+    SessionDep,
+    SizeQuery,
+)
 from api.errors import problem_responses
 from api.relay_schemas import (
     AmendDraft,
@@ -41,12 +51,12 @@ def list_licences(
     return queries.list_licences(session, manifest, party, status, page, size)
 
 
-@router.get("/{licence_id:int}", response_model=LicenceDetail, summary="A licence in full")
+@router.get("/{licence_id:id}", response_model=LicenceDetail, summary="A licence in full")
 def get_licence(licence_id: LicenceId, session: SessionDep, manifest: ManifestDep) -> LicenceDetail:
     return queries.licence_detail(session, manifest, licence_id)
 
 
-@router.get("/{licence_id:int}/settlements", response_model=SettlementPage, summary="Settlements, newest first")
+@router.get("/{licence_id:id}/settlements", response_model=SettlementPage, summary="Settlements, newest first")
 def licence_settlements(
     licence_id: LicenceId, session: SessionDep, page: PageQuery = 1, size: SizeQuery = 50
 ) -> SettlementPage:
@@ -54,7 +64,7 @@ def licence_settlements(
 
 
 @router.get(
-    "/{licence_id:int}/periods",
+    "/{licence_id:id}/periods",
     response_model=PeriodPage,
     summary="Reporting periods of the term and sell-off: names, exact dates, due dates, report state",
 )
@@ -65,20 +75,20 @@ def licence_periods(
 
 
 @router.get(
-    "/{licence_id:int}/periods/{period:int}/history",
+    "/{licence_id:id}/periods/{period:id}/history",
     response_model=PeriodHistory,
     summary="A period's chain of reports: its original, then each adjustment in order",
 )
 def period_history(
     licence_id: LicenceId,
-    period: Annotated[int, Path(ge=0, le=2**32 - 1, description="period index, from 0 (the term's first)")],
+    period: PeriodPath,
     session: SessionDep,
 ) -> PeriodHistory:
     return queries.period_history(session, licence_id, period)
 
 
 @router.get(
-    "/{licence_id:int}/periods/{period:int}/lines/{line_id}/proof",
+    "/{licence_id:id}/periods/{period:id}/lines/{line_id}/proof",
     response_model=LineProof,
     summary="A sales line of a period and its Merkle proof against the root of the report (original or "
     "adjustment) that carried it",
@@ -86,8 +96,8 @@ def period_history(
 )
 def period_line_proof(
     licence_id: LicenceId,
-    period: Annotated[int, Path(ge=0, le=2**32 - 1, description="period index, from 0 (the term's first)")],
-    line_id: Annotated[str, Path(min_length=1, max_length=128)],
+    period: PeriodPath,
+    line_id: LineIdPath,
     services: ServicesDep,
     session: SessionDep,
 ) -> LineProof:
@@ -95,7 +105,7 @@ def period_line_proof(
 
 
 @router.get(
-    "/{licence_id:int}/statement",
+    "/{licence_id:id}/statement",
     response_model=Statement,
     summary="The licensor's royalty statement of one contract year (JSON, or CSV with Accept: text/csv)",
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
@@ -132,14 +142,12 @@ def register_licence(body: RegisterIn, services: ServicesDep) -> Relayed:
     return relay.submit_register(services, body.terms, body.deadline, body.licensor_signature, body.licensee_signature)
 
 
-@router.post("/{licence_id:int}/amendments/drafts", response_model=AmendDraft, summary="Typed data of an amendment")
+@router.post("/{licence_id:id}/amendments/drafts", response_model=AmendDraft, summary="Typed data of an amendment")
 def draft_amendment(licence_id: LicenceId, body: AmendDraftIn, services: ServicesDep) -> AmendDraft:
     return relay.draft_amend(services, licence_id, body.schedule, body.new_end, body.deadline)
 
 
-@router.post(
-    "/{licence_id:int}/amendments", response_model=Relayed, status_code=201, summary="Relay a signed amendment"
-)
+@router.post("/{licence_id:id}/amendments", response_model=Relayed, status_code=201, summary="Relay a signed amendment")
 def amend_licence(licence_id: LicenceId, body: AmendIn, services: ServicesDep) -> Relayed:
     return relay.submit_amend(
         services, licence_id, body.schedule, body.new_end, body.deadline,
@@ -147,11 +155,11 @@ def amend_licence(licence_id: LicenceId, body: AmendIn, services: ServicesDep) -
     )  # fmt: skip
 
 
-@router.post("/{licence_id:int}/termination/drafts", response_model=Draft, summary="Typed data of a termination")
+@router.post("/{licence_id:id}/termination/drafts", response_model=Draft, summary="Typed data of a termination")
 def draft_termination(licence_id: LicenceId, body: TerminateDraftIn, services: ServicesDep) -> Draft:
     return relay.draft_terminate(services, licence_id, body.deadline)
 
 
-@router.post("/{licence_id:int}/termination", response_model=Relayed, status_code=201, summary="Relay a termination")
+@router.post("/{licence_id:id}/termination", response_model=Relayed, status_code=201, summary="Relay a termination")
 def terminate_licence(licence_id: LicenceId, body: TerminateIn, services: ServicesDep) -> Relayed:
     return relay.submit_terminate(services, licence_id, body.deadline, body.licensor_signature, body.licensee_signature)

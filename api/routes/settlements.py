@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from api import proofs, queries, relay
-from api.deps import ManifestDep, ServicesDep, SessionDep, SettlementId
+from api.deps import LineIdPath, ManifestDep, ServicesDep, SessionDep, SettlementId
 from api.errors import problem_responses
 from api.relay_schemas import DisputeDraftIn, DisputeIn, Draft, Relayed, ResolutionDraftIn, ResolutionIn
 from api.schemas import LineProof, SettlementDetail
@@ -15,39 +13,39 @@ from api.schemas import LineProof, SettlementDetail
 router = APIRouter(prefix="/settlements", tags=["settlements"], responses=problem_responses(400, 404, 422, 503, 502))
 
 
-@router.get("/{settlement_id:int}", response_model=SettlementDetail, summary="A settlement in full")
+@router.get("/{settlement_id:id}", response_model=SettlementDetail, summary="A settlement in full")
 def get_settlement(settlement_id: SettlementId, session: SessionDep, manifest: ManifestDep) -> SettlementDetail:
     return queries.settlement_detail(session, manifest, settlement_id)
 
 
 @router.get(
-    "/{settlement_id:int}/lines/{line_id}/proof",
+    "/{settlement_id:id}/lines/{line_id}/proof",
     response_model=LineProof,
     summary="A sales line of the report and its Merkle proof against the on-chain root",
 )
 def line_proof(
     settlement_id: SettlementId,
-    line_id: Annotated[str, Path(min_length=1, max_length=128)],
+    line_id: LineIdPath,
     services: ServicesDep,
     session: SessionDep,
 ) -> LineProof:
     return proofs.settlement_line_proof(session, services.line_store, settlement_id, line_id)
 
 
-@router.post("/{settlement_id:int}/disputes/drafts", response_model=Draft, summary="Typed data of a dispute")
+@router.post("/{settlement_id:id}/disputes/drafts", response_model=Draft, summary="Typed data of a dispute")
 def draft_dispute(
     settlement_id: SettlementId, body: DisputeDraftIn, services: ServicesDep, session: SessionDep
 ) -> Draft:
     return relay.draft_dispute(services, session, settlement_id, body.party, body.deadline)
 
 
-@router.post("/{settlement_id:int}/disputes", response_model=Relayed, status_code=201, summary="Relay a signed dispute")
+@router.post("/{settlement_id:id}/disputes", response_model=Relayed, status_code=201, summary="Relay a signed dispute")
 def dispute(settlement_id: SettlementId, body: DisputeIn, services: ServicesDep, session: SessionDep) -> Relayed:
     return relay.submit_dispute(services, session, settlement_id, body.party, body.deadline, body.signature)
 
 
 @router.post(
-    "/{settlement_id:int}/resolution/drafts",
+    "/{settlement_id:id}/resolution/drafts",
     response_model=Draft,
     summary="Typed data of a dispute resolution both parties sign",
 )
@@ -58,7 +56,7 @@ def draft_resolution(
 
 
 @router.post(
-    "/{settlement_id:int}/resolution",
+    "/{settlement_id:id}/resolution",
     response_model=Relayed,
     status_code=201,
     summary="Relay a dispute resolution signed by both parties",

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from api import queries
-from api.deps import AddressPath, LicenceId, ManifestDep, SessionDep
+from api.deps import AddressPath, LicenceId, ManifestDep, PeriodPath, SessionDep
 from api.errors import problem_responses
 from api.indexer.models import SettlementRow
 from api.ui_text import Money, day, moment, percent, rate_words, terms_sentence
@@ -72,7 +71,7 @@ def _years(rule: LicenceCalendar, current: int) -> list[dict[str, Any]]:
     return [{"year": y, "name": rule.year_name(y)} for y in range(current + 1)]
 
 
-@router.get("/ui/licences/{licence_id:int}", response_class=HTMLResponse, summary="Dashboard: one licence")
+@router.get("/ui/licences/{licence_id:id}", response_class=HTMLResponse, summary="Dashboard: one licence")
 def licence_page(request: Request, licence_id: LicenceId, session: SessionDep, manifest: ManifestDep) -> HTMLResponse:
     licence = queries.licence_detail(session, manifest, licence_id)
     money = Money(licence.token.decimals, licence.token.symbol)
@@ -107,14 +106,14 @@ def licence_page(request: Request, licence_id: LicenceId, session: SessionDep, m
 
 
 @router.get(
-    "/ui/licences/{licence_id:int}/periods/{period:int}",
+    "/ui/licences/{licence_id:id}/periods/{period:id}",
     response_class=HTMLResponse,
     summary="Dashboard: a period's original report and its adjustments",
 )
 def period_page(
     request: Request,
     licence_id: LicenceId,
-    period: Annotated[int, PathParam(ge=0, le=2**32 - 1, description="period index, from 0")],
+    period: PeriodPath,
     session: SessionDep,
     manifest: ManifestDep,
 ) -> HTMLResponse:
@@ -126,7 +125,7 @@ def period_page(
 
 
 @router.get(
-    "/ui/licences/{licence_id:int}/statement",
+    "/ui/licences/{licence_id:id}/statement",
     response_class=HTMLResponse,
     summary="Dashboard: a contract year's statement, each period's royalty by component",
 )
