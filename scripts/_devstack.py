@@ -136,6 +136,8 @@ def main() -> None:
         )
         env.setdefault("KEEPER_INTERVAL_SECONDS", "5")
         env.setdefault("API_OPERATOR_TOKEN", "local-operator-token")
+        # The API's own log rotates (API_LOG_MAX_BYTES); api.log keeps only what it prints before.
+        env.setdefault("API_LOG_FILE", str(DATA / "logs" / "api-events.log"))
         api = f"http://127.0.0.1:{API_PORT}"
         uvicorn = ["-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(API_PORT)]
         supervisor.spawn("api", [sys.executable, *uvicorn], env)

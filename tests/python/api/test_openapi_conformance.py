@@ -152,6 +152,11 @@ def _terms_rules(terms: Any) -> None:
             term["period_days"] = 30
         if term.get("period") is not None:  # "month-based periods start at 00:00 UTC"
             term["start"] = "2026-01-01"
+        reserve, periods = term.get("reserve_bps") or 0, term.get("reserve_periods") or 0
+        if reserve == 0 and periods != 0:  # "reserve_periods needs a reserve"
+            term["reserve_periods"] = 0
+        elif reserve != 0 and periods == 0:  # "a reserve is released after 1..24 periods"
+            term["reserve_periods"] = 1
     if terms.get("amounts") != "decimal":  # "decimals only in terms that say amounts: decimal"
         terms["advance"] = _whole_units(terms.get("advance", 0))
         _schedule_in_units(terms.get("schedule"))
