@@ -88,14 +88,16 @@ class Deployments:
         return self.pointer.with_name(name)
 
     def records(self) -> list[Path]:
-        """Every deployment's own file, oldest first (a file is written once: by its time)."""
+        """Every deployment's own file, oldest first: by the time it was written (once), then by
+        deploy block and copy number (file times are coarse)."""
         self._adopt_legacy()
         found = []
         for path in self.pointer.parent.glob(f"{self.pointer.stem}-*-0x*.json"):
-            block = path.name[len(self.pointer.stem) + 1 :].split("-", 1)[0]
-            if block.isdigit() and not path.is_symlink():
-                found.append((path.stat().st_mtime_ns, path.name, path))
-        return [path for _, _, path in sorted(found)]
+            block, _, rest = path.stem[len(self.pointer.stem) + 1 :].partition("-")
+            copy = rest.rpartition("-")[2] if rest.count("-") else "1"
+            if block.isdigit() and copy.isdigit() and not path.is_symlink():
+                found.append((path.stat().st_mtime_ns, int(block), int(copy), path))
+        return [path for *_, path in sorted(found)]
 
     def current(self) -> Path | None:
         """The deployment file the pointer names (None: no pointer, or one to a missing file)."""

@@ -45,7 +45,13 @@ from rich.table import Table  # noqa: E402
 
 from royalty_chain.client import Chain  # noqa: E402
 from royalty_chain.deployments import DeploymentNotOnChain, Deployments  # noqa: E402
-from royalty_chain.dev.devnet import LocalChain, deploy, start_embedded_chain, wait_for_rpc  # noqa: E402
+from royalty_chain.dev.devnet import (  # noqa: E402
+    DEFAULT_EMBEDDED_CHAIN,
+    LocalChain,
+    deploy,
+    start_embedded_chain,
+    wait_for_rpc,
+)
 from royalty_chain.manifest import Manifest, manifest_path  # noqa: E402
 
 # A wide console when the output is not a terminal (CI logs, `make run > file`), so tables stay readable.
@@ -62,7 +68,7 @@ def _start_chain() -> tuple[str, LocalChain | None]:
         wait_for_rpc(url)
         return url, None
     address = f"http://127.0.0.1:{CHAIN_PORT}"  # a node already there was reported by Supervisor.check_stale
-    kind, chain_dir = os.environ.get("CHAIN", "ganache"), DATA / "chain"
+    kind, chain_dir = os.environ.get("CHAIN", DEFAULT_EMBEDDED_CHAIN), DATA / "chain"
     if kind == "anvil":
         console.print(f"starting Anvil on {address} (its chain in {chain_dir / 'anvil-state.json'}, written every "
                       "second and at exit: a SIGKILL loses up to the last second)")  # fmt: skip

@@ -174,6 +174,8 @@ def start_ganache(
 
 
 EMBEDDED_CHAINS = ("ganache", "anvil")
+DEFAULT_EMBEDDED_CHAIN = "ganache"
+"""The chain `make run` embeds unless CHAIN says otherwise: the one that keeps every block."""
 
 
 def start_embedded_chain(kind: str, data_dir: Path, port: int | None = None, log_dir: Path | None = None) -> LocalChain:
@@ -281,6 +283,7 @@ def _start(kind: str, args: list[str], url: str, log_path: Path | None) -> Local
 
 __all__ = [
     "BIN",
+    "DEFAULT_EMBEDDED_CHAIN",
     "EMBEDDED_CHAINS",
     "ROOT",
     "DevnetError",
