@@ -213,6 +213,13 @@ def deploy(url: str, manifest_file: Path, timeout: float = 300.0, fresh: bool = 
     without running ape. When none is on record, `ape run deploy` deploys. When one is on record
     but the chain does not hold it, DeploymentNotOnChain and nothing deployed, unless ``fresh``:
     then a new deployment, its own manifest, and every earlier manifest kept as it was."""
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    ape = shutil.which("ape", path=env["PATH"])
+    if ape is None:
+        raise DevnetError("ape is not installed: run `make setup`")
+    if not (ROOT / "ape-config.yaml").exists():
+        raise DevnetError(f"{ROOT} is not the project checkout: set ROYALTY_PROJECT_ROOT")
     transport = Transport(url)
     try:
         chain_id = transport.chain_id()
@@ -222,13 +229,6 @@ def deploy(url: str, manifest_file: Path, timeout: float = 300.0, fresh: bool = 
                 return existing
     finally:
         transport.close()
-    env = dict(os.environ)
-    env["PATH"] = f"{BIN}{os.pathsep}{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    ape = shutil.which("ape", path=env["PATH"])
-    if ape is None:
-        raise DevnetError("ape is not installed: run `make setup`")
-    if not (ROOT / "ape-config.yaml").exists():
-        raise DevnetError(f"{ROOT} is not the project checkout: set ROYALTY_PROJECT_ROOT")
     result = subprocess.run(
         [ape, "run", "deploy", "--network", url, "--manifest", str(manifest_file), *(["--force"] if fresh else [])],
         cwd=ROOT,
