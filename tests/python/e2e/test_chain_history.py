@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ from royalty_chain.deployments import Deployments
 from royalty_chain.dev.devnet import DEFAULT_EMBEDDED_CHAIN, LocalChain, deploy, start_anvil, start_embedded_chain
 from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY, Bucket, Report
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from _supervisor import Supervisor  # noqa: E402
 
 SIGNALS = {"clean": signal.SIGINT, "sigterm": signal.SIGTERM, "sigkill": signal.SIGKILL}
 
@@ -206,5 +212,29 @@ def test_anvil_keeps_its_history_across_a_stop_that_lets_it_write(tmp_path: Path
             assert after["block_hashes"][1:] == before["block_hashes"][1:], how
             assert {**after, "block_hashes": None} == {**before, "block_hashes": None}, how
             assert len(Deployments(pointer).records()) == 1
+    finally:
+        local.stop()
+
+
+def test_make_run_stopping_anvil_waits_for_it_to_write_its_state(tmp_path: Path) -> None:
+    # An hour's interval: what the restart finds is only what Anvil wrote as it stopped.
+    state = tmp_path / "anvil-state.json"
+    local = start_anvil(state_file=state, state_interval=3600)
+    supervisor = Supervisor(tmp_path / "run", tmp_path / "logs", ROOT)
+    assert local.process is not None
+    supervisor.adopt("chain", local.process)
+    chain = Chain(local.url, deploy(local.url, tmp_path / "deployment.json"))
+    licence_id = register(chain, chain_now(chain) - 40 * DAY, threshold=1)
+    fund(chain, licence_id, 100 * USDX)
+    _settle(chain, licence_id, 0, 100 * USDX)
+    before = _history(chain, licence_id)
+
+    supervisor.stop()  # what Ctrl-C or SIGTERM to `make run` does
+
+    local = start_anvil(state_file=state, state_interval=3600)
+    try:
+        after = _history(Chain(local.url, deploy(local.url, tmp_path / "deployment.json")), licence_id)
+        assert after["block_hashes"][1:] == before["block_hashes"][1:]
+        assert {**after, "block_hashes": None} == {**before, "block_hashes": None}
     finally:
         local.stop()
