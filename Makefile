@@ -9,7 +9,7 @@ FORGE := $(or $(firstword $(wildcard $(CURDIR)/node_modules/@foundry-rs/forge-*/
 # Percent by which a gas test's total may differ from .gas-snapshot before `make gas` fails.
 GAS_TOLERANCE ?= 1
 
-.PHONY: setup run test test-contracts test-python test-ape lint slither bench clean compile gas gas-snapshot
+.PHONY: setup run redeploy test test-contracts test-python test-ape lint slither bench clean compile gas gas-snapshot
 
 setup:
 	@scripts/setup.sh
@@ -19,6 +19,11 @@ compile: setup
 
 run: setup compile
 	$(PY) scripts/_devstack.py
+
+# `make run` never replaces a deployment; this deploys afresh on the chain (the old manifest stays
+# in data/deployments, the old deployment's outbox, index and demo feeds move to data/archive).
+redeploy: setup compile
+	$(PY) scripts/_devstack.py --redeploy
 
 test: setup
 	@scripts/test.sh

@@ -136,7 +136,7 @@ def start_bench_chain(
     local = start_anvil(log_path=workdir / log_name, extra_args=[*args, *extra_args])
     url = local.url
     try:
-        manifest = deploy(url, workdir / "deployment.json")
+        manifest = deploy(url, workdir / "deployment.json", fresh=True)  # a new chain, whatever workdir recorded
     except Exception:
         local.stop()
         raise

@@ -1,6 +1,10 @@
 """Sending signed reports: the one sender's nonces, gas, receipts and refusals.
 
-Every unfinished report is first reconciled with the chain (settled already? its transaction
+Every round first checks that the chain still holds the newest settlement the outbox recorded:
+a node restored from an older state (Anvil killed between two writes of its state file) may have
+lost the last blocks, and with them settlements the outbox calls settled. Those reports are
+signed reports again and go out like any other (``chain_lost_settlements``, one log line).
+Every unfinished report is then reconciled with the chain (settled already? its transaction
 mined, pending or lost?). Then each batch is simulated against the latest state (eth_simulateV1,
 or eth_estimateGas where the node lacks it; see ``_simulate``) and sent, its transaction hash
 recorded before it is broadcast. Batches are pipelined: each gets the next locally counted nonce
@@ -57,6 +61,8 @@ ESTIMATED_GAS_MARGIN = 1.2
 ESTIMATED_GAS_EXTRA = 50_000
 # A report is re-signed when its deadline is this close (seconds): it could expire in the pool.
 DEADLINE_SLACK = 60
+# Settled reports whose settlements are checked on chain per batch while walking back a loss.
+HISTORY_PAGE = 64
 # How long reconciliation waits for a pending transaction, and how often _drain polls receipts.
 RECEIPT_WAIT_S = 60.0
 DRAIN_TIMEOUT_S = 120.0
@@ -165,6 +171,7 @@ class ReportSender:
 
     def send(self) -> SendResult:
         result = SendResult()
+        self._recover_lost_settlements()
         self._reconcile(result)
         now = self.node.chain_time()
         ready: list[StoredReport] = []
@@ -172,6 +179,10 @@ class ReportSender:
         lasts = self._views("lastSequence", [(i,) for i in sorted({s.licence_id for s in signed})])
         latest = self._views("latestOfPeriod", sorted({(s.licence_id, s.period) for s in signed if s.adjustment}))
         for stored in signed:
+            if stored.adjustment and not int(latest[(stored.licence_id, stored.period)]):
+                # Its period is not settled on chain (the chain lost that settlement too): the
+                # original goes first, and this adjustment is signed afresh for it in a later round.
+                continue
             if (
                 stored.sequence <= lasts[(stored.licence_id,)]
                 or stored.deadline <= now + DEADLINE_SLACK
@@ -227,6 +238,54 @@ class ReportSender:
             if "error" in answer:
                 raise self.node.rpc_error(answer["error"], f"{method}{params}")
         return [answer.get("result") for answer in answers]
+
+    # ---------------------------------------------------------------- history
+
+    def _recover_lost_settlements(self) -> None:
+        """Settled reports whose settlements the chain no longer holds become signed again.
+
+        The chain numbers settlements in order and a lost stretch of blocks is its newest
+        stretch, so the outbox's settled reports are checked from the newest settlement down:
+        the first one the chain still holds (the same licence, period and kind under its id)
+        vouches for every older one. A round costs two view calls once anything settled."""
+        page = self.outbox.settled_newest_first(self.conn, None, 1)
+        if not page:
+            return
+        (count,) = self._views("settlementCount", [()]).values()
+        lost: list[StoredReport] = []
+        while page:
+            ids = [int(s.settlement_id or 0) for s in page]  # settled reports all have one
+            on_chain = self._views("settlement", [(i,) for i in ids if i <= int(count)])
+            intact = False
+            for stored, settlement_id in zip(page, ids, strict=True):
+                found = on_chain.get((settlement_id,))
+                if found is not None and self._holds(stored, Settlement.from_abi(found)):
+                    intact = True
+                    break
+                lost.append(stored)
+            if intact:
+                break
+            page = self.outbox.settled_newest_first(self.conn, ids[-1], HISTORY_PAGE)
+        if not lost:
+            return
+        self.outbox.reopen_lost(self.conn, [s.id for s in lost])
+        log.warning(
+            "chain_lost_settlements",
+            reports=[s.id for s in lost],
+            settlements=[s.settlement_id for s in lost],
+            chain_settlements=int(count),
+            action="sending these reports again",
+        )
+
+    @staticmethod
+    def _holds(stored: StoredReport, settlement: Settlement) -> bool:
+        """Whether ``settlement`` is the one ``stored`` was recorded with (not its royalty: a
+        dispute's resolution changes that)."""
+        return (
+            settlement.licence_id == stored.licence_id
+            and settlement.period == stored.period
+            and int(settlement.kind) == _settled_kind(stored)
+        )
 
     # ---------------------------------------------------------------- reconciliation
 

@@ -1,8 +1,9 @@
 """The outbox's reports and the moves of their state.
 
-A report's state moves signed -> sent -> settled, or -> rejected with the decoded reason; the one
-step back is sent -> signed, when a sent transaction failed or was lost and the report is signed
-again (``resign``). Settled and rejected are final. Every move is an
+A report's state moves signed -> sent -> settled, or -> rejected with the decoded reason; the
+steps back are sent -> signed, when a sent transaction failed or was lost and the report is signed
+again (``resign``), and settled -> signed when the chain itself lost the settlement (a node
+restored from an older state: ``reopen_lost``). Rejected is final. Every move is an
 ``UPDATE ... WHERE state IN (...)`` naming the states it may start from, and a move from any
 other state raises ReportStateError instead of rewriting history.
 """
@@ -37,17 +38,25 @@ _FROM: dict[ReportState, tuple[ReportState, ...]] = {
     ReportState.REJECTED: (ReportState.SIGNED, ReportState.SENT),
     ReportState.SIGNED: (ReportState.SIGNED, ReportState.SENT),  # resign
 }
+# The one move out of settled: the chain no longer holds the settlement (see reopen_lost).
+_REOPEN: tuple[ReportState, ...] = (ReportState.SETTLED,)
 
 
 class ReportStateError(OutboxError):
     """A report was asked to move to a state it may not reach from the one it is in."""
 
-    def __init__(self, report_ids: Sequence[int], to: ReportState, states: dict[int, str | None]) -> None:
+    def __init__(
+        self,
+        report_ids: Sequence[int],
+        to: ReportState,
+        states: dict[int, str | None],
+        allowed_from: Sequence[ReportState] | None = None,
+    ) -> None:
         self.report_ids = list(report_ids)
         self.to = to
         self.states = states
         found = ", ".join(f"report {i} is {s or 'missing'}" for i, s in sorted(states.items()))
-        allowed = " or ".join(_FROM[to])
+        allowed = " or ".join(allowed_from or _FROM[to])
         super().__init__(f"cannot mark {to}: {found} (only {allowed} reports can be)")
 
 
@@ -237,6 +246,26 @@ class Reports:
         )
         conn.commit()
 
+    def reopen_lost(self, conn: Connection, report_ids: Sequence[int]) -> None:
+        """Settled reports whose settlements the chain no longer holds are signed reports again,
+        to be sent as they are (or re-signed when their sequence or deadline no longer do); their
+        lines stay tied to them."""
+        self._move(
+            conn, report_ids, ReportState.SIGNED, allowed_from=_REOPEN,
+            settlement_id=None, royalty=None, paid=None, tx_hash=None, error="its settlement was lost by the chain",
+        )  # fmt: skip
+        conn.commit()
+
+    def settled_newest_first(self, conn: Connection, below: int | None, limit: int) -> list[StoredReport]:
+        """Settled reports by settlement id, newest first, those below settlement ``below`` if given."""
+        query = select(reports_table).where(
+            reports_table.c.state == ReportState.SETTLED, reports_table.c.settlement_id.is_not(None)
+        )
+        if below is not None:
+            query = query.where(reports_table.c.settlement_id < below)
+        query = query.order_by(reports_table.c.settlement_id.desc()).limit(limit)
+        return [_report(row) for row in conn.execute(query)]
+
     def get_report(self, conn: Connection, report_id: int) -> StoredReport:
         row = conn.execute(select(reports_table).where(reports_table.c.id == report_id)).first()
         if row is None:
@@ -267,26 +296,34 @@ class Reports:
         query = select(reports_table).order_by(reports_table.c.id)
         return [_report(row) for row in conn.execute(query)]
 
-    def _move(self, conn: Connection, report_ids: Sequence[int], to: ReportState, **values: Any) -> None:
+    def _move(
+        self,
+        conn: Connection,
+        report_ids: Sequence[int],
+        to: ReportState,
+        allowed_from: tuple[ReportState, ...] | None = None,
+        **values: Any,
+    ) -> None:
         """Sets ``state=to`` and ``values`` on these reports, each of which must be in a state ``to``
-        may follow; else ReportStateError and nothing changed.
+        may follow (or one of ``allowed_from``); else ReportStateError and nothing changed.
 
         The states are read first so that a batch moves all or nothing; the UPDATE names the
         allowed states again, so the database itself never applies a move from another state."""
         ids = sorted(set(report_ids))
+        allowed = allowed_from or _FROM[to]
         rows = conn.execute(select(reports_table.c.id, reports_table.c.state).where(reports_table.c.id.in_(ids)))
         found: dict[int, str] = {int(report_id): str(state) for report_id, state in rows}
-        refused = {i: found.get(i) for i in ids if found.get(i) not in _FROM[to]}
+        refused = {i: found.get(i) for i in ids if found.get(i) not in allowed}
         if not refused:
             result = conn.execute(
                 update(reports_table)
-                .where(reports_table.c.id.in_(ids), reports_table.c.state.in_(_FROM[to]))
+                .where(reports_table.c.id.in_(ids), reports_table.c.state.in_(allowed))
                 .values(state=to, updated_at=_now(), **values)
             )
             if result.rowcount == len(ids):
                 return
             refused = {i: None for i in ids}  # only another writer could get here: name every id
-        raise ReportStateError(ids, to, refused)
+        raise ReportStateError(ids, to, refused, allowed)
 
     def mark_sent(self, conn: Connection, report_ids: list[int], tx_hash: str) -> None:
         self._move(conn, report_ids, ReportState.SENT, tx_hash=tx_hash, attempts=reports_table.c.attempts + 1)

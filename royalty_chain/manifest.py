@@ -1,8 +1,10 @@
 """The deployment manifest: which chain, which addresses, from which block, with which ABIs.
 
 `ape run deploy` writes it; the oracle, the API, the scripts and the tests load it, so none of
-them needs ape or the build folder at run time. The genesis hash tells a reset local chain (same
-chain id, new history) from the one the manifest was written for.
+them needs ape or the build folder at run time. Each deployment has a manifest of its own, never
+rewritten, and is recognised on a chain by the code at its addresses (``code_hashes``; see
+:mod:`royalty_chain.deployments`). The genesis hash is kept as information only: Anvil can
+regenerate its genesis block on a restart that keeps every other block.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class Manifest(BaseModel):
     network: str
     contracts: dict[str, DeployedContract]
     tokens: dict[str, TokenInfo] = Field(default_factory=dict)
+    code_hashes: dict[str, str] = Field(
+        default_factory=dict, description="keccak of each contract's runtime code when it was deployed"
+    )
 
     @cached_property
     def abis(self) -> dict[str, ContractABI]:

@@ -1,8 +1,13 @@
 """`make run`: the whole system on one machine, resumable.
 
-1. a local chain (Anvil with its state in data/chain, Ganache with CHAIN=ganache, or any
-   endpoint given by RPC_URL);
-2. the contracts (`ape run deploy`, skipped when the manifest's contracts are live);
+1. a local chain that keeps its history in data/chain (Ganache's database; Anvil's state file
+   with CHAIN=anvil, which a SIGKILL can set back by up to a second), or any endpoint given by
+   RPC_URL;
+2. the contracts: the deployment data/deployments/<chain id>.json points to, recognised by the
+   code at its addresses. Deployed only when none is on record; when one is on record but the
+   chain does not hold it, nothing is deployed and `make run` stops, naming `make redeploy`
+   (this script's --redeploy), which deploys afresh and moves the old deployment's outbox, index
+   and demo feeds to data/archive/ (its manifest stays where it is);
 3. the demo licences of examples/licences, each signed by both parties and relayed (skipped
    when the chain already has them: the chain is the record, no local state decides);
 4. the oracle over the demo feeds (its outbox makes a second run change nothing), a minimum-
@@ -20,10 +25,13 @@ state.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
+import shutil
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +44,15 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from royalty_chain.client import Chain  # noqa: E402
-from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil, start_ganache, wait_for_rpc  # noqa: E402
-from royalty_chain.manifest import manifest_path  # noqa: E402
+from royalty_chain.deployments import DeploymentNotOnChain, Deployments  # noqa: E402
+from royalty_chain.dev.devnet import (  # noqa: E402
+    DEFAULT_EMBEDDED_CHAIN,
+    LocalChain,
+    deploy,
+    start_embedded_chain,
+    wait_for_rpc,
+)
+from royalty_chain.manifest import Manifest, manifest_path  # noqa: E402
 
 # A wide console when the output is not a terminal (CI logs, `make run > file`), so tables stay readable.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -52,17 +67,52 @@ def _start_chain() -> tuple[str, LocalChain | None]:
         console.print(f"attaching to {url}")
         wait_for_rpc(url)
         return url, None
-    logs = DATA / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    existing = f"http://127.0.0.1:{CHAIN_PORT}"  # a node already there was reported by Supervisor.check_stale
-    if os.environ.get("CHAIN", "anvil") == "ganache":
-        console.print(f"starting Ganache on {existing} (state in {DATA / 'chain' / 'ganache'})")
-        local = start_ganache(CHAIN_PORT, db_path=DATA / "chain" / "ganache", log_path=logs / "ganache.log")
+    address = f"http://127.0.0.1:{CHAIN_PORT}"  # a node already there was reported by Supervisor.check_stale
+    kind, chain_dir = os.environ.get("CHAIN", DEFAULT_EMBEDDED_CHAIN), DATA / "chain"
+    if kind == "anvil":
+        console.print(f"starting Anvil on {address} (its chain in {chain_dir / 'anvil-state.json'}, written every "
+                      "second and at exit: a SIGKILL loses up to the last second)")  # fmt: skip
     else:
-        state = DATA / "chain" / "anvil-state.json"
-        console.print(f"starting Anvil on {existing} (state in {state}, saved every 5 s)")
-        local = start_anvil(CHAIN_PORT, state_file=state, state_interval=5, log_path=logs / "anvil.log")
+        console.print(f"starting Ganache on {address} (its chain in {chain_dir / 'ganache'}, every block kept)")
+        if (chain_dir / "anvil-state.json").exists() and not (chain_dir / "ganache").exists():
+            console.print(f"  the Anvil chain of an earlier run is in {chain_dir}: CHAIN=anvil make run resumes it")
+    local = start_embedded_chain(kind, chain_dir, CHAIN_PORT, DATA / "logs")
     return local.url, local
+
+
+def _deployment(url: str, chain_id: int, redeploy: bool) -> tuple[Path, Manifest]:
+    """The deployment to run: the one on record if the chain holds it; a first one if none is
+    on record; a fresh one (the old one's off-chain state archived) only with --redeploy."""
+    manifest_file = manifest_path(chain_id, DATA)
+    if redeploy:
+        _archive_off_chain_state(Deployments(manifest_file).current())
+        console.print("deploying the contracts afresh (make redeploy) ...")
+    else:
+        console.print("looking for the deployment (the code at its addresses) ...")
+    try:
+        manifest = deploy(url, manifest_file, fresh=redeploy)
+    except DeploymentNotOnChain as err:
+        console.print(
+            f"[red]cannot start:[/red] {err}. Nothing was deployed: `make run` never replaces a deployment. "
+            "If this chain was reset on purpose, `make redeploy` deploys afresh (the old manifest is kept, and "
+            f"the old deployment's outbox, index and demo feeds move to {DATA / 'archive'})."
+        )
+        raise SystemExit(1) from err
+    return manifest_file, manifest
+
+
+def _archive_off_chain_state(record: Path | None) -> None:
+    """What belongs to the deployment being replaced (its outbox and inbox, its index, the demo
+    feeds naming its licence ids) moves to data/archive/<its manifest's name>-<time>/."""
+    archive = DATA / "archive" / f"{record.stem if record else 'unrecorded'}-{time.strftime('%Y%m%dT%H%M%S')}"
+    moved = []
+    for path in [DATA / "oracle", DATA / "demo", *sorted(DATA.glob("index.sqlite*"))]:
+        if path.exists():
+            archive.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), str(archive / path.name))
+            moved.append(path.name)
+    if moved:
+        console.print(f"moved {', '.join(moved)} of the previous deployment to {archive}")
 
 
 def _summary(result: DemoResult, api: str) -> None:
@@ -97,6 +147,9 @@ def _ports() -> list[Port]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="make run: the whole system on one machine")
+    parser.add_argument("--redeploy", action="store_true", help="deploy the contracts afresh (make redeploy)")
+    args = parser.parse_args()
     (DATA / "logs").mkdir(parents=True, exist_ok=True)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     supervisor = Supervisor(DATA / "run", DATA / "logs", ROOT)
@@ -114,9 +167,7 @@ def main() -> None:
         if local is not None and local.process is not None:
             supervisor.adopt("chain", local.process)
         chain_id = wait_for_rpc(url)
-        manifest_file = manifest_path(chain_id, DATA)
-        console.print("deploying the contracts (skipped when they are already live) ...")
-        manifest = deploy(url, manifest_file)
+        manifest_file, manifest = _deployment(url, chain_id, args.redeploy)
         chain = Chain(url, manifest)
         console.print(f"registry {manifest.registry.address}, ledger {manifest.ledger.address} on chain {chain_id}")
 

@@ -7,6 +7,12 @@
 On a local development chain (chain id 31337 or 1337) it also deploys a demo stablecoin (USDX,
 6 decimals) and allows it as a payment token; elsewhere pass `--token SYMBOL:ADDRESS:DECIMALS:CCY`
 for each token to allow.
+
+`--manifest` (default data/deployments/<chain id>.json) names the pointer to the current
+deployment (royalty_chain.deployments): each deployment's manifest is a file of its own next to
+it, never overwritten. When the chain holds the current deployment (the code at its addresses is
+the code deployed), nothing is deployed; when a deployment is on record but the chain does not
+hold it, nothing is deployed either and the command fails saying why: `--force` deploys afresh.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
+from royalty_chain.deployments import DeploymentNotOnChain, Deployments, code_hash
 from royalty_chain.manifest import DEFAULT_DATA_DIR, DeployedContract, Manifest, TokenInfo, manifest_path
 from royalty_chain.networks import is_local_chain
 
@@ -29,17 +36,20 @@ def _abi(contract_type: object) -> list[dict]:
 @click.option("--account", "account_alias", default=None, help="ape account alias (default: dev account 0)")
 @click.option("--manifest", "manifest_file", type=click.Path(path_type=Path), default=None)
 @click.option("--token", "tokens", multiple=True, help="SYMBOL:ADDRESS:DECIMALS:CURRENCY to allow")
-@click.option("--force", is_flag=True, help="deploy even if the manifest's contracts are live")
+@click.option("--force", is_flag=True, help="deploy afresh, even where a deployment is on record (it is kept)")
 def cli(network, account_alias, manifest_file, tokens, force):
     chain_id = chain.chain_id
     path = manifest_file or manifest_path(chain_id, DEFAULT_DATA_DIR)
+    deployments = Deployments(path)
     genesis = chain.blocks[0].hash.hex()
     if not genesis.startswith("0x"):
         genesis = "0x" + genesis
-    if path.exists() and not force:
-        existing = Manifest.load(path)
-        code = chain.provider.get_code(existing.registry.address)
-        if existing.genesis_hash == genesis and len(code) > 0:
+    if not force:
+        try:
+            existing = deployments.on_chain(chain_id, _read_code)
+        except DeploymentNotOnChain as err:
+            raise click.ClickException(f"{err}. Nothing was deployed: --force deploys afresh.") from err
+        if existing is not None:
             click.echo(f"already deployed on chain {chain_id}: registry {existing.registry.address} ({path})")
             return
 
@@ -66,6 +76,8 @@ def cli(network, account_alias, manifest_file, tokens, force):
     for info in token_infos.values():
         registry.setTokenAllowed(info.address, True, sender=deployer)
 
+    # What recognises this deployment later: the code the chain holds at its addresses now.
+    codes = _read_code([c.address for c in contracts.values()])
     manifest = Manifest(
         chain_id=chain_id,
         genesis_hash=genesis,
@@ -74,7 +86,12 @@ def cli(network, account_alias, manifest_file, tokens, force):
         network=network.choice,
         contracts=contracts,
         tokens=token_infos,
+        code_hashes={name: code_hash(code) for name, code in zip(contracts, codes, strict=True)},
     )
-    manifest.save(path)
+    written = deployments.add(manifest)
     click.echo(f"deployed on chain {chain_id}: registry {registry.address}, ledger {ledger.address}")
-    click.echo(f"manifest written to {path}")
+    click.echo(f"manifest written to {written} ({path} points to it)")
+
+
+def _read_code(addresses):
+    return [bytes(chain.provider.get_code(address)) for address in addresses]

@@ -178,7 +178,8 @@ def test_chain_reset_is_detected_and_the_index_rebuilt(private_chain: Chain, tmp
 
     # Same chain id and (on Anvil) the same genesis: only the block hashes tell.
     chain.w3.provider.make_request("anvil_reset", [])  # type: ignore[arg-type]
-    manifest = deploy(chain.w3.provider.endpoint_uri, tmp_path / "private.json")  # type: ignore[attr-defined]
+    # The reset chain no longer holds the recorded deployment: only an explicit fresh one replaces it.
+    manifest = deploy(chain.w3.provider.endpoint_uri, tmp_path / "private.json", fresh=True)  # type: ignore[attr-defined]
     assert manifest.registry.address == chain.manifest.registry.address
     fresh = Chain(chain.w3.provider.endpoint_uri, manifest)  # type: ignore[attr-defined]
     _register_direct(fresh, 300)

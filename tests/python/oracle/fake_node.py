@@ -118,6 +118,13 @@ LEDGER_ABI: list[dict[str, Any]] = [
     },
     {
         "type": "function",
+        "name": "settlementCount",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": _inputs(("", "uint256")),
+    },
+    {
+        "type": "function",
         "name": "settlement",
         "stateMutability": "view",
         "inputs": _inputs(("settlementId", "uint256")),
@@ -209,6 +216,7 @@ class FakeNode:
     settlements: dict[int, tuple[int, int, int, int]] = field(
         default_factory=dict
     )  # id -> licence, period, royalty, paid
+    kinds: dict[int, int] = field(default_factory=dict)  # settlement id -> its kind (2, Report, when not here)
     pool: dict[str, Sent] = field(default_factory=dict)
     receipts: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
@@ -266,10 +274,13 @@ class FakeNode:
                 values.append(self.latest.get(key, self.settled.get(key, 0)))
             elif fn.name == "lastSequence":
                 values.append(self.last_sequence.get(args[0], 0))
+            elif fn.name == "settlementCount":
+                values.append(max(self.settlements, default=0))
             elif fn.name == "settlement":
                 licence_id, period, royalty, paid = self.settlements[args[0]]
                 due_at = self.time + 30 * 86_400
-                values.append((licence_id, period, 2, 1, self.time, self.time, due_at, 0, royalty, royalty, paid, 0))
+                kind = self.kinds.get(args[0], 2)
+                values.append((licence_id, period, kind, 1, self.time, self.time, due_at, 0, royalty, royalty, paid, 0))
             else:
                 raise AssertionError(f"unexpected view {fn.name}")
         return values
@@ -307,6 +318,17 @@ class FakeNode:
             }
         self.pool.clear()
 
+    def lose_settlements_from(self, settlement_id: int) -> None:
+        """The chain comes back without its settlements from ``settlement_id`` on (a node restored
+        from an older state): the periods and sequences they set are as they were before."""
+        for lost in [i for i in self.settlements if i >= settlement_id]:
+            licence_id, period, _, _ = self.settlements.pop(lost)
+            self.kinds.pop(lost, None)
+            for marks in (self.settled, self.latest):
+                if marks.get((licence_id, period)) == lost:
+                    del marks[licence_id, period]
+            self.last_sequence[licence_id] = 0  # the test's reports are one per licence
+
     def _refusal(self, reports: list[tuple[Any, ...]], scripted: bool = True) -> str | None:
         """Why the ledger refuses these reports now (revert data), or None. A scripted refusal is
         used up by the simulation that meets it; the mined transaction checks only the model."""
@@ -342,6 +364,7 @@ class FakeNode:
         paid = royalty - self.shortfall
         settlement_id = len(self.settlements) + 1
         self.settlements[settlement_id] = (licence_id, period, royalty, paid)
+        self.kinds[settlement_id] = kind
         data = abi_encode(
             ["uint8", "uint32", "uint256", "uint256", "uint256", "uint256", "bool", "uint64"],
             [kind, period, royalty, 0, royalty, paid, False, 2_000_000 + 30 * 86_400],

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from eth_account import Account
 from fake_node import FakeNode, revert
 from sqlalchemy.engine import Connection
@@ -220,6 +221,56 @@ def test_a_report_the_chain_settled_already_is_recorded_from_its_settlement(worl
     assert world.states() == [(report_id, "settled", 41, 100_000, "0x" + "77" * 32)]
     assert result.paid == {report_id: 64_000}
     assert world.node.sent == []
+
+
+# ---------------------------------------------------------------- a chain that lost blocks
+
+
+def test_settlements_the_chain_lost_are_sent_again_and_the_sender_says_so(world: World) -> None:
+    ids = [world.report(licence_id) for licence_id in (1, 2, 3)]
+    world.sender().send()
+    assert [s[:3] for s in world.states()] == [(ids[0], "settled", 1), (ids[1], "settled", 2), (ids[2], "settled", 3)]
+    # The node comes back from an older state: settlements 2 and 3 (and their blocks) are gone.
+    world.node.lose_settlements_from(2)
+    world.node.requests.clear()
+
+    with structlog.testing.capture_logs() as logs:
+        result = world.sender().send()
+
+    assert [e for e in logs if e["event"] == "chain_lost_settlements"] == [
+        {
+            "event": "chain_lost_settlements",
+            "log_level": "warning",
+            "reports": [ids[2], ids[1]],
+            "settlements": [3, 2],
+            "chain_settlements": 1,
+            "action": "sending these reports again",
+        }
+    ]
+    assert [r[0] for s in world.node.sent[3:] for r in s.reports] == [2, 3]  # sent again, not licence 1's
+    assert [s[:3] for s in world.states()] == [(ids[0], "settled", 1), (ids[1], "settled", 2), (ids[2], "settled", 3)]
+    assert sorted(r.id for r in result.settled) == ids[1:]
+    assert world.resigner.calls == []  # their sequences and deadlines were still good on the chain as it is
+
+    # A chain that lost nothing costs two view calls a round (before the round's usual time read).
+    world.node.requests.clear()
+    with structlog.testing.capture_logs() as logs:
+        world.sender().send()
+    assert not [e for e in logs if e["event"] == "chain_lost_settlements"]
+    assert world.node.requests == ["call:settlementCount", "call:settlement", "chain_time"]
+
+
+def test_a_settlement_replaced_by_another_under_its_id_counts_as_lost(world: World) -> None:
+    first, second = world.report(1), world.report(2)
+    world.sender().send()
+    world.node.lose_settlements_from(2)
+    world.node.settlements[2] = (9, 0, 5, 5)  # after the loss, another licence's settlement got id 2
+    world.node.settled[9, 0] = 2
+
+    world.sender().send()
+
+    assert [r[0] for s in world.node.sent[2:] for r in s.reports] == [2]
+    assert [s[:3] for s in world.states()] == [(first, "settled", 1), (second, "settled", 3)]
 
 
 # ---------------------------------------------------------------- audit findings
