@@ -215,19 +215,11 @@ class BucketOut(Out):
     in_scope: bool
 
 
-class ReturnOut(Out):
+class ReturnOut(BucketOut):
     """A returned bucket (a return or credit note; an adjustment's cancelled or replaced line):
     positive amounts that take away. Out of scope, it took nothing back."""
 
     year: int = Field(description="contract year of the returned sales' dates")
-    territory: str
-    field: str
-    channel: str
-    units: Amount
-    gross: Amount
-    deductions: Amount
-    net: Amount
-    in_scope: bool
 
 
 class PayeePart(Out):

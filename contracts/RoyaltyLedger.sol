@@ -426,11 +426,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         if (outstandingBefore > outstandingAfter && account.arrears == 0) _arrearsCleared(licenceId, account);
         emit DisputeResolved(settlementId, licenceId, finalAmount, refund, byArbiter);
         _release(settlementId, stored, account, 0);
-        if (refund > 0) {
-            // Money returned to the licensee pays its other arrears first, like any deposit.
-            uint256 toArrears = _payArrears(licenceId, account, refund);
-            account.escrow += (refund - toArrears).toUint128();
-        }
+        if (refund > 0) _refund(licenceId, account, refund);
     }
 
 

@@ -368,10 +368,7 @@ class Projector(RowCache):
         licence.paid_total -= refunded
         licence.arrears -= amount - refunded
         if refunded:
-            licence.escrow += refunded
-            earlier = self._refund_credit.get(reserve.licence_id)
-            carried = earlier[1] if earlier is not None and earlier[0] == event.tx_hash else 0
-            self._refund_credit[reserve.licence_id] = (event.tx_hash, carried + refunded)
+            self._refunded(licence, event.tx_hash, refunded)
 
     def _audit_settled(self, event: ChainEvent) -> None:
         """An audit finding's measure against the threshold, and the cost it charged."""
@@ -573,8 +570,15 @@ class Projector(RowCache):
             credits[str(row.period)] = current - min(reduction, current)
             licence.guarantee_credit = json.dumps(credits)
         if refunded:
-            licence.escrow += refunded
-            self._refund_credit[row.licence_id] = (event.tx_hash, refunded)
+            self._refunded(licence, event.tx_hash, refunded)
+
+    def _refunded(self, licence: LicenceRow, tx_hash: str, amount: int) -> None:
+        """Money returned to the licensee (LedgerCore._refund): escrow, except what the ArrearsPaid
+        events of the same transaction show it paid (see ``_arrears_paid``)."""
+        licence.escrow += amount
+        earlier = self._refund_credit.get(licence.id)
+        carried = earlier[1] if earlier is not None and earlier[0] == tx_hash else 0
+        self._refund_credit[licence.id] = (tx_hash, carried + amount)
 
     def _withdrawn(self, event: ChainEvent) -> None:
         licence_id = int(event.args["licenceId"])

@@ -81,9 +81,7 @@ def calendar_words(rule: LicenceCalendar) -> str:
     days = "1 day" if rule.due_days == 1 else f"{rule.due_days} days"
     parts = [periods, years, f"reports due {days} after each {each}"]
     if rule.interest_bps:
-        whole, rest = divmod(rule.interest_bps, 100)
-        rate = f"{whole}" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
-        parts.append(f"late interest {rate}%/year")
+        parts.append(f"late interest {_percent(rule.interest_bps)}%/year")
     else:
         parts.append("no late interest")
     if rule.reserve_bps:

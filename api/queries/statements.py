@@ -236,6 +236,10 @@ def _report_row(
     )
 
 
+def _parts(payees: list[PayeeRow], amounts: list[int]) -> list[PayeePart]:
+    return [PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, amounts, strict=True)]
+
+
 def _reserve_row(
     s: SettlementRow,
     dates: dict[str, Any],
@@ -270,9 +274,7 @@ def _reserve_row(
         reserve_refunded=s.reserve_refunded,
         release_at=s.dispute_until,
         release_date=iso_date(s.dispute_until),
-        payee_parts=[
-            PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, amounts, strict=True)
-        ],
+        payee_parts=_parts(payees, amounts),
     )
 
 
@@ -309,9 +311,7 @@ def _settlement_row(
         paid=s.paid,
         arrears=s.due - s.paid,
         tax_withheld=s.tax,
-        payee_parts=[
-            PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, amounts, strict=True)
-        ],
+        payee_parts=_parts(payees, amounts),
     )
 
 
@@ -341,7 +341,7 @@ def _row(
         paid=0,
         arrears=0,
         tax_withheld=0,
-        payee_parts=[PayeePart(account=p.account, share_bps=p.share_bps, amount=0) for p in payees],
+        payee_parts=_parts(payees, [0] * len(payees)),
     )
 
 
@@ -379,9 +379,7 @@ def _totals(rows: list[StatementRow], payees: list[PayeeRow], start: int, end: i
         reserve_held=sum(r.reserve_held for r in rows if r.kind in ("report", "adjustment")),
         reserve_consumed=sum(r.reserve_consumed for r in rows if r.kind == "reserve"),
         audit_cost=sum(r.audit_cost for r in rows if r.kind == "audit_cost"),
-        payee_parts=[
-            PayeePart(account=p.account, share_bps=p.share_bps, amount=a) for p, a in zip(payees, parts, strict=True)
-        ],
+        payee_parts=_parts(payees, parts),
     )
 
 

@@ -280,10 +280,14 @@ abstract contract LedgerCore {
             refunded += refund;
             emit IRoyaltyLedger.ReserveConsumed(reserveId, byId, licenceId, take, refund, newDue);
         }
-        if (refunded != 0) {
-            uint256 toArrears = _payArrears(licenceId, account, refunded);
-            account.escrow += (refunded - toArrears).toUint128();
-        }
+        if (refunded != 0) _refund(licenceId, account, refunded);
+    }
+
+    /// @dev Money returned to the licensee pays its other arrears first, like any deposit; the
+    /// rest goes back to its escrow.
+    function _refund(uint256 licenceId, Account storage account, uint256 amount) internal {
+        uint256 toArrears = _payArrears(licenceId, account, amount);
+        account.escrow += (amount - toArrears).toUint128();
     }
     function _emitSettled(uint256 id, Draft memory draft, uint256 due, uint256 paid) internal {
         emit IRoyaltyLedger.Settled(
