@@ -102,22 +102,14 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     function _recordAdvance(uint256 licenceId, Account storage account, uint256 received) private {
         account.advanceRemaining = received.toUint128();
         uint256 id = ++_s().settlementCount;
-        _s().settlements[id] = Stored({
-            licenceId: uint64(licenceId),
-            period: 0,
-            kind: Kind.Advance,
-            state: State.Final,
-            year: 0,
-            yearSpan: 0,
-            settledAt: uint40(block.timestamp),
-            disputeUntil: uint40(block.timestamp),
-            dueAt: uint40(block.timestamp),
-            due: received.toUint128(),
-            paid: received.toUint128(),
-            covered: 0
-        });
+        Stored storage stored = _s().settlements[id];
+        stored.licenceId = licenceId.toUint40();
+        stored.kind = Kind.Advance;
+        stored.state = State.Final;
+        stored.dueAt = uint40(block.timestamp);
+        stored.due = received.toUint104();
         emit Settled(id, licenceId, Kind.Advance, 0, received, 0, received, received, false, uint64(block.timestamp));
-        _release(id, _s().settlements[id], account, 0);
+        _release(id, stored, account, 0, received);
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -149,17 +141,18 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     // ------------------------------------------------------------------ settlement
 
     /// @inheritdoc IRoyaltyLedger
+    /// @dev No reentrancy guard here or on chargeMinimumGuarantee: settlement calls only the
+    /// registry and the clock (both fixed at deployment), never a token or a party.
     function settleReports(Report[] calldata, bytes[][] calldata)
         external
         whenNotPaused
-        nonReentrant
         returns (uint256[] memory settlementIds)
     {
         settlementIds = abi.decode(_delegateToSettlement(SettlementModule.settleReports.selector), (uint256[]));
     }
 
     /// @inheritdoc IRoyaltyLedger
-    function chargeMinimumGuarantee(uint256, uint32) external whenNotPaused nonReentrant returns (uint256 settlementId) {
+    function chargeMinimumGuarantee(uint256, uint32) external whenNotPaused returns (uint256 settlementId) {
         settlementId = abi.decode(_delegateToSettlement(SettlementModule.chargeMinimumGuarantee.selector), (uint256));
     }
 
@@ -266,8 +259,8 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
             year: stored.year,
             royalty: (uint256(stored.due) + stored.covered).toUint128(),
             due: stored.due,
-            paid: stored.paid,
-            released: stored.state == State.Final ? stored.paid : 0
+            paid: _paid(stored).toUint128(),
+            released: stored.state == State.Final ? _paid(stored).toUint128() : 0
         });
     }
 
@@ -318,7 +311,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     /// @inheritdoc IRoyaltyLedger
     function settledPeriod(uint256 licenceId, uint32 period) external view returns (uint256) {
-        return _s().settledPeriod[licenceId][period];
+        return _settledId(licenceId, period);
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -334,7 +327,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     /// @inheritdoc IRoyaltyLedger
     function latestOfPeriod(uint256 licenceId, uint32 period) external view returns (uint256) {
         uint256 latest = _s().latestAdjustment[licenceId][period];
-        return latest != 0 ? latest : _s().settledPeriod[licenceId][period];
+        return latest != 0 ? latest : _settledId(licenceId, period);
     }
 
     /// @notice Payees of a licence (ascending by address) and the running sums of their shares.
@@ -388,7 +381,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         if (block.timestamp >= stored.disputeUntil) revert DisputeWindowClosed(settlementId, stored.disputeUntil);
         stored.state = State.Disputed;
         // What is still unpaid on it is contested, not in breach, until the dispute ends.
-        _s().accounts[stored.licenceId].disputedArrears += stored.due - stored.paid;
+        _s().accounts[stored.licenceId].disputedArrears += stored.unpaid;
         emit Disputed(settlementId, stored.licenceId, party);
     }
 
@@ -403,9 +396,10 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         if (finalAmount > stored.due) revert FinalAmountAboveDue(settlementId, finalAmount, stored.due);
         uint256 licenceId = stored.licenceId;
         Account storage account = _s().accounts[licenceId];
-        uint256 outstandingBefore = stored.due - stored.paid;
+        uint256 outstandingBefore = stored.unpaid;
         account.disputedArrears -= outstandingBefore.toUint128();
-        uint256 refund = stored.paid > finalAmount ? stored.paid - finalAmount : 0;
+        uint256 paid = _paid(stored);
+        uint256 refund = paid > finalAmount ? paid - finalAmount : 0;
         uint256 reduction = stored.due - finalAmount;
         Year storage record = _s().yearTotals[licenceId][stored.year];
         if (_isRoyalty(stored.kind)) {
@@ -416,16 +410,16 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
             uint256 creditCut = reduction < record.guaranteeCredit ? reduction : record.guaranteeCredit;
             record.guaranteeCredit -= creditCut.toUint128();
         }
-        stored.paid -= refund.toUint128();
-        stored.due = finalAmount;
+        paid -= refund;
+        _setAmounts(stored, finalAmount, paid);
         // The royalty stays what the report priced; the cut is covered by the resolution.
         if (reduction != 0) stored.covered += reduction.toUint128();
         stored.state = State.Final;
-        uint256 outstandingAfter = finalAmount - stored.paid;
+        uint256 outstandingAfter = finalAmount - paid;
         account.arrears -= (outstandingBefore - outstandingAfter).toUint128();
         if (outstandingBefore > outstandingAfter && account.arrears == 0) _arrearsCleared(licenceId, account);
         emit DisputeResolved(settlementId, licenceId, finalAmount, refund, byArbiter);
-        _release(settlementId, stored, account, 0);
+        _release(settlementId, stored, account, 0, paid);
         if (refund > 0) _refund(licenceId, account, refund);
     }
 

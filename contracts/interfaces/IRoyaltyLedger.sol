@@ -80,7 +80,9 @@ interface IRoyaltyLedger {
     /// `dueAt` is the contractual due date (a report's period end, or a guarantee year's end,
     /// plus the licence's due days): paying after it is late and carries interest. `year` is the
     /// contract year of a report's period start (the year itself for a guarantee). A reserve
-    /// (kind Reserve) is Held until `disputeUntil`, its release time, then Final.
+    /// (kind Reserve) is Held until `disputeUntil`, its release time, then Final. A settlement
+    /// final at once and paid in full keeps one storage slot: its `settledAt` and `disputeUntil`
+    /// read 0 (the block of its Settled event has the time); every other one keeps both.
     struct Settlement {
         uint256 licenceId;
         uint32 period;

@@ -56,23 +56,25 @@ abstract contract LedgerCore {
         uint128 credit; // owed to the licensee from returns and downward adjustments, offset against royalties
     }
 
-    /// @dev A settlement as stored: two slots, and a third only when part of its royalty was
-    /// covered otherwise. What has been released is derived: all that was paid once it is final,
-    /// nothing before.
+    /// @dev A settlement as stored. Slot 0 is all that a settlement final at once and paid in
+    /// full keeps (its Settled event has the rest); slot 1 is written only for one that waits
+    /// (pending, held) or is not paid in full; slot 2 only when part of its royalty was covered
+    /// otherwise. What has been paid is derived (due - unpaid), and what has been released too:
+    /// all that was paid once it is final, nothing before.
     struct Stored {
         // slot 0
-        uint64 licenceId;
+        uint40 licenceId;
         uint32 period;
         IRoyaltyLedger.Kind kind;
         IRoyaltyLedger.State state;
         uint16 year; // contract year of a report's period start (the year itself for a guarantee)
         uint8 yearSpan; // further contract years the period's sales fall in
+        uint40 dueAt;
+        uint104 due;
+        // slot 1, written only for a settlement that waits or is not paid in full
+        uint104 unpaid; // due - paid
         uint40 settledAt;
         uint40 disputeUntil;
-        uint40 dueAt;
-        // slot 1
-        uint128 due;
-        uint128 paid;
         // slot 2, written only when non-zero
         uint128 covered; // royalty - due: recouped from the advance, offset by a guarantee charged, held as a reserve, cut in a dispute, or consumed by returns
     }
@@ -111,7 +113,9 @@ abstract contract LedgerCore {
         mapping(uint256 licenceId => mapping(address payee => uint256)) withdrawn;
         mapping(uint256 licenceId => uint256[]) pending;
         mapping(uint256 licenceId => uint256[]) arrearsQueue;
-        mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) settledPeriod;
+        // The settlement of each period, four 64-bit ids to a word (consecutive periods share a
+        // slot, so a licence's next report writes a word it already has).
+        mapping(uint256 licenceId => mapping(uint256 word => uint256 fourIds)) settledIds;
         mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) latestAdjustment;
         mapping(uint256 licenceId => mapping(uint32 year => Year)) yearTotals;
         mapping(uint256 settlementId => Stored) settlements;
@@ -173,32 +177,36 @@ abstract contract LedgerCore {
 
         id = ++_s().settlementCount;
         Stored storage stored = _s().settlements[id];
-        stored.licenceId = uint64(licenceId);
+        stored.licenceId = licenceId.toUint40();
         stored.period = draft.period;
         stored.kind = draft.kind;
         // A licence term (the window), not a balance: Slither's strict-equality check is misled by
         // the interest's timestamp-derived amount flowing into the same draft.
         // slither-disable-next-line incorrect-equality
-        stored.state = draft.disputeWindow == 0 ? IRoyaltyLedger.State.Final : IRoyaltyLedger.State.Pending;
+        IRoyaltyLedger.State state = draft.disputeWindow == 0 ? IRoyaltyLedger.State.Final : IRoyaltyLedger.State.Pending;
         // slither-disable-next-line incorrect-equality
-        if (kind == IRoyaltyLedger.Kind.Reserve) stored.state = IRoyaltyLedger.State.Held;
+        if (kind == IRoyaltyLedger.Kind.Reserve) state = IRoyaltyLedger.State.Held;
+        stored.state = state;
         // 16 bits hold 65,536 contract years; a longer term must not file year N under N mod 2**16.
         stored.year = uint256(draft.year).toUint16();
         stored.yearSpan = draft.yearSpan;
-        stored.settledAt = uint40(block.timestamp);
-        // A reserve's "window" is the time it is held.
-        // slither-disable-next-line incorrect-equality
-        stored.disputeUntil = kind == IRoyaltyLedger.Kind.Reserve
-            ? uint256(draft.releaseAt).toUint40()
-            : uint40(block.timestamp + draft.disputeWindow);
         stored.dueAt = uint256(draft.dueAt).toUint40();
-        stored.due = due.toUint128();
-        stored.paid = paid.toUint128();
+        stored.due = due.toUint104();
+        // Final at once and paid in full: slot 0 says it all.
+        if (state != IRoyaltyLedger.State.Final || paid != due) {
+            stored.unpaid = uint104(due - paid);
+            stored.settledAt = uint40(block.timestamp);
+            // A reserve's "window" is the time it is held.
+            // slither-disable-next-line incorrect-equality
+            stored.disputeUntil = kind == IRoyaltyLedger.Kind.Reserve
+                ? uint256(draft.releaseAt).toUint40()
+                : uint40(block.timestamp + draft.disputeWindow);
+        }
         // royalty - due is what the advance, any guarantee already charged and the reserve covered.
         if (draft.royalty != due) stored.covered = (draft.royalty - due).toUint128();
         _emitSettled(id, draft, due, paid);
         if (creditUsed != 0) emit IRoyaltyLedger.CreditApplied(id, licenceId, creditUsed, account.credit);
-        _afterSettlement(id, stored, account);
+        _afterSettlement(id, stored, account, due, paid);
         if (paid != 0) _chargeInterest(id, stored, account, paid);
         if (held != 0) _holdReserve(id, draft, held);
     }
@@ -240,7 +248,7 @@ abstract contract LedgerCore {
                 }
                 stored.state = IRoyaltyLedger.State.Final;
                 --account.reservesOpen;
-                _release(id, stored, account, 0);
+                _release(id, stored, account, 0, _paid(stored));
             }
             if (contiguous) head = i + 1;
         }
@@ -264,11 +272,11 @@ abstract contract LedgerCore {
             if (stored.state != IRoyaltyLedger.State.Held) continue;
             uint256 take = left < stored.due ? left : stored.due;
             uint256 newDue = stored.due - take;
-            uint256 refund = stored.paid > newDue ? stored.paid - newDue : 0;
+            uint256 paid = _paid(stored);
+            uint256 refund = paid > newDue ? paid - newDue : 0;
             // The outstanding part falls by take - refund (what of `take` was still unpaid).
             account.arrears -= (take - refund).toUint128();
-            stored.due = newDue.toUint128();
-            stored.paid -= refund.toUint128();
+            _setAmounts(stored, newDue, paid - refund);
             stored.covered += take.toUint128();
             // Nothing left of it to hold; the equality decides nothing else.
             // slither-disable-next-line incorrect-equality
@@ -335,14 +343,16 @@ abstract contract LedgerCore {
         );
     }
     /// @dev Queues a shortfall as arrears and a pending settlement for its window, or releases it.
-    function _afterSettlement(uint256 id, Stored storage stored, Account storage account) internal {
+    function _afterSettlement(uint256 id, Stored storage stored, Account storage account, uint256 due, uint256 paid)
+        internal
+    {
         uint256 licenceId = stored.licenceId;
-        if (stored.due > stored.paid) {
-            account.arrears += stored.due - stored.paid;
+        if (due > paid) {
+            account.arrears += (due - paid).toUint128();
             _s().arrearsQueue[licenceId].push(id);
         }
         if (stored.state == IRoyaltyLedger.State.Final) {
-            _release(id, stored, account, 0);
+            _release(id, stored, account, 0, paid);
         } else if (stored.state == IRoyaltyLedger.State.Held) {
             _s().reserves[licenceId].push(id);
             ++account.reservesOpen;
@@ -350,14 +360,16 @@ abstract contract LedgerCore {
             _s().pending[licenceId].push(id);
         }
     }
-    /// @dev Credits what has been paid of a final settlement beyond `before`, the part of it
-    /// released already (what it had paid when it became final, or before this payment).
-    function _release(uint256 id, Stored storage stored, Account storage account, uint256 before) internal {
-        uint256 amount = stored.paid - before;
+    /// @dev Credits what has been paid of a final settlement (`paid`) beyond `before`, the part
+    /// of it released already (what it had paid when it became final, or before this payment).
+    function _release(uint256 id, Stored storage stored, Account storage account, uint256 before, uint256 paid)
+        internal
+    {
+        uint256 amount = paid - before;
         if (amount == 0) return;
         // An audit cost reimburses the rights holders; it is not a royalty to withhold from.
         uint16 taxBps = stored.kind == IRoyaltyLedger.Kind.AuditCost ? 0 : account.taxBps;
-        uint256 tax = RoyaltyMath.taxOnIncrement(before, stored.paid, taxBps);
+        uint256 tax = RoyaltyMath.taxOnIncrement(before, paid, taxBps);
         if (tax != 0) account.taxOwed += tax.toUint128();
         account.distributed += (amount - tax).toUint128();
         emit IRoyaltyLedger.Released(id, stored.licenceId, amount, tax, account.distributed);
@@ -375,7 +387,7 @@ abstract contract LedgerCore {
                 if (block.timestamp < stored.disputeUntil) break;
                 stored.state = IRoyaltyLedger.State.Final;
                 if (_isRoyalty(stored.kind)) _closeYears(licenceId, stored);
-                _release(id, stored, account, 0);
+                _release(id, stored, account, 0, _paid(stored));
             }
             ++head;
         }
@@ -393,12 +405,12 @@ abstract contract LedgerCore {
         while (available > 0 && head < queue.length) {
             uint256 id = queue[head];
             Stored storage stored = _s().settlements[id];
-            uint256 outstanding = stored.due - stored.paid;
+            uint256 outstanding = stored.unpaid;
             bool paysOff = outstanding <= available;
             uint256 pay = paysOff ? outstanding : available;
             if (pay > 0) {
-                uint256 paidBefore = stored.paid;
-                stored.paid += pay.toUint128();
+                uint256 paidBefore = uint256(stored.due) - outstanding;
+                stored.unpaid = uint104(outstanding - pay);
                 account.arrears -= pay.toUint128();
                 // Enum comparisons here, not balances: Slither's taint from the measured deposit
                 // misleads its strict-equality detector.
@@ -408,7 +420,7 @@ abstract contract LedgerCore {
                 used += pay;
                 emit IRoyaltyLedger.ArrearsPaid(id, licenceId, pay, outstanding - pay);
                 // slither-disable-next-line incorrect-equality
-                if (stored.state == IRoyaltyLedger.State.Final) _release(id, stored, account, paidBefore);
+                if (stored.state == IRoyaltyLedger.State.Final) _release(id, stored, account, paidBefore, paidBefore + pay);
                 // The interest goes to the back of the queue, so this loop pays it too.
                 _chargeInterest(id, stored, account, pay);
             }
@@ -441,5 +453,27 @@ abstract contract LedgerCore {
     function _existing(uint256 settlementId) internal view returns (Stored storage stored) {
         stored = _s().settlements[settlementId];
         if (stored.kind == IRoyaltyLedger.Kind.None) revert IRoyaltyLedger.UnknownSettlement(settlementId);
+    }
+
+    /// @dev What has been paid of a settlement.
+    function _paid(Stored storage stored) internal view returns (uint256) {
+        return uint256(stored.due) - stored.unpaid;
+    }
+
+    /// @dev Sets what a settlement owes and what of it has been paid (slot 1 is written only
+    /// when something is unpaid or was before).
+    function _setAmounts(Stored storage stored, uint256 due, uint256 paid) internal {
+        stored.due = due.toUint104();
+        uint256 unpaid = due - paid;
+        if (unpaid != 0 || stored.unpaid != 0) stored.unpaid = uint104(unpaid);
+    }
+
+    /// @dev The settlement of a licence's period (0: none yet).
+    function _settledId(uint256 licenceId, uint32 period) internal view returns (uint256) {
+        return uint64(_s().settledIds[licenceId][period >> 2] >> ((period & 3) * 64));
+    }
+
+    function _recordSettled(uint256 licenceId, uint32 period, uint256 id) internal {
+        _s().settledIds[licenceId][period >> 2] |= uint256(uint64(id)) << ((period & 3) * 64);
     }
 }

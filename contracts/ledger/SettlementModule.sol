@@ -111,7 +111,7 @@ contract SettlementModule is LedgerCore {
         if (report.audit) _chargeAudit(id, report, context, draft, finding, priced.royalty);
         if (context.disputeWindow != 0) _openYears(report.licenceId, draft);
         if (report.corrects != 0) _s().latestAdjustment[report.licenceId][report.period] = id;
-        else _s().settledPeriod[report.licenceId][report.period] = id;
+        else _recordSettled(report.licenceId, report.period, id);
         _emitReport(id, report, priced, draft.year);
     }
     /// @dev The settlement a report makes, before pricing: its contract years, kind and due date.
@@ -147,7 +147,7 @@ contract SettlementModule is LedgerCore {
         int256 change
     ) private returns (Finding memory finding) {
         mapping(uint32 period => int256) storage adjusted = _s().adjustedRoyalty[report.licenceId];
-        Stored storage original = _s().settlements[_s().settledPeriod[report.licenceId][report.period]];
+        Stored storage original = _s().settlements[_settledId(report.licenceId, report.period)];
         int256 reported = int256(uint256(original.due) + original.covered) + adjusted[report.period];
         adjusted[report.period] += change;
         finding.reported = reported > 0 ? uint256(reported) : 0;
@@ -325,7 +325,7 @@ contract SettlementModule is LedgerCore {
         } else if (report.auditCost != 0) {
             revert IRoyaltyLedger.AuditCostWithoutAudit(licenceId, report.auditCost);
         }
-        uint256 original = _s().settledPeriod[licenceId][report.period];
+        uint256 original = _settledId(licenceId, report.period);
         if (report.corrects == 0) {
             if (original != 0) revert IRoyaltyLedger.PeriodAlreadySettled(licenceId, report.period, original);
         } else {

@@ -63,8 +63,13 @@ contract ReportsTest is Base {
         assertEq(s.licenceId, licenceId);
         assertEq(s.period, 0);
         assertEq(uint8(s.kind), uint8(IRoyaltyLedger.Kind.Report));
-        assertEq(s.settledAt, block.timestamp);
-        assertEq(s.disputeUntil, block.timestamp);
+        // Final at once and paid in full: its record is one slot, without the time it settled
+        // (its Settled event's block has it) or a window.
+        assertEq(s.settledAt, 0);
+        assertEq(s.disputeUntil, 0);
+        assertEq(s.dueAt, periodEnd(0) + DUE_DAYS * 1 days);
+        assertEq(s.due, 5_000 * USD);
+        assertEq(s.paid, 5_000 * USD);
     }
 
     function test_settleReports_AnyTwoOfThreeOracles() public {
