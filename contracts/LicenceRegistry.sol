@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -10,6 +9,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
 import {LicenceClock} from "./LicenceClock.sol";
+import {ReportHash} from "./libraries/ReportHash.sol";
 
 /// @title LicenceRegistry
 /// @notice Licence terms and lifecycle. Every change of terms carries both parties' consent as
@@ -31,32 +31,51 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         "AmendLicence(uint256 licenceId,uint32 version,bytes32 scheduleHash,uint64 newEnd,uint64 deadline)"
     );
     bytes32 public constant TERMINATE_TYPEHASH = keccak256("TerminateLicence(uint256 licenceId,uint64 deadline)");
-    bytes32 public constant BUCKET_TYPEHASH = keccak256(
-        "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
-    );
-    bytes32 public constant REPORT_TYPEHASH = keccak256(
-        "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects,bool audit,uint128 auditCost)"
-        "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
-    );
+    bytes32 public constant BUCKET_TYPEHASH = ReportHash.BUCKET_TYPEHASH;
+    bytes32 public constant REPORT_TYPEHASH = ReportHash.REPORT_TYPEHASH;
 
     // ------------------------------------------------------------------ storage
 
-    /// @dev Lifecycle and the terms the ledger reads on every settlement.
+    /// @dev Lifecycle and terms. A settlement reads slots 0 to 3 (the calendar, the window, the
+    /// scope) and the latest schedule version's two slots: times fit 40 bits (the calendar keeps
+    /// every date before 9000-01-01).
     struct Licence {
-        address licensor;
-        address licensee;
-        address arbiter;
-        uint64 start;
-        uint64 end;
-        uint64 terminatedAt; // 0 while not terminated
-        uint64 breachNoticeAt; // 0 while no notice runs
+        // slot 0
+        uint40 start;
+        uint40 end;
+        uint40 terminatedAt; // 0 while not terminated
         uint32 sellOffDays;
         uint32 periodSeconds;
         uint32 disputeWindow;
-        uint32 curePeriod;
         uint8 threshold;
+        uint16 scheduleCount;
+        // slot 1
         Calendar calendar;
+        // slots 2 and 3
         Scope scope;
+        // slot 4
+        address licensor;
+        uint40 breachNoticeAt; // 0 while no notice runs
+        uint32 curePeriod;
+        // slots 5 and 6
+        address licensee;
+        address arbiter;
+    }
+
+    /// @dev One schedule version: what pricing reads in two slots, its tiers and field rates
+    /// (counted in slot 1) one slot each.
+    struct StoredSchedule {
+        // slot 0
+        uint128 fixedFeePerPeriod;
+        uint128 perUnit;
+        // slot 1
+        uint128 minimumGuarantee;
+        uint40 effectiveFrom;
+        uint16 rateBps;
+        uint8 tierCount;
+        uint8 fieldRateCount;
+        mapping(uint256 index => Tier) tiers;
+        mapping(uint256 index => FieldRate) fieldRates;
     }
 
     IRoyaltyLedger public ledger;
@@ -64,7 +83,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     LicenceClock public immutable clock;
     uint256 private _licenceCount;
     mapping(uint256 licenceId => Licence) private _licences;
-    mapping(uint256 licenceId => Schedule[]) private _schedules;
+    mapping(uint256 licenceId => mapping(uint256 version => StoredSchedule)) private _schedules;
     mapping(uint256 licenceId => mapping(address account => bool)) private _isOracle;
     mapping(address token => bool) public tokenAllowed;
     mapping(bytes32 digest => bool) public consentUsed;
@@ -111,8 +130,9 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         licence.licensor = terms.licensor;
         licence.licensee = terms.licensee;
         licence.arbiter = terms.arbiter;
-        licence.start = terms.term.start;
-        licence.end = terms.term.end;
+        // The clock's validation bounds every date by 9000-01-01, well within 40 bits.
+        licence.start = uint40(terms.term.start);
+        licence.end = uint40(terms.term.end);
         licence.sellOffDays = terms.term.sellOffDays;
         licence.periodSeconds = terms.term.periodSeconds;
         licence.calendar = terms.term.calendar;
@@ -138,8 +158,8 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         bytes calldata licenseeSig
     ) external {
         Licence storage licence = _activeLicence(licenceId);
-        Schedule[] storage versions = _schedules[licenceId];
-        uint64 previousEffective = versions[versions.length - 1].effectiveFrom;
+        uint256 versions = licence.scheduleCount;
+        uint64 previousEffective = _schedules[licenceId][versions - 1].effectiveFrom;
         // Never retroactive: periods that have already begun keep the version they began under.
         if (schedule.effectiveFrom < block.timestamp) {
             revert EffectiveDateInPast(schedule.effectiveFrom, block.timestamp);
@@ -161,11 +181,11 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         );
 
         uint64 previousEnd = licence.end;
-        licence.end = newEnd;
+        licence.end = uint40(newEnd); // validated by the clock: before 9000-01-01
         // Renewing with knowledge of arrears waives the running notice: a fresh one is needed.
         licence.breachNoticeAt = 0;
         _pushSchedule(licenceId, schedule, schedule.effectiveFrom);
-        emit LicenceAmended(licenceId, uint32(versions.length - 1), schedule, newEnd, previousEnd);
+        emit LicenceAmended(licenceId, uint32(versions), schedule, newEnd, previousEnd);
     }
 
     /// @inheritdoc ILicenceRegistry
@@ -189,7 +209,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         // Amounts a party has disputed in good faith are not a breach until the dispute ends.
         uint256 arrears = ledger.undisputedArrearsOf(licenceId);
         if (arrears == 0) revert NoArrears(licenceId);
-        licence.breachNoticeAt = uint64(block.timestamp);
+        licence.breachNoticeAt = uint40(block.timestamp);
         emit BreachNoticed(licenceId, arrears, uint64(block.timestamp) + licence.curePeriod);
     }
 
@@ -228,9 +248,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     function settlementContext(uint256 licenceId) external view returns (SettlementContext memory context) {
         Licence storage licence = _licences[licenceId];
         if (licence.licensor == address(0)) revert UnknownLicence(licenceId);
-        uint64 effectiveEnd = licence.terminatedAt != 0 && licence.terminatedAt < licence.end
-            ? licence.terminatedAt
-            : licence.end;
+        uint64 effectiveEnd = _effectiveEnd(licence);
         context = SettlementContext({
             licensor: licence.licensor,
             licensee: licence.licensee,
@@ -247,20 +265,32 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ILicenceRegistry
-    function scheduleAt(uint256 licenceId, uint64 timestamp) external view returns (Schedule memory) {
-        return _scheduleAt(licenceId, timestamp);
+    function settlementTerms(uint256 licenceId, address[] calldata signers)
+        external
+        view
+        returns (SettlementTerms memory terms)
+    {
+        Licence storage licence = _licences[licenceId];
+        uint256 versions = licence.scheduleCount;
+        if (versions == 0) revert UnknownLicence(licenceId);
+        mapping(address account => bool) storage oracles = _isOracle[licenceId];
+        for (uint256 i; i < signers.length; ++i) {
+            if (!oracles[signers[i]]) revert IRoyaltyLedger.UnknownSigner(i, signers[i]);
+        }
+        terms.start = licence.start;
+        terms.sellOffEnd = _effectiveEnd(licence) + uint64(licence.sellOffDays) * 1 days;
+        terms.periodSeconds = licence.periodSeconds;
+        terms.calendar = licence.calendar;
+        terms.threshold = licence.threshold;
+        terms.disputeWindow = licence.disputeWindow;
+        terms.scope = licence.scope;
+        terms.scheduleCount = uint32(versions);
+        terms.schedule = _loadSchedule(_schedules[licenceId][versions - 1]);
     }
 
     /// @inheritdoc ILicenceRegistry
-    function verifyReport(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures, uint64 periodStart)
-        external
-        view
-        returns (Schedule memory schedule, Scope memory scope)
-    {
-        Licence storage licence = _licences[report.licenceId];
-        if (licence.licensor == address(0)) revert UnknownLicence(report.licenceId);
-        _checkOracleSignatures(report, signatures, licence.threshold);
-        return (_scheduleAt(report.licenceId, periodStart), licence.scope);
+    function scheduleAt(uint256 licenceId, uint64 timestamp) external view returns (Schedule memory) {
+        return _loadSchedule(_scheduleAt(licenceId, timestamp));
     }
 
     /// @inheritdoc ILicenceRegistry
@@ -297,36 +327,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
 
     /// @inheritdoc ILicenceRegistry
     function reportDigest(IRoyaltyLedger.Report calldata report) public view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    REPORT_TYPEHASH,
-                    report.licenceId,
-                    report.period,
-                    report.sequence,
-                    report.deadline,
-                    report.linesRoot,
-                    report.lineCount,
-                    _hashBuckets(report.buckets),
-                    _hashBuckets(report.returned),
-                    report.corrects,
-                    report.audit,
-                    report.auditCost
-                )
-            )
-        );
-    }
-
-    /// @dev EIP-712 hash of a Bucket[]: keccak256 of the concatenated struct hashes.
-    function _hashBuckets(IRoyaltyLedger.Bucket[] calldata buckets) private pure returns (bytes32) {
-        bytes32[] memory hashes = new bytes32[](buckets.length);
-        for (uint256 i; i < buckets.length; ++i) {
-            IRoyaltyLedger.Bucket calldata b = buckets[i];
-            hashes[i] = keccak256(
-                abi.encode(BUCKET_TYPEHASH, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions)
-            );
-        }
-        return keccak256(abi.encodePacked(hashes));
+        return _hashTypedDataV4(ReportHash.structHash(report));
     }
 
     /// @inheritdoc ILicenceRegistry
@@ -336,7 +337,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
 
     /// @inheritdoc ILicenceRegistry
     function scheduleCount(uint256 licenceId) external view returns (uint32) {
-        return uint32(_schedules[licenceId].length);
+        return _licences[licenceId].scheduleCount;
     }
 
     /// @inheritdoc ILicenceRegistry
@@ -368,7 +369,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         returns (bytes32)
     {
         // The version number makes every amendment signature usable exactly once.
-        uint32 version = uint32(_schedules[licenceId].length);
+        uint32 version = _licences[licenceId].scheduleCount;
         bytes32 scheduleHash = keccak256(abi.encode(schedule));
         return _hashTypedDataV4(keccak256(abi.encode(AMEND_TYPEHASH, licenceId, version, scheduleHash, newEnd, deadline)));
     }
@@ -390,33 +391,35 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
 
     // ------------------------------------------------------------------ internal
 
-    /// @dev Exactly `threshold` valid signatures by distinct oracles of the licence, ordered by
-    /// address (which makes the duplicate check one comparison).
-    function _checkOracleSignatures(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures, uint8 threshold)
-        private
-        view
-    {
-        if (signatures.length != threshold) revert IRoyaltyLedger.WrongSignatureCount(signatures.length, threshold);
-        bytes32 digest = reportDigest(report);
-        address previous = address(0);
-        mapping(address account => bool) storage oracles = _isOracle[report.licenceId];
-        for (uint256 i; i < signatures.length; ++i) {
-            // tryRecover rejects malleable (high-s) and malformed signatures.
-            (address signer, ECDSA.RecoverError error, bytes32 detail) = ECDSA.tryRecover(digest, signatures[i]);
-            if (error != ECDSA.RecoverError.NoError) revert IRoyaltyLedger.InvalidSignature(i, uint8(error), detail);
-            if (signer <= previous) revert IRoyaltyLedger.SignersNotAscending(i, signer);
-            if (!oracles[signer]) revert IRoyaltyLedger.UnknownSigner(i, signer);
-            previous = signer;
+    /// @dev Versions are few and ordered by effective date; the latest one in force wins.
+    function _scheduleAt(uint256 licenceId, uint64 timestamp) private view returns (StoredSchedule storage) {
+        uint256 versions = _licences[licenceId].scheduleCount;
+        if (versions == 0) revert UnknownLicence(licenceId);
+        mapping(uint256 version => StoredSchedule) storage all = _schedules[licenceId];
+        uint256 i = versions - 1;
+        while (i > 0 && all[i].effectiveFrom > timestamp) --i;
+        return all[i];
+    }
+
+    function _loadSchedule(StoredSchedule storage stored) private view returns (Schedule memory schedule) {
+        schedule.effectiveFrom = stored.effectiveFrom;
+        schedule.fixedFeePerPeriod = stored.fixedFeePerPeriod;
+        schedule.rateBps = stored.rateBps;
+        schedule.perUnit = stored.perUnit;
+        schedule.minimumGuarantee = stored.minimumGuarantee;
+        schedule.tiers = new Tier[](stored.tierCount);
+        for (uint256 i; i < schedule.tiers.length; ++i) {
+            schedule.tiers[i] = stored.tiers[i];
+        }
+        schedule.fieldRates = new FieldRate[](stored.fieldRateCount);
+        for (uint256 i; i < schedule.fieldRates.length; ++i) {
+            schedule.fieldRates[i] = stored.fieldRates[i];
         }
     }
 
-    /// @dev Versions are few and ordered by effective date; the latest one in force wins.
-    function _scheduleAt(uint256 licenceId, uint64 timestamp) private view returns (Schedule storage) {
-        Schedule[] storage versions = _schedules[licenceId];
-        if (versions.length == 0) revert UnknownLicence(licenceId);
-        uint256 i = versions.length - 1;
-        while (i > 0 && versions[i].effectiveFrom > timestamp) --i;
-        return versions[i];
+    function _effectiveEnd(Licence storage licence) private view returns (uint64) {
+        uint64 terminatedAt = licence.terminatedAt;
+        return terminatedAt != 0 && terminatedAt < licence.end ? terminatedAt : licence.end;
     }
 
     function _existingLicence(uint256 licenceId) private view returns (Licence storage licence) {
@@ -432,7 +435,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     }
 
     function _terminate(uint256 licenceId, Licence storage licence, bool byConsent) private {
-        licence.terminatedAt = uint64(block.timestamp);
+        licence.terminatedAt = uint40(block.timestamp);
         licence.breachNoticeAt = 0;
         emit LicenceTerminated(licenceId, uint64(block.timestamp), byConsent);
     }
@@ -460,17 +463,23 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     }
 
     function _pushSchedule(uint256 licenceId, Schedule calldata schedule, uint64 effectiveFrom) private {
-        Schedule storage stored = _schedules[licenceId].push();
-        stored.effectiveFrom = effectiveFrom;
+        Licence storage licence = _licences[licenceId];
+        uint256 version = licence.scheduleCount;
+        licence.scheduleCount = SafeCast.toUint16(version + 1);
+        StoredSchedule storage stored = _schedules[licenceId][version];
+        // Before 9000-01-01: a term start, or an amendment's date before its new end.
+        stored.effectiveFrom = uint40(effectiveFrom);
         stored.fixedFeePerPeriod = schedule.fixedFeePerPeriod;
         stored.rateBps = schedule.rateBps;
         stored.perUnit = schedule.perUnit;
         stored.minimumGuarantee = schedule.minimumGuarantee;
+        stored.tierCount = SafeCast.toUint8(schedule.tiers.length);
         for (uint256 i; i < schedule.tiers.length; ++i) {
-            stored.tiers.push(schedule.tiers[i]);
+            stored.tiers[i] = schedule.tiers[i];
         }
+        stored.fieldRateCount = SafeCast.toUint8(schedule.fieldRates.length);
         for (uint256 i; i < schedule.fieldRates.length; ++i) {
-            stored.fieldRates.push(schedule.fieldRates[i]);
+            stored.fieldRates[i] = schedule.fieldRates[i];
         }
     }
 

@@ -101,6 +101,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     /// and recouped from later royalties.
     function _recordAdvance(uint256 licenceId, Account storage account, uint256 received) private {
         account.advanceRemaining = received.toUint128();
+        account.recouping = true;
         uint256 id = ++_s().settlementCount;
         Stored storage stored = _s().settlements[id];
         stored.licenceId = licenceId.toUint40();
@@ -119,7 +120,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         uint256 received = _pull(IERC20(account.token), msg.sender, amount);
         uint256 toArrears = _payArrears(licenceId, account, received);
         uint256 toEscrow = received - toArrears;
-        account.escrow += toEscrow.toUint128();
+        account.escrow += toEscrow.toUint96();
         emit Deposited(licenceId, msg.sender, received, toArrears, toEscrow);
     }
 
@@ -133,7 +134,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         if (block.timestamp < closesAt) revert LicenceStillOpen(licenceId, closesAt);
         if (amount == 0) revert ZeroAmount();
         if (amount > account.escrow) revert EscrowTooLow(licenceId, amount, account.escrow);
-        account.escrow -= amount.toUint128();
+        account.escrow -= uint96(amount); // at most the escrow, checked above
         emit EscrowWithdrawn(licenceId, msg.sender, amount);
         IERC20(account.token).safeTransfer(msg.sender, amount);
     }

@@ -157,6 +157,21 @@ interface ILicenceRegistry {
         Scope scope;
     }
 
+    /// @notice What the ledger settles a report by, read in one call: the calendar, the window,
+    /// the scope and the latest schedule version (`scheduleCount` versions in all; a period that
+    /// began before the latest took effect is priced by `scheduleAt` its start).
+    struct SettlementTerms {
+        uint64 start;
+        uint64 sellOffEnd;
+        uint32 periodSeconds;
+        Calendar calendar;
+        uint8 threshold;
+        uint32 disputeWindow;
+        Scope scope;
+        uint32 scheduleCount;
+        Schedule schedule;
+    }
+
     /// @notice Result of pricing one report, whose buckets may fall in several contract years.
     /// Amounts are signed: returns, and the lines an adjustment cancels, take away.
     /// @param royalty amount owed for the period (or, for an adjustment, the difference it
@@ -287,14 +302,13 @@ interface ILicenceRegistry {
     function settlementContext(uint256 licenceId) external view returns (SettlementContext memory);
     function scheduleAt(uint256 licenceId, uint64 timestamp) external view returns (Schedule memory);
     function scheduleCount(uint256 licenceId) external view returns (uint32);
-    /// @notice Check a report's oracle signatures (exactly `threshold` distinct signers of the
-    /// licence, ordered by address) and give what the ledger prices it with (RoyaltyMath.price):
-    /// the schedule in force at `periodStart` and the licence's scope. Reverts with the
-    /// IRoyaltyLedger signature errors.
-    function verifyReport(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures, uint64 periodStart)
+    /// @notice The terms a report of licence `licenceId` settles by, once its signatures were
+    /// recovered to `signers`: reverts with IRoyaltyLedger.UnknownSigner(i, signer) when one is
+    /// not among the licence's oracles (the ledger checks their number and order).
+    function settlementTerms(uint256 licenceId, address[] calldata signers)
         external
         view
-        returns (Schedule memory schedule, Scope memory scope);
+        returns (SettlementTerms memory);
     /// @notice First second, first second after, and due date of a licence's reporting period.
     function periodBounds(uint256 licenceId, uint32 period) external view returns (uint64 from, uint64 to, uint64 dueAt);
     /// @notice The reporting period a moment of the term (or of the sell-off) falls in.

@@ -26,34 +26,38 @@ abstract contract LedgerCore {
 
     // ------------------------------------------------------------------ storage
 
-    /// @dev Money state of one licence.
+    /// @dev Money state of one licence. A final, funded report reads slot 0 and writes slot 1
+    /// only; slot 5 is read only while `recouping` says an advance or a credit may be left.
+    /// Escrow and the payees' accumulator fit 96 bits: 7.9e28 token units (79 billion whole
+    /// tokens of 18 decimals) per licence, beyond which a deposit or a release reverts.
     struct Account {
         // slot 0
         address token;
         uint16 taxBps;
         uint16 interestBps; // simple yearly interest on amounts paid after their due date
         bool guaranteeCharged; // a guarantee shortfall was charged in some year: reports may owe it less
+        bool recouping; // advanceRemaining or credit may be non-zero
         uint16 reservesOpen; // reserve settlements still held
         uint32 reserveHead; // next index of _s().reserves to look at
         // slot 1
-        address licensee;
+        uint96 escrow;
+        uint96 distributed; // cumulative amount credited to payees (the accumulator)
         uint64 lastSequence;
         // slot 2
-        address taxAccount;
+        address licensee;
         uint64 arrearsClearedAt;
         // slot 3
-        uint128 escrow;
-        uint128 arrears;
+        address taxAccount;
         // slot 4
-        uint128 advanceRemaining;
-        uint128 distributed; // cumulative amount credited to payees (the accumulator)
+        uint128 arrears;
+        uint128 disputedArrears; // the part of `arrears` owed on settlements under dispute
         // slot 5
+        uint128 advanceRemaining;
+        uint128 credit; // owed to the licensee from returns and downward adjustments, offset against royalties
+        // slot 6
         uint128 taxOwed; // withholding credited and not yet paid out
         uint64 pendingHead; // next index of _s().pending to look at
         uint64 arrearsHead; // next index of _s().arrearsQueue to pay
-        // slot 6
-        uint128 disputedArrears; // the part of `arrears` owed on settlements under dispute
-        uint128 credit; // owed to the licensee from returns and downward adjustments, offset against royalties
     }
 
     /// @dev A settlement as stored. Slot 0 is all that a settlement final at once and paid in
@@ -152,28 +156,14 @@ abstract contract LedgerCore {
         uint256 due = draft.royalty - draft.credit;
         IRoyaltyLedger.Kind kind = draft.kind;
         uint256 creditUsed = 0;
-        if (_isRoyalty(kind) && due != 0 && account.credit != 0) {
-            creditUsed = due < account.credit ? due : account.credit;
-            account.credit -= creditUsed.toUint128();
-            due -= creditUsed;
-        }
-        // Interest and audit costs are charges, not royalties, and a reserve was recouped
-        // from already: the advance recoups only royalties and guarantees.
-        if (kind != IRoyaltyLedger.Kind.Interest && kind != IRoyaltyLedger.Kind.Reserve && kind != IRoyaltyLedger.Kind.AuditCost) {
-            uint256 advanceLeft = account.advanceRemaining;
-            if (advanceLeft != 0) {
-                uint256 recouped = due < advanceLeft ? due : advanceLeft;
-                account.advanceRemaining = (advanceLeft - recouped).toUint128();
-                due -= recouped;
-            }
-        }
+        if (account.recouping) (due, creditUsed) = _recoup(account, kind, due);
         // The reserve is held back from what is payable now, rounded down. A licence term and an
         // enum below, not balances: Slither's strict-equality taint comes from the amounts.
         // slither-disable-next-line incorrect-equality
         uint256 held = draft.reserveBps == 0 ? 0 : due * draft.reserveBps / BPS;
         due -= held;
         uint256 paid = due < account.escrow ? due : account.escrow;
-        if (paid != 0) account.escrow -= paid.toUint128();
+        if (paid != 0) account.escrow -= uint96(paid);
 
         id = ++_s().settlementCount;
         Stored storage stored = _s().settlements[id];
@@ -209,6 +199,37 @@ abstract contract LedgerCore {
         _afterSettlement(id, stored, account, due, paid);
         if (paid != 0) _chargeInterest(id, stored, account, paid);
         if (held != 0) _holdReserve(id, draft, held);
+    }
+
+    /// @dev Offsets the licensee's credit against a royalty, then recoups the advance from it;
+    /// returns what is left due and the credit used. Clears `recouping` once both are spent.
+    function _recoup(Account storage account, IRoyaltyLedger.Kind kind, uint256 due)
+        private
+        returns (uint256, uint256 creditUsed)
+    {
+        uint256 credit = account.credit;
+        if (_isRoyalty(kind) && due != 0 && credit != 0) {
+            creditUsed = due < credit ? due : credit;
+            credit -= creditUsed;
+            account.credit = uint128(credit);
+            due -= creditUsed;
+        }
+        // Interest and audit costs are charges, not royalties, and a reserve was recouped
+        // from already: the advance recoups only royalties and guarantees.
+        uint256 advanceLeft = account.advanceRemaining;
+        if (kind != IRoyaltyLedger.Kind.Interest && kind != IRoyaltyLedger.Kind.Reserve && kind != IRoyaltyLedger.Kind.AuditCost) {
+            if (advanceLeft != 0) {
+                uint256 recouped = due < advanceLeft ? due : advanceLeft;
+                advanceLeft -= recouped;
+                account.advanceRemaining = uint128(advanceLeft);
+                due -= recouped;
+            }
+        }
+        // Nothing left to offset: later settlements skip this slot. Balances that reached
+        // zero, which decides only whether to look again.
+        // slither-disable-next-line incorrect-equality
+        if (credit == 0 && advanceLeft == 0) account.recouping = false;
+        return (due, creditUsed);
     }
 
     /// @dev Holds `amount` of settlement `id`'s payable royalty as a reserve settlement of its own,
@@ -295,7 +316,7 @@ abstract contract LedgerCore {
     /// rest goes back to its escrow.
     function _refund(uint256 licenceId, Account storage account, uint256 amount) internal {
         uint256 toArrears = _payArrears(licenceId, account, amount);
-        account.escrow += (amount - toArrears).toUint128();
+        account.escrow += (amount - toArrears).toUint96();
     }
     function _emitSettled(uint256 id, Draft memory draft, uint256 due, uint256 paid) internal {
         emit IRoyaltyLedger.Settled(
@@ -371,7 +392,7 @@ abstract contract LedgerCore {
         uint16 taxBps = stored.kind == IRoyaltyLedger.Kind.AuditCost ? 0 : account.taxBps;
         uint256 tax = RoyaltyMath.taxOnIncrement(before, paid, taxBps);
         if (tax != 0) account.taxOwed += tax.toUint128();
-        account.distributed += (amount - tax).toUint128();
+        account.distributed += (amount - tax).toUint96();
         emit IRoyaltyLedger.Released(id, stored.licenceId, amount, tax, account.distributed);
     }
     /// @dev Pending settlements become final in the order they were made, since a licence's

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {LicenceClock} from "../LicenceClock.sol";
@@ -8,6 +10,7 @@ import {ILicenceRegistry} from "../interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
 import {RoyaltyMath} from "../libraries/RoyaltyMath.sol";
 import {LicenceCalendar} from "../libraries/LicenceCalendar.sol";
+import {ReportHash} from "../libraries/ReportHash.sol";
 import {LedgerCore} from "./LedgerCore.sol";
 
 /// @title SettlementModule: settling signed reports and charging guarantee shortfalls
@@ -20,9 +23,27 @@ contract SettlementModule is LedgerCore {
     error DirectCall();
 
     address private immutable _self;
+    /// @dev The registry's EIP-712 domain (LicenceRegistry, version 1), in which the oracles sign
+    /// reports, for the chain this was deployed on.
+    bytes32 private immutable _registryDomain;
+    uint256 private immutable _chainId;
 
     constructor(ILicenceRegistry registry_, LicenceClock clock_) LedgerCore(registry_, clock_) {
         _self = address(this);
+        _chainId = block.chainid;
+        _registryDomain = _domainOf(address(registry_));
+    }
+
+    function _domainOf(address verifyingContract) private view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("LicenceRegistry"),
+                keccak256("1"),
+                block.chainid,
+                verifyingContract
+            )
+        );
     }
 
     modifier onlyDelegated() {
@@ -91,7 +112,9 @@ contract SettlementModule is LedgerCore {
 
     function _settleReport(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures) private returns (uint256 id) {
         Account storage account = _openAccount(report.licenceId);
-        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(report.licenceId);
+        address[] memory signers = _signers(report, signatures);
+        ILicenceRegistry.SettlementTerms memory context = registry.settlementTerms(report.licenceId, signers);
+        _checkSigners(signers, context.threshold);
         Draft memory draft;
         ILicenceRegistry.Priced memory priced;
         {
@@ -99,7 +122,7 @@ contract SettlementModule is LedgerCore {
                 _checkReport(report, context, account);
             draft = _reportDraft(report, context, periodEnd, firstYear, lastYear);
             uint256 guaranteeCredit;
-            (priced, guaranteeCredit) = _price(report, signatures, periodStart, draft.year, draft.year + draft.yearSpan);
+            (priced, guaranteeCredit) = _price(report, context, periodStart, draft.year, draft.year + draft.yearSpan);
             draft.royalty = priced.royalty > 0 ? uint256(priced.royalty) : 0;
             draft.credit = guaranteeCredit;
         }
@@ -121,6 +144,7 @@ contract SettlementModule is LedgerCore {
         uint256 carried = _consumeReserves(licenceId, account, id, amount);
         if (carried == 0) return;
         account.credit += carried.toUint128();
+        account.recouping = true;
         emit IRoyaltyLedger.CreditCarried(id, licenceId, carried, account.credit);
     }
 
@@ -142,7 +166,7 @@ contract SettlementModule is LedgerCore {
     /// audit whose underpayment exceeds the threshold is due from the period's original due date.
     function _correction(
         IRoyaltyLedger.Report calldata report,
-        ILicenceRegistry.SettlementContext memory context,
+        ILicenceRegistry.SettlementTerms memory context,
         Draft memory draft,
         int256 change
     ) private returns (Finding memory finding) {
@@ -161,7 +185,7 @@ contract SettlementModule is LedgerCore {
     function _chargeAudit(
         uint256 id,
         IRoyaltyLedger.Report calldata report,
-        ILicenceRegistry.SettlementContext memory context,
+        ILicenceRegistry.SettlementTerms memory context,
         Draft memory draft,
         Finding memory finding,
         int256 change
@@ -200,7 +224,7 @@ contract SettlementModule is LedgerCore {
 
     function _reportDraft(
         IRoyaltyLedger.Report calldata report,
-        ILicenceRegistry.SettlementContext memory context,
+        ILicenceRegistry.SettlementTerms memory context,
         uint64 periodEnd,
         uint256 firstYear,
         uint256 lastYear
@@ -227,14 +251,13 @@ contract SettlementModule is LedgerCore {
             );
         }
     }
-    /// @dev Has the registry check the oracles' signatures and price the report with the schedule
-    /// in force at its period's start, each contract year of its sales at that year's tier
+    /// @dev Prices the report with the schedule in force at its period's start, each contract year of its sales at that year's tier
     /// position, then updates each year's totals (returns lower them, never below zero);
     /// `guaranteeCredit` is the part of a positive royalty that guarantee shortfalls already
     /// charged for those years cover.
     function _price(
         IRoyaltyLedger.Report calldata report,
-        bytes[] calldata signatures,
+        ILicenceRegistry.SettlementTerms memory context,
         uint64 periodStart,
         uint32 firstYear,
         uint32 lastYear
@@ -244,9 +267,10 @@ contract SettlementModule is LedgerCore {
         for (uint256 j; j < cumulative.length; ++j) {
             cumulative[j] = yearRecords[uint32(firstYear + j)].tierNet;
         }
-        (ILicenceRegistry.Schedule memory schedule, ILicenceRegistry.Scope memory scope) =
-            registry.verifyReport(report, signatures, periodStart);
-        priced = RoyaltyMath.price(schedule, scope, report, firstYear, cumulative);
+        // A period that began before the latest version took effect keeps the one it began under.
+        ILicenceRegistry.Schedule memory schedule = context.schedule;
+        if (periodStart < schedule.effectiveFrom) schedule = registry.scheduleAt(report.licenceId, periodStart);
+        priced = RoyaltyMath.price(schedule, context.scope, report, firstYear, cumulative);
         // The credit can cover at most what the report charges in all; a year's credit is only
         // read (a cold slot) once some guarantee was charged.
         uint256 creditable = priced.royalty > 0 ? uint256(priced.royalty) : 0;
@@ -313,10 +337,40 @@ contract SettlementModule is LedgerCore {
             if (!inScope) emit IRoyaltyLedger.ScopeBreached(report.licenceId, id, b.territory, b.field, b.channel, b.gross);
         }
     }
+    /// @dev The oracles whose signatures a report carries, in the registry's EIP-712 domain; the
+    /// registry says whether each is one of the licence's oracles (so an altered report names
+    /// its first unknown signer), then _checkSigners their number and order.
+    function _signers(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures)
+        private
+        view
+        returns (address[] memory signers)
+    {
+        bytes32 domain = block.chainid == _chainId ? _registryDomain : _domainOf(address(registry));
+        bytes32 digest = MessageHashUtils.toTypedDataHash(domain, ReportHash.structHash(report));
+        signers = new address[](signatures.length);
+        for (uint256 i; i < signatures.length; ++i) {
+            // tryRecover rejects malleable (high-s) and malformed signatures.
+            (address signer, ECDSA.RecoverError error, bytes32 detail) = ECDSA.tryRecover(digest, signatures[i]);
+            if (error != ECDSA.RecoverError.NoError) revert IRoyaltyLedger.InvalidSignature(i, uint8(error), detail);
+            signers[i] = signer;
+        }
+    }
+
+    /// @dev Exactly `threshold` signers, distinct and ascending by address (which makes the
+    /// duplicate check one comparison).
+    function _checkSigners(address[] memory signers, uint8 threshold) private pure {
+        if (signers.length != threshold) revert IRoyaltyLedger.WrongSignatureCount(signers.length, threshold);
+        address previous = address(0);
+        for (uint256 i; i < signers.length; ++i) {
+            if (signers[i] <= previous) revert IRoyaltyLedger.SignersNotAscending(i, signers[i]);
+            previous = signers[i];
+        }
+    }
+
     /// @dev Checks everything about a report but its signatures and buckets; returns its period.
     function _checkReport(
         IRoyaltyLedger.Report calldata report,
-        ILicenceRegistry.SettlementContext memory context,
+        ILicenceRegistry.SettlementTerms memory context,
         Account storage account
     ) private view returns (uint64 periodStart, uint64 periodEnd, uint256 firstYear, uint256 lastYear) {
         uint256 licenceId = report.licenceId;

@@ -420,16 +420,15 @@ abstract contract Base is Test {
         return makeReport(licenceId, period, ledger.lastSequence(licenceId) + 1, buckets);
     }
 
-    /// @notice What the registry prices these buckets at for period 0, with valid signatures.
+    /// @notice What these buckets price at for period 0: the registry's schedule and scope
+    /// through RoyaltyMath, as the ledger prices them.
     function verifyPrice(uint256 licenceId, IRoyaltyLedger.Bucket[] memory buckets, uint256 tierBefore)
         internal
         returns (ILicenceRegistry.Priced memory)
     {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, buckets);
-        bytes[] memory sigs = signReport(r, registry.settlementContext(licenceId).threshold);
-        (ILicenceRegistry.Schedule memory schedule, ILicenceRegistry.Scope memory scope) =
-            registry.verifyReport(r, sigs, registry.settlementContext(licenceId).start);
-        return new RoyaltyMathHarness().price(schedule, scope, r, 0, one(tierBefore));
+        ILicenceRegistry.SettlementContext memory c = registry.settlementContext(licenceId);
+        return new RoyaltyMathHarness().price(registry.scheduleAt(licenceId, c.start), c.scope, r, 0, one(tierBefore));
     }
 
     /// @notice Signatures of the first `k` oracles in ascending address order.

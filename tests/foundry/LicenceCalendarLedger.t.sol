@@ -255,7 +255,7 @@ contract LicenceCalendarLedgerTest is Base {
 
     /// @notice Pricing the same buckets directly (the registry's schedule and scope, RoyaltyMath)
     /// gives the same per-year figures.
-    function test_verifyReport_IssueExamplePerYear() public {
+    function test_price_IssueExamplePerYear() public {
         uint256 id = register(_issueTerms());
         vm.warp(MAR_27_2026);
         IRoyaltyLedger.Bucket[] memory buckets = new IRoyaltyLedger.Bucket[](2);
@@ -264,9 +264,9 @@ contract LicenceCalendarLedgerTest is Base {
         IRoyaltyLedger.Report memory r = makeReport(id, 4, buckets);
         uint256[] memory before = new uint256[](2);
         before[0] = 90_000 * USD;
-        (ILicenceRegistry.Schedule memory schedule, ILicenceRegistry.Scope memory scope) =
-            registry.verifyReport(r, signReport(r, THRESHOLD), DEC_27_2025);
-        ILicenceRegistry.Priced memory priced = new RoyaltyMathHarness().price(schedule, scope, r, 0, before);
+        ILicenceRegistry.Priced memory priced = new RoyaltyMathHarness().price(
+            registry.scheduleAt(id, DEC_27_2025), registry.settlementContext(id).scope, r, 0, before
+        );
         assertEq(priced.royalty, int256(uint256(1_700 * USD)));
         assertEq(priced.yearRoyalty[0], int256(uint256(700 * USD)));
         assertEq(priced.yearRoyalty[1], int256(uint256(1_000 * USD)));

@@ -148,7 +148,7 @@ contract RateScheduleTest is Base {
         assertEq(_royalty(settlePeriod(licenceId, 5, 150_000 * USD)), 5_500 * USD);
     }
 
-    function test_verifyReport_MatchesSettlement() public {
+    function test_price_MatchesSettlement() public {
         uint256 licenceId = _register(_tieredTerms());
         ILicenceRegistry.Priced memory priced =
             verifyPrice(licenceId, salesOf(200_000 * USD), 150_000 * USD);

@@ -357,7 +357,7 @@ contract ReportsTest is Base {
         assertEq(priced.outOfScope, 0xe, "buckets 1, 2 and 3");
     }
 
-    function test_verifyReport_CodesBeyondBitmapWidthAreOutOfScope() public {
+    function test_price_CodesBeyondBitmapWidthAreOutOfScope() public {
         IRoyaltyLedger.Bucket[] memory buckets = new IRoyaltyLedger.Bucket[](3);
         buckets[0] = bucket(255, 0, 0, 100, 1_000 * USD, 0);
         buckets[1] = bucket(0, 200, 0, 100, 1_000 * USD, 0);
