@@ -203,7 +203,7 @@ def _ours(
     return out
 
 
-def _warm_up(bench: BenchChain, start: int) -> None:
+def warm_up(bench: BenchChain, start: int) -> None:
     """One settled and withdrawn licence first, so the measured ones find a ledger in use (its
     counters and token balance already non-zero) instead of paying first-use storage costs."""
     payee = payee_addresses(1, tag="warm-up")
@@ -245,7 +245,7 @@ def payee_rows(
     bench: BenchChain, counts: list[int], abi: Any, bytecode: str
 ) -> tuple[list[PayeeRow], dict[str, dict[str, int]]]:
     start = day_start(bench.now() - 40 * DAY)
-    _warm_up(bench, start)
+    warm_up(bench, start)
     rows = []
     explained: dict[str, dict[str, int]] = {}
     for i, n in enumerate(counts):
