@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -293,7 +294,12 @@ class Baselines:
 
     @classmethod
     def compiled(cls) -> Baselines:
-        return cls(compile_payment_splitter(), compile_push_split())
+        return _compiled_baselines()
+
+
+@cache
+def _compiled_baselines() -> Baselines:  # solc-js takes seconds; the sources do not change in a run
+    return Baselines(compile_payment_splitter(), compile_push_split())
 
 
 def lifetime_row(bench: BenchChain, n: int, start: int, baselines: Baselines, payout: str) -> dict[str, Any]:
