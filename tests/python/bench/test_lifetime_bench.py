@@ -7,13 +7,16 @@ Foundry snapshot, `make gas`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from hexbytes import HexBytes
+from web3 import Web3
 
 from bench import lifetime, report
 from bench.chainkit import BenchChain, equal_shares, payee_addresses, start_bench_chain
+from royalty_chain.terms import Payee
 
 QUARTER = 1_000_000_003  # lifetime.ROYALTY, written out: the test's own expectation
 SHARES = [5_000, 5_000]
@@ -138,3 +141,49 @@ def test_each_system_pays_on_chain_and_its_book_is_its_receipts(bench: BenchChai
         assert all(r["status"] == 1 for r in receipts)
         assert book.total == sum(int(r["gasUsed"]) for r in receipts)
         assert len(receipts) == sum(len(gas) for gas in book.recurring.values())
+
+
+ZERO = "0x" + "00" * 20
+TERMS_PAYEES = [("0x" + "11" * 20, 6_000), ("0x" + "22" * 20, 4_000)]  # digits only: already checksummed
+
+
+def _ledger_with(inputs: list[dict[str, str]]) -> Any:
+    item = {"type": "function", "name": "distribute", "inputs": inputs, "outputs": [], "stateMutability": "nonpayable"}
+    return SimpleNamespace(contract=Web3().eth.contract(address=ZERO, abi=[item])), item
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ([{"name": "licenceId", "type": "uint256"}], [7]),
+        (
+            [{"name": "licenceId", "type": "uint256"}, {"name": "payees", "type": "address[]"}],
+            [7, [a for a, _ in TERMS_PAYEES]],
+        ),
+        (
+            [
+                {"name": "licenceId", "type": "uint256"},
+                {"name": "payees", "type": "address[]"},
+                {"name": "sharesBps", "type": "uint16[]"},
+            ],
+            [7, [a for a, _ in TERMS_PAYEES], [s for _, s in TERMS_PAYEES]],
+        ),
+    ],
+)
+def test_distribute_is_called_with_what_its_abi_asks_for(inputs: list[dict[str, str]], expected: list[Any]) -> None:
+    ledger, item = _ledger_with(inputs)
+    terms = SimpleNamespace(payees=[Payee(a, s) for a, s in TERMS_PAYEES])
+    assert lifetime.distribute_abi(ledger) == item
+    fn = lifetime.distribute_fn(ledger, item, 7, terms)  # type: ignore[arg-type]
+    assert list(fn.args) == expected
+
+
+def test_a_distribute_the_bench_cannot_fill_is_an_error_not_a_guess() -> None:
+    ledger, item = _ledger_with([{"name": "licenceId", "type": "uint256"}, {"name": "deadline", "type": "uint64"}])
+    with pytest.raises(RuntimeError, match="uint64 deadline"):
+        lifetime.distribute_fn(ledger, item, 7, SimpleNamespace(payees=[]))  # type: ignore[arg-type]
+
+
+def test_without_distribute_in_the_abi_the_bench_withdraws() -> None:
+    ledger = SimpleNamespace(contract=SimpleNamespace(abi=[{"type": "function", "name": "withdraw", "inputs": []}]))
+    assert lifetime.distribute_abi(ledger) is None  # type: ignore[arg-type]
