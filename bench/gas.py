@@ -86,14 +86,24 @@ class PayeeRow:
 
 def compile_payment_splitter() -> tuple[list[dict[str, Any]], str]:
     """Compiles OZ 4.9.6 PaymentSplitter (evm shanghai) with the project's solc 0.8.30."""
+    return compile_with_oz4(SPLITTER_SOURCE, "PaymentSplitter")
+
+
+def compile_with_oz4(
+    entry: str, contract_name: str, own_sources: dict[str, str] | None = None
+) -> tuple[list[dict[str, Any]], str]:
+    """ABI and bytecode of ``contract_name`` in ``entry``, compiled like the project's contracts
+    (solc 0.8.30, optimizer 200 runs, shanghai) with ``@openzeppelin/contracts/`` resolved to
+    OpenZeppelin 4.9. ``own_sources`` gives the text of sources that are not OpenZeppelin's
+    (e.g. the bench's own baseline contracts), by the name they are compiled under."""
+    given = own_sources or {}
     sources: dict[str, dict[str, str]] = {}
-    queue = [SPLITTER_SOURCE]
+    queue = [entry]
     while queue:
         name = queue.pop()
         if name in sources:
             continue
-        path = OZ4 / name.removeprefix("@openzeppelin/contracts/")
-        text = path.read_text()
+        text = given[name] if name in given else (OZ4 / name.removeprefix("@openzeppelin/contracts/")).read_text()
         sources[name] = {"content": text}
         for imported in _IMPORT.findall(text):
             if imported.startswith("@openzeppelin/contracts/"):
@@ -123,8 +133,8 @@ def compile_payment_splitter() -> tuple[list[dict[str, Any]], str]:
     )
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
-        raise RuntimeError(f"PaymentSplitter does not compile: {errors[0].get('formattedMessage')}")
-    contract = output["contracts"][SPLITTER_SOURCE]["PaymentSplitter"]
+        raise RuntimeError(f"{contract_name} does not compile: {errors[0].get('formattedMessage')}")
+    contract = output["contracts"][entry][contract_name]
     return contract["abi"], contract["evm"]["bytecode"]["object"]
 
 
@@ -193,7 +203,7 @@ def _ours(
     return out
 
 
-def _warm_up(bench: BenchChain, start: int) -> None:
+def warm_up(bench: BenchChain, start: int) -> None:
     """One settled and withdrawn licence first, so the measured ones find a ledger in use (its
     counters and token balance already non-zero) instead of paying first-use storage costs."""
     payee = payee_addresses(1, tag="warm-up")
@@ -235,7 +245,7 @@ def payee_rows(
     bench: BenchChain, counts: list[int], abi: Any, bytecode: str
 ) -> tuple[list[PayeeRow], dict[str, dict[str, int]]]:
     start = day_start(bench.now() - 40 * DAY)
-    _warm_up(bench, start)
+    warm_up(bench, start)
     rows = []
     explained: dict[str, dict[str, int]] = {}
     for i, n in enumerate(counts):

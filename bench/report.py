@@ -132,6 +132,50 @@ def gas_grids(gas: Results) -> list[Grid]:
     return grids
 
 
+SYSTEMS = (("ours", "ours"), ("payment_splitter", "PaymentSplitter"), ("push_split", "push split"))
+
+
+def _met(value: bool | None) -> str:
+    return "n/a" if value is None else ("yes" if value else "NO")
+
+
+def lifetime_grids(lifetime: Results) -> list[Grid]:
+    quarters = lifetime["quarters"]
+    side = Grid(
+        f"Lifetime gas: {quarters} quarterly reports and yearly payouts to N payees "
+        f"(ours paying out by {lifetime['payout']}), one-offs apart",
+        ["payees", "ours", "PaymentSplitter", "push split", "ours / cheapest", "target", "met",
+         "ours register (once)", "splitter deploy (once)", "push deploy (once)"],
+    )  # fmt: skip
+    parts = Grid("Lifetime gas by transaction kind", ["payees", "system", "transactions", "gas by kind", "total"])
+    for row in lifetime["rows"]:
+        side.add(
+            str(row["payees"]),
+            *(n(row[key]["total"]) for key, _ in SYSTEMS),
+            f"{ratio(row['ratio'])} vs {row['cheapest_alternative']}",
+            "n/a" if row["target"] is None else f"<= {row['target']:.1f}x",
+            _met(row["met"]),
+            n(row["ours"]["one_off"]["register"]),
+            n(row["payment_splitter"]["one_off"]["deploy"]),
+            n(row["push_split"]["one_off"]["deploy"]),
+        )
+        for key, name in SYSTEMS:
+            book = row[key]
+            counts = {kind: len(gas) for kind, gas in book["recurring"].items()}
+            kinds = "; ".join(
+                f"{kind} {n(total)}" + (f" ({counts[kind]} tx)" if counts[kind] > 1 else "")
+                for kind, total in book["subtotals"].items()
+            )
+            parts.add(str(row["payees"]), name, n(book["transactions"]), kinds, n(book["total"]))
+    per_tx = Grid(
+        "Per-transaction gas against issue 13's targets (receipts of this run, 21,000 base included)",
+        ["figure", "gas", "target", "met", "note"],
+    )
+    for figure in lifetime["per_transaction"]:
+        per_tx.add(figure["figure"], n(figure["gas"]), f"<= {n(figure['target'])}", _met(figure["met"]), figure["note"])
+    return [side, parts, per_tx]
+
+
 def pipeline_grid(
     rows: list[Results], title: str = "Oracle pipeline (parse, validate, aggregate, Merkle), bench/oracle_pipeline.py"
 ) -> Grid:
@@ -319,6 +363,18 @@ def biggest_cost(results: Results) -> dict[str, Any]:
                 f"{big['payees']} payees than with {gas['payees'][0]['payees']}, mostly {part} (+{n(delta)}); "
                 f"PaymentSplitter's release is {n(big['release_total'] / big['payees'])} per payee at that size."
             )
+    lifetime = results.get("lifetime")
+    if ok(lifetime) and lifetime["rows"]:
+        measured = [f for f in lifetime["per_transaction"] if f["met"] is not None]
+        findings.append(
+            f"Over a licence's {lifetime['quarters']} quarters ours costs "
+            + ", ".join(
+                f"{ratio(r['ratio'])} the {r['cheapest_alternative']} at N={r['payees']}"
+                + ("" if r["target"] is None else f" (target {r['target']:.1f}x)")
+                for r in lifetime["rows"]
+            )
+            + f"; {sum(f['met'] for f in measured)} of {len(measured)} per-transaction targets are met."
+        )
     e2e = results.get("e2e")
     if ok(e2e) and e2e.get("median_s") is not None:
         polls = f"the oracle polls its inbox every {e2e['oracle_poll_seconds']} s"
@@ -457,6 +513,7 @@ def all_grids(results: Results) -> list[tuple[str, list[Grid] | str]]:
     sections: list[tuple[str, list[Grid] | str]] = []
     for key, title, build in [
         ("gas", "Gas", gas_grids),
+        ("lifetime", "Lifetime gas", lifetime_grids),
         ("pipeline", "Oracle pipeline", lambda r: [pipeline_grid(r)]),
         (
             "service_ingest",
@@ -540,6 +597,13 @@ def _notes(results: Results, title: str) -> list[str]:
     if title == "Gas" and ok(results.get("gas")):
         gas = results["gas"]
         return [*gas["notes"], f"baseline: {gas['baseline']}; royalty {n(gas['royalty_units'])} token units"]
+    if title == "Lifetime gas" and ok(results.get("lifetime")):
+        lifetime = results["lifetime"]
+        baselines = lifetime["baselines"]
+        return [
+            *lifetime["notes"],
+            f"baselines: {baselines['payment_splitter']} and {baselines['push_split']} ({baselines['compiler']})",
+        ]
     if title == "Settlement throughput on Anvil" and ok(results.get("chain_throughput")):
         rows = results["chain_throughput"]
         return [

@@ -4,6 +4,7 @@ same chain in the same run and shown as ratios.
     .venv/bin/python bench/run.py            # full sizes (well under 15 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick    # small sizes: a smoke run of the whole harness
     .venv/bin/python bench/run.py --only gas,e2e
+    .venv/bin/python bench/run.py --only lifetime   # two contract years at N payees, vs the alternatives
 
 Writes bench/results/latest.json, latest.md and PNG plots. Benchmarks measure; they never assert
 timings. A section that fails is recorded as failed and the others still run (exit status 1).
@@ -33,13 +34,14 @@ sys.path.insert(0, str(ROOT))
 import structlog  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from bench import api_load, e2e_latency, gas, report, throughput  # noqa: E402
+from bench import api_load, e2e_latency, gas, lifetime, report, throughput  # noqa: E402
 
-SECTIONS = ("gas", "pipeline", "ingest", "chain", "api", "load", "e2e")
+SECTIONS = ("gas", "lifetime", "pipeline", "ingest", "chain", "api", "load", "e2e")
 FULL: dict[str, Any] = {
     "payees": [1, 3, 10, 100, 500],
     "signers": [1, 3, 5],
     "batches": [1, 10, 100],
+    "lifetime_payees": [2, 10, 100, 500],
     "pipeline_lines": [10_000, 100_000, 1_000_000],
     "ingest_lines": [10_000, 100_000, 1_000_000],
     "licences": [10, 100, 1_000],
@@ -51,6 +53,7 @@ QUICK: dict[str, Any] = {
     "payees": [1, 3, 10],
     "signers": [1, 3],
     "batches": [1, 10],
+    "lifetime_payees": [2, 10],
     "pipeline_lines": [10_000],
     "ingest_lines": [10_000],
     "licences": [5, 20],
@@ -185,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"  {name}: {seconds:.1f} s")
 
     section("gas", "gas", lambda: gas.run(work / "gas", sizes["payees"], sizes["signers"], sizes["batches"]))
+    section("lifetime", "lifetime", lambda: lifetime.run(work / "lifetime", sizes["lifetime_payees"]))
     section("pipeline", "pipeline", lambda: throughput.pipeline(sizes["pipeline_lines"], baseline=True))
     section("ingest", "service_ingest", lambda: throughput.pipeline(sizes["ingest_lines"], script="service_ingest.py"))
     section(
