@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
@@ -117,11 +118,35 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     function deposit(uint256 licenceId, uint256 amount) external nonReentrant {
         Account storage account = _openAccount(licenceId);
         if (amount == 0) revert ZeroAmount();
-        uint256 received = _pull(IERC20(account.token), msg.sender, amount);
+        _credit(licenceId, account, msg.sender, _pull(IERC20(account.token), msg.sender, amount));
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    /// @dev The owner is the licensee, never an argument: a permit does not name the licence, so
+    /// whoever relays it could pick another one; this way the tokens only reach an escrow of the
+    /// licensee's own licences. A permit someone already submitted to the token (front-running
+    /// this call) leaves its allowance behind, so a failed permit is ignored and the transfer
+    /// decides: it fails (the token's ERC20InsufficientAllowance) unless an allowance covers
+    /// `amount`. (The token's own reason is not passed on: that would cost about 180 bytes of a
+    /// ledger near the size limit; the API checks deadline, nonce and signer before relaying.)
+    function depositWithPermit(uint256 licenceId, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+    {
+        Account storage account = _openAccount(licenceId);
+        if (amount == 0) revert ZeroAmount();
+        address owner = account.licensee;
+        IERC20 token = IERC20(account.token);
+        try IERC20Permit(address(token)).permit(owner, address(this), amount, deadline, v, r, s) {} catch {}
+        _credit(licenceId, account, owner, _pull(token, owner, amount));
+    }
+
+    /// @dev A deposit's tokens, as received: arrears first, the rest to escrow.
+    function _credit(uint256 licenceId, Account storage account, address from, uint256 received) private {
         uint256 toArrears = _payArrears(licenceId, account, received);
         uint256 toEscrow = received - toArrears;
         account.escrow += toEscrow.toUint96();
-        emit Deposited(licenceId, msg.sender, received, toArrears, toEscrow);
+        emit Deposited(licenceId, from, received, toArrears, toEscrow);
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -470,9 +495,11 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     }
 
     /// @dev Credits what actually arrived, so a fee-on-transfer token cannot over-credit.
-    /// `from` is the caller (deposits) or the licensee of a licence being opened (the advance):
-    /// only the registry opens licences, and only with the licensee's EIP-712 consent to terms
-    /// that name this exact advance, so no one can pull from an account that did not agree.
+    /// `from` is the caller (deposits), the licensee of a licence being opened (the advance: only
+    /// the registry opens licences, and only with the licensee's EIP-712 consent to terms that
+    /// name this exact advance) or the licensee of a permit deposit (its own permit, or an
+    /// allowance it gave, into its own licence's escrow), so no one can pull from an account that
+    /// did not agree.
     function _pull(IERC20 token, address from, uint256 amount) private returns (uint256 received) {
         uint256 before = token.balanceOf(address(this));
         // slither-disable-next-line arbitrary-send-erc20

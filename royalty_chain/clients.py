@@ -203,6 +203,28 @@ class LedgerClient(_Client):
     def withdraw(self, licence_id: int, payee: str, sender: LocalAccount) -> TxReceipt:
         return self._send(self.withdraw_fn(licence_id, payee), sender)
 
+    def withdraw_tax_fn(self, licence_id: int) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.withdrawTax(licence_id)
+        return fn
+
+    def withdraw_tax(self, licence_id: int, sender: LocalAccount) -> TxReceipt:
+        """Pays the licence's withheld tax to its tax account (anyone may send it)."""
+        return self._send(self.withdraw_tax_fn(licence_id), sender)
+
+    def deposit_with_permit_fn(self, licence_id: int, amount: int, deadline: int, signature: bytes) -> ContractFunction:
+        """``depositWithPermit`` from the licensee's 65-byte (r, s, v) EIP-2612 permit signature."""
+        r, s, v = signature[:32], signature[32:64], signature[64]
+        fn: ContractFunction = self.contract.functions.depositWithPermit(
+            licence_id, amount, deadline, v if v >= 27 else v + 27, r, s
+        )
+        return fn
+
+    def deposit_with_permit(
+        self, licence_id: int, amount: int, deadline: int, signature: bytes, sender: LocalAccount
+    ) -> TxReceipt:
+        """A permit deposit from the licensee's wallet, relayed by ``sender``."""
+        return self._send(self.deposit_with_permit_fn(licence_id, amount, deadline, signature), sender)
+
     def charge_minimum_guarantee_fn(self, licence_id: int, year: int) -> ContractFunction:
         fn: ContractFunction = self.contract.functions.chargeMinimumGuarantee(licence_id, year)
         return fn
@@ -322,12 +344,34 @@ class TokenClient(_Client):
     def balance_of(self, account: str) -> int:
         return int(self._call(self.contract.functions.balanceOf(to_checksum_address(account))))
 
+    def allowance(self, owner: str, spender: str) -> int:
+        fn = self.contract.functions.allowance(to_checksum_address(owner), to_checksum_address(spender))
+        return int(self._call(fn))
+
+    def nonces(self, owner: str) -> int:
+        """The owner's next EIP-2612 permit nonce."""
+        return int(self._call(self.contract.functions.nonces(to_checksum_address(owner))))
+
+    def permit_domain(self) -> Domain:
+        """The token's EIP-712 domain for permits, checked against its own ``DOMAIN_SEPARATOR()``
+        (a token whose ERC-5267 answer and separator disagree raises ValueError)."""
+        domain = self.domain()
+        separator = bytes(self._call(self.contract.functions.DOMAIN_SEPARATOR()))
+        if separator != domain.separator:
+            raise ValueError(f"the token's DOMAIN_SEPARATOR 0x{separator.hex()} is not its eip712Domain's")
+        return domain
+
     def symbol(self) -> str:
         return str(self._call(self.contract.functions.symbol()))
 
     def decimals(self) -> int:
         return int(self._call(self.contract.functions.decimals()))
 
+
+_ERC5267_OUTPUTS = [
+    ("fields", "bytes1"), ("name", "string"), ("version", "string"), ("chainId", "uint256"),
+    ("verifyingContract", "address"), ("salt", "bytes32"), ("extensions", "uint256[]"),
+]  # fmt: skip
 
 ERC20_ABI: list[dict[str, Any]] = [
     {
@@ -343,7 +387,19 @@ ERC20_ABI: list[dict[str, Any]] = [
         ("symbol", "view", [], "string"),
         ("approve", "nonpayable", [("spender", "address"), ("amount", "uint256")], "bool"),
         ("transfer", "nonpayable", [("to", "address"), ("amount", "uint256")], "bool"),
+        ("allowance", "view", [("owner", "address"), ("spender", "address")], "uint256"),
+        # EIP-2612, where the token has it
+        ("nonces", "view", [("owner", "address")], "uint256"),
+        ("DOMAIN_SEPARATOR", "view", [], "bytes32"),
     ]
+] + [
+    {
+        "type": "function",
+        "name": "eip712Domain",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"name": n, "type": t} for n, t in _ERC5267_OUTPUTS],
+    }
 ]
 
 __all__ = ["ERC20_ABI", "LedgerClient", "RegistryClient", "TokenClient"]

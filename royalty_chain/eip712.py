@@ -137,6 +137,13 @@ RESOLVE = StructType(
     "ResolveDispute", (("uint256", "settlementId"), ("uint128", "finalAmount"), ("uint64", "deadline"))
 )
 
+PERMIT = StructType(
+    "Permit",
+    (("address", "owner"), ("address", "spender"), ("uint256", "value"), ("uint256", "nonce"), ("uint256", "deadline")),
+)
+"""EIP-2612: the payment token's own permit (in the token's domain), which ``depositWithPermit``
+relays; not one of the contracts' types, so not in :data:`TYPES`."""
+
 TYPES: dict[str, StructType] = {
     # The contracts' constant prefix (REGISTER_TYPEHASH, ...) -> its table.
     "REGISTER": REGISTER,
@@ -251,6 +258,16 @@ def dispute_message(settlement_id: int, party: str, deadline: int) -> dict[str, 
 
 def resolve_message(settlement_id: int, final_amount: int, deadline: int) -> dict[str, Any]:
     return {"settlementId": settlement_id, "finalAmount": final_amount, "deadline": deadline}
+
+
+def permit_message(owner: str, spender: str, value: int, nonce: int, deadline: int) -> dict[str, Any]:
+    return {
+        "owner": to_checksum_address(owner),
+        "spender": to_checksum_address(spender),
+        "value": value,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
 
 
 def report_message(report: Report) -> dict[str, Any]:
@@ -385,6 +402,7 @@ __all__ = [
     "AMEND",
     "BUCKET",
     "DISPUTE",
+    "PERMIT",
     "REGISTER",
     "RESOLVE",
     "SALES_REPORT",
@@ -396,6 +414,7 @@ __all__ = [
     "amend_message",
     "dispute_digest",
     "dispute_message",
+    "permit_message",
     "recover_signer",
     "register_digest",
     "register_message",

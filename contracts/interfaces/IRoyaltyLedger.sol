@@ -294,6 +294,16 @@ interface IRoyaltyLedger {
     /// @notice Deposit into a licence's escrow; arrears are paid first, oldest first.
     function deposit(uint256 licenceId, uint256 amount) external;
 
+    /// @notice Deposit from the licensee's wallet by its EIP-2612 permit for this ledger, relayed
+    /// by anyone (the caller pays only gas); credited as `deposit` is, the deposit's `from` being
+    /// the licensee. Still deposits when the permit was already used by someone else, as long as
+    /// the allowance it left covers `amount`; an allowance the licensee keeps for this ledger is
+    /// therefore open to anyone depositing it into one of the licensee's licences.
+    /// @param amount token units, the permit's `value`
+    /// @param deadline the permit's deadline (unix seconds)
+    function depositWithPermit(uint256 licenceId, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external;
+
     /// @notice Settle signed reports; the whole batch settles or none of it does.
     /// @param signatures for each report, exactly `threshold` oracle signatures ordered by signer address
     function settleReports(Report[] calldata reports, bytes[][] calldata signatures)

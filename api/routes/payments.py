@@ -1,0 +1,83 @@
+"""Money of a licence without web3: relayed withdrawals, permit deposits, and the unsigned deposit
+transactions for the licensee's own wallet."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api import payments
+from api.deps import LicenceId, ServicesDep, SessionDep
+from api.errors import problem_responses
+from api.inputs import PartyAddress
+from api.payment_schemas import (
+    Deposit,
+    PermitDepositIn,
+    PermitDraft,
+    PermitDraftIn,
+    PositiveAmountQuery,
+    UnsignedDeposit,
+    Withdrawal,
+    WithdrawalIn,
+)
+
+router = APIRouter(prefix="/licences", tags=["payments"], responses=problem_responses(400, 404, 422, 503))
+
+
+@router.post(
+    "/{licence_id:id}/withdrawals",
+    response_model=Withdrawal,
+    status_code=201,
+    summary="Pay a payee its claimable part (relayed; anyone may ask, the payee is paid)",
+)
+def withdraw(licence_id: LicenceId, body: WithdrawalIn, services: ServicesDep) -> Withdrawal:
+    return payments.withdraw(services, licence_id, body.payee)
+
+
+@router.post(
+    "/{licence_id:id}/tax-withdrawals",
+    response_model=Withdrawal,
+    status_code=201,
+    summary="Pay the withheld tax to the licence's tax account (relayed; anyone may ask)",
+)
+def withdraw_tax(licence_id: LicenceId, services: ServicesDep) -> Withdrawal:
+    return payments.withdraw_tax(services, licence_id)
+
+
+@router.post(
+    "/{licence_id:id}/deposits/permit/drafts",
+    response_model=PermitDraft,
+    summary="The EIP-2612 permit the licensee signs for a deposit (typed data in the token's domain)",
+)
+def draft_permit_deposit(
+    licence_id: LicenceId, body: PermitDraftIn, services: ServicesDep, session: SessionDep
+) -> PermitDraft:
+    return payments.draft_permit(services, session, licence_id, body.amount, body.deadline)
+
+
+@router.post(
+    "/{licence_id:id}/deposits/permit",
+    response_model=Deposit,
+    status_code=201,
+    summary="Relay a deposit from the licensee's wallet by its signed permit",
+)
+def permit_deposit(licence_id: LicenceId, body: PermitDepositIn, services: ServicesDep, session: SessionDep) -> Deposit:
+    return payments.submit_permit(services, session, licence_id, body.amount, body.deadline, body.nonce, body.signature)
+
+
+@router.get(
+    "/{licence_id:id}/deposits/transactions",
+    response_model=UnsignedDeposit,
+    summary="Unsigned approve and deposit transactions for the depositor's own wallet to sign and send",
+)
+def deposit_transactions(
+    licence_id: LicenceId,
+    amount: Annotated[PositiveAmountQuery, Query(description="token units, at least 1")],
+    services: ServicesDep,
+    session: SessionDep,
+    sender: Annotated[
+        PartyAddress | None, Query(alias="from", description="the depositor; default the licensee")
+    ] = None,
+) -> UnsignedDeposit:
+    return payments.deposit_transactions(services, session, licence_id, amount, sender)
