@@ -45,13 +45,17 @@ lint: setup
 slither: setup
 	slither . --config-file slither.config.json
 
-# Gas of the calls users pay for (tests/foundry/GasReport.t.sol), printed and compared with the
+# Gas of the calls users pay for (tests/foundry/GasReport.t.sol, in-transaction figures) and of each
+# settlement as one transaction (tests/foundry/SettlementGasTest, --isolate, its named snapshots in
+# snapshots/SettlementGasTest.json), printed and compared with the
 # committed .gas-snapshot; after a deliberate change, `make gas-snapshot` and commit the file.
 gas: setup
 	$(FORGE) snapshot --match-contract GasReportTest --check --tolerance $(GAS_TOLERANCE) -vv
+	$(FORGE) test --isolate --match-contract SettlementGasTest --gas-snapshot-check true -vv
 
 gas-snapshot: setup
 	$(FORGE) snapshot --match-contract GasReportTest
+	$(FORGE) test --isolate --match-contract SettlementGasTest
 
 bench: setup
 	$(PY) bench/run.py

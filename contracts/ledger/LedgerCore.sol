@@ -387,6 +387,8 @@ abstract contract LedgerCore {
         internal
     {
         uint256 amount = paid - before;
+        // Nothing new to credit; the equality decides nothing else.
+        // slither-disable-next-line incorrect-equality
         if (amount == 0) return;
         // An audit cost reimburses the rights holders; it is not a royalty to withhold from.
         uint16 taxBps = stored.kind == IRoyaltyLedger.Kind.AuditCost ? 0 : account.taxBps;
