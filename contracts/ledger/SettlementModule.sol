@@ -6,6 +6,7 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {LicenceClock} from "../LicenceClock.sol";
+import {LicenceRegistry} from "../LicenceRegistry.sol";
 import {ILicenceRegistry} from "../interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
 import {RoyaltyMath} from "../libraries/RoyaltyMath.sol";
@@ -31,19 +32,7 @@ contract SettlementModule is LedgerCore {
     constructor(ILicenceRegistry registry_, LicenceClock clock_) LedgerCore(registry_, clock_) {
         _self = address(this);
         _chainId = block.chainid;
-        _registryDomain = _domainOf(address(registry_));
-    }
-
-    function _domainOf(address verifyingContract) private view returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("LicenceRegistry"),
-                keccak256("1"),
-                block.chainid,
-                verifyingContract
-            )
-        );
+        _registryDomain = LicenceRegistry(address(registry_)).domainSeparator();
     }
 
     modifier onlyDelegated() {
@@ -345,7 +334,8 @@ contract SettlementModule is LedgerCore {
         view
         returns (address[] memory signers)
     {
-        bytes32 domain = block.chainid == _chainId ? _registryDomain : _domainOf(address(registry));
+        bytes32 domain =
+            block.chainid == _chainId ? _registryDomain : LicenceRegistry(address(registry)).domainSeparator();
         bytes32 digest = MessageHashUtils.toTypedDataHash(domain, ReportHash.structHash(report));
         signers = new address[](signatures.length);
         for (uint256 i; i < signatures.length; ++i) {
