@@ -29,7 +29,7 @@ test: setup
 	@scripts/test.sh
 
 test-contracts: setup
-	FOUNDRY_PROFILE=$(FORGE_PROFILE) $(FORGE) test
+	FOUNDRY_PROFILE=$(FORGE_PROFILE) $(FORGE) test --no-match-contract SettlementGasTest
 
 test-python: setup
 	$(PY) -m pytest -q
