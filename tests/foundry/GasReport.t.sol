@@ -98,7 +98,9 @@ contract GasReportTest is Base {
         private
         returns (Measured memory m)
     {
-        (m.licenceId, m.register) = _register(_terms(payeeCount, THRESHOLD), registerName);
+        ILicenceRegistry.Terms memory t = _terms(payeeCount, THRESHOLD);
+        (m.licenceId, m.register) = _register(t, registerName);
+        if (payeeCount > ledger.EAGER_PUBLISH_MAX_PAYEES()) publishPayees(m.licenceId, t.payees);
         deposit(m.licenceId, 1_000_000 * USD);
         warpPastPeriod(0);
         m.settle = _settle(asBatch(makeReport(m.licenceId, 0, salesOf(100_000 * USD))), THRESHOLD, settleName);
@@ -223,7 +225,9 @@ contract GasReportTest is Base {
     }
 
     function test_gas_withdraw_100Payees() public {
-        (uint256 licenceId,) = _register(_terms(100, THRESHOLD), "register: 100 payees");
+        ILicenceRegistry.Terms memory t = _terms(100, THRESHOLD);
+        (uint256 licenceId,) = _register(t, "register: 100 payees");
+        publishPayees(licenceId, t.payees);
         deposit(licenceId, 1_000_000 * USD);
         settlePeriod(licenceId, 0, 100_000 * USD);
         (address[] memory payees,) = ledger.payeesOf(licenceId);

@@ -302,6 +302,10 @@ contract SplitTest is Base {
         // royalty floor(123,456,789 * 5%) = 6,172,839; tax floor(617,283.9) = 617,283
         uint256 distributed = ledger.distributedOf(licenceId);
         assertEq(distributed, 5_555_556);
+        // 250 payees are more than registration publishes: the list is published once, by anyone.
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.PayeesNotPublished.selector, licenceId));
+        ledger.payeesOf(licenceId);
+        publishPayees(licenceId, t.payees);
         _checkStored250(licenceId, t.payees);
         _withdrawAll250(licenceId, t.payees, distributed);
         ledger.withdrawTax(licenceId);
