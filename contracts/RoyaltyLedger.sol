@@ -282,10 +282,17 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     /// @inheritdoc IRoyaltyLedger
     function distribute(uint256 licenceId) external nonReentrant returns (uint256 paid) {
-        Round memory round;
-        Payout storage payout;
-        round.licenceId = licenceId;
-        (payout, round.list, round.count) = _releasedList(licenceId);
+        (Payout storage payout, uint256 list, uint256 count) = _releasedList(licenceId);
+        Round memory round = Round({
+            licenceId: licenceId,
+            list: list,
+            count: count,
+            from: 0,
+            total: 0,
+            payToken: PayeeList.tokenOf(list),
+            partsNow: new uint256[](0),
+            partsBefore: new uint256[](0)
+        });
         round.total = _s().accounts[licenceId].distributed;
         round.from = payout.paidUpTo;
         if (round.total == round.from) revert NothingToDistribute(licenceId, round.from);
@@ -295,7 +302,6 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         round.partsNow = PayeeList.parts(round.list, round.count, round.total);
         // Unread when nothing was distributed before (every part of 0 is 0).
         round.partsBefore = round.from == 0 ? round.partsNow : PayeeList.parts(round.list, round.count, round.from);
-        round.payToken = PayeeList.tokenOf(round.list);
         uint256 failed = 0;
         for (uint256 i; i < round.count; ++i) {
             (bool ok, uint256 amount) = _payOne(round, i);
@@ -315,7 +321,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         amount = payeeAccount.unpaid;
         if (amount != 0) payeeAccount.unpaid = 0;
         if (paidTo < round.total) {
-            uint256 reached;
+            uint256 reached = 0;
             if (paidTo > round.from) reached = PayeeList.partOf(round.list, round.count, paidTo, index);
             else if (round.from != 0) reached = round.partsBefore[index];
             amount += round.partsNow[index] - reached;
@@ -376,14 +382,22 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         uint256 total = _s().accounts[licenceId].distributed;
         PayeeAccount storage payeeAccount = _s().payeeAccounts[licenceId][payee];
         (uint256 reached, uint256 unpaid) = _reached(payout, payeeAccount);
-        amount = unpaid;
-        if (total > reached) {
-            amount += PayeeList.partOf(list, count, total, index) - PayeeList.partOf(list, count, reached, index);
-        }
+        amount = unpaid + _partBetween(list, count, reached, total, index);
         if (amount == 0) return 0;
         payeeAccount.paidTo = total.toUint128();
         payeeAccount.unpaid = 0;
         emit Withdrawn(licenceId, payee, amount, false);
+    }
+
+    /// @dev Payee `index`'s part of what was distributed between the cumulative totals `from` and `to`.
+    function _partBetween(uint256 list, uint256 count, uint256 from, uint256 to, uint256 index)
+        private
+        pure
+        returns (uint256)
+    {
+        if (to <= from) return 0;
+        (uint256 partTo, uint256 partFrom) = PayeeList.partsOf(list, count, to, from, index);
+        return partTo - partFrom;
     }
 
     /// @dev The cumulative total a payee has been paid (or credited as unpaid) its part of, and its unpaid amount.
@@ -555,8 +569,8 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         (bool found, uint256 index) = PayeeList.indexOf(list, count, payee);
         if (!found) return (0, 0);
         (uint256 reached, uint256 unpaid) = _reached(payout, _s().payeeAccounts[licenceId][payee]);
-        entitled = PayeeList.partOf(list, count, _s().accounts[licenceId].distributed, index);
-        paid = PayeeList.partOf(list, count, reached, index) - unpaid;
+        (entitled, paid) = PayeeList.partsOf(list, count, _s().accounts[licenceId].distributed, reached, index);
+        paid -= unpaid;
     }
 
     /// @notice Cumulative amount credited to a licence's payees.

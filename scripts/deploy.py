@@ -58,7 +58,10 @@ def cli(network, account_alias, manifest_file, tokens, force):
         deployer.set_autosign(False)
     start_block = chain.blocks.head.number + 1
     registry = deployer.deploy(project.LicenceRegistry, deployer.address)
-    ledger = deployer.deploy(project.RoyaltyLedger, registry.address, deployer.address)
+    # The ledger runs disputes in this module (deployed apart: nested, it would take the ledger's
+    # creation code past EIP-3860's limit).
+    disputes = deployer.deploy(project.DisputeModule, registry.address, registry.clock())
+    ledger = deployer.deploy(project.RoyaltyLedger, registry.address, deployer.address, disputes.address)
     registry.setLedger(ledger.address, sender=deployer)
 
     contracts = {

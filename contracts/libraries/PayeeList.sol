@@ -125,20 +125,47 @@ library PayeeList {
 
     /// @notice Payee `index`'s part of `total`: halve [lo, hi) at mid; the first half gets
     /// floor(amount * its shares / both halves' shares), the second the rest (as RoyaltyMath.partOf).
-    function partOf(uint256 list, uint256 count, uint256 total, uint256 index) internal pure returns (uint256 amount) {
-        uint256 lo = 0;
-        uint256 hi = count;
-        amount = total;
-        while (hi - lo > 1) {
-            uint256 mid = (lo + hi) >> 1;
-            uint256 base = prefixAt(list, lo);
-            uint256 firstHalf = amount * (prefixAt(list, mid) - base) / (prefixAt(list, hi) - base);
-            if (index < mid) {
-                amount = firstHalf;
-                hi = mid;
-            } else {
-                amount -= firstHalf;
-                lo = mid;
+    function partOf(uint256 list, uint256 count, uint256 total, uint256 index) internal pure returns (uint256 part) {
+        (part,) = partsOf(list, count, total, 0, index);
+    }
+
+    /// @notice Payee `index`'s parts of two totals at once (the path down the halving is the same).
+    /// @dev Unchecked: totals are at most 2**128 (they are uint128 balances) and shares at most
+    /// 10,000, so no product overflows; every half's shares are non-zero (the registry requires
+    /// non-zero shares), so no division is by zero.
+    function partsOf(uint256 list, uint256 count, uint256 totalA, uint256 totalB, uint256 index)
+        internal
+        pure
+        returns (uint256 a, uint256 b)
+    {
+        assembly ("memory-safe") {
+            let entries := add(list, HEADER)
+            let lo := 0
+            let hi := count
+            let pLo := 0
+            let pHi := and(shr(80, mload(add(entries, mul(ENTRY, sub(hi, 1))))), 0xffff)
+            a := totalA
+            b := totalB
+            for {} gt(sub(hi, lo), 1) {} {
+                let mid := shr(1, add(lo, hi))
+                let pMid := and(shr(80, mload(add(entries, mul(ENTRY, sub(mid, 1))))), 0xffff)
+                let span := sub(pHi, pLo)
+                let first := sub(pMid, pLo)
+                let firstA := div(mul(a, first), span)
+                let firstB := div(mul(b, first), span)
+                switch lt(index, mid)
+                case 1 {
+                    a := firstA
+                    b := firstB
+                    hi := mid
+                    pHi := pMid
+                }
+                default {
+                    a := sub(a, firstA)
+                    b := sub(b, firstB)
+                    lo := mid
+                    pLo := pMid
+                }
             }
         }
     }

@@ -202,6 +202,7 @@ contract SplitTest is Base {
         ILicenceRegistry.Terms memory t = _feeTerms(1_234_567);
         t.payees = namedPayees(shares);
         uint256 licenceId = register(t);
+        publishPayees(licenceId, t.payees); // longer than registration publishes
         deposit(licenceId, 1_234_567);
         settlePeriod(licenceId, 0, 0);
         uint256 distributed = ledger.distributedOf(licenceId);
