@@ -501,7 +501,9 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
             terms.taxBps,
             terms.taxAccount,
             terms.advance,
-            terms.term.calendar.interestBps
+            terms.term.calendar.interestBps,
+            // Nothing waits for a dispute window or a reserve's release: payouts skip that queue.
+            terms.disputeWindow == 0 && terms.term.calendar.reserveBps == 0
         );
     }
 

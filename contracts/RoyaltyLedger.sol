@@ -13,9 +13,10 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
 import {LedgerCore} from "./ledger/LedgerCore.sol";
+import {DISPUTE_SETTLEMENT_TYPEHASH, RESOLVE_DISPUTE_TYPEHASH, DisputeModule} from "./ledger/DisputeModule.sol";
 import {SettlementModule} from "./ledger/SettlementModule.sol";
 import {LicenceRegistry} from "./LicenceRegistry.sol";
-import {RoyaltyMath} from "./libraries/RoyaltyMath.sol";
+import {PayeeList} from "./libraries/PayeeList.sol";
 
 /// @title RoyaltyLedger
 /// @notice Escrow, settlement of signed sales reports, split balances, withdrawals and disputes.
@@ -28,23 +29,44 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
-    bytes32 public constant DISPUTE_TYPEHASH =
-        keccak256("DisputeSettlement(uint256 settlementId,address party,uint64 deadline)");
-    bytes32 public constant RESOLVE_TYPEHASH =
-        keccak256("ResolveDispute(uint256 settlementId,uint128 finalAmount,uint64 deadline)");
+    bytes32 public constant DISPUTE_TYPEHASH = DISPUTE_SETTLEMENT_TYPEHASH;
+    bytes32 public constant RESOLVE_TYPEHASH = RESOLVE_DISPUTE_TYPEHASH;
 
-    /// @notice Where settleReports and chargeMinimumGuarantee run (deployed with the ledger).
+    /// @notice Gas each transfer of a distribution may use; a payee whose transfer needs more is
+    /// left unpaid (claimable) rather than holding the others up.
+    uint256 public constant PAYOUT_GAS = 100_000;
+    /// @notice Registration publishes payee lists up to this long as code at once (about 4,400
+    /// gas per payee); a longer list is committed to by its hash and published by publishPayees.
+    uint256 public constant EAGER_PUBLISH_MAX_PAYEES = 32;
+    /// @dev Kept back at each transfer of a distribution beyond PAYOUT_GAS and its 1/64: enough
+    /// to record a failed payout (a fresh `unpaid` slot and its event) and reach the next payee.
+    uint256 private constant AFTER_PAYOUT_GAS = 40_000;
+
+    /// @notice Where settleReports and chargeMinimumGuarantee run.
     address public immutable settlementModule;
+    /// @notice Where disputes and their resolution run.
+    address public immutable disputeModule;
+
+    error ModuleOfOtherRegistry(address module, address registry);
 
     // ------------------------------------------------------------------ constructor
 
-    constructor(ILicenceRegistry registry_, address admin)
+    /// @dev Both modules are deployed before the ledger, for the same registry: nested in the
+    /// ledger's creation code they would take it past EIP-3860's 49,152 bytes.
+    constructor(ILicenceRegistry registry_, address admin, SettlementModule settlement, DisputeModule disputes)
         LedgerCore(registry_, LicenceRegistry(address(registry_)).clock())
         EIP712("RoyaltyLedger", "1")
     {
-        settlementModule = address(new SettlementModule(registry_, LicenceRegistry(address(registry_)).clock()));
+        _requireSameRegistry(address(settlement), settlement.registry(), registry_);
+        _requireSameRegistry(address(disputes), disputes.registry(), registry_);
+        settlementModule = address(settlement);
+        disputeModule = address(disputes);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
+    }
+
+    function _requireSameRegistry(address module, ILicenceRegistry its, ILicenceRegistry ours) private pure {
+        if (its != ours) revert ModuleOfOtherRegistry(module, address(its));
     }
 
     // ------------------------------------------------------------------ admin
@@ -70,7 +92,8 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         uint16 taxBps,
         address taxAccount,
         uint128 advance,
-        uint16 interestBps
+        uint16 interestBps,
+        bool releasesAtOnce
     ) external nonReentrant {
         if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
         if (_s().accounts[licenceId].token != address(0)) revert LicenceAlreadyOpened(licenceId);
@@ -80,22 +103,59 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         account.interestBps = interestBps;
         account.licensee = licensee;
         account.taxAccount = taxAccount;
-        _storePayees(licenceId, payees, sharesBps);
+        _storePayees(licenceId, token, payees, sharesBps, releasesAtOnce);
         uint256 received = advance == 0 ? 0 : _pull(IERC20(token), licensee, advance);
         emit LicenceOpened(licenceId, token, licensee, payees, sharesBps, taxBps, taxAccount, received.toUint128());
         if (received > 0) _recordAdvance(licenceId, account, received);
     }
 
-    /// @dev Payees ascending by address, and the running sums of their shares for the split.
-    function _storePayees(uint256 licenceId, address[] calldata payees, uint16[] calldata sharesBps) private {
-        _s().payees[licenceId] = payees;
-        uint16[] storage prefix = _s().prefixBps[licenceId];
-        uint16 sum = 0;
-        prefix.push(0);
-        for (uint256 i; i < sharesBps.length; ++i) {
-            sum += sharesBps[i];
-            prefix.push(sum);
+    /// @dev Payees ascending by address (validated by the registry), as one packed list: deployed
+    /// as code now if short, else committed to by its hash.
+    function _storePayees(
+        uint256 licenceId,
+        address token,
+        address[] calldata payees,
+        uint16[] calldata sharesBps,
+        bool releasesAtOnce
+    ) private {
+        if (payees.length != sharesBps.length) revert PayeeListLengths(payees.length, sharesBps.length);
+        bytes memory list = PayeeList.pack(token, payees, sharesBps);
+        Payout storage payout = _s().payouts[licenceId];
+        bool publishNow = payees.length <= EAGER_PUBLISH_MAX_PAYEES;
+        payout.payeeCount = uint16(payees.length);
+        payout.releasesAtOnce = releasesAtOnce;
+        payout.published = publishNow;
+        if (publishNow) _publish(licenceId, list);
+        else payout.payeesHash = keccak256(list);
+    }
+
+    /// @dev Deploys `list` as the code of PayeeList.holderOf(this, licenceId): CREATE2 of a fixed
+    /// proxy salted with the licence id, which CREATEs the holder from the creation code given.
+    function _publish(uint256 licenceId, bytes memory list) private {
+        bytes memory proxyCode = PayeeList.PROXY_CODE;
+        bytes memory creation = PayeeList.creationCode(list);
+        address holder = PayeeList.holderOf(address(this), licenceId);
+        address proxy;
+        bool ok;
+        assembly ("memory-safe") {
+            proxy := create2(0, add(proxyCode, 32), mload(proxyCode), licenceId)
+            if proxy { ok := call(gas(), proxy, 0, add(creation, 32), mload(creation), 0, 0) }
         }
+        if (!ok || holder.code.length != list.length) revert PayeeListNotDeployed(licenceId, holder);
+        emit PayeesPublished(licenceId, holder);
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function publishPayees(uint256 licenceId, address[] calldata payees, uint16[] calldata sharesBps) external {
+        Payout storage payout = _s().payouts[licenceId];
+        if (payout.payeeCount == 0) revert UnknownLicence(licenceId);
+        if (payout.published) revert PayeesAlreadyPublished(licenceId);
+        if (payees.length != sharesBps.length) revert PayeeListLengths(payees.length, sharesBps.length);
+        bytes memory list = PayeeList.pack(_s().accounts[licenceId].token, payees, sharesBps);
+        bytes32 given = keccak256(list);
+        if (given != payout.payeesHash) revert PayeeListMismatch(licenceId, payout.payeesHash, given);
+        payout.published = true;
+        _publish(licenceId, list);
     }
 
     /// @dev The advance is paid at signing: a final settlement credited to the payees at once,
@@ -174,23 +234,23 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         whenNotPaused
         returns (uint256[] memory settlementIds)
     {
-        settlementIds = abi.decode(_delegateToSettlement(SettlementModule.settleReports.selector), (uint256[]));
+        settlementIds = abi.decode(_delegate(settlementModule, SettlementModule.settleReports.selector), (uint256[]));
     }
 
     /// @inheritdoc IRoyaltyLedger
     function chargeMinimumGuarantee(uint256, uint32) external whenNotPaused returns (uint256 settlementId) {
-        settlementId = abi.decode(_delegateToSettlement(SettlementModule.chargeMinimumGuarantee.selector), (uint256));
+        settlementId = abi.decode(_delegate(settlementModule, SettlementModule.chargeMinimumGuarantee.selector), (uint256));
     }
 
     /// @dev Runs the module's `selector` with this call's own arguments (copied as they came, not
     /// re-encoded) in this contract's storage; its revert comes back as it is.
-    function _delegateToSettlement(bytes4 selector) private returns (bytes memory result) {
+    function _delegate(address module, bytes4 selector) private returns (bytes memory result) {
         bool ok;
-        // The target is the module this contract deployed (immutable) and the function is fixed
+        // The target is one of this contract's immutable modules and the function is fixed
         // by the caller of this helper, not by the transaction: Slither's controlled-delegatecall
         // sees only that the arguments come from calldata.
         // slither-disable-next-line controlled-delegatecall
-        (ok, result) = settlementModule.delegatecall(bytes.concat(selector, msg.data[4:]));
+        (ok, result) = module.delegatecall(bytes.concat(selector, msg.data[4:]));
         if (!ok) {
             assembly {
                 revert(add(result, 32), mload(result))
@@ -207,15 +267,174 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     /// @inheritdoc IRoyaltyLedger
     function withdraw(uint256 licenceId, address payee) external nonReentrant returns (uint256 amount) {
-        Account storage account = _openAccount(licenceId);
-        (bool found, uint256 index) = _payeeIndex(licenceId, payee);
-        if (!found) revert NotPayee(licenceId, payee);
-        _releaseMatured(licenceId, account);
-        amount = RoyaltyMath.partOf(account.distributed, _s().prefixBps[licenceId], index) - _s().withdrawn[licenceId][payee];
+        (Payout storage payout, uint256 list, uint256 count) = _releasedList(licenceId);
+        amount = _take(licenceId, payout, list, count, payee);
         if (amount == 0) revert NothingToWithdraw(licenceId, payee);
-        _s().withdrawn[licenceId][payee] += amount;
+        IERC20(PayeeList.tokenOf(list)).safeTransfer(payee, amount);
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function withdrawMany(uint256[] calldata licenceIds, address payee) external nonReentrant returns (uint256 total) {
+        address runToken = address(0);
+        uint256 run = 0;
+        for (uint256 i; i < licenceIds.length; ++i) {
+            uint256 licenceId = licenceIds[i];
+            (Payout storage payout, uint256 list, uint256 count) = _releasedList(licenceId);
+            uint256 amount = _take(licenceId, payout, list, count, payee);
+            if (amount == 0) continue;
+            address listToken = PayeeList.tokenOf(list);
+            if (listToken != runToken) {
+                if (run != 0) IERC20(runToken).safeTransfer(payee, run);
+                (runToken, run) = (listToken, 0);
+            }
+            run += amount;
+            total += amount;
+        }
+        if (total == 0) revert NothingToClaim(payee);
+        IERC20(runToken).safeTransfer(payee, run);
+    }
+
+    /// @dev One distribution's figures, in memory (too many for the stack).
+    struct Round {
+        uint256 licenceId;
+        uint256 list;
+        uint256 count;
+        uint256 from;
+        uint256 total;
+        address payToken;
+        uint256[] partsNow;
+        uint256[] partsBefore;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function distribute(uint256 licenceId) external nonReentrant returns (uint256 paid) {
+        (Payout storage payout, uint256 list, uint256 count) = _releasedList(licenceId);
+        Round memory round = Round({
+            licenceId: licenceId,
+            list: list,
+            count: count,
+            from: 0,
+            total: 0,
+            payToken: PayeeList.tokenOf(list),
+            partsNow: new uint256[](0),
+            partsBefore: new uint256[](0)
+        });
+        round.total = _s().accounts[licenceId].distributed;
+        round.from = payout.paidUpTo;
+        if (round.total == round.from) revert NothingToDistribute(licenceId, round.from);
+        // Effects first: from here on every payee counts as paid up to `total`, and what a
+        // transfer below fails to pay goes to that payee's `unpaid`.
+        payout.paidUpTo = round.total.toUint128();
+        round.partsNow = PayeeList.parts(round.list, round.count, round.total);
+        // Unread when nothing was distributed before (every part of 0 is 0).
+        round.partsBefore = round.from == 0 ? round.partsNow : PayeeList.parts(round.list, round.count, round.from);
+        uint256 failed = 0;
+        for (uint256 i; i < round.count; ++i) {
+            (bool ok, uint256 amount) = _payOne(round, i);
+            if (ok) paid += amount;
+            else failed += amount;
+        }
+        emit Distributed(licenceId, msg.sender, round.from, round.total, paid, failed);
+    }
+
+    /// @dev Pays payee `index` of a distribution what it is owed: its part of the increase beyond
+    /// what its own withdrawals reached, plus what earlier distributions could not pay it. A
+    /// failed transfer leaves all of it as the payee's `unpaid`.
+    function _payOne(Round memory round, uint256 index) private returns (bool ok, uint256 amount) {
+        address payee = PayeeList.accountAt(round.list, index);
+        PayeeAccount storage payeeAccount = _s().payeeAccounts[round.licenceId][payee];
+        uint256 paidTo = payeeAccount.paidTo;
+        amount = payeeAccount.unpaid;
+        if (amount != 0) payeeAccount.unpaid = 0;
+        if (paidTo < round.total) {
+            uint256 reached = 0;
+            if (paidTo > round.from) reached = PayeeList.partOf(round.list, round.count, paidTo, index);
+            else if (round.from != 0) reached = round.partsBefore[index];
+            amount += round.partsNow[index] - reached;
+        }
+        if (amount == 0) return (true, 0);
+        uint256 needed = PAYOUT_GAS + PAYOUT_GAS / 63 + AFTER_PAYOUT_GAS;
+        if (gasleft() < needed) revert DistributionGasTooLow(round.licenceId, index, gasleft(), needed);
+        ok = _tryTransfer(round.payToken, payee, amount);
+        if (ok) {
+            emit Withdrawn(round.licenceId, payee, amount, false);
+        } else {
+            // The failed call's own effects were rolled back: nothing else wrote this slot since.
+            payeeAccount.unpaid = amount.toUint128();
+            emit PayoutFailed(round.licenceId, payee, amount);
+        }
+    }
+
+    /// @dev Calls token.transfer(to, amount) with at most PAYOUT_GAS and judges the result as
+    /// SafeERC20 does (a call that succeeded and returned true, or nothing from a contract),
+    /// without ever copying more than one word of what the token returns.
+    function _tryTransfer(address payToken, address to, uint256 amount) private returns (bool ok) {
+        bytes4 selector = IERC20.transfer.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 4), to)
+            mstore(add(m, 36), amount)
+            mstore(0, 0)
+            let success := call(PAYOUT_GAS, payToken, 0, m, 68, 0, 32)
+            switch returndatasize()
+            case 0 { ok := and(success, gt(extcodesize(payToken), 0)) }
+            default { ok := and(success, and(gt(returndatasize(), 31), eq(mload(0), 1))) }
+        }
+    }
+
+    /// @dev The licence's published payee list in memory, after releasing what has matured
+    /// (skipped for a licence whose settlements are all final when made).
+    function _releasedList(uint256 licenceId) private returns (Payout storage payout, uint256 list, uint256 count) {
+        (payout, list, count) = _list(licenceId);
+        if (!payout.releasesAtOnce) _releaseMatured(licenceId, _s().accounts[licenceId]);
+    }
+
+    function _list(uint256 licenceId) private view returns (Payout storage payout, uint256 list, uint256 count) {
+        payout = _s().payouts[licenceId];
+        count = payout.payeeCount;
+        if (count == 0) revert UnknownLicence(licenceId);
+        if (!payout.published) revert PayeesNotPublished(licenceId);
+        list = PayeeList.load(PayeeList.holderOf(address(this), licenceId), count);
+    }
+
+    /// @dev Records a payee's withdrawal of all it can claim and returns the amount (0: nothing).
+    function _take(uint256 licenceId, Payout storage payout, uint256 list, uint256 count, address payee)
+        private
+        returns (uint256 amount)
+    {
+        (bool found, uint256 index) = PayeeList.indexOf(list, count, payee);
+        if (!found) revert NotPayee(licenceId, payee);
+        uint256 total = _s().accounts[licenceId].distributed;
+        PayeeAccount storage payeeAccount = _s().payeeAccounts[licenceId][payee];
+        (uint256 reached, uint256 unpaid) = _reached(payout, payeeAccount);
+        amount = unpaid + _partBetween(list, count, reached, total, index);
+        if (amount == 0) return 0;
+        payeeAccount.paidTo = total.toUint128();
+        payeeAccount.unpaid = 0;
         emit Withdrawn(licenceId, payee, amount, false);
-        IERC20(account.token).safeTransfer(payee, amount);
+    }
+
+    /// @dev Payee `index`'s part of what was distributed between the cumulative totals `from` and `to`.
+    function _partBetween(uint256 list, uint256 count, uint256 from, uint256 to, uint256 index)
+        private
+        pure
+        returns (uint256)
+    {
+        if (to <= from) return 0;
+        (uint256 partTo, uint256 partFrom) = PayeeList.partsOf(list, count, to, from, index);
+        return partTo - partFrom;
+    }
+
+    /// @dev The cumulative total a payee has been paid (or credited as unpaid) its part of, and its unpaid amount.
+    function _reached(Payout storage payout, PayeeAccount storage payeeAccount)
+        private
+        view
+        returns (uint256 reached, uint256 unpaid)
+    {
+        uint256 paidUpTo = payout.paidUpTo;
+        uint256 paidTo = payeeAccount.paidTo;
+        return (paidTo > paidUpTo ? paidTo : paidUpTo, payeeAccount.unpaid);
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -232,41 +451,23 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     // ------------------------------------------------------------------ disputes
 
     /// @inheritdoc IRoyaltyLedger
-    function dispute(uint256 settlementId) external {
-        _dispute(settlementId, msg.sender);
+    function dispute(uint256) external {
+        _delegate(disputeModule, DisputeModule.dispute.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
-    function disputeFor(uint256 settlementId, address party, uint64 deadline, bytes calldata signature) external {
-        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(DISPUTE_TYPEHASH, settlementId, party, deadline)));
-        if (!registry.isValidSignature(party, digest, signature)) revert PartySignatureInvalid(party);
-        _dispute(settlementId, party);
+    function disputeFor(uint256, address, uint64, bytes calldata) external {
+        _delegate(disputeModule, DisputeModule.disputeFor.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
-    function resolveDispute(uint256 settlementId, uint128 finalAmount) external nonReentrant {
-        Stored storage stored = _existing(settlementId);
-        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(stored.licenceId);
-        if (msg.sender != context.arbiter) revert NotArbiter(msg.sender);
-        _resolve(settlementId, stored, finalAmount, context, true);
+    function resolveDispute(uint256, uint128) external nonReentrant {
+        _delegate(disputeModule, DisputeModule.resolveDispute.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
-    function resolveDisputeByParties(
-        uint256 settlementId,
-        uint128 finalAmount,
-        uint64 deadline,
-        bytes calldata licensorSig,
-        bytes calldata licenseeSig
-    ) external nonReentrant {
-        Stored storage stored = _existing(settlementId);
-        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(stored.licenceId);
-        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(RESOLVE_TYPEHASH, settlementId, finalAmount, deadline)));
-        _requirePartySignature(context.licensor, digest, licensorSig);
-        _requirePartySignature(context.licensee, digest, licenseeSig);
-        _resolve(settlementId, stored, finalAmount, context, false);
+    function resolveDisputeByParties(uint256, uint128, uint64, bytes calldata, bytes calldata) external nonReentrant {
+        _delegate(disputeModule, DisputeModule.resolveDisputeByParties.selector);
     }
 
     // ------------------------------------------------------------------ views
@@ -324,10 +525,23 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     /// @inheritdoc IRoyaltyLedger
     /// @dev Counts released settlements only; `withdraw` first releases those whose window passed.
     function claimable(uint256 licenceId, address payee) external view returns (uint256) {
-        (bool found, uint256 index) = _payeeIndex(licenceId, payee);
-        if (!found) return 0;
-        return RoyaltyMath.partOf(_s().accounts[licenceId].distributed, _s().prefixBps[licenceId], index)
-            - _s().withdrawn[licenceId][payee];
+        (uint256 entitled, uint256 paid) = _payeeTotals(licenceId, payee);
+        return entitled - paid;
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function payoutOf(uint256 licenceId)
+        external
+        view
+        returns (uint256 paidUpTo, uint256 payeeCount, bool published, address holder)
+    {
+        Payout storage payout = _s().payouts[licenceId];
+        return (payout.paidUpTo, payout.payeeCount, payout.published, PayeeList.holderOf(address(this), licenceId));
+    }
+
+    /// @inheritdoc IRoyaltyLedger
+    function unpaidOf(uint256 licenceId, address payee) external view returns (uint256) {
+        return _s().payeeAccounts[licenceId][payee].unpaid;
     }
 
     /// @inheritdoc IRoyaltyLedger
@@ -356,19 +570,33 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         return latest != 0 ? latest : _settledId(licenceId, period);
     }
 
-    /// @notice Payees of a licence (ascending by address) and the running sums of their shares.
-    function payeesOf(uint256 licenceId) external view returns (address[] memory, uint16[] memory prefixBps) {
-        return (_s().payees[licenceId], _s().prefixBps[licenceId]);
+    /// @notice Payees of a licence (ascending by address) and the running sums of their shares
+    /// ([0, s0, s0 + s1, ..., 10,000]). Reverts with PayeesNotPublished for a long list not yet published.
+    function payeesOf(uint256 licenceId) external view returns (address[] memory accounts, uint16[] memory prefixBps) {
+        if (_s().payouts[licenceId].payeeCount == 0) return (accounts, prefixBps);
+        (, uint256 list, uint256 count) = _list(licenceId);
+        accounts = new address[](count);
+        prefixBps = new uint16[](count + 1);
+        for (uint256 i; i < count; ++i) {
+            accounts[i] = PayeeList.accountAt(list, i);
+            prefixBps[i + 1] = uint16(PayeeList.prefixAt(list, i + 1));
+        }
     }
 
-    /// @notice Total credited to a payee so far and total paid out to it.
+    /// @notice Total credited to a payee so far and total paid out to it (by its withdrawals and
+    /// by distributions; what a distribution failed to pay it is not paid).
     function payeeTotals(uint256 licenceId, address payee) external view returns (uint256 entitled, uint256 withdrawn) {
-        (bool found, uint256 index) = _payeeIndex(licenceId, payee);
+        return _payeeTotals(licenceId, payee);
+    }
+
+    function _payeeTotals(uint256 licenceId, address payee) private view returns (uint256 entitled, uint256 paid) {
+        if (_s().payouts[licenceId].payeeCount == 0) return (0, 0);
+        (Payout storage payout, uint256 list, uint256 count) = _list(licenceId);
+        (bool found, uint256 index) = PayeeList.indexOf(list, count, payee);
         if (!found) return (0, 0);
-        return (
-            RoyaltyMath.partOf(_s().accounts[licenceId].distributed, _s().prefixBps[licenceId], index),
-            _s().withdrawn[licenceId][payee]
-        );
+        (uint256 reached, uint256 unpaid) = _reached(payout, _s().payeeAccounts[licenceId][payee]);
+        (entitled, paid) = PayeeList.partsOf(list, count, _s().accounts[licenceId].distributed, reached, index);
+        paid -= unpaid;
     }
 
     /// @notice Cumulative amount credited to a licence's payees.
@@ -397,72 +625,6 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
 
 
-    // ------------------------------------------------------------------ internal: disputes
-
-    function _dispute(uint256 settlementId, address party) private {
-        Stored storage stored = _existing(settlementId);
-        (address licensor, address licensee) = registry.parties(stored.licenceId);
-        if (party != licensor && party != licensee) revert NotParty(stored.licenceId, party);
-        if (stored.state != State.Pending) revert NotDisputable(settlementId, stored.state);
-        if (block.timestamp >= stored.disputeUntil) revert DisputeWindowClosed(settlementId, stored.disputeUntil);
-        stored.state = State.Disputed;
-        // What is still unpaid on it is contested, not in breach, until the dispute ends.
-        _s().accounts[stored.licenceId].disputedArrears += stored.unpaid;
-        emit Disputed(settlementId, stored.licenceId, party);
-    }
-
-    function _resolve(
-        uint256 settlementId,
-        Stored storage stored,
-        uint128 finalAmount,
-        ILicenceRegistry.SettlementContext memory context,
-        bool byArbiter
-    ) private {
-        if (stored.state != State.Disputed) revert NotDisputed(settlementId, stored.state);
-        if (finalAmount > stored.due) revert FinalAmountAboveDue(settlementId, finalAmount, stored.due);
-        uint256 licenceId = stored.licenceId;
-        Account storage account = _s().accounts[licenceId];
-        uint256 outstandingBefore = stored.unpaid;
-        account.disputedArrears -= outstandingBefore.toUint128();
-        uint256 paid = _paid(stored);
-        uint256 refund = paid > finalAmount ? paid - finalAmount : 0;
-        uint256 reduction = stored.due - finalAmount;
-        Year storage record = _s().yearTotals[licenceId][stored.year];
-        if (_isRoyalty(stored.kind)) {
-            _reduceYearsRoyalty(licenceId, stored, reduction);
-            _closeYears(licenceId, stored);
-        } else if (stored.kind == Kind.MinimumGuarantee) {
-            // A shortfall reduced on dispute can no longer offset that much of later reports.
-            uint256 creditCut = reduction < record.guaranteeCredit ? reduction : record.guaranteeCredit;
-            record.guaranteeCredit -= creditCut.toUint128();
-        }
-        paid -= refund;
-        _setAmounts(stored, finalAmount, paid);
-        // The royalty stays what the report priced; the cut is covered by the resolution.
-        if (reduction != 0) stored.covered += reduction.toUint128();
-        stored.state = State.Final;
-        uint256 outstandingAfter = finalAmount - paid;
-        account.arrears -= (outstandingBefore - outstandingAfter).toUint128();
-        if (outstandingBefore > outstandingAfter && account.arrears == 0) _arrearsCleared(licenceId, account);
-        emit DisputeResolved(settlementId, licenceId, finalAmount, refund, byArbiter);
-        _release(settlementId, stored, account, 0, paid);
-        if (refund > 0) _refund(licenceId, account, refund);
-    }
-
-
-
-    /// @dev A dispute cut a report's amount: its years' royalty falls by as much, latest year first.
-    function _reduceYearsRoyalty(uint256 licenceId, Stored storage stored, uint256 reduction) private {
-        uint32 first = stored.year;
-        for (uint32 y = first + stored.yearSpan; reduction != 0; --y) {
-            Year storage record = _s().yearTotals[licenceId][y];
-            uint256 cut = reduction < record.royalty ? reduction : record.royalty;
-            record.royalty -= cut.toUint128();
-            reduction -= cut;
-            if (y == first) break;
-        }
-    }
-
     /// @dev When the licensee may take its escrow back: the end of the period the sell-off ends
     /// in, plus the due days to report it.
     function _closesAt(ILicenceRegistry.SettlementContext memory context) private view returns (uint64) {
@@ -470,29 +632,10 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         return lastEnd + uint64(context.calendar.dueDays) * 1 days;
     }
 
-    function _requirePartySignature(address party, bytes32 digest, bytes calldata signature) private view {
-        if (msg.sender == party) return;
-        if (!registry.isValidSignature(party, digest, signature)) revert PartySignatureInvalid(party);
-    }
-
     // ------------------------------------------------------------------ internal: helpers
 
 
 
-    /// @dev Payees are stored in ascending address order, so a binary search finds one.
-    function _payeeIndex(uint256 licenceId, address payee) private view returns (bool found, uint256 index) {
-        address[] storage payees = _s().payees[licenceId];
-        uint256 lo = 0;
-        uint256 hi = payees.length;
-        while (lo < hi) {
-            uint256 mid = (lo + hi) / 2;
-            address candidate = payees[mid];
-            if (candidate == payee) return (true, mid);
-            if (candidate < payee) lo = mid + 1;
-            else hi = mid;
-        }
-        return (false, 0);
-    }
 
     /// @dev Credits what actually arrived, so a fee-on-transfer token cannot over-credit.
     /// `from` is the caller (deposits), the licensee of a licence being opened (the advance: only

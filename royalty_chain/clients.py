@@ -225,6 +225,42 @@ class LedgerClient(_Client):
         """A permit deposit from the licensee's wallet, relayed by ``sender``."""
         return self._send(self.deposit_with_permit_fn(licence_id, amount, deadline, signature), sender)
 
+    def withdraw_many_fn(self, licence_ids: list[int], payee: str) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.withdrawMany(licence_ids, to_checksum_address(payee))
+        return fn
+
+    def withdraw_many(self, licence_ids: list[int], payee: str, sender: LocalAccount) -> TxReceipt:
+        """Pay `payee` its balance on every licence named (one transfer per run of one token)."""
+        return self._send(self.withdraw_many_fn(licence_ids, payee), sender)
+
+    def distribute_fn(self, licence_id: int) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.distribute(licence_id)
+        return fn
+
+    def distribute(self, licence_id: int, sender: LocalAccount) -> TxReceipt:
+        """Pay every payee of a licence what it can claim; failed transfers stay claimable."""
+        return self._send(self.distribute_fn(licence_id), sender)
+
+    def publish_payees_fn(self, licence_id: int, payees: list[str], shares_bps: list[int]) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.publishPayees(
+            licence_id, [to_checksum_address(p) for p in payees], shares_bps
+        )
+        return fn
+
+    def publish_payees(
+        self, licence_id: int, payees: list[str], shares_bps: list[int], sender: LocalAccount
+    ) -> TxReceipt:
+        """Deploy a long payee list (as the LicenceOpened event gives it) so payouts can read it."""
+        return self._send(self.publish_payees_fn(licence_id, payees, shares_bps), sender)
+
+    def payout_of(self, licence_id: int) -> tuple[int, int, bool, str]:
+        """(paid up to, payee count, list published, address of the list's code)."""
+        paid_up_to, count, published, holder = self._call(self.contract.functions.payoutOf(licence_id))
+        return int(paid_up_to), int(count), bool(published), str(holder)
+
+    def unpaid_of(self, licence_id: int, payee: str) -> int:
+        return int(self._call(self.contract.functions.unpaidOf(licence_id, to_checksum_address(payee))))
+
     def charge_minimum_guarantee_fn(self, licence_id: int, year: int) -> ContractFunction:
         fn: ContractFunction = self.contract.functions.chargeMinimumGuarantee(licence_id, year)
         return fn

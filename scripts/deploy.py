@@ -58,7 +58,13 @@ def cli(network, account_alias, manifest_file, tokens, force):
         deployer.set_autosign(False)
     start_block = chain.blocks.head.number + 1
     registry = deployer.deploy(project.LicenceRegistry, deployer.address)
-    ledger = deployer.deploy(project.RoyaltyLedger, registry.address, deployer.address)
+    # The ledger runs settlement and disputes in these modules (deployed apart: nested, they would
+    # take the ledger's creation code past EIP-3860's limit).
+    settlement = deployer.deploy(project.SettlementModule, registry.address, registry.clock())
+    disputes = deployer.deploy(project.DisputeModule, registry.address, registry.clock())
+    ledger = deployer.deploy(
+        project.RoyaltyLedger, registry.address, deployer.address, settlement.address, disputes.address
+    )
     registry.setLedger(ledger.address, sender=deployer)
 
     contracts = {

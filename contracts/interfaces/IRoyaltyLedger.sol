@@ -6,7 +6,9 @@ pragma solidity ^0.8.24;
 /// recoups the advance, draws the rest from the licensee's escrow (a shortfall becomes arrears),
 /// and, once final, credits the tax account its withholding and the payees their shares.
 /// @dev Payee credit is an accumulator per licence: settlement cost does not grow with the
-/// number of payees. A payee's part of the amount distributed so far comes from halving the
+/// number of payees. Payees are paid by their own withdrawals or by a permissionless
+/// distribution to all of them, which moves a per-licence watermark instead of writing a slot
+/// per payee. A payee's part of the amount distributed so far comes from halving the
 /// payee list (RoyaltyMath.partOf): exact in sum, and never decreasing as the total grows.
 interface IRoyaltyLedger {
     // ------------------------------------------------------------------ types
@@ -140,6 +142,20 @@ interface IRoyaltyLedger {
     error YearHasOpenSettlements(uint256 licenceId, uint32 year, uint32 open);
     error AuditMustCorrect(uint256 licenceId, uint32 period);
     error AuditCostWithoutAudit(uint256 licenceId, uint128 auditCost);
+    /// @notice The licence's payee list is longer than registration publishes: call publishPayees.
+    error PayeesNotPublished(uint256 licenceId);
+    error PayeesAlreadyPublished(uint256 licenceId);
+    /// @notice The list given does not hash to the one the licence was registered with.
+    error PayeeListMismatch(uint256 licenceId, bytes32 registered, bytes32 given);
+    error PayeeListLengths(uint256 payees, uint256 shares);
+    /// @notice Deploying the list's code failed (out of gas, most likely).
+    error PayeeListNotDeployed(uint256 licenceId, address holder);
+    /// @notice Every payee has been paid its part of `paidUpTo`, which is all that was distributed.
+    error NothingToDistribute(uint256 licenceId, uint256 paidUpTo);
+    /// @notice Too little gas left to give payee `index`'s transfer its full allowance: send more.
+    error DistributionGasTooLow(uint256 licenceId, uint256 index, uint256 gasLeft, uint256 needed);
+    /// @notice None of the licences named owes `payee` anything.
+    error NothingToClaim(address payee);
 
     // ------------------------------------------------------------------ events
 
@@ -269,8 +285,22 @@ interface IRoyaltyLedger {
     event Disputed(uint256 indexed settlementId, uint256 indexed licenceId, address indexed by);
     /// @notice A dispute ended with `finalAmount`; `refunded` went back to the licensee's escrow.
     event DisputeResolved(uint256 indexed settlementId, uint256 indexed licenceId, uint256 finalAmount, uint256 refunded, bool byArbiter);
-    /// @notice A payee (or the tax account) was paid.
+    /// @notice A payee (or the tax account) was paid: by its own withdrawal, a multi-licence
+    /// claim or a distribution.
     event Withdrawn(uint256 indexed licenceId, address indexed account, uint256 amount, bool tax);
+    /// @notice A licence's payee list was deployed as the code of `holder` (registration does it
+    /// for short lists, publishPayees for the others).
+    event PayeesPublished(uint256 indexed licenceId, address holder);
+    /// @notice A distribution paid every payee its part of what was distributed between
+    /// `fromTotal` and `toTotal` (cumulative `distributed` figures), plus what earlier ones could
+    /// not pay: `paid` in all (one Withdrawn each), `unpaid` kept for the payees whose transfer
+    /// failed (one PayoutFailed each).
+    event Distributed(
+        uint256 indexed licenceId, address indexed by, uint256 fromTotal, uint256 toTotal, uint256 paid, uint256 unpaid
+    );
+    /// @notice A distribution could not pay `payee` (its transfer reverted, returned false or ran
+    /// out of its gas allowance): `amount` stays claimable by it.
+    event PayoutFailed(uint256 indexed licenceId, address indexed payee, uint256 amount);
     /// @notice The licensee took back unused escrow after the licence closed.
     event EscrowWithdrawn(uint256 indexed licenceId, address indexed licensee, uint256 amount);
     /// @notice All arrears of a licence were paid off.
@@ -279,6 +309,10 @@ interface IRoyaltyLedger {
     // ------------------------------------------------------------------ actions
 
     /// @notice Called by the registry when a licence is registered: records payees and pulls the advance.
+    /// @dev A list of up to EAGER_PUBLISH_MAX_PAYEES payees is published as code at once; a
+    /// longer one is only committed to (its hash), and publishPayees deploys it later.
+    /// @param releasesAtOnce the licence has no dispute window and holds no reserves, so none of
+    /// its settlements ever waits to be released (payouts then skip the release queue)
     function openLicence(
         uint256 licenceId,
         address token,
@@ -288,7 +322,8 @@ interface IRoyaltyLedger {
         uint16 taxBps,
         address taxAccount,
         uint128 advance,
-        uint16 interestBps
+        uint16 interestBps,
+        bool releasesAtOnce
     ) external;
 
     /// @notice Deposit into a licence's escrow; arrears are paid first, oldest first.
@@ -318,6 +353,22 @@ interface IRoyaltyLedger {
 
     /// @notice Pay a payee its whole balance on a licence. Anyone may call; the money goes to the payee.
     function withdraw(uint256 licenceId, address payee) external returns (uint256 amount);
+
+    /// @notice Pay a payee its whole balance on each of `licenceIds`, one transfer per run of
+    /// licences paid in the same token (list them grouped by token for one transfer per token).
+    /// Licences that owe it nothing are skipped. Anyone may call; the money goes to the payee.
+    function withdrawMany(uint256[] calldata licenceIds, address payee) external returns (uint256 total);
+
+    /// @notice Pay every payee of a licence what it can claim, in one transaction. Anyone may call.
+    /// @dev Each transfer gets at most PAYOUT_GAS; one that reverts, returns false or runs out of
+    /// gas leaves that payee's amount claimable (PayoutFailed) and the others are paid. Reverts
+    /// with DistributionGasTooLow, paying no one, when the caller sent too little gas for that.
+    function distribute(uint256 licenceId) external returns (uint256 paid);
+
+    /// @notice Deploy a licence's payee list as code, for a list too long for registration to
+    /// publish. Anyone may call with the list of the LicenceOpened event; it must hash to the
+    /// registered one.
+    function publishPayees(uint256 licenceId, address[] calldata payees, uint16[] calldata sharesBps) external;
 
     /// @notice Pay the tax account its whole withholding balance on a licence. Anyone may call.
     function withdrawTax(uint256 licenceId) external returns (uint256 amount);
@@ -354,6 +405,15 @@ interface IRoyaltyLedger {
     function arrearsClearedAt(uint256 licenceId) external view returns (uint64);
     function advanceRemaining(uint256 licenceId) external view returns (uint256);
     function claimable(uint256 licenceId, address payee) external view returns (uint256);
+    /// @notice The payout state of a licence: what distributions paid every payee up to (a
+    /// cumulative `distributed` figure), the number of payees, whether the list is published and
+    /// where its code is (or will be).
+    function payoutOf(uint256 licenceId)
+        external
+        view
+        returns (uint256 paidUpTo, uint256 payeeCount, bool published, address holder);
+    /// @notice What distributions could not pay `payee` on a licence (part of its claimable).
+    function unpaidOf(uint256 licenceId, address payee) external view returns (uint256);
     function taxClaimable(uint256 licenceId) external view returns (uint256);
     function settledPeriod(uint256 licenceId, uint32 period) external view returns (uint256 settlementId);
     function lastSequence(uint256 licenceId) external view returns (uint64);

@@ -107,13 +107,34 @@ abstract contract LedgerCore {
         uint32 open; // report settlements of the year still pending or disputed
     }
 
+    /// @dev How a licence's payees are paid. The list itself (token, payees, running sums of
+    /// their shares) is contract code at PayeeList.holderOf(ledger, licenceId), written once.
+    struct Payout {
+        // slot 0
+        uint128 paidUpTo; // a distribution paid every payee its part of this much of `distributed` (or kept it as unpaid)
+        uint16 payeeCount;
+        bool published; // the list's code is deployed
+        bool releasesAtOnce; // no dispute window and no reserve: no settlement ever waits to be released
+        // slot 1, written only when the list is too long to publish at registration
+        bytes32 payeesHash; // keccak256 of PayeeList.pack(token, payees, shares)
+    }
+
+    /// @dev One payee of one licence: what it has been paid is its part of max(paidUpTo, paidTo),
+    /// less `unpaid`.
+    struct PayeeAccount {
+        uint128 paidTo; // its own withdrawals paid it its part of this much of `distributed`
+        uint128 unpaid; // what distributions could not pay it (its transfer failed): still owed to it
+    }
+
     /// @dev All of the ledger's state, at one ERC-7201 slot, so the ledger and the settlement
     /// module it delegates to read and write the same storage whatever each inherits.
     /// @custom:storage-location erc7201:royalty.ledger.storage
     struct LedgerStorage {
         mapping(uint256 licenceId => Account) accounts;
-        mapping(uint256 licenceId => address[]) payees; // ascending by address
-        mapping(uint256 licenceId => uint16[]) prefixBps; // [0, s0, s0+s1, ..., 10000]
+        // Retired by the payee lists published as code (`payouts`): never written any more, kept
+        // so that the fields after them keep their slots.
+        mapping(uint256 licenceId => address[]) payees;
+        mapping(uint256 licenceId => uint16[]) prefixBps;
         mapping(uint256 licenceId => mapping(address payee => uint256)) withdrawn;
         mapping(uint256 licenceId => uint256[]) pending;
         mapping(uint256 licenceId => uint256[]) arrearsQueue;
@@ -128,6 +149,8 @@ abstract contract LedgerCore {
         // Sum of the royalty the corrections of a period changed (signed): with the original's
         // royalty, what the period was settled at before an audit.
         mapping(uint256 licenceId => mapping(uint32 period => int256)) adjustedRoyalty;
+        mapping(uint256 licenceId => Payout) payouts;
+        mapping(uint256 licenceId => mapping(address payee => PayeeAccount)) payeeAccounts;
     }
 
     /// @dev keccak256(abi.encode(uint256(keccak256("royalty.ledger.storage")) - 1)) & ~bytes32(uint256(0xff))

@@ -15,7 +15,9 @@ contract HostilePayee is ITokenReceiver {
         Refuse, // revert in the hook, so its own withdrawal fails
         ReenterWithdraw, // call withdraw again from the hook (expected to revert the whole payment)
         ReenterDeposit, // deposit the tokens back from the hook (expected to revert the whole payment)
-        TryReenterWithdraw // try to withdraw again, swallow the failure and keep the first payment
+        TryReenterWithdraw, // try to withdraw again, swallow the failure and keep the first payment
+        BurnGas, // spin until the call runs out of gas
+        ReenterDistribute // call distribute again from the hook (expected to revert the whole payment)
     }
 
     IRoyaltyLedger public immutable ledger;
@@ -54,6 +56,12 @@ contract HostilePayee is ITokenReceiver {
         } else if (current == Mode.ReenterDeposit) {
             token.approve(address(ledger), amount);
             ledger.deposit(licenceId, amount);
+        } else if (current == Mode.BurnGas) {
+            while (gasleft() > 0) {
+                received += 1;
+            }
+        } else if (current == Mode.ReenterDistribute) {
+            ledger.distribute(licenceId);
         } else if (current == Mode.TryReenterWithdraw) {
             try ledger.withdraw(licenceId, address(this)) {}
             catch (bytes memory reason) {

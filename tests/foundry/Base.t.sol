@@ -6,6 +6,8 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 
 import {LicenceRegistry} from "../../contracts/LicenceRegistry.sol";
 import {RoyaltyLedger} from "../../contracts/RoyaltyLedger.sol";
+import {DisputeModule} from "../../contracts/ledger/DisputeModule.sol";
+import {SettlementModule} from "../../contracts/ledger/SettlementModule.sol";
 import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
 import {RoyaltyMathHarness} from "../../contracts/test/RoyaltyMathHarness.sol";
@@ -89,7 +91,7 @@ abstract contract Base is Test {
         _sortOracles();
 
         registry = new LicenceRegistry(admin);
-        ledger = new RoyaltyLedger(registry, admin);
+        ledger = deployLedger(registry);
         token = new TestToken("Test US Dollar", "tUSD", 6);
         vm.startPrank(admin);
         registry.setLedger(ledger);
@@ -98,6 +100,16 @@ abstract contract Base is Test {
 
         vm.prank(licensee);
         token.approve(address(ledger), type(uint256).max);
+    }
+
+    /// @notice A ledger for `registry_`, with the settlement and dispute modules it runs.
+    function deployLedger(LicenceRegistry registry_) internal returns (RoyaltyLedger) {
+        return new RoyaltyLedger(
+            registry_,
+            admin,
+            new SettlementModule(registry_, registry_.clock()),
+            new DisputeModule(registry_, registry_.clock())
+        );
     }
 
     // ------------------------------------------------------------------ terms
@@ -280,6 +292,17 @@ abstract contract Base is Test {
         if (t.advance > 0) token.mint(t.licensee, t.advance);
         vm.prank(relayer);
         licenceId = registry.register(t, deadline, licensorSig, licenseeSig);
+    }
+
+    /// @notice Publish a long payee list (registration publishes up to EAGER_PUBLISH_MAX_PAYEES
+    /// itself) as anyone could: with the list of the terms, which the LicenceOpened event carries.
+    function publishPayees(uint256 licenceId, ILicenceRegistry.Payee[] memory payees) internal {
+        address[] memory accounts = new address[](payees.length);
+        for (uint256 i; i < payees.length; ++i) {
+            accounts[i] = payees[i].account;
+        }
+        vm.prank(stranger);
+        ledger.publishPayees(licenceId, accounts, sharesOf(payees));
     }
 
     /// @notice Register the default terms; the salt keeps repeated registrations distinct.

@@ -117,7 +117,7 @@ contract PauseTest is Base {
         ledger.resolveDispute(settled, 0);
         // Only the registry opens licences (and so pulls advances).
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.NotRegistry.selector, admin));
-        ledger.openLicence(9, address(token), licensee, new address[](0), new uint16[](0), 0, address(0), 1, 0);
+        ledger.openLicence(9, address(token), licensee, new address[](0), new uint16[](0), 0, address(0), 1, 0, true);
         vm.stopPrank();
         assertEq(token.balanceOf(licensor), 3_150 * USD);
         assertEq(token.balanceOf(taxAccount), 500 * USD);

@@ -402,6 +402,8 @@ contract RegistrationTest is Base {
         console.log("register: 500 payees (MAX_PAYEES)", gas);
         // Measured inside the test's transaction: the 21,000 base and calldata costs come on top.
         assertLt(gas, 30_000_000, "fits a 30M block");
+        // Registration only commits to a list this long; anyone publishes it, once.
+        publishPayees(licenceId, t.payees);
         (address[] memory payees, uint16[] memory prefixBps) = ledger.payeesOf(licenceId);
         assertEq(payees.length, 500);
         assertEq(prefixBps.length, 501);
@@ -561,7 +563,7 @@ contract RegistrationTest is Base {
 
     function test_setLedger_EmitsLedgerSet() public {
         LicenceRegistry fresh = new LicenceRegistry(admin);
-        RoyaltyLedger freshLedger = new RoyaltyLedger(fresh, admin);
+        RoyaltyLedger freshLedger = deployLedger(fresh);
         vm.expectEmit(true, true, true, true, address(fresh));
         emit ILicenceRegistry.LedgerSet(address(freshLedger));
         vm.prank(admin);
@@ -600,7 +602,7 @@ contract RegistrationTest is Base {
         shares[0] = 10_000;
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.NotRegistry.selector, stranger));
         vm.prank(stranger);
-        ledger.openLicence(1, address(token), licensee, payees, shares, 0, address(0), 0, 0);
+        ledger.openLicence(1, address(token), licensee, payees, shares, 0, address(0), 0, 0, true);
     }
 
     function test_openLicence_RevertWhen_LicenceAlreadyOpened() public {
@@ -611,7 +613,7 @@ contract RegistrationTest is Base {
         shares[0] = 10_000;
         vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.LicenceAlreadyOpened.selector, licenceId));
         vm.prank(address(registry));
-        ledger.openLicence(licenceId, address(token), stranger, payees, shares, 0, address(0), 0, 0);
+        ledger.openLicence(licenceId, address(token), stranger, payees, shares, 0, address(0), 0, 0, true);
     }
 
     // ------------------------------------------------------------------ views of unknown licences

@@ -202,6 +202,7 @@ contract SplitTest is Base {
         ILicenceRegistry.Terms memory t = _feeTerms(1_234_567);
         t.payees = namedPayees(shares);
         uint256 licenceId = register(t);
+        publishPayees(licenceId, t.payees); // longer than registration publishes
         deposit(licenceId, 1_234_567);
         settlePeriod(licenceId, 0, 0);
         uint256 distributed = ledger.distributedOf(licenceId);
@@ -302,6 +303,10 @@ contract SplitTest is Base {
         // royalty floor(123,456,789 * 5%) = 6,172,839; tax floor(617,283.9) = 617,283
         uint256 distributed = ledger.distributedOf(licenceId);
         assertEq(distributed, 5_555_556);
+        // 250 payees are more than registration publishes: the list is published once, by anyone.
+        vm.expectRevert(abi.encodeWithSelector(IRoyaltyLedger.PayeesNotPublished.selector, licenceId));
+        ledger.payeesOf(licenceId);
+        publishPayees(licenceId, t.payees);
         _checkStored250(licenceId, t.payees);
         _withdrawAll250(licenceId, t.payees, distributed);
         ledger.withdrawTax(licenceId);

@@ -61,6 +61,8 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     mapping(uint256 licenceId => mapping(address payee => uint256)) public ghost_receivedBy;
     /// @notice Each payee's claimable plus what it had received, as last seen after an action.
     mapping(uint256 licenceId => mapping(address payee => uint256)) public ghost_lastClaimablePlusReceived;
+    /// @notice Distributions or claims whose returned total differed from what the payees received.
+    uint256 public ghost_distributionMismatches;
     /// @notice Times a payee's claimable fell by more than it withdrew itself (there should be none).
     uint256 public ghost_claimableDecreases;
     /// @notice Reports settled after their due date.
@@ -143,6 +145,57 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
             ghost_payeeWithdrawn += received;
             ghost_payeeWithdrawnOf[licenceId] += received;
             ghost_receivedBy[licenceId][payee] += received;
+        } catch {}
+    }
+
+    /// @notice Anyone distributes a licence: every payee's receipt counts as its withdrawal.
+    function distribute(uint256 licenceSeed) external useTime("distribute") {
+        uint256 licenceId = _licence(licenceSeed);
+        (address[] memory payees,) = ledger.payeesOf(licenceId);
+        uint256[] memory before = new uint256[](payees.length);
+        for (uint256 i; i < payees.length; ++i) {
+            before[i] = token.balanceOf(payees[i]);
+        }
+        try ledger.distribute(licenceId) returns (uint256 paid) {
+            ++successes["distribute"];
+            uint256 sum = 0;
+            for (uint256 i; i < payees.length; ++i) {
+                uint256 received = token.balanceOf(payees[i]) - before[i];
+                ghost_receivedBy[licenceId][payees[i]] += received;
+                sum += received;
+            }
+            if (sum != paid) ++ghost_distributionMismatches;
+            ghost_payeeWithdrawn += sum;
+            ghost_payeeWithdrawnOf[licenceId] += sum;
+        } catch {}
+    }
+
+    /// @notice A payee claims two licences at once (its own, if it is a payee of both).
+    function withdrawMany(uint256 firstSeed, uint256 secondSeed, uint256 payeeSeed) external useTime("withdrawMany") {
+        uint256[] memory ids = new uint256[](2);
+        ids[0] = _licence(firstSeed);
+        ids[1] = _licence(secondSeed);
+        (address[] memory payees,) = ledger.payeesOf(ids[0]);
+        address payee = payees[payeeSeed % payees.length];
+        // What each licence has paid the payee so far (claimable would miss what the claim itself releases).
+        uint256[] memory paidBefore = new uint256[](2);
+        for (uint256 i; i < 2; ++i) {
+            (, paidBefore[i]) = ledger.payeeTotals(ids[i], payee);
+        }
+        uint256 before = token.balanceOf(payee);
+        try ledger.withdrawMany(ids, payee) returns (uint256 total) {
+            ++successes["withdrawMany"];
+            uint256 received = token.balanceOf(payee) - before;
+            if (received != total) ++ghost_distributionMismatches;
+            ghost_payeeWithdrawn += received;
+            // Each licence paid what the payee could claim on it (a licence listed twice pays once).
+            for (uint256 i; i < 2; ++i) {
+                if (i == 1 && ids[1] == ids[0]) break;
+                (, uint256 paidAfter) = ledger.payeeTotals(ids[i], payee);
+                uint256 paidHere = paidAfter - paidBefore[i];
+                ghost_payeeWithdrawnOf[ids[i]] += paidHere;
+                ghost_receivedBy[ids[i]][payee] += paidHere;
+            }
         } catch {}
     }
 

@@ -25,7 +25,7 @@ contract LedgerInvariantTest is Base {
         handler = new LedgerHandler(registry, ledger, token, _actors());
         _registerLicences();
 
-        bytes4[] memory selectors = new bytes4[](15);
+        bytes4[] memory selectors = new bytes4[](17);
         selectors[0] = LedgerHandler.deposit.selector;
         selectors[1] = LedgerHandler.withdraw.selector;
         selectors[2] = LedgerHandler.withdrawTax.selector;
@@ -41,6 +41,8 @@ contract LedgerInvariantTest is Base {
         selectors[12] = LedgerHandler.noticeBreach.selector;
         selectors[13] = LedgerHandler.terminateForCause.selector;
         selectors[14] = LedgerHandler.correct.selector;
+        selectors[15] = LedgerHandler.distribute.selector;
+        selectors[16] = LedgerHandler.withdrawMany.selector;
         targetSelector(StdInvariant.FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -221,6 +223,25 @@ contract LedgerInvariantTest is Base {
             for (uint256 j = 1; j < payees.length; ++j) {
                 assertLt(uint160(payees[j - 1]), uint160(payees[j]), "payees not ascending");
             }
+        }
+    }
+
+    /// @notice Distributions and multi-licence claims pay exactly what they report, every payee's
+    /// paid total (its withdrawals, claims and distributions) adds up to what left for the
+    /// licence's payees, and no distribution watermark runs ahead of what was distributed.
+    function invariant_payoutsAddUp() public view {
+        assertEq(handler.ghost_distributionMismatches(), 0, "a payout paid other than it reported");
+        for (uint256 i; i < licenceIds.length; ++i) {
+            uint256 id = licenceIds[i];
+            (address[] memory payees,) = ledger.payeesOf(id);
+            uint256 paid = 0;
+            for (uint256 j; j < payees.length; ++j) {
+                (, uint256 withdrawn) = ledger.payeeTotals(id, payees[j]);
+                paid += withdrawn;
+            }
+            assertEq(paid, handler.ghost_payeeWithdrawnOf(id), "paid totals");
+            (uint256 paidUpTo,,,) = ledger.payoutOf(id);
+            assertLe(paidUpTo, ledger.distributedOf(id), "watermark ahead");
         }
     }
 

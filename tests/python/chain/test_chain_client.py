@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from eth_account import Account
 
 from royalty_chain.actions import register_licence, report_digest, sign_report
 from royalty_chain.client import Chain, ContractRevert
@@ -131,3 +132,54 @@ def test_calendar_views_give_the_rule_the_python_mirror_computes(chain: Chain) -
     rule = term.rule()
     for period in range(8):
         assert registry.period_bounds(licence_id, period) == (*rule.period_bounds(period), rule.period_due_at(period))
+
+
+@pytest.mark.parametrize("chain_name", ["chain", "ganache_chain"])
+def test_distribute_pays_every_payee_then_withdraw_many(chain_name: str, request: pytest.FixtureRequest) -> None:
+    chain: Chain = request.getfixturevalue(chain_name)
+    now = _latest_timestamp(chain)
+    licensee = role("licensee_apparel")
+    token = chain.token(chain.manifest.token("USDX").address)
+    token.mint(licensee.address, 2_000 * USDX, licensee)
+    token.approve(chain.ledger.address, 2_000 * USDX, licensee)
+    # Payees of their own, so that no other test's sums of Withdrawn events on the shared chain see them.
+    brand, co_owner = Account.create().address, Account.create().address
+    licences = []
+    for _ in range(2):
+        terms = _terms(chain, now - 31 * DAY, payees=(Payee(brand, 6000), Payee(co_owner, 4000)))
+        licence_id = register_licence(
+            chain, terms, role("licensor_brand"), licensee, role("relayer"), deadline=now + DAY
+        )
+        chain.ledger.deposit(licence_id, 1_000 * USDX, licensee)
+        report = Report(
+            licence_id=licence_id,
+            period=0,
+            sequence=1,
+            deadline=now + DAY,
+            lines_root=b"\x05" * 32,
+            line_count=1,
+            buckets=(Bucket(0, territory_index("GB"), field_index("apparel"), channel_index("online"), 1, 10**9, 0),),
+        )
+        chain.transact(
+            chain.ledger.settle_fn([report], [sign_report(report_digest(chain, report), [role("oracle2")])]),
+            role("oracle_sender"),
+        )
+        licences.append(licence_id)
+    # 8% of 1,000 USDX = 80 USDX per licence: 60% and 40% (no tax).
+    first, second = licences
+    before = {a: token.balance_of(a) for a in (brand, co_owner)}
+    receipt = chain.ledger.distribute(first, role("relayer"))
+    (distributed,) = [e for e in chain.receipt_events(receipt) if e.name == "Distributed"]
+    assert (distributed.args["fromTotal"], distributed.args["toTotal"]) == (0, 80 * USDX)
+    assert (distributed.args["paid"], distributed.args["unpaid"]) == (80 * USDX, 0)
+    paid = {e.args["account"]: e.args["amount"] for e in chain.receipt_events(receipt) if e.name == "Withdrawn"}
+    assert paid == {brand: 48 * USDX, co_owner: 32 * USDX}
+    assert chain.ledger.payout_of(first)[:3] == (80 * USDX, 2, True)
+    assert chain.ledger.claimable(first, brand) == 0
+
+    # The brand's second licence and nothing more from the first: one claim, one transfer.
+    receipt = chain.ledger.withdraw_many([first, second], brand, role("relayer"))
+    assert [e.args["licenceId"] for e in chain.receipt_events(receipt) if e.name == "Withdrawn"] == [second]
+    assert token.balance_of(brand) == before[brand] + 96 * USDX
+    assert token.balance_of(co_owner) == before[co_owner] + 32 * USDX
+    assert chain.ledger.claimable(second, co_owner) == 32 * USDX
