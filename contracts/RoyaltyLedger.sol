@@ -333,8 +333,11 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
             (bool ok, uint256 amount) = _payOne(round, i);
             if (ok) paid += amount;
             else failed += amount;
+            // Not read again (nor partsBefore[i], which may be the same array): from here on it
+            // is what payee i was paid now, for the event (one word per payee instead of a log).
+            round.partsNow[i] = ok ? amount : 0;
         }
-        emit Distributed(licenceId, msg.sender, round.from, round.total, paid, failed);
+        emit Distributed(licenceId, msg.sender, round.from, round.total, paid, failed, round.partsNow);
     }
 
     /// @dev Pays payee `index` of a distribution what it is owed: its part of the increase beyond
@@ -356,9 +359,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         uint256 needed = PAYOUT_GAS + PAYOUT_GAS / 63 + AFTER_PAYOUT_GAS;
         if (gasleft() < needed) revert DistributionGasTooLow(round.licenceId, index, gasleft(), needed);
         ok = _tryTransfer(round.payToken, payee, amount);
-        if (ok) {
-            emit Withdrawn(round.licenceId, payee, amount, false);
-        } else {
+        if (!ok) {
             // The failed call's own effects were rolled back: nothing else wrote this slot since.
             payeeAccount.unpaid = amount.toUint128();
             emit PayoutFailed(round.licenceId, payee, amount);

@@ -44,7 +44,8 @@ class Projector(RowCache):
     # settlements and their corrects/corrected_by chain, signed per-year figures.
     # 4: reserves against returns (ReserveHeld/ReserveConsumed, kind reserve, state held), audit
     # findings and their costs (AuditSettled, kinds audit and audit_cost).
-    VERSION = 4
+    # 5: distributions to every payee (Distributed, one amount per payee in list order).
+    VERSION = 5
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -71,6 +72,7 @@ class Projector(RowCache):
             "Disputed": self._disputed,
             "DisputeResolved": self._resolved,
             "Withdrawn": self._withdrawn,
+            "Distributed": self._distributed,
             "EscrowWithdrawn": self._escrow_withdrawn,
             "ArrearsCleared": self._arrears_cleared,
             "ReserveHeld": self._reserve_held,
@@ -591,6 +593,17 @@ class Projector(RowCache):
                 payee.withdrawn += amount
                 return
         raise ProjectionError(f"Withdrawn for {event.args['account']}, not a payee of licence {licence_id}")
+
+    def _distributed(self, event: ChainEvent) -> None:
+        """A distribution's payments, one per payee in the order of the licence's list (the
+        LicenceOpened order, ``position``); a failed transfer is 0 there and stays claimable."""
+        licence_id = int(event.args["licenceId"])
+        rows = self._payee_rows(licence_id)
+        paid_each = [int(amount) for amount in event.args["paidEach"]]
+        if len(paid_each) != len(rows):
+            raise ProjectionError(f"Distributed pays {len(paid_each)} payees, licence {licence_id} has {len(rows)}")
+        for row, amount in zip(rows, paid_each, strict=True):
+            row.withdrawn += amount
 
     def _escrow_withdrawn(self, event: ChainEvent) -> None:
         licence = self._licence(int(event.args["licenceId"]))

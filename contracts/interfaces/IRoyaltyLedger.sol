@@ -285,18 +285,25 @@ interface IRoyaltyLedger {
     event Disputed(uint256 indexed settlementId, uint256 indexed licenceId, address indexed by);
     /// @notice A dispute ended with `finalAmount`; `refunded` went back to the licensee's escrow.
     event DisputeResolved(uint256 indexed settlementId, uint256 indexed licenceId, uint256 finalAmount, uint256 refunded, bool byArbiter);
-    /// @notice A payee (or the tax account) was paid: by its own withdrawal, a multi-licence
-    /// claim or a distribution.
+    /// @notice A payee (or the tax account) was paid: by its own withdrawal or a multi-licence
+    /// claim (a distribution's payments are in its Distributed event).
     event Withdrawn(uint256 indexed licenceId, address indexed account, uint256 amount, bool tax);
     /// @notice A licence's payee list was deployed as the code of `holder` (registration does it
     /// for short lists, publishPayees for the others).
     event PayeesPublished(uint256 indexed licenceId, address holder);
     /// @notice A distribution paid every payee its part of what was distributed between
     /// `fromTotal` and `toTotal` (cumulative `distributed` figures), plus what earlier ones could
-    /// not pay: `paid` in all (one Withdrawn each), `unpaid` kept for the payees whose transfer
-    /// failed (one PayoutFailed each).
+    /// not pay: `paid` in all, `paidEach[i]` to the i-th payee of the licence's list (ascending by
+    /// address, as LicenceOpened gives it; no Withdrawn event per payee), `unpaid` kept for the
+    /// payees whose transfer failed (0 in `paidEach`, one PayoutFailed each).
     event Distributed(
-        uint256 indexed licenceId, address indexed by, uint256 fromTotal, uint256 toTotal, uint256 paid, uint256 unpaid
+        uint256 indexed licenceId,
+        address indexed by,
+        uint256 fromTotal,
+        uint256 toTotal,
+        uint256 paid,
+        uint256 unpaid,
+        uint256[] paidEach
     );
     /// @notice A distribution could not pay `payee` (its transfer reverted, returned false or ran
     /// out of its gas allowance): `amount` stays claimable by it.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Vm} from "forge-std/Vm.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
@@ -77,17 +78,26 @@ contract DistributionTest is Base {
         assertEq(cbt.balanceOf(address(ledger)), 6_850 * USD);
     }
 
+    /// @dev A Distributed event's paidEach for the default two payees (licensor, co-owner).
+    function _each(uint256 licensorPaid, uint256 coOwnerPaid) private pure returns (uint256[] memory each) {
+        each = new uint256[](2);
+        (each[0], each[1]) = (licensorPaid, coOwnerPaid);
+    }
+
     // ------------------------------------------------------------------ distribute
 
     function test_distribute_PaysEveryPayeeItsPart() public {
         uint256 licenceId = _settledDefault();
+        // One event for the whole distribution, each payee's amount in list order (the licensor's
+        // address sorts before the co-owner's): no Withdrawn per payee.
+        vm.recordLogs();
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Withdrawn(licenceId, licensor, 3_150 * USD, false);
-        vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Withdrawn(licenceId, coOwner, 1_350 * USD, false);
-        vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Distributed(licenceId, stranger, 0, 4_500 * USD, 4_500 * USD, 0);
+        emit IRoyaltyLedger.Distributed(licenceId, stranger, 0, 4_500 * USD, 4_500 * USD, 0, _each(3_150 * USD, 1_350 * USD));
         assertEq(_distribute(licenceId), 4_500 * USD);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            assertTrue(logs[i].topics[0] != IRoyaltyLedger.Withdrawn.selector, "no Withdrawn per payee");
+        }
 
         assertEq(token.balanceOf(licensor), 3_150 * USD);
         assertEq(token.balanceOf(coOwner), 1_350 * USD);
@@ -110,7 +120,7 @@ contract DistributionTest is Base {
         settlePeriod(licenceId, 1, 100_000 * USD); // 4,500 more: 3,150 and 1,350
         assertEq(ledger.withdraw(licenceId, licensor), 3_150 * USD);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Distributed(licenceId, stranger, 4_500 * USD, 9_000 * USD, 1_350 * USD, 0);
+        emit IRoyaltyLedger.Distributed(licenceId, stranger, 4_500 * USD, 9_000 * USD, 1_350 * USD, 0, _each(0, 1_350 * USD));
         assertEq(_distribute(licenceId), 1_350 * USD, "only the co-owner is owed");
         assertEq(token.balanceOf(licensor), 6_300 * USD);
         assertEq(token.balanceOf(coOwner), 2_700 * USD);
@@ -156,7 +166,7 @@ contract DistributionTest is Base {
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IRoyaltyLedger.PayoutFailed(licenceId, coOwner, 1_350 * USD);
         vm.expectEmit(true, true, true, true, address(ledger));
-        emit IRoyaltyLedger.Distributed(licenceId, stranger, 0, 4_500 * USD, 3_150 * USD, 1_350 * USD);
+        emit IRoyaltyLedger.Distributed(licenceId, stranger, 0, 4_500 * USD, 3_150 * USD, 1_350 * USD, _each(3_150 * USD, 0));
         assertEq(_distribute(licenceId), 3_150 * USD);
         assertEq(blt.balanceOf(licensor), 3_150 * USD);
         assertEq(ledger.claimable(licenceId, coOwner), 1_350 * USD);
