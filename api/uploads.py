@@ -49,8 +49,11 @@ PART: Final = "feed.part"
 HASH_BLOCK: Final = 1 << 20
 SHOWN_REJECTIONS: Final = 100
 UPLOAD_ID: Final = re.compile(r"^[0-9a-f]{32}$")
-_SAFE_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_CONTENT_RANGE: Final = re.compile(r"^bytes (\d{1,19})-(\d{1,19})/(\d{1,19}|\*)$")
+# No dot before the suffix: a name can be neither hidden nor a rejects file (oracle.inbox).
+FEED_NAME_PATTERN: Final = r"^[A-Za-z0-9_-]{1,100}\.(csv|jsonl|ndjson)$"
+CONTENT_RANGE_PATTERN: Final = r"^bytes [0-9]{1,19}-[0-9]{1,19}/([0-9]{1,19}|\*)$"
+_FEED_NAME: Final = re.compile(FEED_NAME_PATTERN)
+_CONTENT_RANGE: Final = re.compile(r"^bytes ([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19}|\*)$")
 
 
 class UploadError(Exception):
@@ -121,8 +124,8 @@ class ContentRange:
 
 def feed_name(filename: str) -> str:
     """The client's file name if the inbox would read it as a feed; a BadUpload otherwise."""
-    if not _SAFE_NAME.match(filename):
-        raise BadUpload(f"file name {filename!r}: use letters, digits, '.', '_' and '-' (at most 128)")
+    if not _FEED_NAME.match(filename):
+        raise BadUpload(f"file name {filename!r}: letters, digits, '_' and '-', then .csv, .jsonl or .ndjson")
     reason = ignored_reason(filename)
     if reason is not None:
         raise BadUpload(f"file name {filename!r} is {reason}")

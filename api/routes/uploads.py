@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
@@ -37,6 +37,8 @@ from api.indexer.models import LicenceRow
 from api.routes.feeds import licence_infos
 from api.services import Services
 from api.uploads import (
+    CONTENT_RANGE_PATTERN,
+    FEED_NAME_PATTERN,
     BadUpload,
     ContentRange,
     HashMismatch,
@@ -56,7 +58,11 @@ UploadId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the id PO
 
 
 class UploadCreate(BaseModel):
-    filename: str = Field(min_length=1, max_length=128, description="ends in .csv, .jsonl or .ndjson")
+    filename: str = Field(
+        pattern=FEED_NAME_PATTERN,
+        description="the feed's name: letters, digits, '_' and '-', then .csv, .jsonl or .ndjson",
+        examples=["sales-2026-q3.csv"],
+    )
     size: int | None = Field(default=None, ge=0, description="the feed's bytes, if known: refused at once if too large")
 
 
@@ -117,7 +123,7 @@ def _api_error(err: UploadError) -> ApiError:
     if isinstance(err, HashMismatch):
         return InvalidInput(str(err), errors=[{"field": "sha256", "message": str(err)}], received_sha256=err.received)
     if isinstance(err, UnreadableFeed):
-        return InvalidInput(str(err), errors=[{"field": "body", "message": str(err)}])
+        return InvalidInput(str(err), errors=[{"field": "feed", "message": str(err)}])
     if isinstance(err, BadUpload):
         return BadRequest(str(err))
     return ApiError(str(err))
@@ -158,10 +164,23 @@ class ChunkAccepted(BaseModel):
     summary="Append a chunk (Content-Range: bytes first-last/total or /*)",
     openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {}}}}},
 )
-async def put_chunk(upload_id: UploadId, request: Request, _operator: OperatorDep, services: ServicesDep) -> Any:
+async def put_chunk(
+    upload_id: UploadId,
+    content_range_header: Annotated[
+        str,
+        Header(
+            alias="content-range",
+            pattern=CONTENT_RANGE_PATTERN,
+            description="bytes <first>-<last>/<total or *>; <first> is the upload's offset",
+        ),
+    ],
+    request: Request,
+    _operator: OperatorDep,
+    services: ServicesDep,
+) -> Any:
     store = _store(services)
     try:
-        content_range = ContentRange.parse(request.headers.get("content-range"))
+        content_range = ContentRange.parse(content_range_header)
         with store.chunk(upload_id, content_range) as writer:
             try:
                 async for data in request.stream():
