@@ -31,6 +31,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,7 +140,21 @@ class UploadStore:
         self.inbox = inbox
         self.staging = inbox / STAGING_DIR
         self.max_bytes = max_bytes
-        self._writing: set[str] = set()  # uploads with a chunk being written (one event loop)
+        self._writing: set[str] = set()  # uploads with a chunk being written or being completed
+        self._lock = threading.Lock()  # completions run in worker threads
+
+    @contextlib.contextmanager
+    def _busy(self, upload_id: str, doing: str) -> Iterator[None]:
+        with self._lock:
+            if upload_id in self._writing:
+                busy = f"upload {upload_id} is busy (a chunk or its completion)"
+                raise UploadConflict(f"{busy}: {doing} after its answer")
+            self._writing.add(upload_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writing.discard(upload_id)
 
     # ---------------------------------------------------------------- records
 
@@ -193,9 +208,8 @@ class UploadStore:
 
     def delete(self, upload_id: str) -> None:
         folder = self._dir(upload_id)
-        if upload_id in self._writing:
-            raise UploadConflict(f"a chunk of upload {upload_id} is being written")
-        shutil.rmtree(folder)
+        with self._busy(upload_id, "delete it"):
+            shutil.rmtree(folder)
 
     def _limit_text(self, size: int) -> str:
         return f"the feed would be {size} bytes, more than the {self.max_bytes} bytes of API_MAX_UPLOAD_BYTES"
@@ -208,22 +222,21 @@ class UploadStore:
         the request breaks off (the client resumes from the offset); a body longer or shorter
         than its Content-Range is taken back."""
         folder = self._dir(upload_id)
-        if (folder / "result.json").is_file():
-            raise UploadConflict(f"upload {upload_id} is completed: start a new one")
-        if upload_id in self._writing:
-            raise UploadConflict(f"another chunk of upload {upload_id} is being written: wait for its answer")
-        offset = (folder / PART).stat().st_size
-        if content_range.start != offset:
-            raise OffsetMismatch(offset, content_range.start)
-        last = content_range.end + 1 if content_range.total is None else content_range.total
-        if last > self.max_bytes:
-            raise TooLarge(self._limit_text(last))
-        self._writing.add(upload_id)
-        try:
+        with self._busy(upload_id, "send the chunk"):  # before any check: a completion may be under way
+            if (folder / "result.json").is_file():
+                raise UploadConflict(f"upload {upload_id} is completed: start a new one")
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            announced = meta.get("size")
+            if content_range.total is not None and announced is not None and content_range.total != announced:
+                raise BadUpload(f"the upload was announced as {announced} bytes, the chunk says {content_range.total}")
+            offset = (folder / PART).stat().st_size
+            if content_range.start != offset:
+                raise OffsetMismatch(offset, content_range.start)
+            last = content_range.end + 1 if content_range.total is None else content_range.total
+            if last > self.max_bytes:
+                raise TooLarge(self._limit_text(last))
             with open(folder / PART, "ab") as out:
                 yield ChunkWriter(out, content_range, self)
-        finally:
-            self._writing.discard(upload_id)
 
     # ---------------------------------------------------------------- completion
 
@@ -231,6 +244,12 @@ class UploadStore:
         self, upload_id: str, sha256: str, licences: Mapping[int, LicenceInfo], chain_time: int
     ) -> dict[str, Any]:
         """Check the hash and every line, then rename the feed into the inbox; the result."""
+        with self._busy(upload_id, "complete it"):
+            return self._complete(upload_id, sha256, licences, chain_time)
+
+    def _complete(
+        self, upload_id: str, sha256: str, licences: Mapping[int, LicenceInfo], chain_time: int
+    ) -> dict[str, Any]:
         folder = self._dir(upload_id)
         done = folder / "result.json"
         if done.is_file():  # completed before (the answer was lost): the same answer again
@@ -241,8 +260,6 @@ class UploadStore:
                 os.rename(folder / PART, self.inbox / result["inbox_file"])
                 _fsync_dir(self.inbox)
             return result
-        if upload_id in self._writing:
-            raise UploadConflict(f"a chunk of upload {upload_id} is being written: complete it after its answer")
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         part = folder / PART
         received, size = file_sha256(part)

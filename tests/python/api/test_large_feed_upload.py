@@ -133,7 +133,7 @@ def _settled_offset(http: httpx.Client, upload_id: str) -> int:
     while time.monotonic() < deadline:
         offset = int(http.get(f"/feeds/uploads/{upload_id}", headers=AUTH).json()["offset"])
         probe = _put(http, upload_id, b"x", offset + 1, None)  # always the wrong offset: 409 says why
-        if offset == last and "being written" not in probe.text:
+        if offset == last and "is busy" not in probe.text:
             return offset
         last = offset
         time.sleep(0.2)
@@ -250,6 +250,9 @@ def test_a_chunk_at_the_wrong_offset_is_refused_with_the_expected_one(
         )
         assert reversed_range.status_code == 400 and "before the first" in reversed_range.json()["detail"]
         assert http.get(f"/feeds/uploads/{upload_id}", headers=AUTH).json()["offset"] == 100
+        sized = http.post("/feeds/uploads", json={"filename": "s.csv", "size": len(feed)}, headers=AUTH).json()["id"]
+        other_total = _put(http, sized, feed[:10], 0, len(feed) + 1)
+        assert other_total.status_code == 400 and f"announced as {len(feed)} bytes" in other_total.json()["detail"]
 
 
 def test_a_hash_mismatch_hands_nothing_to_the_inbox(
