@@ -94,6 +94,11 @@ class Gate:
             slots.release()
 
 
+def _completes_upload(path: str) -> bool:
+    """``POST /feeds/uploads/{id}/complete`` checks every line of a feed: CPU-bound like ``POST /feeds``."""
+    return path.startswith("/feeds/uploads/") and path.endswith("/complete")
+
+
 class AdmissionMiddleware:
     """Puts every HTTP request but the ungated ones through its gate (uploads: ``uploads``)."""
 
@@ -107,7 +112,7 @@ class AdmissionMiddleware:
         path: str = scope.get("path", "")
         if path in UNGATED_PATHS:
             return None
-        if path == "/feeds" and scope.get("method") == "POST":
+        if scope.get("method") == "POST" and (path == "/feeds" or _completes_upload(path)):
             return self.uploads
         return self.requests
 

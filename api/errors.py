@@ -51,6 +51,7 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the problem answers a route can give."""
     described = {
         400: "Bad request", 401: "Operator token missing", 403: "Operator token wrong", 404: "Unknown id",
+        409: "Conflicts with the upload's state (e.g. a chunk at another offset)",
         413: "Feed too large", 415: "Unsupported content type", 422: "Invalid input or rejected by the contract",
         502: "Line store disagrees with the chain", 503: "Chain or relayer unavailable, or the API is busy",
     }  # fmt: skip
@@ -110,6 +111,14 @@ class Forbidden(ApiError):
 
 class UnsupportedMediaType(ApiError):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class BadRequest(ApiError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Conflict(ApiError):
+    status, slug, title = 409, "conflict", "Conflict"
 
 
 class PayloadTooLarge(ApiError):

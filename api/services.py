@@ -15,6 +15,7 @@ from api.indexer.db import PoolSize, make_engine, make_sessions
 from api.indexer.indexer import Indexer
 from api.plugins import DiscardingFeedSink, FeedSink, LineStore, NoLineStore
 from api.settings import ApiSettings
+from api.uploads import UploadStore
 from outbox import Outbox, OutboxError
 from outbox.linestore import OutboxFeedSink, OutboxLineStore
 from royalty_chain.client import Chain
@@ -45,6 +46,7 @@ class Services:
     feed_sink: FeedSink = field(default_factory=DiscardingFeedSink)
     relay_lock: threading.Lock = field(default_factory=threading.Lock)
     outbox: Outbox | None = None  # the oracle's, when API_ORACLE_OUTBOX is set
+    uploads: UploadStore | None = None  # staged in the oracle's inbox, when API_ORACLE_INBOX is set
     tokens: TokenBook = field(init=False)
     index_status: IndexStatus = field(init=False)  # what /health reports, refreshed in the background
 
@@ -107,6 +109,11 @@ def build_services(
     engine = make_engine(settings.database(), pool)
     sessions = make_sessions(engine)
     indexer = Indexer(rpc, manifest, sessions, batch_blocks=settings.index_batch_blocks)
+    uploads: UploadStore | None = None
+    if settings.oracle_inbox is not None:
+        if not settings.oracle_inbox.is_dir():
+            raise StartupError(f"API_ORACLE_INBOX {settings.oracle_inbox} is not a folder")
+        uploads = UploadStore(settings.oracle_inbox, settings.max_upload_bytes)
     return Services(
         settings=settings,
         manifest=manifest,
@@ -119,4 +126,5 @@ def build_services(
         line_store=line_store or NoLineStore(),
         feed_sink=feed_sink or DiscardingFeedSink(),
         outbox=outbox,
+        uploads=uploads,
     )

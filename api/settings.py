@@ -40,6 +40,13 @@ class ApiSettings(BaseSettings):
     index_batch_blocks: int = Field(default=2_000, ge=1, description="blocks per eth_getLogs range")
     run_indexer: bool = Field(default=True, description="index in the background while serving")
     max_feed_bytes: int = Field(default=50_000_000, ge=1, description="largest feed upload accepted")
+    max_upload_bytes: int = Field(
+        default=4_000_000_000, ge=1, description="largest feed sent in chunks through /feeds/uploads"
+    )
+    oracle_inbox: Path | None = Field(
+        default=None,
+        description="the oracle's inbox folder; when set, /feeds/uploads stages large feeds there and hands them in",
+    )
     oracle_outbox: Path | None = Field(
         default=None,
         description="the oracle's outbox (SQLite); when set, line proofs are served and uploads go to the oracle",

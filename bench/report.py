@@ -268,6 +268,22 @@ def api_load_grid(load: Results) -> Grid:
     return grid
 
 
+def bigfeed_grid(row: Results) -> Grid:
+    grid = Grid(
+        "A large feed: chunked upload through the API (uvicorn process) to the inbox, then the oracle's "
+        "watcher ingests it (bench/bigfeed.py)",
+        ["lines", "feed MiB", "chunks s", "complete s", "API peak RSS MiB", "ingest s", "oracle peak RSS MiB",
+         "valid (API / oracle)"],
+    )  # fmt: skip
+    grid.add(
+        n(row["lines"]), n(row["feed_mib"]), f"{row['upload_chunks_s']:.2f}", f"{row['upload_complete_s']:.2f}",
+        f"{n(row['api_peak_rss_mib'])} (from {n(row['api_rss_before_upload_mib'])})", f"{row['ingest_s']:.2f}",
+        f"{n(row['oracle_peak_rss_mib'])} (from {n(row['oracle_rss_before_mib'])})",
+        f"{n(row['api_valid'])} / {n(row['oracle_valid'])}",
+    )  # fmt: skip
+    return grid
+
+
 # ------------------------------------------------------------------ the verdict
 
 
@@ -526,6 +542,7 @@ def all_grids(results: Results) -> list[tuple[str, list[Grid] | str]]:
                 )
             ],
         ),
+        ("bigfeed", "Large feed upload and ingest", lambda r: [bigfeed_grid(r)]),
         ("chain_throughput", "Settlement throughput on Anvil", chain_grids),
         ("api_load", "The API under load", lambda r: [api_load_grid(r)]),
         ("e2e", "End-to-end latency", lambda r: [e2e_grid(r)]),

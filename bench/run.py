@@ -5,6 +5,7 @@ same chain in the same run and shown as ratios.
     .venv/bin/python bench/run.py --quick    # small sizes: a smoke run of the whole harness
     .venv/bin/python bench/run.py --only gas,e2e
     .venv/bin/python bench/run.py --only lifetime   # two contract years at N payees, vs the alternatives
+    .venv/bin/python bench/run.py --only bigfeed    # a 10^6-line feed: chunked upload, then the oracle's ingest
 
 Writes bench/results/latest.json, latest.md and PNG plots. Benchmarks measure; they never assert
 timings. A section that fails is recorded as failed and the others still run (exit status 1).
@@ -34,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 import structlog  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from bench import api_load, e2e_latency, gas, lifetime, report, throughput  # noqa: E402
+from bench import api_load, bigfeed, e2e_latency, gas, lifetime, report, throughput  # noqa: E402
 
-SECTIONS = ("gas", "lifetime", "pipeline", "ingest", "chain", "api", "load", "e2e")
+SECTIONS = ("gas", "lifetime", "pipeline", "ingest", "bigfeed", "chain", "api", "load", "e2e")
 FULL: dict[str, Any] = {
     "payees": [1, 3, 10, 100, 500],
     "signers": [1, 3, 5],
@@ -44,6 +45,7 @@ FULL: dict[str, Any] = {
     "lifetime_payees": [2, 10, 100, 500],
     "pipeline_lines": [10_000, 100_000, 1_000_000],
     "ingest_lines": [10_000, 100_000, 1_000_000],
+    "bigfeed_lines": 1_000_000,
     "licences": [10, 100, 1_000],
     "lines_per_licence": 5,
     "naive_max_lines": 2_000,  # one transaction per line gets slow on Anvil once its state is big
@@ -56,6 +58,7 @@ QUICK: dict[str, Any] = {
     "lifetime_payees": [2, 10],
     "pipeline_lines": [10_000],
     "ingest_lines": [10_000],
+    "bigfeed_lines": 50_000,
     "licences": [5, 20],
     "lines_per_licence": 3,
     "naive_max_lines": None,
@@ -191,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     section("lifetime", "lifetime", lambda: lifetime.run(work / "lifetime", sizes["lifetime_payees"]))
     section("pipeline", "pipeline", lambda: throughput.pipeline(sizes["pipeline_lines"], baseline=True))
     section("ingest", "service_ingest", lambda: throughput.pipeline(sizes["ingest_lines"], script="service_ingest.py"))
+    section("bigfeed", "bigfeed", lambda: bigfeed.run(work / "bigfeed", sizes["bigfeed_lines"]))
     section(
         "chain",
         "chain_throughput",

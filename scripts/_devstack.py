@@ -173,12 +173,15 @@ def main() -> None:
 
         result = load_demo(chain, ROOT / "examples", DATA, console=console)
 
+        inbox = DATA / "oracle" / "inbox"
+        inbox.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env.update(
             API_RPC_URL=url,
             API_MANIFEST=str(manifest_file),
             API_DATA_DIR=str(DATA),
             API_ORACLE_OUTBOX=str(DATA / "oracle" / "outbox.sqlite"),
+            API_ORACLE_INBOX=str(inbox),  # large feeds sent in chunks (/feeds/uploads) land here
             ORACLE_RPC_URL=url,
             ORACLE_MANIFEST=str(manifest_file),
             ORACLE_DATA_DIR=str(DATA),
@@ -192,8 +195,6 @@ def main() -> None:
         api = f"http://127.0.0.1:{API_PORT}"
         uvicorn = ["-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(API_PORT)]
         supervisor.spawn("api", [sys.executable, *uvicorn], env)
-        inbox = DATA / "oracle" / "inbox"
-        inbox.mkdir(parents=True, exist_ok=True)
         supervisor.spawn("oracle", [sys.executable, "-m", "oracle.cli", "watch", str(inbox)], env)
         supervisor.spawn("keeper", [sys.executable, "-m", "oracle.cli", "keep"], env)
 

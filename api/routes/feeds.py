@@ -113,11 +113,15 @@ async def _read_feed(request: Request, limit: int) -> tuple[Literal["csv", "json
                 break
         data = bytes(buffer)
     if len(data) > limit:
-        raise PayloadTooLarge(f"the feed is larger than {limit} bytes (API_MAX_FEED_BYTES)")
+        raise PayloadTooLarge(
+            f"the feed is larger than {limit} bytes (API_MAX_FEED_BYTES): send a larger feed in chunks "
+            "through POST /feeds/uploads (README, 'Large feeds')",
+            upload_path="/feeds/uploads",
+        )
     return fmt, data
 
 
-def _licences(services: Services, ids: set[int]) -> dict[int, LicenceInfo]:
+def licence_infos(services: Services, ids: set[int]) -> dict[int, LicenceInfo]:
     """The indexed licences among ``ids``, as the oracle's directory describes them (tokens
     outside the manifest by their own ERC-20 symbol and decimals, royalty_chain.tokens)."""
     infos: dict[int, LicenceInfo] = {}
@@ -168,7 +172,11 @@ def _judge(services: Services, fmt: Literal["csv", "jsonl"], data: bytes, held: 
     for view in (seen, reported):
         if isinstance(view, AbstractContextManager):
             held.enter_context(view)
-    verdicts, stats = judge((fmt, data), lambda ids: _licences(services, ids), seen, reported, chain_time=chain_time)
+
+    def infos(ids: set[int]) -> dict[int, LicenceInfo]:
+        return licence_infos(services, ids)
+
+    verdicts, stats = judge((fmt, data), infos, seen, reported, chain_time=chain_time)
     judged = list(verdicts)
     header = next((r for r in judged if isinstance(r, Rejection) and r.field == "header"), None)
     if header is not None:  # not a feed at all: no line could be read

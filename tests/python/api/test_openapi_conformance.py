@@ -95,6 +95,12 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # the
 [[operations]]
 include-path-regex = "/statement$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # the licence's contract years
+
+[[operations]]
+include-path-regex = "^/feeds/uploads"
+# The size limit is a setting (413); a chunk must start at the upload's offset (409) and be as long
+# as its Content-Range says (400); the SHA-256 must be the feed's (422).
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404", "409", "413", "422"]
 """
 )
 
@@ -200,7 +206,8 @@ def seeded_app(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """The app on an index of its own, with a licence (7-day dispute window), its funding and a
     settled report, indexed before the run (no indexer running during it)."""
     tmp: Path = tmp_path_factory.mktemp("conformance")
-    services: Services = build_services(api_settings(chain, tmp, run_indexer=False))
+    (tmp / "inbox").mkdir()
+    services: Services = build_services(api_settings(chain, tmp, run_indexer=False, oracle_inbox=tmp / "inbox"))
     with TestClient(create_app(services=services)) as client:
         licence_id = register(client, terms_json(chain, chain_time(chain) - 60 * DAY, dispute_window_days=7))
         fund(chain, licence_id, 1_000 * USDX)
