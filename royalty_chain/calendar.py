@@ -60,6 +60,7 @@ def calendar_fields(calendar: Sequence[Any] | Mapping[str, Any]) -> dict[str, An
         for (name, _), value in zip(CALENDAR_FIELDS, calendar, strict=True)
     }
 
+
 MONTH_NAMES = (
     "January",
     "February",
