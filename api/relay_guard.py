@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import secrets
 import sqlite3
 import threading
 import time
@@ -53,6 +54,19 @@ class RelayCaller:
 
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def local_caller(data_dir: Path, name: str = "local-dev") -> tuple[Path, Path]:
+    """For ``make run``: a random API key of a local organisation in ``<data_dir>/relay-api-key``
+    (made once, kept across runs) and the callers file naming it by its SHA-256. Returns both paths."""
+    key_file, callers_file = data_dir / "relay-api-key", data_dir / "relay-callers.json"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(32) + "\n")
+        key_file.chmod(0o600)
+    entry = {"name": name, "key_sha256": key_hash(key_file.read_text().strip())}
+    callers_file.write_text(json.dumps({"callers": [entry]}, indent=2) + "\n")
+    return key_file, callers_file
 
 
 def load_callers(settings: ApiSettings) -> dict[str, RelayCaller]:

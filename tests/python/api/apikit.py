@@ -41,6 +41,8 @@ def relay_callers_file(tmp: Path, name: str = "test-org", **quotas: int) -> Path
     entry = {"name": name, "key_sha256": hashlib.sha256(RELAY_KEY.encode()).hexdigest(), **quotas}
     path.write_text(json.dumps({"callers": [entry]}))
     return path
+
+
 _salts = itertools.count(1)
 
 
