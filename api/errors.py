@@ -24,7 +24,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logs import exception_fields
-from royalty_chain.client import ChainError, ContractRevert
+from royalty_chain.client import ChainError, ContractRevert, FeeCapExceeded
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("api.errors")
@@ -50,9 +50,10 @@ class Problem(BaseModel):
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the problem answers a route can give."""
     described = {
-        400: "Bad request", 401: "Operator token missing", 403: "Operator token wrong", 404: "Unknown id",
+        400: "Bad request", 401: "Operator token or API key missing", 403: "Operator token wrong", 404: "Unknown id",
         409: "Conflicts with the upload's state (e.g. a chunk at another offset)",
         413: "Feed too large", 415: "Unsupported content type", 422: "Invalid input or rejected by the contract",
+        429: "Relay quota exceeded",
         502: "Line store disagrees with the chain", 503: "Chain or relayer unavailable, or the API is busy",
     }  # fmt: skip
     return {
@@ -164,7 +165,9 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors, **exc.extra)
+    retry_after = exc.extra.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors, headers, **exc.extra)
 
 
 def _message(error: Any) -> str:
@@ -204,6 +207,15 @@ async def _contract_revert(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ContractRevert)
     error = contract_rejected(exc)
     return problem(error.status, error.slug, error.title, error.detail, **error.extra)
+
+
+async def _fee_cap(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FeeCapExceeded)
+    log.warning("relay_fee_cap_exceeded", cap=exc.cap, capped=exc.capped, asked=exc.asked)
+    return problem(
+        503, "fee-cap-exceeded", "Fee above the relayer's cap", str(exc), cap=exc.cap, capped=str(exc.capped),
+        asked=str(exc.asked),
+    )  # fmt: skip
 
 
 async def _chain_unavailable(_: Request, exc: Exception) -> JSONResponse:
@@ -274,6 +286,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ContractRevert, _contract_revert)
+    app.add_exception_handler(FeeCapExceeded, _fee_cap)
     app.add_exception_handler(ChainError, _chain_unavailable)
     app.add_exception_handler(PoolTimeout, _index_busy)
     app.add_exception_handler(OperationalError, _index_busy)

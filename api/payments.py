@@ -23,7 +23,7 @@ from web3.types import TxReceipt
 from api.errors import InvalidInput
 from api.payment_schemas import Deposit, PermitDraft, UnsignedDeposit, UnsignedTransaction, Withdrawal
 from api.queries import get_licence_row
-from api.relay import _check_signature, _deadline, _rejected, _relayer
+from api.relay import _check_signature, _deadline, _rejected, _relayer, check_deadline
 from api.services import Services
 from royalty_chain import eip712
 from royalty_chain.client import ContractRevert, revert_data
@@ -151,7 +151,7 @@ def submit_permit(
     of an earlier nonce may have been submitted by someone else already: the ledger then deposits
     on the allowance it left, so it is relayed too (the simulation says whether it would)."""
     licence = _licence(services, session, licence_id)
-    _check_deadline(services, deadline)
+    check_deadline(services, deadline)
     current = licence.token.nonces(licence.licensee)
     if nonce is None:
         nonce = current

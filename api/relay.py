@@ -72,7 +72,9 @@ def draft(action: Action, deadline: int) -> dict[str, Any]:
 
 
 def submit(services: Services, action: Action, signatures: Sequence[str]) -> tuple[str, int, list[ChainEvent]]:
-    """Checks each signer's signature, then simulates and sends the action from the relayer."""
+    """Checks the deadline and each signer's signature, then simulates and sends the action from
+    the relayer."""
+    check_deadline(services, int(action.message["deadline"]))
     digest = action.digest
     raw = [
         _check_signature(services, signer.role, signer.address, digest, signature, signer.field)
@@ -152,7 +154,47 @@ def _both(licensor: str, licensee: str) -> tuple[Signer, ...]:
 # ------------------------------------------------------------------ register
 
 
+def check_sizes(services: Services, value: TermsIn) -> None:
+    """Relayed terms stay within the API's size limits (the relayer pays for every payee)."""
+    settings = services.settings
+    limits = [
+        ("terms.payees", len(value.payees), settings.relay_max_payees, "API_RELAY_MAX_PAYEES"),
+        ("terms.asset_ids", len(value.asset_ids), settings.relay_max_assets, "API_RELAY_MAX_ASSETS"),
+        ("terms.oracles", len(value.oracles), settings.relay_max_oracles, "API_RELAY_MAX_ORACLES"),
+        ("terms.schedule.tiers", len(value.schedule.tiers), settings.relay_max_tiers, "API_RELAY_MAX_TIERS"),
+        (
+            "terms.schedule.field_rates",
+            len(value.schedule.field_rates),
+            settings.relay_max_tiers,
+            "API_RELAY_MAX_TIERS",
+        ),
+    ]
+    for field, count, limit, setting in limits:
+        if count > limit:
+            raise InvalidInput(
+                f"{field}: {count} is more than the relayer takes ({setting} = {limit})",
+                errors=[{"field": field, "message": f"at most {limit} ({setting}); got {count}"}],
+                limit=setting,
+                allowed=limit,
+                got=count,
+            )
+
+
+def check_deadline(services: Services, deadline: int, field: str = "deadline") -> None:
+    """A deadline the chain could pass before the transaction is mined would cost the relayer a
+    failed transaction (finding F6): it must be API_RELAY_DEADLINE_MARGIN_SECONDS past the chain's time."""
+    now = int(services.chain.w3.eth.get_block("latest")["timestamp"])
+    margin = services.settings.relay_deadline_margin_seconds
+    if deadline < now + margin:
+        raise InvalidInput.field(
+            field,
+            f"{deadline} is less than {margin} s after the chain's time {now} (API_RELAY_DEADLINE_MARGIN_SECONDS): "
+            "it could pass before the transaction is mined",
+        )
+
+
 def _terms(services: Services, value: TermsIn) -> Terms:
+    check_sizes(services, value)
     try:
         return to_terms(value, services.manifest)
     except ValueError as err:  # a bitmap or code problem the input models did not catch

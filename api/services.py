@@ -14,11 +14,12 @@ from api.index_status import IndexStatus
 from api.indexer.db import PoolSize, make_engine, make_sessions
 from api.indexer.indexer import Indexer
 from api.plugins import DiscardingFeedSink, FeedSink, LineStore, NoLineStore
+from api.relay_guard import RelayCaller, RelayGuardError, UsageBook, load_callers
 from api.settings import ApiSettings
 from api.uploads import UploadStore
 from outbox import Outbox, OutboxError
 from outbox.linestore import OutboxFeedSink, OutboxLineStore
-from royalty_chain.client import Chain
+from royalty_chain.client import Chain, FeeCaps
 from royalty_chain.manifest import Manifest, ManifestError, manifest_path
 from royalty_chain.networks import is_local_chain
 from royalty_chain.tokens import TokenBook
@@ -47,6 +48,8 @@ class Services:
     relay_lock: threading.Lock = field(default_factory=threading.Lock)
     outbox: Outbox | None = None  # the oracle's, when API_ORACLE_OUTBOX is set
     uploads: UploadStore | None = None  # staged in the oracle's inbox, when API_ORACLE_INBOX is set
+    relay_callers: dict[str, RelayCaller] = field(default_factory=dict)  # by SHA-256 of their API key
+    relay_usage: UsageBook | None = None
     tokens: TokenBook = field(init=False)
     index_status: IndexStatus = field(init=False)  # what /health reports, refreshed in the background
 
@@ -57,6 +60,8 @@ class Services:
     def close(self) -> None:
         self.rpc.close()
         self.engine.dispose()
+        if self.relay_usage is not None:
+            self.relay_usage.close()
         if self.outbox is not None:
             self.outbox.close()
 
@@ -88,8 +93,15 @@ def build_services(
         relayer = role("relayer")
     else:
         relayer = None
+    try:
+        relay_callers = load_callers(settings)
+    except RelayGuardError as err:
+        raise StartupError(str(err)) from err
+    if settings.relay_allow_hosts and not is_local_chain(chain_id):
+        raise StartupError(f"API_RELAY_ALLOW_HOSTS relays without a key: only for a local chain, not chain {chain_id}")
     rpc = Transport(settings.rpc_url)
-    chain = Chain(settings.rpc_url, manifest, transport=rpc)
+    caps = FeeCaps(settings.relay_max_fee_per_gas, settings.relay_max_priority_fee_per_gas)
+    chain = Chain(settings.rpc_url, manifest, transport=rpc, fee_caps=caps)
     outbox: Outbox | None = None
     if settings.oracle_outbox is not None:
         try:  # the oracle owns the outbox: the API opens it only if it exists at the right revision
@@ -127,4 +139,6 @@ def build_services(
         feed_sink=feed_sink or DiscardingFeedSink(),
         outbox=outbox,
         uploads=uploads,
+        relay_callers=relay_callers,
+        relay_usage=UsageBook(settings.relay_usage()),
     )

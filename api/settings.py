@@ -52,6 +52,35 @@ class ApiSettings(BaseSettings):
         description="the oracle's outbox (SQLite); when set, line proofs are served and uploads go to the oracle",
     )
 
+    # ---------------------------------------------------------------- who may relay, and how much
+    relay_callers_file: Path | None = Field(
+        default=None,
+        description="JSON file of the organisations that may relay: name, SHA-256 of their API key, quotas "
+        "(see api/README.md, 'Relaying')",
+    )
+    relay_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="client addresses relayed without a key (local use only: refused on a public chain)",
+    )
+    relay_tx_per_minute: int = Field(default=30, ge=1, description="relayed transactions per caller per minute")
+    relay_gas_per_day: int = Field(default=50_000_000, ge=1, description="gas the relayer spends per caller per day")
+    relay_usage_file: Path | None = Field(
+        default=None, description="SQLite file counting each caller's relays; default <data_dir>/relay-usage.sqlite"
+    )
+    relay_deadline_margin_seconds: int = Field(
+        default=30, ge=0, description="a relayed consent's deadline must be this far past the chain's time"
+    )
+    relay_max_payees: int = Field(default=20, ge=1, description="most payees in relayed terms")
+    relay_max_assets: int = Field(default=50, ge=1, description="most asset ids in relayed terms")
+    relay_max_oracles: int = Field(default=10, ge=1, description="most oracle signers in relayed terms")
+    relay_max_tiers: int = Field(default=20, ge=1, description="most tiers (and field rates) in a relayed schedule")
+    relay_max_fee_per_gas: int = Field(
+        default=200 * 10**9, ge=0, description="most the relayer pays per gas (wei), base fee and tip together"
+    )
+    relay_max_priority_fee_per_gas: int = Field(
+        default=5 * 10**9, ge=0, description="most tip per gas (wei) the relayer pays"
+    )
+
     # ---------------------------------------------------------------- under load
     max_concurrent_requests: int = Field(
         default=8, ge=0, description="requests at work at once (reads and relays); 0: no limit (not for production)"
@@ -84,6 +113,9 @@ class ApiSettings(BaseSettings):
 
     def database(self) -> str:
         return self.database_url or str(self.data_dir / "index.sqlite")
+
+    def relay_usage(self) -> Path:
+        return self.relay_usage_file or self.data_dir / "relay-usage.sqlite"
 
     def pool_size(self) -> int:
         """Connections the index's pool keeps: enough for every slot and the background work."""

@@ -60,7 +60,7 @@ def _offline_period_names(settings: OracleSettings) -> PeriodName | None:
     when the chain cannot be reached quickly, and the tables show period indexes only."""
     try:
         chain_id = wait_for_rpc(settings.rpc_url, timeout=2)
-        chain = Chain(settings.rpc_url, Manifest.load(settings.manifest_path(chain_id)))
+        chain = Chain(settings.rpc_url, Manifest.load(settings.manifest_path(chain_id)), fee_caps=settings.fee_caps())
     except (RpcError, ManifestError, OSError):
         return None
     directory = LicenceDirectory(chain)
@@ -106,7 +106,7 @@ def _service(verbose: bool = False) -> OracleService:
         settings = OracleSettings()
         chain_id = wait_for_rpc(settings.rpc_url, timeout=10)
         manifest = Manifest.load(settings.manifest_path(chain_id))
-        chain = Chain(settings.rpc_url, manifest)
+        chain = Chain(settings.rpc_url, manifest, fee_caps=settings.fee_caps())
         return OracleService(
             chain,
             Outbox(settings.outbox_path),

@@ -80,7 +80,10 @@ class ChainNode:
         return int(self._chain.w3.eth.get_transaction_count(self._chain.w3.to_checksum_address(address), "pending"))
 
     def fee_fields(self) -> dict[str, int]:
-        """Fee fields for the round's transactions, as web3 would fill them, asked once a round."""
+        """Fee fields for the round's transactions, as web3 would fill them, asked once a round;
+        within the chain's fee caps when it has them (FeeCapExceeded when the chain asks more)."""
+        if self._chain.fee_caps is not None:
+            return self._chain.capped_fees(self._chain.fee_caps)
         eth = self._chain.w3.eth
         base_fee = eth.get_block("latest").get("baseFeePerGas")
         if base_fee is None:  # a chain without EIP-1559

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection
 from oracle.hooks import FaultHook, no_fault
 from oracle.node import LedgerABI, SenderNode
 from outbox import Outbox, StoredReport
-from royalty_chain.client import ContractRevert
+from royalty_chain.client import ContractRevert, FeeCapExceeded
 from royalty_chain.models import Kind, Settlement
 from royalty_chain.terms import Bucket, Report
 
@@ -191,7 +191,17 @@ class ReportSender:
                 stored = self.resign(stored)
             ready.append(stored)
         if ready:
-            self._pipe = _Pipeline(self.node.pending_nonce(self.account.address), self.node.fee_fields())
+            try:
+                fees = self.node.fee_fields()
+            except FeeCapExceeded as over:
+                # Nothing is sent this round: the reports stay signed in the outbox for a later one.
+                log.warning(
+                    "fee_cap_exceeded", cap=over.cap, capped=over.capped, asked=over.asked, reports=len(ready),
+                    action="reports stay queued",
+                )  # fmt: skip
+                result.waiting = len(self.outbox.reports_in(self.conn, "signed", "sent"))
+                return result
+            self._pipe = _Pipeline(self.node.pending_nonce(self.account.address), fees)
             try:
                 for start in range(0, len(ready), self.batch_size):
                     self._send_batch(ready[start : start + self.batch_size], result)

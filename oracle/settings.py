@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from royalty_chain.client import FeeCaps
 from royalty_chain.networks import is_local_chain
 
 
@@ -46,6 +47,13 @@ class OracleSettings(BaseSettings):
         True, description="sign a nil report for each ended period of a served licence without sales"
     )
     nil_reports_per_licence: int = Field(4, ge=1, le=100, description="nil reports built per licence per round at most")
+    max_fee_per_gas: int = Field(
+        200 * 10**9, ge=0, description="most the sender pays per gas (wei), base fee and tip together"
+    )
+    max_priority_fee_per_gas: int = Field(5 * 10**9, ge=0, description="most tip per gas (wei) the sender pays")
+
+    def fee_caps(self) -> FeeCaps:
+        return FeeCaps(self.max_fee_per_gas, self.max_priority_fee_per_gas)
 
     @field_validator("rpc_url")
     @classmethod

@@ -9,7 +9,9 @@ error (name and arguments), so callers can say exactly why the chain refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Literal, cast, overload
 
 from eth_abi import decode as abi_decode
@@ -40,6 +42,46 @@ class ContractRevert(ChainError):
     def __str__(self) -> str:
         rendered = ", ".join(_render(a) for a in self.args)
         return f"{self.error}({rendered})"
+
+
+class FeeCapExceeded(ChainError):
+    """The chain asks a higher fee than the sender's cap allows; nothing was sent."""
+
+    def __init__(self, cap: str, capped: int, asked: int) -> None:
+        super().__init__(f"the chain asks {asked} wei per gas ({cap}), above the cap of {capped}")
+        self.cap = cap
+        self.capped = capped
+        self.asked = asked
+
+
+@dataclass(frozen=True, slots=True)
+class FeeCaps:
+    """The most a sender pays per gas: in all (base fee + tip) and as tip, in wei."""
+
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+
+    def fields(self, base_fee: int | None, priority: int, gas_price: int | None = None) -> dict[str, int]:
+        """Fee fields within the caps (twice the base fee plus the tip, capped), or FeeCapExceeded
+        when the chain's base fee plus the suggested tip (or its gas price) is above them."""
+        if base_fee is None:
+            price = int(gas_price or 0)
+            if price > self.max_fee_per_gas:
+                raise FeeCapExceeded("max_fee_per_gas", self.max_fee_per_gas, price)
+            return {"gasPrice": price}
+        if priority > self.max_priority_fee_per_gas:
+            raise FeeCapExceeded("max_priority_fee_per_gas", self.max_priority_fee_per_gas, priority)
+        if base_fee + priority > self.max_fee_per_gas:
+            raise FeeCapExceeded("max_fee_per_gas", self.max_fee_per_gas, base_fee + priority)
+        return {
+            "maxFeePerGas": min(2 * base_fee + priority, self.max_fee_per_gas),
+            "maxPriorityFeePerGas": priority,
+        }
+
+
+SendGuard = Callable[[int], None]
+"""Called with a transaction's gas limit after its simulation, before it is signed: may raise."""
+send_guard: ContextVar[SendGuard | None] = ContextVar("send_guard", default=None)
 
 
 def _render(value: Any) -> str:
@@ -85,8 +127,14 @@ class Chain:
     and one typed client per contract (``registry``, ``ledger``, ``token(address)``)."""
 
     def __init__(
-        self, rpc_url: str, manifest: Manifest, timeout: float = 30.0, transport: Transport | None = None
+        self,
+        rpc_url: str,
+        manifest: Manifest,
+        timeout: float = 30.0,
+        transport: Transport | None = None,
+        fee_caps: FeeCaps | None = None,
     ) -> None:
+        self.fee_caps = fee_caps
         self.transport = transport or Transport(rpc_url, timeout)
         self.w3 = Web3(self.transport.provider())
         self.manifest = manifest
@@ -196,13 +244,19 @@ class Chain:
         gas: int | None = None,
         wait: bool = True,
     ) -> TxReceipt | bytes:
-        """Simulate, sign locally and send; a revert raises ContractRevert and sends nothing."""
+        """Simulate against the pending block, sign locally and send; a revert raises ContractRevert
+        and sends nothing, so do a fee above ``fee_caps`` (FeeCapExceeded) and a ``send_guard``."""
         params: TxParams = {"from": account.address, "chainId": self.chain_id}
         try:
-            estimated = fn.estimate_gas(params)
+            estimated = fn.estimate_gas(params, block_identifier="pending")
         except (ContractCustomError, ContractLogicError) as err:
             raise self.decoder.decode(revert_data(err)) from err
         params["gas"] = gas or int(estimated * 1.2) + 20_000
+        if self.fee_caps is not None:
+            params.update(self.capped_fees(self.fee_caps))  # type: ignore[typeddict-item]
+        guard = send_guard.get()
+        if guard is not None:
+            guard(int(params["gas"]))
         params["nonce"] = Nonce(
             nonce if nonce is not None else self.w3.eth.get_transaction_count(account.address, "pending")
         )
@@ -215,6 +269,14 @@ class Chain:
         if receipt["status"] != 1:
             raise ContractRevert("TransactionFailed", (tx_hash.hex(),), "0x")
         return receipt
+
+    def capped_fees(self, caps: FeeCaps) -> dict[str, int]:
+        """This moment's fee fields within ``caps`` (FeeCapExceeded when the chain asks more)."""
+        eth = self.w3.eth
+        base_fee = eth.get_block("latest").get("baseFeePerGas")
+        if base_fee is None:
+            return caps.fields(None, 0, int(eth.gas_price))
+        return caps.fields(int(base_fee), int(eth.max_priority_fee))
 
 
 def _revert_hex(data: Any) -> str | None:
@@ -244,6 +306,8 @@ __all__ = [
     "ChainError",
     "ContractRevert",
     "ErrorDecoder",
+    "FeeCapExceeded",
+    "FeeCaps",
     "LedgerClient",
     "RegistryClient",
     "RpcError",

@@ -43,6 +43,7 @@ from _supervisor import Port, StackError, Supervisor  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from api.relay_guard import local_caller  # noqa: E402
 from royalty_chain.client import Chain  # noqa: E402
 from royalty_chain.deployments import DeploymentNotOnChain, Deployments  # noqa: E402
 from royalty_chain.dev.devnet import (  # noqa: E402
@@ -190,6 +191,10 @@ def main() -> None:
         )
         env.setdefault("KEEPER_INTERVAL_SECONDS", "5")
         env.setdefault("API_OPERATOR_TOKEN", "local-operator-token")
+        # Relaying needs an organisation's API key: a local one, made once in data/relay-api-key.
+        relay_key_file, relay_callers = local_caller(DATA)
+        env.setdefault("API_RELAY_CALLERS_FILE", str(relay_callers))
+        console.print(f"relay API key (header X-API-Key) in {relay_key_file}")
         # The API's own log rotates (API_LOG_MAX_BYTES); api.log keeps only what it prints before.
         env.setdefault("API_LOG_FILE", str(DATA / "logs" / "api-events.log"))
         api = f"http://127.0.0.1:{API_PORT}"

@@ -22,6 +22,7 @@ from api.deps import (
     SizeQuery,
 )
 from api.errors import problem_responses
+from api.relay_guard import RelayCallerDep, relaying
 from api.relay_schemas import (
     AmendDraft,
     AmendDraftIn,
@@ -36,7 +37,7 @@ from api.relay_schemas import (
 )
 from api.schemas import LicenceDetail, LicencePage, LineProof, PeriodHistory, PeriodPage, SettlementPage, Statement
 
-router = APIRouter(prefix="/licences", tags=["licences"], responses=problem_responses(400, 404, 422, 503))
+router = APIRouter(prefix="/licences", tags=["licences"], responses=problem_responses(400, 401, 404, 422, 429, 503))
 
 
 @router.get("", response_model=LicencePage, summary="Licences, newest first")
@@ -138,8 +139,11 @@ def draft_licence(body: RegisterDraftIn, services: ServicesDep) -> RegisterDraft
 
 
 @router.post("", response_model=Relayed, status_code=201, summary="Register a licence from both parties' signatures")
-def register_licence(body: RegisterIn, services: ServicesDep) -> Relayed:
-    return relay.submit_register(services, body.terms, body.deadline, body.licensor_signature, body.licensee_signature)
+def register_licence(body: RegisterIn, services: ServicesDep, caller: RelayCallerDep) -> Relayed:
+    with relaying(services.relay_usage, caller):
+        return relay.submit_register(
+            services, body.terms, body.deadline, body.licensor_signature, body.licensee_signature
+        )
 
 
 @router.post("/{licence_id:id}/amendments/drafts", response_model=AmendDraft, summary="Typed data of an amendment")
@@ -148,11 +152,12 @@ def draft_amendment(licence_id: LicenceId, body: AmendDraftIn, services: Service
 
 
 @router.post("/{licence_id:id}/amendments", response_model=Relayed, status_code=201, summary="Relay a signed amendment")
-def amend_licence(licence_id: LicenceId, body: AmendIn, services: ServicesDep) -> Relayed:
-    return relay.submit_amend(
-        services, licence_id, body.schedule, body.new_end, body.deadline,
-        body.licensor_signature, body.licensee_signature,
-    )  # fmt: skip
+def amend_licence(licence_id: LicenceId, body: AmendIn, services: ServicesDep, caller: RelayCallerDep) -> Relayed:
+    with relaying(services.relay_usage, caller):
+        return relay.submit_amend(
+            services, licence_id, body.schedule, body.new_end, body.deadline,
+            body.licensor_signature, body.licensee_signature,
+        )  # fmt: skip
 
 
 @router.post("/{licence_id:id}/termination/drafts", response_model=Draft, summary="Typed data of a termination")
@@ -161,5 +166,10 @@ def draft_termination(licence_id: LicenceId, body: TerminateDraftIn, services: S
 
 
 @router.post("/{licence_id:id}/termination", response_model=Relayed, status_code=201, summary="Relay a termination")
-def terminate_licence(licence_id: LicenceId, body: TerminateIn, services: ServicesDep) -> Relayed:
-    return relay.submit_terminate(services, licence_id, body.deadline, body.licensor_signature, body.licensee_signature)
+def terminate_licence(
+    licence_id: LicenceId, body: TerminateIn, services: ServicesDep, caller: RelayCallerDep
+) -> Relayed:
+    with relaying(services.relay_usage, caller):
+        return relay.submit_terminate(
+            services, licence_id, body.deadline, body.licensor_signature, body.licensee_signature
+        )

@@ -21,8 +21,9 @@ from api.payment_schemas import (
     Withdrawal,
     WithdrawalIn,
 )
+from api.relay_guard import RelayCallerDep, relaying
 
-router = APIRouter(prefix="/licences", tags=["payments"], responses=problem_responses(400, 404, 422, 503))
+router = APIRouter(prefix="/licences", tags=["payments"], responses=problem_responses(400, 401, 404, 422, 429, 503))
 
 
 @router.post(
@@ -31,8 +32,9 @@ router = APIRouter(prefix="/licences", tags=["payments"], responses=problem_resp
     status_code=201,
     summary="Pay a payee its claimable part (relayed; anyone may ask, the payee is paid)",
 )
-def withdraw(licence_id: LicenceId, body: WithdrawalIn, services: ServicesDep) -> Withdrawal:
-    return payments.withdraw(services, licence_id, body.payee)
+def withdraw(licence_id: LicenceId, body: WithdrawalIn, services: ServicesDep, caller: RelayCallerDep) -> Withdrawal:
+    with relaying(services.relay_usage, caller):
+        return payments.withdraw(services, licence_id, body.payee)
 
 
 @router.post(
@@ -41,8 +43,9 @@ def withdraw(licence_id: LicenceId, body: WithdrawalIn, services: ServicesDep) -
     status_code=201,
     summary="Pay the withheld tax to the licence's tax account (relayed; anyone may ask)",
 )
-def withdraw_tax(licence_id: LicenceId, services: ServicesDep) -> Withdrawal:
-    return payments.withdraw_tax(services, licence_id)
+def withdraw_tax(licence_id: LicenceId, services: ServicesDep, caller: RelayCallerDep) -> Withdrawal:
+    with relaying(services.relay_usage, caller):
+        return payments.withdraw_tax(services, licence_id)
 
 
 @router.post(
@@ -62,8 +65,13 @@ def draft_permit_deposit(
     status_code=201,
     summary="Relay a deposit from the licensee's wallet by its signed permit",
 )
-def permit_deposit(licence_id: LicenceId, body: PermitDepositIn, services: ServicesDep, session: SessionDep) -> Deposit:
-    return payments.submit_permit(services, session, licence_id, body.amount, body.deadline, body.nonce, body.signature)
+def permit_deposit(
+    licence_id: LicenceId, body: PermitDepositIn, services: ServicesDep, session: SessionDep, caller: RelayCallerDep
+) -> Deposit:
+    with relaying(services.relay_usage, caller):
+        return payments.submit_permit(
+            services, session, licence_id, body.amount, body.deadline, body.nonce, body.signature
+        )
 
 
 @router.get(

@@ -7,10 +7,13 @@ from fastapi import APIRouter
 from api import proofs, queries, relay
 from api.deps import LineIdPath, ManifestDep, ServicesDep, SessionDep, SettlementId
 from api.errors import problem_responses
+from api.relay_guard import RelayCallerDep, relaying
 from api.relay_schemas import DisputeDraftIn, DisputeIn, Draft, Relayed, ResolutionDraftIn, ResolutionIn
 from api.schemas import LineProof, SettlementDetail
 
-router = APIRouter(prefix="/settlements", tags=["settlements"], responses=problem_responses(400, 404, 422, 503, 502))
+router = APIRouter(
+    prefix="/settlements", tags=["settlements"], responses=problem_responses(400, 401, 404, 422, 429, 503, 502)
+)
 
 
 @router.get("/{settlement_id:id}", response_model=SettlementDetail, summary="A settlement in full")
@@ -40,8 +43,11 @@ def draft_dispute(
 
 
 @router.post("/{settlement_id:id}/disputes", response_model=Relayed, status_code=201, summary="Relay a signed dispute")
-def dispute(settlement_id: SettlementId, body: DisputeIn, services: ServicesDep, session: SessionDep) -> Relayed:
-    return relay.submit_dispute(services, session, settlement_id, body.party, body.deadline, body.signature)
+def dispute(
+    settlement_id: SettlementId, body: DisputeIn, services: ServicesDep, session: SessionDep, caller: RelayCallerDep
+) -> Relayed:
+    with relaying(services.relay_usage, caller):
+        return relay.submit_dispute(services, session, settlement_id, body.party, body.deadline, body.signature)
 
 
 @router.post(
@@ -61,8 +67,11 @@ def draft_resolution(
     status_code=201,
     summary="Relay a dispute resolution signed by both parties",
 )
-def resolution(settlement_id: SettlementId, body: ResolutionIn, services: ServicesDep, session: SessionDep) -> Relayed:
-    return relay.submit_resolution(
-        services, session, settlement_id, body.final_amount, body.deadline, body.licensor_signature,
-        body.licensee_signature,
-    )  # fmt: skip
+def resolution(
+    settlement_id: SettlementId, body: ResolutionIn, services: ServicesDep, session: SessionDep, caller: RelayCallerDep
+) -> Relayed:
+    with relaying(services.relay_usage, caller):
+        return relay.submit_resolution(
+            services, session, settlement_id, body.final_amount, body.deadline, body.licensor_signature,
+            body.licensee_signature,
+        )  # fmt: skip

@@ -5,7 +5,9 @@ A plain module with a unique name (not conftest.py) so test files can import it.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +31,18 @@ from royalty_chain.terms import DAY, Bucket, Report
 
 USDX = 10**6
 OPERATOR_TOKEN = "operator-test-token"
+RELAY_KEY = "relay-test-key"
+RELAY_HEADERS = {"X-API-Key": RELAY_KEY}
+
+
+def relay_callers_file(tmp: Path, name: str = "test-org", **quotas: int) -> Path:
+    """A callers file naming one organisation with the key RELAY_KEY (stored as its SHA-256)."""
+    path = tmp / "relay-callers.json"
+    entry = {"name": name, "key_sha256": hashlib.sha256(RELAY_KEY.encode()).hexdigest(), **quotas}
+    path.write_text(json.dumps({"callers": [entry]}))
+    return path
+
+
 _salts = itertools.count(1)
 
 
@@ -65,10 +79,12 @@ def clocked_node(kind: str, genesis: int, tmp: Path) -> Iterator[ClockedNode]:
         settings = ApiSettings(
             rpc_url=local.url, manifest=tmp / "deployment.json", database_url=str(tmp / "index.sqlite"),
             operator_token=SecretStr(OPERATOR_TOKEN), data_dir=tmp, poll_seconds=0.2,
+            relay_callers_file=relay_callers_file(tmp),
         )  # fmt: skip
         services = build_services(settings)
         try:
-            with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
+            app = create_app(services=services)
+            with TestClient(app, raise_server_exceptions=False, headers=RELAY_HEADERS) as client:
                 yield ClockedNode(local, chain, services, client)
         finally:
             services.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from apikit import OPERATOR_TOKEN, Node
+from apikit import OPERATOR_TOKEN, RELAY_HEADERS, Node, relay_callers_file
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -35,6 +35,7 @@ def api_settings(chain: Chain, tmp: Path, **overrides: object) -> ApiSettings:
         "operator_token": SecretStr(OPERATOR_TOKEN),
         "data_dir": tmp,
         "poll_seconds": 0.2,
+        "relay_callers_file": relay_callers_file(tmp),
     }
     values.update(overrides)
     return ApiSettings(**values)  # type: ignore[arg-type]
@@ -47,7 +48,8 @@ def _services(chain: Chain, tmp: Path) -> Iterator[Services]:
 
 
 def _client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=services), raise_server_exceptions=False) as test_client:
+    app = create_app(services=services)
+    with TestClient(app, raise_server_exceptions=False, headers=RELAY_HEADERS) as test_client:
         yield test_client
 
 

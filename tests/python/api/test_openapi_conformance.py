@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from apikit import OPERATOR_TOKEN, USDX, bucket, chain_time, fund, register, settle, terms_json
+from apikit import OPERATOR_TOKEN, RELAY_HEADERS, USDX, bucket, chain_time, fund, register, settle, terms_json
 from conftest import api_settings
 from eth_utils import to_checksum_address
 from fastapi import FastAPI
@@ -49,7 +49,7 @@ from royalty_chain.terms import DAY
 # Examples per operation; a deeper run: API_SCHEMA_EXAMPLES=500 API_SCHEMA_SEED=7 pytest this file.
 MAX_EXAMPLES = int(os.environ.get("API_SCHEMA_EXAMPLES", "25"))
 SEED = os.environ.get("API_SCHEMA_SEED")  # unset: derandomized (the same cases every run)
-AUTH = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+AUTH = {"Authorization": f"Bearer {OPERATOR_TOKEN}", **RELAY_HEADERS}
 
 
 @st.composite
@@ -208,7 +208,7 @@ def seeded_app(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     tmp: Path = tmp_path_factory.mktemp("conformance")
     (tmp / "inbox").mkdir()
     services: Services = build_services(api_settings(chain, tmp, run_indexer=False, oracle_inbox=tmp / "inbox"))
-    with TestClient(create_app(services=services)) as client:
+    with TestClient(create_app(services=services), headers=RELAY_HEADERS) as client:
         licence_id = register(client, terms_json(chain, chain_time(chain) - 60 * DAY, dispute_window_days=7))
         fund(chain, licence_id, 1_000 * USDX)
         settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 10, 1_000 * USDX)])

@@ -25,7 +25,7 @@ from hexbytes import HexBytes
 
 from oracle.node import LedgerABI
 from royalty_chain.abicodec import ContractABI, FunctionCodec
-from royalty_chain.client import ChainError, ErrorDecoder
+from royalty_chain.client import ChainError, ErrorDecoder, FeeCaps
 from royalty_chain.events import EventDecoder
 
 LEDGER = "0xeDEdEDedeDEdeDeDedeDEDeDEdEdededeDeDEdED"
@@ -201,6 +201,7 @@ class FakeNode:
     ledger: LedgerABI = field(default_factory=ledger)
     time: int = 1_000_000
     nonce: int = 0  # transactions the sender account has mined before the test
+    fee_caps: FeeCaps | None = None  # the sender's caps, as a Chain with fee_caps applies them
     gas_used: int = 100_000  # what a simulation executes
     estimate: int = 200_000  # what eth_estimateGas answers
     simulate_v1: bool = True  # False: a node without eth_simulateV1 (Ganache)
@@ -250,6 +251,8 @@ class FakeNode:
 
     def fee_fields(self) -> dict[str, int]:
         self.requests.append("fee_fields")
+        if self.fee_caps is not None:  # the chain asks a 1 gwei base fee and a 1 gwei tip
+            return self.fee_caps.fields(1_000_000_000, 1_000_000_000)
         return {"maxFeePerGas": 2_000_000_000, "maxPriorityFeePerGas": 1_000_000_000}
 
     def rpc_batch(self, requests: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from oracle import sender as sender_module
 from oracle.sender import MAX_IN_FLIGHT, ReportSender
 from outbox import Outbox, StoredReport
+from royalty_chain.client import FeeCaps
 
 ACCOUNT = Account.from_key("0x" + "5e" * 32)
 DEADLINE = 1_086_400  # the fake node's time (1_000_000) plus a day
@@ -110,6 +111,25 @@ def test_a_round_sends_with_consecutive_local_nonces_and_the_simulated_gas(world
     ]
     assert (result.sent, [r.id for r in result.settled], result.waiting) == (3, ids, 0)
     assert result.paid == dict.fromkeys(ids, 100_000)
+
+
+def test_a_fee_above_the_cap_sends_nothing_logs_it_and_keeps_the_reports_queued(world: World) -> None:
+    ids = [world.report(licence_id) for licence_id in (1, 2)]
+    world.node.fee_caps = FeeCaps(max_fee_per_gas=1_500_000_000, max_priority_fee_per_gas=5_000_000_000)
+
+    with structlog.testing.capture_logs() as logs:
+        result = world.sender().send()
+
+    assert world.node.sent == []
+    assert [s[1] for s in world.states()] == ["signed", "signed"]
+    assert (result.sent, result.waiting) == (0, 2)
+    assert [e for e in logs if e["event"] == "fee_cap_exceeded"] == [
+        {"event": "fee_cap_exceeded", "log_level": "warning", "cap": "max_fee_per_gas", "capped": 1_500_000_000,
+         "asked": 2_000_000_000, "reports": 2, "action": "reports stay queued"}
+    ]  # fmt: skip
+    world.node.fee_caps = None  # the fee fell: the next round sends them
+    assert world.sender().send().sent == 2
+    assert [s[0] for s in world.states()] == ids
 
 
 def test_paid_is_what_the_settlement_drew_from_escrow(world: World) -> None:
