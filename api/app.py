@@ -93,6 +93,7 @@ def create_app(
     app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost
     for module in (health, licences, payments, settlements, parties, feeds, uploads, ui):
         app.include_router(module.router)
+    app.include_router(payments.claims)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -68,6 +68,47 @@ class Withdrawal(Out):
     tax: bool
 
 
+MAX_CLAIM_LICENCES = 50  # licences in one multi-licence claim (one transaction, bounded gas)
+
+
+class Payment(Out):
+    account: str = Field(description="the payee")
+    amount: Amount = Field(description="what the distribution paid it, or failed to pay it (then still claimable)")
+    paid: bool = Field(description="false when its transfer failed (reverted, refused or ran out of gas)")
+
+
+class Distribution(Out):
+    tx_hash: str
+    block_number: int
+    licence_id: int
+    published_tx_hash: str | None = Field(
+        description="the transaction that first published the licence's long payee list as code, if this call had to"
+    )
+    from_total: Amount = Field(description="what every payee had been paid its part of before (cumulative)")
+    to_total: Amount = Field(description="what every payee has now been paid its part of (cumulative)")
+    paid: Amount
+    unpaid: Amount = Field(description="what failed transfers left claimable")
+    payments: list[Payment] = Field(description="one per payee owed anything, in the licence's payee order")
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    payee: PartyAddress = Field(description="the payee paid (whoever asks)")
+    licence_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+        min_length=1,
+        max_length=MAX_CLAIM_LICENCES,
+        description="licences to claim from; list those paid in one token together for one transfer per token",
+    )
+
+
+class Claim(Out):
+    tx_hash: str
+    block_number: int
+    payee: str
+    total: Amount
+    withdrawals: list[Withdrawal] = Field(description="one per licence that owed the payee something")
+
+
 class PermitDraftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount: PositiveAmountIn

@@ -21,8 +21,18 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.types import TxReceipt
 
 from api.errors import InvalidInput
-from api.payment_schemas import Deposit, PermitDraft, UnsignedDeposit, UnsignedTransaction, Withdrawal
+from api.payment_schemas import (
+    Claim,
+    Deposit,
+    Distribution,
+    Payment,
+    PermitDraft,
+    UnsignedDeposit,
+    UnsignedTransaction,
+    Withdrawal,
+)
 from api.queries import get_licence_row
+from api.queries.common import payees_of
 from api.relay import _check_signature, _deadline, _rejected, _relayer, check_deadline
 from api.services import Services
 from royalty_chain import eip712
@@ -88,6 +98,70 @@ def withdraw_tax(services: Services, licence_id: int) -> Withdrawal:
     ledger = services.chain.ledger
     tx_hash, block, events = _relay(services, lambda relayer: ledger.withdraw_tax(licence_id, relayer))
     return _withdrawal(licence_id, tx_hash, block, events)
+
+
+# ------------------------------------------------------------------ distribution and claims
+
+
+def _payee_list(session: Session, licence_id: int) -> tuple[list[str], list[int]]:
+    """The licence's payees in list order with their shares, as its LicenceOpened event gave them."""
+    get_licence_row(session, licence_id)  # 404 when the index does not know it
+    payees = payees_of(session, licence_id)
+    return [to_checksum_address(p.account) for p in payees], [int(p.share_bps) for p in payees]
+
+
+def distribute(services: Services, session: Session, licence_id: int) -> Distribution:
+    """Pays every payee of the licence what it can claim, in one transaction. A payee list longer
+    than registration publishes is published first (from the index's copy of LicenceOpened; the
+    contract checks it against the registered hash). NothingToDistribute comes back as 422."""
+    ledger = services.chain.ledger
+    accounts, shares = _payee_list(session, licence_id)
+    published_tx: str | None = None
+    if not ledger.payout_of(licence_id)[2]:
+        published_tx, _, _ = _relay(
+            services, lambda relayer: ledger.publish_payees(licence_id, accounts, shares, relayer)
+        )
+    tx_hash, block, events = _relay(services, lambda relayer: ledger.distribute(licence_id, relayer))
+    done = _event(events, "Distributed").args
+    failed = {to_checksum_address(e.args["payee"]): int(e.args["amount"]) for e in events if e.name == "PayoutFailed"}
+    payments = [
+        Payment(account=account, amount=int(amount), paid=True)
+        for account, amount in zip(accounts, done["paidEach"], strict=True)
+        if int(amount) > 0
+    ]
+    payments += [Payment(account=account, amount=amount, paid=False) for account, amount in failed.items()]
+    order = {account: i for i, account in enumerate(accounts)}
+    payments.sort(key=lambda p: order[p.account])
+    return Distribution(
+        tx_hash=tx_hash, block_number=block, licence_id=licence_id, published_tx_hash=published_tx,
+        from_total=int(done["fromTotal"]), to_total=int(done["toTotal"]), paid=int(done["paid"]),
+        unpaid=int(done["unpaid"]), payments=payments,
+    )  # fmt: skip
+
+
+def claim(services: Services, payee: str, licence_ids: list[int]) -> Claim:
+    """Pays ``payee`` its claimable part of each licence named, in one transaction (withdrawMany);
+    NothingToClaim when none owes it anything, NotPayee for a licence it is not a payee of: 422."""
+    ledger = services.chain.ledger
+    tx_hash, block, events = _relay(services, lambda relayer: ledger.withdraw_many(licence_ids, payee, relayer))
+    withdrawals = []
+    for e in events:
+        if e.name == "Withdrawn":
+            account, amount = to_checksum_address(e.args["account"]), int(e.args["amount"])
+            withdrawals.append(
+                Withdrawal(
+                    tx_hash=tx_hash,
+                    block_number=block,
+                    licence_id=int(e.args["licenceId"]),
+                    account=account,
+                    amount=amount,
+                    tax=False,
+                )
+            )
+    return Claim(
+        tx_hash=tx_hash, block_number=block, payee=to_checksum_address(payee),
+        total=sum(w.amount for w in withdrawals), withdrawals=withdrawals,
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------ permit deposits

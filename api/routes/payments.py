@@ -12,7 +12,10 @@ from api.deps import LicenceId, ServicesDep, SessionDep
 from api.errors import problem_responses
 from api.inputs import PartyAddress
 from api.payment_schemas import (
+    Claim,
+    ClaimIn,
     Deposit,
+    Distribution,
     PermitDepositIn,
     PermitDraft,
     PermitDraftIn,
@@ -46,6 +49,33 @@ def withdraw(licence_id: LicenceId, body: WithdrawalIn, services: ServicesDep, c
 def withdraw_tax(licence_id: LicenceId, services: ServicesDep, caller: RelayCallerDep) -> Withdrawal:
     with relaying(services.relay_usage, caller):
         return payments.withdraw_tax(services, licence_id)
+
+
+@router.post(
+    "/{licence_id:id}/distributions",
+    response_model=Distribution,
+    status_code=201,
+    summary="Pay every payee of a licence what it can claim, in one transaction (relayed; anyone may ask)",
+)
+def distribute(
+    licence_id: LicenceId, services: ServicesDep, session: SessionDep, caller: RelayCallerDep
+) -> Distribution:
+    with relaying(services.relay_usage, caller):
+        return payments.distribute(services, session, licence_id)
+
+
+claims = APIRouter(prefix="/claims", tags=["payments"], responses=problem_responses(400, 401, 422, 429, 503))
+
+
+@claims.post(
+    "",
+    response_model=Claim,
+    status_code=201,
+    summary="Pay a payee its claimable part of many licences in one transaction (relayed; anyone may ask)",
+)
+def claim(body: ClaimIn, services: ServicesDep, caller: RelayCallerDep) -> Claim:
+    with relaying(services.relay_usage, caller):
+        return payments.claim(services, body.payee, body.licence_ids)
 
 
 @router.post(

@@ -251,3 +251,75 @@ def test_unsigned_deposit_transactions_signed_by_the_licensees_own_key(node: Nod
     assert chain.ledger.escrow_of(licence_id) == 3_000 * USDX
     assert token.balance_of(licensee.address) == balance - 3_000 * USDX
     assert token.allowance(licensee.address, chain.ledger.address) == 0
+
+
+def _index_payees(node: Node, licence_id: int) -> dict[str, tuple[int, int]]:
+    """(withdrawn, claimable) per payee as the index shows them."""
+    synced(node.services)
+    detail = node.client.get(f"/licences/{licence_id}")
+    assert detail.status_code == 200, detail.text
+    return {p["account"]: (int(p["withdrawn"]), int(p["claimable"])) for p in detail.json()["payees"]}
+
+
+def test_one_relayed_distribution_pays_every_payee_and_one_claim_collects_many_licences(node: Node) -> None:
+    chain, client = node.chain, node.client
+    token, ledger = _usdx(node), chain.ledger
+    licensor, co_owner = role("licensor_brand").address, role("co_owner").address
+    first, second, third = _licence(node), _licence(node), _licence(node)
+    for licence_id in (first, second, third):
+        fund(chain, licence_id, 10_000 * USDX)
+    # 100,000 USDX sold: royalty 8,000, tax 800, the payees' 7,200 split 60/40: 4,320 and 2,880.
+    settle(chain, first, 0, [bucket("US", "apparel", "retail", 10, 100_000 * USDX)])
+    before = {a: token.balance_of(a) for a in (licensor, co_owner)}
+
+    answer = client.post(f"/licences/{first}/distributions")
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert (body["licence_id"], body["from_total"], body["to_total"], body["paid"], body["unpaid"]) == (
+        first, "0", "7200000000", "7200000000", "0",
+    )  # fmt: skip
+    assert body["published_tx_hash"] is None  # two payees: published at registration
+    in_order = sorted((licensor, co_owner), key=lambda account: int(account, 16))
+    expected = {licensor: "4320000000", co_owner: "2880000000"}
+    assert body["payments"] == [{"account": a, "amount": expected[a], "paid": True} for a in in_order]
+    assert token.balance_of(licensor) == before[licensor] + 4_320 * USDX
+    assert token.balance_of(co_owner) == before[co_owner] + 2_880 * USDX
+    # The index follows the one Distributed event (no Withdrawn per payee) and agrees with the chain.
+    assert _index_payees(node, first) == {licensor: (4_320 * USDX, 0), co_owner: (2_880 * USDX, 0)}
+    assert (ledger.claimable(first, licensor), ledger.claimable(first, co_owner)) == (0, 0)
+
+    again = _problem(client.post(f"/licences/{first}/distributions"), 422, "contract-rejected")
+    assert again["error"] == "NothingToDistribute"
+    assert again["arguments"] == {"licenceId": str(first), "paidUpTo": "7200000000"}
+    _problem(client.post("/licences/999999/distributions"), 404, "not-found")
+
+    # 100,000 on the second licence: licensor 4,320; 50,000 on the third: royalty 4,000, tax 400,
+    # 3,600: licensor 2,160. The first owes it nothing now. One claim: 6,480, one transfer.
+    settle(chain, second, 0, [bucket("US", "apparel", "retail", 10, 100_000 * USDX)])
+    settle(chain, third, 0, [bucket("US", "apparel", "retail", 5, 50_000 * USDX)])
+    claimed = client.post("/claims", json={"payee": licensor.lower(), "licence_ids": [first, second, third]})
+    assert claimed.status_code == 201, claimed.text
+    body = claimed.json()
+    assert (body["payee"], body["total"]) == (licensor, "6480000000")
+    assert [(w["licence_id"], w["account"], w["amount"]) for w in body["withdrawals"]] == [
+        (second, licensor, "4320000000"), (third, licensor, "2160000000"),
+    ]  # fmt: skip
+    assert token.balance_of(licensor) == before[licensor] + 4_320 * USDX + 6_480 * USDX
+    assert _index_payees(node, second) == {licensor: (4_320 * USDX, 0), co_owner: (0, 2_880 * USDX)}
+    assert _index_payees(node, third) == {licensor: (2_160 * USDX, 0), co_owner: (0, 1_440 * USDX)}
+
+    # Bad claims: each refused, nothing paid.
+    after = {a: token.balance_of(a) for a in (licensor, co_owner)}
+    nothing = _problem(client.post("/claims", json={"payee": licensor, "licence_ids": [first, second, third]}), 422,
+                       "contract-rejected")  # fmt: skip
+    assert nothing["error"] == "NothingToClaim" and nothing["arguments"] == {"payee": licensor}
+    outsider = role("licensee_apparel").address
+    not_payee = _problem(client.post("/claims", json={"payee": outsider, "licence_ids": [first]}), 422,
+                         "contract-rejected")  # fmt: skip
+    assert not_payee["error"] == "NotPayee" and not_payee["arguments"]["account"] == outsider
+    empty = _problem(client.post("/claims", json={"payee": licensor, "licence_ids": []}), 422, "invalid-input")
+    assert empty["errors"][0]["field"] == "body.licence_ids"
+    too_many = _problem(client.post("/claims", json={"payee": licensor, "licence_ids": list(range(1, 52))}), 422,
+                        "invalid-input")  # fmt: skip
+    assert too_many["errors"][0]["field"] == "body.licence_ids"
+    assert {a: token.balance_of(a) for a in after} == after
