@@ -150,7 +150,17 @@ def _take_lease(lease: SenderLease) -> None:
             raise typer.Exit(3)
         time.sleep(lease.renew_every)
     lease.start_renewing()
-    atexit.register(lease.release)
+    atexit.register(lease.release)  # the commands release it as they end; this covers an exception
+
+
+@contextmanager
+def _releasing(service: OracleService) -> Iterator[None]:
+    """Gives the sender lease up when a one-shot command is done (a standby takes over at once)."""
+    try:
+        yield
+    finally:
+        if service.lease is not None:
+            service.lease.release()
 
 
 def _ingest_with_progress(service: OracleService, paths: list[Path]) -> list[IngestResult]:
@@ -229,9 +239,10 @@ def submit(
 ) -> None:
     """Ingest feed files, sign every period that is due, and settle the reports."""
     service = _service(verbose)
-    ingested = _ingest_with_progress(service, files)
-    built = service.build_reports()
-    sent = service.send()
+    with _releasing(service):
+        ingested = _ingest_with_progress(service, files)
+        built = service.build_reports()
+        sent = service.send()
     _print_results(ingested, built, sent, service.builder.period_name)
 
 
@@ -239,8 +250,10 @@ def submit(
 def send(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Sign due periods and send every unfinished report (after reconciling with the chain)."""
     service = _service(verbose)
-    built = service.build_reports()
-    _print_results([], built, service.send(), service.builder.period_name)
+    with _releasing(service):
+        built = service.build_reports()
+        sent = service.send()
+    _print_results([], built, sent, service.builder.period_name)
 
 
 def _stop_on_sigterm(_signum: int, _frame: object) -> None:
@@ -409,6 +422,11 @@ def audit(
     underpayment above the licence's audit threshold is due from the period's original due date
     (interest runs from it) and the cost is charged; below it, neither."""
     service = _service(verbose)
+    with _releasing(service):
+        _audit(service, feed, licence, period, cost, finding_ref)
+
+
+def _audit(service: OracleService, feed: Path, licence: int, period: int, cost: str, finding_ref: str | None) -> None:
     try:
         queued = service.queue_audit(feed, licence_id=licence, period=period, cost=cost, finding_ref=finding_ref)
     except AuditError as err:
@@ -437,7 +455,7 @@ def audit(
 @app.command("close-period")
 def close_period(licence_id: int, period: int) -> None:
     """Report LICENCE_ID's PERIOD as soon as it has ended, without waiting for the grace period."""
-    service = _service()
+    service = _service(wait_for_lease=False)  # it sends nothing: the lease's holder reports the period
     service.close_period(licence_id, period)
     shown = _period(service.builder.period_name, licence_id, period)
     console.print(f"licence {licence_id} period {shown} closed: it is reported in the next round")
