@@ -11,6 +11,7 @@ royalty-oracle keep                          # keeper: releases, guarantee short
 
 from __future__ import annotations
 
+import atexit
 import logging
 import signal
 import sys
@@ -37,6 +38,8 @@ from oracle.keeper import Keeper, KeeperSettings
 from oracle.service import OracleService, SendResult
 from oracle.settings import OracleSettings, SettingsError
 from outbox import Outbox
+from outbox.lease import LeaseLost, SenderLease
+from outbox.migrate import shown
 from royalty_chain.client import Chain
 from royalty_chain.manifest import Manifest, ManifestError
 from royalty_chain.transport import RpcError, wait_for_rpc
@@ -44,6 +47,7 @@ from royalty_chain.units import format_amount
 
 app = typer.Typer(help="Royalty oracle: turn sales feeds into signed reports that settle exactly once.")
 console = Console()
+log = structlog.get_logger("oracle")
 DAY = 86_400
 # (licence, period) -> the period's name by the licence's calendar ("2025-Q1"), "" if unknown.
 PeriodName = Callable[[int, int], str]
@@ -100,16 +104,27 @@ def _configuration(prefix: str) -> Iterator[None]:
         raise typer.Exit(2) from err
 
 
-def _service(verbose: bool = False) -> OracleService:
+def _service(verbose: bool = False, *, wait_for_lease: bool = True) -> OracleService:
+    """The oracle over its outbox, with the sender lease: a one-shot command waits for it (at most
+    a takeover time) and stops with exit 3 if another instance keeps it; ``watch`` takes it itself."""
     _configure_logging(verbose)
     with _configuration("ORACLE"):
         settings = OracleSettings()
         chain_id = wait_for_rpc(settings.rpc_url, timeout=10)
         manifest = Manifest.load(settings.manifest_path(chain_id))
         chain = Chain(settings.rpc_url, manifest, fee_caps=settings.fee_caps())
+        outbox = Outbox(settings.outbox_path)
+        lease = SenderLease(
+            outbox.engine,
+            ttl=settings.lease_seconds,
+            renew_every=settings.lease_renew_seconds,
+            holder=settings.instance_id,
+        )
+        if wait_for_lease:
+            _take_lease(lease)
         return OracleService(
             chain,
-            Outbox(settings.outbox_path),
+            outbox,
             settings.signers(chain_id),
             settings.sender(chain_id),
             grace_seconds=settings.grace_seconds,
@@ -117,7 +132,35 @@ def _service(verbose: bool = False) -> OracleService:
             batch_size=settings.batch_size,
             nil_reports=settings.nil_reports,
             nil_reports_per_licence=settings.nil_reports_per_licence,
+            lease=lease,
         )
+
+
+def _take_lease(lease: SenderLease) -> None:
+    """Waits up to one takeover time (ttl + renew interval) for the sender lease, then renews it
+    in the background until the command ends (released at exit)."""
+    deadline = time.monotonic() + lease.ttl + lease.renew_every
+    while not lease.acquire():
+        if time.monotonic() > deadline:
+            state = lease.state()
+            console.print(
+                f"[red]another oracle instance sends:[/red] {state.holder} holds the sender lease "
+                f"(epoch {state.epoch}, {state.expires_in:.1f}s left); it sends what is in the outbox"
+            )
+            raise typer.Exit(3)
+        time.sleep(lease.renew_every)
+    lease.start_renewing()
+    atexit.register(lease.release)  # the commands release it as they end; this covers an exception
+
+
+@contextmanager
+def _releasing(service: OracleService) -> Iterator[None]:
+    """Gives the sender lease up when a one-shot command is done (a standby takes over at once)."""
+    try:
+        yield
+    finally:
+        if service.lease is not None:
+            service.lease.release()
 
 
 def _ingest_with_progress(service: OracleService, paths: list[Path]) -> list[IngestResult]:
@@ -196,9 +239,10 @@ def submit(
 ) -> None:
     """Ingest feed files, sign every period that is due, and settle the reports."""
     service = _service(verbose)
-    ingested = _ingest_with_progress(service, files)
-    built = service.build_reports()
-    sent = service.send()
+    with _releasing(service):
+        ingested = _ingest_with_progress(service, files)
+        built = service.build_reports()
+        sent = service.send()
     _print_results(ingested, built, sent, service.builder.period_name)
 
 
@@ -206,8 +250,10 @@ def submit(
 def send(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Sign due periods and send every unfinished report (after reconciling with the chain)."""
     service = _service(verbose)
-    built = service.build_reports()
-    _print_results([], built, service.send(), service.builder.period_name)
+    with _releasing(service):
+        built = service.build_reports()
+        sent = service.send()
+    _print_results([], built, sent, service.builder.period_name)
 
 
 def _stop_on_sigterm(_signum: int, _frame: object) -> None:
@@ -223,19 +269,35 @@ def watch(
     """Run as a service: ingest each feed dropped into INBOX once, moving it through
     INBOX/claimed to INBOX/processed (with its rejects file and receipt), or to INBOX/quarantine
     after ORACLE_INBOX_MAX_ATTEMPTS failed attempts."""
-    service = _service(verbose)
+    service = _service(verbose, wait_for_lease=False)
     settings = OracleSettings()
+    lease = service.lease
+    assert lease is not None
     feeds = FeedInbox(inbox, max_attempts=settings.inbox_max_attempts, fault=service.fault)
     # SIGTERM (make run's stop, a service manager) stops like Ctrl-C: the feed in hand is resumed
     # at the next start, and the interrupted attempt does not count against it.
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     console.print(f"watching {inbox} (Ctrl-C to stop)")
+    if once:
+        _take_lease(lease)  # a single round waits for the lease like the one-shot commands
+    lease.start_renewing()
     try:
         while True:
-            outcomes = service.ingest_inbox(feeds)
-            ingested = [o.result for o in outcomes if o.result is not None]
-            built = service.build_reports()
-            sent = service.send()
+            # Only the lease's holder reads feeds, signs and sends; a standby only tries to take it.
+            if not lease.acquire():
+                if once:
+                    return
+                time.sleep(lease.renew_every)
+                continue
+            try:
+                outcomes = service.ingest_inbox(feeds)
+                ingested = [o.result for o in outcomes if o.result is not None]
+                built = service.build_reports()
+                sent = service.send()
+            except LeaseLost as err:
+                service.conn.rollback()
+                log.warning("sender_lease_lost_mid_round", error=str(err))
+                continue
             if ingested or built or sent.settled or sent.rejected:
                 _print_results(ingested, built, sent, service.builder.period_name)
             for outcome in outcomes:
@@ -249,6 +311,8 @@ def watch(
             time.sleep(settings.poll_seconds)
     except KeyboardInterrupt:
         console.print("stopped")
+    finally:
+        lease.release()
 
 
 @app.command()
@@ -259,7 +323,7 @@ def status() -> None:
     period_name = _offline_period_names(settings)
     with outbox.connect() as conn:
         counts = outbox.counts(conn)
-        table = Table(title=f"Outbox {settings.outbox_path}")
+        table = Table(title=f"Outbox {shown(settings.outbox_path)}")
         table.add_column("what")
         table.add_column("count", justify="right")
         for key in sorted(counts):
@@ -358,6 +422,11 @@ def audit(
     underpayment above the licence's audit threshold is due from the period's original due date
     (interest runs from it) and the cost is charged; below it, neither."""
     service = _service(verbose)
+    with _releasing(service):
+        _audit(service, feed, licence, period, cost, finding_ref)
+
+
+def _audit(service: OracleService, feed: Path, licence: int, period: int, cost: str, finding_ref: str | None) -> None:
     try:
         queued = service.queue_audit(feed, licence_id=licence, period=period, cost=cost, finding_ref=finding_ref)
     except AuditError as err:
@@ -386,7 +455,7 @@ def audit(
 @app.command("close-period")
 def close_period(licence_id: int, period: int) -> None:
     """Report LICENCE_ID's PERIOD as soon as it has ended, without waiting for the grace period."""
-    service = _service()
+    service = _service(wait_for_lease=False)  # it sends nothing: the lease's holder reports the period
     service.close_period(licence_id, period)
     shown = _period(service.builder.period_name, licence_id, period)
     console.print(f"licence {licence_id} period {shown} closed: it is reported in the next round")

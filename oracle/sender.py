@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 from oracle.hooks import FaultHook, no_fault
 from oracle.node import LedgerABI, SenderNode
 from outbox import Outbox, StoredReport
+from outbox.lease import LeaseLost, SenderLease
 from royalty_chain.client import ContractRevert, FeeCapExceeded
 from royalty_chain.models import Kind, Settlement
 from royalty_chain.terms import Bucket, Report
@@ -152,8 +153,10 @@ class ReportSender:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         period_name: Callable[[int, int], str] | None = None,
+        lease: SenderLease | None = None,
     ) -> None:
         self.node = node
+        self.lease = lease
         self.ledger = ledger
         self.outbox = outbox
         self.conn = conn
@@ -449,8 +452,14 @@ class ReportSender:
         signed = self.account.sign_transaction(tx)
         tx_hash = "0x" + bytes(signed.hash).hex()
         # Write-ahead: the hash is on record before the transaction can exist anywhere.
-        self.outbox.mark_sent(self.conn, [s.id for s in batch], tx_hash)
+        # Fenced: with a lease, only its holder at its epoch records (and so sends) anything.
+        self.outbox.mark_sent(
+            self.conn, [s.id for s in batch], tx_hash, fence=self.lease.fence if self.lease is not None else None
+        )
         self._fault("after_mark_sent")
+        if self.lease is not None and not self.lease.may_broadcast():
+            # Recorded, not broadcast: whoever holds the lease next finds it lost and sends it again.
+            raise LeaseLost(f"instance {self.lease.holder} lost the sender lease before broadcasting {tx_hash}")
         self.node.send_raw_transaction(bytes(signed.raw_transaction))
         pipe.sent(batch, tx_hash)
         result.sent += len(batch)

@@ -42,6 +42,7 @@ from oracle.node import ChainNode, ledger_abi
 from oracle.reports import DEFAULT_NIL_REPORTS_PER_LICENCE, ReportBuilder
 from oracle.sender import ReportSender, SendResult
 from outbox import Outbox
+from outbox.lease import SenderLease
 from royalty_chain.client import Chain
 
 __all__ = ["FeedOutcome", "IngestResult", "OracleService", "SendResult"]
@@ -63,8 +64,10 @@ class OracleService:
         nil_reports: bool = True,
         nil_reports_per_licence: int = DEFAULT_NIL_REPORTS_PER_LICENCE,
         fault: FaultHook = no_fault,
+        lease: SenderLease | None = None,
     ) -> None:
         self.chain = chain
+        self.lease = lease
         self.outbox = outbox
         self.sender = sender
         self.batch_size = batch_size
@@ -93,6 +96,7 @@ class OracleService:
             batch_size=batch_size,
             fault=fault,
             period_name=self.builder.period_name,
+            lease=lease,
         )
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from royalty_chain.client import FeeCaps
@@ -31,7 +31,23 @@ class OracleSettings(BaseSettings):
     rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC endpoint of the chain")
     manifest: Path | None = Field(None, description="deployment manifest (default: data/deployments/<chain id>.json)")
     data_dir: Path = Field(Path("data"), description="where the outbox and the inbox live")
-    outbox: Path | None = Field(None, description="outbox SQLite file (default: <data_dir>/oracle/outbox.sqlite)")
+    outbox: str | None = Field(
+        None,
+        description="outbox: a SQLite file, or a PostgreSQL database by SQLAlchemy URL "
+        "(postgresql+psycopg://...; default: <data_dir>/oracle/outbox.sqlite)",
+    )
+    lease_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="the sender lease's time to live: a standby takes over at most this plus one renewal "
+        "interval after the holder's last renewal",
+    )
+    lease_renew_seconds: float = Field(
+        5.0, gt=0, description="how often the holder renews the sender lease, and a standby tries to take it"
+    )
+    instance_id: str | None = Field(
+        None, description="this instance's name in the sender lease (default: host:pid:random)"
+    )
     signer_keys: SecretStr | None = Field(None, description="comma-separated 0x private keys of oracle signers")
     signer_keystores: list[Path] = Field(default_factory=list, description="keystore files of oracle signers")
     keystore_password: SecretStr | None = None
@@ -62,9 +78,21 @@ class OracleSettings(BaseSettings):
             raise ValueError("ORACLE_RPC_URL must be an http(s) URL")
         return value
 
+    @model_validator(mode="after")
+    def _lease(self) -> OracleSettings:
+        if self.lease_renew_seconds * 2 > self.lease_seconds:
+            raise ValueError(
+                f"ORACLE_LEASE_RENEW_SECONDS ({self.lease_renew_seconds}) must be at most half of "
+                f"ORACLE_LEASE_SECONDS ({self.lease_seconds}): a renewal may fail once without losing the lease"
+            )
+        return self
+
     @property
-    def outbox_path(self) -> Path:
-        return self.outbox or self.data_dir / "oracle" / "outbox.sqlite"
+    def outbox_path(self) -> Path | str:
+        """The outbox's SQLite file, or its PostgreSQL URL."""
+        if self.outbox is None:
+            return self.data_dir / "oracle" / "outbox.sqlite"
+        return self.outbox if "://" in self.outbox else Path(self.outbox)
 
     def manifest_path(self, chain_id: int) -> Path:
         return self.manifest or self.data_dir / "deployments" / f"{chain_id}.json"

@@ -105,8 +105,10 @@ class OutboxSeenLines(_HoldsConnection, SeenLines):
         """Add the lines stored since the last look (by anyone) to the filter."""
         assert self._bloom is not None
         bloom, highest = self._bloom, self._read_up_to
+        # SQLite's rowid; on PostgreSQL the stored_order column (revision 0005) numbers rows the same way.
+        order = "stored_order" if self._conn.dialect.name == "postgresql" else "rowid"
         rows = self._conn.execute(
-            text("SELECT rowid, licensee, line_id FROM lines WHERE rowid > :after ORDER BY rowid"),
+            text(f"SELECT {order}, licensee, line_id FROM lines WHERE {order} > :after ORDER BY {order}"),
             {"after": highest},
         ).yield_per(10_000)
         for rowid, licensee, line_id in rows:

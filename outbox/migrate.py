@@ -20,7 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, make_url
 from sqlalchemy.engine import Connection
 
 BASELINE = "0001"
@@ -86,18 +86,29 @@ def _baseline_tables() -> Tables:
         engine.dispose()
 
 
-def _is_baseline(tables: Tables) -> bool:
-    return tables == _baseline_tables()
+def _is_baseline(tables: Tables, dialect: str = "sqlite") -> bool:
+    """Whether these tables are an outbox made before Alembic (only ever a SQLite file: an outbox
+    in PostgreSQL has had schema versions from its first day)."""
+    return dialect == "sqlite" and tables == _baseline_tables()
 
 
-def upgrade(engine: Engine, path: Path) -> str | None:
+def shown(location: Path | str) -> str:
+    """An outbox's location for a message: a URL without its password."""
+    if "://" not in str(location):
+        return str(location)
+    return make_url(str(location)).render_as_string(hide_password=True)
+
+
+def upgrade(engine: Engine, path: Path | str) -> str | None:
     """Bring the outbox at ``path`` to the head revision; the revision it was at (None: new file)."""
+    dialect = engine.dialect.name
+    path = shown(path)
     with engine.begin() as conn:
         revision, tables = _state(conn)
         if revision == head():
             return revision
         if revision is None and tables:
-            if not _is_baseline(tables):
+            if not _is_baseline(tables, dialect):
                 raise OutboxSchemaError(
                     f"{path} has tables {sorted(tables)} but no schema version, and they are not an outbox's: "
                     "is this the right file?"
@@ -114,14 +125,15 @@ def upgrade(engine: Engine, path: Path) -> str | None:
     return revision
 
 
-def check(engine: Engine, path: Path) -> None:
+def check(engine: Engine, path: Path | str) -> None:
     """OutboxSchemaError unless the outbox at ``path`` is at the head revision; changes nothing."""
+    path = shown(path)
     with engine.connect() as conn:
         revision, tables = _state(conn)
     if revision == head():
         return
     if revision is None:
-        if _is_baseline(tables):
+        if _is_baseline(tables, engine.dialect.name):
             raise OutboxSchemaError(
                 f"{path} was made before the outbox had schema versions: start the oracle "
                 "(royalty-oracle) once to upgrade it"

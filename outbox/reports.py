@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -325,8 +325,19 @@ class Reports:
             refused = {i: None for i in ids}  # only another writer could get here: name every id
         raise ReportStateError(ids, to, refused, allowed)
 
-    def mark_sent(self, conn: Connection, report_ids: list[int], tx_hash: str) -> None:
-        self._move(conn, report_ids, ReportState.SENT, tx_hash=tx_hash, attempts=reports_table.c.attempts + 1)
+    def mark_sent(
+        self, conn: Connection, report_ids: list[int], tx_hash: str, fence: Callable[[Connection], None] | None = None
+    ) -> None:
+        """Records the transaction about to be broadcast for these reports. With ``fence`` (the
+        sender lease's, ``outbox.lease``), it is checked in the same transaction: an instance
+        that lost the lease records nothing (LeaseLost) and so never broadcasts."""
+        try:
+            if fence is not None:
+                fence(conn)
+            self._move(conn, report_ids, ReportState.SENT, tx_hash=tx_hash, attempts=reports_table.c.attempts + 1)
+        except BaseException:
+            conn.rollback()
+            raise
         conn.commit()
 
     def mark_settled(

@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     Integer,
     LargeBinary,
     MetaData,
@@ -142,4 +143,15 @@ rejections_table = Table(
     Column("field", String, nullable=False),
     Column("value", Text, nullable=False),
     Column("reason", Text, nullable=False),
+)
+
+# One row, name 'sender': who may send and until when (revision 0005; outbox.lease).
+sender_lease_table = Table(
+    "sender_lease",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("holder", String, nullable=True),  # the instance id of the holder (None: never held)
+    Column("epoch", Integer, nullable=False),  # the fencing token: one more at every takeover
+    Column("expires_at", Float, nullable=False),  # seconds since 1970, by the database's clock
+    Column("acquired_at", Float, nullable=False),
 )

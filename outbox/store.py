@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import create_engine, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from intake.validate import ValidLine
@@ -41,7 +42,10 @@ _LINE_COLUMNS = (
     "licensee, line_id, licence_id, period, sale_day, territory, field, channel, units, gross, deductions, leaf, "
     "in_scope, source, line_number, revision, kind, returns_line_id, state"
 )
-_INSERT_LINES = f"INSERT OR IGNORE INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['?'] * 18)}, 'waiting')"
+_INSERT_LINES_SQLITE = f"INSERT OR IGNORE INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['?'] * 18)}, 'waiting')"
+_INSERT_LINES_POSTGRESQL = (
+    f"INSERT INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['%s'] * 18)}, 'waiting') ON CONFLICT DO NOTHING"
+)
 
 
 def _now() -> int:
@@ -72,6 +76,16 @@ def line_of_row(row: dict[str, Any], year: int) -> ValidLine:
     )
 
 
+def is_url(location: Path | str) -> bool:
+    """Whether an outbox location is a SQLAlchemy URL (PostgreSQL) rather than a SQLite file path."""
+    return "://" in str(location)
+
+
+def _server_engine(url: str) -> Engine:
+    """An engine on an outbox in a database server (PostgreSQL, by SQLAlchemy URL)."""
+    return create_engine(url, pool_pre_ping=True)
+
+
 def _engine(url: str, *, set_wal: bool) -> Engine:
     engine = create_engine(url)
     # synchronous=FULL: a committed transaction survives a kill -9 of this process (and a power cut).
@@ -79,24 +93,38 @@ def _engine(url: str, *, set_wal: bool) -> Engine:
     return engine
 
 
-def open_engine(path: Path) -> Engine:
-    """The oracle's open path: creates the file if needed and upgrades its schema to the head revision."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    engine = _engine(f"sqlite:///{path}", set_wal=True)
+def open_engine(location: Path | str) -> Engine:
+    """The oracle's open path: creates the file if needed (a URL names a database that exists) and
+    upgrades its schema to the head revision."""
+    if is_url(location):
+        engine = _server_engine(str(location))
+    else:
+        path = Path(location)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = _engine(f"sqlite:///{path}", set_wal=True)
     try:
-        migrate.upgrade(engine, path)
+        migrate.upgrade(engine, location)
     except BaseException:
         engine.dispose()
         raise
     return engine
 
 
-def existing_engine(path: Path) -> Engine:
+def existing_engine(location: Path | str) -> Engine:
     """An engine on the outbox at ``path`` after checking it is one at the head revision.
 
     Creates nothing: SQLite opens the file read-write without creating it (``mode=rw``), so a
     mistyped path fails here instead of leaving an empty database behind.
     """
+    if is_url(location):
+        engine = _server_engine(str(location))
+        try:
+            migrate.check(engine, location)
+        except BaseException:
+            engine.dispose()
+            raise
+        return engine
+    path = Path(location)
     if not path.is_file():
         raise OutboxMissing(f"there is no outbox at {path}: start the oracle (royalty-oracle) to create it")
     engine = _engine(f"sqlite:///file:{quote(str(path.resolve()))}?mode=rw&uri=true", set_wal=False)
@@ -111,13 +139,19 @@ def existing_engine(path: Path) -> Engine:
 class Outbox(Reports):
     """All outbox reads and writes; one writer (this process) at a time."""
 
-    def __init__(self, path: Path, *, engine: Engine | None = None) -> None:
-        """Opens the outbox at ``path`` as its owner: created or upgraded to the head revision."""
+    def __init__(self, path: Path | str, *, engine: Engine | None = None) -> None:
+        """Opens the outbox at ``path`` (a SQLite file, or a PostgreSQL database by SQLAlchemy URL)
+        as its owner: created or upgraded to the head revision."""
         self.path = path
         self.engine = engine if engine is not None else open_engine(path)
 
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return str(self.engine.dialect.name)
+
     @classmethod
-    def existing(cls, path: Path) -> Outbox:
+    def existing(cls, path: Path | str) -> Outbox:
         """Opens an outbox that the oracle made, at the head revision, or raises OutboxError."""
         return cls(path, engine=existing_engine(path))
 
@@ -179,7 +213,7 @@ class Outbox(Reports):
                 str(line.gross),
                 str(line.deductions),
                 line.leaf,
-                1 if line.in_scope else 0,
+                bool(line.in_scope),
                 source,
                 line.line_number,
                 line.revision,
@@ -190,8 +224,10 @@ class Outbox(Reports):
         ]
         if not rows:
             return 0
-        # sqlite3 sums an executemany's changes: the rows this insert added, not the ones it ignored.
-        return int(conn.exec_driver_sql(_INSERT_LINES, rows).rowcount)
+        # sqlite3 and psycopg sum an executemany's changes: the rows this insert added, not the
+        # ones it ignored.
+        sql = _INSERT_LINES_POSTGRESQL if conn.dialect.name == "postgresql" else _INSERT_LINES_SQLITE
+        return int(conn.exec_driver_sql(sql, rows).rowcount)
 
     def store_rejections(self, conn: Connection, file_id: int, rejections: Iterable[Any]) -> None:
         rows = [
@@ -205,7 +241,17 @@ class Outbox(Reports):
             for r in rejections
         ]
         if rows:
-            conn.execute(insert(rejections_table).prefix_with("OR REPLACE"), rows)
+            if conn.dialect.name == "postgresql":
+                stmt = postgresql.insert(rejections_table)
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["file_id", "line_number"],
+                        set_={c: stmt.excluded[c] for c in ("field", "value", "reason")},
+                    ),
+                    rows,
+                )
+            else:
+                conn.execute(insert(rejections_table).prefix_with("OR REPLACE"), rows)
 
     def known_leaf(self, conn: Connection, licensee: str, line_id: str) -> bytes | None:
         """The leaf of the line as first accepted (revision 0), or None for an id never seen."""
@@ -303,11 +349,11 @@ class Outbox(Reports):
         return int(result.rowcount or 0)
 
     def close_period(self, conn: Connection, licence_id: int, period: int) -> None:
-        conn.execute(
-            insert(closed_periods_table)
-            .prefix_with("OR IGNORE")
-            .values(licence_id=licence_id, period=period, closed_at=_now())
-        )
+        values = {"licence_id": licence_id, "period": period, "closed_at": _now()}
+        if conn.dialect.name == "postgresql":
+            conn.execute(postgresql.insert(closed_periods_table).values(**values).on_conflict_do_nothing())
+        else:
+            conn.execute(insert(closed_periods_table).prefix_with("OR IGNORE").values(**values))
         conn.commit()
 
     def is_closed(self, conn: Connection, licence_id: int, period: int) -> bool:

@@ -33,6 +33,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        _upgrade_in_place()
+        return
     with warnings.catch_warnings():
         # Alembic's batch mode copies the table into one keyed by the three columns; SQLAlchemy
         # warns that the copied table's reflection named the old two-column key. The new key is
@@ -49,6 +52,25 @@ def upgrade() -> None:
         batch.add_column(sa.Column("corrects", sa.Integer(), nullable=False, server_default="0"))
         batch.drop_constraint("one_report_per_period", type_="unique")
         batch.create_unique_constraint("one_report_per_period_and_adjustment", ["licence_id", "period", "adjustment"])
+    lines = sa.table("lines", sa.column("state", sa.String))
+    op.get_bind().execute(sa.update(lines).where(lines.c.state == "late").values(state="waiting"))
+
+
+def _upgrade_in_place() -> None:
+    """The same change on PostgreSQL, which alters tables in place (a copy would drop the
+    sequence that numbers reports)."""
+    op.add_column("lines", sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("lines", sa.Column("kind", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("lines", sa.Column("returns_line_id", sa.String(), nullable=True))
+    op.drop_constraint("lines_pkey", "lines", type_="primary")
+    op.create_primary_key("pk_lines", "lines", ["licensee", "line_id", "revision"])
+    op.add_column("reports", sa.Column("returned", sa.Text(), nullable=False, server_default="[]"))
+    op.add_column("reports", sa.Column("adjustment", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("reports", sa.Column("corrects", sa.Integer(), nullable=False, server_default="0"))
+    op.drop_constraint("one_report_per_period", "reports", type_="unique")
+    op.create_unique_constraint(
+        "one_report_per_period_and_adjustment", "reports", ["licence_id", "period", "adjustment"]
+    )
     lines = sa.table("lines", sa.column("state", sa.String))
     op.get_bind().execute(sa.update(lines).where(lines.c.state == "late").values(state="waiting"))
 

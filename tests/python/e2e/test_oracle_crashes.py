@@ -41,6 +41,9 @@ def _run_cli(
         # Nil reports off: the fault points must be reached by this test's reports, not by nil
         # reports for the other tests' licences on this chain.
         ORACLE_NIL_REPORTS="false",
+        # A killed run keeps the sender lease until it expires: the restart waits that long for it.
+        ORACLE_LEASE_SECONDS="6",
+        ORACLE_LEASE_RENEW_SECONDS="1",
     )
     if batch_size is not None:
         env["ORACLE_BATCH_SIZE"] = str(batch_size)
