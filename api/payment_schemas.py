@@ -94,7 +94,7 @@ class Distribution(Out):
 class ClaimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     payee: PartyAddress = Field(description="the payee paid (whoever asks)")
-    licence_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+    licence_ids: list[Annotated[int, Field(ge=1, le=JSON_SAFE_INT)]] = Field(
         min_length=1,
         max_length=MAX_CLAIM_LICENCES,
         description="licences to claim from; list those paid in one token together for one transfer per token",

@@ -64,7 +64,7 @@ def distribute(
         return payments.distribute(services, session, licence_id)
 
 
-claims = APIRouter(prefix="/claims", tags=["payments"], responses=problem_responses(400, 401, 422, 429, 503))
+claims = APIRouter(prefix="/claims", tags=["payments"], responses=problem_responses(400, 401, 404, 422, 429, 503))
 
 
 @claims.post(
