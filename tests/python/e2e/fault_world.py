@@ -16,6 +16,7 @@ Used by tests/python/e2e/test_fault_suite.py (a few cycles, in `make test`) and 
 - Each feed covers (licence, period) pairs no other feed touches, with good lines whose
   royalty is exact (10% of amounts in cents) and a few bad lines (an unknown territory, an
   impossible date, an unreadable amount): the expected figures come from the feed files alone.
+- Each settlement is pending for DISPUTE_WINDOW seconds, then released by the keeper.
 - At the end: what the chain settled (Settled and ReportAccepted events, the ledger's views)
   against those figures; the rejects files against the bad lines; and the index, through the
   HTTP API, against eth_call of the ledger's views.
@@ -64,6 +65,10 @@ from royalty_chain.terms import DAY  # noqa: E402
 PERIOD = 30 * DAY
 PERIODS = 20
 """Periods 0..19 of each licence: all ended (the term starts 700 days before the chain's now)."""
+DISPUTE_WINDOW = 15
+"""Seconds each settlement stays pending: then the keeper releases it to the payee (the chain's
+clock is the wall clock), so that killing the keeper kills it at work."""
+FUNDING = 10_000_000 * USDX
 TARGETS = ("oracle", "keeper", "api", "chain")
 SIGNALS = (signal.SIGKILL, signal.SIGTERM)
 HOOK = "oracle-hook"
@@ -136,6 +141,7 @@ class FaultStack:
         self.api = f"http://127.0.0.1:{self.api_port}"
         self.log = log
         self.local: LocalChain | None = None
+        self.chain: Chain
         self.supervisor = Supervisor(
             self.data / "run",
             self.data / "logs",
@@ -153,7 +159,8 @@ class FaultStack:
         )
         # What `make run` does on every start: the deployment on record, recognised by its code;
         # a chain that lost it raises DeploymentNotOnChain (finding F4).
-        return Chain(self.local.url, deploy(self.local.url, self.manifest_file))
+        self.chain = Chain(self.local.url, deploy(self.local.url, self.manifest_file))
+        return self.chain
 
     def start_services(self) -> None:
         assert self.local is not None
@@ -195,19 +202,19 @@ class FaultStack:
     def child(self, name: str) -> Child:
         return next(c for c in self.supervisor.children if c.name == name)
 
-    def kill(self, target: str, sig: signal.Signals) -> Chain | None:
-        """Signals the target's process group; a chain is then started again on its folder (a
-        new Chain client is returned). A service is left to the supervisor to restart."""
+    def kill(self, target: str, sig: signal.Signals) -> None:
+        """Signals the target's process group; a chain is then started again on its folder (and
+        ``self.chain`` is a new client of it). A service is left to the supervisor to restart."""
         if target == "chain":
             assert self.local is not None and self.local.process is not None
             os.killpg(self.local.process.pid, sig)
             self.local.process.wait(timeout=60)
-            return self.start_chain()
+            self.start_chain()
+            return
         process = self.child(target).process
         if process is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, sig)
-        return None
 
     def arm_oracle(self, point: str) -> bool:
         """The oracle restarted (SIGTERM) as crashing_oracle.py, which SIGKILLs itself the first
@@ -286,7 +293,10 @@ def fault_schedule(rng: random.Random, cycles: int) -> list[tuple[str, signal.Si
 @dataclass
 class Figures:
     seed: int
-    cycles: int
+    planned: int
+    """Cycles asked for; ``cycles`` is those done (fewer when make soak was interrupted)."""
+    cycles: int = 0
+    interrupted: bool = False
     feeds: int = 0
     licences: int = 0
     good_lines: int = 0
@@ -324,7 +334,7 @@ def run_faults(
     what the end state shows (``problems`` empty when everything held)."""
     began = time.monotonic()
     rng = random.Random(seed)
-    figures = Figures(seed=seed, cycles=cycles)
+    figures = Figures(seed=seed, planned=cycles)
     work.mkdir(parents=True, exist_ok=True)
     with open(work / "faults.log", "a", encoding="utf-8") as log:
         stack = FaultStack(work, log)
@@ -333,8 +343,8 @@ def run_faults(
             start = (chain_now(chain) - 700 * DAY) // DAY * DAY
             licences = []
             for _ in range(-(-cycles * pairs_per_feed // PERIODS)):
-                licence_id = register(chain, start)
-                fund(chain, licence_id, 10_000_000 * USDX)
+                licence_id = register(chain, start, dispute_window=DISPUTE_WINDOW)
+                fund(chain, licence_id, FUNDING)
                 licences.append(licence_id)
             feeds = make_feeds(rng, licences, start, cycles, pairs_per_feed)
             figures.feeds, figures.licences = len(feeds), len(licences)
@@ -343,35 +353,60 @@ def run_faults(
                 figures.problems.append("the services did not come up")
                 return figures
             faults: Counter[str] = Counter()
-            for n, (feed, (target, sig)) in enumerate(zip(feeds, fault_schedule(rng, cycles), strict=True)):
-                if target == HOOK:
-                    point = rng.choice(HOOK_POINTS)
-                    print(f"cycle={n} feed={feed.name} fault={HOOK}:{point}", file=log, flush=True)
-                    if not stack.arm_oracle(point):
-                        figures.problems.append(f"cycle {n}: the oracle did not restart with its crash hook")
-                        break
-                    hooked = stack.child("oracle").process
-                    assert hooked is not None
-                    stack.drop(feed)
-                    fired = stack.wait(hooked.poll, 30)  # None while it runs; its exit status once it died
-                    faults[f"{HOOK}:{point}" + ("" if fired else ":not-reached")] += 1
-                else:
-                    stack.drop(feed)
-                    stack.wait(lambda: False, rng.uniform(0.0, max_delay))  # a random point of its processing
-                    print(f"cycle={n} feed={feed.name} fault={target}:{sig.name}", file=log, flush=True)
-                    chain = stack.kill(target, sig) or chain
-                    faults[f"{target}:{sig.name}"] += 1
-                if not stack.wait(stack.services_up, 60):
-                    figures.problems.append(f"cycle {n}: the services did not come back after {target} {sig.name}")
-                    break
-                if progress is not None and (n + 1) % 25 == 0:
-                    progress(f"{n + 1} cycles, {time.monotonic() - began:.0f} s")
+            dropped: list[Feed] = []
+            try:
+                _cycles(stack, rng, feeds, figures, faults, dropped, began, progress, max_delay)
+            except KeyboardInterrupt:  # make soak stopped early: the cycles done are checked
+                figures.interrupted = True
+                if stack.local is None or stack.local.process is None or stack.local.process.poll() is not None:
+                    stack.start_chain()  # stopped between a chain's kill and its restart
+            figures.cycles, figures.feeds = sum(faults.values()), len(dropped)
             figures.faults = dict(sorted(faults.items()))
-            _check(stack, chain, feeds, figures, settle_timeout)
+            _check(stack, stack.chain, dropped, figures, settle_timeout)
         finally:
             stack.stop()
             figures.seconds = round(time.monotonic() - began, 1)
     return figures
+
+
+def _cycles(
+    stack: FaultStack,
+    rng: random.Random,
+    feeds: list[Feed],
+    figures: Figures,
+    faults: Counter[str],
+    dropped: list[Feed],
+    began: float,
+    progress: Callable[[str], None] | None,
+    max_delay: float,
+) -> None:
+    """One feed per cycle, then one fault and the restart; ``faults`` counts each fault done,
+    ``dropped`` each feed put into the inbox."""
+    for n, (feed, (target, sig)) in enumerate(zip(feeds, fault_schedule(rng, len(feeds)), strict=True)):
+        if target == HOOK:
+            point = rng.choice(HOOK_POINTS)
+            print(f"cycle={n} feed={feed.name} fault={HOOK}:{point}", file=stack.log, flush=True)
+            if not stack.arm_oracle(point):
+                figures.problems.append(f"cycle {n}: the oracle did not restart with its crash hook")
+                break
+            hooked = stack.child("oracle").process
+            assert hooked is not None
+            stack.drop(feed)
+            dropped.append(feed)
+            fired = stack.wait(hooked.poll, 30)  # None while it runs; its exit status once it died
+            faults[f"{HOOK}:{point}" + ("" if fired else ":not-reached")] += 1
+        else:
+            stack.drop(feed)
+            dropped.append(feed)
+            stack.wait(lambda: False, rng.uniform(0.0, max_delay))  # a random point of its processing
+            print(f"cycle={n} feed={feed.name} fault={target}:{sig.name}", file=stack.log, flush=True)
+            stack.kill(target, sig)
+            faults[f"{target}:{sig.name}"] += 1
+        if not stack.wait(stack.services_up, 60):
+            figures.problems.append(f"cycle {n}: the services did not come back after {target} {sig.name}")
+            break
+        if progress is not None and (n + 1) % 25 == 0:
+            progress(f"{n + 1} cycles, {time.monotonic() - began:.0f} s")
 
 
 def _check(stack: FaultStack, chain: Chain, feeds: list[Feed], figures: Figures, timeout: float) -> None:
@@ -386,6 +421,23 @@ def _check(stack: FaultStack, chain: Chain, feeds: list[Feed], figures: Figures,
 
     if not stack.wait(settled, timeout):
         figures.problems.append(f"not everything settled within {timeout:.0f} s")
+    owed: Counter[int] = Counter()
+    for (licence, _), (_, royalty) in expected.items():
+        owed[licence] += royalty
+    licensor = role("licensor_brand").address
+
+    def released() -> bool:
+        return all(chain.ledger.claimable(licence, licensor) >= amount for licence, amount in owed.items())
+
+    if not stack.wait(released, timeout):
+        figures.problems.append(f"not everything released by the keeper within {timeout:.0f} s")
+    # Each royalty drawn from escrow once and credited to the payee once (released once).
+    for licence, amount in sorted(owed.items()):
+        balances = (chain.ledger.escrow_of(licence), chain.ledger.claimable(licence, licensor))
+        if balances != (FUNDING - amount, amount):
+            figures.problems.append(
+                f"licence {licence}: escrow and claimable {balances}, expected {(FUNDING - amount, amount)}"
+            )
 
     # What the chain settled, from its events, against the feed files' figures.
     counts: Counter[tuple[int, int]] = Counter()
@@ -455,12 +507,13 @@ def _check_index(stack: FaultStack, chain: Chain, licences: list[int], figures: 
             "escrow": int(detail["escrow"]),
             "claimable": int(detail["payees"][0]["claimable"]),
             "settlements": sorted(
-                (int(s["id"]), int(s["period"]), int(s["royalty"]))
+                (int(s["id"]), int(s["period"]), int(s["royalty"]), s["state"])
                 for s in stack.get(f"/licences/{licence_id}/settlements?size=100")["items"]
             ),
         }
         ids = [chain.ledger.settled_period(licence_id, p) for p in range(PERIODS)]
-        settlements = sorted((sid, p, chain.ledger.settlement(sid).royalty) for p, sid in enumerate(ids) if sid)
+        views = [(sid, chain.ledger.settlement(sid)) for sid in ids if sid]
+        settlements = sorted((sid, v.period, v.royalty, v.state.name.lower()) for sid, v in views)
         on_chain = {
             "escrow": chain.ledger.escrow_of(licence_id),
             "claimable": chain.ledger.claimable(licence_id, licensor),
@@ -486,6 +539,10 @@ def _markdown(figures: Figures) -> str:
     )
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="make soak: the fault suite's machinery over many cycles")
     parser.add_argument("--cycles", type=int, default=int(os.environ.get("SOAK_CYCLES", "1000")))
@@ -497,6 +554,8 @@ def main() -> None:
     import tempfile
 
     work = args.work or Path(tempfile.mkdtemp(prefix="soak-"))
+    # SIGTERM (and Ctrl-C) end the cycles early: the ones done are checked and their figures written.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"soak: {args.cycles} cycles, seed {args.seed}, data in {work}", flush=True)
     figures = run_faults(
         work,

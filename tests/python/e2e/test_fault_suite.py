@@ -21,9 +21,13 @@ CYCLES = int(os.environ.get("FAULT_CYCLES", "10"))
 
 def test_every_good_line_settles_once_and_the_index_equals_the_chain_under_faults(tmp_path: Path) -> None:
     seed = int(os.environ.get("FAULT_SEED") or random.SystemRandom().randrange(10**6))
-    figures = run_faults(tmp_path, CYCLES, seed)
+    again = f"seed {seed} (FAULT_SEED={seed} repeats it); logs in {tmp_path / 'data' / 'logs'}"
+    try:
+        figures = run_faults(tmp_path, CYCLES, seed)
+    except Exception as err:
+        raise AssertionError(f"{again}: {err!r}") from err
     report = "\n".join(figures.problems[:20])
-    assert figures.clean, f"seed {seed} (FAULT_SEED={seed} repeats it), {figures.faults}:\n{report}"
+    assert figures.clean, f"{again}, faults {figures.faults}:\n{report}"
     assert (figures.lost_lines, figures.doubled_periods, figures.reject_mismatches, figures.index_mismatches) == (
         0,
         0,
