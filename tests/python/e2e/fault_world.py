@@ -69,6 +69,8 @@ DISPUTE_WINDOW = 15
 """Seconds each settlement stays pending: then the keeper releases it to the payee (the chain's
 clock is the wall clock), so that killing the keeper kills it at work."""
 FUNDING = 10_000_000 * USDX
+SIGTERM_GRACE = 15.0
+"""Seconds a service has to stop after SIGTERM before it is SIGKILLed (counted in the figures)."""
 TARGETS = ("oracle", "keeper", "api", "chain")
 SIGNALS = (signal.SIGKILL, signal.SIGTERM)
 HOOK = "oracle-hook"
@@ -142,6 +144,7 @@ class FaultStack:
         self.log = log
         self.local: LocalChain | None = None
         self.chain: Chain
+        self.sigterm_ignored: list[str] = []
         self.supervisor = Supervisor(
             self.data / "run",
             self.data / "logs",
@@ -212,9 +215,17 @@ class FaultStack:
             self.start_chain()
             return
         process = self.child(target).process
-        if process is not None:
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        # As an operator (and make run's stop) would: SIGKILL what has not stopped within the
+        # grace period of a SIGTERM. Counted: a service should stop on SIGTERM.
+        if sig == signal.SIGTERM and not self.wait(lambda: process.poll() is not None, SIGTERM_GRACE):
+            self.sigterm_ignored.append(target)
+            print(f"sigterm_ignored target={target} pid={process.pid}: SIGKILL", file=self.log, flush=True)
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
+                os.killpg(process.pid, signal.SIGKILL)
 
     def arm_oracle(self, point: str) -> bool:
         """The oracle restarted (SIGTERM) as crashing_oracle.py, which SIGKILLs itself the first
@@ -223,9 +234,7 @@ class FaultStack:
         plain, old = child.args, child.process
         child.args = [sys.executable, str(CRASHING_ORACLE), point, *plain[plain.index("oracle.cli") + 1 :]]
         try:
-            if old is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(old.pid, signal.SIGTERM)
+            self.kill("oracle", signal.SIGTERM)
             return self.wait(lambda: child.process is not None and child.process is not old, 60)
         finally:
             child.args = plain
@@ -311,6 +320,8 @@ class Figures:
     doubled_periods: int = 0
     reject_mismatches: int = 0
     index_mismatches: int = 0
+    sigterm_ignored: int = 0
+    """Services that had not stopped SIGTERM_GRACE seconds after a SIGTERM (then SIGKILLed)."""
     faults: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -362,6 +373,7 @@ def run_faults(
                     stack.start_chain()  # stopped between a chain's kill and its restart
             figures.cycles, figures.feeds = sum(faults.values()), len(dropped)
             figures.faults = dict(sorted(faults.items()))
+            figures.sigterm_ignored = len(stack.sigterm_ignored)
             _check(stack, stack.chain, dropped, figures, settle_timeout)
         finally:
             stack.stop()
