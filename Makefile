@@ -9,7 +9,7 @@ FORGE := $(or $(firstword $(wildcard $(CURDIR)/node_modules/@foundry-rs/forge-*/
 # Percent by which a gas test's total may differ from .gas-snapshot before `make gas` fails.
 GAS_TOLERANCE ?= 1
 
-.PHONY: setup run redeploy test test-contracts test-python test-ape lint slither bench clean compile gas gas-snapshot
+.PHONY: setup run redeploy test test-contracts test-python test-ape lint slither bench soak clean compile gas gas-snapshot
 
 setup:
 	@scripts/setup.sh
@@ -59,6 +59,13 @@ gas-snapshot: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+# The fault suite's machinery (tests/python/e2e/fault_world.py) over SOAK_CYCLES fault cycles
+# (default 1,000, about 4 s each on 2 cores); figures in bench/results/soak.json and soak.md.
+# SOAK_SEED repeats a run's faults. Not part of `make test`.
+SOAK_CYCLES ?= 1000
+soak: setup
+	SOAK_CYCLES=$(SOAK_CYCLES) PYTHONPATH=$(CURDIR) $(PY) tests/python/e2e/fault_world.py
 
 clean:
 	rm -rf data .build/forge .build/ape contracts/.cache

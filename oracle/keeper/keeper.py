@@ -153,11 +153,21 @@ class Keeper:
     def chain_time(self) -> int:
         """The pending block's timestamp: what the next transaction will see (on a chain that
         mines only when a transaction arrives, the latest block's time lags behind it); the
-        latest block's on a node without a pending block."""
-        for tag in ("pending", "latest"):
-            block = self.chain.transport.call("eth_getBlockByNumber", tag, False)
+        latest block's on a node without a pending block.
+
+        Ganache (`make run`'s chain) answers "pending" with the latest block itself, whose time
+        stands still while the chain is idle, though the next block will carry its clock's time:
+        a settlement whose dispute window closed after the last transaction was never released
+        until another transaction came. There the later of that time and the wall clock is used
+        (a Ganache clock set back behind the wall clock only makes a release refused, and logged)."""
+        latest = self.chain.transport.call("eth_getBlockByNumber", "latest", False)
+        pending = self.chain.transport.call("eth_getBlockByNumber", "pending", False)
+        for block in (pending, latest):
             if block and block.get("timestamp") is not None:
-                return int(str(block["timestamp"]), 16)
+                timestamp = int(str(block["timestamp"]), 16)
+                if latest and block.get("hash") is not None and block.get("hash") == latest.get("hash"):
+                    return max(timestamp, int(time.time()))  # no pending block of its own
+                return timestamp
         raise LookupError("the node returned no pending and no latest block")
 
     def _licences(self) -> tuple[dict[int, SettlementContext], dict[int, Status]]:
