@@ -53,13 +53,13 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     /// @dev Both modules are deployed before the ledger, for the same registry: nested in the
     /// ledger's creation code they would take it past EIP-3860's 49,152 bytes.
-    constructor(ILicenceRegistry registry_, address admin, SettlementModule settlement, DisputeModule disputes)
+    constructor(ILicenceRegistry registry_, address admin, SettlementModule settlementModule_, DisputeModule disputes)
         LedgerCore(registry_, LicenceRegistry(address(registry_)).clock())
         EIP712("RoyaltyLedger", "1")
     {
-        _requireSameRegistry(address(settlement), settlement.registry(), registry_);
+        _requireSameRegistry(address(settlementModule_), settlementModule_.registry(), registry_);
         _requireSameRegistry(address(disputes), disputes.registry(), registry_);
-        settlementModule = address(settlement);
+        settlementModule = address(settlementModule_);
         disputeModule = address(disputes);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
