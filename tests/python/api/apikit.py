@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+import uvicorn
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -24,7 +27,7 @@ from api.settings import ApiSettings
 from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.client import Chain
 from royalty_chain.codes import channel_index, field_index, territory_index
-from royalty_chain.dev.devnet import LocalChain, deploy, start_anvil, start_ganache
+from royalty_chain.dev.devnet import LocalChain, deploy, free_port, start_anvil, start_ganache
 from royalty_chain.dev.keys import role
 from royalty_chain.eip712 import sign_digest
 from royalty_chain.terms import DAY, Bucket, Report
@@ -190,3 +193,27 @@ def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], se
 def synced(services: Services) -> None:
     """Index up to the head now (the background loop would get there within a second)."""
     services.indexer.sync()
+
+
+@contextmanager
+def served(services: Services) -> Iterator[str]:
+    """The app served by uvicorn on a free port, in a thread, until the block ends: its base URL
+    once /health answers (for Chromium, schemathesis and real TCP clients)."""
+    port = free_port()
+    config = uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)

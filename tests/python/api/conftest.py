@@ -3,15 +3,11 @@ on the session's Ganache, and ``node``, which runs a test on each of the two."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
-from apikit import OPERATOR_TOKEN, RELAY_HEADERS, Node, relay_callers_file
+from apikit import OPERATOR_TOKEN, RELAY_HEADERS, Node, relay_callers_file, served
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -19,7 +15,6 @@ from api.app import create_app
 from api.services import Services, build_services
 from api.settings import ApiSettings
 from royalty_chain.client import Chain
-from royalty_chain.dev.devnet import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
@@ -87,22 +82,8 @@ def node(request: pytest.FixtureRequest) -> Node:
 @pytest.fixture(scope="session")
 def server(services: Services) -> Iterator[str]:
     """The app served by uvicorn on a free port (for Chromium and schemathesis)."""
-    port = free_port()
-    config = uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield url
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(services) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,19 +15,16 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from apikit import OPERATOR_TOKEN, chain_time, register, synced, terms_json
+from apikit import OPERATOR_TOKEN, chain_time, register, served, synced, terms_json
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from api.app import create_app
 from api.services import Services, build_services
 from api.settings import ApiSettings
 from oracle.inbox import FeedInbox
 from oracle.service import OracleService
 from outbox import Outbox
 from royalty_chain.client import Chain
-from royalty_chain.dev.devnet import free_port
 from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
@@ -75,22 +71,8 @@ def upload_services(
 
 @pytest.fixture(scope="module")
 def server(upload_services: Services) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app(services=upload_services), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield url
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(upload_services) as url:
+        yield url
 
 
 def _feed(licence_id: int, start: int, lines: int) -> bytes:
