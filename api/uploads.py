@@ -10,7 +10,7 @@ is sent in chunks instead; the API never holds more than one network chunk of it
     INBOX/<id>-<file name>                 the feed, renamed in once complete and checked
 
 ``.uploads`` is hidden and a directory, so the inbox's watcher never reads anything in it
-(oracle.inbox ``ignored_reason``); the rename into the inbox is on one file system, so the
+(intake.files ``ignored_reason``); the rename into the inbox is on one file system, so the
 watcher sees the whole feed or nothing. Everything is on disk: after an API restart an upload
 resumes from its ``feed.part``.
 
@@ -39,11 +39,11 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from intake.feed import Rejection, parse_csv, parse_jsonl
+from intake.files import fsync_dir, ignored_reason, write_atomically
 from intake.judge import last_sale_date
 from intake.merkle import LINE_CANCEL
+from intake.rejects import RejectsFile
 from intake.validate import InMemorySeenLines, LicenceInfo, Validator
-from oracle.inbox import ignored_reason
-from oracle.rejects import RejectsFile
 
 STAGING_DIR: Final = ".uploads"
 PART: Final = "feed.part"
@@ -176,7 +176,7 @@ class UploadStore:
         folder.mkdir()
         (folder / PART).touch()
         meta = {"id": upload_id, "filename": name, "size": size, "created_at": _now()}
-        _write_json(folder / "meta.json", meta)
+        write_atomically(folder / "meta.json", json.dumps(meta, indent=2))
         return self.status(upload_id)
 
     def status(self, upload_id: str) -> dict[str, Any]:
@@ -258,7 +258,7 @@ class UploadStore:
                 raise HashMismatch(sha256.lower(), result["sha256"], int(result["bytes"]))
             if (folder / PART).is_file():  # the last completion stopped between its result and the rename
                 os.rename(folder / PART, self.inbox / result["inbox_file"])
-                _fsync_dir(self.inbox)
+                fsync_dir(self.inbox)
             return result
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         part = folder / PART
@@ -280,9 +280,11 @@ class UploadStore:
             **checked,
             "completed_at": _now(),
         }
-        _write_json(done, result)  # first: a crash before the rename leaves a result with no feed moved
+        write_atomically(
+            done, json.dumps(result, indent=2)
+        )  # first: a crash before the rename leaves a result with no feed moved
         os.rename(part, target)
-        _fsync_dir(self.inbox)
+        fsync_dir(self.inbox)
         return result
 
 
@@ -382,20 +384,3 @@ def _in_scope(info: LicenceInfo, prepared: tuple[Any, ...]) -> bool:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _write_json(path: Path, record: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        json.dump(record, out, indent=2)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

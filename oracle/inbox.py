@@ -48,12 +48,12 @@ from typing import Any, Final, Literal
 
 import structlog
 
+from intake.files import fsync_dir, ignored_reason, write_atomically
 from oracle.hooks import FaultHook, no_fault
 from oracle.ingest import IngestResult
 
 log = structlog.get_logger("oracle")
 
-FEED_SUFFIXES: Final = (".csv", ".jsonl", ".ndjson")
 # Names of files still being written (by convention), ignored without a log line, like hidden ones.
 PARTIAL_SUFFIXES: Final = (".part", ".partial", ".tmp")
 DEFAULT_MAX_ATTEMPTS: Final = 3
@@ -64,18 +64,6 @@ MAX_ERROR_CHARS: Final = 2_000
 # must store nothing twice (oracle.ingest with resume=True).
 IngestFeed = Callable[[Path], IngestResult]
 FeedState = Literal["processed", "retrying", "quarantined"]
-
-
-def ignored_reason(name: str) -> str | None:
-    """Why a file at the top of the inbox is not read as a feed; None for a feed."""
-    lower = name.lower()
-    if name.startswith("."):
-        return "hidden: rename it into the inbox once it is complete"
-    if not lower.endswith(FEED_SUFFIXES):
-        return "not a feed: feed names end in .csv, .jsonl or .ndjson"
-    if ".rejects." in lower:
-        return "named like a rejects file: the oracle's own output is never read as a feed"
-    return None
 
 
 @dataclass
@@ -149,8 +137,8 @@ class FeedInbox:
         except FileNotFoundError:  # taken away meanwhile
             bundle.rmdir()
             return None
-        _fsync_dir(self.root)
-        _fsync_dir(bundle)
+        fsync_dir(self.root)
+        fsync_dir(bundle)
         log.info("feed_claimed", feed=path.name, bundle=str(bundle))
         return bundle
 
@@ -216,7 +204,7 @@ class FeedInbox:
             "Lines it had stored stay in the outbox; reading it again stores none of them twice.",
             f"To try again once the cause is fixed, move {feed} back to the top of the inbox.",
         ]
-        _write_atomically(bundle / f"{feed}.reason.txt", "\n".join(lines) + "\n")
+        write_atomically(bundle / f"{feed}.reason.txt", "\n".join(lines) + "\n")
         self._save_history(bundle, feed, history)
         target = _move(bundle, self.quarantine_dir)
         log.error("feed_quarantined", feed=feed, bundle=str(target), attempts=len(history), reason=last)
@@ -250,7 +238,7 @@ class FeedInbox:
 
     def _save_history(self, bundle: Path, feed: str, history: list[dict[str, Any]]) -> None:
         record = {"feed": feed, "max_attempts": self.max_attempts, "attempts": history}
-        _write_atomically(bundle / f"{feed}.attempts.json", json.dumps(record, indent=2) + "\n")
+        write_atomically(bundle / f"{feed}.attempts.json", json.dumps(record, indent=2) + "\n")
 
     def _write_receipt(self, bundle: Path, feed: str, attempt: int, result: IngestResult) -> None:
         receipt = {
@@ -264,7 +252,7 @@ class FeedInbox:
             "out_of_scope": result.out_of_scope,
             "rejects_file": Path(result.rejects_file).name if result.rejects_file else None,
         }
-        _write_atomically(bundle / f"{feed}.receipt.json", json.dumps(receipt, indent=2) + "\n")
+        write_atomically(bundle / f"{feed}.receipt.json", json.dumps(receipt, indent=2) + "\n")
 
 
 # -------------------------------------------------------------------- file system steps
@@ -303,24 +291,6 @@ def _move(bundle: Path, folder: Path) -> Path:
                 raise
             target, n = folder / f"{bundle.name}~{n}", n + 1
             continue
-        _fsync_dir(bundle.parent)
-        _fsync_dir(folder)
+        fsync_dir(bundle.parent)
+        fsync_dir(folder)
         return target
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -19,9 +19,9 @@ from sqlalchemy.engine import Connection
 
 from intake.feed import Rejection
 from intake.judge import judge
+from intake.rejects import RejectsFile
 from intake.validate import LicenceInfo, PendingLines, ValidLine
 from oracle.hooks import FaultHook, no_fault
-from oracle.rejects import RejectsFile
 from outbox import Outbox, OutboxSeenLines, ReportedPeriods
 
 log = structlog.get_logger("oracle")

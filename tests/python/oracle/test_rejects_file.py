@@ -1,4 +1,4 @@
-"""The rejects file the oracle writes beside each feed (oracle.rejects)."""
+"""The rejects file the oracle writes beside each feed (intake.rejects)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from intake.feed import Rejection
-from oracle.rejects import RejectsFile, rejects_path
+from intake.rejects import RejectsFile, rejects_path
 
 
 def write_rejects(input_path: Path, rejections: Iterable[Rejection]) -> Path:
