@@ -9,6 +9,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
 import {LicenceClock} from "./LicenceClock.sol";
+import {LicenceTypedData, LicenceTypes} from "./LicenceTypedData.sol";
 import {ReportHash} from "./libraries/ReportHash.sol";
 
 /// @title LicenceRegistry
@@ -23,13 +24,10 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     uint256 public constant MAX_ORACLES = 16;
     uint16 internal constant BPS = 10_000;
 
-    /// @dev The terms themselves are signed through their hash: keccak256(abi.encode(terms)).
-    bytes32 public constant REGISTER_TYPEHASH = keccak256(
-        "RegisterLicence(address licensor,address licensee,bytes32 legalTextHash,bytes32 termsHash,uint64 deadline)"
-    );
-    bytes32 public constant AMEND_TYPEHASH = keccak256(
-        "AmendLicence(uint256 licenceId,uint32 version,bytes32 scheduleHash,uint64 newEnd,uint64 deadline)"
-    );
+    /// @dev Both parties sign every field of the terms (RegisterLicence) and of an amendment's
+    /// schedule (AmendLicence) as nested EIP-712 structs: the type strings are LicenceTypedData's.
+    bytes32 public constant REGISTER_TYPEHASH = LicenceTypes.REGISTER_TYPEHASH;
+    bytes32 public constant AMEND_TYPEHASH = LicenceTypes.AMEND_TYPEHASH;
     bytes32 public constant TERMINATE_TYPEHASH = keccak256("TerminateLicence(uint256 licenceId,uint64 deadline)");
     bytes32 public constant BUCKET_TYPEHASH = ReportHash.BUCKET_TYPEHASH;
     bytes32 public constant REPORT_TYPEHASH = ReportHash.REPORT_TYPEHASH;
@@ -81,6 +79,8 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     IRoyaltyLedger public ledger;
     /// @notice Where periods and contract years are computed (deployed with the registry).
     LicenceClock public immutable clock;
+    /// @notice Where the consent's struct hashes are computed (deployed with the registry).
+    LicenceTypedData public immutable typedData;
     uint256 private _licenceCount;
     mapping(uint256 licenceId => Licence) private _licences;
     mapping(uint256 licenceId => mapping(uint256 version => StoredSchedule)) private _schedules;
@@ -93,6 +93,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     constructor(address admin) EIP712("LicenceRegistry", "1") {
         if (admin == address(0)) revert ZeroAddress("admin");
         clock = new LicenceClock();
+        typedData = new LicenceTypedData();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(TOKEN_ADMIN_ROLE, admin);
     }
@@ -354,12 +355,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
 
     /// @inheritdoc ILicenceRegistry
     function registerDigest(Terms calldata terms, uint64 deadline) public view returns (bytes32) {
-        bytes32 termsHash = keccak256(abi.encode(terms));
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(REGISTER_TYPEHASH, terms.licensor, terms.licensee, terms.legalTextHash, termsHash, deadline)
-            )
-        );
+        return _hashTypedDataV4(typedData.registerStructHash(terms, deadline));
     }
 
     /// @inheritdoc ILicenceRegistry
@@ -370,8 +366,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     {
         // The version number makes every amendment signature usable exactly once.
         uint32 version = _licences[licenceId].scheduleCount;
-        bytes32 scheduleHash = keccak256(abi.encode(schedule));
-        return _hashTypedDataV4(keccak256(abi.encode(AMEND_TYPEHASH, licenceId, version, scheduleHash, newEnd, deadline)));
+        return _hashTypedDataV4(typedData.amendStructHash(licenceId, version, schedule, newEnd, deadline));
     }
 
     /// @inheritdoc ILicenceRegistry

@@ -328,7 +328,11 @@ interface ILicenceRegistry {
     function minimumGuaranteeAt(uint256 licenceId, uint64 timestamp) external view returns (uint128);
     function isOracle(uint256 licenceId, address account) external view returns (bool);
     function parties(uint256 licenceId) external view returns (address licensor, address licensee);
+    /// @notice The EIP-712 digest both parties sign to register `terms`: RegisterLicence, every
+    /// field of the terms as typed data (LicenceTypedData has the type strings), in this domain.
     function registerDigest(Terms calldata terms, uint64 deadline) external view returns (bytes32);
+    /// @notice The digest both parties sign for the licence's next schedule version (AmendLicence,
+    /// the whole schedule as typed data, bound to the version number so it is usable once).
     function amendDigest(uint256 licenceId, Schedule calldata schedule, uint64 newEnd, uint64 deadline)
         external
         view

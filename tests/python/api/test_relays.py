@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.services import Services
 from royalty_chain.client import Chain
+from royalty_chain.codes import encode_scope
 from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY
 
@@ -32,6 +33,62 @@ def test_draft_returns_canonical_terms_and_typed_data(client: TestClient, chain:
 
     canonical = to_terms(TermsIn.model_validate(body["terms"]), chain.manifest)
     assert "0x" + chain.registry.register_digest(canonical, body["deadline"]).hex() == body["digest"]
+
+
+def test_a_wallet_signing_the_drafts_typed_data_registers_the_licence(client: TestClient, chain: Chain) -> None:
+    """What a wallet does with the draft: render the typed data (every member of the terms, with
+    its values) and sign it as eth_signTypedData_v4 (eth_account's sign_typed_data here). Those
+    signatures register the licence; the same for the amendment's typed data and its schedule."""
+    from eth_account import Account
+
+    start = chain_time(chain) - DAY
+    body = _draft(client, terms_json(chain, start, schedule={"rate_bps": 800, "tiers": [], "field_rates": []}))
+    shown = body["typed_data"]["message"]
+    assert shown["payees"] == [{"account": p["account"], "shareBps": p["share_bps"]} for p in body["terms"]["payees"]]
+    assert shown["schedule"]["rateBps"] == 800
+    assert shown["taxBps"] == 1000
+    assert shown["term"]["start"] == start
+    assert shown["oracles"] == body["terms"]["oracles"]
+    scope = encode_scope(["US", "GB"], ["apparel"], ["retail", "online"])
+    assert shown["scope"] == {"territories": str(scope.territories), "fields": scope.fields, "channels": scope.channels}
+
+    def wallet(typed: dict, name: str) -> str:
+        return "0x" + bytes(Account.sign_typed_data(role(name).key, full_message=typed).signature).hex()
+
+    answer = client.post(
+        "/licences",
+        json={
+            "terms": body["terms"],
+            "deadline": body["deadline"],
+            "licensor_signature": wallet(body["typed_data"], "licensor_brand"),
+            "licensee_signature": wallet(body["typed_data"], "licensee_apparel"),
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    licence_id = int(answer.json()["licence_id"])
+
+    now = chain_time(chain)
+    schedule = {"effective_from": now + 10 * DAY, "rate_bps": 950}
+    draft = client.post(
+        f"/licences/{licence_id}/amendments/drafts", json={"schedule": schedule, "new_end": now + 400 * DAY}
+    )
+    assert draft.status_code == 200, draft.text
+    amend = draft.json()
+    assert amend["typed_data"]["primaryType"] == "AmendLicence"
+    assert amend["typed_data"]["message"]["schedule"]["rateBps"] == 950
+    assert amend["typed_data"]["message"]["version"] == 1
+    sent = client.post(
+        f"/licences/{licence_id}/amendments",
+        json={
+            "schedule": schedule,
+            "new_end": now + 400 * DAY,
+            "deadline": amend["deadline"],
+            "licensor_signature": wallet(amend["typed_data"], "licensor_brand"),
+            "licensee_signature": wallet(amend["typed_data"], "licensee_apparel"),
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    assert chain.registry.schedule_count(licence_id) == 2
 
 
 def test_wrong_signature_is_refused_naming_the_party_and_nothing_is_sent(client: TestClient, chain: Chain) -> None:

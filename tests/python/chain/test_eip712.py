@@ -4,7 +4,6 @@ digest is eth_account's and the contract's, and the domain is the one the contra
 from __future__ import annotations
 
 import pytest
-from eth_abi import encode as abi_encode
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
@@ -13,7 +12,7 @@ from royalty_chain.client import Chain
 from royalty_chain.codes import encode_scope
 from royalty_chain.dev.keys import role
 from royalty_chain.eip712 import Domain
-from royalty_chain.terms import DAY, SCHEDULE_TYPE, TERMS_TYPE, Bucket, Payee, Report, Schedule, Term, Terms, Tier
+from royalty_chain.terms import DAY, Bucket, Calendar, FieldRate, Payee, Report, Schedule, Term, Terms, Tier
 
 REGISTRY_TYPES = ("REGISTER", "AMEND", "TERMINATE", "BUCKET", "REPORT")
 LEDGER_TYPES = ("DISPUTE", "RESOLVE")
@@ -33,19 +32,41 @@ def _library_digest(typed_data: dict) -> bytes:
 
 
 def _terms() -> Terms:
+    """Terms with every member set to something other than its default, two payees and oracles."""
+    payees = sorted([role("licensor_brand").address, role("co_inventor").address], key=lambda a: int(a, 16))
     return Terms(
         licensor=role("licensor_brand").address,
         licensee=role("licensee_apparel").address,
         legal_text_hash=b"\x01" * 32,
-        asset_ids=(7, 9),
-        scope=encode_scope(["US", "GB"], ["apparel"], ["retail"]),
-        term=Term(start=1_767_225_600, end=1_767_225_600 + 365 * DAY, sell_off_days=90, period_seconds=30 * DAY),
+        asset_ids=(7, 2**200 + 9),
+        scope=encode_scope(["US", "GB", "ZW"], ["apparel"], ["retail", "online"]),
+        term=Term(
+            start=1_767_225_600,
+            end=1_767_225_600 + 365 * DAY,
+            sell_off_days=90,
+            period_seconds=0,
+            calendar=Calendar(
+                period_months=3,
+                year_month=4,
+                year_day=6,
+                due_days=45,
+                interest_bps=800,
+                reserve_bps=1_000,
+                reserve_periods=2,
+                audit_threshold_bps=500,
+            ),
+        ),
         token=role("deployer").address,
-        schedule=Schedule(rate_bps=800, tiers=(Tier(10**9, 900),)),
-        payees=(Payee(role("licensor_brand").address, 10_000),),
-        oracles=(role("oracle1").address,),
-        threshold=1,
+        advance=2**90 + 1,
+        schedule=Schedule(rate_bps=800, per_unit=5, minimum_guarantee=10**15, tiers=(Tier(0, 800), Tier(10**9, 900))),
+        payees=(Payee(payees[0], 6_000), Payee(payees[1], 4_000)),
+        tax_bps=1_500,
+        tax_account=role("tax_authority").address,
+        oracles=tuple(sorted([role("oracle1").address, role("oracle2").address], key=lambda a: int(a, 16))),
+        threshold=2,
+        dispute_window=7 * DAY,
         arbiter=role("arbiter").address,
+        cure_period=14 * DAY,
         salt=b"\x02" * 32,
     )
 
@@ -99,53 +120,175 @@ def test_erc5267_domains_with_other_fields_are_refused() -> None:
         Domain.from_erc5267((b"\x1f", "X", "1", 5, address, b"\x01" * 32, []))
 
 
+CALENDAR_TYPE = (
+    "Calendar(uint8 periodMonths,bool anniversary,uint8 yearMonth,uint8 yearDay,uint16 dueDays,"
+    "uint16 interestBps,uint16 reserveBps,uint8 reservePeriods,uint16 auditThresholdBps)"
+)
+FIELD_RATE_TYPE = "FieldRate(uint8 field,uint16 rateBps)"
+TIER_TYPE = "Tier(uint128 threshold,uint16 rateBps)"
+SCHEDULE_TYPE_STRING = (
+    "Schedule(uint64 effectiveFrom,uint128 fixedFeePerPeriod,uint16 rateBps,uint128 perUnit,"
+    "uint128 minimumGuarantee,Tier[] tiers,FieldRate[] fieldRates)"
+)
+TERM_TYPE_STRING = "Term(uint64 start,uint64 end,uint32 sellOffDays,uint32 periodSeconds,Calendar calendar)"
+
+
+def _hash_schedule(schedule: Schedule) -> bytes:
+    """hashStruct(Schedule) written out from EIP-712's rules, apart from the library."""
+    tiers = b"".join(keccak(keccak(text=TIER_TYPE) + _word(t.threshold) + _word(t.rate_bps)) for t in schedule.tiers)
+    fields = b"".join(
+        keccak(keccak(text=FIELD_RATE_TYPE) + _word(f.field) + _word(f.rate_bps)) for f in schedule.field_rates
+    )
+    return keccak(
+        keccak(text=SCHEDULE_TYPE_STRING + FIELD_RATE_TYPE + TIER_TYPE)
+        + _word(schedule.effective_from)
+        + _word(schedule.fixed_fee_per_period)
+        + _word(schedule.rate_bps)
+        + _word(schedule.per_unit)
+        + _word(schedule.minimum_guarantee)
+        + keccak(tiers)
+        + keccak(fields)
+    )
+
+
+def _hash_register(terms: Terms, deadline: int) -> bytes:
+    """hashStruct(RegisterLicence) by hand: every member of the terms, nested structs hashed."""
+    c, term, scope = terms.term.calendar, terms.term, terms.scope
+    calendar = keccak(
+        keccak(text=CALENDAR_TYPE)
+        + b"".join(
+            _word(int(v))
+            for v in (
+                c.period_months,
+                c.anniversary,
+                c.year_month,
+                c.year_day,
+                c.due_days,
+                c.interest_bps,
+                c.reserve_bps,
+                c.reserve_periods,
+                c.audit_threshold_bps,
+            )
+        )
+    )
+    term_hash = keccak(
+        keccak(text=TERM_TYPE_STRING + CALENDAR_TYPE)
+        + _word(term.start)
+        + _word(term.end)
+        + _word(term.sell_off_days)
+        + _word(term.period_seconds)
+        + calendar
+    )
+    scope_hash = keccak(
+        keccak(text="Scope(uint256 territories,uint64 fields,uint32 channels)")
+        + _word(scope.territories)
+        + _word(scope.fields)
+        + _word(scope.channels)
+    )
+    payees = b"".join(
+        keccak(keccak(text="Payee(address account,uint16 shareBps)") + _address(p.account) + _word(p.share_bps))
+        for p in terms.payees
+    )
+    type_string = (
+        "RegisterLicence(address licensor,address licensee,bytes32 legalTextHash,uint256[] assetIds,"
+        "Scope scope,Term term,address token,uint128 advance,Schedule schedule,Payee[] payees,"
+        "uint16 taxBps,address taxAccount,address[] oracles,uint8 threshold,uint32 disputeWindow,"
+        "address arbiter,uint32 curePeriod,bytes32 salt,uint64 deadline)"
+        + CALENDAR_TYPE
+        + FIELD_RATE_TYPE
+        + "Payee(address account,uint16 shareBps)"
+        + SCHEDULE_TYPE_STRING
+        + "Scope(uint256 territories,uint64 fields,uint32 channels)"
+        + TERM_TYPE_STRING
+        + TIER_TYPE
+    )
+    return keccak(
+        keccak(text=type_string)
+        + _address(terms.licensor)
+        + _address(terms.licensee)
+        + terms.legal_text_hash
+        + keccak(b"".join(_word(a) for a in terms.asset_ids))
+        + scope_hash
+        + term_hash
+        + _address(terms.token)
+        + _word(terms.advance)
+        + _hash_schedule(terms.schedule)
+        + keccak(payees)
+        + _word(terms.tax_bps)
+        + _address(terms.tax_account)
+        + keccak(b"".join(_address(o) for o in terms.oracles))
+        + _word(terms.threshold)
+        + _word(terms.dispute_window)
+        + _address(terms.arbiter)
+        + _word(terms.cure_period)
+        + terms.salt
+        + _word(deadline)
+    )
+
+
 def test_consent_digests_equal_the_library_and_an_independent_encoding(chain: Chain) -> None:
     """Each rare action's digest is eth_account's, and equals hashStruct written out by hand from
     the contract's own type hash (the encoding the contracts use)."""
     registry, ledger = chain.registry.domain(), chain.ledger.domain()
-    terms, schedule, party = _terms(), Schedule(rate_bps=700, effective_from=1_800_000_000), role("licensee_apparel")
-    terms_hash = keccak(abi_encode([TERMS_TYPE], [terms.as_abi()]))
-    schedule_hash = keccak(abi_encode([SCHEDULE_TYPE], [schedule.as_abi()]))
+    terms, party = _terms(), role("licensee_apparel")
+    schedule = Schedule(
+        effective_from=1_800_000_000,
+        fixed_fee_per_period=2**100,
+        rate_bps=700,
+        per_unit=3,
+        minimum_guarantee=10**12,
+        tiers=(Tier(0, 700), Tier(10**9, 900)),
+        field_rates=(FieldRate(1, 450),),
+    )
+    amend_type = (
+        "AmendLicence(uint256 licenceId,uint32 version,Schedule schedule,uint64 newEnd,uint64 deadline)"
+        + FIELD_RATE_TYPE
+        + SCHEDULE_TYPE_STRING
+        + TIER_TYPE
+    )
+    assert keccak(text=amend_type) == chain.registry.typehash("AMEND")
     cases = [
         (
             eip712.register_digest(registry, terms, 99),
             eip712.typed_data_register(registry, terms, 99),
             registry,
-            chain.registry.typehash("REGISTER")
-            + _address(terms.licensor)
-            + _address(terms.licensee)
-            + terms.legal_text_hash
-            + terms_hash
-            + _word(99),
+            _hash_register(terms, 99),
         ),
         (
             eip712.amend_digest(registry, 5, 2, schedule, 1_900_000_000, 99),
             eip712.typed_data_amend(registry, 5, 2, schedule, 1_900_000_000, 99),
             registry,
-            chain.registry.typehash("AMEND") + _word(5) + _word(2) + schedule_hash + _word(1_900_000_000) + _word(99),
+            keccak(
+                keccak(text=amend_type)
+                + _word(5)
+                + _word(2)
+                + _hash_schedule(schedule)
+                + _word(1_900_000_000)
+                + _word(99)
+            ),
         ),
         (
             eip712.terminate_digest(registry, 5, 99),
             eip712.typed_data_terminate(registry, 5, 99),
             registry,
-            chain.registry.typehash("TERMINATE") + _word(5) + _word(99),
+            keccak(chain.registry.typehash("TERMINATE") + _word(5) + _word(99)),
         ),
         (
             eip712.dispute_digest(ledger, 8, party.address, 99),
             eip712.typed_data_dispute(ledger, 8, party.address, 99),
             ledger,
-            chain.ledger.typehash("DISPUTE") + _word(8) + _address(party.address) + _word(99),
+            keccak(chain.ledger.typehash("DISPUTE") + _word(8) + _address(party.address) + _word(99)),
         ),
         (
             eip712.resolve_digest(ledger, 8, 2**127, 99),
             eip712.typed_data_resolve(ledger, 8, 2**127, 99),
             ledger,
-            chain.ledger.typehash("RESOLVE") + _word(8) + _word(2**127) + _word(99),
+            keccak(chain.ledger.typehash("RESOLVE") + _word(8) + _word(2**127) + _word(99)),
         ),
     ]
-    for digest, typed_data, domain, encoded in cases:
+    for digest, typed_data, domain, struct_hash in cases:
         assert digest == _library_digest(typed_data), typed_data["primaryType"]
-        assert digest == keccak(b"\x19\x01" + domain.separator + keccak(encoded)), typed_data["primaryType"]
+        assert digest == keccak(b"\x19\x01" + domain.separator + struct_hash), typed_data["primaryType"]
     # And the registry's own digest view agrees for the one it exposes.
     assert chain.registry.register_digest(terms, 99) == cases[0][0]
 
@@ -185,3 +328,67 @@ def test_wallet_json_keeps_its_shape() -> None:
         },
         "message": {"settlementId": 3, "finalAmount": 40, "deadline": 50},
     }
+
+
+_TERMS_CHANGES = {
+    "licensor": {"licensor": role("licensor_patent").address},
+    "licensee": {"licensee": role("licensee_devices").address},
+    "legalTextHash": {"legal_text_hash": b"\x03" * 32},
+    "assetIds": {"asset_ids": (7, 9)},
+    "scope": {"scope": encode_scope(["US", "GB"], ["apparel"], ["retail", "online"])},
+    "term": {"term": Term(start=1_767_225_600, end=1_767_225_600 + 366 * DAY, sell_off_days=90, period_seconds=0)},
+    "token": {"token": role("relayer").address},
+    "advance": {"advance": 2**90},
+    "schedule": {"schedule": Schedule(rate_bps=801, per_unit=5, minimum_guarantee=10**15)},
+    "payees": {"payees": (Payee(role("co_inventor").address, 10_000),)},
+    "taxBps": {"tax_bps": 1_501},
+    "taxAccount": {"tax_account": role("arbiter").address},
+    "oracles": {"oracles": (role("oracle3").address,)},
+    "threshold": {"threshold": 1},
+    "disputeWindow": {"dispute_window": 0},
+    "arbiter": {"arbiter": role("tax_authority").address},
+    "curePeriod": {"cure_period": 15 * DAY},
+    "salt": {"salt": b"\x04" * 32},
+}
+
+
+def test_a_wallet_is_shown_every_member_of_the_terms_and_each_one_is_bound(chain: Chain) -> None:
+    """Nobody signs blind: the RegisterLicence message a wallet renders has one entry per member
+    of ILicenceRegistry.Terms (and the deadline), with values, not a hash of them; changing any
+    single member changes the digest the registry checks, and the library's digest follows."""
+    from dataclasses import replace
+
+    domain, terms = chain.registry.domain(), _terms()
+    typed = eip712.typed_data_register(domain, terms, 99)
+    members = [name for _, name in eip712.REGISTER.fields]
+    assert list(typed["message"]) == members == [*_TERMS_CHANGES, "deadline"]
+    assert typed["message"]["payees"] == [{"account": p.account, "shareBps": p.share_bps} for p in terms.payees]
+    assert typed["message"]["term"]["calendar"]["dueDays"] == 45
+    assert typed["message"]["schedule"]["tiers"] == [
+        {"threshold": 0, "rateBps": 800},
+        {"threshold": 10**9, "rateBps": 900},
+    ]
+    # Above 2^53 - 1 a number is decimal text, exact for a JavaScript wallet.
+    assert typed["message"]["advance"] == str(2**90 + 1)
+    assert typed["message"]["assetIds"] == [7, str(2**200 + 9)]
+    assert set(typed["types"]) == {
+        "EIP712Domain",
+        "RegisterLicence",
+        "Scope",
+        "Term",
+        "Calendar",
+        "Schedule",
+        "Tier",
+        "FieldRate",
+        "Payee",
+    }
+    base = chain.registry.register_digest(terms, 99)
+    assert base == _library_digest(typed)
+    seen = {base}
+    for member, change in _TERMS_CHANGES.items():
+        changed = replace(terms, **change)
+        digest = chain.registry.register_digest(changed, 99)
+        assert digest not in seen, member
+        assert digest == eip712.register_digest(domain, changed, 99), member
+        seen.add(digest)
+    assert chain.registry.register_digest(terms, 100) not in seen
