@@ -517,11 +517,10 @@ def keep(
     with _configuration("KEEPER"):
         settings = KeeperSettings()
         chain_id = wait_for_rpc(settings.rpc_url, timeout=10)
-        chain = Chain(settings.rpc_url, Manifest.load(settings.manifest_path(chain_id)))
+        chain = Chain(settings.rpc_url, Manifest.load(settings.manifest_path(chain_id)), fee_caps=settings.fee_caps())
         keeper = Keeper(
             chain,
             settings.account(chain_id),
-            max_fee_per_gas=settings.max_fee_per_gas,
             receipt_timeout=settings.receipt_timeout_seconds,
             log_block_span=settings.log_block_span,
         )

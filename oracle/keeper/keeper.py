@@ -49,7 +49,7 @@ from web3.types import Nonce, TxParams, TxReceipt
 from oracle.hooks import FaultHook, no_fault
 from oracle.keeper.work import SettledLog, closed, ended_years, matured
 from oracle.node import ChainNode
-from royalty_chain.client import Chain, ChainError, ContractRevert, revert_data
+from royalty_chain.client import Chain, ChainError, ContractRevert, FeeCapExceeded, revert_data
 from royalty_chain.models import Settlement, SettlementContext, Status
 
 log = structlog.get_logger("keeper")
@@ -63,10 +63,6 @@ NOT_YET_ERRORS = {"YearNotEnded"}
 # Gas limit over the simulation's estimate, as Chain.transact sets it.
 GAS_MARGIN = 1.2
 GAS_EXTRA = 20_000
-
-
-class FeeAboveCap(Exception):
-    """The fee a transaction would pay now is above KEEPER_MAX_FEE_PER_GAS."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +111,12 @@ class Keeper:
         chain: Chain,
         account: LocalAccount,
         *,
-        max_fee_per_gas: int | None = None,
         receipt_timeout: float = 120.0,
         log_block_span: int = 2_000,
         fault: FaultHook = no_fault,
     ) -> None:
         self.chain = chain
         self.account = account
-        self.max_fee_per_gas = max_fee_per_gas
         self.receipt_timeout = receipt_timeout
         self._node = ChainNode(chain)
         self._fault = fault
@@ -145,8 +139,12 @@ class Keeper:
         try:
             self._release(now, result)
             self._charge_guarantees(contexts, now, result)
-        except FeeAboveCap as err:
-            log.warning("fees_above_cap", detail=str(err), max_fee_per_gas=self.max_fee_per_gas)
+        except FeeCapExceeded as over:
+            # The chain's fee caps (KEEPER_MAX_FEE_PER_GAS, KEEPER_MAX_PRIORITY_FEE_PER_GAS): the
+            # round sends nothing more; the next round asks the chain again.
+            log.warning(
+                "fee_cap_exceeded", cap=over.cap, capped=over.capped, asked=over.asked, action="nothing sent this round"
+            )
         self._log_expiry(contexts, statuses, now, result)
         return result
 
@@ -343,10 +341,7 @@ class Keeper:
 
     def _send(self, fn: ContractFunction, gas: int, result: RoundResult, **what: Any) -> TxReceipt | None:
         """Signs and sends a simulated call; its receipt, or None (logged) when it did not succeed."""
-        fees = self._node.fee_fields()
-        fee = fees.get("maxFeePerGas", fees.get("gasPrice", 0))
-        if self.max_fee_per_gas is not None and fee > self.max_fee_per_gas:
-            raise FeeAboveCap(f"fee {fee} wei per gas")
+        fees = self._node.fee_fields()  # within the chain's fee caps, or FeeCapExceeded
         params: TxParams = {
             "from": self.account.address,
             "chainId": self.chain.chain_id,
@@ -389,4 +384,4 @@ def _hash(receipt: TxReceipt) -> str:
     return "0x" + bytes(receipt["transactionHash"]).hex()
 
 
-__all__ = ["KEEPER_FAULT_POINTS", "Charge", "FeeAboveCap", "Keeper", "Release", "RoundResult"]
+__all__ = ["KEEPER_FAULT_POINTS", "Charge", "Keeper", "Release", "RoundResult"]

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from oracle.settings import SettingsError
+from royalty_chain.client import FeeCaps
 from royalty_chain.networks import is_local_chain
 
 
@@ -27,9 +28,13 @@ class KeeperSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="where the deployment manifest lives")
     key: SecretStr | None = Field(None, description="0x private key of the keeper's own account")
     interval_seconds: float = Field(15.0, gt=0, description="sleep between two rounds")
-    max_fee_per_gas: int | None = Field(
-        None, gt=0, description="wei; a round whose fee would exceed it sends nothing and waits for the next"
+    max_fee_per_gas: int = Field(
+        200 * 10**9,
+        gt=0,
+        description="most the keeper pays per gas (wei), base fee and tip together; a round whose "
+        "fee would exceed it sends nothing and waits for the next",
     )
+    max_priority_fee_per_gas: int = Field(5 * 10**9, ge=0, description="most tip per gas (wei) the keeper pays")
     receipt_timeout_seconds: float = Field(120.0, gt=0, description="how long to wait for a transaction's receipt")
     log_block_span: int = Field(2_000, ge=1, description="blocks per eth_getLogs page")
 
@@ -39,6 +44,9 @@ class KeeperSettings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("KEEPER_RPC_URL must be an http(s) URL")
         return value
+
+    def fee_caps(self) -> FeeCaps:
+        return FeeCaps(self.max_fee_per_gas, self.max_priority_fee_per_gas)
 
     def manifest_path(self, chain_id: int) -> Path:
         return self.manifest or self.data_dir / "deployments" / f"{chain_id}.json"

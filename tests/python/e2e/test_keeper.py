@@ -22,7 +22,7 @@ from structlog.testing import capture_logs
 
 from oracle.keeper import Keeper, RoundResult
 from royalty_chain.actions import report_digest, sign_report
-from royalty_chain.client import Chain
+from royalty_chain.client import Chain, FeeCaps
 from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.dev.devnet import deploy, start_anvil
 from royalty_chain.dev.keys import dev_account, role
@@ -157,6 +157,51 @@ def test_a_settlement_is_released_once_its_dispute_window_closes(chain: Chain) -
 
     again = keeper.round()
     assert again.sent == 0 and _sent(chain, keeper.account.address) == sent_before + 1
+
+
+def test_a_fee_above_the_keepers_cap_sends_nothing_and_the_next_round_releases(chain: Chain) -> None:
+    """KEEPER_MAX_FEE_PER_GAS and KEEPER_MAX_PRIORITY_FEE_PER_GAS, as the oracle's sender caps its
+    fees: a round where the chain asks more sends nothing and logs the cap, the asked fee and
+    what happens; once the fee is within the cap the release goes out."""
+    start = (_now(chain) - 40 * DAY) // DAY * DAY
+    licence_id = register(chain, start, Schedule(rate_bps=1000), threshold=1, dispute_window=3 * DAY)
+    fund(chain, licence_id, 1_000 * USDX)
+    settlement_id = _settle(chain, licence_id, 0, 1_000 * USDX, sequence=1)
+    _warp(chain, chain.ledger.settlement(settlement_id).dispute_until)
+    capped = Chain(
+        chain.transport.url, chain.manifest, fee_caps=FeeCaps(max_fee_per_gas=1, max_priority_fee_per_gas=5 * 10**9)
+    )
+    keeper = Keeper(capped, role("keeper"))
+    sent_before = _sent(chain, keeper.account.address)
+    base_fee = int(chain.w3.eth.get_block("latest")["baseFeePerGas"])
+    tip = int(chain.w3.eth.max_priority_fee)
+
+    with capture_logs() as logs:
+        held = keeper.round()
+
+    assert (held.released, held.sent) == ([], 0)
+    assert _sent(chain, keeper.account.address) == sent_before
+    assert chain.ledger.settlement(settlement_id).state is State.PENDING
+    assert [e for e in logs if e["event"] == "fee_cap_exceeded"] == [
+        {"event": "fee_cap_exceeded", "log_level": "warning", "cap": "max_fee_per_gas", "capped": 1,
+         "asked": base_fee + tip, "action": "nothing sent this round"}
+    ]  # fmt: skip
+    tip_capped = Chain(
+        chain.transport.url, chain.manifest, fee_caps=FeeCaps(max_fee_per_gas=10**12, max_priority_fee_per_gas=0)
+    )
+    with capture_logs() as logs:
+        assert Keeper(tip_capped, role("keeper")).round().sent == 0
+    assert [(e["cap"], e["capped"], e["asked"]) for e in logs if e["event"] == "fee_cap_exceeded"] == [
+        ("max_priority_fee_per_gas", 0, tip)
+    ]
+
+    within = Chain(
+        chain.transport.url, chain.manifest, fee_caps=FeeCaps(max_fee_per_gas=10**12, max_priority_fee_per_gas=tip)
+    )
+    (release,) = Keeper(within, role("keeper")).round().released
+    assert release.settlement_ids == (settlement_id,)
+    assert chain.ledger.settlement(settlement_id).state is State.FINAL
+    assert _sent(chain, keeper.account.address) == sent_before + 1
 
 
 def test_a_reserve_is_released_once_its_release_time_comes(chain: Chain) -> None:
