@@ -52,6 +52,7 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
         400: "Bad request", 401: "Operator token or API key missing", 403: "Operator token wrong", 404: "Unknown id",
         409: "Conflicts with the upload's state (e.g. a chunk at another offset)",
+        410: "The upload expired (API_UPLOAD_EXPIRY_SECONDS)",
         413: "Feed too large", 415: "Unsupported content type", 422: "Invalid input or rejected by the contract",
         429: "Relay quota exceeded",
         502: "Line store disagrees with the chain", 503: "Chain or relayer unavailable, or the API is busy",
@@ -120,6 +121,10 @@ class BadRequest(ApiError):
 
 class Conflict(ApiError):
     status, slug, title = 409, "conflict", "Conflict"
+
+
+class Gone(ApiError):
+    status, slug, title = 410, "gone", "Gone"
 
 
 class PayloadTooLarge(ApiError):

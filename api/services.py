@@ -125,7 +125,7 @@ def build_services(
     if settings.oracle_inbox is not None:
         if not settings.oracle_inbox.is_dir():
             raise StartupError(f"API_ORACLE_INBOX {settings.oracle_inbox} is not a folder")
-        uploads = UploadStore(settings.oracle_inbox, settings.max_upload_bytes)
+        uploads = UploadStore(settings.oracle_inbox, settings.max_upload_bytes, settings.upload_expiry_seconds)
     return Services(
         settings=settings,
         manifest=manifest,

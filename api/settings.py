@@ -43,6 +43,11 @@ class ApiSettings(BaseSettings):
     max_upload_bytes: int = Field(
         default=4_000_000_000, ge=1, description="largest feed sent in chunks through /feeds/uploads"
     )
+    upload_expiry_seconds: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="a chunked upload idle this long (no chunk, no completion) expires and its bytes are removed",
+    )
     oracle_inbox: Path | None = Field(
         default=None,
         description="the oracle's inbox folder; when set, /feeds/uploads stages large feeds there and hands them in",

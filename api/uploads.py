@@ -14,6 +14,12 @@ is sent in chunks instead; the API never holds more than one network chunk of it
 watcher sees the whole feed or nothing. Everything is on disk: after an API restart an upload
 resumes from its ``feed.part``.
 
+An upload idle for longer than ``API_UPLOAD_EXPIRY_SECONDS`` (no chunk, no completion; default a
+day) expires: its bytes are removed and only ``expired.json`` stays, so a late chunk or status
+request is answered 410 naming the expiry rather than a bare 404; the tombstone itself goes after
+a second such span. Expired uploads are swept when the store opens (API start) and whenever an
+upload is created, and an expired one is also found on its next access.
+
 At completion the feed's SHA-256 must equal the one the client sends, else nothing moves. Each
 line is then checked as ``POST /feeds`` checks it, minus the seen store (format, fields,
 licence, currency, term, dates, amounts: ``Validator.prepare``), streaming with flat memory. A
@@ -32,11 +38,14 @@ import re
 import secrets
 import shutil
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
+
+import structlog
 
 from intake.feed import Rejection, parse_csv, parse_jsonl
 from intake.files import fsync_dir, ignored_reason, write_atomically
@@ -49,6 +58,7 @@ STAGING_DIR: Final = ".uploads"
 PART: Final = "feed.part"
 HASH_BLOCK: Final = 1 << 20
 SHOWN_REJECTIONS: Final = 100
+log = structlog.get_logger("api.uploads")
 UPLOAD_ID: Final = re.compile(r"^[0-9a-f]{32}$")
 # No dot before the suffix: a name can be neither hidden nor a rejects file (oracle.inbox).
 FEED_NAME_PATTERN: Final = r"^[A-Za-z0-9_-]{1,100}\.(csv|jsonl|ndjson)$"
@@ -63,6 +73,10 @@ class UploadError(Exception):
 
 class UploadNotFound(UploadError):
     pass
+
+
+class UploadExpired(UploadError):
+    """An upload left idle longer than API_UPLOAD_EXPIRY_SECONDS: its bytes are gone (410)."""
 
 
 class BadUpload(UploadError):
@@ -136,12 +150,14 @@ def feed_name(filename: str) -> str:
 class UploadStore:
     """Uploads staged under ``inbox/.uploads``; ``max_bytes`` bounds each feed."""
 
-    def __init__(self, inbox: Path, max_bytes: int) -> None:
+    def __init__(self, inbox: Path, max_bytes: int, expiry_seconds: float = 86_400.0) -> None:
         self.inbox = inbox
         self.staging = inbox / STAGING_DIR
         self.max_bytes = max_bytes
+        self.expiry_seconds = expiry_seconds
         self._writing: set[str] = set()  # uploads with a chunk being written or being completed
         self._lock = threading.Lock()  # completions run in worker threads
+        self.sweep()
 
     @contextlib.contextmanager
     def _busy(self, upload_id: str, doing: str) -> Iterator[None]:
@@ -162,12 +178,67 @@ class UploadStore:
         if not UPLOAD_ID.match(upload_id):
             raise UploadNotFound(f"no upload {upload_id!r}")
         folder = self.staging / upload_id
+        tombstone = folder / "expired.json"
+        if not tombstone.is_file() and (folder / "meta.json").is_file() and upload_id not in self._writing:
+            self._expire_if_idle(folder, time.time())
+        if tombstone.is_file():
+            gone = json.loads(tombstone.read_text(encoding="utf-8"))
+            raise UploadExpired(
+                f"upload {upload_id} expired at {gone['expired_at']}: idle for more than {gone['expiry_seconds']} s "
+                "(API_UPLOAD_EXPIRY_SECONDS); its bytes were removed: start a new upload"
+            )
         if not (folder / "meta.json").is_file():
             raise UploadNotFound(f"no upload {upload_id}")
         return folder
 
+    # ---------------------------------------------------------------- expiry
+
+    def sweep(self, now: float | None = None) -> list[str]:
+        """Expire every upload idle longer than the expiry and drop tombstones older than it
+        again; the ids expired now."""
+        now = time.time() if now is None else now
+        expired: list[str] = []
+        if not self.staging.is_dir():
+            return expired
+        for folder in self.staging.iterdir():
+            if not UPLOAD_ID.match(folder.name) or folder.name in self._writing:
+                continue
+            tombstone = folder / "expired.json"
+            if tombstone.is_file():
+                if now - tombstone.stat().st_mtime > self.expiry_seconds:
+                    shutil.rmtree(folder, ignore_errors=True)
+            elif self._expire_if_idle(folder, now):
+                expired.append(folder.name)
+        return expired
+
+    def _expire_if_idle(self, folder: Path, now: float) -> bool:
+        """Replace an idle upload's files by its tombstone; whether it was idle."""
+        times = [f.stat().st_mtime for f in folder.iterdir() if f.is_file()]
+        if not times or now - max(times) <= self.expiry_seconds:
+            return False
+        with self._lock:
+            if folder.name in self._writing:
+                return False
+            self._writing.add(folder.name)
+        try:
+            record = {
+                "expired_at": _now(),
+                "expiry_seconds": self.expiry_seconds,
+                "idle_seconds": int(now - max(times)),
+            }
+            write_atomically(folder / "expired.json", json.dumps(record, indent=2))
+            for item in folder.iterdir():
+                if item.name != "expired.json":
+                    shutil.rmtree(item) if item.is_dir() else item.unlink(missing_ok=True)
+            log.info("upload_expired", upload=folder.name, **record)
+        finally:
+            with self._lock:
+                self._writing.discard(folder.name)
+        return True
+
     def create(self, filename: str, size: int | None) -> dict[str, Any]:
         name = feed_name(filename)
+        self.sweep()
         if size is not None and size > self.max_bytes:
             raise TooLarge(self._limit_text(size))
         self.staging.mkdir(parents=True, exist_ok=True)

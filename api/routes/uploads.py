@@ -27,6 +27,7 @@ from api.errors import (
     ApiError,
     BadRequest,
     Conflict,
+    Gone,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -47,12 +48,13 @@ from api.uploads import (
     UnreadableFeed,
     UploadConflict,
     UploadError,
+    UploadExpired,
     UploadNotFound,
     UploadStore,
 )
 from intake.validate import LicenceInfo
 
-router = APIRouter(tags=["feeds"], responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503))
+router = APIRouter(tags=["feeds"], responses=problem_responses(400, 401, 403, 404, 409, 410, 413, 422, 503))
 
 UploadId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the id POST /feeds/uploads gave")]
 
@@ -108,12 +110,15 @@ def _store(services: Services) -> UploadStore:
     if store is None:
         raise Unavailable("streamed uploads hand feeds to the oracle's inbox: set API_ORACLE_INBOX to its folder")
     store.max_bytes = services.settings.max_upload_bytes
+    store.expiry_seconds = services.settings.upload_expiry_seconds
     return store
 
 
 def _api_error(err: UploadError) -> ApiError:
     if isinstance(err, UploadNotFound):
         return NotFound(str(err))
+    if isinstance(err, UploadExpired):
+        return Gone(str(err))
     if isinstance(err, OffsetMismatch):
         return Conflict(str(err), expected_offset=err.expected)
     if isinstance(err, UploadConflict):

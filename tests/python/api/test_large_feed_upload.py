@@ -6,6 +6,7 @@ Bad chunks, a wrong hash and an oversized feed change nothing."""
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -279,6 +280,64 @@ def test_a_feed_over_the_limit_is_refused_naming_it(
     finally:
         settings.max_upload_bytes = limit
     assert not any(p.name.startswith(upload_id) for p in inbox.iterdir())
+
+
+def _age(folder: Path, seconds: float) -> None:
+    """Make every file of an upload's staging folder last touched ``seconds`` ago."""
+    then = time.time() - seconds
+    for item in folder.iterdir():
+        os.utime(item, (then, then))
+
+
+def test_an_abandoned_upload_expires_its_bytes_and_later_requests_are_told_so(
+    server: str, inbox: Path, upload_services: Services, licence_and_start: tuple[int, int]
+) -> None:
+    """API_UPLOAD_EXPIRY_SECONDS (an hour here): an upload idle longer is swept when another
+    upload is created (or found on its next access): its bytes are removed, a status request or
+    a late chunk gets 410 naming the expiry, and the tombstone goes after a second span. An upload
+    in use is left alone, and nothing expired reaches the inbox."""
+    feed = _small(licence_and_start)
+    staging = inbox / ".uploads"
+    settings = upload_services.settings
+    expiry, settings.upload_expiry_seconds = settings.upload_expiry_seconds, 3_600.0
+    before = _inbox_files(inbox)
+    try:
+        with httpx.Client(base_url=server, timeout=30) as http:
+            abandoned = http.post("/feeds/uploads", json={"filename": "left.csv"}, headers=AUTH).json()["id"]
+            assert _put(http, abandoned, feed[:100], 0, None).status_code == 200
+            touched = http.post("/feeds/uploads", json={"filename": "touched.csv"}, headers=AUTH).json()["id"]
+            assert _put(http, touched, feed[:100], 0, None).status_code == 200
+            _age(staging / abandoned, 3_601)
+            _age(staging / touched, 3_599)
+
+            fresh = http.post("/feeds/uploads", json={"filename": "fresh.csv"}, headers=AUTH)  # sweeps
+            assert fresh.status_code == 201, fresh.text
+            assert sorted(p.name for p in (staging / abandoned).iterdir()) == ["expired.json"]
+            status = http.get(f"/feeds/uploads/{abandoned}", headers=AUTH)
+            assert status.status_code == 410, status.text
+            assert status.headers["content-type"] == "application/problem+json"
+            detail = status.json()["detail"]
+            assert f"upload {abandoned} expired at " in detail
+            assert (
+                "idle for more than 3600.0 s (API_UPLOAD_EXPIRY_SECONDS)" in detail and "start a new upload" in detail
+            )
+            late = _put(http, abandoned, feed[100:200], 100, None)
+            assert late.status_code == 410 and late.json()["detail"] == detail
+            assert http.get(f"/feeds/uploads/{touched}", headers=AUTH).json()["offset"] == 100  # 1 s short: kept
+
+            # Found on access with no sweep between: the touched one, now past the expiry.
+            _age(staging / touched, 3_601)
+            assert _put(http, touched, feed[100:200], 100, None).status_code == 410
+            assert not (staging / touched / "feed.part").exists()
+
+            # A tombstone older than a second span is removed: then the id is simply unknown.
+            _age(staging / abandoned, 3_601)
+            assert http.post("/feeds/uploads", json={"filename": "again.csv"}, headers=AUTH).status_code == 201
+            assert not (staging / abandoned).exists()
+            assert http.get(f"/feeds/uploads/{abandoned}", headers=AUTH).status_code == 404
+    finally:
+        settings.upload_expiry_seconds = expiry
+    assert _inbox_files(inbox) == before
 
 
 def test_names_and_headers_the_inbox_cannot_read_are_refused(server: str, inbox: Path) -> None:
