@@ -9,6 +9,11 @@ Parties are configured by file, not in the index: the index is rebuilt from the 
 who may relay is not chain data. ``API_RELAY_ALLOW_HOSTS`` lets named client addresses relay without
 a key (local use; refused at start-up on a public chain). Usage is counted in a small SQLite file of
 its own (``API_RELAY_USAGE_FILE``) so a restart does not reset a caller's minute or day.
+
+Operators manage the file with ``python -m api.callers`` (add an organisation with a fresh key,
+list, revoke); the API reads it again whenever it changes, so an added or revoked organisation
+counts from its next request without a restart (a file that stops being readable keeps the last
+good list and is logged).
 """
 
 from __future__ import annotations
@@ -26,11 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Request
 
 from api.errors import ApiError, Unauthorized
 from api.settings import ApiSettings
 from royalty_chain.client import send_guard
+
+log = structlog.get_logger("api.relay_guard")
 
 API_KEY_HEADER = "X-API-Key"
 MINUTE = 60
@@ -89,6 +97,38 @@ def load_callers(settings: ApiSettings) -> dict[str, RelayCaller]:
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise RelayGuardError(f"API_RELAY_CALLERS_FILE {path}: {err}") from err
     return callers
+
+
+class CallersFile:
+    """``API_RELAY_CALLERS_FILE``, read again when its size or modification time changes."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self._settings = settings
+        self._path = Path(str(settings.relay_callers_file))
+        self._lock = threading.Lock()
+        self._stamp = self._stat()
+        self._callers = load_callers(settings)  # a bad file at start-up stops the API, naming it
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            info = self._path.stat()
+        except OSError:
+            return None
+        return (info.st_mtime_ns, info.st_size)
+
+    def current(self) -> dict[str, RelayCaller]:
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return self._callers
+        with self._lock:
+            if stamp != self._stamp:
+                try:
+                    self._callers = load_callers(self._settings)
+                    log.info("relay_callers_reloaded", file=str(self._path), callers=len(self._callers))
+                except RelayGuardError as err:
+                    log.error("relay_callers_unreadable", detail=str(err), action="keeping the last good list")
+                self._stamp = stamp
+        return self._callers
 
 
 class UsageBook:
@@ -175,7 +215,9 @@ def identify(callers: dict[str, RelayCaller], settings: ApiSettings, key: str | 
 def require_relay_caller(request: Request) -> RelayCaller:
     services = request.app.state.services
     host = request.client.host if request.client is not None else None
-    caller: RelayCaller = identify(services.relay_callers, services.settings, request.headers.get(API_KEY_HEADER), host)
+    source: CallersFile | None = getattr(services, "relay_callers_file", None)
+    callers = source.current() if source is not None else services.relay_callers
+    caller: RelayCaller = identify(callers, services.settings, request.headers.get(API_KEY_HEADER), host)
     return caller
 
 

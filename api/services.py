@@ -14,7 +14,7 @@ from api.index_status import IndexStatus
 from api.indexer.db import PoolSize, make_engine, make_sessions
 from api.indexer.indexer import Indexer
 from api.plugins import DiscardingFeedSink, FeedSink, LineStore, NoLineStore
-from api.relay_guard import RelayCaller, RelayGuardError, UsageBook, load_callers
+from api.relay_guard import CallersFile, RelayCaller, RelayGuardError, UsageBook
 from api.settings import ApiSettings
 from api.uploads import UploadStore
 from outbox import Outbox, OutboxError
@@ -49,6 +49,7 @@ class Services:
     outbox: Outbox | None = None  # the oracle's, when API_ORACLE_OUTBOX is set
     uploads: UploadStore | None = None  # staged in the oracle's inbox, when API_ORACLE_INBOX is set
     relay_callers: dict[str, RelayCaller] = field(default_factory=dict)  # by SHA-256 of their API key
+    relay_callers_file: CallersFile | None = None  # API_RELAY_CALLERS_FILE, read again when it changes
     relay_usage: UsageBook | None = None
     tokens: TokenBook = field(init=False)
     index_status: IndexStatus = field(init=False)  # what /health reports, refreshed in the background
@@ -94,7 +95,7 @@ def build_services(
     else:
         relayer = None
     try:
-        relay_callers = load_callers(settings)
+        callers_file = CallersFile(settings) if settings.relay_callers_file is not None else None
     except RelayGuardError as err:
         raise StartupError(str(err)) from err
     if settings.relay_allow_hosts and not is_local_chain(chain_id):
@@ -139,6 +140,7 @@ def build_services(
         feed_sink=feed_sink or DiscardingFeedSink(),
         outbox=outbox,
         uploads=uploads,
-        relay_callers=relay_callers,
+        relay_callers=callers_file.current() if callers_file is not None else {},
+        relay_callers_file=callers_file,
         relay_usage=UsageBook(settings.relay_usage()),
     )
