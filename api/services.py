@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.index_status import IndexStatus
@@ -19,6 +20,7 @@ from api.settings import ApiSettings
 from api.uploads import UploadStore
 from outbox import Outbox, OutboxError
 from outbox.linestore import OutboxFeedSink, OutboxLineStore
+from outbox.migrate import shown
 from royalty_chain.client import Chain, FeeCaps
 from royalty_chain.manifest import Manifest, ManifestError, manifest_path
 from royalty_chain.networks import is_local_chain
@@ -104,11 +106,15 @@ def build_services(
     caps = FeeCaps(settings.relay_max_fee_per_gas, settings.relay_max_priority_fee_per_gas)
     chain = Chain(settings.rpc_url, manifest, transport=rpc, fee_caps=caps)
     outbox: Outbox | None = None
-    if settings.oracle_outbox is not None:
+    outbox_location = settings.oracle_outbox_location()
+    if outbox_location is not None:
         try:  # the oracle owns the outbox: the API opens it only if it exists at the right revision
-            outbox = Outbox.existing(settings.oracle_outbox)
+            outbox = Outbox.existing(outbox_location)
         except OutboxError as err:
             raise StartupError(f"API_ORACLE_OUTBOX: {err}") from err
+        except SQLAlchemyError as err:  # a database server that does not answer or refuses us
+            reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+            raise StartupError(f"API_ORACLE_OUTBOX: cannot open {shown(outbox_location)}: {reason}") from err
         licensees: dict[int, str] = {}
 
         def licensee_of(licence_id: int) -> str:

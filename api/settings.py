@@ -52,9 +52,10 @@ class ApiSettings(BaseSettings):
         default=None,
         description="the oracle's inbox folder; when set, /feeds/uploads stages large feeds there and hands them in",
     )
-    oracle_outbox: Path | None = Field(
+    oracle_outbox: Path | str | None = Field(
         default=None,
-        description="the oracle's outbox (SQLite); when set, line proofs are served and uploads go to the oracle",
+        description="the oracle's outbox: its SQLite file, or its PostgreSQL database by SQLAlchemy URL "
+        "(postgresql+psycopg://..., as ORACLE_OUTBOX); when set, line proofs are served and uploads go to the oracle",
     )
 
     # ---------------------------------------------------------------- who may relay, and how much
@@ -121,6 +122,13 @@ class ApiSettings(BaseSettings):
 
     def relay_usage(self) -> Path:
         return self.relay_usage_file or self.data_dir / "relay-usage.sqlite"
+
+    def oracle_outbox_location(self) -> Path | str | None:
+        """The outbox as the outbox package opens it: a URL as text, anything else a path."""
+        value = self.oracle_outbox
+        if value is None or isinstance(value, Path):
+            return value
+        return value if "://" in value else Path(value)
 
     def pool_size(self) -> int:
         """Connections the index's pool keeps: enough for every slot and the background work."""
