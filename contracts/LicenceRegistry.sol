@@ -295,7 +295,11 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ILicenceRegistry
-    function periodBounds(uint256 licenceId, uint32 period) external view returns (uint64 from, uint64 to, uint64 dueAt) {
+    function periodBounds(uint256 licenceId, uint32 period)
+        external
+        view
+        returns (uint64 from, uint64 to, uint64 dueAt)
+    {
         Licence storage licence = _existingLicence(licenceId);
         (from, to) = clock.periodBounds(licence.start, licence.periodSeconds, licence.calendar, period);
         dueAt = to + uint64(licence.calendar.dueDays) * 1 days;

@@ -43,8 +43,7 @@ library LicenceTypes {
         "AmendLicence(uint256 licenceId,uint32 version,Schedule schedule,uint64 newEnd,uint64 deadline)"
         "FieldRate(uint8 field,uint16 rateBps)"
         "Schedule(uint64 effectiveFrom,uint128 fixedFeePerPeriod,uint16 rateBps,uint128 perUnit,"
-        "uint128 minimumGuarantee,Tier[] tiers,FieldRate[] fieldRates)"
-        "Tier(uint128 threshold,uint16 rateBps)"
+        "uint128 minimumGuarantee,Tier[] tiers,FieldRate[] fieldRates)" "Tier(uint128 threshold,uint16 rateBps)"
     );
 }
 
@@ -136,7 +135,9 @@ contract LicenceTypedData {
             )
         );
         return
-            keccak256(abi.encode(TERM_TYPEHASH, term.start, term.end, term.sellOffDays, term.periodSeconds, calendarHash));
+            keccak256(
+                abi.encode(TERM_TYPEHASH, term.start, term.end, term.sellOffDays, term.periodSeconds, calendarHash)
+            );
     }
 
     function _scheduleHash(ILicenceRegistry.Schedule calldata s) private pure returns (bytes32) {
