@@ -45,20 +45,24 @@ contract TypedDataTest is Test {
         uint16 rate,
         uint128 perUnit,
         uint128 guarantee,
-        uint128[] memory thresholds,
-        uint8[] memory fields
+        uint256 tierCount,
+        uint256 fieldCount,
+        uint256 seed
     ) public view {
-        vm.assume(thresholds.length <= 20 && fields.length <= 20);
+        tierCount = bound(tierCount, 0, 20);
+        fieldCount = bound(fieldCount, 0, 20);
         ILicenceRegistry.Schedule memory s;
         (s.effectiveFrom, s.fixedFeePerPeriod, s.rateBps, s.perUnit, s.minimumGuarantee) =
         (effectiveFrom, fee, rate, perUnit, guarantee);
-        s.tiers = new ILicenceRegistry.Tier[](thresholds.length);
-        for (uint256 i; i < thresholds.length; ++i) {
-            s.tiers[i] = ILicenceRegistry.Tier(thresholds[i], uint16(uint256(keccak256(abi.encode(i, rate)))));
+        s.tiers = new ILicenceRegistry.Tier[](tierCount);
+        for (uint256 i; i < tierCount; ++i) {
+            uint256 word = uint256(keccak256(abi.encode(seed, "tier", i)));
+            s.tiers[i] = ILicenceRegistry.Tier(uint128(word), uint16(word >> 128));
         }
-        s.fieldRates = new ILicenceRegistry.FieldRate[](fields.length);
-        for (uint256 i; i < fields.length; ++i) {
-            s.fieldRates[i] = ILicenceRegistry.FieldRate(fields[i], uint16(i * 7 + 1));
+        s.fieldRates = new ILicenceRegistry.FieldRate[](fieldCount);
+        for (uint256 i; i < fieldCount; ++i) {
+            uint256 word = uint256(keccak256(abi.encode(seed, "field", i)));
+            s.fieldRates[i] = ILicenceRegistry.FieldRate(uint8(word), uint16(word >> 8));
         }
         assertEq(typedData.scheduleStructHash(s), _referenceSchedule(s));
     }
