@@ -177,6 +177,14 @@ class FaultStack:
             ORACLE_DATA_DIR=str(self.data),
             ORACLE_NIL_REPORTS="false",  # every settlement is one of the feeds' periods
             ORACLE_POLL_SECONDS="0.3",
+            # Small settlement transactions, so that each lands between two faults. On Ganache a
+            # batch is simulated by eth_estimateGas (no eth_simulateV1): about 0.4 s a report on
+            # an idle chain, twice that under the suite's load, all of it lost when the oracle or
+            # the chain is killed meanwhile, and still running in Ganache after its caller died.
+            # With the default 25 a backlog batch needed 10-30 s while a fault came every few
+            # seconds: nothing settled after cycle 10 and the backlog grew with every feed
+            # (2 transactions mined, 123 reports signed by cycle 62).
+            ORACLE_BATCH_SIZE="4",
             # Attempts a fault interrupts must not quarantine a good feed (an operator would put
             # it back): the suite is about faults, not about feeds that never parse.
             ORACLE_INBOX_MAX_ATTEMPTS="100",
