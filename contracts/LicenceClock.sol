@@ -23,6 +23,8 @@ contract LicenceClock {
     uint16 public constant MAX_RESERVE_BPS = 5_000;
     /// @notice ... and for at most 24 periods (two years of months, six of quarters).
     uint8 public constant MAX_RESERVE_PERIODS = 24;
+    /// @notice The last conversion rule (sale date); see ILicenceRegistry.Calendar.fxRule.
+    uint8 public constant MAX_FX_RULE = 3;
 
     /// @notice Reverts unless the date rule names real dates and periods every party can compute
     /// alike, and its clauses (due days, interest, reserve, audit threshold) are in range.
@@ -55,6 +57,9 @@ contract LicenceClock {
             : calendar.reservePeriods >= 1 && calendar.reservePeriods <= MAX_RESERVE_PERIODS;
         if (!periodsFit) revert ILicenceRegistry.ReservePeriodsOutOfRange(calendar.reserveBps, calendar.reservePeriods);
         if (calendar.auditThresholdBps > BPS) revert ILicenceRegistry.AuditThresholdTooHigh(calendar.auditThresholdBps);
+        if (calendar.fxRule > MAX_FX_RULE || (calendar.fxRule == 0) != (calendar.fxSource == bytes16(0))) {
+            revert ILicenceRegistry.FxClauseInvalid(calendar.fxRule, calendar.fxSource);
+        }
         validateEnd(term.end, term.sellOffDays);
     }
 

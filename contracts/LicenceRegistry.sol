@@ -10,7 +10,6 @@ import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
 import {LicenceClock} from "./LicenceClock.sol";
 import {LicenceTypedData, LicenceTypes} from "./LicenceTypedData.sol";
-import {ReportHash} from "./libraries/ReportHash.sol";
 
 /// @title LicenceRegistry
 /// @notice Licence terms and lifecycle. Every change of terms carries both parties' consent as
@@ -29,8 +28,6 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     bytes32 public constant REGISTER_TYPEHASH = LicenceTypes.REGISTER_TYPEHASH;
     bytes32 public constant AMEND_TYPEHASH = LicenceTypes.AMEND_TYPEHASH;
     bytes32 public constant TERMINATE_TYPEHASH = keccak256("TerminateLicence(uint256 licenceId,uint64 deadline)");
-    bytes32 public constant BUCKET_TYPEHASH = ReportHash.BUCKET_TYPEHASH;
-    bytes32 public constant REPORT_TYPEHASH = ReportHash.REPORT_TYPEHASH;
 
     // ------------------------------------------------------------------ storage
 
@@ -328,11 +325,6 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         Licence storage licence = _existingLicence(licenceId);
         if (timestamp < licence.start) revert BeforeStart(timestamp, licence.start);
         return SafeCast.toUint32(clock.yearOf(licence.start, licence.calendar, timestamp));
-    }
-
-    /// @inheritdoc ILicenceRegistry
-    function reportDigest(IRoyaltyLedger.Report calldata report) public view returns (bytes32) {
-        return _hashTypedDataV4(ReportHash.structHash(report));
     }
 
     /// @inheritdoc ILicenceRegistry

@@ -1,7 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
+import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
+import {ReportHash} from "./libraries/ReportHash.sol";
+
+/// @dev The registry's EIP-712 domain, read back from it.
+interface IRegistryDomain {
+    function domainSeparator() external view returns (bytes32);
+}
 
 /// @title LicenceTypes: the EIP-712 type strings of consent, one definition for the registry's
 /// public type hashes and LicenceTypedData's encoding (referenced types sorted by name, as
@@ -10,12 +19,12 @@ library LicenceTypes {
     bytes32 internal constant SCOPE_TYPEHASH = keccak256("Scope(uint256 territories,uint64 fields,uint32 channels)");
     bytes32 internal constant CALENDAR_TYPEHASH = keccak256(
         "Calendar(uint8 periodMonths,bool anniversary,uint8 yearMonth,uint8 yearDay,uint16 dueDays,"
-        "uint16 interestBps,uint16 reserveBps,uint8 reservePeriods,uint16 auditThresholdBps)"
+        "uint16 interestBps,uint16 reserveBps,uint8 reservePeriods,uint16 auditThresholdBps,uint8 fxRule,bytes16 fxSource)"
     );
     bytes32 internal constant TERM_TYPEHASH = keccak256(
         "Term(uint64 start,uint64 end,uint32 sellOffDays,uint32 periodSeconds,Calendar calendar)"
         "Calendar(uint8 periodMonths,bool anniversary,uint8 yearMonth,uint8 yearDay,uint16 dueDays,"
-        "uint16 interestBps,uint16 reserveBps,uint8 reservePeriods,uint16 auditThresholdBps)"
+        "uint16 interestBps,uint16 reserveBps,uint8 reservePeriods,uint16 auditThresholdBps,uint8 fxRule,bytes16 fxSource)"
     );
     bytes32 internal constant TIER_TYPEHASH = keccak256("Tier(uint128 threshold,uint16 rateBps)");
     bytes32 internal constant FIELD_RATE_TYPEHASH = keccak256("FieldRate(uint8 field,uint16 rateBps)");
@@ -31,7 +40,7 @@ library LicenceTypes {
         "uint16 taxBps,address taxAccount,address[] oracles,uint8 threshold,uint32 disputeWindow,"
         "address arbiter,uint32 curePeriod,bytes32 salt,uint64 deadline)"
         "Calendar(uint8 periodMonths,bool anniversary,uint8 yearMonth,uint8 yearDay,uint16 dueDays,"
-        "uint16 interestBps,uint16 reserveBps,uint8 reservePeriods,uint16 auditThresholdBps)"
+        "uint16 interestBps,uint16 reserveBps,uint8 reservePeriods,uint16 auditThresholdBps,uint8 fxRule,bytes16 fxSource)"
         "FieldRate(uint8 field,uint16 rateBps)" "Payee(address account,uint16 shareBps)"
         "Schedule(uint64 effectiveFrom,uint128 fixedFeePerPeriod,uint16 rateBps,uint128 perUnit,"
         "uint128 minimumGuarantee,Tier[] tiers,FieldRate[] fieldRates)"
@@ -65,6 +74,24 @@ contract LicenceTypedData {
     bytes32 public constant PAYEE_TYPEHASH = LicenceTypes.PAYEE_TYPEHASH;
     bytes32 public constant REGISTER_TYPEHASH = LicenceTypes.REGISTER_TYPEHASH;
     bytes32 public constant AMEND_TYPEHASH = LicenceTypes.AMEND_TYPEHASH;
+    bytes32 public constant BUCKET_TYPEHASH = ReportHash.BUCKET_TYPEHASH;
+    bytes32 public constant CONVERSION_TYPEHASH = ReportHash.CONVERSION_TYPEHASH;
+    bytes32 public constant REPORT_TYPEHASH = ReportHash.REPORT_TYPEHASH;
+
+    /// @notice The registry that deployed this, in whose EIP-712 domain reports are signed.
+    address public immutable registry;
+
+    constructor() {
+        registry = msg.sender;
+    }
+
+    /// @notice The EIP-712 digest the oracles sign for `report`: SalesReport in the registry's
+    /// domain (LicenceRegistry, version 1, this chain, the registry), as the ledger recovers it.
+    function reportDigest(IRoyaltyLedger.Report calldata report) external view returns (bytes32) {
+        return MessageHashUtils.toTypedDataHash(
+            IRegistryDomain(registry).domainSeparator(), ReportHash.structHash(report)
+        );
+    }
 
     /// @notice hashStruct(RegisterLicence): every field of `terms`, then the consent's deadline.
     function registerStructHash(ILicenceRegistry.Terms calldata terms, uint64 deadline)
@@ -131,7 +158,9 @@ contract LicenceTypedData {
                 c.interestBps,
                 c.reserveBps,
                 c.reservePeriods,
-                c.auditThresholdBps
+                c.auditThresholdBps,
+                c.fxRule,
+                c.fxSource
             )
         );
         return

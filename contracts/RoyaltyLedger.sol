@@ -42,9 +42,9 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     /// to record a failed payout (a fresh `unpaid` slot and its event) and reach the next payee.
     uint256 private constant AFTER_PAYOUT_GAS = 40_000;
 
-    /// @notice Where settleReports and chargeMinimumGuarantee run.
+    /// @notice Where settleReports runs.
     address public immutable settlementModule;
-    /// @notice Where disputes and their resolution run.
+    /// @notice Where disputes and their resolution, and guarantee shortfalls, run.
     address public immutable disputeModule;
 
     error ModuleOfOtherRegistry(address module, address registry);
@@ -239,7 +239,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     /// @inheritdoc IRoyaltyLedger
     function chargeMinimumGuarantee(uint256, uint32) external whenNotPaused returns (uint256 settlementId) {
-        settlementId = abi.decode(_delegate(settlementModule, SettlementModule.chargeMinimumGuarantee.selector), (uint256));
+        settlementId = abi.decode(_delegate(disputeModule, DisputeModule.chargeMinimumGuarantee.selector), (uint256));
     }
 
     /// @dev Runs the module's `selector` with this call's own arguments (copied as they came, not

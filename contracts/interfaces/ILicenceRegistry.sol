@@ -44,6 +44,11 @@ interface ILicenceRegistry {
     /// @param auditThresholdBps an audit finding whose underpayment exceeds this share of the
     /// royalty the period was settled at (0: any underpayment) bears interest from the period's
     /// original due date, and the audit cost it states is charged to the licensee
+    /// @param fxRule how sales in another currency than the token's are converted (docs/currencies.md):
+    /// 0 they are not (a report may carry no conversion), 1 at the average rate of the period,
+    /// 2 at the period's last published rate, 3 at the rate of the sale date; a rate is always
+    /// dated inside the period it converts
+    /// @param fxSource the publisher of the rates (ASCII, e.g. "ECB"), zero exactly when fxRule is 0
     struct Calendar {
         uint8 periodMonths;
         bool anniversary;
@@ -54,6 +59,8 @@ interface ILicenceRegistry {
         uint16 reserveBps;
         uint8 reservePeriods;
         uint16 auditThresholdBps;
+        uint8 fxRule;
+        bytes16 fxSource;
     }
 
     /// @notice Term of the licence; times are unix seconds.
@@ -205,6 +212,8 @@ interface ILicenceRegistry {
     error ReserveTooHigh(uint16 reserveBps);
     error ReservePeriodsOutOfRange(uint16 reserveBps, uint8 reservePeriods);
     error AuditThresholdTooHigh(uint16 auditThresholdBps);
+    /// @notice fxRule is not 0 to 3, or names no source (or a source without a rule).
+    error FxClauseInvalid(uint8 fxRule, bytes16 fxSource);
     error TermEndTooLate(uint64 end);
     error BeforeStart(uint64 timestamp, uint64 start);
     error EmptyScope();
@@ -322,8 +331,6 @@ interface ILicenceRegistry {
         returns (uint64 from, uint64 to, uint64 dueAt, uint64 fullLength);
     /// @notice The contract year a moment falls in.
     function contractYearOf(uint256 licenceId, uint64 timestamp) external view returns (uint32);
-    /// @notice The EIP-712 digest (SalesReport, in this registry's domain) the oracles sign.
-    function reportDigest(IRoyaltyLedger.Report calldata report) external view returns (bytes32);
     /// @notice The minimum guarantee per contract year in force at `timestamp`.
     function minimumGuaranteeAt(uint256 licenceId, uint64 timestamp) external view returns (uint128);
     function isOracle(uint256 licenceId, address account) external view returns (bool);

@@ -43,6 +43,8 @@ interface IRoyaltyLedger {
     /// the licence's audit threshold, it bears interest from the period's original due date and
     /// `auditCost` is charged to the licensee
     /// @param auditCost the cost of the audit the finding states, in token units (0 unless `audit`)
+    /// @param fx the sales in other currencies the buckets hold, converted (docs/currencies.md):
+    /// empty when every sale is in the licence's currency
     struct Report {
         uint256 licenceId;
         uint32 period;
@@ -55,6 +57,28 @@ interface IRoyaltyLedger {
         uint256 corrects;
         bool audit;
         uint128 auditCost;
+        Conversion[] fx;
+    }
+
+    /// @notice The part of a bucket sold in another currency, converted at a rate the report's
+    /// oracles sign with it (docs/currencies.md). Each amount is converted once, rounded down:
+    /// floor(amount * rate * 10^tokenDecimals / (10^minorUnits * 10^18)); the bucket (in token
+    /// units) holds its licence-currency sales plus these converted parts.
+    /// @param bucket index in `buckets`, then in `returned` (`buckets.length + i` is returned[i])
+    /// @param currency ISO 4217 code, three ASCII capitals ("EUR")
+    /// @param minorUnits the currency's ISO 4217 exponent (0..4): `gross` and `deductions` are in
+    /// 10^-minorUnits of it
+    /// @param rateDay 00:00 UTC of the rate's date, inside the period (the clause says which day)
+    /// @param rate licence-currency units one unit of `currency` is worth, scaled by 10^18
+    /// (10^9 to 10^27: 10^-9 to 10^9)
+    struct Conversion {
+        uint16 bucket;
+        bytes3 currency;
+        uint8 minorUnits;
+        uint64 rateDay;
+        uint128 rate;
+        uint128 gross;
+        uint128 deductions;
     }
 
     enum Kind {
@@ -156,6 +180,21 @@ interface IRoyaltyLedger {
     error DistributionGasTooLow(uint256 licenceId, uint256 index, uint256 gasLeft, uint256 needed);
     /// @notice None of the licences named owes `payee` anything.
     error NothingToClaim(address payee);
+    /// @notice The report converts sales in another currency, but the licence has no conversion clause.
+    error ConversionNotAllowed(uint256 licenceId);
+    /// @notice Conversions are listed by (bucket, currency, rateDay), each once; `index` is not.
+    error ConversionsNotOrdered(uint256 index);
+    error ConversionBucketUnknown(uint256 index, uint16 bucket, uint256 buckets);
+    /// @notice Not three ASCII capitals, or a minor-unit exponent above 4.
+    error CurrencyInvalid(uint256 index, bytes3 currency, uint8 minorUnits);
+    error RateOutOfBounds(uint256 index, uint128 rate, uint128 min, uint128 max);
+    /// @notice A rate must be dated on a day (00:00 UTC) inside the period it converts.
+    error RateDayOutsidePeriod(uint256 index, uint64 rateDay, uint64 periodStart, uint64 periodEnd);
+    error ConversionDeductionsExceedGross(uint256 index, uint128 gross, uint128 deductions);
+    /// @notice A bucket's converted parts add up to more than the bucket holds.
+    error ConversionsExceedBucket(uint16 bucket, uint256 convertedGross, uint256 convertedDeductions);
+    /// @notice Conversion needs the token's decimals (at most 36), and this token did not give them.
+    error TokenDecimalsUnknown(address token);
 
     // ------------------------------------------------------------------ events
 
@@ -212,6 +251,19 @@ interface IRoyaltyLedger {
         int256[] tierNet,
         int256[] yearRoyalty,
         uint256 corrects
+    );
+    /// @notice One conversion of a settled report (IRoyaltyLedger.Conversion) with its result in token units.
+    event CurrencyConverted(
+        uint256 indexed settlementId,
+        uint16 bucket,
+        bytes3 currency,
+        uint8 minorUnits,
+        uint64 rateDay,
+        uint128 rate,
+        uint128 gross,
+        uint128 deductions,
+        uint256 convertedGross,
+        uint256 convertedDeductions
     );
     /// @notice Returns (or cancelled lines of an adjustment) of a settled report, one per bucket.
     event ReturnReported(

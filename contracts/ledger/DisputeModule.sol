@@ -7,6 +7,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {LicenceClock} from "../LicenceClock.sol";
 import {ILicenceRegistry} from "../interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
+import {LicenceCalendar} from "../libraries/LicenceCalendar.sol";
 import {LedgerCore} from "./LedgerCore.sol";
 
 /// @dev EIP-712 type hashes of a party's signed dispute and of both parties' signed resolution
@@ -40,6 +41,52 @@ contract DisputeModule is LedgerCore, EIP712 {
     modifier onlyDelegated() {
         if (address(this) == _self) revert DirectCall();
         _;
+    }
+
+    /// @notice See IRoyaltyLedger; run by the ledger through DELEGATECALL, after its pause and reentrancy checks. Here
+    /// rather than in the SettlementModule, whose code is full.
+    function chargeMinimumGuarantee(uint256 licenceId, uint32 year)
+        external
+        onlyDelegated
+        returns (uint256 settlementId)
+    {
+        _releaseMatured(licenceId, _openAccount(licenceId));
+        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
+        if (year > type(uint16).max) revert IRoyaltyLedger.YearOutsideTerm(licenceId, year);
+        (uint64 yearStart, uint64 yearEnd, uint64 fullLength) =
+            LicenceCalendar.yearBounds(context.start, context.calendar, year);
+        if (yearStart >= context.effectiveEnd) revert IRoyaltyLedger.YearOutsideTerm(licenceId, year);
+        uint64 dueAt = yearEnd + uint64(context.calendar.dueDays) * 1 days;
+        if (yearEnd > context.effectiveEnd) yearEnd = context.effectiveEnd;
+        if (block.timestamp < yearEnd) revert IRoyaltyLedger.YearNotEnded(licenceId, year, yearEnd);
+        Year storage record = _s().yearTotals[licenceId][year];
+        if (record.guaranteeCharged) revert IRoyaltyLedger.GuaranteeAlreadyCharged(licenceId, year);
+        // The year's royalty is only known once none of its settlements can still change.
+        if (record.open != 0) revert IRoyaltyLedger.YearHasOpenSettlements(licenceId, year, record.open);
+        // A year cut short (a first year that starts after the anniversary, termination, expiry)
+        // owes the guarantee pro rata to its length in the 365- or 366-day year (rounded down).
+        uint256 guarantee =
+            uint256(registry.minimumGuaranteeAt(licenceId, yearStart)) * (yearEnd - yearStart) / fullLength;
+        if (record.royalty >= guarantee) revert IRoyaltyLedger.NoShortfall(licenceId, year, record.royalty, guarantee);
+        uint256 shortfall = guarantee - record.royalty;
+        record.guaranteeCharged = true;
+        record.guaranteeCredit = shortfall.toUint128();
+        _s().accounts[licenceId].guaranteeCharged = true;
+        settlementId = _createSettlement(
+            Draft({
+                licenceId: licenceId,
+                period: year,
+                year: year,
+                yearSpan: 0,
+                kind: IRoyaltyLedger.Kind.MinimumGuarantee,
+                royalty: shortfall,
+                credit: 0,
+                disputeWindow: context.disputeWindow,
+                dueAt: dueAt,
+                reserveBps: 0,
+                releaseAt: 0
+            })
+        );
     }
 
     /// @notice See IRoyaltyLedger; run by the ledger through DELEGATECALL.

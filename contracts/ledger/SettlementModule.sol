@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 
 import {LicenceClock} from "../LicenceClock.sol";
 import {LicenceRegistry} from "../LicenceRegistry.sol";
@@ -12,6 +13,7 @@ import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
 import {RoyaltyMath} from "../libraries/RoyaltyMath.sol";
 import {LicenceCalendar} from "../libraries/LicenceCalendar.sol";
 import {ReportHash} from "../libraries/ReportHash.sol";
+import {CurrencyConversion} from "../libraries/CurrencyConversion.sol";
 import {LedgerCore} from "./LedgerCore.sol";
 
 /// @title SettlementModule: settling signed reports and charging guarantee shortfalls
@@ -54,51 +56,6 @@ contract SettlementModule is LedgerCore {
         }
     }
 
-    /// @notice See IRoyaltyLedger; run by the ledger through DELEGATECALL, after its pause and reentrancy checks.
-    function chargeMinimumGuarantee(uint256 licenceId, uint32 year)
-        external
-        onlyDelegated
-        returns (uint256 settlementId)
-    {
-        _releaseMatured(licenceId, _openAccount(licenceId));
-        ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
-        if (year > type(uint16).max) revert IRoyaltyLedger.YearOutsideTerm(licenceId, year);
-        (uint64 yearStart, uint64 yearEnd, uint64 fullLength) =
-            LicenceCalendar.yearBounds(context.start, context.calendar, year);
-        if (yearStart >= context.effectiveEnd) revert IRoyaltyLedger.YearOutsideTerm(licenceId, year);
-        uint64 dueAt = yearEnd + uint64(context.calendar.dueDays) * 1 days;
-        if (yearEnd > context.effectiveEnd) yearEnd = context.effectiveEnd;
-        if (block.timestamp < yearEnd) revert IRoyaltyLedger.YearNotEnded(licenceId, year, yearEnd);
-        Year storage record = _s().yearTotals[licenceId][year];
-        if (record.guaranteeCharged) revert IRoyaltyLedger.GuaranteeAlreadyCharged(licenceId, year);
-        // The year's royalty is only known once none of its settlements can still change.
-        if (record.open != 0) revert IRoyaltyLedger.YearHasOpenSettlements(licenceId, year, record.open);
-        // A year cut short (a first year that starts after the anniversary, termination, expiry)
-        // owes the guarantee pro rata to its length in the 365- or 366-day year (rounded down).
-        uint256 guarantee =
-            uint256(registry.minimumGuaranteeAt(licenceId, yearStart)) * (yearEnd - yearStart) / fullLength;
-        if (record.royalty >= guarantee) revert IRoyaltyLedger.NoShortfall(licenceId, year, record.royalty, guarantee);
-        uint256 shortfall = guarantee - record.royalty;
-        record.guaranteeCharged = true;
-        record.guaranteeCredit = shortfall.toUint128();
-        _s().accounts[licenceId].guaranteeCharged = true;
-        settlementId = _createSettlement(
-            Draft({
-                licenceId: licenceId,
-                period: year,
-                year: year,
-                yearSpan: 0,
-                kind: IRoyaltyLedger.Kind.MinimumGuarantee,
-                royalty: shortfall,
-                credit: 0,
-                disputeWindow: context.disputeWindow,
-                dueAt: dueAt,
-                reserveBps: 0,
-                releaseAt: 0
-            })
-        );
-    }
-
     function _settleReport(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures) private returns (uint256 id) {
         Account storage account = _openAccount(report.licenceId);
         address[] memory signers = _signers(report, signatures);
@@ -106,9 +63,12 @@ contract SettlementModule is LedgerCore {
         _checkSigners(signers, context.threshold);
         Draft memory draft;
         ILicenceRegistry.Priced memory priced;
+        uint64 periodStart;
+        uint64 periodEnd;
         {
-            (uint64 periodStart, uint64 periodEnd, uint256 firstYear, uint256 lastYear) =
-                _checkReport(report, context, account);
+            uint256 firstYear;
+            uint256 lastYear;
+            (periodStart, periodEnd, firstYear, lastYear) = _checkReport(report, context, account);
             draft = _reportDraft(report, context, periodEnd, firstYear, lastYear);
             uint256 guaranteeCredit;
             (priced, guaranteeCredit) = _price(report, context, periodStart, draft.year, draft.year + draft.yearSpan);
@@ -125,6 +85,35 @@ contract SettlementModule is LedgerCore {
         if (report.corrects != 0) _s().latestAdjustment[report.licenceId][report.period] = id;
         else _recordSettled(report.licenceId, report.period, id);
         _emitReport(id, report, priced, draft.year);
+        if (report.fx.length != 0) _convert(id, report, context.calendar.fxRule, periodStart, periodEnd, account.token);
+    }
+
+    /// @dev Checks the report's conversions of sales in other currencies and emits each with
+    /// what it converts to (CurrencyConversion); the buckets already hold the converted amounts.
+    function _convert(
+        uint256 id,
+        IRoyaltyLedger.Report calldata report,
+        uint8 fxRule,
+        uint64 periodStart,
+        uint64 periodEnd,
+        address token
+    ) private {
+        if (fxRule == 0) revert IRoyaltyLedger.ConversionNotAllowed(report.licenceId);
+        uint8 decimals;
+        try IERC20Metadata(token).decimals() returns (uint8 d) {
+            decimals = d;
+        } catch {
+            revert IRoyaltyLedger.TokenDecimalsUnknown(token);
+        }
+        if (decimals > CurrencyConversion.MAX_TOKEN_DECIMALS) revert IRoyaltyLedger.TokenDecimalsUnknown(token);
+        (uint256[] memory gross, uint256[] memory deductions) =
+            CurrencyConversion.check(report, periodStart, periodEnd, decimals);
+        for (uint256 i; i < report.fx.length; ++i) {
+            IRoyaltyLedger.Conversion calldata c = report.fx[i];
+            emit IRoyaltyLedger.CurrencyConverted(
+                id, c.bucket, c.currency, c.minorUnits, c.rateDay, c.rate, c.gross, c.deductions, gross[i], deductions[i]
+            );
+        }
     }
     /// @dev The settlement a report makes, before pricing: its contract years, kind and due date.
     /// @dev A negative period is taken back from the reserves held first; the rest is never paid

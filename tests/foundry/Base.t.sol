@@ -137,7 +137,7 @@ abstract contract Base is Test {
                 interestBps: 0,
                 reserveBps: 0,
                 reservePeriods: 0,
-                auditThresholdBps: 0
+                auditThresholdBps: 0, fxRule: 0, fxSource: bytes16(0)
             })
         });
         t.token = address(token);
@@ -456,7 +456,7 @@ abstract contract Base is Test {
 
     /// @notice Signatures of the first `k` oracles in ascending address order.
     function signReport(IRoyaltyLedger.Report memory r, uint256 k) internal view returns (bytes[] memory sigs) {
-        bytes32 digest = registry.reportDigest(r);
+        bytes32 digest = registry.typedData().reportDigest(r);
         sigs = new bytes[](k);
         for (uint256 i; i < k; ++i) {
             sigs[i] = sign(sortedOracleKeys[i], digest);
@@ -469,7 +469,7 @@ abstract contract Base is Test {
         view
         returns (bytes[] memory sigs)
     {
-        bytes32 digest = registry.reportDigest(r);
+        bytes32 digest = registry.typedData().reportDigest(r);
         sigs = new bytes[](keys.length);
         for (uint256 i; i < keys.length; ++i) {
             sigs[i] = sign(keys[i], digest);

@@ -272,7 +272,7 @@ contract CalendarTest is Test {
             interestBps: 0,
             reserveBps: 0,
             reservePeriods: 0,
-            auditThresholdBps: 0
+            auditThresholdBps: 0, fxRule: 0, fxSource: bytes16(0)
         });
     }
 

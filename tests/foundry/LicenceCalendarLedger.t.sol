@@ -44,7 +44,7 @@ contract LicenceCalendarLedgerTest is Base {
         t.term.periodSeconds = 0;
         t.term.calendar = ILicenceRegistry.Calendar({
             periodMonths: 3, anniversary: false, yearMonth: 1, yearDay: 1, dueDays: DUE_DAYS, interestBps: 0,
-            reserveBps: 0, reservePeriods: 0, auditThresholdBps: 0
+            reserveBps: 0, reservePeriods: 0, auditThresholdBps: 0, fxRule: 0, fxSource: bytes16(0)
         });
     }
 
@@ -596,13 +596,13 @@ contract LicenceCalendarLedgerTest is Base {
         warpPastPeriod(4);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 4, salesOf(100_000 * USD));
         assertEq(r.buckets[0].year, 0);
-        assertEq(registry.reportDigest(r), _eip712ReportDigest(r), "EIP-712 hash of SalesReport");
+        assertEq(registry.typedData().reportDigest(r), _eip712ReportDigest(r), "EIP-712 hash of SalesReport");
 
         bytes[] memory sigs = signReport(r, THRESHOLD);
         // Period 4 is days 360..450: it crosses year 0's end on day 366, so year 1 is a valid
         // bucket year of it, and the tampered report would otherwise settle.
         r.buckets[0].year = 1;
-        bytes32 tampered = registry.reportDigest(r);
+        bytes32 tampered = registry.typedData().reportDigest(r);
         assertTrue(tampered != _eip712ReportDigest(_withYear(r, 0)), "the year is in the digest");
         assertEq(tampered, _eip712ReportDigest(r));
         (uint8 v, bytes32 rr, bytes32 s) = _split(sigs[0]);
@@ -815,10 +815,13 @@ contract LicenceCalendarLedgerTest is Base {
     function _eip712ReportDigest(IRoyaltyLedger.Report memory r) internal view returns (bytes32) {
         bytes memory bucketType =
             "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)";
+        bytes memory conversionType =
+            "Conversion(uint16 bucket,bytes3 currency,uint8 minorUnits,uint64 rateDay,uint128 rate,uint128 gross,uint128 deductions)";
         bytes32 reportTypeHash = keccak256(
             bytes.concat(
-                "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects,bool audit,uint128 auditCost)",
-                bucketType
+                "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects,bool audit,uint128 auditCost,Conversion[] fx)",
+                bucketType,
+                conversionType
             )
         );
         bytes memory head = abi.encode(reportTypeHash, r.licenceId, r.period, r.sequence, r.deadline, r.linesRoot);
@@ -828,10 +831,28 @@ contract LicenceCalendarLedgerTest is Base {
             _bucketsHash(r.returned, bucketType),
             r.corrects,
             r.audit,
-            r.auditCost
+            r.auditCost,
+            _conversionsHash(r.fx, conversionType)
         );
         bytes32 structHash = keccak256(bytes.concat(head, tail));
         return MessageHashUtils.toTypedDataHash(registry.domainSeparator(), structHash);
+    }
+
+    function _conversionsHash(IRoyaltyLedger.Conversion[] memory fx, bytes memory conversionType)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32[] memory hashes = new bytes32[](fx.length);
+        for (uint256 i; i < fx.length; ++i) {
+            IRoyaltyLedger.Conversion memory c = fx[i];
+            hashes[i] = keccak256(
+                abi.encode(
+                    keccak256(conversionType), c.bucket, c.currency, c.minorUnits, c.rateDay, c.rate, c.gross, c.deductions
+                )
+            );
+        }
+        return keccak256(abi.encodePacked(hashes));
     }
 
     function _bucketsHash(IRoyaltyLedger.Bucket[] memory buckets, bytes memory bucketType) internal pure returns (bytes32) {
@@ -857,7 +878,8 @@ contract LicenceCalendarLedgerTest is Base {
             returned: r.returned,
             corrects: r.corrects,
             audit: r.audit,
-            auditCost: r.auditCost
+            auditCost: r.auditCost,
+            fx: r.fx
         });
         c.buckets = new IRoyaltyLedger.Bucket[](r.buckets.length);
         for (uint256 i; i < r.buckets.length; ++i) {

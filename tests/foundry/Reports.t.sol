@@ -158,7 +158,7 @@ contract ReportsTest is Base {
 
     function test_settleReports_RevertWhen_MalleableHighS() public {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
-        bytes32 digest = registry.reportDigest(r);
+        bytes32 digest = registry.typedData().reportDigest(r);
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(sortedOracleKeys[0], digest);
         // (r, n - s, v ^ 1) recovers the same signer: a second valid-looking encoding.
         bytes32 highS = bytes32(SECP256K1_N - uint256(s));
@@ -182,10 +182,10 @@ contract ReportsTest is Base {
 
     function test_settleReports_RevertWhen_SignedForAnotherChain() public {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
-        bytes32 digest = registry.reportDigest(r);
+        bytes32 digest = registry.typedData().reportDigest(r);
         uint256 chainId = block.chainid;
         vm.chainId(1);
-        bytes32 foreignDigest = registry.reportDigest(r);
+        bytes32 foreignDigest = registry.typedData().reportDigest(r);
         assertTrue(foreignDigest != digest, "the domain binds the chain id");
         bytes[] memory sigs = new bytes[](2);
         sigs[0] = sign(sortedOracleKeys[0], foreignDigest);
@@ -199,12 +199,12 @@ contract ReportsTest is Base {
     function test_settleReports_RevertWhen_SignedForAnotherRegistry() public {
         LicenceRegistry otherRegistry = new LicenceRegistry(admin);
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
-        bytes32 foreignDigest = otherRegistry.reportDigest(r);
+        bytes32 foreignDigest = otherRegistry.typedData().reportDigest(r);
         bytes[] memory sigs = new bytes[](2);
         sigs[0] = sign(sortedOracleKeys[0], foreignDigest);
         sigs[1] = sign(sortedOracleKeys[1], foreignDigest);
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(sortedOracleKeys[0], foreignDigest);
-        address recovered = ecrecover(registry.reportDigest(r), v, rr, s);
+        address recovered = ecrecover(registry.typedData().reportDigest(r), v, rr, s);
         _expectRevertWith(r, sigs, abi.encodeWithSelector(IRoyaltyLedger.UnknownSigner.selector, 0, recovered));
     }
 
@@ -212,7 +212,7 @@ contract ReportsTest is Base {
         IRoyaltyLedger.Report memory r = makeReport(licenceId, 0, salesOf(100_000 * USD));
         bytes[] memory sigs = signReport(r, 2);
         r.buckets[0].gross = 10_000 * USD; // the relayer under-reports sales
-        address recovered = _recover(registry.reportDigest(r), sigs[0]);
+        address recovered = _recover(registry.typedData().reportDigest(r), sigs[0]);
         _expectRevertWith(r, sigs, abi.encodeWithSelector(IRoyaltyLedger.UnknownSigner.selector, 0, recovered));
     }
 

@@ -98,7 +98,7 @@ contract TypedDataTest is Test {
                 0,
                 0,
                 0,
-                keccak256(abi.encode(typedData.CALENDAR_TYPEHASH(), 0, false, 0, 0, 0, 0, 0, 0, 0))
+                keccak256(abi.encode(typedData.CALENDAR_TYPEHASH(), 0, false, 0, 0, 0, 0, 0, 0, 0, 0, bytes16(0)))
             )
         );
         words[9] = _referenceSchedule(t.schedule);

@@ -462,7 +462,7 @@ contract LedgerHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function _signReport(IRoyaltyLedger.Report memory r, uint8 threshold) private view returns (bytes[] memory sigs) {
-        bytes32 digest = registry.reportDigest(r);
+        bytes32 digest = registry.typedData().reportDigest(r);
         sigs = new bytes[](threshold);
         for (uint256 i; i < threshold; ++i) {
             sigs[i] = _sign(_actors.oracleKeys[i], digest);

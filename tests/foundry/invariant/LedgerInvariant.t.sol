@@ -109,7 +109,7 @@ contract LedgerInvariantTest is Base {
         t.term.periodSeconds = 0;
         t.term.calendar = ILicenceRegistry.Calendar({
             periodMonths: 3, anniversary: false, yearMonth: 1, yearDay: 1, dueDays: 20, interestBps: 1_000,
-            reserveBps: 1_500, reservePeriods: 2, auditThresholdBps: 500
+            reserveBps: 1_500, reservePeriods: 2, auditThresholdBps: 500, fxRule: 0, fxSource: bytes16(0)
         });
         t.disputeWindow = 3 days;
         t.schedule.rateBps = 0;
