@@ -8,8 +8,12 @@ description that makes no sense, a feed file of unknown format, a misuse of the 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from royalty_chain.units import format_amount
+
+if TYPE_CHECKING:
+    from intake.feed import Rejection
 
 
 class IntakeError(Exception):
@@ -50,7 +54,15 @@ class RateError(IntakeError):
 
 class RateFileError(RateError, ValueError):
     """A rate file that cannot be read at all: unreadable, empty, not UTF-8 or CSV at its header,
-    or a header other than ``date,currency,rate``. (Bad *lines* are Rejections, as in feeds.)"""
+    or a header other than ``date,currency,rate``. (Bad *lines* are Rejections, as in feeds.)
+
+    ``rejection`` is the problem as the rejects file records it (the header line, as a feed's
+    header problem is), or None when the file could not be opened.
+    """
+
+    def __init__(self, message: str, rejection: Rejection | None = None) -> None:
+        self.rejection = rejection
+        super().__init__(message)
 
 
 class RateMissing(RateError, LookupError):

@@ -33,7 +33,7 @@ RATE_SCALE: Final = 10**RATE_DECIMALS
 MIN_RATE: Final = 10**9  # 10^-9, inclusive
 MAX_RATE: Final = 10**27  # 10^9, inclusive
 RATE_FILE_HEADER: Final = ("date", "currency", "rate")
-MAX_SOURCE_LENGTH: Final = 32  # the clause's source is up to 32 ASCII bytes
+MAX_SOURCE_LENGTH: Final = 16  # the clause names its source in a bytes16 of the signed calendar
 # ISO 4217 codes without a minor unit: a rate file may list them, but no sale is priced in them.
 NO_MINOR_UNIT: Final = frozenset(
     ("XAG", "XAU", "XPD", "XPT", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD", "XTS", "XXX")
@@ -138,7 +138,7 @@ def parse_rate(text: str) -> int:
 
 
 def source_problem(source: str) -> str | None:
-    """Why ``source`` cannot name a rate publisher (1..32 printable ASCII characters, no spaces)."""
+    """Why ``source`` cannot name a rate publisher (1..16 printable ASCII characters, no spaces: a bytes16 on chain)."""
     if not source:
         return "is empty"
     if not (source.isascii() and source.isprintable()) or " " in source:
@@ -215,6 +215,12 @@ def _decode(lines: Iterable[bytes], undecodable: list[int]) -> Iterator[str]:
 
 
 _HEADER_TEXT: Final = ",".join(RATE_FILE_HEADER)
+_EXPECTED: Final = f"expected the header {_HEADER_TEXT}"
+
+
+def _not_utf8_header(line_number: int) -> RateFileError:
+    reason = f"is not valid UTF-8; {_EXPECTED}"
+    return RateFileError(f"line {line_number} {reason}", Rejection(line_number, "line", "", reason))
 
 
 def parse_rates(lines: Iterable[bytes], *, base: str, today: date | None = None) -> RateFile:
@@ -242,9 +248,8 @@ def parse_rates(lines: Iterable[bytes], *, base: str, today: date | None = None)
         except csv.Error as err:
             start, last = last + 1, reader.line_num
             if not header_seen:
-                raise RateFileError(
-                    f"line {start} is not valid CSV ({err}): expected the header {_HEADER_TEXT}"
-                ) from err
+                reason = f"is not valid CSV ({err}); {_EXPECTED}"
+                raise RateFileError(f"line {start} {reason}", Rejection(start, "line", "", reason)) from err
             rejections.append(Rejection(start, "line", "", f"is not valid CSV: {err}"))
             continue
         if row is None:
@@ -252,14 +257,19 @@ def parse_rates(lines: Iterable[bytes], *, base: str, today: date | None = None)
         start, last = last + 1, reader.line_num
         if undecodable:
             if not header_seen:
-                raise RateFileError(f"line {undecodable[0]} is not valid UTF-8: expected the header {_HEADER_TEXT}")
+                raise _not_utf8_header(undecodable[0])
             rejections.extend(Rejection(n, "line", "", "is not valid UTF-8") for n in undecodable)
             undecodable.clear()
         if not row:
             continue  # a blank line (or an undecodable one, rejected above)
         if not header_seen:
             if tuple(row) != RATE_FILE_HEADER or last != start:
-                raise RateFileError(f"line {start}: the header is {','.join(row)!r}; expected {_HEADER_TEXT}")
+                got = _echo(",".join(row))
+                reason = f"is not {_HEADER_TEXT}, the header a rate file starts with"
+                raise RateFileError(
+                    f"line {start}: the header is {got!r}; expected {_HEADER_TEXT}",
+                    Rejection(start, "header", got, reason),
+                )
             header_seen = True
             continue
         if last != start:
@@ -276,10 +286,11 @@ def parse_rates(lines: Iterable[bytes], *, base: str, today: date | None = None)
             else:
                 by_key.setdefault((quote.day, quote.currency), []).append(quote)
     if undecodable and not header_seen:
-        raise RateFileError(f"line {undecodable[0]} is not valid UTF-8: expected the header {_HEADER_TEXT}")
+        raise _not_utf8_header(undecodable[0])
     rejections.extend(Rejection(n, "line", "", "is not valid UTF-8") for n in undecodable)
     if not header_seen:
-        raise RateFileError(f"the file is empty: expected the header {_HEADER_TEXT}")
+        reason = f"is missing: the file is empty; {_EXPECTED}"
+        raise RateFileError(f"the file is empty: {_EXPECTED}", Rejection(1, "header", "", reason))
     return _kept_once(base, by_key, rejections)
 
 
@@ -310,7 +321,7 @@ def read_rate_file(path: str | os.PathLike[str], *, base: str, today: date | Non
     except OSError as err:
         raise RateFileError(f"{os.fspath(path)}: cannot read it: {err.strerror or err}") from err
     except RateFileError as err:
-        raise RateFileError(f"{os.fspath(path)}: {err}") from err
+        raise RateFileError(f"{os.fspath(path)}: {err}", err.rejection) from err
 
 
 # ---------------------------------------------------------------------------- rates from quotes

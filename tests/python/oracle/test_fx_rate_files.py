@@ -178,6 +178,7 @@ def test_a_repeated_rate_counts_once_and_a_conflicting_one_rejects_every_line_of
         ("date,currency,rate,source\n", "the header is 'date,currency,rate,source'; expected date,currency,rate"),
         ("", "the file is empty: expected the header date,currency,rate"),
         ("\n\n", "the file is empty: expected the header date,currency,rate"),
+        ('"date,currency,rate\n', "line 1 is not valid CSV"),
     ],
 )
 def test_a_bad_header_rejects_the_whole_file_naming_the_expected_one(text: str, message: str) -> None:
@@ -186,7 +187,7 @@ def test_a_bad_header_rejects_the_whole_file_naming_the_expected_one(text: str, 
 
 
 def test_a_header_that_is_not_utf8_rejects_the_whole_file() -> None:
-    with pytest.raises(RateFileError, match="line 1 is not valid UTF-8: expected the header date,currency,rate"):
+    with pytest.raises(RateFileError, match="line 1 is not valid UTF-8; expected the header date,currency,rate"):
         _parse(b"\xffdate,currency,rate\n2025-01-02,USD,1.0856\n")
 
 
@@ -224,3 +225,21 @@ def test_parse_rate_scales_by_10_18_exactly() -> None:
     assert parse_rate("0.006690909090909090") == 6_690_909_090_909_090
     with pytest.raises(ValueError, match=r"rate '0' is zero; a rate is at least 0\.000000001"):
         parse_rate("0")
+
+
+def test_a_refused_file_says_its_problem_as_its_rejects_file_will() -> None:
+    with pytest.raises(RateFileError) as wrong:
+        _parse("day,ccy,rate\n2025-01-02,USD,1.0856\n")
+    assert wrong.value.rejection == Rejection(
+        1, "header", "day,ccy,rate", "is not date,currency,rate, the header a rate file starts with"
+    )
+    with pytest.raises(RateFileError) as empty:
+        _parse("")
+    assert empty.value.rejection == Rejection(
+        1, "header", "", "is missing: the file is empty; expected the header date,currency,rate"
+    )
+    with pytest.raises(RateFileError) as undecodable:
+        _parse(b"\n\xff\n")
+    assert undecodable.value.rejection == Rejection(
+        2, "line", "", "is not valid UTF-8; expected the header date,currency,rate"
+    )
