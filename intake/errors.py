@@ -7,6 +7,14 @@ description that makes no sense, a feed file of unknown format, a misuse of the 
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from royalty_chain.units import format_amount
+
+if TYPE_CHECKING:
+    from intake.feed import Rejection
+
 
 class IntakeError(Exception):
     """Root of every error the intake raises on purpose."""
@@ -38,3 +46,70 @@ class LeafNotFoundError(IntakeError, LookupError):
     def __init__(self, leaf: bytes) -> None:
         self.leaf = leaf
         super().__init__(f"leaf 0x{leaf.hex()} is not in the tree")
+
+
+class RateError(IntakeError):
+    """Root of the exchange-rate errors (``intake.fx``): a rate that cannot be had or used."""
+
+
+class RateFileError(RateError, ValueError):
+    """A rate file that cannot be read at all: unreadable, empty, not UTF-8 or CSV at its header,
+    or a header other than ``date,currency,rate``. (Bad *lines* are Rejections, as in feeds.)
+
+    ``rejection`` is the problem as the rejects file records it (the header line, as a feed's
+    header problem is), or None when the file could not be opened.
+    """
+
+    def __init__(self, message: str, rejection: Rejection | None = None) -> None:
+        self.rejection = rejection
+        super().__init__(message)
+
+
+class RateMissing(RateError, LookupError):
+    """No published rate where a rule needs one.
+
+    Attributes:
+        currency: the currency without a quote (a sale's or the licence's, never the base).
+        source, base: whose rates were asked (``ECB``, base ``EUR``).
+        day: the day without its quote, or None when no day of ``period`` was published at all.
+        period: (first day, day after the last) searched, for a whole period without a rate.
+    """
+
+    def __init__(
+        self,
+        currency: str,
+        source: str | None,
+        base: str,
+        *,
+        day: date | None = None,
+        period: tuple[date, date] | None = None,
+    ) -> None:
+        self.currency = currency
+        self.source = source
+        self.base = base
+        self.day = day
+        self.period = period
+        whose = f"{source} rate" if source else "rate"
+        if day is not None:
+            where = f"for {day.isoformat()}"
+        elif period is not None:
+            last = period[1] - timedelta(days=1)
+            where = f"published from {period[0].isoformat()} to {last.isoformat()}"
+        else:
+            where = "given"
+        super().__init__(f"no {whose} of {currency} (base {base}) {where}")
+
+
+class RateOutOfBounds(RateError, ValueError):
+    """A rate (derived, averaged or fixed) outside 10^-9..10^9 (``intake.fx.MIN_RATE``..``MAX_RATE``).
+
+    ``what`` says which rate (``the ECB rate of JPY in USD for 2025-01-02``), ``rate`` is the
+    integer scaled by 10^18, ``bound`` names the bound it broke (``is below the minimum rate 0.000000001
+    (MIN_RATE)``).
+    """
+
+    def __init__(self, what: str, rate: int, bound: str) -> None:
+        self.what = what
+        self.rate = rate
+        self.bound = bound
+        super().__init__(f"{what}, {format_amount(rate, 18)}, {bound}")

@@ -7,6 +7,8 @@ royalty-oracle close-period 3 5              # report licence 3's period 5 befor
 royalty-oracle audit FEED --licence 3 --period 5 --cost 3000.00   # an audit finding of a settled period
 royalty-oracle proof LINE_ID                 # a line's Merkle proof against its report's root
 royalty-oracle keep                          # keeper: releases, guarantee shortfalls, expiry (--once)
+royalty-oracle rates load FILE --source ECB --base EUR   # exchange rates for sales in other currencies
+royalty-oracle rates show --source ECB --base EUR --currency JPY [--from DATE --to DATE]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from intake.merkle import merkle_proof, verify
+from oracle import rates_cli
 from oracle.audit import AuditError, AuditOutcome, QueuedAudit, audit_outcome
 from oracle.directory import LicenceDirectory
 from oracle.inbox import FeedInbox
@@ -47,6 +50,7 @@ from royalty_chain.transport import RpcError, wait_for_rpc
 from royalty_chain.units import format_amount
 
 app = typer.Typer(help="Royalty oracle: turn sales feeds into signed reports that settle exactly once.")
+app.add_typer(rates_cli.app, name="rates")
 console = Console()
 log = structlog.get_logger("oracle")
 DAY = 86_400

@@ -1,6 +1,7 @@
 """The oracle's durable outbox: the one owner of its schema, used by the oracle and the API.
 
 - ``outbox.store``: ``Outbox`` (every line and report, with its state) and ``StoredReport``;
+- ``outbox.rates``: the exchange-rate quotes of loaded rate files (``Rates``, a base of ``Outbox``);
 - ``outbox.lines``: the outbox as the validator asks it (``OutboxSeenLines``, ``ReportedPeriods``);
 - ``outbox.linestore``: the API's adapters (``OutboxLineStore``, ``OutboxFeedSink``);
 - ``outbox.schema``: the tables and ``ReportState``; ``outbox.migrate`` and

@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     Float,
     Integer,
     LargeBinary,
@@ -154,4 +155,17 @@ sender_lease_table = Table(
     Column("epoch", Integer, nullable=False),  # the fencing token: one more at every takeover
     Column("expires_at", Float, nullable=False),  # seconds since 1970, by the database's clock
     Column("acquired_at", Float, nullable=False),
+)
+
+# Exchange-rate quotes as published, each (source, base, day, currency) once (revision 0006; outbox.rates).
+fx_rates_table = Table(
+    "fx_rates",
+    metadata,
+    Column("source", Text, primary_key=True),  # the publisher: ECB, or oracle
+    Column("base", Text, primary_key=True),  # the currency the quotes are per one unit of
+    Column("day", Date, primary_key=True),
+    Column("currency", Text, primary_key=True),
+    Column("rate", Text, nullable=False),  # units of currency per unit of base, the decimal as published
+    Column("file_name", Text, nullable=False),
+    Column("loaded_at", Integer, nullable=False),  # seconds since 1970
 )

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from intake.validate import ValidLine
 from outbox import migrate
 from outbox.migrate import OutboxMissing
+from outbox.rates import Rates
 from outbox.reports import Reports
 from outbox.schema import (
     LineState,
@@ -136,7 +137,7 @@ def existing_engine(location: Path | str) -> Engine:
     return engine
 
 
-class Outbox(Reports):
+class Outbox(Reports, Rates):
     """All outbox reads and writes; one writer (this process) at a time."""
 
     def __init__(self, path: Path | str, *, engine: Engine | None = None) -> None:

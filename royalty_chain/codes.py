@@ -10,6 +10,13 @@ they were all added at once, from the 249 officially assigned ISO 3166-1 alpha-2
 
 Capacity is fixed by the bitmap widths: 256 territories (``uint256``), 64 fields of use
 (``uint64``), 32 channels (``uint32``).
+
+Currencies are a table of another kind: a sale's currency goes on chain as its code (``bytes3``)
+with its ISO 4217 minor unit (the exponent of its smallest unit, 0..4) in each conversion, never
+as an index, so ``currencies.json`` maps code -> minor unit and follows ISO 4217 as it changes.
+It holds the active codes of ISO 4217 list one that have a minor unit: funds codes such as CLF
+and UYW are in, codes without one (precious metals XAU.., XDR, bond units, XTS, XXX) are out, and
+so are withdrawn currencies (ANG for XCG, CUC, HRK, SLL for SLE, ZWL for ZWG).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ class UnknownCodeError(ValueError):
     """A code (or index) that is not in a published table.
 
     Attributes:
-        table: which table was asked: "territory", "field" or "channel".
+        table: which table was asked: "territory", "field", "channel" or "currency".
         code: the code or index that was not found.
     """
 
@@ -93,9 +100,27 @@ def _load(name: str) -> list[str]:
     return data
 
 
+# The largest ISO 4217 minor unit (CLF, UYW); a conversion on chain carries it as a uint8.
+MAX_MINOR_UNITS: Final = 4
+
+
+def _load_currencies(name: str) -> dict[str, int]:
+    data = json.loads((files("royalty_chain") / "codes" / name).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"royalty_chain/codes/{name} must be a JSON object of code: minor unit")
+    for code, minor_units in data.items():
+        if not (len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()):
+            raise ValueError(f"royalty_chain/codes/{name}: {code!r} is not 3 uppercase ASCII letters")
+        if type(minor_units) is not int or not 0 <= minor_units <= MAX_MINOR_UNITS:
+            raise ValueError(f"royalty_chain/codes/{name}: {code} has minor unit {minor_units!r}, not 0..4")
+    return data
+
+
 TERRITORIES: Final = CodeTable("territory", _load("territories.json"), 256)
 FIELDS: Final = CodeTable("field", _load("fields.json"), 64)
 CHANNELS: Final = CodeTable("channel", _load("channels.json"), 32)
+# ISO 4217 code -> minor unit (the exponent of the currency's smallest unit: USD 2, JPY 0, KWD 3).
+CURRENCIES: Final[Mapping[str, int]] = _load_currencies("currencies.json")
 
 
 def territory_index(code: str) -> int:
@@ -111,6 +136,15 @@ def field_index(code: str) -> int:
 def channel_index(code: str) -> int:
     """Index of a channel code, e.g. ``channel_index("online")``."""
     return CHANNELS.index(code)
+
+
+def currency_minor_units(code: str) -> int:
+    """ISO 4217 minor unit of an active currency code (uppercase), e.g. ``currency_minor_units("JPY") == 0``;
+    raises UnknownCodeError for any other code."""
+    try:
+        return CURRENCIES[code]
+    except KeyError:
+        raise UnknownCodeError("currency", code) from None
 
 
 def territory_code(index: int) -> str:

@@ -224,7 +224,9 @@ def test_the_migrations_make_exactly_the_tables_of_outbox_schema(tmp_path: Path)
 
     migrated_engine = create_engine(f"sqlite:///{migrated}")
     assert shape(migrated_engine) == shape(declared)
-    assert sorted(shape(declared)) == ["closed_periods", "files", "lines", "rejections", "reports", "sender_lease"]
+    assert sorted(shape(declared)) == [
+        "closed_periods", "files", "fx_rates", "lines", "rejections", "reports", "sender_lease",
+    ]  # fmt: skip
     migrated_engine.dispose()
     declared.dispose()
 
@@ -388,7 +390,7 @@ def test_revision_0004_gives_reports_an_audit_flag_cost_and_reference(tmp_path: 
     db.close()
 
     outbox = Outbox(path)
-    assert _revision(path) == ["0005"] == [head()]
+    assert _revision(path) == ["0006"] == [head()]
     with outbox.connect() as conn:
         before = outbox.all_reports(conn)
         assert [(r.id, r.kind, r.audit, r.audit_cost, r.finding_ref) for r in before] == [
