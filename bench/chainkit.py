@@ -373,9 +373,8 @@ def sign_report_locally(bench: BenchChain, report: Report, signers: Sequence[Loc
 
 
 def check_report_digest(bench: BenchChain, report: Report) -> None:
-    """The project's report digest must equal the contract's (whichever contract verifies reports)."""
-    client = bench.chain.registry if hasattr(bench.chain.registry, "report_digest") else bench.chain.ledger
-    on_chain = client.report_digest(report)  # type: ignore[union-attr]
+    """The project's report digest must equal the contract's (the registry's LicenceTypedData)."""
+    on_chain = bench.chain.typed_data.report_digest(report)
     if on_chain != report_digest(bench.chain, report):
         raise RuntimeError("royalty_chain's report digest differs from the contract's")
 

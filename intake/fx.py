@@ -18,7 +18,6 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 from fractions import Fraction
 from typing import Final
 
@@ -26,6 +25,8 @@ from intake.errors import RateError, RateFileError, RateMissing, RateOutOfBounds
 from intake.feed import Rejection
 from royalty_chain.calendar import parse_date
 from royalty_chain.codes import CURRENCIES, MAX_MINOR_UNITS, currency_minor_units
+from royalty_chain.fx import FxRule as FxRule  # the clause's rules and sources: the signed calendar's
+from royalty_chain.fx import source_problem as source_problem
 from royalty_chain.units import UINT128_MAX, format_amount
 
 RATE_DECIMALS: Final = 18
@@ -33,7 +34,6 @@ RATE_SCALE: Final = 10**RATE_DECIMALS
 MIN_RATE: Final = 10**9  # 10^-9, inclusive
 MAX_RATE: Final = 10**27  # 10^9, inclusive
 RATE_FILE_HEADER: Final = ("date", "currency", "rate")
-MAX_SOURCE_LENGTH: Final = 16  # the clause names its source in a bytes16 of the signed calendar
 # ISO 4217 codes without a minor unit: a rate file may list them, but no sale is priced in them.
 NO_MINOR_UNIT: Final = frozenset(
     ("XAG", "XAU", "XPD", "XPT", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD", "XTS", "XXX")
@@ -41,21 +41,6 @@ NO_MINOR_UNIT: Final = frozenset(
 _MAX_VALUE_ECHO: Final = 200
 _BOM: Final = b"\xef\xbb\xbf"
 _MAX_WHOLE_DIGITS: Final = len(str(MAX_RATE // RATE_SCALE))
-
-
-class FxRule(StrEnum):
-    """The licence's conversion rule, by the name the clause gives it (``FxRule.number``: on chain)."""
-
-    NONE = "none"
-    PERIOD_AVERAGE = "period-average"
-    PERIOD_END = "period-end"
-    SALE_DATE = "sale-date"
-    FIXED = "fixed"
-
-    @property
-    def number(self) -> int:
-        """The rule's number in the signed terms: none 0, period-average 1, ... fixed 4."""
-        return list(FxRule).index(self)
 
 
 # ---------------------------------------------------------------------------- rate files
@@ -135,17 +120,6 @@ def parse_rate(text: str) -> int:
     if value is None:
         raise ValueError(f"rate {text!r} {problem}")
     return value
-
-
-def source_problem(source: str) -> str | None:
-    """Why ``source`` cannot name a rate publisher (1..16 printable ASCII characters, no spaces: a bytes16 on chain)."""
-    if not source:
-        return "is empty"
-    if not (source.isascii() and source.isprintable()) or " " in source:
-        return "must be printable ASCII without spaces"
-    if len(source) > MAX_SOURCE_LENGTH:
-        return f"is longer than {MAX_SOURCE_LENGTH} characters"
-    return None
 
 
 def _is_digits(text: str) -> bool:

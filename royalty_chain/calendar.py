@@ -24,11 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from royalty_chain.fx import MAX_FX_RULE, source_bytes, source_text
+
 DAY = 86_400
 BPS = 10_000
 YEAR_DAYS = 365
-# (periodMonths, anniversary, yearMonth, yearDay, dueDays, interestBps)
-CALENDAR_TYPE = "(uint8,bool,uint8,uint8,uint16,uint16)"
 
 CALENDAR_GRID_MONTHS = (1, 2, 3, 4, 6, 12)
 MAX_ANNIVERSARY_MONTHS = 60
@@ -46,19 +46,35 @@ CALENDAR_FIELDS = (
     ("reserve_bps", "reserveBps"),
     ("reserve_periods", "reservePeriods"),
     ("audit_threshold_bps", "auditThresholdBps"),
+    ("fx_rule", "fxRule"),
+    ("fx_source", "fxSource"),
 )
 
 
 def calendar_fields(calendar: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
-    """The Python fields of an on-chain ``Calendar``: its tuple, or its web3 / event dict form."""
+    """The Python fields of an on-chain ``Calendar``: its tuple, or its web3 / event dict form
+    (``fx_source`` as text: :func:`royalty_chain.fx.source_text`)."""
     if isinstance(calendar, Mapping):
         calendar = [calendar[solidity] for _, solidity in CALENDAR_FIELDS]
     if len(calendar) != len(CALENDAR_FIELDS):
         raise ValueError(f"a Calendar has {len(CALENDAR_FIELDS)} fields, not {len(calendar)}")
-    return {
-        name: bool(value) if name == "anniversary" else int(value)
-        for (name, _), value in zip(CALENDAR_FIELDS, calendar, strict=True)
-    }
+    fields: dict[str, Any] = {}
+    for (name, _), value in zip(CALENDAR_FIELDS, calendar, strict=True):
+        if name == "anniversary":
+            fields[name] = bool(value)
+        elif name == "fx_source":
+            fields[name] = source_text(value)
+        else:
+            fields[name] = int(value)
+    return fields
+
+
+def calendar_abi(calendar: Any) -> tuple[int | bool | bytes, ...]:
+    """The on-chain ``Calendar`` tuple of anything with CALENDAR_FIELDS' attributes (the source as bytes16)."""
+    return tuple(
+        source_bytes(calendar.fx_source) if name == "fx_source" else getattr(calendar, name)
+        for name, _ in CALENDAR_FIELDS
+    )
 
 
 MONTH_NAMES = (
@@ -174,6 +190,8 @@ class LicenceCalendar:
     reserve_bps: int = 0
     reserve_periods: int = 0
     audit_threshold_bps: int = 0
+    fx_rule: int = 0  # the conversion clause (royalty_chain.fx): not a date rule, kept to mirror the Calendar
+    fx_source: str = ""
     # period_and_year_of_day's memo: day start -> (period, year)
     _days: dict[int, tuple[int, int]] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
     # the period grid's anchor (y, m, d) and the grid index of period 0
@@ -211,6 +229,11 @@ class LicenceCalendar:
             raise ValueError(f"reserve_periods {self.reserve_periods}: a reserve is released after 1..24 periods")
         if not 0 <= self.audit_threshold_bps <= BPS:
             raise ValueError(f"audit_threshold_bps {self.audit_threshold_bps}: at most 10,000 (100%)")
+        if not 0 <= self.fx_rule <= MAX_FX_RULE or (self.fx_rule == 0) != (self.fx_source == ""):
+            raise ValueError(
+                f"fx rule {self.fx_rule} with source {self.fx_source!r}: rules 0..{MAX_FX_RULE}, "
+                "a source exactly when the rule is not 0 (FxClauseInvalid)"
+            )
         y, m, d = date_of(self.start)
         if self.period_months == 0 or self.anniversary:
             anchor = (y, m, d, 0)
@@ -225,9 +248,9 @@ class LicenceCalendar:
         """From the on-chain ``Calendar`` tuple (or its web3 dict form) and the licence's term."""
         return cls(start=int(start), period_seconds=int(period_seconds), **calendar_fields(calendar))
 
-    def as_abi(self) -> tuple[int | bool, ...]:
-        """The ``Calendar`` struct (CALENDAR_TYPE), without start and period_seconds (they are the Term's)."""
-        return tuple(getattr(self, name) for name, _ in CALENDAR_FIELDS)
+    def as_abi(self) -> tuple[int | bool | bytes, ...]:
+        """The ``Calendar`` struct, without start and period_seconds (they are the Term's)."""
+        return calendar_abi(self)
 
     def reserve_release(self, period: int) -> int:
         """When the reserve held from period ``period``'s royalty is released: the end of the

@@ -24,9 +24,9 @@ from web3.providers.base import JSONBaseProvider
 from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt
 
 from royalty_chain.abicodec import ContractABI, FunctionCodec, error_abi
-from royalty_chain.clients import ERC20_ABI, LedgerClient, RegistryClient, TokenClient
+from royalty_chain.clients import ERC20_ABI, LedgerClient, RegistryClient, TokenClient, TypedDataClient
 from royalty_chain.events import ChainEvent, EventDecoder
-from royalty_chain.manifest import Manifest
+from royalty_chain.manifest import Manifest, ManifestError
 from royalty_chain.transport import ChainError, RpcError, Transport
 
 
@@ -124,7 +124,7 @@ class ErrorDecoder:
 
 class Chain:
     """A web3 connection over one :class:`Transport`, the deployment manifest, its parsed ABIs,
-    and one typed client per contract (``registry``, ``ledger``, ``token(address)``)."""
+    and one typed client per contract (``registry``, ``ledger``, ``typed_data``, ``token(address)``)."""
 
     def __init__(
         self,
@@ -145,6 +145,7 @@ class Chain:
         self.events = EventDecoder.from_manifest(manifest)
         self.registry = RegistryClient(self)
         self.ledger = LedgerClient(self)
+        self._typed_data: TypedDataClient | None = None
 
     @property
     def chain_id(self) -> int:
@@ -153,6 +154,19 @@ class Chain:
         if self._chain_id is None:
             self._chain_id = int(self.w3.eth.chain_id)
         return self._chain_id
+
+    @property
+    def typed_data(self) -> TypedDataClient:
+        """The registry's LicenceTypedData (its ``reportDigest`` is the digest oracles sign); the
+        manifest records it since the report digest moved there from the registry."""
+        if self._typed_data is None:
+            if TypedDataClient.name not in self.manifest.contracts:
+                raise ManifestError(
+                    "the deployment manifest has no LicenceTypedData (deployed before reports carried "
+                    "conversions): deploy afresh"
+                )
+            self._typed_data = TypedDataClient(self)
+        return self._typed_data
 
     def token(self, address: str) -> TokenClient:
         """The ERC-20 token at ``address``."""
@@ -312,5 +326,6 @@ __all__ = [
     "RegistryClient",
     "RpcError",
     "TokenClient",
+    "TypedDataClient",
     "revert_data",
 ]

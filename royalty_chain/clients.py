@@ -129,12 +129,13 @@ class RegistryClient(_Client):
     def register_digest(self, terms: Terms, deadline: int) -> bytes:
         return bytes(self._call(self.contract.functions.registerDigest(terms.as_abi(), deadline)))
 
-    def report_digest(self, report: Report) -> bytes:
-        return bytes(self._call(self.contract.functions.reportDigest(report.as_abi())))
-
     def typehash(self, name: str) -> bytes:
         """A public ``*_TYPEHASH`` constant, e.g. ``typehash("REGISTER")``."""
         return bytes(self._call(getattr(self.contract.functions, f"{name}_TYPEHASH")()))
+
+    def typed_data_address(self) -> str:
+        """The LicenceTypedData the registry deployed (``typedData()``)."""
+        return str(to_checksum_address(self._call(self.contract.functions.typedData())))
 
     def status(self, licence_id: int) -> Status:
         return Status(int(self._call(self.contract.functions.status(licence_id))))
@@ -174,6 +175,24 @@ class RegistryClient(_Client):
     def contract_year_of(self, licence_id: int, timestamp: int) -> int:
         """The contract year holding ``timestamp``."""
         return int(self._call(self.contract.functions.contractYearOf(licence_id, timestamp)))
+
+
+class TypedDataClient(_Client):
+    """LicenceTypedData: the struct hashes of consent and the report digest the oracles sign
+    (in the registry's domain), deployed by the registry to keep it under EIP-170."""
+
+    name = "LicenceTypedData"
+
+    def report_digest(self, report: Report) -> bytes:
+        """The SalesReport digest in the registry's domain, as the ledger recovers signers from it."""
+        return bytes(self._call(self.contract.functions.reportDigest(report.as_abi())))
+
+    def typehash(self, name: str) -> bytes:
+        """A public ``*_TYPEHASH`` constant, e.g. ``typehash("REPORT")``."""
+        return bytes(self._call(getattr(self.contract.functions, f"{name}_TYPEHASH")()))
+
+    def registry(self) -> str:
+        return str(to_checksum_address(self._call(self.contract.functions.registry())))
 
 
 class LedgerClient(_Client):

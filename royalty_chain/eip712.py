@@ -29,13 +29,14 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from royalty_chain.codes import Scope
-from royalty_chain.terms import Bucket, Report, Schedule, Term, Terms
+from royalty_chain.fx import source_bytes
+from royalty_chain.terms import Bucket, Conversion, Report, Schedule, Term, Terms
 
 
 @dataclass(frozen=True, slots=True)
 class StructType:
     """One EIP-712 struct type: ``fields`` are ``(solidity type, name)`` in signing order;
-    ``refs`` the struct types its fields use (``Bucket`` for ``SalesReport``)."""
+    ``refs`` the struct types its fields use (``Bucket`` and ``Conversion`` for ``SalesReport``)."""
 
     name: str
     fields: tuple[tuple[str, str], ...]
@@ -108,6 +109,8 @@ CALENDAR = StructType(
         ("uint16", "reserveBps"),
         ("uint8", "reservePeriods"),
         ("uint16", "auditThresholdBps"),
+        ("uint8", "fxRule"),
+        ("bytes16", "fxSource"),
     ),
 )
 TERM = StructType(
@@ -187,6 +190,18 @@ BUCKET = StructType(
         ("uint128", "deductions"),
     ),
 )
+CONVERSION = StructType(
+    "Conversion",
+    (
+        ("uint16", "bucket"),
+        ("bytes3", "currency"),
+        ("uint8", "minorUnits"),
+        ("uint64", "rateDay"),
+        ("uint128", "rate"),
+        ("uint128", "gross"),
+        ("uint128", "deductions"),
+    ),
+)
 SALES_REPORT = StructType(
     "SalesReport",
     (
@@ -201,8 +216,9 @@ SALES_REPORT = StructType(
         ("uint256", "corrects"),
         ("bool", "audit"),
         ("uint128", "auditCost"),
+        ("Conversion[]", "fx"),
     ),
-    refs=(BUCKET,),
+    refs=(BUCKET, CONVERSION),
 )
 DISPUTE = StructType("DisputeSettlement", (("uint256", "settlementId"), ("address", "party"), ("uint64", "deadline")))
 RESOLVE = StructType(
@@ -233,6 +249,7 @@ TYPES: dict[str, StructType] = {
     "AMEND": AMEND,
     "TERMINATE": TERMINATE,
     "BUCKET": BUCKET,
+    "CONVERSION": CONVERSION,
     "REPORT": SALES_REPORT,
     "DISPUTE": DISPUTE,
     "RESOLVE": RESOLVE,
@@ -240,6 +257,7 @@ TYPES: dict[str, StructType] = {
 """Every signed type, by the prefix of the contract's ``*_TYPEHASH`` constant."""
 
 _BUCKET_TYPEHASH = BUCKET.typehash  # for the hand-written SalesReport hash
+_CONVERSION_TYPEHASH = CONVERSION.typehash
 _REPORT_TYPEHASH = SALES_REPORT.typehash
 
 _DOMAIN_TYPEHASH = EIP712_DOMAIN.typehash
@@ -332,6 +350,9 @@ def term_message(term: Term) -> dict[str, Any]:
             "reserveBps": c.reserve_bps,
             "reservePeriods": c.reserve_periods,
             "auditThresholdBps": c.audit_threshold_bps,
+            # The conversion clause: its rule's number and its source as the bytes16 signed.
+            "fxRule": c.fx_rule,
+            "fxSource": _hex(source_bytes(c.fx_source)),
         },
     }
 
@@ -419,6 +440,7 @@ def report_message(report: Report) -> dict[str, Any]:
         "corrects": report.corrects,
         "audit": report.audit,
         "auditCost": report.audit_cost,
+        "fx": [_conversion_message(c) for c in report.fx],
     }
 
 
@@ -431,6 +453,18 @@ def _bucket_message(b: Bucket) -> dict[str, int]:
         "units": b.units,
         "gross": b.gross,
         "deductions": b.deductions,
+    }
+
+
+def _conversion_message(c: Conversion) -> dict[str, Any]:
+    return {
+        "bucket": c.bucket,
+        "currency": _hex(c.as_abi()[1]),
+        "minorUnits": c.minor_units,
+        "rateDay": c.rate_day,
+        "rate": c.rate,
+        "gross": c.gross,
+        "deductions": c.deductions,
     }
 
 
@@ -503,6 +537,7 @@ def report_struct_hash(report: Report) -> bytes:
         + _word(report.corrects)
         + _word(int(report.audit))
         + _word(report.audit_cost)
+        + _conversions_hash(report.fx)
     )
 
 
@@ -524,6 +559,25 @@ def _buckets_hash(buckets: tuple[Bucket, ...]) -> bytes:
     )
 
 
+def _conversions_hash(fx: tuple[Conversion, ...]) -> bytes:
+    # bytes3 is encoded as EIP-712 encodes fixed bytes: right-padded to a word.
+    return keccak(
+        b"".join(
+            keccak(
+                _CONVERSION_TYPEHASH
+                + _word(c.bucket)
+                + c.as_abi()[1].ljust(32, b"\x00")
+                + _word(c.minor_units)
+                + _word(c.rate_day)
+                + _word(c.rate)
+                + _word(c.gross)
+                + _word(c.deductions)
+            )
+            for c in fx
+        )
+    )
+
+
 def sign_digest(digest: bytes, private_key: str | bytes) -> bytes:
     """A 65-byte r||s||v signature over an EIP-712 digest (low-s, as the contracts require)."""
     signed = Account.unsafe_sign_hash(digest, private_key)
@@ -538,6 +592,7 @@ __all__ = [
     "AMEND",
     "BUCKET",
     "CALENDAR",
+    "CONVERSION",
     "DISPUTE",
     "FIELD_RATE",
     "PARTS",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from royalty_chain.calendar import CALENDAR_FIELDS, LicenceCalendar, calendar_fields
+from royalty_chain.calendar import LicenceCalendar, calendar_abi, calendar_fields
 from royalty_chain.codes import Scope
 
 BPS = 10_000
@@ -19,7 +19,7 @@ DAY = 86_400
 YEAR = 365 * DAY
 
 SCOPE_TYPE = "(uint256,uint64,uint32)"
-CALENDAR_TYPE = "(uint8,bool,uint8,uint8,uint16,uint16,uint16,uint8,uint16)"
+CALENDAR_TYPE = "(uint8,bool,uint8,uint8,uint16,uint16,uint16,uint8,uint16,uint8,bytes16)"
 TERM_TYPE = f"(uint64,uint64,uint32,uint32,{CALENDAR_TYPE})"
 TIER_TYPE = "(uint128,uint16)"
 FIELD_RATE_TYPE = "(uint8,uint16)"
@@ -30,7 +30,11 @@ TERMS_TYPE = (
     f"{PAYEE_TYPE}[],uint16,address,address[],uint8,uint32,address,uint32,bytes32)"
 )
 BUCKET_TYPE = "(uint16,uint8,uint8,uint8,uint128,uint128,uint128)"
-REPORT_TYPE = f"(uint256,uint32,uint64,uint64,bytes32,uint32,{BUCKET_TYPE}[],{BUCKET_TYPE}[],uint256,bool,uint128)"
+CONVERSION_TYPE = "(uint16,bytes3,uint8,uint64,uint128,uint128,uint128)"
+REPORT_TYPE = (
+    f"(uint256,uint32,uint64,uint64,bytes32,uint32,{BUCKET_TYPE}[],{BUCKET_TYPE}[],uint256,bool,uint128,"
+    f"{CONVERSION_TYPE}[])"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +48,9 @@ class Calendar:
     payable royalty is held back against returns until the end of the period
     ``reserve_periods`` later; an audit finding whose underpayment exceeds
     ``audit_threshold_bps`` of the period's settled royalty bears interest from the original due
-    date and its stated cost."""
+    date and its stated cost. ``fx_rule`` and ``fx_source`` are the conversion clause
+    (:mod:`royalty_chain.fx`): rule 0 (none) and no source, or a rule 1..3 and the publisher of
+    its rates as text (``"ECB"``; a right-padded bytes16 on chain)."""
 
     period_months: int = 0
     anniversary: bool = False
@@ -55,9 +61,11 @@ class Calendar:
     reserve_bps: int = 0
     reserve_periods: int = 0
     audit_threshold_bps: int = 500
+    fx_rule: int = 0
+    fx_source: str = ""
 
-    def as_abi(self) -> tuple[int | bool, ...]:
-        return tuple(getattr(self, name) for name, _ in CALENDAR_FIELDS)
+    def as_abi(self) -> tuple[int | bool | bytes, ...]:
+        return calendar_abi(self)
 
     @classmethod
     def from_abi(cls, value: Any) -> Calendar:
@@ -221,13 +229,57 @@ class Bucket:
         return (self.year, self.territory, self.field, self.channel, self.units, self.gross, self.deductions)
 
 
+def currency_code(value: str | bytes) -> str:
+    """A ``bytes3`` currency as its code: from its bytes, the ``0x`` hex events decode to, or the code."""
+    if isinstance(value, str):
+        if not value.startswith("0x"):
+            return value
+        value = bytes.fromhex(value[2:])
+    return bytes(value).decode("latin-1")
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """The part of bucket ``bucket`` sold in ``currency`` (IRoyaltyLedger.Conversion): ``gross``
+    and ``deductions`` in its minor units (ISO 4217 exponent ``minor_units``), converted at
+    ``rate`` (licence-currency units per unit of ``currency``, scaled by 10^18) of the day
+    starting at ``rate_day``. ``bucket`` indexes the report's ``buckets``, then its ``returned``."""
+
+    bucket: int
+    currency: str
+    minor_units: int
+    rate_day: int
+    rate: int
+    gross: int
+    deductions: int
+
+    def as_abi(self) -> tuple[int, bytes, int, int, int, int, int]:
+        code = self.currency.encode("ascii")
+        if len(code) != 3:
+            raise ValueError(f"currency {self.currency!r} is not a three-letter code")
+        return (self.bucket, code, self.minor_units, self.rate_day, self.rate, self.gross, self.deductions)
+
+    def as_list(self) -> list[int | str]:
+        """The JSON form the outbox stores (the ABI order, the currency as its code)."""
+        return [self.bucket, self.currency, self.minor_units, self.rate_day, self.rate, self.gross, self.deductions]
+
+    @classmethod
+    def from_list(cls, value: Any) -> Conversion:
+        """From :meth:`as_list`'s form, or the ABI tuple (the currency as bytes3)."""
+        bucket, currency, minor_units, rate_day, rate, gross, deductions = value
+        code = currency_code(currency)
+        return cls(int(bucket), code, int(minor_units), int(rate_day), int(rate), int(gross), int(deductions))
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """One licence's sales for one period, as the oracles sign it (IRoyaltyLedger.Report).
 
     ``returned`` holds returns and credit notes (positive amounts that take away); an adjustment
     of a settled period names in ``corrects`` the period's latest settlement, and its buckets
-    and returns are the lines it adds and cancels."""
+    and returns are the lines it adds and cancels. ``fx`` lists the sales in other currencies the
+    buckets hold, converted (ordered by bucket, currency and rate day; empty when every sale is
+    in the licence's currency)."""
 
     licence_id: int
     period: int
@@ -240,6 +292,7 @@ class Report:
     corrects: int = 0
     audit: bool = False
     audit_cost: int = 0
+    fx: tuple[Conversion, ...] = ()
 
     def as_abi(self) -> tuple[Any, ...]:
         return (
@@ -254,4 +307,5 @@ class Report:
             self.corrects,
             self.audit,
             self.audit_cost,
+            [c.as_abi() for c in self.fx],
         )

@@ -70,6 +70,10 @@ def cli(network, account_alias, manifest_file, tokens, force):
     contracts = {
         "LicenceRegistry": DeployedContract(address=registry.address, abi=_abi(registry.contract_type)),
         "RoyaltyLedger": DeployedContract(address=ledger.address, abi=_abi(ledger.contract_type)),
+        # Deployed by the registry: the consent struct hashes and the report digest oracles sign.
+        "LicenceTypedData": DeployedContract(
+            address=registry.typedData(), abi=_abi(project.LicenceTypedData.contract_type)
+        ),
     }
     token_infos: dict[str, TokenInfo] = {}
     if is_local_chain(chain_id):

@@ -51,7 +51,9 @@ def _consent(registry, terms: Terms, deadline: int, actors) -> tuple[bytes, byte
 def _signed_report(registry, report: Report, oracles) -> list[bytes]:
     domain = Domain("LicenceRegistry", ape.chain.chain_id, registry.address)
     digest = domain.digest(report_struct_hash(report))
-    assert bytes(registry.reportDigest(report.as_abi())) == digest
+    # The registry's LicenceTypedData computes the digest in the registry's domain.
+    typed_data = ape.project.LicenceTypedData.at(registry.typedData())
+    assert bytes(typed_data.reportDigest(report.as_abi())) == digest
     ordered = sorted(oracles, key=lambda a: int(a.address, 16))
     return [sign_digest(digest, _key(a)) for a in ordered]
 

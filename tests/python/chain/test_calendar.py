@@ -328,9 +328,12 @@ def test_reserve_release_and_audit_measure() -> None:
 
 
 def test_from_abi_tuple_and_dict() -> None:
-    c = LicenceCalendar.from_abi((3, False, 7, 1, 45, 800, 1000, 2, 500), start=ts("2025-02-10"), period_seconds=0)
-    assert c == LicenceCalendar(ts("2025-02-10"), 0, 3, False, 7, 1, 45, 800, 1000, 2, 500)
-    assert c.as_abi() == (3, False, 7, 1, 45, 800, 1000, 2, 500)
+    ecb = b"ECB" + bytes(13)  # the conversion clause's source: a bytes16, right-padded
+    c = LicenceCalendar.from_abi(
+        (3, False, 7, 1, 45, 800, 1000, 2, 500, 2, ecb), start=ts("2025-02-10"), period_seconds=0
+    )
+    assert c == LicenceCalendar(ts("2025-02-10"), 0, 3, False, 7, 1, 45, 800, 1000, 2, 500, 2, "ECB")
+    assert c.as_abi() == (3, False, 7, 1, 45, 800, 1000, 2, 500, 2, ecb)
     named = {
         "periodMonths": 3,
         "anniversary": False,
@@ -341,8 +344,14 @@ def test_from_abi_tuple_and_dict() -> None:
         "reserveBps": 1000,
         "reservePeriods": 2,
         "auditThresholdBps": 500,
+        "fxRule": 2,
+        "fxSource": "0x" + ecb.hex(),  # as events decode a bytes16
     }
     assert LicenceCalendar.from_abi(named, start=ts("2025-02-10"), period_seconds=0) == c
+    assert LicenceCalendar.from_abi({**named, "fxSource": ecb}, start=ts("2025-02-10"), period_seconds=0) == c
+    # Without a clause the source is sixteen zero bytes.
+    none = LicenceCalendar.from_abi({**named, "fxRule": 0, "fxSource": bytes(16)}, start=0, period_seconds=0)
+    assert (none.fx_rule, none.fx_source, none.as_abi()[-1]) == (0, "", bytes(16))
 
 
 @pytest.mark.parametrize(
@@ -360,10 +369,14 @@ def test_from_abi_tuple_and_dict() -> None:
         ({"period_months": 3, "reserve_periods": 2}, "reserve_periods 2 without a reserve"),
         ({"period_months": 3, "reserve_bps": 1000, "reserve_periods": 25}, "released after 1..24 periods"),
         ({"period_months": 3, "audit_threshold_bps": 10001}, "audit_threshold_bps 10001"),
+        # LicenceClock's FxClauseInvalid: a rule 0..3, and a source exactly when there is a rule
+        ({"period_months": 3, "fx_rule": 4, "fx_source": "ECB"}, "fx rule 4 with source 'ECB'"),
+        ({"period_months": 3, "fx_rule": 1}, "fx rule 1 with source ''"),
+        ({"period_months": 3, "fx_source": "ECB"}, "fx rule 0 with source 'ECB'"),
     ],
 )
-def test_invalid_calendars(kwargs: dict[str, int], message: str) -> None:
-    args: dict[str, int] = {"start": ts("2025-02-10"), "period_seconds": 0, **kwargs}
+def test_invalid_calendars(kwargs: dict[str, int | str], message: str) -> None:
+    args: dict[str, int | str] = {"start": ts("2025-02-10"), "period_seconds": 0, **kwargs}
     with pytest.raises(ValueError, match=message):
         LicenceCalendar(**args)
 

@@ -67,7 +67,7 @@ def test_register_settle_withdraw(chain_name: str, request: pytest.FixtureReques
         ),
     )
     digest = report_digest(chain, report)
-    assert chain.registry.report_digest(report) == digest
+    assert chain.typed_data.report_digest(report) == digest
     receipt = chain.transact(
         chain.ledger.settle_fn([report], [sign_report(digest, [role("oracle2")])]), role("oracle_sender")
     )

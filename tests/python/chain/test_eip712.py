@@ -3,6 +3,8 @@ digest is eth_account's and the contract's, and the domain is the one the contra
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
@@ -12,9 +14,22 @@ from royalty_chain.client import Chain
 from royalty_chain.codes import encode_scope
 from royalty_chain.dev.keys import role
 from royalty_chain.eip712 import Domain
-from royalty_chain.terms import DAY, Bucket, Calendar, FieldRate, Payee, Report, Schedule, Term, Terms, Tier
+from royalty_chain.terms import (
+    DAY,
+    Bucket,
+    Calendar,
+    Conversion,
+    FieldRate,
+    Payee,
+    Report,
+    Schedule,
+    Term,
+    Terms,
+    Tier,
+)
 
-REGISTRY_TYPES = ("REGISTER", "AMEND", "TERMINATE", "BUCKET", "REPORT")
+REGISTRY_TYPES = ("REGISTER", "AMEND", "TERMINATE")
+TYPED_DATA_TYPES = ("REGISTER", "AMEND", "BUCKET", "CONVERSION", "REPORT")  # LicenceTypedData's constants
 LEDGER_TYPES = ("DISPUTE", "RESOLVE")
 
 
@@ -54,6 +69,8 @@ def _terms() -> Terms:
                 reserve_bps=1_000,
                 reserve_periods=2,
                 audit_threshold_bps=500,
+                fx_rule=1,
+                fx_source="ECB",
             ),
         ),
         token=role("deployer").address,
@@ -71,7 +88,7 @@ def _terms() -> Terms:
     )
 
 
-def _report(buckets: int) -> Report:
+def _report(buckets: int, conversions: int = 0) -> Report:
     return Report(
         licence_id=12,
         period=3,
@@ -81,6 +98,11 @@ def _report(buckets: int) -> Report:
         line_count=17,
         # Contract years 0 and 1: the digest covers each bucket's year (it once left it out).
         buckets=tuple(Bucket(i // 2, i, i + 1, i + 2, 10 + i, 2**100 + i, i * 7) for i in range(buckets)),
+        # Every member distinct and above one byte where it can be, so a swapped or dropped member shows.
+        fx=tuple(
+            Conversion(i, ("EUR", "JPY", "KWD")[i % 3], i % 5, 1_767_225_600 + i * DAY, 10**18 + i, 2**90 + i, 3 * i)
+            for i in range(conversions)
+        ),
     )
 
 
@@ -88,20 +110,32 @@ def test_type_strings_are_the_contracts() -> None:
     assert eip712.TERMINATE.type_string == "TerminateLicence(uint256 licenceId,uint64 deadline)"
     assert eip712.SALES_REPORT.type_string == (
         "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,"
-        "uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects,bool audit,uint128 auditCost)"
+        "uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects,bool audit,uint128 auditCost,"
+        "Conversion[] fx)"
         "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,"
+        "uint128 deductions)"
+        "Conversion(uint16 bucket,bytes3 currency,uint8 minorUnits,uint64 rateDay,uint128 rate,uint128 gross,"
         "uint128 deductions)"
     )
     assert eip712.SALES_REPORT.json_types()["Bucket"][0] == {"name": "year", "type": "uint16"}
     assert eip712.SALES_REPORT.json_types()["Bucket"][4] == {"name": "units", "type": "uint128"}
+    assert eip712.SALES_REPORT.json_types()["Conversion"][1] == {"name": "currency", "type": "bytes3"}
+    assert eip712.CALENDAR.type_string == CALENDAR_TYPE
 
 
 def test_every_typehash_equals_the_contracts_constant(chain: Chain) -> None:
     for name in REGISTRY_TYPES:
         assert eip712.TYPES[name].typehash == chain.registry.typehash(name), name
+    for name in TYPED_DATA_TYPES:
+        assert eip712.TYPES[name].typehash == chain.typed_data.typehash(name), name
     for name in LEDGER_TYPES:
         assert eip712.TYPES[name].typehash == chain.ledger.typehash(name), name
-    assert set(eip712.TYPES) == {*REGISTRY_TYPES, *LEDGER_TYPES}
+    assert set(eip712.TYPES) == {*REGISTRY_TYPES, *TYPED_DATA_TYPES, *LEDGER_TYPES}
+    # The consent types' parts are LicenceTypedData's too (the calendar with its conversion clause).
+    for name, part in eip712.PARTS.items():
+        assert part.typehash == chain.typed_data.typehash(name), name
+    assert chain.typed_data.registry() == chain.registry.address
+    assert chain.registry.typed_data_address() == chain.typed_data.address
 
 
 def test_domain_is_read_from_erc5267(chain: Chain) -> None:
@@ -122,7 +156,8 @@ def test_erc5267_domains_with_other_fields_are_refused() -> None:
 
 CALENDAR_TYPE = (
     "Calendar(uint8 periodMonths,bool anniversary,uint8 yearMonth,uint8 yearDay,uint16 dueDays,"
-    "uint16 interestBps,uint16 reserveBps,uint8 reservePeriods,uint16 auditThresholdBps)"
+    "uint16 interestBps,uint16 reserveBps,uint8 reservePeriods,uint16 auditThresholdBps,uint8 fxRule,"
+    "bytes16 fxSource)"
 )
 FIELD_RATE_TYPE = "FieldRate(uint8 field,uint16 rateBps)"
 TIER_TYPE = "Tier(uint128 threshold,uint16 rateBps)"
@@ -168,8 +203,11 @@ def _hash_register(terms: Terms, deadline: int) -> bytes:
                 c.reserve_bps,
                 c.reserve_periods,
                 c.audit_threshold_bps,
+                c.fx_rule,
             )
         )
+        # bytes16: the source's ASCII bytes, right-padded with zeros to a word
+        + c.fx_source.encode("ascii").ljust(32, b"\x00")
     )
     term_hash = keccak(
         keccak(text=TERM_TYPE_STRING + CALENDAR_TYPE)
@@ -293,14 +331,90 @@ def test_consent_digests_equal_the_library_and_an_independent_encoding(chain: Ch
     assert chain.registry.register_digest(terms, 99) == cases[0][0]
 
 
-@pytest.mark.parametrize("buckets", [0, 1, 3])
-def test_hand_written_report_hash_equals_the_library_and_the_contract(chain: Chain, buckets: int) -> None:
+@pytest.mark.parametrize(("buckets", "conversions"), [(0, 0), (1, 0), (3, 0), (1, 1), (3, 3)])
+def test_hand_written_report_hash_equals_the_library_and_the_contract(
+    chain: Chain, buckets: int, conversions: int
+) -> None:
     domain = chain.registry.domain()
-    report = _report(buckets)
+    report = _report(buckets, conversions)
     hand = eip712.report_digest(domain, report)
     assert hand == eip712.SALES_REPORT.digest(domain, eip712.report_message(report))
     assert hand == _library_digest(eip712.SALES_REPORT.typed_data(domain, eip712.report_message(report)))
-    assert hand == chain.registry.report_digest(report)
+    assert hand == chain.typed_data.report_digest(report)
+
+
+def _hash_report(report: Report) -> bytes:
+    """hashStruct(SalesReport) written out from EIP-712's rules, apart from the module's encoder."""
+    bucket_type = (
+        "Bucket(uint16 year,uint8 territory,uint8 field,uint8 channel,uint128 units,uint128 gross,uint128 deductions)"
+    )
+    conversion_type = (
+        "Conversion(uint16 bucket,bytes3 currency,uint8 minorUnits,uint64 rateDay,uint128 rate,uint128 gross,"
+        "uint128 deductions)"
+    )
+    report_type = (
+        "SalesReport(uint256 licenceId,uint32 period,uint64 sequence,uint64 deadline,bytes32 linesRoot,"
+        "uint32 lineCount,Bucket[] buckets,Bucket[] returned,uint256 corrects,bool audit,uint128 auditCost,"
+        "Conversion[] fx)" + bucket_type + conversion_type
+    )
+
+    def buckets(items: tuple[Bucket, ...]) -> bytes:
+        return keccak(
+            b"".join(keccak(keccak(text=bucket_type) + b"".join(_word(v) for v in b.as_abi())) for b in items)
+        )
+
+    conversions = b"".join(
+        keccak(
+            keccak(text=conversion_type)
+            + _word(c.bucket)
+            + c.currency.encode("ascii") + bytes(29)  # bytes3, right-padded
+            + b"".join(_word(v) for v in (c.minor_units, c.rate_day, c.rate, c.gross, c.deductions))
+        )
+        for c in report.fx
+    )  # fmt: skip
+    return keccak(
+        keccak(text=report_type)
+        + _word(report.licence_id)
+        + _word(report.period)
+        + _word(report.sequence)
+        + _word(report.deadline)
+        + report.lines_root
+        + _word(report.line_count)
+        + buckets(report.buckets)
+        + buckets(report.returned)
+        + _word(report.corrects)
+        + _word(int(report.audit))
+        + _word(report.audit_cost)
+        + keccak(conversions)
+    )
+
+
+def test_a_report_digest_binds_every_member_of_each_conversion(chain: Chain) -> None:
+    """The conversions are signed: the digest is the hand encoding of EIP-712 (one Conversion
+    hashed per entry, its bytes3 currency right-padded) and changes with any single member of a
+    conversion, their order, or an added one; a report without conversions hashes the empty list."""
+    from dataclasses import replace
+
+    domain = chain.registry.domain()
+    report = _report(2, 2)
+    assert eip712.report_struct_hash(report) == _hash_report(report)
+    assert eip712.report_struct_hash(_report(2)) == _hash_report(_report(2))
+    base = eip712.report_digest(domain, report)
+    seen = {base, eip712.report_digest(domain, replace(report, fx=())), eip712.report_digest(domain, _report(2, 3))}
+    assert len(seen) == 3
+    first = report.fx[0]
+    changes = {
+        "bucket": 7, "currency": "USD", "minorUnits": 3, "rateDay": first.rate_day + DAY, "rate": first.rate + 1,
+        "gross": first.gross + 1, "deductions": first.deductions + 1,
+    }  # fmt: skip
+    attributes = dict(zip(changes, (f.name for f in fields(Conversion)), strict=True))
+    for member, value in changes.items():
+        changed = replace(report, fx=(replace(first, **{attributes[member]: value}), report.fx[1]))
+        digest = eip712.report_digest(domain, changed)
+        assert digest not in seen, member
+        assert digest == chain.typed_data.report_digest(changed), member
+        seen.add(digest)
+    assert eip712.report_digest(domain, replace(report, fx=report.fx[::-1])) not in seen
 
 
 def test_wallet_json_keeps_its_shape() -> None:
@@ -364,6 +478,9 @@ def test_a_wallet_is_shown_every_member_of_the_terms_and_each_one_is_bound(chain
     assert list(typed["message"]) == members == [*_TERMS_CHANGES, "deadline"]
     assert typed["message"]["payees"] == [{"account": p.account, "shareBps": p.share_bps} for p in terms.payees]
     assert typed["message"]["term"]["calendar"]["dueDays"] == 45
+    # The conversion clause is shown as signed: the rule's number and the source's bytes16.
+    assert typed["message"]["term"]["calendar"]["fxRule"] == 1
+    assert typed["message"]["term"]["calendar"]["fxSource"] == "0x" + b"ECB".hex() + "00" * 13
     assert typed["message"]["schedule"]["tiers"] == [
         {"threshold": 0, "rateBps": 800},
         {"threshold": 10**9, "rateBps": 900},
@@ -392,3 +509,11 @@ def test_a_wallet_is_shown_every_member_of_the_terms_and_each_one_is_bound(chain
         assert digest == eip712.register_digest(domain, changed, 99), member
         seen.add(digest)
     assert chain.registry.register_digest(terms, 100) not in seen
+    # The conversion clause alone: its rule, its source, and none at all are each signed apart.
+    calendar = terms.term.calendar
+    for clause in ({"fx_rule": 2}, {"fx_source": "ECB2"}, {"fx_rule": 0, "fx_source": ""}):
+        changed = replace(terms, term=replace(terms.term, calendar=replace(calendar, **clause)))
+        digest = chain.registry.register_digest(changed, 99)
+        assert digest not in seen, clause
+        assert digest == eip712.register_digest(domain, changed, 99), clause
+        seen.add(digest)

@@ -50,11 +50,13 @@ def test_labels_are_what_the_api_and_the_demo_print() -> None:
 def test_structs_from_abi_tuples() -> None:
     # The decoders (web3's and royalty_chain.abicodec) give addresses checksummed: kept as they are.
     licensor, licensee, arbiter = (to_checksum_address("0x" + c * 40) for c in "abc")
-    # calendar quarters, years from 1 January, due in 45 days, 8%, a 10% reserve for 2 periods, audits above 5%
-    calendar = (3, False, 1, 1, 45, 800, 1000, 2, 500)
+    # calendar quarters, years from 1 January, due in 45 days, 8%, a 10% reserve for 2 periods, audits above 5%,
+    # sales in other currencies at ECB's period-average rates (the source a right-padded bytes16)
+    calendar = (3, False, 1, 1, 45, 800, 1000, 2, 500, 1, b"ECB" + bytes(13))
     context = SettlementContext.from_abi((licensor, licensee, 1, 2, 3, 0, calendar, 2, 5, arbiter, (7, 1, 3)))
     assert context.scope == Scope(7, 1, 3) and context.threshold == 2 and context.sell_off_end == 3
-    assert context.calendar == Calendar(3, False, 1, 1, 45, 800, 1000, 2, 500)
+    assert context.calendar == Calendar(3, False, 1, 1, 45, 800, 1000, 2, 500, 1, "ECB")
+    assert context.calendar.as_abi() == calendar
     assert (context.rule().period_months, context.rule().due_days) == (3, 45)
     assert (context.licensor, context.licensee, context.arbiter) == (licensor, licensee, arbiter)
     assert context.licensor == "0xaAaAaAaaAaAaAaaAaAAAAAAAAaaaAaAaAaaAaaAa"
