@@ -18,6 +18,7 @@ from api.errors import InvalidInput
 from royalty_chain import spec
 from royalty_chain.calendar import PERIOD_WORDS, LicenceCalendar
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable
+from royalty_chain.fx import rule_name
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
     Address,
@@ -35,14 +36,14 @@ from royalty_chain.soltypes import (
     check_address,
     check_party,
 )
-from royalty_chain.spec import FieldRateIn, PayeeIn, ScheduleIn, ScopeIn, TermIn, TermsIn, TierIn
+from royalty_chain.spec import FieldRateIn, FxIn, PayeeIn, ScheduleIn, ScopeIn, TermIn, TermsIn, TierIn
 from royalty_chain.terms import Schedule, Terms
 
 __all__ = [
-    "Address", "Amount", "AmountIn", "BigId", "Bytes32", "FieldRateIn", "HexBytes", "PartyAddress", "PayeeIn",
+    "Address", "Amount", "AmountIn", "BigId", "Bytes32", "FieldRateIn", "FxIn", "HexBytes", "PartyAddress", "PayeeIn",
     "ScheduleIn", "ScopeIn", "TermIn", "TermsIn", "TierIn", "Timestamp", "Uint8", "Uint16", "Uint32", "Uint64",
     "check_address", "check_party",
-    "resolve_token", "schedule_doc", "terms_doc", "to_schedule", "to_terms",
+    "fx_doc", "resolve_token", "schedule_doc", "terms_doc", "to_schedule", "to_terms",
 ]  # fmt: skip
 
 
@@ -126,7 +127,18 @@ def term_doc(terms: Terms) -> dict[str, Any]:
     if rule.reserve_bps:
         doc["reserve_bps"], doc["reserve_periods"] = rule.reserve_bps, rule.reserve_periods
     doc["audit_threshold_bps"] = rule.audit_threshold_bps
+    fx = fx_doc(rule)
+    if fx is not None:
+        doc["fx"] = fx
     return doc
+
+
+def fx_doc(rule: LicenceCalendar) -> dict[str, str] | None:
+    """The terms format's ``fx`` clause of a rule: ``{"rule": "period-average", "source": "ECB"}``,
+    or None for a licence that converts nothing (rule none)."""
+    if rule.fx_rule == 0:
+        return None
+    return {"rule": rule_name(rule.fx_rule), "source": rule.fx_source}
 
 
 def terms_doc(terms: Terms) -> dict[str, Any]:

@@ -95,6 +95,13 @@ class LicenceTotals(Out):
     credit_applied: Amount = Field(description="credit used to pay royalties, in all")
 
 
+class FxClauseOut(Out):
+    """The conversion clause in the terms format's words (docs/currencies.md)."""
+
+    rule: str = Field(examples=["period-average"], description='"period-average", "period-end" or "sale-date"')
+    source: str = Field(examples=["ECB"], description="the publisher of the rates")
+
+
 class CalendarOut(Out):
     """The licence's date rule in the terms format's words, and in a sentence."""
 
@@ -111,6 +118,9 @@ class CalendarOut(Out):
     reserve_periods: int = Field(0, description="a reserve is released at the end of the period this many later")
     audit_threshold_bps: int = Field(
         description="an audit's underpayment above this share of the period's royalty bears interest and its cost"
+    )
+    fx: FxClauseOut | None = Field(
+        None, description="the conversion clause for sales in other currencies; null: none (such sales are refused)"
     )
     words: str = Field(examples=["calendar quarters; contract years from 1 January; reports due 30 days after each "
                                  "quarter; late interest 12%/year"])  # fmt: skip

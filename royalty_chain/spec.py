@@ -19,7 +19,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from eth_utils import keccak, to_checksum_address
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
@@ -32,6 +41,7 @@ from royalty_chain.calendar import (
     parse_year_start,
 )
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
+from royalty_chain.fx import FIXED_NOT_SUPPORTED, MAX_SOURCE_LENGTH, ON_CHAIN_RULES, FxRule, source_problem
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
     BigId,
@@ -137,6 +147,62 @@ def _known_period(value: Any) -> Any:
     return value
 
 
+_FX_RULE_NAMES = tuple(rule.value for rule in ON_CHAIN_RULES)
+_FX_SOURCE_PATTERN = f"^[!-~]{{1,{MAX_SOURCE_LENGTH}}}$"  # printable ASCII without spaces: source_problem
+
+
+def _known_fx_rule(value: Any) -> Any:
+    """One clear error for a rule the chain does not take (fixed) or that does not exist."""
+    if value == FxRule.FIXED.value:
+        raise ValueError(FIXED_NOT_SUPPORTED)
+    if isinstance(value, str) and value not in _FX_RULE_NAMES:
+        names = ", ".join(f'"{name}"' for name in _FX_RULE_NAMES)
+        raise ValueError(f"{value!r} is not a conversion rule: use {names}")
+    return value
+
+
+class FxIn(_Model):
+    """The conversion clause (docs/currencies.md): how sales in other currencies than the
+    licence's token are converted, and whose published rates convert them."""
+
+    rule: Annotated[Literal["none", "period-average", "period-end", "sale-date"], BeforeValidator(_known_fx_rule)] = (
+        Field(
+            description='"period-average": the mean of the source\'s rates dated in the period; "period-end": its '
+            'last rate in the period; "sale-date": its rate of the sale date; "none": no conversion (a sale '
+            'in another currency is refused). "fixed" (contractual rates) is not supported yet',
+            examples=["period-average"],
+        )
+    )
+    source: str | None = Field(
+        None,
+        validate_default=True,
+        description=f"the publisher of the rates (1 to {MAX_SOURCE_LENGTH} printable ASCII characters, no spaces), "
+        'e.g. "ECB"; required unless the rule is "none", and absent then',
+        examples=["ECB"],
+        json_schema_extra={"pattern": _FX_SOURCE_PATTERN},
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        rule = info.data.get("rule")
+        if rule is None:  # the rule itself failed: its error says why
+            return value
+        if rule == FxRule.NONE.value:
+            if value is not None:
+                raise ValueError('rule "none" converts nothing: give no source, or a rule that uses it')
+            return value
+        if value is None:
+            raise ValueError(f'rule "{rule}" needs a source: the publisher of its rates, e.g. "ECB"')
+        problem = source_problem(value)
+        if problem is not None:
+            raise ValueError(f"source {value!r} {problem}")
+        return value
+
+    def number(self) -> int:
+        return FxRule(self.rule).number
+
+
 class TermIn(_Model):
     start: Timestamp = Field(description="first second of the term: a date (00:00 UTC) for month-based periods")
     end: Timestamp = Field(description="first second after the term")
@@ -189,6 +255,11 @@ class TermIn(_Model):
         description="an audit finding whose underpayment exceeds this share of the period's settled royalty "
         "bears interest from the original due date and the audit's cost (500 = 5%; 0: any underpayment)",
         json_schema_extra=_int_range(0, 10_000),
+    )
+    fx: FxIn | None = Field(
+        None,
+        description="the conversion clause for sales in other currencies; absent: none (such sales are refused)",
+        examples=[{"rule": "period-average", "source": "ECB"}],
     )
     # Filled in by the validator from the fields above: what the contract stores (not an input).
     period_months: SkipJsonSchema[int] = Field(0, exclude=True)
@@ -270,6 +341,8 @@ class TermIn(_Model):
             self.reserve_bps,
             self.reserve_periods,
             self.audit_threshold_bps,
+            0 if self.fx is None else self.fx.number(),
+            "" if self.fx is None or self.fx.source is None else self.fx.source,
         )
 
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from api.errors import NotFound
 from api.indexer.models import LicenceRow, SettlementRow
-from api.inputs import contract_year_start, period_rule
+from api.inputs import contract_year_start, fx_doc, period_rule
 from api.queries.common import chain_now, effective_end, get_licence_row
-from api.schemas import CalendarOut, PeriodHistory, PeriodHistoryEntry, PeriodOut, PeriodPage
+from api.schemas import CalendarOut, FxClauseOut, PeriodHistory, PeriodHistoryEntry, PeriodOut, PeriodPage
 from royalty_chain.calendar import MONTH_NAMES, LicenceCalendar, date_of, iso_date
 from royalty_chain.terms import DAY
 
@@ -87,7 +87,17 @@ def calendar_words(rule: LicenceCalendar) -> str:
     if rule.reserve_bps:
         each = "period" if rule.reserve_periods == 1 else f"{rule.reserve_periods} periods"
         parts.append(f"{_percent(rule.reserve_bps)}% reserve against returns for {each}")
+    fx = fx_doc(rule)
+    if fx is not None:
+        parts.append(f"sales in other currencies converted at {fx['source']} {_FX_WORDS.get(fx['rule'], fx['rule'])}")
     return "; ".join(parts)
+
+
+_FX_WORDS = {
+    "period-average": "rates averaged over the period",
+    "period-end": "last rates published in the period",
+    "sale-date": "rates of the sale date",
+}
 
 
 def _percent(bps: int) -> str:
@@ -107,6 +117,7 @@ def calendar_out(rule: LicenceCalendar) -> CalendarOut:
         reserve_bps=rule.reserve_bps,
         reserve_periods=rule.reserve_periods,
         audit_threshold_bps=rule.audit_threshold_bps,
+        fx=None if (fx := fx_doc(rule)) is None else FxClauseOut(**fx),
         words=calendar_words(rule),
     )
 

@@ -103,7 +103,7 @@ def test_calendar_quarters_are_named_and_dated_in_the_api(world: World) -> None:
     assert licence["calendar"] == {
         "period": "quarter", "period_months": 3, "anniversary": False, "period_seconds": None,
         "contract_year_start": "calendar", "due_days": 30, "late_interest_bps": 1200,
-        "reserve_bps": 0, "reserve_periods": 0, "audit_threshold_bps": 500,
+        "reserve_bps": 0, "reserve_periods": 0, "audit_threshold_bps": 500, "fx": None,
         "words": "calendar quarters; contract years from 1 January; reports due 30 days after each quarter; "
         "late interest 12%/year",
     }  # fmt: skip

@@ -174,6 +174,12 @@ def _terms_rules(terms: Any) -> None:
             term["reserve_periods"] = 0
         elif reserve != 0 and periods == 0:  # "a reserve is released after 1..24 periods"
             term["reserve_periods"] = 1
+        fx = term.get("fx")
+        if isinstance(fx, dict):  # "a source is required unless the rule is none, and absent then"
+            if fx.get("rule") == "none":
+                fx.pop("source", None)
+            elif fx.get("source") is None:
+                fx["source"] = "ECB"
     if terms.get("amounts") != "decimal":  # "decimals only in terms that say amounts: decimal"
         terms["advance"] = _whole_units(terms.get("advance", 0))
         _schedule_in_units(terms.get("schedule"))

@@ -252,3 +252,45 @@ def test_one_decimal_parser_everywhere() -> None:
     with pytest.raises(units.AmountError) as same:
         units.parse_amount("1.1234567", 6)
     assert same.value.reason == caught.value.reason
+
+
+def test_the_conversion_clause_is_part_of_the_calendar() -> None:
+    """``term.fx`` names the rule and the source of the rates; absent (or rule none) converts nothing."""
+    plain = _terms(human())
+    assert (plain.term.calendar.fx_rule, plain.term.calendar.fx_source) == (0, "")
+    assert plain.term.calendar.as_abi()[-2:] == (0, bytes(16))
+    assert _terms(_set(human(), "term.fx", {"rule": "none"})) == plain
+    assert _terms(_set(human(), "term.fx", {"rule": "none", "source": None})) == plain
+    for number, rule in enumerate(("period-average", "period-end", "sale-date"), start=1):
+        terms = _terms(_set(human(), "term.fx", {"rule": rule, "source": "ECB"}))
+        assert (terms.term.calendar.fx_rule, terms.term.calendar.fx_source) == (number, "ECB")
+        assert terms.term.calendar.as_abi()[-2:] == (number, b"ECB" + bytes(13))  # bytes16, right-padded
+        assert terms != plain
+    longest = _terms(_set(exact(), "term.fx", {"rule": "sale-date", "source": "A" * 15 + "~"}))
+    assert longest.term.calendar.as_abi()[-1] == b"A" * 15 + b"~"
+
+
+@pytest.mark.parametrize(
+    ("fx", "loc", "message"),
+    [
+        (
+            {"rule": "fixed", "source": "ECB"},
+            ("term", "fx", "rule"),
+            "fixed contractual rates are not supported yet; use period-average, period-end or sale-date",
+        ),
+        ({"rule": "spot", "source": "ECB"}, ("term", "fx", "rule"), "'spot' is not a conversion rule: use \"none\""),
+        ({"rule": "period-end"}, ("term", "fx", "source"), 'rule "period-end" needs a source'),
+        ({"rule": "sale-date", "source": None}, ("term", "fx", "source"), 'rule "sale-date" needs a source'),
+        ({"rule": "none", "source": "ECB"}, ("term", "fx", "source"), 'rule "none" converts nothing'),
+        ({"rule": "period-average", "source": ""}, ("term", "fx", "source"), "source '' is empty"),
+        ({"rule": "period-average", "source": "A" * 17}, ("term", "fx", "source"), "longer than 16 characters"),
+        ({"rule": "period-average", "source": "E C B"}, ("term", "fx", "source"), "printable ASCII without spaces"),
+        ({"rule": "period-average", "source": "EZB\u00e9"}, ("term", "fx", "source"), "printable ASCII"),
+        ({"rule": "period-average", "source": "ECB", "rate": 1}, ("term", "fx", "rate"), "Extra inputs"),
+        ({"source": "ECB"}, ("term", "fx", "rule"), "Field required"),
+    ],
+)
+def test_a_bad_conversion_clause_names_its_field(fx: dict[str, Any], loc: tuple[str, ...], message: str) -> None:
+    where, msg = _error(_set(human(), "term.fx", fx))
+    assert where == loc
+    assert message in msg
