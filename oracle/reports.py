@@ -63,7 +63,7 @@ from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.client import Chain
 from royalty_chain.models import SettlementContext
-from royalty_chain.terms import Bucket, Report
+from royalty_chain.terms import Bucket, Conversion, Report
 
 log = structlog.get_logger("oracle")
 
@@ -315,6 +315,7 @@ class ReportBuilder:
             corrects,
             audit=stored.audit,
             audit_cost=stored.audit_cost,
+            fx=stored.fx,
         )
         signatures = self._sign(report)
         self.outbox.resign(self.conn, stored.id, sequence, deadline, signatures, corrects=corrects)
@@ -568,6 +569,7 @@ def _report(
     *,
     audit: bool = False,
     audit_cost: int = 0,
+    fx: list[list[int | str]] | None = None,
 ) -> Report:
     if any(len(b) != 7 for b in buckets):
         raise ValueError(
@@ -586,4 +588,5 @@ def _report(
         corrects=corrects,
         audit=audit,
         audit_cost=audit_cost,
+        fx=tuple(Conversion.from_list(c) for c in fx or []),
     )

@@ -41,7 +41,7 @@ from outbox import Outbox, StoredReport
 from outbox.lease import LeaseLost, SenderLease
 from royalty_chain.client import ContractRevert, FeeCapExceeded
 from royalty_chain.models import Kind, Settlement
-from royalty_chain.terms import Bucket, Report
+from royalty_chain.terms import Bucket, Conversion, Report
 
 log = structlog.get_logger("oracle")
 
@@ -121,6 +121,7 @@ def as_report(stored: StoredReport) -> Report:
         corrects=stored.corrects,
         audit=stored.audit,
         audit_cost=stored.audit_cost,
+        fx=tuple(Conversion.from_list(c) for c in stored.fx),
     )
 
 

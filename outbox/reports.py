@@ -85,6 +85,9 @@ class StoredReport:
     audit: bool = False
     audit_cost: int = 0
     finding_ref: str | None = None
+    # The conversions signed with the report (revision 0007; Conversion.as_list each): none for
+    # a report whose sales are all in the licence's currency, and for every report before them.
+    fx: list[list[int | str]] = dataclass_field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -178,10 +181,12 @@ class Reports:
         audit: bool = False,
         audit_cost: int = 0,
         finding_ref: str | None = None,
+        fx: list[list[int | str]] | None = None,
     ) -> int:
         """Stores a signed report and ties its waiting lines to it, in one transaction: the
         period's original (``adjustment`` 0), or its n-th adjustment, correcting ``corrects``;
-        with ``audit``, an audit finding stating ``audit_cost`` (``finding_ref``: its reference).
+        with ``audit``, an audit finding stating ``audit_cost`` (``finding_ref``: its reference);
+        ``fx``, the conversions signed with it (Conversion.as_list each).
 
         With ``commit=False`` the caller commits several reports at once (one fsync a round);
         a crash before that loses only signatures, which the next round makes again."""
@@ -201,6 +206,7 @@ class Reports:
                 audit=audit,
                 audit_cost=str(audit_cost),
                 finding_ref=finding_ref,
+                fx=json.dumps(fx or []),
                 signatures=json.dumps(["0x" + s.hex() for s in signatures]),
                 state=ReportState.SIGNED,
                 attempts=0,
@@ -396,4 +402,5 @@ def _report(row: Any) -> StoredReport:
         audit=bool(m["audit"]),
         audit_cost=int(m["audit_cost"]),
         finding_ref=m["finding_ref"],
+        fx=json.loads(m["fx"]) if m["fx"] else [],
     )

@@ -102,6 +102,9 @@ reports_table = Table(
     Column("audit", Boolean, nullable=False, default=False),
     Column("audit_cost", String, nullable=False, default="0"),
     Column("finding_ref", Text, nullable=True),
+    # The report's conversions of sales in other currencies (revision 0007), signed with it: a
+    # JSON list of [bucket, currency, minor_units, rate_day, rate, gross, deductions].
+    Column("fx", Text, nullable=False, default="[]"),
     Column("signatures", Text, nullable=False),  # JSON list of 0x-hex signatures
     Column("state", String, nullable=False),  # a ReportState
     Column("tx_hash", String, nullable=True),

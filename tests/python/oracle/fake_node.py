@@ -27,6 +27,7 @@ from oracle.node import LedgerABI
 from royalty_chain.abicodec import ContractABI, FunctionCodec
 from royalty_chain.client import ChainError, ErrorDecoder, FeeCaps
 from royalty_chain.events import EventDecoder
+from royalty_chain.terms import REPORT_TYPE
 
 LEDGER = "0xeDEdEDedeDEdeDeDedeDEDeDEdEdededeDeDEdED"
 CHAIN_ID = 31337
@@ -61,6 +62,19 @@ _REPORT = [
     _BUCKET,
     {**_BUCKET, "name": "returned"},
     *_inputs(("corrects", "uint256"), ("audit", "bool"), ("auditCost", "uint128")),
+    {
+        "name": "fx",
+        "type": "tuple[]",
+        "components": _inputs(
+            ("bucket", "uint16"),
+            ("currency", "bytes3"),
+            ("minorUnits", "uint8"),
+            ("rateDay", "uint64"),
+            ("rate", "uint128"),
+            ("gross", "uint128"),
+            ("deductions", "uint128"),
+        ),
+    },
 ]
 _SETTLEMENT = _inputs(
     ("licenceId", "uint256"),
@@ -169,10 +183,7 @@ def revert(name: str, *args: Any) -> str:
 
 
 _SETTLE = FunctionCodec.from_abi(LEDGER_ABI[0])
-_BUCKET_TYPE = "(uint16,uint8,uint8,uint8,uint128,uint128,uint128)"
-_REPORT_TYPES = (
-    f"(uint256,uint32,uint64,uint64,bytes32,uint32,{_BUCKET_TYPE}[],{_BUCKET_TYPE}[],uint256,bool,uint128)[]"
-)
+_REPORT_TYPES = f"{REPORT_TYPE}[]"
 
 
 def settled_reports(calldata: str | bytes) -> list[tuple[Any, ...]]:
@@ -335,7 +346,7 @@ class FakeNode:
     def _refusal(self, reports: list[tuple[Any, ...]], scripted: bool = True) -> str | None:
         """Why the ledger refuses these reports now (revert data), or None. A scripted refusal is
         used up by the simulation that meets it; the mined transaction checks only the model."""
-        for licence_id, period, sequence, deadline, *_, corrects, _audit, _cost in reports:
+        for licence_id, period, sequence, deadline, *_, corrects, _audit, _cost, _fx in reports:
             if scripted and self.refusals.get(licence_id):
                 return self.refusals[licence_id].pop(0)
             if not corrects and (licence_id, period) in self.settled:
@@ -350,7 +361,7 @@ class FakeNode:
         """The Settled logs of one report: an original (kind Report), an adjustment (kind
         Adjustment) or an audit finding (kind Audit), the latter followed by its cost (kind
         AuditCost) when it states one (the model charges it whatever the underpayment)."""
-        licence_id, period, sequence, _deadline, _root, _count, buckets, *_, corrects, audit, audit_cost = report
+        licence_id, period, sequence, _deadline, _root, _count, buckets, *_, corrects, audit, audit_cost, _fx = report
         royalty = sum(b[5] for b in buckets) // 10
         self.last_sequence[licence_id] = sequence
         kind = 7 if audit else 5 if corrects else 2

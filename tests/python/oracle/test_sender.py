@@ -316,6 +316,39 @@ def _audit(world: World, corrects: int, cost: int) -> int:
     )
 
 
+def test_a_report_is_sent_with_the_conversions_it_was_signed_with(world: World) -> None:
+    """The stored conversions go into the calldata as signed (bytes3 currency, every member), and
+    a re-signed report keeps them: the outbox changes its sequence, deadline and signatures only."""
+    fx = [
+        [0, "EUR", 2, 1_767_225_600, 1_085_600_000_000_000_000, 92_118, 0],
+        [0, "JPY", 0, 1_767_225_600, 67 * 10**15, 10_000, 0],
+    ]
+    stored = world.outbox.add_report(
+        world.conn,
+        licence_id=1,
+        period=0,
+        sequence=1,
+        deadline=DEADLINE,
+        lines_root=b"\x01" * 32,
+        line_count=2,
+        buckets=[[0, 1, 1, 1, 1, GROSS, 0]],
+        signatures=[b"\x02" * 65],
+        fx=fx,
+    )
+    world.node.last_sequence[1] = 1  # the sequence is stale: the report is re-signed before it goes out
+
+    world.sender().send()
+
+    assert world.resigner.calls == [stored]
+    (sent,) = world.node.sent
+    (report,) = sent.reports
+    assert report[11] == (
+        (0, b"EUR", 2, 1_767_225_600, 1_085_600_000_000_000_000, 92_118, 0),
+        (0, b"JPY", 0, 1_767_225_600, 67 * 10**15, 10_000, 0),
+    )
+    assert report[2] == 2 and world.outbox.get_report(world.conn, stored).fx == fx
+
+
 @pytest.mark.parametrize("mined", ["at once", "found in reconciliation"])
 def test_an_audit_finding_is_sent_with_its_flag_and_cost_and_settles_as_kind_audit(world: World, mined: str) -> None:
     world.report(1)
@@ -330,7 +363,7 @@ def test_an_audit_finding_is_sent_with_its_flag_and_cost_and_settles_as_kind_aud
 
     (sent,) = world.node.sent[1:]
     (report,) = sent.reports
-    assert report[8:] == (1, True, 5_000)  # corrects, audit, auditCost: what was signed
+    assert report[8:] == (1, True, 5_000, ())  # corrects, audit, auditCost, fx (none): what was signed
     # The transaction settles the finding (settlement 2, kind Audit) and charges its cost
     # (settlement 3, kind AuditCost, same licence and period): the report's is the first.
     assert world.states()[1] == (audit_id, "settled", 2, 100_000, sent.hash)

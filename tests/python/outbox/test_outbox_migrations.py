@@ -390,7 +390,7 @@ def test_revision_0004_gives_reports_an_audit_flag_cost_and_reference(tmp_path: 
     db.close()
 
     outbox = Outbox(path)
-    assert _revision(path) == ["0006"] == [head()]
+    assert _revision(path) == ["0007"] == [head()]
     with outbox.connect() as conn:
         before = outbox.all_reports(conn)
         assert [(r.id, r.kind, r.audit, r.audit_cost, r.finding_ref) for r in before] == [
@@ -424,3 +424,59 @@ def test_revision_0004_gives_reports_an_audit_flag_cost_and_reference(tmp_path: 
         assert outbox.audit_with_reference(conn, 3, "AUD-2026-08") is None
     outbox.close()
     Outbox.existing(path).close()  # the API's check accepts the upgraded outbox
+
+
+def test_revision_0007_gives_reports_their_signed_conversions(tmp_path: Path) -> None:
+    """Revision 0007: every report so far converted nothing (``fx`` is ``[]``) and is sent with
+    an empty Conversion[] (what it was signed with: the SalesReport then had no fx); a report's
+    conversions are stored and read back exactly (a rate of 10^27 is beyond SQLite's integers)."""
+    from oracle.sender import as_report
+    from royalty_chain.terms import Conversion
+
+    path = _main_outbox(tmp_path / "outbox.sqlite")
+    _upgrade_to(path, "0006")
+    db = sqlite3.connect(path)
+    db.execute(
+        "INSERT INTO reports (id, licence_id, period, sequence, deadline, lines_root, line_count, buckets, returned, "
+        "adjustment, corrects, signatures, state, attempts, created_at, updated_at) "
+        "VALUES (2, 3, 3, 2, 1800000000, ?, 1, '[[0, 232, 10, 1, 1, 500, 0]]', '[]', 0, 0, '[]', 'signed', 0, 1, 1)",
+        (bytes(32),),
+    )
+    db.commit()
+    db.close()
+
+    outbox = Outbox(path)
+    assert _revision(path) == ["0007"] == [head()]
+    with outbox.connect() as conn:
+        signed = outbox.get_report(conn, 2)
+        assert signed.fx == []
+        assert as_report(signed).fx == ()
+        stored = conn.exec_driver_sql("SELECT id, fx FROM reports ORDER BY id").all()
+        assert [tuple(row) for row in stored] == [(1, "[]"), (2, "[]")]
+        conversions = [
+            Conversion(0, "EUR", 2, 1_798_761_600, 1_085_600_000_000_000_000, 123_456, 789),
+            Conversion(0, "JPY", 0, 1_798_848_000, 10**27, 2**128 - 1, 0),
+        ]
+        report_id = outbox.add_report(
+            conn,
+            licence_id=3,
+            period=4,
+            sequence=3,
+            deadline=1_800_000_000,
+            lines_root=b"\x05" * 32,
+            line_count=2,
+            buckets=[[0, 232, 10, 1, 2, 900, 0]],
+            signatures=[b"\x06" * 65],
+            fx=[c.as_list() for c in conversions],
+        )
+        found = outbox.get_report(conn, report_id)
+        assert found.fx == [
+            [0, "EUR", 2, 1_798_761_600, 1_085_600_000_000_000_000, 123_456, 789],
+            [0, "JPY", 0, 1_798_848_000, 10**27, 2**128 - 1, 0],
+        ]
+        assert as_report(found).fx == tuple(conversions)
+        assert as_report(found).as_abi()[-1] == [
+            (0, b"EUR", 2, 1_798_761_600, 1_085_600_000_000_000_000, 123_456, 789),
+            (0, b"JPY", 0, 1_798_848_000, 10**27, 2**128 - 1, 0),
+        ]
+    outbox.close()
