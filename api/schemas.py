@@ -232,6 +232,22 @@ class ReturnOut(BucketOut):
     year: int = Field(description="contract year of the returned sales' dates")
 
 
+class ConversionOut(Out):
+    """A report's sales in another currency, converted (CurrencyConverted; docs/currencies.md):
+    converted_gross = floor(gross * rate * 10^token decimals / (10^minor_units * 10^18)), and so
+    converted_deductions. The bucket (in token units) holds these converted parts."""
+
+    bucket: int = Field(description="index of the bucket: in buckets, then in returns (buckets count + i)")
+    currency: str = Field(examples=["EUR"], description="ISO 4217 code of the sales")
+    minor_units: int = Field(description="ISO 4217 exponent: gross and deductions are in 10^-minor_units")
+    rate_day: int = Field(description="00:00 UTC of the day of the rate (unix)")
+    rate: Amount = Field(description="licence-currency units one unit of the currency is worth, scaled by 10^18")
+    gross: Amount = Field(description="in the currency's minor units")
+    deductions: Amount = Field(description="in the currency's minor units")
+    converted_gross: Amount = Field(description="in token units")
+    converted_deductions: Amount = Field(description="in token units")
+
+
 class PayeePart(Out):
     account: str
     share_bps: int
@@ -348,6 +364,10 @@ class SettlementDetail(SettlementSummary):
     years: list[SettlementYearOut] = Field(description="per contract year of the period, from the first")
     buckets: list[BucketOut]
     returns: list[ReturnOut] = Field(description="returned buckets (ReturnReported), in report order")
+    conversions: list[ConversionOut] = Field(
+        default_factory=list,
+        description="sales in other currencies the buckets hold, converted (CurrencyConverted), in report order",
+    )
     returned_units: Amount
     units: Amount
     gross: Amount

@@ -35,6 +35,7 @@ from api.indexer.models import (
     PROJECTIONS,
     BlockRecord,
     BucketRow,
+    ConversionRow,
     EventRecord,
     IndexState,
     LicenceRow,
@@ -283,6 +284,7 @@ class Indexer:
         settlement_ids = select(SettlementRow.id).where(SettlementRow.licence_id.in_(licence_ids))
         session.execute(delete(BucketRow).where(BucketRow.settlement_id.in_(settlement_ids)))
         session.execute(delete(ReturnRow).where(ReturnRow.settlement_id.in_(settlement_ids)))
+        session.execute(delete(ConversionRow).where(ConversionRow.settlement_id.in_(settlement_ids)))
         for table, column in (
             (SettlementRow, SettlementRow.licence_id),
             (SettlementYearRow, SettlementYearRow.licence_id),

@@ -120,6 +120,9 @@ class LicenceRow(Base):
     reserve_bps: Mapped[int] = mapped_column(Integer, default=0)
     reserve_periods: Mapped[int] = mapped_column(Integer, default=0)
     audit_threshold_bps: Mapped[int] = mapped_column(Integer, default=0)
+    # The conversion clause (royalty_chain.fx): rule number and source (text; "" for none).
+    fx_rule: Mapped[int] = mapped_column(Integer, default=0)
+    fx_source: Mapped[str] = mapped_column(String(16), default="")
     dispute_window: Mapped[int] = mapped_column(BigInteger)
     tax_bps: Mapped[int] = mapped_column(Integer, default=0)
     tax_account: Mapped[str | None] = mapped_column(String(42), index=True)
@@ -261,6 +264,7 @@ class SettlementRow(Base):
     returned_gross: Mapped[int] = mapped_column(Uint, default=0)
     returned_net_in_scope: Mapped[int] = mapped_column(Uint, default=0)
     returned_count: Mapped[int] = mapped_column(Integer, default=0)
+    conversion_count: Mapped[int] = mapped_column(Integer, default=0)  # CurrencyConverted events
     scope_breaches: Mapped[int] = mapped_column(Integer, default=0)
     disputed_by: Mapped[str | None] = mapped_column(String(42))
     disputed_at: Mapped[int | None] = mapped_column(BigInteger)
@@ -327,6 +331,27 @@ class ReturnRow(Base):
     in_scope: Mapped[bool] = mapped_column(Boolean)
 
 
+class ConversionRow(Base):
+    """One CurrencyConverted: the part of a report's bucket (``bucket`` indexes its buckets, then
+    its returns) sold in ``currency``, in its minor units, at ``rate`` (licence-currency units per
+    unit, scaled by 10^18) of the day starting at ``rate_day``, and what the ledger converted it
+    to in token units: floor(amount * rate * 10^decimals / (10^minor_units * 10^18))."""
+
+    __tablename__ = "conversions"
+
+    settlement_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    minor_units: Mapped[int] = mapped_column(Integer)
+    rate_day: Mapped[int] = mapped_column(BigInteger)
+    rate: Mapped[int] = mapped_column(Uint)
+    gross: Mapped[int] = mapped_column(Uint)
+    deductions: Mapped[int] = mapped_column(Uint)
+    converted_gross: Mapped[int] = mapped_column(Uint)
+    converted_deductions: Mapped[int] = mapped_column(Uint)
+
+
 class ReleaseRow(Base):
     """One Released event: what the payees' accumulator was before and after it."""
 
@@ -351,5 +376,6 @@ PROJECTIONS: tuple[type[Base], ...] = (
     SettlementYearRow,
     BucketRow,
     ReturnRow,
+    ConversionRow,
     ReleaseRow,
 )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.indexer.models import (
     BucketRow,
+    ConversionRow,
     LicenceRow,
     PayeeRow,
     ReleaseRow,
@@ -30,6 +31,7 @@ from royalty_chain.calendar import calendar_fields
 from royalty_chain.codes import Scope
 from royalty_chain.events import ChainEvent
 from royalty_chain.models import Kind
+from royalty_chain.terms import currency_code
 
 KINDS = {kind.value: kind.label for kind in Kind}  # the ledger's Kind, as the index stores it
 ROYALTY_KINDS = ("report", "adjustment", "audit")  # priced from signed reports (the ledger's _isRoyalty)
@@ -45,7 +47,9 @@ class Projector(RowCache):
     # 4: reserves against returns (ReserveHeld/ReserveConsumed, kind reserve, state held), audit
     # findings and their costs (AuditSettled, kinds audit and audit_cost).
     # 5: distributions to every payee (Distributed, one amount per payee in list order).
-    VERSION = 5
+    # 6: the conversion clause of a licence's calendar (fx_rule, fx_source) and the conversions of
+    # sales in other currencies a report carried (CurrencyConverted).
+    VERSION = 6
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -63,6 +67,7 @@ class Projector(RowCache):
             "ReportAccepted": self._report_accepted,
             "BucketReported": self._bucket,
             "ReturnReported": self._return,
+            "CurrencyConverted": self._converted,
             "CreditCarried": self._credit_carried,
             "CreditApplied": self._credit_applied,
             "ScopeBreached": self._scope_breached,
@@ -276,6 +281,7 @@ class Projector(RowCache):
             returned_gross=0,
             returned_net_in_scope=0,
             returned_count=0,
+            conversion_count=0,
             credit_carried=0,
             credit_applied=0,
             reserve_held=0,
@@ -433,6 +439,28 @@ class Projector(RowCache):
             part.returned_gross += gross
             if in_scope:
                 part.returned_net_in_scope += gross - deductions
+
+    def _converted(self, event: ChainEvent) -> None:
+        """A conversion of the report's sales in another currency, in the order the report lists
+        them; the buckets (BucketReported, ReturnReported) already hold the converted amounts."""
+        args = event.args
+        row = self._settlement_of(event)
+        self.session.add(
+            ConversionRow(
+                settlement_id=row.id,
+                position=row.conversion_count,
+                bucket=int(args["bucket"]),
+                currency=currency_code(args["currency"]),
+                minor_units=int(args["minorUnits"]),
+                rate_day=int(args["rateDay"]),
+                rate=int(args["rate"]),
+                gross=int(args["gross"]),
+                deductions=int(args["deductions"]),
+                converted_gross=int(args["convertedGross"]),
+                converted_deductions=int(args["convertedDeductions"]),
+            )
+        )
+        row.conversion_count += 1
 
     def _in_scope(self, licence_id: int, territory: int, field: int, channel: int) -> bool:
         """RoyaltyMath.inScope over the licence's registered scope (amendments never change it)."""

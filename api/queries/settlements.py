@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from api.errors import NotFound
 from api.indexer.models import (
     BucketRow,
+    ConversionRow,
     LicenceRow,
     PayeeRow,
     ReleaseRow,
@@ -25,6 +26,7 @@ from api.queries.components import NONE, Components, settlement_components
 from api.queries.periods import period_fields, year_fields
 from api.schemas import (
     BucketOut,
+    ConversionOut,
     DisputeOut,
     InterestOut,
     PayeePart,
@@ -210,6 +212,9 @@ def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) 
         schedule = schedule_out(version) if version else None
     buckets = session.scalars(select(BucketRow).where(BucketRow.settlement_id == row.id).order_by(BucketRow.position))
     returns = session.scalars(select(ReturnRow).where(ReturnRow.settlement_id == row.id).order_by(ReturnRow.position))
+    conversions = session.scalars(
+        select(ConversionRow).where(ConversionRow.settlement_id == row.id).order_by(ConversionRow.position)
+    )
     dispute = None
     if row.disputed_by is not None:
         dispute = DisputeOut(
@@ -235,6 +240,7 @@ def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) 
         years=[year_out(rule, y, (by_year or {}).get(y.year, NONE)) for y in years],
         buckets=[BucketOut(**_bucket_fields(b)) for b in buckets],
         returns=[ReturnOut(**_bucket_fields(b)) for b in returns],
+        conversions=[_conversion_out(c) for c in conversions],
         returned_units=row.returned_units,
         units=row.units,
         gross=row.gross,
@@ -246,6 +252,20 @@ def settlement_detail(session: Session, manifest: Manifest, settlement_id: int) 
         tier_net=row.tier_net,
         dispute=dispute,
         token=token_out(manifest, licence.token),
+    )
+
+
+def _conversion_out(c: ConversionRow) -> ConversionOut:
+    return ConversionOut(
+        bucket=c.bucket,
+        currency=c.currency,
+        minor_units=c.minor_units,
+        rate_day=c.rate_day,
+        rate=c.rate,
+        gross=c.gross,
+        deductions=c.deductions,
+        converted_gross=c.converted_gross,
+        converted_deductions=c.converted_deductions,
     )
 
 

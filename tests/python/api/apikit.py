@@ -30,7 +30,7 @@ from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.dev.devnet import LocalChain, deploy, free_port, start_anvil, start_ganache
 from royalty_chain.dev.keys import role
 from royalty_chain.eip712 import sign_digest
-from royalty_chain.terms import DAY, Bucket, Report
+from royalty_chain.terms import DAY, Bucket, Conversion, Report
 
 USDX = 10**6
 OPERATOR_TOKEN = "operator-test-token"
@@ -166,10 +166,10 @@ def bucket(
 def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], sequence: int | None = None,
            lines_root: bytes = b"\x05" * 32, line_count: int = 3, returned: tuple[Bucket, ...] = (),
            corrects: int = 0, audit: bool = False, audit_cost: int = 0,
-           deadline: int | None = None) -> int:  # fmt: skip
+           deadline: int | None = None, fx: tuple[Conversion, ...] = ()) -> int:  # fmt: skip
     """Sign a report (with ``returned`` buckets; an adjustment of settlement ``corrects``, an
-    audit finding with its cost) with oracle2 and send it with the oracle_sender key; returns the
-    settlement id."""
+    audit finding with its cost; ``fx``, the conversions of sales in other currencies its buckets
+    hold) with oracle2 and send it with the oracle_sender key; returns the settlement id."""
     report = Report(
         licence_id=licence_id,
         period=period,
@@ -182,6 +182,7 @@ def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], se
         corrects=corrects,
         audit=audit,
         audit_cost=audit_cost,
+        fx=fx,
     )
     signatures = sign_report(report_digest(chain, report), [role("oracle2")])
     receipt = chain.transact(chain.ledger.settle_fn([report], [signatures]), role("oracle_sender"))

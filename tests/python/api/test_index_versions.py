@@ -21,7 +21,7 @@ from api.indexer.projector import Projector
 from royalty_chain.client import Chain
 from royalty_chain.events import ChainEvent
 from royalty_chain.manifest import Manifest
-from royalty_chain.terms import DAY
+from royalty_chain.terms import DAY, Conversion
 
 
 class _Unreachable:
@@ -165,7 +165,7 @@ def test_an_index_built_before_calendars_is_rebuilt_and_replayed(
     assert offline.reproject() > 0  # version 1 != 3: replayed from the stored events, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 5  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 6  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_adjustments_is_rebuilt_and_replayed(
@@ -200,7 +200,46 @@ def test_an_index_built_before_adjustments_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 2 != 3: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 5  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 6  # type: ignore[union-attr]
+
+
+def test_an_index_built_before_conversions_is_rebuilt_and_replayed(
+    client: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    """Projector version 5 knew neither the conversion clause nor conversions: such an index gets
+    the conversions table and the licences' fx columns, and replays its stored events."""
+    start = chain_time(chain) - 31 * DAY
+    terms = terms_json(chain, start)
+    terms["term"] = {**terms["term"], "fx": {"rule": "period-end", "source": "ECB"}}
+    licence_id = register(client, terms)
+    fund(chain, licence_id, 50 * USDX)
+    day = -(-start // DAY) * DAY  # the period's first 00:00 UTC
+    # JPY 1,500 at 0.0067 USD: floor(1,500 * 0.0067 * 10^6) = 10,050,000 token units.
+    settlement_id = settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 1, 10_050_000)],
+                           fx=(Conversion(0, "JPY", 0, day, 67 * 10**14, 1_500, 0),))  # fmt: skip
+    path = tmp_path / "index.sqlite"
+    sessions = make_sessions(make_engine(path))
+    Indexer(chain.transport, chain.manifest, sessions).sync()
+    before = _dump(sessions)
+    mine = [c for c in before["conversions"] if c[0] == settlement_id]  # (settlement, position, bucket, ...)
+    assert [(c[1], c[2], c[3], c[7], c[9]) for c in mine] == [(0, 0, "JPY", 1_500, 10_050_000)]
+    with sessions() as session:
+        licence = session.get(LicenceRow, licence_id)
+        assert licence is not None and (licence.fx_rule, licence.fx_source) == (2, "ECB")
+    db = sqlite3.connect(path)  # the index as projector version 5 left it
+    db.execute("DROP TABLE conversions")
+    db.execute("ALTER TABLE settlements DROP COLUMN conversion_count")
+    for column in ("fx_rule", "fx_source"):
+        db.execute(f"ALTER TABLE licences DROP COLUMN {column}")
+    db.execute("UPDATE index_state SET projection_version = 5")
+    db.commit()
+    db.close()
+
+    upgraded = make_sessions(make_engine(path))
+    assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 5 != 6: replayed, no chain
+    assert _dump(upgraded) == before
+    with upgraded() as session:
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 6  # type: ignore[union-attr]
 
 
 def test_postgresql_index_gains_the_version_column_in_place(client: TestClient, chain: Chain) -> None:

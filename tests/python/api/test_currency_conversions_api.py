@@ -1,0 +1,163 @@
+"""Sales in other currencies through the API (docs/currencies.md): the conversion clause is in the
+terms both parties see and sign, and a report's conversions, checked and emitted by the ledger,
+are read back exactly from the index with what each converted to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apikit import USDX, bucket, chain_time, fund, register, settle, synced, terms_json
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.indexer.db import make_engine, make_sessions
+from api.indexer.indexer import Indexer
+from api.indexer.models import ConversionRow, LicenceRow
+from api.services import Services
+from royalty_chain.client import Chain
+from royalty_chain.terms import DAY, Conversion
+
+RATE_SCALE = 10**18
+EUR_RATE = 1_085_612_345_678_901_234  # 1.085612345678901234 USD per EUR
+JPY_RATE = 6_712_345_678_901_234  # 0.006712345678901234 USD per JPY
+
+
+def _converted(amount: int, rate: int, minor_units: int, token_decimals: int = 6) -> int:
+    """The ledger's rule: floor(amount * rate * 10^tokenDecimals / (10^minorUnits * 10^18))."""
+    return amount * rate * 10**token_decimals // (10**minor_units * RATE_SCALE)
+
+
+def test_the_conversion_clause_is_shown_before_signing_and_read_back(client: TestClient, chain: Chain) -> None:
+    start = chain_time(chain) - 31 * DAY
+    terms = terms_json(chain, start)
+    terms["term"] = {**terms["term"], "fx": {"rule": "period-end", "source": "ECB"}}
+    draft = client.post("/licences/drafts", json={"terms": terms})
+    assert draft.status_code == 200, draft.text
+    body = draft.json()
+    # The canonical terms name the clause in the terms format's words...
+    assert body["terms"]["term"]["fx"] == {"rule": "period-end", "source": "ECB"}
+    # ... and the wallet's typed data shows what is signed: the rule's number and the source's bytes16.
+    calendar = body["typed_data"]["message"]["term"]["calendar"]
+    assert (calendar["fxRule"], calendar["fxSource"]) == (2, "0x" + b"ECB".hex() + "00" * 13)
+    assert {"name": "fxSource", "type": "bytes16"} in body["typed_data"]["types"]["Calendar"]
+
+    # A licence without the clause shows none, as before.
+    plain = client.post("/licences/drafts", json={"terms": terms_json(chain, start)}).json()
+    assert "fx" not in plain["terms"]["term"]
+    plain_calendar = plain["typed_data"]["message"]["term"]["calendar"]
+    assert (plain_calendar["fxRule"], plain_calendar["fxSource"]) == (0, "0x" + "00" * 16)
+
+    refused = client.post("/licences/drafts", json={"terms": {**terms, "term": {**terms["term"], "fx": {
+        "rule": "fixed", "source": "ECB"}}}})  # fmt: skip
+    assert refused.status_code == 422
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "body.terms.term.fx.rule"
+    assert (
+        "fixed contractual rates are not supported yet; use period-average, period-end or sale-date"
+        in (error["message"])
+    )
+
+
+def test_a_reports_conversions_are_indexed_with_what_they_converted_to(
+    client: TestClient, chain: Chain, services: Services
+) -> None:
+    start = chain_time(chain) - 31 * DAY  # period 0 (30 days) has ended
+    terms = terms_json(chain, start)
+    terms["term"] = {**terms["term"], "fx": {"rule": "period-average", "source": "ECB"}}
+    licence_id = register(client, terms)
+    fund(chain, licence_id, 100_000 * USDX)
+    first_day = -(-start // DAY) * DAY  # the period's first 00:00 UTC
+    # Bucket 0: 250 USDX of US sales plus EUR and JPY sales; the return (bucket 1): EUR only.
+    eur = Conversion(0, "EUR", 2, first_day, EUR_RATE, 12_345_678, 45_601)  # EUR 123,456.78 less 456.01
+    jpy = Conversion(0, "JPY", 0, first_day, JPY_RATE, 9_876_543, 0)
+    eur_back = Conversion(1, "EUR", 2, first_day + DAY, EUR_RATE, 100_000, 0)  # EUR 1,000.00 returned
+    eur_gross, eur_deductions = _converted(12_345_678, EUR_RATE, 2), _converted(45_601, EUR_RATE, 2)
+    jpy_gross = _converted(9_876_543, JPY_RATE, 0)
+    back_gross = _converted(100_000, EUR_RATE, 2)
+    assert (eur_gross, eur_deductions, jpy_gross, back_gross) == (
+        134_026_204_525,  # EUR 123,456.78 * 1.085612345678901234 = USD 134,026.204525 76..., rounded down
+        495_050_085,  # EUR 456.01 * 1.085612345678901234 = USD 495.050085 75...
+        66_294_770_728,  # JPY 9,876,543 * 0.006712345678901234 = USD 66,294.770728 53...
+        1_085_612_345,  # EUR 1,000.00 * 1.085612345678901234 = USD 1,085.612345 67...
+    )
+    gross = 250 * USDX + eur_gross + jpy_gross
+    settlement_id = settle(
+        chain,
+        licence_id,
+        0,
+        [bucket("US", "apparel", "retail", 40, gross, eur_deductions)],
+        returned=(bucket("US", "apparel", "retail", 1, back_gross),),
+        fx=(eur, jpy, eur_back),
+    )
+    synced(services)
+
+    got = client.get(f"/settlements/{settlement_id}").json()
+    assert got["conversions"] == [
+        {"bucket": 0, "currency": "EUR", "minor_units": 2, "rate_day": first_day, "rate": str(EUR_RATE),
+         "gross": "12345678", "deductions": "45601", "converted_gross": str(eur_gross),
+         "converted_deductions": str(eur_deductions)},
+        {"bucket": 0, "currency": "JPY", "minor_units": 0, "rate_day": first_day, "rate": str(JPY_RATE),
+         "gross": "9876543", "deductions": "0", "converted_gross": str(jpy_gross), "converted_deductions": "0"},
+        {"bucket": 1, "currency": "EUR", "minor_units": 2, "rate_day": first_day + DAY, "rate": str(EUR_RATE),
+         "gross": "100000", "deductions": "0", "converted_gross": str(back_gross), "converted_deductions": "0"},
+    ]  # fmt: skip
+    # The buckets hold the converted parts: 8% of the net in token units, less the return's.
+    net = gross - eur_deductions - back_gross
+    assert got["royalty"] == str(net * 800 // 10_000)
+    assert [b["gross"] for b in got["buckets"]] == [str(gross)]
+    assert [r["gross"] for r in got["returns"]] == [str(back_gross)]
+
+    licence = client.get(f"/licences/{licence_id}").json()
+    assert licence["calendar"]["fx"] == {"rule": "period-average", "source": "ECB"}
+    assert licence["terms"]["term"]["fx"] == {"rule": "period-average", "source": "ECB"}  # as registered
+    assert licence["calendar"]["words"].endswith(
+        "sales in other currencies converted at ECB rates averaged over the period"
+    )
+
+
+def test_a_settlement_without_conversions_lists_none(client: TestClient, chain: Chain, services: Services) -> None:
+    licence_id = register(client, terms_json(chain, chain_time(chain) - 31 * DAY))
+    fund(chain, licence_id, 100 * USDX)
+    settlement_id = settle(chain, licence_id, 0, [bucket("US", "apparel", "retail", 1, 10 * USDX)])
+    synced(services)
+    got = client.get(f"/settlements/{settlement_id}").json()
+    assert got["conversions"] == []
+    assert got["royalty"] == str(10 * USDX * 800 // 10_000)
+    assert client.get(f"/licences/{licence_id}").json()["calendar"]["fx"] is None
+
+
+def test_a_reorg_replays_a_licences_conversions(client: TestClient, chain: Chain, tmp_path: Path) -> None:
+    """A reorg touching a licence replays its projections from the stored events: its reports'
+    conversions come back once each, as the chain holds them."""
+    start = chain_time(chain) - 31 * DAY
+    terms = terms_json(chain, start)
+    terms["term"] = {**terms["term"], "fx": {"rule": "sale-date", "source": "ECB"}}
+    licence_id = register(client, terms)
+    fund(chain, licence_id, 1_000 * USDX)
+    day = -(-start // DAY) * DAY
+    converted = _converted(5_000, EUR_RATE, 2)  # EUR 50.00 = USD 54.280617 28...
+    assert converted == 54_280_617
+    settlement_id = settle(
+        chain, licence_id, 0, [bucket("US", "apparel", "retail", 1, 10 * USDX + converted)],
+        fx=(Conversion(0, "EUR", 2, day, EUR_RATE, 5_000, 0),),
+    )  # fmt: skip
+    fund(chain, licence_id, 1 * USDX)  # its deposit is the block the reorg replaces
+    sessions = make_sessions(make_engine(tmp_path / "index.sqlite"))
+    indexer = Indexer(chain.transport, chain.manifest, sessions)
+    indexer.sync()
+
+    def conversions() -> list[tuple[int, int, str, int, int]]:
+        with sessions() as session:
+            rows = session.scalars(select(ConversionRow).where(ConversionRow.settlement_id == settlement_id))
+            return [(r.position, r.bucket, r.currency, r.gross, r.converted_gross) for r in rows]
+
+    assert conversions() == [(0, 0, "EUR", 5_000, converted)]
+    head = chain.w3.eth.block_number
+    chain.w3.provider.make_request("anvil_reorg", [1, []])  # type: ignore[arg-type]
+    report = indexer.sync()
+    assert report.rolled_back_to is not None and report.rolled_back_to < head  # the licence was replayed
+    assert conversions() == [(0, 0, "EUR", 5_000, converted)]
+    royalty = (10 * USDX + converted) * 800 // 10_000
+    with sessions() as session:
+        licence = session.get(LicenceRow, licence_id)
+        assert licence is not None and licence.escrow == 1_000 * USDX - royalty  # the 1 USDX deposit is gone
