@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 
 from api.app import create_app
 from api.services import Services, build_services
+from outbox import Outbox
 from royalty_chain.client import Chain
 from royalty_chain.soltypes import ADDRESS_FORMAT
 from royalty_chain.terms import DAY
@@ -101,6 +102,10 @@ include-path-regex = "^/feeds/uploads"
 # The size limit is a setting (413); a chunk must start at the upload's offset (409) and be as long
 # as its Content-Range says (400); the SHA-256 must be the feed's (422).
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404", "409", "413", "422"]
+
+[[operations]]
+include-path-regex = "^/rates$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]  # GET: a currency that is the base has no quotes
 """
 )
 
@@ -213,7 +218,10 @@ def seeded_app(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     settled report, indexed before the run (no indexer running during it)."""
     tmp: Path = tmp_path_factory.mktemp("conformance")
     (tmp / "inbox").mkdir()
-    services: Services = build_services(api_settings(chain, tmp, run_indexer=False, oracle_inbox=tmp / "inbox"))
+    Outbox(tmp / "outbox.sqlite").close()  # the oracle's outbox: lines and rates go there
+    services: Services = build_services(
+        api_settings(chain, tmp, run_indexer=False, oracle_inbox=tmp / "inbox", oracle_outbox=tmp / "outbox.sqlite")
+    )
     with TestClient(create_app(services=services), headers=RELAY_HEADERS) as client:
         licence_id = register(client, terms_json(chain, chain_time(chain) - 60 * DAY, dispute_window_days=7))
         fund(chain, licence_id, 1_000 * USDX)

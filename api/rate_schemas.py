@@ -1,0 +1,46 @@
+"""Bodies of the exchange-rate routes (api.routes.rates): what loading a rate file did, and the
+stored quotes of a currency. Rates are decimals as published (strings), never floats."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from api.schemas import Out
+
+
+class RateRejection(Out):
+    line_number: int = Field(description="the 1-based line of the file (the header is line 1)")
+    field: str = Field(description="date, currency or rate; or line, row or header for the whole line")
+    value: str
+    reason: str
+
+
+class RateLoad(Out):
+    source: str
+    base: str
+    file_name: str
+    loaded: int = Field(description="quotes stored now")
+    known: int = Field(description="quotes stored before with the same rate (loading again is harmless)")
+    repeated: int = Field(description="lines repeating an earlier line of the file with the same rate, counted once")
+    rejected: int
+    first_day: date | None
+    last_day: date | None
+    days: int = Field(description="days with a quote stored or known from this file")
+    currencies: list[str]
+    rejections: list[RateRejection]
+
+
+class StoredQuote(Out):
+    day: date
+    quote: str = Field(description="units of the currency per unit of the base, as published")
+    in_base: str = Field(description="one unit of the currency in the base, rounded down to 18 decimals")
+    file_name: str
+
+
+class StoredQuotes(Out):
+    source: str
+    base: str
+    currency: str
+    quotes: list[StoredQuote]
