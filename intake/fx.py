@@ -58,6 +58,50 @@ class FxRule(StrEnum):
         return list(FxRule).index(self)
 
 
+@dataclass(frozen=True, slots=True)
+class FxClause:
+    """A licence's conversion clause as the oracle uses it: the rule and the rates' publisher
+    (``source``, "" exactly when the rule is none). ``fixed`` is refused: its contractual rates
+    are not on chain yet (docs/currencies.md)."""
+
+    rule: FxRule = FxRule.NONE
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        rule = FxRule(self.rule)  # ValueError for a rule the design does not name
+        object.__setattr__(self, "rule", rule)
+        if rule is FxRule.FIXED:
+            raise ValueError("conversion rule fixed is not on chain yet: its contractual rates cannot be signed")
+        if rule is FxRule.NONE:
+            if self.source:
+                raise ValueError(f"conversion rule none names no source, not {self.source!r}")
+            return
+        problem = source_problem(self.source)
+        if problem is not None:
+            raise ValueError(f"the conversion source {self.source!r} {problem}")
+
+    @property
+    def converts(self) -> bool:
+        """Whether a sale in another currency than the licence's can be paid (the rule is not none)."""
+        return self.rule is not FxRule.NONE
+
+
+NO_CONVERSION: Final = FxClause()
+
+
+def fx_clause(calendar: object) -> FxClause:
+    """The conversion clause of a licence whose calendar is ``calendar``: THE seam where the
+    licence terms' clause reaches the oracle and the API (``LicenceInfo`` calls it for every
+    licence both of them read, unless given ``fx``).
+
+    The signed calendar carries the clause (``ILicenceRegistry.Calendar.fxRule`` and
+    ``fxSource``, a bytes16); until ``royalty_chain.terms.Calendar`` has those members, no
+    licence converts: every licence is rule none. Once it has them, this returns
+    ``FxClause(list(FxRule)[calendar.fx_rule], <fx_source as ASCII>)``.
+    """
+    return NO_CONVERSION
+
+
 # ---------------------------------------------------------------------------- rate files
 
 
