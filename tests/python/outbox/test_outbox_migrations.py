@@ -97,6 +97,9 @@ def test_an_outbox_made_by_main_is_stamped_upgraded_and_read_back_exactly(tmp_pa
             "revision": 0,
             "kind": 0,
             "returns_line_id": None,
+            # revision 0007: every stored line is in its licence's currency (token units)
+            "currency": None,
+            "minor_units": None,
         }
         assert outbox.waiting_periods(conn) == [(3, 3, 1)]
         assert outbox.is_closed(conn, 3, 2)
@@ -225,7 +228,7 @@ def test_the_migrations_make_exactly_the_tables_of_outbox_schema(tmp_path: Path)
     migrated_engine = create_engine(f"sqlite:///{migrated}")
     assert shape(migrated_engine) == shape(declared)
     assert sorted(shape(declared)) == [
-        "closed_periods", "files", "fx_rates", "lines", "rejections", "reports", "sender_lease",
+        "closed_periods", "files", "fx_rates", "lines", "rate_holds", "rejections", "reports", "sender_lease",
     ]  # fmt: skip
     migrated_engine.dispose()
     declared.dispose()
@@ -390,7 +393,7 @@ def test_revision_0004_gives_reports_an_audit_flag_cost_and_reference(tmp_path: 
     db.close()
 
     outbox = Outbox(path)
-    assert _revision(path) == ["0006"] == [head()]
+    assert _revision(path) == ["0007"] == [head()]
     with outbox.connect() as conn:
         before = outbox.all_reports(conn)
         assert [(r.id, r.kind, r.audit, r.audit_cost, r.finding_ref) for r in before] == [
