@@ -15,9 +15,10 @@ from oracle_testkit import line_leaf
 from sqlalchemy import column, create_engine, insert, inspect, table
 
 from intake.fx import parse_rates
-from intake.merkle import LINE_SALE, NO_REF, leaf_foreign
+from intake.merkle import LINE_SALE, NO_REF, leaf_foreign, merkle_root, verify
 from intake.validate import ValidLine
 from outbox import Outbox
+from outbox.linestore import OutboxLineStore
 from outbox.migrate import head
 
 LICENSEE = "0x00000000000000000000000000000000000000aa"
@@ -175,3 +176,22 @@ def test_a_sources_bases_are_the_bases_of_its_stored_quotes(outbox: Outbox) -> N
         assert outbox.source_bases(conn, "ECB") == ["EUR"]
         outbox.store_rates(conn, "ECB", rates("USD"), "ecb-usd.csv")  # type: ignore[arg-type]
         assert outbox.source_bases(conn, "ECB") == ["EUR", "USD"]
+
+
+def test_the_api_serves_a_foreign_lines_currency_with_its_proof(outbox: Outbox) -> None:
+    usd, jpy = _usd_line(), _jpy_line()
+    with outbox.connect() as conn:
+        outbox.store_lines(conn, {3: LICENSEE}, [usd, jpy], source="q1.csv")
+        root = merkle_root([usd.leaf, jpy.leaf])
+        outbox.add_report(
+            conn, licence_id=3, period=2, sequence=1, deadline=1_800_000_000, lines_root=root, line_count=2,
+            buckets=[[0, 232, 10, 1, 8, 2**127 + 97_602_656, 17]], signatures=[b"\x02" * 65], fx=[CONVERSION],
+        )  # fmt: skip
+    store = OutboxLineStore(outbox)
+    found = store.get_line(3, 2, "JP-1")
+    assert found is not None
+    line, leaf, proof = found
+    assert (line["gross"], line["currency"], line["minor_units"]) == ("12345", "JPY", 0)
+    assert leaf == jpy.leaf and verify(proof, root, leaf)
+    found = store.get_line(3, 2, "INV-1")
+    assert found is not None and "currency" not in found[0]  # a line in the licence's currency: as before
