@@ -280,8 +280,10 @@ def _converted(
         if held is None:
             merged[g.bucket, g.currency, rate_day] = [g.minor_units, rate, g.gross, g.deductions]
         else:  # another sale day taking the same published day's rate (one conversion on chain)
-            held[2] += g.gross
-            held[3] += g.deductions
+            finer = max(held[0], g.minor_units)  # one exponent, should ISO 4217 have changed it between them
+            held[2] = held[2] * 10 ** (finer - held[0]) + g.gross * 10 ** (finer - g.minor_units)
+            held[3] = held[3] * 10 ** (finer - held[0]) + g.deductions * 10 ** (finer - g.minor_units)
+            held[0] = finer
     fx = []
     rows = buckets + returned
     for (bucket, currency, rate_day), (minor_units, rate, gross, deductions) in sorted(merged.items()):

@@ -218,6 +218,19 @@ def test_sale_date_with_two_days_gives_two_conversions() -> None:
     assert converted.buckets == [[0, US, SOFTWARE, ONLINE, 3, 246_125_000, 0]]
 
 
+def test_sums_of_one_currency_in_two_exponents_are_one_conversion_at_the_finer() -> None:
+    # Two sale days of one bucket taking 2025-01-03's rate, read with EUR at exponents 2 and 3 (as
+    # if ISO 4217 had changed it between two feeds): 1.00 EUR = 100 cents = 1,000 thousandths.
+    totals = PeriodTotals(
+        1, 0, 2, _totals(_row("E-1", "1", "EUR")).buckets, bytes(32), (),
+        (ForeignSums(0, "EUR", 2, JAN_3, 100, 0), ForeignSums(0, "EUR", 3, JAN_3 + DAY, 1_000, 0)),
+    )  # fmt: skip
+    converted = convert_report(licence(fx=SALE_DATE), totals, "EUR", _book(*QUOTES))
+    # 2,000 thousandths (2.00 EUR) * 1.20 = 2.40 USD = 2,400,000 units
+    assert converted.fx == [ConversionRecord(0, "EUR", 3, JAN_3, 1_200_000_000_000_000_000, 2_000, 0)]
+    assert converted.buckets[0][5] == 2_400_000
+
+
 def test_conversions_go_by_bucket_then_currency_and_returned_buckets_follow_the_buckets() -> None:
     converted = _convert(
         _row("E-1", "100.00", "EUR"),  # US
