@@ -25,6 +25,7 @@ from intake.errors import RateError, RateFileError, RateMissing, RateOutOfBounds
 from intake.feed import Rejection
 from royalty_chain.calendar import parse_date
 from royalty_chain.codes import CURRENCIES, MAX_MINOR_UNITS, currency_minor_units
+from royalty_chain.fx import MAX_FX_RULE, source_text
 from royalty_chain.fx import FxRule as FxRule  # the clause's rules and sources: the signed calendar's
 from royalty_chain.fx import source_problem as source_problem
 from royalty_chain.units import UINT128_MAX, format_amount
@@ -41,6 +42,51 @@ NO_MINOR_UNIT: Final = frozenset(
 _MAX_VALUE_ECHO: Final = 200
 _BOM: Final = b"\xef\xbb\xbf"
 _MAX_WHOLE_DIGITS: Final = len(str(MAX_RATE // RATE_SCALE))
+
+
+@dataclass(frozen=True, slots=True)
+class FxClause:
+    """A licence's conversion clause as the oracle uses it: the rule and the rates' publisher
+    (``source``, "" exactly when the rule is none). ``fixed`` is refused: its contractual rates
+    are not on chain yet (docs/currencies.md)."""
+
+    rule: FxRule = FxRule.NONE
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        rule = FxRule(self.rule)  # ValueError for a rule the design does not name
+        object.__setattr__(self, "rule", rule)
+        if rule is FxRule.FIXED:
+            raise ValueError("conversion rule fixed is not on chain yet: its contractual rates cannot be signed")
+        if rule is FxRule.NONE:
+            if self.source:
+                raise ValueError(f"conversion rule none names no source, not {self.source!r}")
+            return
+        problem = source_problem(self.source)
+        if problem is not None:
+            raise ValueError(f"the conversion source {self.source!r} {problem}")
+
+    @property
+    def converts(self) -> bool:
+        """Whether a sale in another currency than the licence's can be paid (the rule is not none)."""
+        return self.rule is not FxRule.NONE
+
+
+NO_CONVERSION: Final = FxClause()
+
+
+def fx_clause(calendar: object) -> FxClause:
+    """The conversion clause of a licence whose calendar is ``calendar`` (a
+    ``royalty_chain.terms.Calendar``, whose ``fx_rule`` and ``fx_source`` are the signed
+    calendar's ``fxRule`` and ``fxSource``): the one place where the terms' clause reaches the
+    oracle and the API (``LicenceInfo`` calls it for every licence both of them read)."""
+    number = int(getattr(calendar, "fx_rule", 0) or 0)
+    if number == 0:
+        return NO_CONVERSION
+    rule = FxRule.of(number)
+    if rule is None:
+        raise ValueError(f"conversion rule {number} is not one the ledger knows (0..{MAX_FX_RULE})")
+    return FxClause(rule, source_text(getattr(calendar, "fx_source", "") or ""))
 
 
 # ---------------------------------------------------------------------------- rate files

@@ -40,6 +40,31 @@ the three entry kinds apart. A cancellation's ``ref`` ties it to the exact versi
 so each version of a line has a leaf of its own. The amounts are int256 (not int128) so that a
 cancel or replace can repeat any uint128 sale.
 
+Leaf of a line in another currency than the licence's (``leaf_foreign``; a sale, return, cancel
+or replace alike), whose amounts are in that currency's minor units (docs/currencies.md)::
+
+    leaf = keccak256(keccak256(abi.encode(
+        uint8   kind,         // 0 sale, 1 return, 2 cancel, 3 replace (LINE_SALE, ...)
+        bytes32 lineIdHash,
+        uint256 licenceId,
+        uint32  period,
+        uint64  saleDay,
+        uint8   territory,
+        uint8   field,
+        uint8   channel,
+        int256  units,
+        int256  gross,        // in 10^-minorUnits of the currency (JPY: yen, EUR: cents, KWD: fils)
+        int256  deductions,
+        bytes32 ref,          // as in an entry's leaf; bytes32(0) for a sale
+        bytes3  currency,     // the ISO 4217 code as ASCII, left-aligned in its word ("EUR")
+        uint8   minorUnits))) // the currency's ISO 4217 exponent (0..4) the amounts are in
+
+Fourteen words (448 bytes): no foreign line's leaf can equal a sale's (ten words) or an entry's
+(twelve) without a keccak collision, and every leaf of a line in the licence's currency is the
+one above, unchanged. The leaf commits to the currency and its exponent, so a proof of the line
+proves which currency its amounts are in and at which scale; a cancel of a foreign line, which
+names no currency of its own, has the currency of the version it cancels.
+
 Hashing twice is OpenZeppelin's StandardMerkleTree convention: a 64-byte inner node can never
 be mistaken for a leaf. The abi encoding of static types is ten 32-byte big-endian words, built
 here by hand (``leaf_fast``) because eth_abi costs ~20 us a line.
@@ -164,6 +189,51 @@ def leaf_entry(
             gross.to_bytes(32, "big", signed=True),
             deductions.to_bytes(32, "big", signed=True),
             ref,
+        )
+    )
+    return k(k(inner).digest()).digest()
+
+
+def leaf_foreign(
+    kind: int,
+    line_id: str,
+    licence_word: bytes,
+    period: int,
+    sale_day: int,
+    territory: int,
+    field: int,
+    channel: int,
+    units: int,
+    gross: int,
+    deductions: int,
+    ref: bytes,
+    currency: str,
+    minor_units: int,
+) -> bytes:
+    """The leaf of a line in another currency than the licence's (see the module docstring):
+    amounts in the currency's minor units. Built by hand like ``leaf_entry``; the caller
+    guarantees the ranges; ``currency`` is three ASCII letters and ``ref`` 32 bytes."""
+    code = currency.encode("ascii")
+    if kind not in (LINE_SALE, LINE_RETURN, LINE_CANCEL, LINE_REPLACE) or len(ref) != 32 or len(code) != 3:
+        raise ValueError(
+            f"a foreign-currency leaf needs kind 0..3, a 32-byte ref and a 3-letter code, not {kind}, "
+            f"{len(ref)} bytes and {currency!r}"
+        )
+    if not 0 <= minor_units <= 255:
+        raise ValueError(f"minor units {minor_units} do not fit uint8")
+    k = _keccak
+    inner = b"".join(
+        (
+            kind.to_bytes(32, "big"),
+            k(line_id.encode("utf-8")).digest(),
+            licence_word,
+            _MIDDLE.pack(period, sale_day, territory, field, channel),
+            units.to_bytes(32, "big", signed=True),
+            gross.to_bytes(32, "big", signed=True),
+            deductions.to_bytes(32, "big", signed=True),
+            ref,
+            code.ljust(32, b"\0"),
+            minor_units.to_bytes(32, "big"),
         )
     )
     return k(k(inner).digest()).digest()

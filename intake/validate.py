@@ -1,7 +1,8 @@
 """Check parsed sales lines against the licences they claim, and give each its leaf.
 
-A line is rejected when it cannot belong to its licence at all: unknown licence, another
-currency, a sale day outside the term (plus sell-off), amounts finer than the token can pay.
+A line is rejected when it cannot belong to its licence at all: unknown licence, a currency the
+licence cannot be paid in, a sale day outside the term (plus sell-off), amounts finer than the
+token (or the line's currency) can say.
 A line *outside the licence's scope* is not rejected: it is reported with ``in_scope=False``
 because the contract records it as a scope breach the licensor should see.
 
@@ -31,6 +32,14 @@ line they name, from the lines of this run not stored yet (``PendingLines``) or 
 
 Each cancel or replace is the line's next version (``revision``), with a leaf of its own
 (intake.merkle ``leaf_entry``) that names the version it removes.
+
+Sales in other currencies (docs/currencies.md): a line in the licence's currency has its amounts
+in the token's decimals, as always. A line in another ISO 4217 currency is accepted only when the
+licence's conversion clause converts (``LicenceInfo.fx``, rule not none); its amounts are kept
+in that currency's minor units (``royalty_chain.codes.CURRENCIES``: JPY 0, EUR 2, KWD 3), as
+given, never converted here, and its leaf (intake.merkle ``leaf_foreign``) commits to the
+currency. The report converts them (oracle.conversion). A cancel takes its line's currency; a
+return that names a sale must be in the sale's currency; a replace may change the currency.
 """
 
 from __future__ import annotations
@@ -43,10 +52,11 @@ from typing import Final, NamedTuple, Protocol
 
 from intake.errors import AmountError, LicenceInfoError
 from intake.feed import Rejection, SaleLine
-from intake.merkle import LINE_CANCEL, LINE_RETURN, NO_REF, keccak256, leaf_entry, leaf_fast
+from intake.fx import NO_MINOR_UNIT, FxClause, fx_clause
+from intake.merkle import LINE_CANCEL, LINE_RETURN, LINE_SALE, NO_REF, keccak256, leaf_entry, leaf_fast, leaf_foreign
 from intake.money import format_amount, rescale
 from royalty_chain.calendar import LicenceCalendar
-from royalty_chain.codes import Scope
+from royalty_chain.codes import CURRENCIES, Scope
 from royalty_chain.terms import Calendar
 
 SECONDS_PER_DAY: Final = 86400
@@ -65,6 +75,9 @@ class LicenceInfo:
     the licence's Calendar (the default: fixed periods of ``period_seconds`` from the start,
     contract years from the start date); ``rule`` is the calendar rule built from it and the
     term, one per LicenceInfo so that its per-day memo is shared by every validator using it.
+
+    ``currency`` is the token's code (the licence currency: USD for USDX); ``fx`` the licence's
+    conversion clause, by default the one ``intake.fx.fx_clause`` reads from the calendar.
     """
 
     licence_id: int
@@ -78,6 +91,7 @@ class LicenceInfo:
     period_seconds: int
     terminated_at: int | None = None
     calendar: Calendar = FIXED_PERIODS
+    fx: FxClause | None = None
     rule: LicenceCalendar = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +112,18 @@ class LicenceInfo:
         except ValueError as err:
             raise LicenceInfoError(f"licence {self.licence_id}: {err}") from None
         object.__setattr__(self, "rule", rule)
+        if self.fx is None:
+            try:
+                clause = fx_clause(self.calendar)
+            except ValueError as err:
+                raise LicenceInfoError(f"licence {self.licence_id}: {err}") from None
+            object.__setattr__(self, "fx", clause)
+
+    @property
+    def clause(self) -> FxClause:
+        """The conversion clause (``fx``, never None after construction)."""
+        assert self.fx is not None
+        return self.fx
 
     @property
     def effective_end(self) -> int:
@@ -113,9 +139,15 @@ class LicenceInfo:
 
 
 # What Validator.prepare passes to Validator.admit: (line number, line id, licence id, period,
-# contract year, sale day, territory, field, channel, units, gross, deductions, kind, ref),
-# amounts in the licence's decimals (a cancel's are all zero: it takes its line's).
-Prepared = tuple[int, str, int, int, int, int, int, int, int, int, int, int, int, str]
+# contract year, sale day, territory, field, channel, units, gross, deductions, kind, ref,
+# currency), amounts in the licence's decimals, or in the currency's minor units when
+# ``currency`` is not "" (a line in another currency than the licence's); a cancel's are all
+# zero and its currency "": it takes its line's.
+Prepared = tuple[int, str, int, int, int, int, int, int, int, int, int, int, int, str, str]
+
+# The version a replace takes away: (year, territory, field, channel, units, gross, deductions,
+# sale day, currency, minor units), its amounts as ValidLine's are.
+Previous = tuple[int, int, int, int, int, int, int, int, str, int]
 
 _new_valid_line: Final = tuple.__new__  # skips NamedTuple's Python-level __new__ (0.1 us a line)
 
@@ -133,7 +165,11 @@ class ValidLine(NamedTuple):
     ``revision`` counts the line's versions (0: as first accepted, then one per cancel or
     replace); ``returns_line_id`` is the sale a return names ("" for none); ``previous`` is, for
     a replace, the replaced version as (year, territory, field, channel, units, gross,
-    deductions), which it takes away.
+    deductions, sale day, currency, minor units), which it takes away.
+
+    ``currency`` is "" for a line in the licence's currency (amounts in token units), else the
+    ISO 4217 code of the line's currency, whose amounts are in its ``minor_units`` (0 for ""),
+    as the feed gave them.
     """
 
     line_number: int
@@ -153,7 +189,9 @@ class ValidLine(NamedTuple):
     kind: int = 0
     revision: int = 0
     returns_line_id: str = ""
-    previous: tuple[int, int, int, int, int, int, int] | None = None
+    previous: Previous | None = None
+    currency: str = ""
+    minor_units: int = 0
 
 
 class PendingLines:
@@ -263,6 +301,7 @@ class _Licence:
 
     __slots__ = (
         "channels",
+        "converts",
         "currency",
         "days",
         "decimals",
@@ -282,6 +321,7 @@ class _Licence:
         self.licence_word = info.licence_id.to_bytes(32, "big")
         self.currency = info.currency
         self.decimals = info.decimals
+        self.converts = info.clause.converts
         self.term_start = info.term_start
         # sale day -> (period, contract year): this validator's own memo in front of the rule's,
         # so that a day seen before costs one dict lookup and no method call.
@@ -353,10 +393,16 @@ class Validator:
         licence = self._licences.get(licence_id)
         if licence is None:
             return Rejection(number, "licence_id", str(licence_id), "is not a known licence")
+        to_decimals = licence.decimals
         if currency != licence.currency:
             if kind == LINE_CANCEL:  # no values of its own: admit takes its line's
-                return (number, line_id, licence_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, kind, ref)
-            return Rejection(number, "currency", currency, f"is not the licence's currency {licence.currency}")
+                return (number, line_id, licence_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, kind, ref, "")
+            problem = self._currency_problem(licence, currency)
+            if problem is not None:
+                return Rejection(number, "currency", currency, problem)
+            to_decimals = CURRENCIES[currency]
+        else:
+            currency = ""
         if sale_day < licence.term_start:
             reason = f"is before the licence term starts ({_utc(licence.term_start)})"
             return Rejection(number, "sale_date", _day(sale_day), reason)
@@ -364,29 +410,57 @@ class Validator:
             end = _utc(licence.sell_off_end)
             reason = f"is on or after the end of the licence's term and sell-off period ({end})"
             return Rejection(number, "sale_date", _day(sale_day), reason)
-        if decimals != licence.decimals:
+        if decimals != to_decimals:
             try:
-                gross = rescale(gross, decimals, licence.decimals)
+                gross = rescale(gross, decimals, to_decimals)
             except AmountError as err:
-                return Rejection(number, "gross", err.text, err.reason)
+                return Rejection(number, "gross", err.text, _in_currency(err.reason, currency, to_decimals))
             try:
-                deductions = rescale(deductions, decimals, licence.decimals)
+                deductions = rescale(deductions, decimals, to_decimals)
             except AmountError as err:
-                return Rejection(number, "deductions", err.text, err.reason)
+                return Rejection(number, "deductions", err.text, _in_currency(err.reason, currency, to_decimals))
         known = licence.days.get(sale_day)
         if known is None:
             known = licence.days[sale_day] = licence.period_and_year_of_day(sale_day)
         period, year = known
         if period > _UINT32_MAX:
             return Rejection(number, "sale_date", _day(sale_day), "is beyond period 2**32-1")
-        return (number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, kind, ref)
+        return (
+            number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, kind, ref,
+            currency,
+        )  # fmt: skip
+
+    @staticmethod
+    def _currency_problem(licence: _Licence, currency: str) -> str | None:
+        """Why a line in ``currency`` (not the licence's) cannot be paid, or None when the
+        licence's clause converts it: its amounts are then in the currency's minor units."""
+        if currency not in CURRENCIES:
+            if currency in NO_MINOR_UNIT:
+                return (
+                    "is an ISO 4217 code without a minor unit (a metal, fund or unit of account): no sale is "
+                    "priced in it"
+                )
+            return "is not an active ISO 4217 currency code"
+        if not licence.converts:
+            return (
+                f"is not the licence's currency {licence.currency}, and the licence's terms convert nothing "
+                "(its conversion rule is none)"
+            )
+        if licence.currency not in CURRENCIES:
+            return (
+                f"cannot be converted into the licence's currency {licence.currency}, which is not an ISO 4217 "
+                "currency: no published rate prices it"
+            )
+        return None
 
     def admit(self, prepared: Prepared) -> ValidLine | Rejection | None:
         """The leaf, the claim in the seen store and the counts, for a line ``prepare`` passed:
         the ValidLine, a Rejection for an id seen with other content or for a period already
         reported, or None for a duplicate."""
-        number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, kind, _ = prepared
-        if kind:
+        number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, kind, _, currency = (
+            prepared
+        )
+        if kind or currency:
             return self._admit_entry(prepared)
         licence = self._licences[licence_id]
         leaf = leaf_fast(line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions)
@@ -405,7 +479,7 @@ class Validator:
         return _new_valid_line(
             ValidLine,
             (number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions,
-             leaf, in_scope, 0, 0, "", None),
+             leaf, in_scope, 0, 0, "", None, "", 0),
         )  # fmt: skip
 
     # ------------------------------------------------------------ returns, cancels, replaces
@@ -426,11 +500,15 @@ class Validator:
         return stored
 
     def _admit_entry(self, prepared: Prepared) -> ValidLine | Rejection | None:
-        """``admit`` for a return, a cancel or a replace (module docstring)."""
-        number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, kind, _ = prepared
+        """``admit`` for a return, a cancel, a replace or a sale in another currency (module docstring)."""
+        number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, kind, _, currency = (
+            prepared
+        )
         licence = self._licences[licence_id]
         if kind == LINE_RETURN:
             return self._admit_return(prepared, licence)
+        if kind == LINE_SALE:
+            return self._admit_foreign_sale(prepared, licence)
         verb = "cancels" if kind == LINE_CANCEL else "replaces"
         target = self._latest(licence, line_id, licence_id)
         if target is None:
@@ -441,8 +519,10 @@ class Validator:
         if target.kind == LINE_CANCEL:
             return self._reject(number, "line_id", line_id, f"{verb} line {line_id}, which was already cancelled")
         stats = self.stats
+        minor_units = CURRENCIES[currency] if currency else 0
         if kind == LINE_CANCEL:
             _, _, _, period, year, sale_day, t, f, c, units, gross, deductions = target[:12]
+            currency, minor_units = target.currency, target.minor_units
             in_scope = target.in_scope
             previous = None
         else:
@@ -452,38 +532,44 @@ class Validator:
                     "new line instead"
                 )
                 return self._reject(number, "sale_date", _day(sale_day), reason)
-            if (sale_day, t, f, c, units, gross, deductions) == target[5:12]:
+            if (sale_day, t, f, c, units, gross, deductions) == target[5:12] and (currency, minor_units) == (
+                target.currency,
+                target.minor_units,
+            ):
                 stats.duplicates += 1  # the values it has already: changes nothing
                 return None
             in_scope = bool(licence.territories >> t & licence.fields >> f & licence.channels >> c & 1)
             previous = (
                 target.year, target.territory, target.field, target.channel, target.units, target.gross,
-                target.deductions,
+                target.deductions, target.sale_day, target.currency, target.minor_units,
             )  # fmt: skip
-        leaf = leaf_entry(
-            kind, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, target.leaf
-        )
+        if currency:
+            leaf = leaf_foreign(
+                kind, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, target.leaf,
+                currency, minor_units,
+            )  # fmt: skip
+        else:
+            leaf = leaf_entry(
+                kind, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, target.leaf
+            )
         stats.valid += 1
         if not in_scope:
             stats.out_of_scope += 1
         return ValidLine(
             number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, leaf, in_scope,
-            kind, target.revision + 1, "", previous,
+            kind, target.revision + 1, "", previous, currency, minor_units,
         )  # fmt: skip
 
-    def _admit_return(self, prepared: Prepared, licence: _Licence) -> ValidLine | Rejection | None:
-        """A return is a new line of its own id; naming a known sale, it takes back no more than it."""
-        number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, _, ref = prepared
-        if ref:
-            original = self._latest(licence, ref, licence_id)
-            if original is not None:
-                problem = self._return_problem(licence, original, ref, units, gross)
-                if problem is not None:
-                    return self._reject(number, *problem)
-        ref_word = keccak256(ref.encode("utf-8")) if ref else NO_REF
-        leaf = leaf_entry(
-            LINE_RETURN, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, ref_word
+    def _admit_foreign_sale(self, prepared: Prepared, licence: _Licence) -> ValidLine | Rejection | None:
+        """A sale in another currency: as any sale, with the leaf that commits to its currency."""
+        number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, _, _, currency = (
+            prepared
         )
+        minor_units = CURRENCIES[currency]
+        leaf = leaf_foreign(
+            LINE_SALE, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, NO_REF,
+            currency, minor_units,
+        )  # fmt: skip
         first = self._claim(licence.licensee, line_id, leaf)
         stats = self.stats
         if first is not None:
@@ -498,24 +584,69 @@ class Validator:
             stats.out_of_scope += 1
         return ValidLine(
             number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, leaf, in_scope,
-            LINE_RETURN, 0, ref, None,
+            LINE_SALE, 0, "", None, currency, minor_units,
+        )  # fmt: skip
+
+    def _admit_return(self, prepared: Prepared, licence: _Licence) -> ValidLine | Rejection | None:
+        """A return is a new line of its own id; naming a known sale, it takes back no more than it."""
+        number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, _, ref, currency = (
+            prepared
+        )
+        if ref:
+            original = self._latest(licence, ref, licence_id)
+            if original is not None:
+                problem = self._return_problem(licence, original, ref, units, gross, currency)
+                if problem is not None:
+                    return self._reject(number, *problem)
+        ref_word = keccak256(ref.encode("utf-8")) if ref else NO_REF
+        minor_units = CURRENCIES[currency] if currency else 0
+        if currency:
+            leaf = leaf_foreign(
+                LINE_RETURN, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions,
+                ref_word, currency, minor_units,
+            )  # fmt: skip
+        else:
+            leaf = leaf_entry(
+                LINE_RETURN, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions,
+                ref_word,
+            )  # fmt: skip
+        first = self._claim(licence.licensee, line_id, leaf)
+        stats = self.stats
+        if first is not None:
+            if first == leaf:
+                stats.duplicates += 1
+                return None
+            reason = f"was seen before with different content (first leaf 0x{first.hex()})"
+            return self._reject(number, "line_id", line_id, reason)
+        in_scope = bool(licence.territories >> t & licence.fields >> f & licence.channels >> c & 1)
+        stats.valid += 1
+        if not in_scope:
+            stats.out_of_scope += 1
+        return ValidLine(
+            number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, leaf, in_scope,
+            LINE_RETURN, 0, ref, None, currency, minor_units,
         )  # fmt: skip
 
     @staticmethod
     def _return_problem(
-        licence: _Licence, original: ValidLine, ref: str, units: int, gross: int
+        licence: _Licence, original: ValidLine, ref: str, units: int, gross: int, currency: str = ""
     ) -> tuple[str, str, str] | None:
-        """(column, value, reason) when a return takes back more than the sale it names."""
+        """(column, value, reason) when a return takes back more than the sale it names, or
+        takes it back in another currency than the sale's."""
         if original.licence_id != licence.info.licence_id:
             return ("returns_line_id", ref, f"is line {ref} of licence {original.licence_id}, not of this licence")
         if original.kind == LINE_CANCEL:
             return ("returns_line_id", ref, f"is line {ref}, which was cancelled")
         if original.units < 0 or original.gross < 0:
             return ("returns_line_id", ref, f"is line {ref}, which is itself a return")
+        if original.currency != currency:
+            sold, returned = original.currency or licence.currency, currency or licence.currency
+            reason = f"is line {ref}, sold in {sold}: a return of it is in {sold} too, not in {returned}"
+            return ("returns_line_id", ref, reason)
         if -units > original.units:
             return ("units", str(units), f"returns {-units} units of line {ref}, which sold {original.units}")
         if -gross > original.gross:
-            d = licence.decimals
+            d = original.minor_units if currency else licence.decimals
             reason = (
                 f"returns {format_amount(-gross, d)} of gross of line {ref}, which sold "
                 f"{format_amount(original.gross, d)}"
@@ -525,6 +656,13 @@ class Validator:
 
     def _reject(self, number: int, column: str, value: str, reason: str) -> Rejection:
         return self.count_rejection(Rejection(number, column, value, reason))
+
+
+def _in_currency(reason: str, currency: str, minor_units: int) -> str:
+    """An amount's reason, saying whose decimals it is held to when that is a currency's."""
+    if not currency:
+        return reason
+    return f"{reason} in {currency} (its ISO 4217 minor unit is {minor_units})"
 
 
 def validate(lines: Iterable[SaleLine | Rejection], validator: Validator) -> Iterator[ValidLine | Rejection]:

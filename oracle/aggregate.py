@@ -15,6 +15,13 @@ sign, so each bucket keeps deductions <= gross). ``add_leaf`` counts a line in t
 line count without amounts: the report builder uses it for a version that a later one in the
 same report takes away, so that the two net to nothing instead of a sale and a return.
 
+Lines in another currency than the licence's (``ValidLine.currency``) count in their bucket's
+units and in the root like any line, but their gross and deductions stay in the currency's minor
+units: they are summed per (bucket, currency), and with ``foreign_by_day`` (the clause's rule
+sale-date) per (bucket, currency, sale day), into ``PeriodTotals.foreign``. The buckets' gross
+and deductions are the licence-currency part only; the report builder adds each foreign sum
+converted (oracle.conversion), once, as the ledger checks it.
+
 Memory does not grow with the feed: the Aggregator holds at most ``max_leaves_in_memory``
 32-byte leaves across all periods and spills the rest to temporary files. ``finish()`` sorts a
 spilled period externally (partitions by the leaves' leading bits, each small enough to sort
@@ -95,6 +102,22 @@ class BucketSums:
 
 
 @dataclass(frozen=True, slots=True)
+class ForeignSums:
+    """The sales of one bucket in one currency other than the licence's (of one sale day, when
+    summed per day), in that currency's minor units.
+
+    ``bucket`` indexes the report's buckets, then its returned buckets after them (as a
+    conversion on chain does: ``len(buckets) + i`` is ``returned[i]``)."""
+
+    bucket: int
+    currency: str
+    minor_units: int
+    sale_day: int | None  # unix seconds of 00:00 UTC; None when summed over the period
+    gross: int
+    deductions: int
+
+
+@dataclass(frozen=True, slots=True)
 class PeriodTotals:
     """Everything a report for one licence and period needs.
 
@@ -108,16 +131,21 @@ class PeriodTotals:
     buckets: tuple[BucketSums, ...]
     lines_root: bytes
     returned: tuple[BucketSums, ...] = ()
+    # Sums in other currencies, by (bucket, currency, sale day); the buckets' gross and
+    # deductions above do not include them.
+    foreign: tuple[ForeignSums, ...] = ()
 
 
 class _Period:
-    __slots__ = ("buckets", "leaves", "returned", "spill_path", "spilled")
+    __slots__ = ("buckets", "foreign", "leaves", "returned", "spill_path", "spilled")
 
     def __init__(self) -> None:
         # (year << 24 | territory << 16 | field << 8 | channel) -> [units, gross, deductions, in_scope];
         # the keys sort as (year, territory, field, channel) tuples would
         self.buckets: dict[int, list[int]] = {}
         self.returned: dict[int, list[int]] = {}  # the same, for what returns and cancels take away
+        # (returned, bucket key, currency, minor units, sale day or -1) -> [gross, deductions]
+        self.foreign: dict[tuple[bool, int, str, int, int], list[int]] = {}
         self.leaves = bytearray()  # leaves in memory, 32 bytes each, in arrival order
         self.spilled = 0  # leaves written to spill_path
         self.spill_path: Path | None = None
@@ -134,7 +162,11 @@ class Aggregator:
     """
 
     def __init__(
-        self, max_leaves_in_memory: int = DEFAULT_MAX_LEAVES_IN_MEMORY, spill_dir: str | os.PathLike[str] | None = None
+        self,
+        max_leaves_in_memory: int = DEFAULT_MAX_LEAVES_IN_MEMORY,
+        spill_dir: str | os.PathLike[str] | None = None,
+        *,
+        foreign_by_day: bool = False,
     ) -> None:
         if max_leaves_in_memory < 1:
             raise ValueError(f"max_leaves_in_memory must be at least 1, not {max_leaves_in_memory}")
@@ -142,6 +174,7 @@ class Aggregator:
         self._cap = max_leaves_in_memory
         self._held = 0  # leaves in the periods' buffers
         self._spill_dir = spill_dir
+        self._by_day = foreign_by_day
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._files = 0
         self.peak_leaves_in_memory = 0
@@ -157,13 +190,15 @@ class Aggregator:
         return self._held
 
     def add(self, line: ValidLine) -> None:
-        _, _, licence_id, period, year, _, t, f, c, units, gross, deductions, leaf, in_scope, kind, _, _, _ = line
+        _, _, licence_id, period, year, _, t, f, c, units, gross, deductions, leaf, in_scope, kind, _, _, _, cur, _ = (
+            line
+        )
         key = (licence_id, period)
         acc = self._periods.get(key)
         if acc is None:
             acc = self._periods[key] = _Period()
-        if kind:  # a return, cancel or replace
-            self._add_entry(acc, line)
+        if kind or cur:  # a return, cancel or replace, or a line in another currency
+            self._add_entry(acc, line, self._by_day)
             self._add_leaf(acc, leaf)
             return
         bucket_key = year << 24 | t << 16 | f << 8 | c
@@ -193,18 +228,31 @@ class Aggregator:
             self._spill()
 
     @staticmethod
-    def _add_entry(acc: _Period, line: ValidLine) -> None:
-        """The signed amounts of a return, a cancel or a replace (module docstring)."""
+    def _add_entry(acc: _Period, line: ValidLine, by_day: bool) -> None:
+        """The signed amounts of a return, a cancel, a replace or a line in another currency
+        (module docstring)."""
         sign = -1 if line.kind == LINE_CANCEL else 1
-        amounts = [(line.year, line.territory, line.field, line.channel, line.units, line.gross, line.deductions, sign)]
+        amounts = [
+            (line.year, line.territory, line.field, line.channel, line.units, line.gross, line.deductions,
+             line.sale_day, line.currency, line.minor_units, sign)
+        ]  # fmt: skip
         if line.kind == LINE_REPLACE and line.previous is not None:
             amounts.append((*line.previous, -1))
-        for year, t, f, c, units, gross, deductions, sign_of in amounts:
+        for year, t, f, c, units, gross, deductions, day, currency, minor_units, sign_of in amounts:
             units, gross, deductions = sign_of * units, sign_of * gross, sign_of * deductions
-            side = acc.buckets
+            side, returned = acc.buckets, False
             if units < 0 or gross < 0 or deductions < 0:
-                side, units, gross, deductions = acc.returned, -units, -gross, -deductions
+                side, returned, units, gross, deductions = acc.returned, True, -units, -gross, -deductions
             bucket_key = year << 24 | t << 16 | f << 8 | c
+            if currency:  # the bucket counts the units; the amounts are summed in the currency
+                group = (returned, bucket_key, currency, minor_units, day if by_day else -1)
+                money = acc.foreign.get(group)
+                if money is None:
+                    acc.foreign[group] = [gross, deductions]
+                else:
+                    money[0] += gross
+                    money[1] += deductions
+                gross = deductions = 0
             sums = side.get(bucket_key)
             if sums is None:
                 side[bucket_key] = [units, gross, deductions, line.in_scope]
@@ -283,6 +331,7 @@ class Aggregator:
             raise LineCountOverflowError(licence_id, period, count)
         buckets = _sums(licence_id, period, acc.buckets)
         returned = _sums(licence_id, period, acc.returned)
+        foreign = _foreign_sums(licence_id, period, acc, len(buckets))
         if acc.spill_path is None:
             root = merkle_root(split_leaves(acc.leaves))
         else:
@@ -291,7 +340,7 @@ class Aggregator:
             builder = SortedLeavesRoot()
             self._feed_sorted(acc.spill_path, acc.spilled, builder)
             root = builder.root()
-        return PeriodTotals(licence_id, period, count, buckets, root, returned)
+        return PeriodTotals(licence_id, period, count, buckets, root, returned, foreign)
 
     def _feed_sorted(
         self,
@@ -382,6 +431,43 @@ def _sums(licence_id: int, period: int, sums: dict[int, list[int]]) -> tuple[Buc
                 raise BucketOverflowError(licence_id, period, codes, column, total)
         buckets.append(BucketSums(*codes, units, gross, deductions, bool(in_scope)))
     return tuple(buckets)
+
+
+def _foreign_sums(licence_id: int, period: int, acc: _Period, sales_buckets: int) -> tuple[ForeignSums, ...]:
+    """The period's sums in other currencies, by (report bucket index, currency, sale day).
+
+    Should one currency's lines have been read with two exponents (ISO 4217 changed one between
+    two feeds), their sums are brought to the finer one, exactly, so that the bucket has one sum
+    of the currency (the ledger takes a currency once per bucket and rate day)."""
+    index = {False: {k: i for i, k in enumerate(sorted(acc.buckets))}}
+    index[True] = {k: sales_buckets + i for i, k in enumerate(sorted(acc.returned))}
+    merged: dict[tuple[int, str, int], list[int]] = {}
+    for (returned, bucket_key, currency, minor_units, day), (gross, deductions) in acc.foreign.items():
+        key = (index[returned][bucket_key], currency, day)
+        held = merged.get(key)
+        if held is None:
+            merged[key] = [minor_units, gross, deductions]
+            continue
+        finer = max(held[0], minor_units)
+        held[1] = held[1] * 10 ** (finer - held[0]) + gross * 10 ** (finer - minor_units)
+        held[2] = held[2] * 10 ** (finer - held[0]) + deductions * 10 ** (finer - minor_units)
+        held[0] = finer
+    sums = []
+    for (bucket, currency, day), (minor_units, gross, deductions) in sorted(merged.items()):
+        for column, total in (("gross", gross), ("deductions", deductions)):
+            if total > UINT128_MAX:
+                raise BucketOverflowError(
+                    licence_id, period, _codes_of(acc, bucket, sales_buckets), f"{column} in {currency}", total
+                )
+        sums.append(ForeignSums(bucket, currency, minor_units, None if day < 0 else day, gross, deductions))
+    return tuple(sums)
+
+
+def _codes_of(acc: _Period, bucket: int, sales_buckets: int) -> tuple[int, int, int, int]:
+    """(year, territory, field, channel) of a report bucket index."""
+    keys = sorted(acc.buckets) if bucket < sales_buckets else sorted(acc.returned)
+    key = keys[bucket if bucket < sales_buckets else bucket - sales_buckets]
+    return (key >> 24, key >> 16 & 0xFF, key >> 8 & 0xFF, key & 0xFF)
 
 
 def _shared_bits(a: bytes, b: bytes) -> int:

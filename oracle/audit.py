@@ -18,8 +18,8 @@ nothing (no lines) reveals no underpayment, so its cost is never charged.
 Anything wrong (an unknown licence, a period not settled on chain, a cost that is not a
 non-negative amount in the token's decimals, a bad line, a line of another licence or period, a
 line the outbox holds already, a report of the period still on its way, lines of the period
-waiting for an adjustment, a reference used before) raises :class:`AuditError`, naming it, and
-nothing is stored.
+waiting for an adjustment, a reference used before, a sale in another currency without its
+exchange rate) raises :class:`AuditError`, naming it, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from intake.feed import Rejection
 from intake.judge import judge
 from intake.validate import LicenceInfo, ValidLine
+from oracle.conversion import ConversionHeld
 from oracle.directory import LicenceDirectory
 from oracle.reports import AuditFinding, ReportBuilder
 from outbox import Outbox, OutboxSeenLines, ReportedPeriods, ReportState, StoredReport
@@ -162,7 +163,14 @@ def queue_audit(
                 f"{shown}: other lines of the period reached the outbox while the audit was read "
                 f"({len(lines)} audit lines, {stored} stored, {waiting} waiting); run the audit again"
             )
-        report_id = builder.build_audit(licence_id, period, latest, AuditFinding(audit_cost, reference))
+        try:
+            report_id = builder.build_audit(licence_id, period, latest, AuditFinding(audit_cost, reference))
+        except ConversionHeld as held:
+            if held.waits_for_rates:
+                message = f"the finding {held.reason}: load them (`royalty-oracle rates load`) and queue it again"
+            else:
+                message = f"the finding cannot be converted: {held.reason}"
+            raise AuditError(f"{shown}: {message}") from held
         conn.commit()
     except BaseException:
         conn.rollback()

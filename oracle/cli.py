@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from rich.table import Table
 from intake.merkle import merkle_proof, verify
 from oracle import rates_cli
 from oracle.audit import AuditError, AuditOutcome, QueuedAudit, audit_outcome
+from oracle.conversion import ConversionHeld
 from oracle.directory import LicenceDirectory
 from oracle.inbox import FeedInbox
 from oracle.ingest import IngestResult
@@ -44,6 +45,7 @@ from oracle.settings import OracleSettings, SettingsError
 from outbox import Outbox
 from outbox.lease import LeaseLost, SenderLease
 from outbox.migrate import shown
+from outbox.rates import RateHold
 from royalty_chain.client import Chain
 from royalty_chain.manifest import Manifest, ManifestError
 from royalty_chain.transport import RpcError, wait_for_rpc
@@ -185,7 +187,11 @@ def _ingest_with_progress(service: OracleService, paths: list[Path]) -> list[Ing
 
 
 def _print_results(
-    ingested: list[IngestResult], built: list[int], sent: SendResult, period_name: PeriodName | None = None
+    ingested: list[IngestResult],
+    built: list[int],
+    sent: SendResult,
+    period_name: PeriodName | None = None,
+    held_reports: Sequence[ConversionHeld] = (),
 ) -> None:
     if ingested:  # `send` and `audit` read no feed of their own here
         table = Table(title="Feeds")
@@ -235,6 +241,9 @@ def _print_results(
     console.print(reports)
     if sent.waiting:
         console.print(f"{sent.waiting} report(s) still waiting (see `royalty-oracle status`)")
+    for held in held_reports:
+        shown = _period(period_name, held.licence_id, held.period)
+        console.print(f"[yellow]licence {held.licence_id} period {shown} not signed:[/yellow] {held.reason}")
 
 
 @app.command()
@@ -248,7 +257,7 @@ def submit(
         ingested = _ingest_with_progress(service, files)
         built = service.build_reports()
         sent = service.send()
-    _print_results(ingested, built, sent, service.builder.period_name)
+    _print_results(ingested, built, sent, service.builder.period_name, service.builder.held)
 
 
 @app.command()
@@ -258,7 +267,7 @@ def send(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
     with _releasing(service):
         built = service.build_reports()
         sent = service.send()
-    _print_results([], built, sent, service.builder.period_name)
+    _print_results([], built, sent, service.builder.period_name, service.builder.held)
 
 
 _sigterm = threading.Event()
@@ -312,7 +321,7 @@ def watch(
                 log.warning("sender_lease_lost_mid_round", error=str(err))
                 continue
             if ingested or built or sent.settled or sent.rejected:
-                _print_results(ingested, built, sent, service.builder.period_name)
+                _print_results(ingested, built, sent, service.builder.period_name, service.builder.held)
             for outcome in outcomes:
                 if outcome.state == "quarantined":
                     console.print(f"[red]{outcome.feed} quarantined[/red] in {outcome.bundle}: {outcome.error}")
@@ -363,6 +372,34 @@ def status() -> None:
                 r.error or "",
             )
         console.print(reports)
+        _print_holds(outbox.rate_holds(conn), period_name)
+
+
+def _print_holds(holds: list[RateHold], period_name: PeriodName | None) -> None:
+    """The periods whose report waits for exchange rates (not signed yet: their lines wait)."""
+    if not holds:
+        return
+    table = Table(title=f"Reports waiting for rates: {len(holds)}")
+    for column in ("licence", "period", "source", "currency", "days without a rate", "since", "reason"):
+        table.add_column(column)
+    for hold in holds:
+        since = datetime.fromtimestamp(hold.held_since, UTC).strftime("%Y-%m-%d %H:%M")
+        shown = _period(period_name, hold.licence_id, hold.period)
+        for missing in hold.missing or [{"currency": "", "days": []}]:
+            table.add_row(
+                str(hold.licence_id),
+                shown,
+                hold.source,
+                missing["currency"],
+                ", ".join(missing["days"]),
+                since,
+                "" if hold.missing else hold.reason,
+            )
+    console.print(table)
+    console.print(
+        "a report waiting for rates is signed in the next round once its rates are loaded "
+        "(`royalty-oracle rates load FILE --source SOURCE --base BASE`)"
+    )
 
 
 def _print_queued_audit(queued: QueuedAudit) -> None:

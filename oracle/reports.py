@@ -41,6 +41,15 @@ in one transaction), or from none (an audit that found nothing). ``resign`` keep
 Within one report, a version that a later one takes away (a line cancelled or replaced before
 it was reported) counts only in the root: the line adds its last version, and takes away the
 version an earlier report carried, if any.
+
+Sales in other currencies (docs/currencies.md): a report's lines in another currency than the
+licence's are converted by its clause at the rates of the outbox's stored quotes
+(oracle.conversion); its buckets hold the converted parts and its conversions are stored with it
+(``StoredReport.fx``) and signed again with it. A report that needs a rate not stored is not
+signed: its period is held (the outbox's ``rate_holds``, shown by ``royalty-oracle status``), its
+lines keep waiting, one ``report_waits_for_rates`` line per currency is logged (licence, period,
+currency, source, the days without a rate) when the hold is new or changes, and every round tries
+it again, so the round after ``royalty-oracle rates load`` signs it.
 """
 
 from __future__ import annotations
@@ -55,6 +64,14 @@ from sqlalchemy.engine import Connection
 from intake.merkle import LINE_CANCEL, ZERO_ROOT
 from intake.validate import LicenceInfo
 from oracle.aggregate import Aggregator, BucketSums
+from oracle.conversion import (
+    ConversionHeld,
+    ConversionRecord,
+    FxRule,
+    prepare_conversions,
+    records_of,
+    with_conversions,
+)
 from oracle.directory import LicenceDirectory
 from oracle.hooks import FaultHook, no_fault
 from outbox import Outbox, ReportState, StoredReport
@@ -63,7 +80,7 @@ from royalty_chain.actions import report_digest, sign_report
 from royalty_chain.calendar import LicenceCalendar
 from royalty_chain.client import Chain
 from royalty_chain.models import SettlementContext
-from royalty_chain.terms import Bucket, Conversion, Report
+from royalty_chain.terms import Bucket, Report
 
 log = structlog.get_logger("oracle")
 
@@ -120,6 +137,8 @@ class ReportBuilder:
         # The licences read this round (the directory asks the node for new logs at each read).
         self._infos: dict[int, LicenceInfo] = {}
         self._rules: dict[int, LicenceCalendar] = {}  # for period_name
+        # The periods of the last round whose report waits (for exchange rates, or an operator).
+        self.held: list[ConversionHeld] = []
 
     def chain_time(self) -> int:
         # RPC failures are retried with backoff by the provider (royalty_chain.client.Chain).
@@ -210,6 +229,7 @@ class ReportBuilder:
         """Signs every due period (with lines, or a nil report without) into the outbox, in
         (licence, period) order so that each licence's sequences follow its periods."""
         built = []
+        self.held = []
         self._round_time = now = self.chain_time()
         due = self.due_periods(now)
         nil = self.nil_periods(now) if self.nil_reports else []
@@ -230,7 +250,9 @@ class ReportBuilder:
                 continue
             earlier = reported.get((licence_id, period))
             if earlier is None:
-                built.append(self._build(licence_id, period))
+                report_id = self._build(licence_id, period)
+                if report_id is not None:  # None: held for exchange rates
+                    built.append(report_id)
                 continue
             adjustment = self._adjustment(licence_id, period, earlier, latest[licence_id, period])
             if adjustment is not None:
@@ -265,10 +287,40 @@ class ReportBuilder:
         reports = self.outbox.period_reports(self.conn, licence_id, period)
         adjustment = max((r.adjustment for r in reports), default=0) + 1
         try:
-            return self._build(licence_id, period, adjustment=adjustment, corrects=corrects, audit=finding)
+            report_id = self._build(
+                licence_id, period, adjustment=adjustment, corrects=corrects, audit=finding, hold=False
+            )
+            assert report_id is not None  # not held: ConversionHeld is raised
+            return report_id
         finally:
             self._last_sequences = {}
             self._infos = {}
+
+    def _hold(self, held: ConversionHeld) -> None:
+        """Notes in the outbox that the period's report waits, and logs it when that is news:
+        one line per currency without a rate (``report_waits_for_rates``), or one saying what
+        else holds it (``report_held``). The period is tried again every round."""
+        self.held.append(held)
+        licence_id, period = held.licence_id, held.period
+        missing = [m.as_dict() for m in held.missing]
+        if not self.outbox.hold_for_rates(self.conn, licence_id, period, held.source, missing, held.reason):
+            return
+        name = self.period_name(licence_id, period)
+        if not held.waits_for_rates:
+            log.error("report_held", licence=licence_id, period=period, period_name=name, reason=held.reason)
+            return
+        for m in held.missing:
+            log.warning(
+                "report_waits_for_rates",
+                licence=licence_id,
+                period=period,
+                period_name=name,
+                currency=m.currency,
+                source=held.source,
+                base=held.base,
+                days=list(m.days),
+                reason=m.reason,
+            )
 
     def close_period(self, licence_id: int, period: int) -> None:
         self.outbox.close_period(self.conn, licence_id, period)
@@ -315,7 +367,7 @@ class ReportBuilder:
             corrects,
             audit=stored.audit,
             audit_cost=stored.audit_cost,
-            fx=stored.fx,
+            fx=records_of(stored),
         )
         signatures = self._sign(report)
         self.outbox.resign(self.conn, stored.id, sequence, deadline, signatures, corrects=corrects)
@@ -373,10 +425,16 @@ class ReportBuilder:
         adjustment: int = 0,
         corrects: int = 0,
         audit: AuditFinding | None = None,
-    ) -> int:
+        *,
+        hold: bool = True,
+    ) -> int | None:
         """Signs the period's waiting lines into its original report (``adjustment`` 0) or its
         n-th adjustment, correcting settlement ``corrects`` (module docstring); with ``audit``,
-        the adjustment is that audit finding."""
+        the adjustment is that audit finding.
+
+        Sales in other currencies are converted (oracle.conversion); when a rate is missing, the
+        period is held (``hold``: noted in the outbox, logged when new, None returned, nothing
+        signed) or ConversionHeld raised (``hold`` False: the caller says it)."""
         info = self._info(licence_id)
         if info is None:
             raise LookupError(f"licence {licence_id} is not in the registry: its period {period} cannot be reported")
@@ -407,7 +465,7 @@ class ReportBuilder:
                 revision -= 1
             return previous.get((licensee, line_id, revision)) if revision >= 0 else None
 
-        aggregator = Aggregator()
+        aggregator = Aggregator(foreign_by_day=info.clause.rule is FxRule.SALE_DATE)
         for row in self.outbox.waiting_lines(self.conn, licence_id, period):
             line = line_of_row(row, year_of(row))
             key = (row["licensee"], line.line_id, line.revision)
@@ -424,6 +482,9 @@ class ReportBuilder:
                 else:
                     values = (year_of(base), int(base["territory"]), int(base["field"]), int(base["channel"]))
                     amounts = (int(base["units"]), int(base["gross"]), int(base["deductions"]))
+                    # the base's currency: its amounts are in that currency's minor units
+                    currency = base.get("currency") or ""
+                    money = (int(base["sale_day"]), currency, int(base["minor_units"]) if currency else 0)
                     if line.kind == LINE_CANCEL:
                         line = line._replace(
                             year=values[0],
@@ -434,20 +495,31 @@ class ReportBuilder:
                             gross=amounts[1],
                             deductions=amounts[2],
                             in_scope=bool(base["in_scope"]),
+                            sale_day=money[0],
+                            currency=money[1],
+                            minor_units=money[2],
                         )
                     else:
-                        line = line._replace(previous=(*values, *amounts))
+                        line = line._replace(previous=(*values, *amounts, *money))
             aggregator.add(line)
         finished = aggregator.finish()
+        fx: list[ConversionRecord] = []
         if finished:
             (totals,) = finished
             root, line_count = totals.lines_root, totals.line_count
-            buckets = [_bucket_row(b) for b in totals.buckets]
-            returned = [_bucket_row(b) for b in totals.returned]
+            earlier = self.outbox.period_reports(self.conn, licence_id, period) if adjustment else []
+            try:
+                converted = prepare_conversions(self.outbox, self.conn, info, totals, earlier)
+            except ConversionHeld as held:
+                if not hold:
+                    raise
+                self._hold(held)
+                return None
+            buckets, returned, fx = converted.buckets, converted.returned, converted.fx
         else:  # only an audit that found nothing has no lines: it states its cost alone
             root, line_count, buckets, returned = ZERO_ROOT, 0, [], []
         report_id = self._sign_and_store(
-            licence_id, period, root, line_count, buckets, returned, adjustment, corrects, audit
+            licence_id, period, root, line_count, buckets, returned, adjustment, corrects, audit, fx
         )
         event = "audit_signed" if audit else "adjustment_signed" if adjustment else "report_signed"
         log.info(
@@ -460,6 +532,7 @@ class ReportBuilder:
             buckets=len(buckets),
             returned=len(returned),
             years=sorted({b[0] for b in buckets + returned}),
+            **({"conversions": len(fx), "currencies": sorted({c.currency for c in fx})} if fx else {}),
             **({"adjustment": adjustment, "corrects": corrects} if adjustment else {}),
             **({"audit_cost": audit.cost, "finding_ref": audit.reference} if audit else {}),
         )
@@ -490,6 +563,7 @@ class ReportBuilder:
         adjustment: int = 0,
         corrects: int = 0,
         audit: AuditFinding | None = None,
+        fx: list[ConversionRecord] | None = None,
     ) -> int:
         chain_last = self._last_sequences.get(licence_id)
         if chain_last is None:
@@ -508,6 +582,7 @@ class ReportBuilder:
             corrects,
             audit=audit is not None,
             audit_cost=audit.cost if audit else 0,
+            fx=fx or [],
         )
         signatures = self._sign(report)
         return self.outbox.add_report(
@@ -527,6 +602,7 @@ class ReportBuilder:
             audit=audit is not None,
             audit_cost=audit.cost if audit else 0,
             finding_ref=audit.reference if audit else None,
+            fx=[c.as_dict() for c in fx or []],
         )
 
     def _sign(self, report: Report) -> list[bytes]:
@@ -569,14 +645,14 @@ def _report(
     *,
     audit: bool = False,
     audit_cost: int = 0,
-    fx: list[list[int | str]] | None = None,
+    fx: list[ConversionRecord] | None = None,
 ) -> Report:
     if any(len(b) != 7 for b in buckets):
         raise ValueError(
             f"licence {licence_id} period {period}: buckets without a contract year (a report signed for the "
             "ledger before contract years) cannot be signed again"
         )
-    return Report(
+    report = Report(
         licence_id=licence_id,
         period=period,
         sequence=sequence,
@@ -588,5 +664,5 @@ def _report(
         corrects=corrects,
         audit=audit,
         audit_cost=audit_cost,
-        fx=tuple(Conversion.from_list(c) for c in fx or []),
     )
+    return with_conversions(report, fx or [])

@@ -35,6 +35,7 @@ import structlog
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Connection
 
+from oracle.conversion import records_of, with_conversions
 from oracle.hooks import FaultHook, no_fault
 from oracle.node import LedgerABI, SenderNode
 from outbox import Outbox, StoredReport
@@ -109,7 +110,7 @@ def as_report(stored: StoredReport) -> Report:
     ledger before contract years), which no current ledger can settle."""
     if stored.legacy:
         raise ValueError(f"report {stored.id} was signed for the ledger before contract years: it cannot be sent")
-    return Report(
+    report = Report(
         licence_id=stored.licence_id,
         period=stored.period,
         sequence=stored.sequence,
@@ -121,8 +122,9 @@ def as_report(stored: StoredReport) -> Report:
         corrects=stored.corrects,
         audit=stored.audit,
         audit_cost=stored.audit_cost,
-        fx=tuple(Conversion.from_list(c) for c in stored.fx),
+        fx=tuple(Conversion(**c) for c in stored.fx),  # oracle.conversion.ConversionRecord's fields
     )
+    return with_conversions(report, records_of(stored))
 
 
 # The kinds of the Settled events that settle a report (an original, an adjustment, an audit

@@ -61,6 +61,9 @@ class OutboxLineStore:
             "line_number": row["line_number"],
             "settlement_id": settlement_id,
         }
+        if row.get("currency"):  # amounts in the currency's minor units; its leaf commits to both
+            line["currency"] = row["currency"]
+            line["minor_units"] = row["minor_units"]
         return line, leaf, tree.proof(leaf)
 
     def _tree(self, conn: Connection, licence_id: int, period: int, report_id: int) -> MerkleTree:

@@ -1,27 +1,33 @@
-"""The outbox's exchange rates: quotes of loaded rate files, each (source, base, day, currency) once.
+"""The outbox's exchange rates: quotes of loaded rate files, each (source, base, day, currency) once,
+and the periods whose reports wait for rates (``rate_holds``).
 
 A stored quote is never changed. Loading a file again is harmless (its quotes are already
 known); a file that gives a stored quote another rate has that line rejected, naming the stored
 rate, because a report may already have been signed with it. Insertion is one
 ``INSERT ... ON CONFLICT DO NOTHING ... RETURNING`` of the file's quotes, so two loads at once
 still store each quote once and tell apart what each of them added.
+
+A period whose report needs a rate that is not stored is held (``hold_for_rates``): its lines
+keep waiting, the row says which currencies and days lack a rate, and the report's signing
+(``add_report``) removes it. ``royalty-oracle status`` lists the held periods.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from intake.feed import Rejection
 from intake.fx import RateBook, RateFile, parse_rate
-from outbox.schema import fx_rates_table
+from outbox.schema import fx_rates_table, rate_holds_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,20 @@ class RatesStored:
     loaded: int = 0
     known: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RateHold:
+    """A period whose report waits for exchange rates: ``missing`` lists ``{"currency", "days"}``
+    (each currency without a rate, and its days without one); ``reason`` says it in words."""
+
+    licence_id: int
+    period: int
+    source: str
+    missing: list[dict[str, Any]]
+    reason: str
+    held_since: int
+    checked_at: int
 
 
 def _stored(row: Any) -> StoredRate:
@@ -128,3 +148,56 @@ class Rates:
         for s in self.stored_rates(conn, source, base, start, end):
             book.add(s.source, s.base, s.day, s.currency, s.rate)
         return book
+
+    def source_bases(self, conn: Connection, source: str) -> list[str]:
+        """The bases the source's stored quotes are per one unit of, sorted (one, for a source
+        whose files were all loaded with the same ``--base``)."""
+        t = fx_rates_table
+        query = select(t.c.base).where(t.c.source == source).distinct().order_by(t.c.base)
+        return [str(row[0]) for row in conn.execute(query)]
+
+    # ------------------------------------------------------------ reports waiting for rates
+
+    def hold_for_rates(
+        self,
+        conn: Connection,
+        licence_id: int,
+        period: int,
+        source: str,
+        missing: Sequence[dict[str, Any]],
+        reason: str,
+    ) -> bool:
+        """Holds the period's report (or updates the hold's missing rates); True when the hold is
+        new or says something else than before. Not committed: the round commits."""
+        now = int(time.time())
+        t = rate_holds_table
+        text = json.dumps(list(missing))
+        where = (t.c.licence_id == licence_id, t.c.period == period)
+        before = conn.execute(select(t.c.missing, t.c.reason, t.c.source).where(*where)).first()
+        if before is None:
+            conn.execute(
+                t.insert().values(
+                    licence_id=licence_id, period=period, source=source, missing=text, reason=reason,
+                    held_since=now, checked_at=now,
+                )
+            )  # fmt: skip
+            return True
+        conn.execute(update(t).where(*where).values(source=source, missing=text, reason=reason, checked_at=now))
+        return tuple(before) != (text, reason, source)
+
+    def release_hold(self, conn: Connection, licence_id: int, period: int) -> None:
+        """The period's report no longer waits for rates (``add_report`` does this itself)."""
+        t = rate_holds_table
+        conn.execute(delete(t).where(t.c.licence_id == licence_id, t.c.period == period))
+
+    def rate_holds(self, conn: Connection) -> list[RateHold]:
+        """Every held period, by (licence, period)."""
+        t = rate_holds_table
+        rows = conn.execute(select(t).order_by(t.c.licence_id, t.c.period))
+        return [
+            RateHold(
+                int(m["licence_id"]), int(m["period"]), m["source"], json.loads(m["missing"]), m["reason"],
+                int(m["held_since"]), int(m["checked_at"]),
+            )
+            for m in (row._mapping for row in rows)
+        ]  # fmt: skip

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from outbox.migrate import OutboxError
-from outbox.schema import LineState, ReportState, lines_table, reports_table
+from outbox.schema import LineState, ReportState, lines_table, rate_holds_table, reports_table
 
 # A bucket of a report signed before revision 0002: [t, f, c, units, gross, deductions].
 LEGACY_BUCKET_LENGTH = 6
@@ -85,9 +85,9 @@ class StoredReport:
     audit: bool = False
     audit_cost: int = 0
     finding_ref: str | None = None
-    # The conversions signed with the report (revision 0007; Conversion.as_list each): none for
-    # a report whose sales are all in the licence's currency, and for every report before them.
-    fx: list[list[int | str]] = dataclass_field(default_factory=list)
+    # The conversions of its sales in other currencies (revision 0007): dicts of bucket, currency,
+    # minor_units, rate_day, rate, gross, deductions (oracle.conversion.ConversionRecord), in order.
+    fx: list[dict[str, Any]] = dataclass_field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -181,12 +181,12 @@ class Reports:
         audit: bool = False,
         audit_cost: int = 0,
         finding_ref: str | None = None,
-        fx: list[list[int | str]] | None = None,
+        fx: Sequence[dict[str, Any]] = (),
     ) -> int:
         """Stores a signed report and ties its waiting lines to it, in one transaction: the
         period's original (``adjustment`` 0), or its n-th adjustment, correcting ``corrects``;
-        with ``audit``, an audit finding stating ``audit_cost`` (``finding_ref``: its reference);
-        ``fx``, the conversions signed with it (Conversion.as_list each).
+        with ``audit``, an audit finding stating ``audit_cost`` (``finding_ref``: its reference).
+        ``fx`` are its conversions (StoredReport.fx), signed with it.
 
         With ``commit=False`` the caller commits several reports at once (one fsync a round);
         a crash before that loses only signatures, which the next round makes again."""
@@ -206,7 +206,7 @@ class Reports:
                 audit=audit,
                 audit_cost=str(audit_cost),
                 finding_ref=finding_ref,
-                fx=json.dumps(fx or []),
+                fx=json.dumps(list(fx)),
                 signatures=json.dumps(["0x" + s.hex() for s in signatures]),
                 state=ReportState.SIGNED,
                 attempts=0,
@@ -223,6 +223,12 @@ class Reports:
                 lines_table.c.state == LineState.WAITING,
             )
             .values(state=LineState.REPORTED, report_id=report_id)
+        )
+        # The period's lines are reported: whatever held them for rates holds nothing any more.
+        conn.execute(
+            delete(rate_holds_table).where(
+                rate_holds_table.c.licence_id == licence_id, rate_holds_table.c.period == period
+            )
         )
         if commit:
             conn.commit()
@@ -402,5 +408,5 @@ def _report(row: Any) -> StoredReport:
         audit=bool(m["audit"]),
         audit_cost=int(m["audit_cost"]),
         finding_ref=m["finding_ref"],
-        fx=json.loads(m["fx"]) if m["fx"] else [],
+        fx=json.loads(m["fx"]),
     )

@@ -75,6 +75,11 @@ lines_table = Table(
     Column("line_number", Integer, nullable=False),
     Column("state", String, nullable=False, default=LineState.WAITING.value),  # a LineState
     Column("report_id", Integer, nullable=True),
+    # A line in another currency than the licence's (revision 0007): its ISO 4217 code and the
+    # exponent its amounts are in (units, gross, deductions above, as the feed gave them); both
+    # NULL for a line in the licence's currency, whose amounts are token units.
+    Column("currency", String, nullable=True),
+    Column("minor_units", Integer, nullable=True),
 )
 
 reports_table = Table(
@@ -102,10 +107,11 @@ reports_table = Table(
     Column("audit", Boolean, nullable=False, default=False),
     Column("audit_cost", String, nullable=False, default="0"),
     Column("finding_ref", Text, nullable=True),
-    # The report's conversions of sales in other currencies (revision 0007), signed with it: a
-    # JSON list of [bucket, currency, minor_units, rate_day, rate, gross, deductions].
-    Column("fx", Text, nullable=False, default="[]"),
     Column("signatures", Text, nullable=False),  # JSON list of 0x-hex signatures
+    # The conversions of the report's sales in other currencies (revision 0007), a JSON list of
+    # {bucket, currency, minor_units, rate_day, rate, gross, deductions} by (bucket, currency,
+    # rate_day); the buckets above include them converted. "[]": every sale in the licence's currency.
+    Column("fx", Text, nullable=False, default="[]"),
     Column("state", String, nullable=False),  # a ReportState
     Column("tx_hash", String, nullable=True),
     Column("settlement_id", Integer, nullable=True),
@@ -171,4 +177,20 @@ fx_rates_table = Table(
     Column("rate", Text, nullable=False),  # units of currency per unit of base, the decimal as published
     Column("file_name", Text, nullable=False),
     Column("loaded_at", Integer, nullable=False),  # seconds since 1970
+)
+
+# Periods whose report waits for exchange rates (revision 0007; outbox.rates): lines of another
+# currency wait with it until the rates are loaded, then the next round signs the report.
+rate_holds_table = Table(
+    "rate_holds",
+    metadata,
+    Column("licence_id", Integer, primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("source", Text, nullable=False),  # the clause's publisher ("" for a licence that converts nothing)
+    # JSON list of {currency, days}: each currency without a rate and the days it has none for
+    # (a day "2025-03-31", or "2025-01-01..2025-03-31" for a period without any published day)
+    Column("missing", Text, nullable=False),
+    Column("reason", Text, nullable=False),  # what holds the report, in words
+    Column("held_since", Integer, nullable=False),  # seconds since 1970
+    Column("checked_at", Integer, nullable=False),
 )

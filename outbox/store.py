@@ -41,11 +41,11 @@ from outbox.sqlite import configure_sqlite
 
 _LINE_COLUMNS = (
     "licensee, line_id, licence_id, period, sale_day, territory, field, channel, units, gross, deductions, leaf, "
-    "in_scope, source, line_number, revision, kind, returns_line_id, state"
+    "in_scope, source, line_number, revision, kind, returns_line_id, currency, minor_units, state"
 )
-_INSERT_LINES_SQLITE = f"INSERT OR IGNORE INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['?'] * 18)}, 'waiting')"
+_INSERT_LINES_SQLITE = f"INSERT OR IGNORE INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['?'] * 20)}, 'waiting')"
 _INSERT_LINES_POSTGRESQL = (
-    f"INSERT INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['%s'] * 18)}, 'waiting') ON CONFLICT DO NOTHING"
+    f"INSERT INTO lines ({_LINE_COLUMNS}) VALUES ({', '.join(['%s'] * 20)}, 'waiting') ON CONFLICT DO NOTHING"
 )
 
 
@@ -54,7 +54,9 @@ def _now() -> int:
 
 
 def line_of_row(row: dict[str, Any], year: int) -> ValidLine:
-    """A stored line as the validator and the aggregator see it (``year`` is not stored)."""
+    """A stored line as the validator and the aggregator see it (``year`` is not stored); a line
+    in another currency has its code and minor units (NULL in the row: the licence's currency)."""
+    currency = row.get("currency") or ""
     return ValidLine(
         int(row["line_number"]),
         row["line_id"],
@@ -74,6 +76,8 @@ def line_of_row(row: dict[str, Any], year: int) -> ValidLine:
         int(row["revision"]),
         row["returns_line_id"] or "",
         None,
+        currency,
+        int(row["minor_units"]) if currency else 0,
     )
 
 
@@ -196,6 +200,8 @@ class Outbox(Reports, Rates):
     ) -> int:
         """Inserts a batch of validated lines (their ids were claimed by OutboxSeenLines); the
         number of rows added (a line already stored for its licensee is ignored, not counted).
+        A line in another currency keeps its code and its amounts as given, in the currency's
+        minor units (``currency``, ``minor_units``); the licence's currency stores NULL for both.
 
         Rows go to the driver as tuples in one executemany: SQLAlchemy's per-row parameter
         processing cost a third of the oracle's ingest time.
@@ -220,6 +226,8 @@ class Outbox(Reports, Rates):
                 line.revision,
                 line.kind,
                 line.returns_line_id or None,
+                line.currency or None,
+                line.minor_units if line.currency else None,
             )
             for line in lines
         ]

@@ -36,7 +36,8 @@ EXPECTED_REJECTIONS = [
     "line 158: units '-5' is negative",
     "line 159: territory 'XX' is not an ISO 3166-1 alpha-2 code",
     "line 160: gross '100.0000001' has 7 decimals; at most 6 allowed",
-    "line 161: currency 'EUR' is not the licence's currency USD",
+    "line 161: currency 'EUR' is not the licence's currency USD, and the licence's terms convert nothing (its "
+    "conversion rule is none)",
 ]
 
 

@@ -157,7 +157,8 @@ def test_a_licence_paid_in_a_token_outside_the_manifest_is_known_to_both(
         ],
     )
 
-    reason = "is not the licence's currency USDX"  # the token's own ERC-20 symbol
+    # the token's own ERC-20 symbol
+    reason = "is not the licence's currency USDX, and the licence's terms convert nothing (its conversion rule is none)"
     assert _oracle_verdicts(ingested) == (
         (0, 2, 0, 0),
         [(2, "currency", "USD", reason), (3, "currency", "EUR", reason)],

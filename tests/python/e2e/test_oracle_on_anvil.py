@@ -15,6 +15,10 @@ from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.dev.keys import role
 from royalty_chain.terms import DAY, Calendar, Term
 
+NO_CONVERSION_REASON = (
+    "is not the licence's currency USD, and the licence's terms convert nothing (its conversion rule is none)"
+)
+
 
 def _service(chain: Chain, tmp_path: Path, nil_reports: bool = True) -> OracleService:
     return OracleService(
@@ -63,7 +67,7 @@ def test_feed_settles_exact_amounts_and_rejects_bad_lines(chain: Chain, tmp_path
     assert (ingested[0].lines_read, ingested[0].valid, ingested[0].rejected) == (8, 5, 3)
     assert [(r.line_number, r.field, r.value, r.reason) for r in ingested[0].rejections] == [
         (7, "units", "-1", "is negative but gross is not: a return has units, gross and deductions of zero or less"),
-        (8, "currency", "EUR", "is not the licence's currency USD"),
+        (8, "currency", "EUR", NO_CONVERSION_REASON),
         (9, "sale_date", "2025-02-31", "is not a date: February 2025 has 28 days"),
     ]
     assert len(built) == 2 and len(sent.settled) == 2

@@ -43,6 +43,8 @@ def test_stored_lines_read_back_with_every_column_and_duplicates_ignored(tmp_pat
         "revision": 0,
         "kind": 0,
         "returns_line_id": None,
+        "currency": None,  # the licence's currency: amounts in token units
+        "minor_units": None,
     }
     with outbox.connect() as conn:
         assert outbox.waiting_periods(conn) == [(3, 2, 1)]

@@ -116,7 +116,8 @@ def test_cancels_and_replaces_judged_against_the_lines_latest_version() -> None:
     valid = [i for i in items if isinstance(i, ValidLine)]
     assert [(v.line_id, v.kind, v.revision, v.units, v.previous) for v in valid] == [
         ("S-1", 0, 0, 1, None),
-        ("S-1", LINE_REPLACE, 1, 2, (0, US, SOFTWARE, ONLINE, 1, 100_000_000, 0)),
+        # the version it replaces, with its sale day and its currency ("": the licence's)
+        ("S-1", LINE_REPLACE, 1, 2, (0, US, SOFTWARE, ONLINE, 1, 100_000_000, 0, JAN_5, "", 0)),
         ("S-1", LINE_CANCEL, 2, 2, None),  # a cancel carries the values it takes away
         ("S-2", 0, 0, 1, None),
     ]

@@ -134,7 +134,13 @@ def test_a_line_gets_the_contract_year_of_its_sale_day() -> None:
         ),
         (
             csv_line(currency="EUR"),
-            Rejection(2, "currency", "EUR", "is not the licence's currency USD"),
+            Rejection(
+                2,
+                "currency",
+                "EUR",
+                "is not the licence's currency USD, and the licence's terms convert nothing (its conversion rule "
+                "is none)",
+            ),
         ),
         (
             csv_line(sale_date="2024-12-31"),

@@ -97,6 +97,9 @@ def test_an_outbox_made_by_main_is_stamped_upgraded_and_read_back_exactly(tmp_pa
             "revision": 0,
             "kind": 0,
             "returns_line_id": None,
+            # revision 0007: every stored line is in its licence's currency (token units)
+            "currency": None,
+            "minor_units": None,
         }
         assert outbox.waiting_periods(conn) == [(3, 3, 1)]
         assert outbox.is_closed(conn, 3, 2)
@@ -225,7 +228,7 @@ def test_the_migrations_make_exactly_the_tables_of_outbox_schema(tmp_path: Path)
     migrated_engine = create_engine(f"sqlite:///{migrated}")
     assert shape(migrated_engine) == shape(declared)
     assert sorted(shape(declared)) == [
-        "closed_periods", "files", "fx_rates", "lines", "rejections", "reports", "sender_lease",
+        "closed_periods", "files", "fx_rates", "lines", "rate_holds", "rejections", "reports", "sender_lease",
     ]  # fmt: skip
     migrated_engine.dispose()
     declared.dispose()
@@ -430,6 +433,8 @@ def test_revision_0007_gives_reports_their_signed_conversions(tmp_path: Path) ->
     """Revision 0007: every report so far converted nothing (``fx`` is ``[]``) and is sent with
     an empty Conversion[] (what it was signed with: the SalesReport then had no fx); a report's
     conversions are stored and read back exactly (a rate of 10^27 is beyond SQLite's integers)."""
+    from dataclasses import asdict
+
     from oracle.sender import as_report
     from royalty_chain.terms import Conversion
 
@@ -467,12 +472,13 @@ def test_revision_0007_gives_reports_their_signed_conversions(tmp_path: Path) ->
             line_count=2,
             buckets=[[0, 232, 10, 1, 2, 900, 0]],
             signatures=[b"\x06" * 65],
-            fx=[c.as_list() for c in conversions],
+            fx=[asdict(c) for c in conversions],
         )
         found = outbox.get_report(conn, report_id)
+        names = ("bucket", "currency", "minor_units", "rate_day", "rate", "gross", "deductions")
         assert found.fx == [
-            [0, "EUR", 2, 1_798_761_600, 1_085_600_000_000_000_000, 123_456, 789],
-            [0, "JPY", 0, 1_798_848_000, 10**27, 2**128 - 1, 0],
+            dict(zip(names, (0, "EUR", 2, 1_798_761_600, 1_085_600_000_000_000_000, 123_456, 789), strict=True)),
+            dict(zip(names, (0, "JPY", 0, 1_798_848_000, 10**27, 2**128 - 1, 0), strict=True)),
         ]
         assert as_report(found).fx == tuple(conversions)
         assert as_report(found).as_abi()[-1] == [
