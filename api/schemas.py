@@ -479,6 +479,38 @@ class StatementRow(Out):
     payee_parts: list[PayeePart]
 
 
+class StatementConversion(Out):
+    """One report's sales in another currency as the statement shows them: what was sold in that
+    currency, the rate used (its source, rule and day) and what it converted to in the token."""
+
+    period: int
+    period_name: str
+    settlement_id: int
+    kind: str = Field(description="report, adjustment or audit: the settlement the sales are in")
+    returned: bool = Field(description="true for returns (a returned bucket), false for sales")
+    currency: str = Field(examples=["EUR"])
+    minor_units: int = Field(description="ISO 4217 exponent: gross and deductions are in 10^-minor_units")
+    gross: Amount = Field(description="in the currency's minor units")
+    deductions: Amount = Field(description="in the currency's minor units")
+    rate: str = Field(description="licence-currency units one unit of the currency is worth (18 decimals)")
+    rate_source: str = Field(description="the publisher the licence's clause names", examples=["ECB"])
+    rate_rule: str = Field(description="period-average, period-end or sale-date")
+    rate_date: str = Field(description="YYYY-MM-DD of the rate's day")
+    converted_gross: Amount = Field(description="in token units: floor(gross * rate * 10^decimals / 10^minor_units)")
+    converted_deductions: Amount = Field(description="in token units, rounded down alike")
+
+
+class CurrencyTotal(Out):
+    """A currency's sales over the statement's reports, in its minor units, and their converted sum."""
+
+    currency: str
+    minor_units: int
+    gross: Amount
+    deductions: Amount
+    converted_gross: Amount
+    converted_deductions: Amount
+
+
 class Statement(Out):
     licence_id: int
     year: int
@@ -495,6 +527,10 @@ class Statement(Out):
     minimum_guarantee: Amount
     rows: list[StatementRow]
     totals: StatementRow
+    conversions: list[StatementConversion] = Field(
+        default_factory=list, description="the reports' sales in other currencies, converted (docs/currencies.md)"
+    )
+    currency_totals: list[CurrencyTotal] = Field(default_factory=list, description="by currency, in code order")
 
 
 class PartyBalance(Out):

@@ -7,11 +7,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import InvalidInput
 from api.indexer.models import (
+    BucketRow,
+    ConversionRow,
+    LicenceRow,
     PayeeRow,
     ScheduleVersionRow,
     SettlementRow,
@@ -22,14 +25,19 @@ from api.queries.components import NONE, Components, settlement_components
 from api.queries.periods import period_fields, period_state, report_late, sell_off_end, year_fields
 from api.queries.settlements import interest_targets, parts_by_settlement, period_of_settlement
 from api.schemas import (
+    CurrencyTotal,
     PayeePart,
     Statement,
+    StatementConversion,
     StatementRow,
 )
-from royalty_chain.calendar import iso_date
+from intake.fx import RATE_DECIMALS
+from royalty_chain.calendar import LicenceCalendar, iso_date
 from royalty_chain.events import schedule_from_event
+from royalty_chain.fx import rule_name
 from royalty_chain.manifest import Manifest
 from royalty_chain.terms import DAY
+from royalty_chain.units import format_amount
 
 SPLIT_RULE = (
     "a period crossing the contract year's end shows each year's sales, returns and royalty (the chain's "
@@ -133,7 +141,56 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
         minimum_guarantee=_guarantee_at(session, licence_id, year_start),
         rows=rows,
         totals=_totals(rows, payees, year_start, year_end),
+        **_conversions(session, licence, rule, chained),
     )
+
+
+def _conversions(
+    session: Session, licence: LicenceRow, rule: LicenceCalendar, reports: list[SettlementRow]
+) -> dict[str, Any]:
+    """The statement's sales in other currencies: each report's conversions, as the ledger emitted
+    them, with the rate's source, rule and day; then each currency's sums."""
+    by_id = {s.id: s for s in reports}
+    rows = session.scalars(
+        select(ConversionRow)
+        .where(ConversionRow.settlement_id.in_(list(by_id)))
+        .order_by(ConversionRow.settlement_id, ConversionRow.position)
+    ).all()
+    if not rows:
+        return {"conversions": [], "currency_totals": []}
+    buckets = dict(
+        session.execute(
+            select(BucketRow.settlement_id, func.count())
+            .where(BucketRow.settlement_id.in_({c.settlement_id for c in rows}))
+            .group_by(BucketRow.settlement_id)
+        ).all()
+    )
+    source, rule_name_ = licence.fx_source, rule_name(licence.fx_rule)
+    out: list[StatementConversion] = []
+    totals: dict[str, list[int]] = {}
+    for c in rows:
+        s = by_id[c.settlement_id]
+        out.append(
+            StatementConversion(
+                period=s.period, period_name=rule.period_name(s.period), settlement_id=s.id, kind=s.kind,
+                returned=c.bucket >= buckets.get(s.id, 0), currency=c.currency, minor_units=c.minor_units,
+                gross=c.gross, deductions=c.deductions, rate=format_amount(c.rate, RATE_DECIMALS),
+                rate_source=source, rate_rule=rule_name_, rate_date=iso_date(c.rate_day),
+                converted_gross=c.converted_gross, converted_deductions=c.converted_deductions,
+            )
+        )  # fmt: skip
+        if c.bucket < buckets.get(s.id, 0):  # sales; returns are shown but not summed as sales
+            t = totals.setdefault(c.currency, [c.minor_units, 0, 0, 0, 0])
+            t[1] += c.gross
+            t[2] += c.deductions
+            t[3] += c.converted_gross
+            t[4] += c.converted_deductions
+    currency_totals = [
+        CurrencyTotal(currency=code, minor_units=t[0], gross=t[1], deductions=t[2], converted_gross=t[3],
+                      converted_deductions=t[4])
+        for code, t in sorted(totals.items())
+    ]  # fmt: skip
+    return {"conversions": out, "currency_totals": currency_totals}
 
 
 def _guarantee_at(session: Session, licence_id: int, timestamp: int) -> int:

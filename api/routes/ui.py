@@ -14,6 +14,7 @@ from api import queries
 from api.deps import AddressPath, LicenceId, ManifestDep, PeriodPath, SessionDep
 from api.errors import problem_responses
 from api.indexer.models import SettlementRow
+from api.money import format_units
 from api.ui_text import Money, day, moment, percent, rate_words, terms_sentence
 from royalty_chain.calendar import LicenceCalendar
 
@@ -124,6 +125,11 @@ def period_page(
     return templates.TemplateResponse(request, "period.html", {"history": history, "money": money})
 
 
+def _minor(amount: int | str, minor_units: int) -> str:
+    """An amount in a currency's minor units as its decimal (12345678, 2 -> 123456.78)."""
+    return format_units(int(amount), minor_units)
+
+
 @router.get(
     "/ui/licences/{licence_id:id}/statement",
     response_class=HTMLResponse,
@@ -138,4 +144,4 @@ def statement_page(
 ) -> HTMLResponse:
     result = queries.statement(session, manifest, licence_id, year)
     money = Money(result.token.decimals, result.token.symbol)
-    return templates.TemplateResponse(request, "statement.html", {"statement": result, "money": money})
+    return templates.TemplateResponse(request, "statement.html", {"statement": result, "money": money, "minor": _minor})

@@ -14,6 +14,7 @@ from api.indexer.db import make_engine, make_sessions
 from api.indexer.indexer import Indexer
 from api.indexer.models import ConversionRow, LicenceRow
 from api.services import Services
+from royalty_chain.calendar import iso_date
 from royalty_chain.client import Chain
 from royalty_chain.terms import DAY, Conversion
 
@@ -106,6 +107,34 @@ def test_a_reports_conversions_are_indexed_with_what_they_converted_to(
     assert got["royalty"] == str(net * 800 // 10_000)
     assert [b["gross"] for b in got["buckets"]] == [str(gross)]
     assert [r["gross"] for r in got["returns"]] == [str(back_gross)]
+
+    # The statement of the contract year shows each currency's sales, the rate, its source, rule
+    # and day, and what they converted to; the currency totals sum the sales (not the return).
+    statement = client.get(f"/licences/{licence_id}/statement", params={"year": 0})
+    assert statement.status_code == 200, statement.text
+    day = iso_date(first_day)
+    shown = [
+        (c["settlement_id"], c["returned"], c["currency"], c["gross"], c["deductions"], c["rate"], c["rate_source"],
+         c["rate_rule"], c["rate_date"], c["converted_gross"], c["converted_deductions"])
+        for c in statement.json()["conversions"]
+    ]  # fmt: skip
+    assert shown == [
+        (settlement_id, False, "EUR", "12345678", "45601", "1.085612345678901234", "ECB", "period-average", day,
+         str(eur_gross), str(eur_deductions)),
+        (settlement_id, False, "JPY", "9876543", "0", "0.006712345678901234", "ECB", "period-average", day,
+         str(jpy_gross), "0"),
+        (settlement_id, True, "EUR", "100000", "0", "1.085612345678901234", "ECB", "period-average",
+         iso_date(first_day + DAY), str(back_gross), "0"),
+    ]  # fmt: skip
+    assert statement.json()["currency_totals"] == [
+        {"currency": "EUR", "minor_units": 2, "gross": "12345678", "deductions": "45601",
+         "converted_gross": str(eur_gross), "converted_deductions": str(eur_deductions)},
+        {"currency": "JPY", "minor_units": 0, "gross": "9876543", "deductions": "0",
+         "converted_gross": str(jpy_gross), "converted_deductions": "0"},
+    ]  # fmt: skip
+    page = client.get(f"/ui/licences/{licence_id}/statement", params={"year": 0})
+    assert page.status_code == 200
+    assert "Sales in other currencies" in page.text and "1.085612345678901234" in page.text
 
     licence = client.get(f"/licences/{licence_id}").json()
     assert licence["calendar"]["fx"] == {"rule": "period-average", "source": "ECB"}
