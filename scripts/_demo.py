@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
+from intake.fx import RATE_DECIMALS, read_rate_file
 from intake.money import format_amount
 from oracle.audit import AuditError
 from oracle.service import OracleService
@@ -33,6 +34,9 @@ from royalty_chain.terms import DAY, Terms
 
 LATE_PAYMENT = "1000.00"  # what the trademark licensee pays of its arrears, after their due dates
 AUDIT = ("voltcell-patent", 2, "2500.00", "VC-AUDIT-2026-01")  # licence, period (2025-Q3), cost, reference
+# Exchange rates for the design licence's sales in EUR and JPY (examples/rates): the file, the
+# publisher its clause names and the file's base. Illustrative values in the ECB's format.
+RATE_FILES = (("ecb-2025-h1.csv", "ECB", "EUR"),)
 
 
 @dataclass
@@ -134,6 +138,10 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         [role("oracle1"), role("oracle2"), role("oracle3")],
         role("oracle_sender"),
     )
+    for file_name, source, base in RATE_FILES:  # as `royalty-oracle rates load` stores them (again: known)
+        oracle.outbox.store_rates(
+            oracle.conn, source, read_rate_file(examples / "rates" / file_name, base=base), file_name
+        )
     ingested, _, sent = oracle.run(feeds)
     # Corrections of periods the first run settled (a late line, a replaced line): the oracle
     # signs them into adjustment reports, which settle only the difference.
@@ -262,6 +270,20 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
                 f"{name}: settlement {e.args['settlementId']} came out negative: "
                 f"{format_amount(int(e.args['amount']), decimals)} credited to the licensee's next royalties"
             )
+        for s in reports:
+            for e in chain.ledger.events("CurrencyConverted", settlementId=int(s.args["settlementId"])):
+                a = e.args
+                code = (
+                    bytes.fromhex(str(a["currency"])[2:]).decode()
+                    if str(a["currency"]).startswith("0x")
+                    else a["currency"]
+                )
+                result.notes.append(
+                    f"{name}: {rule.period_name(int(s.args['period']))} sales of "
+                    f"{format_amount(int(a['gross']), int(a['minorUnits']))} {code} at "
+                    f"{format_amount(int(a['rate']), RATE_DECIMALS)} (the period's average rate) = "
+                    f"{format_amount(int(a['convertedGross']), decimals)} gross"
+                )
         returned = [
             e for s in reports for e in chain.ledger.events("ReturnReported", settlementId=int(s.args["settlementId"]))
         ]

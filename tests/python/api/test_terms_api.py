@@ -33,7 +33,9 @@ def _problem(client: TestClient, terms: dict[str, Any]) -> dict[str, Any]:
     return dict(answer.json())
 
 
-@pytest.mark.parametrize("name", ["acme-trademark", "geodata-dataset", "lumen-model", "voltcell-patent"])
+@pytest.mark.parametrize(
+    "name", ["acme-trademark", "atelier-design", "geodata-dataset", "lumen-model", "voltcell-patent"]
+)
 def test_an_example_file_is_accepted_and_means_what_the_demo_signs(client: TestClient, chain: Chain, name: str) -> None:
     terms = _example(name)
     answer = client.post("/licences/drafts", json={"terms": terms})

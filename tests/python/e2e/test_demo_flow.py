@@ -10,7 +10,9 @@ moves (the trademark licence's interest and arrears) are checked by their formul
 from __future__ import annotations
 
 import sys
+from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,7 @@ def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple
     chain, result, _ = anvil_demo
     assert [(r.name, r.settled) for r in result.rows] == [
         ("acme-trademark", 7),
+        ("atelier-design", 7),
         ("geodata-dataset", 7),
         ("lumen-model", 7),
         ("voltcell-patent", 7),
@@ -231,3 +234,65 @@ def test_api_on_ganache_shows_the_same(ganache_chain: Chain, tmp_path: Path) -> 
     result = _run(ganache_chain, tmp_path)
     shown = _api_readback(ganache_chain, tmp_path, result)
     assert shown == {r.name: (r.settled, _units(r.arrears), _units(r.escrow)) for r in result.rows}
+
+
+def _average_rates(first: date, last: date) -> tuple[int, int]:
+    """The quarter's EUR->USD and JPY->USD rates from examples/rates/ecb-2025-h1.csv, computed here
+    apart from the oracle: the mean over the published days of q(USD) and of q(USD) / q(JPY)
+    (the file's quotes are per 1 EUR), each rounded down to 18 decimals once."""
+    days: dict[str, dict[str, Fraction]] = {}
+    for row in (ROOT / "examples" / "rates" / "ecb-2025-h1.csv").read_text().splitlines()[1:]:
+        day, currency, rate = row.split(",")
+        if first <= date.fromisoformat(day) <= last:
+            days.setdefault(day, {})[currency] = Fraction(rate)
+    eur = sum((q["USD"] for q in days.values()), Fraction(0)) / len(days)
+    jpy = sum((q["USD"] / q["JPY"] for q in days.values()), Fraction(0)) / len(days)
+    return int(eur * 10**18), int(jpy * 10**18)
+
+
+def _usdx(amount_minor: int, minor_units: int, rate: int) -> int:
+    return amount_minor * rate * 10**6 // (10**minor_units * 10**18)  # the ledger's one rounding
+
+
+def test_the_design_licence_converts_eur_and_jpy_at_each_quarters_average_rate(
+    anvil_demo: tuple[Chain, DemoResult, Path],
+) -> None:
+    chain, result, _ = anvil_demo
+    licence_id = next(r.licence_id for r in result.rows if r.name == "atelier-design")
+    settled = {int(e.args["period"]): e.args for e in chain.ledger.events("Settled", licenceId=licence_id)}
+    q1_eur, q1_jpy = _average_rates(date(2025, 1, 1), date(2025, 3, 31))  # 63 published days
+    q2_eur, q2_jpy = _average_rates(date(2025, 4, 1), date(2025, 6, 30))  # 62 published days
+
+    def conversions(period: int) -> list[tuple[str, int, int, int, int, int]]:
+        events = chain.ledger.events("CurrencyConverted", settlementId=int(settled[period]["settlementId"]))
+        return [
+            (bytes.fromhex(e.args["currency"][2:]).decode(), int(e.args["rate"]), int(e.args["gross"]),
+             int(e.args["deductions"]), int(e.args["convertedGross"]), int(e.args["convertedDeductions"]))
+            for e in events
+        ]  # fmt: skip
+
+    # 2025-Q1: DE retail EUR 14,388.00 less 288.00; FR online EUR 5,995.00; JP retail JPY 1,744,000
+    # less 34,880; US online USD 3,897.00 (no conversion). Buckets in (territory, field, channel) order.
+    q1 = [
+        ("EUR", q1_eur, 1_438_800, 28_800, _usdx(1_438_800, 2, q1_eur), _usdx(28_800, 2, q1_eur)),
+        ("EUR", q1_eur, 599_500, 0, _usdx(599_500, 2, q1_eur), 0),
+        ("JPY", q1_jpy, 1_744_000, 34_880, _usdx(1_744_000, 0, q1_jpy), _usdx(34_880, 0, q1_jpy)),
+    ]
+    assert sorted(conversions(0)) == sorted(q1)
+    q1_net = sum(c[4] - c[5] for c in q1) + 3_897 * 10**6
+    assert int(settled[0]["royalty"]) == q1_net * 600 // 10_000  # 6% of net sales in USDX, rounded down
+    # 2025-Q2: DE online EUR 10,791.00; JP online JPY 872,000; FR retail EUR 8,393.00 less 167.86.
+    # (JP retail JPY 2,180,000.5 is rejected: yen have no decimals.)
+    q2 = [
+        ("EUR", q2_eur, 1_079_100, 0, _usdx(1_079_100, 2, q2_eur), 0),
+        ("EUR", q2_eur, 839_300, 16_786, _usdx(839_300, 2, q2_eur), _usdx(16_786, 2, q2_eur)),
+        ("JPY", q2_jpy, 872_000, 0, _usdx(872_000, 0, q2_jpy), 0),
+    ]
+    assert sorted(conversions(1)) == sorted(q2)
+    q2_net = sum(c[4] - c[5] for c in q2)
+    assert int(settled[1]["royalty"]) == q2_net * 600 // 10_000
+    notes = "\n".join(result.notes)
+    assert "gross '2180000.5' has 1 decimal; at most 0 allowed in JPY" in notes
+    # 14,388.00 EUR at the Q1 average 1.047403174603174603 = 15,070.036876 76... USDX, rounded down.
+    assert (q1_eur, _usdx(1_438_800, 2, q1_eur)) == (1_047_403_174_603_174_603, 15_070_036_876)
+    assert "atelier-design: 2025-Q1 sales of 14388 EUR at 1.047403174603174603 (the period's average rate)" in notes
