@@ -319,10 +319,11 @@ def _audit(world: World, corrects: int, cost: int) -> int:
 def test_a_report_is_sent_with_the_conversions_it_was_signed_with(world: World) -> None:
     """The stored conversions go into the calldata as signed (bytes3 currency, every member), and
     a re-signed report keeps them: the outbox changes its sequence, deadline and signatures only."""
+    names = ("bucket", "currency", "minor_units", "rate_day", "rate", "gross", "deductions")
     fx = [
-        [0, "EUR", 2, 1_767_225_600, 1_085_600_000_000_000_000, 92_118, 0],
-        [0, "JPY", 0, 1_767_225_600, 67 * 10**15, 10_000, 0],
-    ]
+        dict(zip(names, (0, "EUR", 2, 1_767_225_600, 1_085_600_000_000_000_000, 92_118, 0), strict=True)),
+        dict(zip(names, (0, "JPY", 0, 1_767_225_600, 67 * 10**15, 10_000, 0), strict=True)),
+    ]  # as the outbox keeps them (oracle.conversion.ConversionRecord.as_dict)
     stored = world.outbox.add_report(
         world.conn,
         licence_id=1,
