@@ -55,8 +55,12 @@ contract LicenceClock {
         bool periodsFit = calendar.reserveBps == 0
             ? calendar.reservePeriods == 0
             : calendar.reservePeriods >= 1 && calendar.reservePeriods <= MAX_RESERVE_PERIODS;
-        if (!periodsFit) revert ILicenceRegistry.ReservePeriodsOutOfRange(calendar.reserveBps, calendar.reservePeriods);
-        if (calendar.auditThresholdBps > BPS) revert ILicenceRegistry.AuditThresholdTooHigh(calendar.auditThresholdBps);
+        if (!periodsFit) {
+            revert ILicenceRegistry.ReservePeriodsOutOfRange(calendar.reserveBps, calendar.reservePeriods);
+        }
+        if (calendar.auditThresholdBps > BPS) {
+            revert ILicenceRegistry.AuditThresholdTooHigh(calendar.auditThresholdBps);
+        }
         if (calendar.fxRule > MAX_FX_RULE || (calendar.fxRule == 0) != (calendar.fxSource == bytes16(0))) {
             revert ILicenceRegistry.FxClauseInvalid(calendar.fxRule, calendar.fxSource);
         }
@@ -72,30 +76,34 @@ contract LicenceClock {
         uint64 sellOffEnd = end + uint64(sellOffDays) * 1 days;
         if (sellOffEnd > MAX_TIMESTAMP) revert ILicenceRegistry.TermEndTooLate(sellOffEnd);
     }
+
     /// @notice First second and first second after period `period`, and the contract years of
     /// its first and last second.
-    function reportWindow(uint64 start, uint32 periodSeconds, ILicenceRegistry.Calendar calldata calendar, uint256 period)
-        external
-        pure
-        returns (uint64 from, uint64 to, uint256 firstYear, uint256 lastYear)
-    {
+    function reportWindow(
+        uint64 start,
+        uint32 periodSeconds,
+        ILicenceRegistry.Calendar calldata calendar,
+        uint256 period
+    ) external pure returns (uint64 from, uint64 to, uint256 firstYear, uint256 lastYear) {
         (from, to) = LicenceCalendar.periodBounds(start, periodSeconds, calendar, period);
         (firstYear, lastYear) = LicenceCalendar.yearsOf(start, calendar, from, to);
     }
 
-    function periodBounds(uint64 start, uint32 periodSeconds, ILicenceRegistry.Calendar calldata calendar, uint256 period)
-        external
-        pure
-        returns (uint64 from, uint64 to)
-    {
+    function periodBounds(
+        uint64 start,
+        uint32 periodSeconds,
+        ILicenceRegistry.Calendar calldata calendar,
+        uint256 period
+    ) external pure returns (uint64 from, uint64 to) {
         return LicenceCalendar.periodBounds(start, periodSeconds, calendar, period);
     }
 
-    function periodOf(uint64 start, uint32 periodSeconds, ILicenceRegistry.Calendar calldata calendar, uint256 timestamp)
-        external
-        pure
-        returns (uint256)
-    {
+    function periodOf(
+        uint64 start,
+        uint32 periodSeconds,
+        ILicenceRegistry.Calendar calldata calendar,
+        uint256 timestamp
+    ) external pure returns (uint256) {
         return LicenceCalendar.periodOf(start, periodSeconds, calendar, timestamp);
     }
 

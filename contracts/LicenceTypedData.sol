@@ -88,9 +88,8 @@ contract LicenceTypedData {
     /// @notice The EIP-712 digest the oracles sign for `report`: SalesReport in the registry's
     /// domain (LicenceRegistry, version 1, this chain, the registry), as the ledger recovers it.
     function reportDigest(IRoyaltyLedger.Report calldata report) external view returns (bytes32) {
-        return MessageHashUtils.toTypedDataHash(
-            IRegistryDomain(registry).domainSeparator(), ReportHash.structHash(report)
-        );
+        return
+            MessageHashUtils.toTypedDataHash(IRegistryDomain(registry).domainSeparator(), ReportHash.structHash(report));
     }
 
     /// @notice hashStruct(RegisterLicence): every field of `terms`, then the consent's deadline.

@@ -118,7 +118,9 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         uint16[] calldata sharesBps,
         bool releasesAtOnce
     ) private {
-        if (payees.length != sharesBps.length) revert PayeeListLengths(payees.length, sharesBps.length);
+        if (payees.length != sharesBps.length) {
+            revert PayeeListLengths(payees.length, sharesBps.length);
+        }
         bytes memory list = PayeeList.pack(token, payees, sharesBps);
         Payout storage payout = _s().payouts[licenceId];
         bool publishNow = payees.length <= EAGER_PUBLISH_MAX_PAYEES;
@@ -612,31 +614,15 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     // ------------------------------------------------------------------ internal: settlement
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
     /// @dev When the licensee may take its escrow back: the end of the period the sell-off ends
     /// in, plus the due days to report it.
     function _closesAt(ILicenceRegistry.SettlementContext memory context) private view returns (uint64) {
-        uint64 lastEnd = clock.endOfPeriodBefore(context.start, context.periodSeconds, context.calendar, context.sellOffEnd);
+        uint64 lastEnd =
+            clock.endOfPeriodBefore(context.start, context.periodSeconds, context.calendar, context.sellOffEnd);
         return lastEnd + uint64(context.calendar.dueDays) * 1 days;
     }
 
     // ------------------------------------------------------------------ internal: helpers
-
-
-
 
     /// @dev Credits what actually arrived, so a fee-on-transfer token cannot over-credit.
     /// `from` is the caller (deposits), the licensee of a licence being opened (the advance: only

@@ -210,7 +210,9 @@ interface IRoyaltyLedger {
         uint128 advance
     );
     /// @notice The licensee (or anyone for it) deposited `received` tokens (measured by balance).
-    event Deposited(uint256 indexed licenceId, address indexed from, uint256 received, uint256 toArrears, uint256 toEscrow);
+    event Deposited(
+        uint256 indexed licenceId, address indexed from, uint256 received, uint256 toArrears, uint256 toEscrow
+    );
     /// @notice A settlement was created. For a report, `period` is its period; for a guarantee, the
     /// contract year; for interest, the period (or year) of the settlement paid late. `dueAt` is
     /// its due date: a settlement made after it is late.
@@ -284,7 +286,11 @@ interface IRoyaltyLedger {
     /// reserve settlement `reserveId` (kind Reserve, state Held) until `releaseAt`, the end of the
     /// period the licence's reserve periods later.
     event ReserveHeld(
-        uint256 indexed reserveId, uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint64 releaseAt
+        uint256 indexed reserveId,
+        uint256 indexed settlementId,
+        uint256 indexed licenceId,
+        uint256 amount,
+        uint64 releaseAt
     );
     /// @notice A negative period (settlement `bySettlementId`) took `amount` back from reserve
     /// `reserveId`: `refunded` of it, already paid, went back to the licensee (its arrears first,
@@ -328,15 +334,26 @@ interface IRoyaltyLedger {
         bool inScope
     );
     /// @notice A bucket outside the licence's scope was reported: the licensor should look.
-    event ScopeBreached(uint256 indexed licenceId, uint256 indexed settlementId, uint8 territory, uint8 field, uint8 channel, uint128 gross);
+    event ScopeBreached(
+        uint256 indexed licenceId,
+        uint256 indexed settlementId,
+        uint8 territory,
+        uint8 field,
+        uint8 channel,
+        uint128 gross
+    );
     /// @notice Part of a settlement was paid from escrow or a deposit after it had become arrears.
     event ArrearsPaid(uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint256 arrearsLeft);
     /// @notice `amount` of a settlement was credited: `tax` to the tax account, the rest to payees.
-    event Released(uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint256 tax, uint256 distributedTotal);
+    event Released(
+        uint256 indexed settlementId, uint256 indexed licenceId, uint256 amount, uint256 tax, uint256 distributedTotal
+    );
     /// @notice A party disputed a pending settlement; its amount is held.
     event Disputed(uint256 indexed settlementId, uint256 indexed licenceId, address indexed by);
     /// @notice A dispute ended with `finalAmount`; `refunded` went back to the licensee's escrow.
-    event DisputeResolved(uint256 indexed settlementId, uint256 indexed licenceId, uint256 finalAmount, uint256 refunded, bool byArbiter);
+    event DisputeResolved(
+        uint256 indexed settlementId, uint256 indexed licenceId, uint256 finalAmount, uint256 refunded, bool byArbiter
+    );
     /// @notice A payee (or the tax account) was paid: by its own withdrawal or a multi-licence
     /// claim (a distribution's payments are in its Distributed event).
     event Withdrawn(uint256 indexed licenceId, address indexed account, uint256 amount, bool tax);

@@ -95,9 +95,13 @@ contract DisputeModule is LedgerCore, EIP712 {
     }
 
     /// @notice See IRoyaltyLedger; run by the ledger through DELEGATECALL.
-    function disputeFor(uint256 settlementId, address party, uint64 deadline, bytes calldata signature) external onlyDelegated {
+    function disputeFor(uint256 settlementId, address party, uint64 deadline, bytes calldata signature)
+        external
+        onlyDelegated
+    {
         if (block.timestamp > deadline) revert IRoyaltyLedger.SignatureExpired(deadline, block.timestamp);
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(DISPUTE_SETTLEMENT_TYPEHASH, settlementId, party, deadline)));
+        bytes32 digest =
+            _hashTypedDataV4(keccak256(abi.encode(DISPUTE_SETTLEMENT_TYPEHASH, settlementId, party, deadline)));
         if (!registry.isValidSignature(party, digest, signature)) revert IRoyaltyLedger.PartySignatureInvalid(party);
         _dispute(settlementId, party);
     }
@@ -121,7 +125,8 @@ contract DisputeModule is LedgerCore, EIP712 {
         Stored storage stored = _existing(settlementId);
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(stored.licenceId);
         if (block.timestamp > deadline) revert IRoyaltyLedger.SignatureExpired(deadline, block.timestamp);
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(RESOLVE_DISPUTE_TYPEHASH, settlementId, finalAmount, deadline)));
+        bytes32 digest =
+            _hashTypedDataV4(keccak256(abi.encode(RESOLVE_DISPUTE_TYPEHASH, settlementId, finalAmount, deadline)));
         _requirePartySignature(context.licensor, digest, licensorSig);
         _requirePartySignature(context.licensee, digest, licenseeSig);
         _resolve(settlementId, stored, finalAmount, context, false);
@@ -133,8 +138,12 @@ contract DisputeModule is LedgerCore, EIP712 {
         Stored storage stored = _existing(settlementId);
         (address licensor, address licensee) = registry.parties(stored.licenceId);
         if (party != licensor && party != licensee) revert IRoyaltyLedger.NotParty(stored.licenceId, party);
-        if (stored.state != IRoyaltyLedger.State.Pending) revert IRoyaltyLedger.NotDisputable(settlementId, stored.state);
-        if (block.timestamp >= stored.disputeUntil) revert IRoyaltyLedger.DisputeWindowClosed(settlementId, stored.disputeUntil);
+        if (stored.state != IRoyaltyLedger.State.Pending) {
+            revert IRoyaltyLedger.NotDisputable(settlementId, stored.state);
+        }
+        if (block.timestamp >= stored.disputeUntil) {
+            revert IRoyaltyLedger.DisputeWindowClosed(settlementId, stored.disputeUntil);
+        }
         stored.state = IRoyaltyLedger.State.Disputed;
         // What is still unpaid on it is contested, not in breach, until the dispute ends.
         _s().accounts[stored.licenceId].disputedArrears += stored.unpaid;
@@ -148,7 +157,9 @@ contract DisputeModule is LedgerCore, EIP712 {
         ILicenceRegistry.SettlementContext memory context,
         bool byArbiter
     ) private {
-        if (stored.state != IRoyaltyLedger.State.Disputed) revert IRoyaltyLedger.NotDisputed(settlementId, stored.state);
+        if (stored.state != IRoyaltyLedger.State.Disputed) {
+            revert IRoyaltyLedger.NotDisputed(settlementId, stored.state);
+        }
         if (finalAmount > stored.due) revert IRoyaltyLedger.FinalAmountAboveDue(settlementId, finalAmount, stored.due);
         uint256 licenceId = stored.licenceId;
         Account storage account = _s().accounts[licenceId];
@@ -178,8 +189,6 @@ contract DisputeModule is LedgerCore, EIP712 {
         _release(settlementId, stored, account, 0, paid);
         if (refund > 0) _refund(licenceId, account, refund);
     }
-
-
 
     /// @dev A dispute cut a report's amount: its years' royalty falls by as much, latest year first.
     function _reduceYearsRoyalty(uint256 licenceId, Stored storage stored, uint256 reduction) private {

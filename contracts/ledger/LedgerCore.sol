@@ -196,7 +196,8 @@ abstract contract LedgerCore {
         // A licence term (the window), not a balance: Slither's strict-equality check is misled by
         // the interest's timestamp-derived amount flowing into the same draft.
         // slither-disable-next-line incorrect-equality
-        IRoyaltyLedger.State state = draft.disputeWindow == 0 ? IRoyaltyLedger.State.Final : IRoyaltyLedger.State.Pending;
+        IRoyaltyLedger.State state =
+            draft.disputeWindow == 0 ? IRoyaltyLedger.State.Final : IRoyaltyLedger.State.Pending;
         // slither-disable-next-line incorrect-equality
         if (kind == IRoyaltyLedger.Kind.Reserve) state = IRoyaltyLedger.State.Held;
         stored.state = state;
@@ -240,7 +241,10 @@ abstract contract LedgerCore {
         // Interest and audit costs are charges, not royalties, and a reserve was recouped
         // from already: the advance recoups only royalties and guarantees.
         uint256 advanceLeft = account.advanceRemaining;
-        if (kind != IRoyaltyLedger.Kind.Interest && kind != IRoyaltyLedger.Kind.Reserve && kind != IRoyaltyLedger.Kind.AuditCost) {
+        if (
+            kind != IRoyaltyLedger.Kind.Interest && kind != IRoyaltyLedger.Kind.Reserve
+                && kind != IRoyaltyLedger.Kind.AuditCost
+        ) {
             if (advanceLeft != 0) {
                 uint256 recouped = due < advanceLeft ? due : advanceLeft;
                 advanceLeft -= recouped;
@@ -341,6 +345,7 @@ abstract contract LedgerCore {
         uint256 toArrears = _payArrears(licenceId, account, amount);
         account.escrow += (amount - toArrears).toUint96();
     }
+
     function _emitSettled(uint256 id, Draft memory draft, uint256 due, uint256 paid) internal {
         emit IRoyaltyLedger.Settled(
             id,
@@ -355,6 +360,7 @@ abstract contract LedgerCore {
             draft.dueAt
         );
     }
+
     /// @dev Interest on `principal` of settlement `id` paid now, after its due date: simple,
     /// actual/365, at the licence's rate, rounded down; charged as its own final settlement (no
     /// interest on interest, none on an amount under dispute) and split like a royalty.
@@ -383,9 +389,17 @@ abstract contract LedgerCore {
             })
         );
         emit IRoyaltyLedger.InterestCharged(
-            interestId, id, stored.licenceId, principal, uint64(dueAt), uint64(block.timestamp), uint16(rateBps), interest
+            interestId,
+            id,
+            stored.licenceId,
+            principal,
+            uint64(dueAt),
+            uint64(block.timestamp),
+            uint16(rateBps),
+            interest
         );
     }
+
     /// @dev Queues a shortfall as arrears and a pending settlement for its window, or releases it.
     function _afterSettlement(uint256 id, Stored storage stored, Account storage account, uint256 due, uint256 paid)
         internal
@@ -404,6 +418,7 @@ abstract contract LedgerCore {
             _s().pending[licenceId].push(id);
         }
     }
+
     /// @dev Credits what has been paid of a final settlement (`paid`) beyond `before`, the part
     /// of it released already (what it had paid when it became final, or before this payment).
     function _release(uint256 id, Stored storage stored, Account storage account, uint256 before, uint256 paid)
@@ -420,6 +435,7 @@ abstract contract LedgerCore {
         account.distributed += (amount - tax).toUint96();
         emit IRoyaltyLedger.Released(id, stored.licenceId, amount, tax, account.distributed);
     }
+
     /// @dev Pending settlements become final in the order they were made, since a licence's
     /// window is the same for all of them; disputed ones leave the queue and end by resolution.
     function _releaseMatured(uint256 licenceId, Account storage account) internal {
@@ -440,6 +456,7 @@ abstract contract LedgerCore {
         account.pendingHead = uint64(head);
         if (account.reservesOpen != 0) _releaseReserves(licenceId, account);
     }
+
     /// @dev Pays arrears oldest first with up to `available`; returns what it used.
     function _payArrears(uint256 licenceId, Account storage account, uint256 available)
         internal
@@ -466,7 +483,9 @@ abstract contract LedgerCore {
                 used += pay;
                 emit IRoyaltyLedger.ArrearsPaid(id, licenceId, pay, outstanding - pay);
                 // slither-disable-next-line incorrect-equality
-                if (stored.state == IRoyaltyLedger.State.Final) _release(id, stored, account, paidBefore, paidBefore + pay);
+                if (stored.state == IRoyaltyLedger.State.Final) {
+                    _release(id, stored, account, paidBefore, paidBefore + pay);
+                }
                 // The interest goes to the back of the queue, so this loop pays it too.
                 _chargeInterest(id, stored, account, pay);
             }
@@ -475,16 +494,19 @@ abstract contract LedgerCore {
         account.arrearsHead = uint64(head);
         if (account.arrears == 0) _arrearsCleared(licenceId, account);
     }
+
     function _arrearsCleared(uint256 licenceId, Account storage account) internal {
         account.arrearsClearedAt = uint64(block.timestamp);
         emit IRoyaltyLedger.ArrearsCleared(licenceId, uint64(block.timestamp));
     }
+
     function _isRoyalty(IRoyaltyLedger.Kind kind) internal pure returns (bool) {
         // Enum comparisons, not balances.
         // slither-disable-next-line incorrect-equality
         return kind == IRoyaltyLedger.Kind.Report || kind == IRoyaltyLedger.Kind.Adjustment
             || kind == IRoyaltyLedger.Kind.Audit;
     }
+
     /// @dev A report's settlement no longer open: its contract years' guarantees may be charged.
     function _closeYears(uint256 licenceId, Stored storage stored) internal {
         uint32 last = uint32(stored.year) + stored.yearSpan;
@@ -492,10 +514,12 @@ abstract contract LedgerCore {
             --_s().yearTotals[licenceId][y].open;
         }
     }
+
     function _openAccount(uint256 licenceId) internal view returns (Account storage account) {
         account = _s().accounts[licenceId];
         if (account.token == address(0)) revert IRoyaltyLedger.UnknownLicence(licenceId);
     }
+
     function _existing(uint256 settlementId) internal view returns (Stored storage stored) {
         stored = _s().settlements[settlementId];
         if (stored.kind == IRoyaltyLedger.Kind.None) revert IRoyaltyLedger.UnknownSettlement(settlementId);

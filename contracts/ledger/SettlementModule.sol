@@ -49,14 +49,19 @@ contract SettlementModule is LedgerCore {
         returns (uint256[] memory settlementIds)
     {
         if (reports.length == 0) revert IRoyaltyLedger.EmptyBatch();
-        if (reports.length != signatures.length) revert IRoyaltyLedger.ReportsAndSignaturesMismatch(reports.length, signatures.length);
+        if (reports.length != signatures.length) {
+            revert IRoyaltyLedger.ReportsAndSignaturesMismatch(reports.length, signatures.length);
+        }
         settlementIds = new uint256[](reports.length);
         for (uint256 i; i < reports.length; ++i) {
             settlementIds[i] = _settleReport(reports[i], signatures[i]);
         }
     }
 
-    function _settleReport(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures) private returns (uint256 id) {
+    function _settleReport(IRoyaltyLedger.Report calldata report, bytes[] calldata signatures)
+        private
+        returns (uint256 id)
+    {
         Account storage account = _openAccount(report.licenceId);
         address[] memory signers = _signers(report, signatures);
         ILicenceRegistry.SettlementTerms memory context = registry.settlementTerms(report.licenceId, signers);
@@ -85,11 +90,24 @@ contract SettlementModule is LedgerCore {
         if (report.corrects != 0) _s().latestAdjustment[report.licenceId][report.period] = id;
         else _recordSettled(report.licenceId, report.period, id);
         _emitReport(id, report, priced, draft.year);
-        if (report.fx.length != 0) _convert(id, report, context.calendar.fxRule, periodStart, periodEnd, account.token);
+        if (report.fx.length != 0) {
+            _convert(id, report, context.calendar.fxRule, periodStart, periodEnd, account.token);
+        }
     }
 
     /// @dev Checks the report's conversions of sales in other currencies and emits each with
     /// what it converts to (CurrencyConversion); the buckets already hold the converted amounts.
+    /// @dev The licence token's decimals, which a conversion scales to: TokenDecimalsUnknown when
+    /// the token does not answer or answers more than MAX_TOKEN_DECIMALS.
+    function _decimals(address token) private view returns (uint8) {
+        try IERC20Metadata(token).decimals() returns (uint8 d) {
+            if (d > CurrencyConversion.MAX_TOKEN_DECIMALS) revert IRoyaltyLedger.TokenDecimalsUnknown(token);
+            return d;
+        } catch {
+            revert IRoyaltyLedger.TokenDecimalsUnknown(token);
+        }
+    }
+
     function _convert(
         uint256 id,
         IRoyaltyLedger.Report calldata report,
@@ -99,22 +117,26 @@ contract SettlementModule is LedgerCore {
         address token
     ) private {
         if (fxRule == 0) revert IRoyaltyLedger.ConversionNotAllowed(report.licenceId);
-        uint8 decimals;
-        try IERC20Metadata(token).decimals() returns (uint8 d) {
-            decimals = d;
-        } catch {
-            revert IRoyaltyLedger.TokenDecimalsUnknown(token);
-        }
-        if (decimals > CurrencyConversion.MAX_TOKEN_DECIMALS) revert IRoyaltyLedger.TokenDecimalsUnknown(token);
+        uint8 decimals = _decimals(token);
         (uint256[] memory gross, uint256[] memory deductions) =
             CurrencyConversion.check(report, periodStart, periodEnd, decimals);
         for (uint256 i; i < report.fx.length; ++i) {
             IRoyaltyLedger.Conversion calldata c = report.fx[i];
             emit IRoyaltyLedger.CurrencyConverted(
-                id, c.bucket, c.currency, c.minorUnits, c.rateDay, c.rate, c.gross, c.deductions, gross[i], deductions[i]
+                id,
+                c.bucket,
+                c.currency,
+                c.minorUnits,
+                c.rateDay,
+                c.rate,
+                c.gross,
+                c.deductions,
+                gross[i],
+                deductions[i]
             );
         }
     }
+
     /// @dev The settlement a report makes, before pricing: its contract years, kind and due date.
     /// @dev A negative period is taken back from the reserves held first; the rest is never paid
     /// out to the licensee, never taken back from payees: it offsets the licensee's next royalties.
@@ -229,6 +251,7 @@ contract SettlementModule is LedgerCore {
             );
         }
     }
+
     /// @dev Prices the report with the schedule in force at its period's start, each contract year of its sales at that year's tier
     /// position, then updates each year's totals (returns lower them, never below zero);
     /// `guaranteeCredit` is the part of a positive royalty that guarantee shortfalls already
@@ -288,9 +311,12 @@ contract SettlementModule is LedgerCore {
         return down >= value ? 0 : uint128(value - down);
     }
 
-    function _emitReport(uint256 id, IRoyaltyLedger.Report calldata report, ILicenceRegistry.Priced memory priced, uint32 firstYear)
-        private
-    {
+    function _emitReport(
+        uint256 id,
+        IRoyaltyLedger.Report calldata report,
+        ILicenceRegistry.Priced memory priced,
+        uint32 firstYear
+    ) private {
         emit IRoyaltyLedger.ReportAccepted(
             id,
             report.licenceId,
@@ -304,17 +330,24 @@ contract SettlementModule is LedgerCore {
         );
         for (uint256 i; i < report.returned.length; ++i) {
             IRoyaltyLedger.Bucket calldata b = report.returned[i];
-            emit IRoyaltyLedger.ReturnReported(id, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions);
+            emit IRoyaltyLedger.ReturnReported(
+                id, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions
+            );
         }
         for (uint256 i; i < report.buckets.length; ++i) {
             IRoyaltyLedger.Bucket calldata b = report.buckets[i];
             // A bit of the scope bitmap, not a balance.
             // slither-disable-next-line incorrect-equality
             bool inScope = (priced.outOfScope >> i) & 1 == 0;
-            emit IRoyaltyLedger.BucketReported(id, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions, inScope);
-            if (!inScope) emit IRoyaltyLedger.ScopeBreached(report.licenceId, id, b.territory, b.field, b.channel, b.gross);
+            emit IRoyaltyLedger.BucketReported(
+                id, b.year, b.territory, b.field, b.channel, b.units, b.gross, b.deductions, inScope
+            );
+            if (!inScope) {
+                emit IRoyaltyLedger.ScopeBreached(report.licenceId, id, b.territory, b.field, b.channel, b.gross);
+            }
         }
     }
+
     /// @dev The oracles whose signatures a report carries, in the registry's EIP-712 domain; the
     /// registry says whether each is one of the licence's oracles (so an altered report names
     /// its first unknown signer), then _checkSigners their number and order.
@@ -367,14 +400,22 @@ contract SettlementModule is LedgerCore {
             if (original == 0) revert IRoyaltyLedger.PeriodNotSettled(licenceId, report.period);
             uint256 latest = _s().latestAdjustment[licenceId][report.period];
             if (latest == 0) latest = original;
-            if (report.corrects != latest) revert IRoyaltyLedger.AdjustmentNotOfLatest(licenceId, report.period, report.corrects, latest);
+            if (report.corrects != latest) {
+                revert IRoyaltyLedger.AdjustmentNotOfLatest(licenceId, report.period, report.corrects, latest);
+            }
         }
         if (report.sequence <= account.lastSequence) {
             revert IRoyaltyLedger.StaleSequence(licenceId, report.sequence, account.lastSequence);
         }
-        if (block.timestamp > report.deadline) revert IRoyaltyLedger.ReportExpired(licenceId, report.deadline, block.timestamp);
-        if (report.buckets.length > MAX_BUCKETS) revert IRoyaltyLedger.TooManyBuckets(report.buckets.length, MAX_BUCKETS);
-        if (report.returned.length > MAX_BUCKETS) revert IRoyaltyLedger.TooManyBuckets(report.returned.length, MAX_BUCKETS);
+        if (block.timestamp > report.deadline) {
+            revert IRoyaltyLedger.ReportExpired(licenceId, report.deadline, block.timestamp);
+        }
+        if (report.buckets.length > MAX_BUCKETS) {
+            revert IRoyaltyLedger.TooManyBuckets(report.buckets.length, MAX_BUCKETS);
+        }
+        if (report.returned.length > MAX_BUCKETS) {
+            revert IRoyaltyLedger.TooManyBuckets(report.returned.length, MAX_BUCKETS);
+        }
         // The calendar's code runs here, not by a call to the clock: one external call less per report.
         (periodStart, periodEnd) =
             LicenceCalendar.periodBounds(context.start, context.periodSeconds, context.calendar, report.period);

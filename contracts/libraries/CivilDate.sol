@@ -10,8 +10,7 @@ library CivilDate {
 
     /// @notice Whether (year, month, day) names a real day, e.g. not 31 February or 29 February 2025.
     function isValid(uint256 year, uint256 month, uint256 day) internal pure returns (bool) {
-        return year >= 1970 && year <= 9999 && month >= 1 && month <= 12 && day >= 1
-            && day <= daysInMonth(year, month);
+        return year >= 1970 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
     }
 
     function isLeapYear(uint256 year) internal pure returns (bool) {

@@ -55,8 +55,8 @@ library CurrencyConversion {
         uint256 buckets = sales + report.returned.length;
         grossOut = new uint256[](fx.length);
         deductionsOut = new uint256[](fx.length);
-        uint256 sumGross;
-        uint256 sumDeductions;
+        uint256 sumGross = 0;
+        uint256 sumDeductions = 0;
         for (uint256 i; i < fx.length; ++i) {
             IRoyaltyLedger.Conversion calldata c = fx[i];
             if (c.bucket >= buckets) revert IRoyaltyLedger.ConversionBucketUnknown(i, c.bucket, buckets);
@@ -64,17 +64,22 @@ library CurrencyConversion {
             if (!isCurrencyCode(c.currency) || c.minorUnits > MAX_MINOR_UNITS) {
                 revert IRoyaltyLedger.CurrencyInvalid(i, c.currency, c.minorUnits);
             }
-            if (c.rate < MIN_RATE || c.rate > MAX_RATE) revert IRoyaltyLedger.RateOutOfBounds(i, c.rate, MIN_RATE, MAX_RATE);
+            if (c.rate < MIN_RATE || c.rate > MAX_RATE) {
+                revert IRoyaltyLedger.RateOutOfBounds(i, c.rate, MIN_RATE, MAX_RATE);
+            }
             if (c.rateDay < periodStart || c.rateDay >= periodEnd || c.rateDay % 1 days != 0) {
                 revert IRoyaltyLedger.RateDayOutsidePeriod(i, c.rateDay, periodStart, periodEnd);
             }
-            if (c.deductions > c.gross) revert IRoyaltyLedger.ConversionDeductionsExceedGross(i, c.gross, c.deductions);
+            if (c.deductions > c.gross) {
+                revert IRoyaltyLedger.ConversionDeductionsExceedGross(i, c.gross, c.deductions);
+            }
             grossOut[i] = convert(c.gross, c.rate, c.minorUnits, tokenDecimals);
             deductionsOut[i] = convert(c.deductions, c.rate, c.minorUnits, tokenDecimals);
             if (i != 0 && fx[i - 1].bucket != c.bucket) (sumGross, sumDeductions) = (0, 0);
             sumGross += grossOut[i];
             sumDeductions += deductionsOut[i];
-            IRoyaltyLedger.Bucket calldata b = c.bucket < sales ? report.buckets[c.bucket] : report.returned[c.bucket - sales];
+            IRoyaltyLedger.Bucket calldata b =
+                c.bucket < sales ? report.buckets[c.bucket] : report.returned[c.bucket - sales];
             if (sumGross > b.gross || sumDeductions > b.deductions) {
                 revert IRoyaltyLedger.ConversionsExceedBucket(c.bucket, sumGross, sumDeductions);
             }

@@ -63,7 +63,11 @@ library ReportHash {
     /// each struct hash is keccak256(typehash ++ its words), built in memory past the free
     /// pointer. The words are hashed as sent: settlement reads every member through Solidity's
     /// checked accessors (pricing, scope, conversion), which revert on a dirty word.
-    function hashSevenWordStructs(bytes32 typehash, uint256 offset, uint256 length) internal pure returns (bytes32 result) {
+    function hashSevenWordStructs(bytes32 typehash, uint256 offset, uint256 length)
+        internal
+        pure
+        returns (bytes32 result)
+    {
         assembly ("memory-safe") {
             let out := mload(0x40)
             let scratch := add(out, shl(5, length))

@@ -21,7 +21,6 @@ import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
 library RoyaltyMath {
     uint256 internal constant BPS = 10_000;
 
-
     /// @notice Whether a bucket lies inside the licence's scope.
     function inScope(ILicenceRegistry.Scope memory scope, IRoyaltyLedger.Bucket calldata bucket)
         internal
@@ -29,7 +28,8 @@ library RoyaltyMath {
         returns (bool)
     {
         return (scope.territories >> bucket.territory) & 1 == 1 && bucket.field < 64
-            && (scope.fields >> bucket.field) & 1 == 1 && bucket.channel < 32 && (scope.channels >> bucket.channel) & 1 == 1;
+            && (scope.fields >> bucket.field) & 1 == 1 && bucket.channel < 32
+            && (scope.channels >> bucket.channel) & 1 == 1;
     }
 
     /// @dev Per contract year of a report: exact numerators (amount * bps; per-unit amounts and
@@ -95,7 +95,9 @@ library RoyaltyMath {
         YearSums[] memory sums,
         bool isReturn
     ) private pure returns (bool outOfScope) {
-        if (bucket.deductions > bucket.gross) revert IRoyaltyLedger.DeductionsExceedGross(index, bucket.gross, bucket.deductions);
+        if (bucket.deductions > bucket.gross) {
+            revert IRoyaltyLedger.DeductionsExceedGross(index, bucket.gross, bucket.deductions);
+        }
         if (bucket.year < firstYear || bucket.year - firstYear >= sums.length) {
             revert IRoyaltyLedger.BucketYearOutsidePeriod(
                 index, bucket.year, firstYear, uint32(firstYear + sums.length - 1)

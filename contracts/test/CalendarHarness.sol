@@ -20,5 +20,4 @@ contract CalendarHarness is LicenceClock {
     function addMonths(uint256 year, uint256 month, uint256 day, uint256 months) external pure returns (uint256) {
         return CivilDate.addMonths(year, month, day, months);
     }
-
 }
