@@ -543,15 +543,10 @@ class Validator:
                 target.year, target.territory, target.field, target.channel, target.units, target.gross,
                 target.deductions, target.sale_day, target.currency, target.minor_units,
             )  # fmt: skip
-        if currency:
-            leaf = leaf_foreign(
-                kind, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, target.leaf,
-                currency, minor_units,
-            )  # fmt: skip
-        else:
-            leaf = leaf_entry(
-                kind, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, target.leaf
-            )
+        leaf = _entry_leaf(
+            kind, line_id, licence, period, sale_day, t, f, c, units, gross, deductions, target.leaf, currency,
+            minor_units,
+        )  # fmt: skip
         stats.valid += 1
         if not in_scope:
             stats.out_of_scope += 1
@@ -566,10 +561,24 @@ class Validator:
             prepared
         )
         minor_units = CURRENCIES[currency]
-        leaf = leaf_foreign(
-            LINE_SALE, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, NO_REF,
-            currency, minor_units,
+        leaf = _entry_leaf(
+            LINE_SALE, line_id, licence, period, sale_day, t, f, c, units, gross, deductions, NO_REF, currency,
+            minor_units,
         )  # fmt: skip
+        in_scope = self._claim_new(number, line_id, licence, leaf, t, f, c)
+        if in_scope is None or isinstance(in_scope, Rejection):
+            return in_scope
+        return ValidLine(
+            number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, leaf, in_scope,
+            LINE_SALE, 0, "", None, currency, minor_units,
+        )  # fmt: skip
+
+    def _claim_new(
+        self, number: int, line_id: str, licence: _Licence, leaf: bytes, t: int, f: int, c: int
+    ) -> bool | Rejection | None:
+        """Claims a new line's id for its leaf in the seen store and counts it: whether it is in the
+        licence's scope, None for a duplicate (the same leaf), or a Rejection for an id seen with
+        other content. (``admit`` does the same inline for a sale in the licence's currency.)"""
         first = self._claim(licence.licensee, line_id, leaf)
         stats = self.stats
         if first is not None:
@@ -582,10 +591,7 @@ class Validator:
         stats.valid += 1
         if not in_scope:
             stats.out_of_scope += 1
-        return ValidLine(
-            number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, leaf, in_scope,
-            LINE_SALE, 0, "", None, currency, minor_units,
-        )  # fmt: skip
+        return in_scope
 
     def _admit_return(self, prepared: Prepared, licence: _Licence) -> ValidLine | Rejection | None:
         """A return is a new line of its own id; naming a known sale, it takes back no more than it."""
@@ -600,28 +606,13 @@ class Validator:
                     return self._reject(number, *problem)
         ref_word = keccak256(ref.encode("utf-8")) if ref else NO_REF
         minor_units = CURRENCIES[currency] if currency else 0
-        if currency:
-            leaf = leaf_foreign(
-                LINE_RETURN, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions,
-                ref_word, currency, minor_units,
-            )  # fmt: skip
-        else:
-            leaf = leaf_entry(
-                LINE_RETURN, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions,
-                ref_word,
-            )  # fmt: skip
-        first = self._claim(licence.licensee, line_id, leaf)
-        stats = self.stats
-        if first is not None:
-            if first == leaf:
-                stats.duplicates += 1
-                return None
-            reason = f"was seen before with different content (first leaf 0x{first.hex()})"
-            return self._reject(number, "line_id", line_id, reason)
-        in_scope = bool(licence.territories >> t & licence.fields >> f & licence.channels >> c & 1)
-        stats.valid += 1
-        if not in_scope:
-            stats.out_of_scope += 1
+        leaf = _entry_leaf(
+            LINE_RETURN, line_id, licence, period, sale_day, t, f, c, units, gross, deductions, ref_word, currency,
+            minor_units,
+        )  # fmt: skip
+        in_scope = self._claim_new(number, line_id, licence, leaf, t, f, c)
+        if in_scope is None or isinstance(in_scope, Rejection):
+            return in_scope
         return ValidLine(
             number, line_id, licence_id, period, year, sale_day, t, f, c, units, gross, deductions, leaf, in_scope,
             LINE_RETURN, 0, ref, None, currency, minor_units,
@@ -675,3 +666,17 @@ def validate(lines: Iterable[SaleLine | Rejection], validator: Validator) -> Ite
         result = check(line)  # type: ignore[arg-type]
         if result is not None:
             yield result
+
+
+def _entry_leaf(
+    kind: int, line_id: str, licence: _Licence, period: int, sale_day: int, t: int, f: int, c: int, units: int,
+    gross: int, deductions: int, ref: bytes, currency: str, minor_units: int,
+) -> bytes:  # fmt: skip
+    """The leaf of a line that is not a sale in the licence's currency (intake.merkle): the one
+    that commits to its currency when it has one (``currency`` is "" for the licence's)."""
+    if currency:
+        return leaf_foreign(
+            kind, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, ref, currency,
+            minor_units,
+        )  # fmt: skip
+    return leaf_entry(kind, line_id, licence.licence_word, period, sale_day, t, f, c, units, gross, deductions, ref)
