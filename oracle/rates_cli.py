@@ -72,8 +72,7 @@ def _write_rejects(file: Path, rejections: list[Rejection]) -> Path:
 def _print_summary(
     file: Path, source: str, parsed: RateFile, stored: RatesStored, rejected: int, rejects: Path
 ) -> None:
-    refused = {r.line_number for r in stored.rejections}
-    kept = [q for q in parsed.quotes if q.line_number not in refused]
+    kept = stored.kept(parsed)
     days = sorted({q.day for q in kept})
     currencies = sorted({q.currency for q in kept})
     table = Table(title=f"Rates {file.name} ({source}, base {parsed.base})")
@@ -119,7 +118,7 @@ def load(
             stored = outbox.store_rates(conn, source, parsed, file.name)
     finally:
         outbox.close()
-    rejections = sorted([*parsed.rejections, *stored.rejections], key=lambda r: r.line_number)
+    rejections = stored.all_rejections(parsed)
     rejects = _write_rejects(file, rejections)
     _print_summary(file, source, parsed, stored, len(rejections), rejects)
     for rejection in rejections[:SHOWN_REJECTIONS]:

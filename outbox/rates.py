@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from intake.feed import Rejection
-from intake.fx import RateBook, RateFile, parse_rate
+from intake.fx import Quote, RateBook, RateFile, parse_rate
 from outbox.schema import fx_rates_table, rate_holds_table
 
 
@@ -53,6 +53,15 @@ class RatesStored:
     loaded: int = 0
     known: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+
+    def kept(self, parsed: RateFile) -> list[Quote]:
+        """The file's quotes that are stored now (loaded or known): all but those rejected here."""
+        refused = {r.line_number for r in self.rejections}
+        return [q for q in parsed.quotes if q.line_number not in refused]
+
+    def all_rejections(self, parsed: RateFile) -> list[Rejection]:
+        """The file's rejections and the store's, in line order (what its rejects file lists)."""
+        return sorted([*parsed.rejections, *self.rejections], key=lambda r: r.line_number)
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,9 +106,7 @@ def _load(services: Services, source: str, base: str, file_name: str, data: byte
         raise InvalidInput.field("body", f"the rate file is refused, nothing was stored: {err}") from None
     with outbox.connect() as conn:
         stored = outbox.store_rates(conn, source, parsed, file_name)
-    refused = {r.line_number for r in stored.rejections}
-    kept = [q for q in parsed.quotes if q.line_number not in refused]
-    rejections = sorted([*parsed.rejections, *stored.rejections], key=lambda r: r.line_number)
+    kept, rejections = stored.kept(parsed), stored.all_rejections(parsed)
     days = sorted({q.day for q in kept})
     return RateLoad(
         source=source,
