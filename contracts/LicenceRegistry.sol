@@ -19,6 +19,9 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
 
     /// @notice May change the payment token allowlist.
     bytes32 public constant TOKEN_ADMIN_ROLE = keccak256("TOKEN_ADMIN_ROLE");
+    /// @notice May append schedule versions the parties agreed to in advance (LicenceEscalator:
+    /// index-linked escalation); granted by the admin to that contract only.
+    bytes32 public constant ESCALATOR_ROLE = keccak256("ESCALATOR_ROLE");
     uint256 public constant MAX_PAYEES = 500;
     uint256 public constant MAX_ORACLES = 16;
     uint16 internal constant BPS = 10_000;
@@ -156,19 +159,9 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         bytes calldata licenseeSig
     ) external {
         Licence storage licence = _activeLicence(licenceId);
-        uint256 versions = licence.scheduleCount;
-        uint64 previousEffective = _schedules[licenceId][versions - 1].effectiveFrom;
-        // Never retroactive: periods that have already begun keep the version they began under.
-        if (schedule.effectiveFrom < block.timestamp) {
-            revert EffectiveDateInPast(schedule.effectiveFrom, block.timestamp);
-        }
-        if (schedule.effectiveFrom <= previousEffective) {
-            revert EffectiveDateNotAfterPrevious(schedule.effectiveFrom, previousEffective);
-        }
-        if (newEnd <= schedule.effectiveFrom) revert NewEndBeforeEffectiveDate(newEnd, schedule.effectiveFrom);
+        uint256 versions = _checkNewVersion(licenceId, licence, schedule, newEnd);
         // A renewal stays inside the calendar's range like the original term.
         clock.validateEnd(newEnd, licence.sellOffDays);
-        _validateSchedule(schedule, licence.scope.fields);
         _consume(
             amendDigest(licenceId, schedule, newEnd, deadline),
             deadline,
@@ -184,6 +177,15 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         licence.breachNoticeAt = 0;
         _pushSchedule(licenceId, schedule, schedule.effectiveFrom);
         emit LicenceAmended(licenceId, uint32(versions), schedule, newEnd, previousEnd);
+    }
+
+    /// @inheritdoc ILicenceRegistry
+    function appendSchedule(uint256 licenceId, Schedule calldata schedule) external onlyRole(ESCALATOR_ROLE) {
+        Licence storage licence = _activeLicence(licenceId);
+        uint64 end = licence.end;
+        uint256 versions = _checkNewVersion(licenceId, licence, schedule, end);
+        _pushSchedule(licenceId, schedule, schedule.effectiveFrom);
+        emit LicenceAmended(licenceId, uint32(versions), schedule, end, end);
     }
 
     /// @inheritdoc ILicenceRegistry
@@ -451,6 +453,22 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     function _consents(address party, bytes32 digest, bytes calldata signature) private view returns (bool) {
         if (msg.sender == party) return true;
         return SignatureChecker.isValidSignatureNow(party, digest, signature);
+    }
+
+    /// @dev A new schedule version is never retroactive (periods that have already begun keep the
+    /// version they began under), comes after the latest one and before the end of the term.
+    function _checkNewVersion(uint256 licenceId, Licence storage licence, Schedule calldata schedule, uint64 end)
+        private
+        view
+        returns (uint256 versions)
+    {
+        versions = licence.scheduleCount;
+        uint64 effectiveFrom = schedule.effectiveFrom;
+        uint64 previousEffective = _schedules[licenceId][versions - 1].effectiveFrom;
+        if (effectiveFrom < block.timestamp) revert EffectiveDateInPast(effectiveFrom, block.timestamp);
+        if (effectiveFrom <= previousEffective) revert EffectiveDateNotAfterPrevious(effectiveFrom, previousEffective);
+        if (end <= effectiveFrom) revert NewEndBeforeEffectiveDate(end, effectiveFrom);
+        _validateSchedule(schedule, licence.scope.fields);
     }
 
     function _pushSchedule(uint256 licenceId, Schedule calldata schedule, uint64 effectiveFrom) private {

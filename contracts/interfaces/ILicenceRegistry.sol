@@ -279,6 +279,13 @@ interface ILicenceRegistry {
         external
         returns (uint256 licenceId);
 
+    /// @notice Append a schedule version the parties agreed to in advance, without their
+    /// signatures: an escalation clause they signed (LicenceEscalator) computed it. Only
+    /// ESCALATOR_ROLE; the same rules as an amendment's version (in force from `effectiveFrom`, not
+    /// in the past, after the latest version, before the end of the term); the term is unchanged.
+    /// Emits LicenceAmended with the end unchanged.
+    function appendSchedule(uint256 licenceId, Schedule calldata schedule) external;
+
     /// @notice Add a schedule version in force from `effectiveFrom` and set a new end of term
     /// (renewal); both parties sign. A pending breach notice lapses (renewal with knowledge waives it).
     function amend(
