@@ -24,7 +24,14 @@ from web3.providers.base import JSONBaseProvider
 from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt
 
 from royalty_chain.abicodec import ContractABI, FunctionCodec, error_abi
-from royalty_chain.clients import ERC20_ABI, LedgerClient, RegistryClient, TokenClient, TypedDataClient
+from royalty_chain.clients import (
+    ERC20_ABI,
+    EscalatorClient,
+    LedgerClient,
+    RegistryClient,
+    TokenClient,
+    TypedDataClient,
+)
 from royalty_chain.events import ChainEvent, EventDecoder
 from royalty_chain.manifest import Manifest, ManifestError
 from royalty_chain.transport import ChainError, RpcError, Transport
@@ -146,6 +153,7 @@ class Chain:
         self.registry = RegistryClient(self)
         self.ledger = LedgerClient(self)
         self._typed_data: TypedDataClient | None = None
+        self._escalator: EscalatorClient | None = None
 
     @property
     def chain_id(self) -> int:
@@ -167,6 +175,18 @@ class Chain:
                 )
             self._typed_data = TypedDataClient(self)
         return self._typed_data
+
+    @property
+    def escalator(self) -> EscalatorClient:
+        """The LicenceEscalator (index-linked escalation); deployments before it have none."""
+        if self._escalator is None:
+            if EscalatorClient.name not in self.manifest.contracts:
+                raise ManifestError(
+                    "the deployment manifest has no LicenceEscalator (deployed before escalation clauses): "
+                    "deploy afresh"
+                )
+            self._escalator = EscalatorClient(self)
+        return self._escalator
 
     def token(self, address: str) -> TokenClient:
         """The ERC-20 token at ``address``."""

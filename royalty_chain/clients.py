@@ -19,6 +19,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from royalty_chain.eip712 import Domain
+from royalty_chain.escalation import Clause, IndexStep
 from royalty_chain.events import ChainEvent
 from royalty_chain.models import Settlement, SettlementContext, Status
 from royalty_chain.terms import Report, Schedule, Terms
@@ -193,6 +194,56 @@ class TypedDataClient(_Client):
 
     def registry(self) -> str:
         return str(to_checksum_address(self._call(self.contract.functions.registry())))
+
+
+class EscalatorClient(_Client):
+    """LicenceEscalator: each licence's escalation clause and its steps (docs/escalation.md)."""
+
+    name = "LicenceEscalator"
+
+    def attach_fn(
+        self, licence_id: int, clause: Clause, deadline: int, licensor_sig: bytes, licensee_sig: bytes
+    ) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.attach(
+            licence_id, clause.as_abi(), deadline, licensor_sig, licensee_sig
+        )
+        return fn
+
+    def attach(
+        self, licence_id: int, clause: Clause, deadline: int, licensor_sig: bytes, licensee_sig: bytes,
+        sender: LocalAccount,
+    ) -> TxReceipt:  # fmt: skip
+        return self._send(self.attach_fn(licence_id, clause, deadline, licensor_sig, licensee_sig), sender)
+
+    def step_fn(self, values: IndexStep, signatures: Sequence[bytes]) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.step(values.as_abi(), list(signatures))
+        return fn
+
+    def step(self, values: IndexStep, signatures: Sequence[bytes], sender: LocalAccount) -> TxReceipt:
+        return self._send(self.step_fn(values, signatures), sender)
+
+    def clause_of(self, licence_id: int) -> Clause | None:
+        """The licence's clause, or None when it has none."""
+        raw = self._call(self.contract.functions.clauseOf(licence_id))
+        if bytes(raw[0]) == bytes(16):
+            return None
+        return Clause.from_abi(raw)
+
+    def steps_applied(self, licence_id: int) -> int:
+        return int(self._call(self.contract.functions.stepsApplied(licence_id)))
+
+    def step_month(self, licence_id: int, n: int) -> int:
+        return int(self._call(self.contract.functions.stepMonth(licence_id, n)))
+
+    def attach_digest(self, licence_id: int, clause: Clause, deadline: int) -> bytes:
+        return bytes(self._call(self.contract.functions.attachDigest(licence_id, clause.as_abi(), deadline)))
+
+    def step_digest(self, values: IndexStep) -> bytes:
+        return bytes(self._call(self.contract.functions.stepDigest(values.as_abi())))
+
+    def typehash(self, name: str) -> bytes:
+        """A public ``*_TYPEHASH`` constant: ``ATTACH`` or ``STEP``."""
+        return bytes(self._call(getattr(self.contract.functions, f"{name}_TYPEHASH")()))
 
 
 class LedgerClient(_Client):

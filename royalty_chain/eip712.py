@@ -225,6 +225,38 @@ RESOLVE = StructType(
     "ResolveDispute", (("uint256", "settlementId"), ("uint128", "finalAmount"), ("uint64", "deadline"))
 )
 
+ATTACH_ESCALATION = StructType(
+    "AttachEscalation",
+    (
+        ("uint256", "licenceId"),
+        ("bytes16", "index"),
+        ("bytes16", "successor"),
+        ("uint32", "baseMonth"),
+        ("uint8", "targets"),
+        ("bool", "upwardOnly"),
+        ("int16", "floorBps"),
+        ("uint16", "capBps"),
+        ("uint8", "rounding"),
+        ("uint128", "roundTo"),
+        ("uint64", "deadline"),
+    ),
+)
+"""Both parties' consent to an escalation clause (LicenceEscalator's domain)."""
+INDEX_STEP = StructType(
+    "IndexStep",
+    (
+        ("uint256", "licenceId"),
+        ("uint32", "step"),
+        ("bytes16", "index"),
+        ("uint32", "fromMonth"),
+        ("uint64", "fromValue"),
+        ("uint32", "toMonth"),
+        ("uint64", "toValue"),
+        ("uint64", "deadline"),
+    ),
+)
+"""The index values of one escalation step, signed by the licence's oracles (LicenceEscalator's domain)."""
+
 PERMIT = StructType(
     "Permit",
     (("address", "owner"), ("address", "spender"), ("uint256", "value"), ("uint256", "nonce"), ("uint256", "deadline")),
@@ -253,6 +285,8 @@ TYPES: dict[str, StructType] = {
     "REPORT": SALES_REPORT,
     "DISPUTE": DISPUTE,
     "RESOLVE": RESOLVE,
+    "ATTACH": ATTACH_ESCALATION,
+    "STEP": INDEX_STEP,
 }
 """Every signed type, by the prefix of the contract's ``*_TYPEHASH`` constant."""
 

@@ -95,10 +95,11 @@ class EventDecoder:
 
     @classmethod
     def from_manifest(
-        cls, manifest: Manifest, names: Iterable[str] = ("LicenceRegistry", "RoyaltyLedger")
+        cls, manifest: Manifest, names: Iterable[str] = ("LicenceRegistry", "RoyaltyLedger", "LicenceEscalator")
     ) -> EventDecoder:
-        """The events of the manifest's contracts, from the manifest's parsed ABIs."""
-        return cls({n: (manifest.contracts[n].address, manifest.abis[n]) for n in names})
+        """The events of the manifest's contracts, from the manifest's parsed ABIs (a contract the
+        deployment does not have, like the escalator of an older one, is left out)."""
+        return cls({n: (manifest.contracts[n].address, manifest.abis[n]) for n in names if n in manifest.contracts})
 
     def topic(self, name: str) -> str:
         """topic0 of the watched event called ``name``; raises KeyError."""
