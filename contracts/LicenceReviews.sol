@@ -86,10 +86,11 @@ contract LicenceReviews is ILicenceReviews, EIP712 {
             // and oracles signing "the date has come" would add a way to fail, not a fact.
             if (signatures.length != 0) revert WrongSignatureCount(signatures.length, 0);
         } else {
-            _checkSigners(licenceId, evidenceDigest(evidence), signatures, registry.settlementContext(licenceId).threshold);
+            _checkSigners(
+                licenceId, evidenceDigest(evidence), signatures, registry.settlementContext(licenceId).threshold
+            );
         }
-        _suggest(review, registry.scheduleAt(licenceId, uint64(block.timestamp)), agreedRate);
-        review.scheduleVersion = registry.scheduleCount(licenceId) - 1;
+        _suggest(review, kind, registry.scheduleAt(licenceId, uint64(block.timestamp)), agreedRate);
 
         stored.fired |= bit;
         reviewId = ++_reviewCount;
@@ -285,15 +286,17 @@ contract LicenceReviews is ILicenceReviews, EIP712 {
 
     /// @dev The rate in force and the suggestion. A tiered schedule has no base rate: its first
     /// tier's rate stands for it, and the factor (numerator / denominator) carries the rest.
-    function _suggest(Review memory review, ILicenceRegistry.Schedule memory schedule, uint16 agreedRate)
+    /// `kind` is the evidence's (calldata), the trigger the review records.
+    function _suggest(Review memory review, Trigger kind, ILicenceRegistry.Schedule memory schedule, uint16 agreedRate)
         private
         pure
     {
-        uint16 current = schedule.tiers.length == 0 ? schedule.rateBps : schedule.tiers[0].rateBps;
+        uint16 current = schedule.tiers.length > 0 ? schedule.tiers[0].rateBps : schedule.rateBps;
         review.currentRateBps = current;
-        if (review.kind == Trigger.Volume) {
+        review.scheduleFrom = schedule.effectiveFrom;
+        if (kind == Trigger.Volume) {
             review.suggestedRateBps = agreedRate;
-        } else if (review.kind == Trigger.Benchmark) {
+        } else if (kind == Trigger.Benchmark) {
             review.suggestedRateBps = ReviewMath.scaleRate(current, review.numerator, review.denominator);
         } else {
             review.suggestedRateBps = current;

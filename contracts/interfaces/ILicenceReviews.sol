@@ -80,7 +80,8 @@ interface ILicenceReviews {
     /// schedule in force (base, tier and field rates, each rounded like the suggestion): benchmark
     /// observed / atSigning, date 1 / 1 (a meeting with no data-driven change); volume 0 / 0, no
     /// factor: the draft's base rate is the agreed rate (replacing a tiered schedule's tiers)
-    /// @param scheduleVersion the version whose rate was read (scheduleCount - 1 when it fired)
+    /// @param scheduleFrom the effective date of the schedule version whose rates were read (the
+    /// one in force when it fired): scheduleAt(licenceId, scheduleFrom) is the draft's base
     /// @param acceptedVersion the schedule version the accepted amendment added (0 otherwise:
     /// version 0 is the licence's original schedule, never an amendment)
     /// @param decidedBy the party that declined (0 when open or accepted: acceptance is both's)
@@ -98,7 +99,7 @@ interface ILicenceReviews {
         Trigger kind;
         ReviewStatus status;
         address decidedBy;
-        uint32 scheduleVersion;
+        uint64 scheduleFrom;
         uint32 acceptedVersion;
     }
 
