@@ -32,6 +32,7 @@ REGISTRY_TYPES = ("REGISTER", "AMEND", "TERMINATE")
 TYPED_DATA_TYPES = ("REGISTER", "AMEND", "BUCKET", "CONVERSION", "REPORT")  # LicenceTypedData's constants
 LEDGER_TYPES = ("DISPUTE", "RESOLVE")
 ESCALATOR_TYPES = ("ATTACH", "STEP")
+REVIEWS_TYPES = ("ATTACH_REVIEW", "EVIDENCE", "DECLINE")
 
 
 def _word(value: int) -> bytes:
@@ -133,7 +134,9 @@ def test_every_typehash_equals_the_contracts_constant(chain: Chain) -> None:
         assert eip712.TYPES[name].typehash == chain.ledger.typehash(name), name
     for name in ESCALATOR_TYPES:
         assert eip712.TYPES[name].typehash == chain.escalator.typehash(name), name
-    assert set(eip712.TYPES) == {*REGISTRY_TYPES, *TYPED_DATA_TYPES, *LEDGER_TYPES, *ESCALATOR_TYPES}
+    for name in REVIEWS_TYPES:
+        assert eip712.TYPES[name].typehash == chain.reviews.typehash(name), name
+    assert set(eip712.TYPES) == {*REGISTRY_TYPES, *TYPED_DATA_TYPES, *LEDGER_TYPES, *ESCALATOR_TYPES, *REVIEWS_TYPES}
     # The consent types' parts are LicenceTypedData's too (the calendar with its conversion clause).
     for name, part in eip712.PARTS.items():
         assert part.typehash == chain.typed_data.typehash(name), name
@@ -146,6 +149,7 @@ def test_domain_is_read_from_erc5267(chain: Chain) -> None:
         (chain.registry, "LicenceRegistry"),
         (chain.ledger, "RoyaltyLedger"),
         (chain.escalator, "LicenceEscalator"),
+        (chain.reviews, "LicenceReviews"),
     )
     for client, name in clients:
         domain = client.domain()
