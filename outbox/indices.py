@@ -99,7 +99,7 @@ class Indices:
         t = index_values_table
         insert = postgresql.insert(t) if conn.dialect.name == "postgresql" else sqlite.insert(t)
         stmt = insert.on_conflict_do_nothing().returning(t.c.index, t.c.month)
-        added = {(row.index, int(row.month)) for row in conn.execute(stmt, rows)} if rows else set()
+        added = {(str(row[0]), int(row[1])) for row in conn.execute(stmt, rows)} if rows else set()  # (index, month)
         others = [v for v in values.values if (v.index, v.month) not in added]
         rejections = []
         if others:
