@@ -9,6 +9,8 @@ royalty-oracle proof LINE_ID                 # a line's Merkle proof against its
 royalty-oracle keep                          # keeper: releases, guarantee shortfalls, expiry (--once)
 royalty-oracle rates load FILE --source ECB --base EUR   # exchange rates for sales in other currencies
 royalty-oracle rates show --source ECB --base EUR --currency JPY [--from DATE --to DATE]
+royalty-oracle indices load FILE             # index values (index,month,value) for escalation steps
+royalty-oracle indices show [--index US-CPI-U]
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from intake.merkle import merkle_proof, verify
-from oracle import rates_cli
+from oracle import indices_cli, rates_cli
 from oracle.audit import AuditError, AuditOutcome, QueuedAudit, audit_outcome
 from oracle.conversion import ConversionHeld
 from oracle.directory import LicenceDirectory
@@ -53,6 +55,7 @@ from royalty_chain.units import format_amount
 
 app = typer.Typer(help="Royalty oracle: turn sales feeds into signed reports that settle exactly once.")
 app.add_typer(rates_cli.app, name="rates")
+app.add_typer(indices_cli.app, name="indices")
 console = Console()
 log = structlog.get_logger("oracle")
 DAY = 86_400
