@@ -152,6 +152,10 @@ class RegistryClient(_Client):
     def schedule_count(self, licence_id: int) -> int:
         return int(self._call(self.contract.functions.scheduleCount(licence_id)))
 
+    def schedule_at(self, licence_id: int, timestamp: int) -> Schedule:
+        """The schedule version in force at ``timestamp`` (the registry's ``scheduleAt``)."""
+        return Schedule.from_abi(self._call(self.contract.functions.scheduleAt(licence_id, timestamp)))
+
     def settlement_context(self, licence_id: int) -> SettlementContext:
         return SettlementContext.from_abi(self._call(self.contract.functions.settlementContext(licence_id)))
 
