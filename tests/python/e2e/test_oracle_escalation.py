@@ -8,6 +8,7 @@ A step the escalator refuses is logged with the contract's error name, and the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,64 @@ def test_a_refused_step_is_logged_with_its_error_and_the_other_licences_still_st
     assert runner.invoke(cli.app, ["status"]).exit_code == 0
     shown = _printed(console)
     assert f"{implausible} 1" in shown and "the escalator refuses step 1: IndexChangeImplausible(" in shown
+
+
+class _Crash(Exception):
+    """The process dying at a fault point."""
+
+
+def _crash_at(point: str) -> Callable[[str], None]:
+    def hook(reached: str) -> None:
+        if reached == point:
+            raise _Crash(point)
+
+    return hook
+
+
+def test_a_crash_between_send_and_receipt_never_steps_twice(
+    chain: Chain, env: tuple[CliRunner, Console, Path], tmp_path: Path
+) -> None:
+    runner, _, outbox_path = env
+    licence_id = _licence(chain, Clause(index="XX-CRASH", base_month=202402))
+    _load(runner, tmp_path / "values.csv", "XX-CRASH,2024-02,120\nXX-CRASH,2025-02,126\n")
+    crashing = OracleService(
+        chain, Outbox(outbox_path), [role(r) for r in SIGNERS], role("oracle_sender"), nil_reports=False,
+        fault=_crash_at("after_step_send"),
+    )  # fmt: skip
+    with pytest.raises(_Crash):
+        crashing.step_escalations()  # broadcast (Anvil mined it), the receipt never read
+    assert chain.escalator.steps_applied(licence_id) == 1
+    block = chain.w3.eth.block_number
+    restarted = _service(chain, outbox_path)
+    assert [s for s in restarted.step_escalations().stepped if s.licence_id == licence_id] == []
+    assert chain.w3.eth.block_number == block
+    assert chain.registry.schedule_count(licence_id) == 2
+
+
+def test_a_step_still_pending_when_the_next_round_reads_the_chain_is_refused_and_taken_as_done(
+    chain: Chain, env: tuple[CliRunner, Console, Path], tmp_path: Path
+) -> None:
+    """The chain's stepsApplied (at the latest block) says 0 while the first sender's step waits in
+    the node's pool: the second one is simulated against the pending block, refused
+    StepAlreadyApplied and counted done, so nothing is sent twice."""
+    runner, _, outbox_path = env
+    licence_id = _licence(chain, Clause(index="XX-POOL", base_month=202403))
+    _load(runner, tmp_path / "values.csv", "XX-POOL,2024-03,120\nXX-POOL,2025-03,126\n")
+    signers = sorted((role(r) for r in SIGNERS[:2]), key=lambda a: int(a.address, 16))
+    values = IndexStep(licence_id, 1, "XX-POOL", 202403, 120_000_000, 202503, 126_000_000, chain_now(chain) + DAY)
+    digest = index_step_digest(chain, values)
+    chain.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+    try:
+        chain.transact(
+            chain.escalator.step_fn(values, [sign_digest(digest, a.key) for a in signers]), role("relayer"), wait=False
+        )
+        with structlog.testing.capture_logs() as logs:
+            steps = _service(chain, outbox_path).step_escalations()
+    finally:
+        chain.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    assert (licence_id, 1) in steps.done
+    assert [s for s in steps.stepped if s.licence_id == licence_id] == []
+    assert [e["licence"] for e in logs if e["event"] == "escalation_already_stepped"] == [licence_id]
+    assert chain.escalator.steps_applied(licence_id) == 1
+    assert chain.registry.schedule_count(licence_id) == 2
