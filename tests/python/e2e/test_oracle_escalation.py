@@ -40,7 +40,9 @@ def _printed(console: Console) -> str:
 
 def _licence(chain: Chain, clause: Clause) -> int:
     """A licence that began yesterday (two contract years), with ``clause`` attached by both parties."""
-    licence_id = register(chain, chain_now(chain) - DAY, schedule=Schedule(fixed_fee_per_period=FEE, rate_bps=1000))
+    licence_id = int(
+        register(chain, chain_now(chain) - DAY, schedule=Schedule(fixed_fee_per_period=FEE, rate_bps=1000))
+    )
     deadline = chain_now(chain) + DAY
     digest = chain.escalator.attach_digest(licence_id, clause, deadline)
     licensor, licensee = (sign_digest(digest, role(r).key) for r in ("licensor_brand", "licensee_apparel"))
