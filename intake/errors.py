@@ -113,3 +113,16 @@ class RateOutOfBounds(RateError, ValueError):
         self.rate = rate
         self.bound = bound
         super().__init__(f"{what}, {format_amount(rate, 18)}, {bound}")
+
+
+class IndexFileError(IntakeError, ValueError):
+    """An index file that cannot be read at all: unreadable, empty, not UTF-8 or CSV at its
+    header, or a header other than ``index,month,value``. (Bad *lines* are Rejections.)
+
+    ``rejection`` is the problem as the rejects file records it, or None when the file could not
+    be opened.
+    """
+
+    def __init__(self, message: str, rejection: Rejection | None = None) -> None:
+        self.rejection = rejection
+        super().__init__(message)

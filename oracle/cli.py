@@ -9,6 +9,8 @@ royalty-oracle proof LINE_ID                 # a line's Merkle proof against its
 royalty-oracle keep                          # keeper: releases, guarantee shortfalls, expiry (--once)
 royalty-oracle rates load FILE --source ECB --base EUR   # exchange rates for sales in other currencies
 royalty-oracle rates show --source ECB --base EUR --currency JPY [--from DATE --to DATE]
+royalty-oracle indices load FILE             # index values (index,month,value) for escalation steps
+royalty-oracle indices show [--index US-CPI-U]
 """
 
 from __future__ import annotations
@@ -33,26 +35,30 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from intake.merkle import merkle_proof, verify
-from oracle import rates_cli
+from oracle import indices_cli, rates_cli
 from oracle.audit import AuditError, AuditOutcome, QueuedAudit, audit_outcome
 from oracle.conversion import ConversionHeld
 from oracle.directory import LicenceDirectory
+from oracle.escalation import StepRound
 from oracle.inbox import FeedInbox
 from oracle.ingest import IngestResult
 from oracle.keeper import Keeper, KeeperSettings
 from oracle.service import OracleService, SendResult
 from oracle.settings import OracleSettings, SettingsError
 from outbox import Outbox
+from outbox.indices import EscalationHold
 from outbox.lease import LeaseLost, SenderLease
 from outbox.migrate import shown
 from outbox.rates import RateHold
 from royalty_chain.client import Chain
+from royalty_chain.escalation import month_text, points
 from royalty_chain.manifest import Manifest, ManifestError
 from royalty_chain.transport import RpcError, wait_for_rpc
 from royalty_chain.units import format_amount
 
 app = typer.Typer(help="Royalty oracle: turn sales feeds into signed reports that settle exactly once.")
 app.add_typer(rates_cli.app, name="rates")
+app.add_typer(indices_cli.app, name="indices")
 console = Console()
 log = structlog.get_logger("oracle")
 DAY = 86_400
@@ -262,12 +268,15 @@ def submit(
 
 @app.command()
 def send(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    """Sign due periods and send every unfinished report (after reconciling with the chain)."""
+    """Sign due periods and send every unfinished report (after reconciling with the chain), then
+    the escalation steps whose index values are loaded."""
     service = _service(verbose)
     with _releasing(service):
         built = service.build_reports()
         sent = service.send()
+        steps = service.step_escalations()
     _print_results([], built, sent, service.builder.period_name, service.builder.held)
+    _print_steps(steps)
 
 
 _sigterm = threading.Event()
@@ -316,12 +325,15 @@ def watch(
                 ingested = [o.result for o in outcomes if o.result is not None]
                 built = service.build_reports()
                 sent = service.send()
+                steps = service.step_escalations()
             except LeaseLost as err:
                 service.conn.rollback()
                 log.warning("sender_lease_lost_mid_round", error=str(err))
                 continue
             if ingested or built or sent.settled or sent.rejected:
                 _print_results(ingested, built, sent, service.builder.period_name, service.builder.held)
+            if steps.stepped:
+                _print_steps(steps)
             for outcome in outcomes:
                 if outcome.state == "quarantined":
                     console.print(f"[red]{outcome.feed} quarantined[/red] in {outcome.bundle}: {outcome.error}")
@@ -373,6 +385,7 @@ def status() -> None:
             )
         console.print(reports)
         _print_holds(outbox.rate_holds(conn), period_name)
+        _print_escalation_holds(outbox.escalation_holds(conn))
 
 
 def _print_holds(holds: list[RateHold], period_name: PeriodName | None) -> None:
@@ -399,6 +412,53 @@ def _print_holds(holds: list[RateHold], period_name: PeriodName | None) -> None:
     console.print(
         "a report waiting for rates is signed in the next round once its rates are loaded "
         "(`royalty-oracle rates load FILE --source SOURCE --base BASE`)"
+    )
+
+
+def _print_steps(steps: StepRound) -> None:
+    """The escalation steps of the round: applied, and still waiting (for index values or refused)."""
+    if steps.stepped:
+        table = Table(title=f"Escalation steps: {len(steps.stepped)} applied")
+        for column in ("licence", "step", "index", "from", "to", "schedule version", "in force from", "tx"):
+            table.add_column(column)
+        for s in steps.stepped:
+            table.add_row(
+                str(s.licence_id),
+                str(s.step),
+                s.index,
+                f"{month_text(s.from_month)} {points(s.from_value)}",
+                f"{month_text(s.to_month)} {points(s.to_value)}",
+                str(s.version),
+                _day(s.effective_from),
+                s.tx_hash,
+            )
+        console.print(table)
+    for w in steps.waiting:
+        console.print(f"[yellow]licence {w.licence_id} escalation step {w.step} not sent:[/yellow] {w.reason}")
+
+
+def _print_escalation_holds(holds: list[EscalationHold]) -> None:
+    """The licences whose next escalation step waits for index values (or was refused)."""
+    if not holds:
+        return
+    table = Table(title=f"Escalation steps waiting: {len(holds)}")
+    for column in ("licence", "step", "index", "months without a value", "since", "reason"):
+        table.add_column(column)
+    for hold in holds:
+        since = datetime.fromtimestamp(hold.held_since, UTC).strftime("%Y-%m-%d %H:%M")
+        for missing in hold.missing or [{"index": "", "months": []}]:
+            table.add_row(
+                str(hold.licence_id),
+                str(hold.step),
+                missing["index"],
+                ", ".join(missing["months"]),
+                since,
+                "" if hold.missing else hold.reason,
+            )
+    console.print(table)
+    console.print(
+        "a step waiting for index values is sent in the next round once they are loaded "
+        "(`royalty-oracle indices load FILE`)"
     )
 
 

@@ -6,7 +6,8 @@ transaction not yet broadcast) and ``after_send`` (it was broadcast); and in the
 inbox (:mod:`oracle.inbox`) ``after_claim`` (a feed was claimed and its attempt recorded),
 ``after_ingest`` (its lines and rejections are committed to the outbox, its rejects file not yet
 in place), ``after_rejects`` (the rejects file is in place) and ``before_move`` (its receipt is
-written, the feed not yet moved to ``processed/``). In production the hook does
+written, the feed not yet moved to ``processed/``); and ``after_step_send`` (an escalation step
+was broadcast, its receipt not read; :mod:`oracle.escalation`). In production the hook does
 nothing; the crash tests inject one that kills the process at a named point
 (``tests/python/e2e/crashing_oracle.py``), so no production path reads a test switch.
 """
@@ -26,6 +27,7 @@ FAULT_POINTS = (
     "after_ingest",
     "after_rejects",
     "before_move",
+    "after_step_send",
 )
 
 

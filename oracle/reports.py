@@ -619,6 +619,11 @@ class ReportBuilder:
         threshold, mine = self._signers_for(licence_id)
         return threshold, len(mine)
 
+    def signers_of(self, licence_id: int) -> tuple[int, list[LocalAccount]]:
+        """The licence's threshold and this oracle's keys of its oracle set, ascending by address
+        (the order the contracts want signatures in): what the escalation stepper signs with."""
+        return self._signers_for(licence_id)
+
     def _signers_for(self, licence_id: int) -> tuple[int, list[LocalAccount]]:
         """The licence's threshold and the keys this oracle holds of its oracle set.
 

@@ -16,6 +16,9 @@ over one outbox connection and keeps the public methods the CLI, scripts, bench 
    simulate and send the batches from the one sender, pipelined, recording each transaction hash
    before it is broadcast; refusals are decoded, re-signed, deferred or recorded as rejected.
 
+Alongside them, ``step_escalations`` (:mod:`oracle.escalation`) signs and sends the next index
+step of each licence with an escalation clause once the outbox holds its index values.
+
 An audit finding (``queue_audit``, :mod:`oracle.audit`) takes a shortcut past the first two:
 its feed is judged whole, and its lines and its signed audit report are stored in one
 transaction (they never wait), for ``send`` to settle.
@@ -34,6 +37,7 @@ from eth_account.signers.local import LocalAccount
 
 from oracle.audit import QueuedAudit, queue_audit
 from oracle.directory import LicenceDirectory
+from oracle.escalation import EscalationStepper, StepRound
 from oracle.hooks import FaultHook, no_fault
 from oracle.inbox import FeedInbox, FeedOutcome
 from oracle.ingest import IngestResult
@@ -45,7 +49,7 @@ from outbox import Outbox
 from outbox.lease import SenderLease
 from royalty_chain.client import Chain
 
-__all__ = ["FeedOutcome", "IngestResult", "OracleService", "SendResult"]
+__all__ = ["FeedOutcome", "IngestResult", "OracleService", "SendResult", "StepRound"]
 
 log = structlog.get_logger("oracle")
 
@@ -98,6 +102,7 @@ class OracleService:
             period_name=self.builder.period_name,
             lease=lease,
         )
+        self.stepper = EscalationStepper(chain, outbox, self.conn, self.builder.signers_of, sender, fault=fault)
 
     @property
     def fault(self) -> FaultHook:
@@ -152,6 +157,11 @@ class OracleService:
 
     def send(self) -> SendResult:
         return self.report_sender.send()
+
+    def step_escalations(self) -> StepRound:
+        """Signs and sends each served licence's next escalation step whose index values are
+        stored (oracle.escalation); holds and logs the ones still waiting for values."""
+        return self.stepper.round()
 
     def queue_audit(
         self, path: Path, *, licence_id: int, period: int, cost: str, finding_ref: str | None = None

@@ -194,3 +194,28 @@ rate_holds_table = Table(
     Column("held_since", Integer, nullable=False),  # seconds since 1970
     Column("checked_at", Integer, nullable=False),
 )
+
+# Published index values, each (index, month) once (revision 0008; outbox.indices).
+index_values_table = Table(
+    "index_values",
+    metadata,
+    Column("index", Text, primary_key=True),  # the index's name as the clause names it (1..16 ASCII)
+    Column("month", Integer, primary_key=True),  # YYYYMM
+    Column("value", Text, nullable=False),  # index points, the decimal as published
+    Column("file_name", Text, nullable=False),
+    Column("loaded_at", Integer, nullable=False),  # seconds since 1970
+)
+
+# Licences whose next escalation step waits for index values (revision 0008; outbox.indices):
+# the next round steps them once the values are loaded.
+escalation_holds_table = Table(
+    "escalation_holds",
+    metadata,
+    Column("licence_id", Integer, primary_key=True),
+    Column("step", Integer, nullable=False),  # the step that waits
+    # JSON list of {index, months}: each index tried and its months (YYYY-MM) without a value
+    Column("missing", Text, nullable=False),
+    Column("reason", Text, nullable=False),  # what holds the step, in words
+    Column("held_since", Integer, nullable=False),  # seconds since 1970
+    Column("checked_at", Integer, nullable=False),
+)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from intake.validate import ValidLine
 from outbox import migrate
+from outbox.indices import Indices
 from outbox.migrate import OutboxMissing
 from outbox.rates import Rates
 from outbox.reports import Reports
@@ -141,7 +142,7 @@ def existing_engine(location: Path | str) -> Engine:
     return engine
 
 
-class Outbox(Reports, Rates):
+class Outbox(Reports, Rates, Indices):
     """All outbox reads and writes; one writer (this process) at a time."""
 
     def __init__(self, path: Path | str, *, engine: Engine | None = None) -> None:

@@ -106,6 +106,10 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404", "409",
 [[operations]]
 include-path-regex = "^/rates$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]  # GET: a currency that is the base has no quotes
+
+[[operations]]
+include-path-regex = "^/indices$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]  # POST: a body past its header may be no CSV
 """
 )
 

@@ -107,7 +107,7 @@ def test_revision_0007_upgrades_an_outbox_of_0006_keeping_every_line_and_report(
         assert reports["fx"] == ("TEXT", False)
         assert inspector.get_pk_constraint("rate_holds")["constrained_columns"] == ["licence_id", "period"]
         with box.connect() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head() == "0007"
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head()
             (row,) = box.find_line(conn, "INV-1")
             assert (row["currency"], row["minor_units"], row["gross"]) == (None, None, str(2**127))
             # read back as it was validated: a line in the licence's currency, its leaf unchanged

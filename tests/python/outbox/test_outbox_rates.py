@@ -73,7 +73,7 @@ def test_revision_0006_adds_fx_rates_to_an_outbox_at_0005(location: Path | str) 
         }
         assert inspector.get_pk_constraint("fx_rates")["constrained_columns"] == ["source", "base", "day", "currency"]
         with box.connect() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head() == "0007"
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head()
     finally:
         box.close()
     Outbox.existing(location).close()  # the API's check accepts it

@@ -1,0 +1,271 @@
+"""Index files for escalation (``royalty_chain.escalation``): the published values of price
+indices, one month of one index a line, that the oracle signs into escalation steps.
+
+An index file is ``index,month,value`` lines: ``US-CPI-U,2024-09,315.301`` is the value of the
+index ``US-CPI-U`` for September 2024, in index points as published. The chain holds an index's
+name as 16 ASCII bytes and its values as points times 1,000,000 (``VALUE_SCALE``), so a name is
+1 to 16 printable ASCII characters and a value has at most six decimals.
+
+Pure: no database, file output or clock beyond ``today``. Shaped like rate files
+(``intake.fx.parse_rates``): a wrong header refuses the file, a bad line is a Rejection naming
+its field, and the good lines beside it are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Final
+
+from intake.errors import IndexFileError
+from intake.feed import Rejection
+from royalty_chain.escalation import VALUE_SCALE, month_text, parse_month
+
+INDEX_FILE_HEADER: Final = ("index", "month", "value")
+MAX_INDEX_NAME: Final = 16  # bytes16 on chain
+VALUE_DECIMALS: Final = 6  # VALUE_SCALE = 10^6
+MAX_INDEX_POINTS: Final = 10**9
+"""The largest value an index file may give, in points: a thousand million points is no price
+index anyone publishes (CPI-U is in the hundreds), so a larger one is a typo or a wrong column."""
+_MAX_VALUE_ECHO: Final = 200
+_BOM: Final = b"\xef\xbb\xbf"
+_HEADER_TEXT: Final = ",".join(INDEX_FILE_HEADER)
+_EXPECTED: Final = f"expected the header {_HEADER_TEXT}"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexValue:
+    """One line of an index file: ``value`` is points times 1,000,000 (315.301 -> 315,301,000),
+    ``text`` the value as published (what the outbox stores); ``month`` is YYYYMM."""
+
+    line_number: int
+    index: str
+    month: int
+    value: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFile:
+    """A parsed index file: its good values (each index and month once, in line order) and the
+    rejections of the other lines (in line order). ``repeated`` counts lines that repeat an
+    earlier line's index, month and value (kept once, not rejected)."""
+
+    values: list[IndexValue] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    repeated: int = 0
+
+    @property
+    def indices(self) -> list[str]:
+        return sorted({v.index for v in self.values})
+
+
+def index_name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an index's name on chain, None when it can: 1 to 16 printable
+    ASCII characters without spaces (the chain's bytes16, right-padded with zero bytes)."""
+    if not text:
+        return "is empty"
+    if not text.isascii():
+        return "is not ASCII: an index name is 1 to 16 printable ASCII characters, such as US-CPI-U"
+    if len(text) > MAX_INDEX_NAME:
+        return f"has {len(text)} characters; an index name has at most {MAX_INDEX_NAME} (bytes16 on chain)"
+    if not all("!" <= c <= "~" for c in text):
+        return "is not an index name: printable ASCII characters without spaces, such as US-CPI-U"
+    return None
+
+
+def value_problem(text: str) -> tuple[int, None] | tuple[None, str]:
+    """``(points x 1,000,000, None)`` for a published value text, else ``(None, reason)``: a plain
+    positive decimal (no sign or exponent) with at most six decimals, up to MAX_INDEX_POINTS.
+    Trailing zeros past six decimals are exact and accepted."""
+    if not text:
+        return None, "is empty"
+    whole, dot, frac = text.partition(".")
+    if not (_is_digits(whole) and (not dot or _is_digits(frac))):
+        mantissa, e, exponent = text.lower().partition("e")
+        if e and _is_digits(mantissa.replace(".", "", 1)) and _is_digits(exponent.lstrip("+-")):
+            return None, "is in exponent notation; write a plain decimal such as 315.301"
+        if text[0] in "+-":
+            return None, "has a sign; an index value is a positive decimal such as 315.301"
+        return None, "is not a decimal number (digits with at most one point)"
+    significant = frac.rstrip("0")
+    if len(significant) > VALUE_DECIMALS:
+        return None, f"has {len(significant)} decimals; at most {VALUE_DECIMALS} allowed"
+    too_big = f"is above the largest index value {MAX_INDEX_POINTS} (MAX_INDEX_POINTS)"
+    if len(whole.lstrip("0")) > len(str(MAX_INDEX_POINTS)):  # before int(): a 5,000-digit value is just too big
+        return None, too_big
+    value = int(whole + significant.ljust(VALUE_DECIMALS, "0"))
+    if value == 0:
+        return None, "is zero; an index value is positive"
+    if value > MAX_INDEX_POINTS * VALUE_SCALE:
+        return None, too_big
+    return value, None
+
+
+def parse_index_value(text: str) -> int:
+    """A published value text as points times 1,000,000; ValueError for what ``value_problem`` refuses."""
+    value, problem = value_problem(text)
+    if value is None:
+        raise ValueError(f"index value {text!r} {problem}")
+    return value
+
+
+def _month_problem(text: str, today: date) -> tuple[int, None] | tuple[None, str]:
+    try:
+        month = parse_month(text)  # YYYY-MM only: surrounding whitespace was refused before
+    except ValueError:
+        if len(text) == 7 and text[4] == "-" and _is_digits(text[:4] + text[5:]):
+            return None, "is not a month: months run 01 to 12, years 1900 to 9999"
+        return None, "is not a month (YYYY-MM, such as 2024-09)"
+    this_month = today.year * 100 + today.month
+    if month > this_month:
+        return None, f"is in the future (this month is {month_text(this_month)})"
+    return month, None
+
+
+def _is_digits(text: str) -> bool:
+    return text.isdigit() and text.isascii()
+
+
+def _echo(value: str) -> str:
+    return value if len(value) <= _MAX_VALUE_ECHO else value[:_MAX_VALUE_ECHO] + "..."
+
+
+class _Line(Exception):
+    def __init__(self, field: str, value: str, reason: str) -> None:
+        self.rejection = (field, _echo(value), reason)
+
+
+def _value(line_number: int, row: list[str], today: date) -> IndexValue:
+    """The line's IndexValue, or raises _Line for its first bad field (in column order)."""
+    for column, text in zip(INDEX_FILE_HEADER, row, strict=True):
+        if text != text.strip():
+            raise _Line(column, text, "has leading or trailing whitespace")
+    name, month_field, value_text = row
+    problem = index_name_problem(name)
+    if problem is not None:
+        raise _Line("index", name, problem)
+    month, problem = _month_problem(month_field, today)
+    if month is None:
+        raise _Line("month", month_field, problem or "")
+    value, problem = value_problem(value_text)
+    if value is None:
+        raise _Line("value", value_text, problem or "")
+    return IndexValue(line_number, name, month, value, value_text)
+
+
+def _decode(lines: Iterable[bytes], undecodable: list[int]) -> Iterator[str]:
+    """UTF-8 text lines; a line that is not UTF-8 is noted in ``undecodable`` and left blank."""
+    for number, raw in enumerate(lines, 1):
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            undecodable.append(number)
+            yield "\n"
+
+
+def _header_error(line_number: int, reason: str) -> IndexFileError:
+    return IndexFileError(f"line {line_number} {reason}", Rejection(line_number, "line", "", reason))
+
+
+def parse_indices(lines: Iterable[bytes], *, today: date | None = None) -> IndexFile:
+    """Parse an index file given as binary lines (an open binary file works).
+
+    The first line must be exactly ``index,month,value`` (after an optional UTF-8 byte order
+    mark), else IndexFileError naming the expected header. Every other line is an IndexValue or
+    a Rejection (line, field, value, reason); blank lines and CRLF endings are tolerated. An index
+    and month given twice with the same value counts once; with different values, every line of
+    it is rejected: which one the publisher meant is not for the oracle to guess.
+    """
+    today = today if today is not None else datetime.now(UTC).date()
+    rejections: list[Rejection] = []
+    undecodable: list[int] = []
+    reader = csv.reader(_decode(lines, undecodable), strict=True)
+    by_key: dict[tuple[str, int], list[IndexValue]] = {}
+    header_seen = False
+    last = 0  # physical line number where the previous row ended
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows, None)
+        except csv.Error as err:
+            start, last = last + 1, reader.line_num
+            if not header_seen:
+                raise _header_error(start, f"is not valid CSV ({err}); {_EXPECTED}") from err
+            rejections.append(Rejection(start, "line", "", f"is not valid CSV: {err}"))
+            continue
+        if row is None:
+            break
+        start, last = last + 1, reader.line_num
+        if undecodable:
+            if not header_seen:
+                raise _header_error(undecodable[0], f"is not valid UTF-8; {_EXPECTED}")
+            rejections.extend(Rejection(n, "line", "", "is not valid UTF-8") for n in undecodable)
+            undecodable.clear()
+        if not row:
+            continue  # a blank line (or an undecodable one, rejected above)
+        if not header_seen:
+            if tuple(row) != INDEX_FILE_HEADER or last != start:
+                got = _echo(",".join(row))
+                reason = f"is not {_HEADER_TEXT}, the header an index file starts with"
+                raise IndexFileError(
+                    f"line {start}: the header is {got!r}; expected {_HEADER_TEXT}",
+                    Rejection(start, "header", got, reason),
+                )
+            header_seen = True
+            continue
+        if last != start:
+            reason = f"spans lines {start}-{last}: a quoted field contains a line break"
+            rejections.append(Rejection(start, "row", _echo(",".join(row)), reason))
+        elif len(row) != len(INDEX_FILE_HEADER):
+            reason = f"has {len(row)} field{'' if len(row) == 1 else 's'}; expected 3: {_HEADER_TEXT}"
+            rejections.append(Rejection(start, "row", _echo(",".join(row)), reason))
+        else:
+            try:
+                value = _value(start, row, today)
+            except _Line as bad:
+                rejections.append(Rejection(start, *bad.rejection))
+            else:
+                by_key.setdefault((value.index, value.month), []).append(value)
+    if undecodable and not header_seen:
+        raise _header_error(undecodable[0], f"is not valid UTF-8; {_EXPECTED}")
+    rejections.extend(Rejection(n, "line", "", "is not valid UTF-8") for n in undecodable)
+    if not header_seen:
+        reason = f"is missing: the file is empty; {_EXPECTED}"
+        raise IndexFileError(f"the file is empty: {_EXPECTED}", Rejection(1, "header", "", reason))
+    return _kept_once(by_key, rejections)
+
+
+def _kept_once(by_key: dict[tuple[str, int], list[IndexValue]], rejections: list[Rejection]) -> IndexFile:
+    """The file with each (index, month) once; lines that disagree on its value are all rejected."""
+    kept: list[IndexValue] = []
+    repeated = 0
+    for (index, month), values in by_key.items():
+        if all(v.value == values[0].value for v in values):  # "315.301" and "315.3010" are one value
+            kept.append(values[0])
+            repeated += len(values) - 1
+            continue
+        for v in values:
+            others = ", ".join(f"line {o.line_number} ({o.text})" for o in values if o.value != v.value)
+            reason = f"differs from the value of {index} for {month_text(month)} on {others}: none of them is loaded"
+            rejections.append(Rejection(v.line_number, "value", _echo(v.text), reason))
+    kept.sort(key=lambda v: v.line_number)
+    rejections.sort(key=lambda r: r.line_number)
+    return IndexFile(kept, rejections, repeated)
+
+
+def read_index_file(path: str | os.PathLike[str], *, today: date | None = None) -> IndexFile:
+    """Parse the index file at ``path``; IndexFileError (naming the file) when it cannot be read
+    or its header is not ``index,month,value``."""
+    try:
+        with open(path, "rb") as file:
+            return parse_indices(file, today=today)
+    except OSError as err:
+        raise IndexFileError(f"{os.fspath(path)}: cannot read it: {err.strerror or err}") from err
+    except IndexFileError as err:
+        raise IndexFileError(f"{os.fspath(path)}: {err}", err.rejection) from err
