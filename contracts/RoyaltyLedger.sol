@@ -236,12 +236,31 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
         whenNotPaused
         returns (uint256[] memory settlementIds)
     {
-        settlementIds = abi.decode(_delegate(settlementModule, SettlementModule.settleReports.selector), (uint256[]));
+        // slither-disable-next-line incorrect-return
+        _forward(settlementModule, SettlementModule.settleReports.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
     function chargeMinimumGuarantee(uint256, uint32) external whenNotPaused returns (uint256 settlementId) {
-        settlementId = abi.decode(_delegate(disputeModule, DisputeModule.chargeMinimumGuarantee.selector), (uint256));
+        // slither-disable-next-line incorrect-return
+        _forward(disputeModule, DisputeModule.chargeMinimumGuarantee.selector);
+    }
+
+    /// @dev Runs the module's `selector` with this call's own arguments in this contract's storage
+    /// and ends this call with the module's return data or revert, as they are (nothing decoded or
+    /// re-encoded). Only for entry points with no code to run after it (no nonReentrant).
+    function _forward(address module, bytes4 selector) private {
+        // The target is one of this contract's immutable modules and the function is fixed by
+        // the caller of this helper (see _delegate).
+        // slither-disable-next-line controlled-delegatecall
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            mstore(0, or(and(mload(0), shr(32, not(0))), selector))
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     /// @dev Runs the module's `selector` with this call's own arguments (copied as they came, not
@@ -455,12 +474,14 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     /// @inheritdoc IRoyaltyLedger
     function dispute(uint256) external {
-        _delegate(disputeModule, DisputeModule.dispute.selector);
+        // slither-disable-next-line incorrect-return
+        _forward(disputeModule, DisputeModule.dispute.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
     function disputeFor(uint256, address, uint64, bytes calldata) external {
-        _delegate(disputeModule, DisputeModule.disputeFor.selector);
+        // slither-disable-next-line incorrect-return
+        _forward(disputeModule, DisputeModule.disputeFor.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
