@@ -7,7 +7,6 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
@@ -21,7 +20,7 @@ import {PayeeList} from "./libraries/PayeeList.sol";
 /// @title RoyaltyLedger
 /// @notice Escrow, settlement of signed sales reports, split balances, withdrawals and disputes.
 /// The pauser can stop settlement; no role can move anybody's funds.
-contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pausable, ReentrancyGuard {
+contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -48,6 +47,13 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     address public immutable disputeModule;
 
     error ModuleOfOtherRegistry(address module, address registry);
+    /// @dev OpenZeppelin Pausable's errors and events, same signatures: the switch itself lives
+    /// in the ledger's storage next to the settlement counter (LedgerStorage.paused).
+    error EnforcedPause();
+    error ExpectedPause();
+
+    event Paused(address account);
+    event Unpaused(address account);
 
     // ------------------------------------------------------------------ constructor
 
@@ -73,11 +79,25 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     /// @notice Stop settlement (reports and guarantee charges). Deposits and withdrawals go on.
     function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
+        if (_s().paused) revert EnforcedPause();
+        _s().paused = true;
+        emit Paused(msg.sender);
     }
 
     function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
+        if (!_s().paused) revert ExpectedPause();
+        _s().paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @notice Whether settlement is stopped.
+    function paused() external view returns (bool) {
+        return _s().paused;
+    }
+
+    modifier whenNotPaused() {
+        if (_s().paused) revert EnforcedPause();
+        _;
     }
 
     // ------------------------------------------------------------------ licence money

@@ -144,7 +144,10 @@ abstract contract LedgerCore {
         mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) latestAdjustment;
         mapping(uint256 licenceId => mapping(uint32 year => Year)) yearTotals;
         mapping(uint256 settlementId => Stored) settlements;
-        uint256 settlementCount;
+        // Ids handed out so far and the pauser's switch, in one slot: settleReports checks the
+        // switch and then counts a settlement in a slot it has already read.
+        uint64 settlementCount;
+        bool paused; // settlement stopped (reports and guarantee charges)
         mapping(uint256 licenceId => uint256[]) reserves; // reserve settlements, in the order held
         // Sum of the royalty the corrections of a period changed (signed): with the original's
         // royalty, what the period was settled at before an audit.
