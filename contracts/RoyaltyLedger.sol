@@ -251,18 +251,19 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Ree
     /// @inheritdoc IRoyaltyLedger
     /// @dev No reentrancy guard here or on chargeMinimumGuarantee: settlement calls only the
     /// registry and the clock (both fixed at deployment), never a token or a party.
+    // _forward ends the call with the module's answer, which is this function's return value.
+    // slither-disable-next-line incorrect-return
     function settleReports(Report[] calldata, bytes[][] calldata)
         external
         whenNotPaused
         returns (uint256[] memory settlementIds)
     {
-        // slither-disable-next-line incorrect-return
         _forward(settlementModule, SettlementModule.settleReports.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
+    // slither-disable-next-line incorrect-return
     function chargeMinimumGuarantee(uint256, uint32) external whenNotPaused returns (uint256 settlementId) {
-        // slither-disable-next-line incorrect-return
         _forward(disputeModule, DisputeModule.chargeMinimumGuarantee.selector);
     }
 
@@ -494,13 +495,11 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Ree
 
     /// @inheritdoc IRoyaltyLedger
     function dispute(uint256) external {
-        // slither-disable-next-line incorrect-return
         _forward(disputeModule, DisputeModule.dispute.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
     function disputeFor(uint256, address, uint64, bytes calldata) external {
-        // slither-disable-next-line incorrect-return
         _forward(disputeModule, DisputeModule.disputeFor.selector);
     }
 
