@@ -267,10 +267,12 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ILicenceRegistry
+    /// @dev The words as stored, not decoded and re-encoded here: the ledger reads them by the
+    /// layout of Licence (slots 0 to 3) and StoredSchedule (slots 0 and 1), which both must keep.
     function settlementTerms(uint256 licenceId, address[] calldata signers)
         external
         view
-        returns (SettlementTerms memory terms)
+        returns (uint256[7] memory words)
     {
         Licence storage licence = _licences[licenceId];
         uint256 versions = licence.scheduleCount;
@@ -279,15 +281,17 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         for (uint256 i; i < signers.length; ++i) {
             if (!oracles[signers[i]]) revert IRoyaltyLedger.UnknownSigner(i, signers[i]);
         }
-        terms.start = licence.start;
-        terms.sellOffEnd = _effectiveEnd(licence) + uint64(licence.sellOffDays) * 1 days;
-        terms.periodSeconds = licence.periodSeconds;
-        terms.calendar = licence.calendar;
-        terms.threshold = licence.threshold;
-        terms.disputeWindow = licence.disputeWindow;
-        terms.scope = licence.scope;
-        terms.scheduleCount = uint32(versions);
-        terms.schedule = _loadSchedule(_schedules[licenceId][versions - 1]);
+        StoredSchedule storage latest = _schedules[licenceId][versions - 1];
+        words[0] = _effectiveEnd(licence) + uint64(licence.sellOffDays) * 1 days;
+        assembly ("memory-safe") {
+            let l := licence.slot
+            mstore(add(words, 0x20), sload(l))
+            mstore(add(words, 0x40), sload(add(l, 1)))
+            mstore(add(words, 0x60), sload(add(l, 2)))
+            mstore(add(words, 0x80), sload(add(l, 3)))
+            mstore(add(words, 0xa0), sload(latest.slot))
+            mstore(add(words, 0xc0), sload(add(latest.slot, 1)))
+        }
     }
 
     /// @inheritdoc ILicenceRegistry

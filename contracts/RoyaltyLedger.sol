@@ -7,7 +7,6 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
@@ -21,7 +20,7 @@ import {PayeeList} from "./libraries/PayeeList.sol";
 /// @title RoyaltyLedger
 /// @notice Escrow, settlement of signed sales reports, split balances, withdrawals and disputes.
 /// The pauser can stop settlement; no role can move anybody's funds.
-contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pausable, ReentrancyGuard {
+contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -48,6 +47,13 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     address public immutable disputeModule;
 
     error ModuleOfOtherRegistry(address module, address registry);
+    /// @dev OpenZeppelin Pausable's errors and events, same signatures: the switch itself lives
+    /// in the ledger's storage next to the settlement counter (LedgerStorage.paused).
+    error EnforcedPause();
+    error ExpectedPause();
+
+    event Paused(address account);
+    event Unpaused(address account);
 
     // ------------------------------------------------------------------ constructor
 
@@ -73,11 +79,25 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     /// @notice Stop settlement (reports and guarantee charges). Deposits and withdrawals go on.
     function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
+        if (_s().paused) revert EnforcedPause();
+        _s().paused = true;
+        emit Paused(msg.sender);
     }
 
     function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
+        if (!_s().paused) revert ExpectedPause();
+        _s().paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @notice Whether settlement is stopped.
+    function paused() external view returns (bool) {
+        return _s().paused;
+    }
+
+    modifier whenNotPaused() {
+        if (_s().paused) revert EnforcedPause();
+        _;
     }
 
     // ------------------------------------------------------------------ licence money
@@ -231,17 +251,37 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
     /// @inheritdoc IRoyaltyLedger
     /// @dev No reentrancy guard here or on chargeMinimumGuarantee: settlement calls only the
     /// registry and the clock (both fixed at deployment), never a token or a party.
+    // _forward ends the call with the module's answer, which is this function's return value.
+    // slither-disable-next-line incorrect-return
     function settleReports(Report[] calldata, bytes[][] calldata)
         external
         whenNotPaused
         returns (uint256[] memory settlementIds)
     {
-        settlementIds = abi.decode(_delegate(settlementModule, SettlementModule.settleReports.selector), (uint256[]));
+        _forward(settlementModule, SettlementModule.settleReports.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
+    // slither-disable-next-line incorrect-return
     function chargeMinimumGuarantee(uint256, uint32) external whenNotPaused returns (uint256 settlementId) {
-        settlementId = abi.decode(_delegate(disputeModule, DisputeModule.chargeMinimumGuarantee.selector), (uint256));
+        _forward(disputeModule, DisputeModule.chargeMinimumGuarantee.selector);
+    }
+
+    /// @dev Runs the module's `selector` with this call's own arguments in this contract's storage
+    /// and ends this call with the module's return data or revert, as they are (nothing decoded or
+    /// re-encoded). Only for entry points with no code to run after it (no nonReentrant).
+    function _forward(address module, bytes4 selector) private {
+        // The target is one of this contract's immutable modules and the function is fixed by
+        // the caller of this helper (see _delegate).
+        // slither-disable-next-line controlled-delegatecall
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            mstore(0, or(and(mload(0), shr(32, not(0))), selector))
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     /// @dev Runs the module's `selector` with this call's own arguments (copied as they came, not
@@ -455,12 +495,12 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Pau
 
     /// @inheritdoc IRoyaltyLedger
     function dispute(uint256) external {
-        _delegate(disputeModule, DisputeModule.dispute.selector);
+        _forward(disputeModule, DisputeModule.dispute.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger
     function disputeFor(uint256, address, uint64, bytes calldata) external {
-        _delegate(disputeModule, DisputeModule.disputeFor.selector);
+        _forward(disputeModule, DisputeModule.disputeFor.selector);
     }
 
     /// @inheritdoc IRoyaltyLedger

@@ -164,9 +164,9 @@ interface ILicenceRegistry {
         Scope scope;
     }
 
-    /// @notice What the ledger settles a report by, read in one call: the calendar, the window,
-    /// the scope and the latest schedule version (`scheduleCount` versions in all; a period that
-    /// began before the latest took effect is priced by `scheduleAt` its start).
+    /// @notice What the ledger settles a report by, decoded from one call (settlementTerms): the
+    /// calendar, the window, the scope and the latest schedule version (`scheduleCount` versions
+    /// in all; a period that began before the latest took effect is priced by `scheduleAt` its start).
     struct SettlementTerms {
         uint64 start;
         uint64 sellOffEnd;
@@ -322,10 +322,15 @@ interface ILicenceRegistry {
     /// @notice The terms a report of licence `licenceId` settles by, once its signatures were
     /// recovered to `signers`: reverts with IRoyaltyLedger.UnknownSigner(i, signer) when one is
     /// not among the licence's oracles (the ledger checks their number and order).
+    /// @return words the end of the sell-off (after any termination), then the licence's first
+    /// four storage words (times, window, threshold, version count; calendar; scope) and its latest
+    /// schedule version's two (fees; guarantee, effective date, rate, tier and field rate counts),
+    /// as LicenceRegistry stores them: the ledger decodes them (SettlementModule._terms) into
+    /// SettlementTerms, and reads a version's tiers and field rates by scheduleAt when it has any.
     function settlementTerms(uint256 licenceId, address[] calldata signers)
         external
         view
-        returns (SettlementTerms memory);
+        returns (uint256[7] memory words);
     /// @notice First second, first second after, and due date of a licence's reporting period.
     function periodBounds(uint256 licenceId, uint32 period) external view returns (uint64 from, uint64 to, uint64 dueAt);
     /// @notice The reporting period a moment of the term (or of the sell-off) falls in.

@@ -144,7 +144,10 @@ abstract contract LedgerCore {
         mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) latestAdjustment;
         mapping(uint256 licenceId => mapping(uint32 year => Year)) yearTotals;
         mapping(uint256 settlementId => Stored) settlements;
-        uint256 settlementCount;
+        // Ids handed out so far and the pauser's switch, in one slot: settleReports checks the
+        // switch and then counts a settlement in a slot it has already read.
+        uint64 settlementCount;
+        bool paused; // settlement stopped (reports and guarantee charges)
         mapping(uint256 licenceId => uint256[]) reserves; // reserve settlements, in the order held
         // Sum of the royalty the corrections of a period changed (signed): with the original's
         // royalty, what the period was settled at before an audit.
@@ -190,9 +193,6 @@ abstract contract LedgerCore {
 
         id = ++_s().settlementCount;
         Stored storage stored = _s().settlements[id];
-        stored.licenceId = licenceId.toUint40();
-        stored.period = draft.period;
-        stored.kind = draft.kind;
         // A licence term (the window), not a balance: Slither's strict-equality check is misled by
         // the interest's timestamp-derived amount flowing into the same draft.
         // slither-disable-next-line incorrect-equality
@@ -200,12 +200,7 @@ abstract contract LedgerCore {
             draft.disputeWindow == 0 ? IRoyaltyLedger.State.Final : IRoyaltyLedger.State.Pending;
         // slither-disable-next-line incorrect-equality
         if (kind == IRoyaltyLedger.Kind.Reserve) state = IRoyaltyLedger.State.Held;
-        stored.state = state;
-        // 16 bits hold 65,536 contract years; a longer term must not file year N under N mod 2**16.
-        stored.year = uint256(draft.year).toUint16();
-        stored.yearSpan = draft.yearSpan;
-        stored.dueAt = uint256(draft.dueAt).toUint40();
-        stored.due = due.toUint104();
+        _storeFirstSlot(stored, draft, state, due);
         // Final at once and paid in full: slot 0 says it all.
         if (state != IRoyaltyLedger.State.Final || paid != due) {
             stored.unpaid = uint104(due - paid);
@@ -223,6 +218,21 @@ abstract contract LedgerCore {
         _afterSettlement(id, stored, account, due, paid);
         if (paid != 0) _chargeInterest(id, stored, account, paid);
         if (held != 0) _holdReserve(id, draft, held);
+    }
+
+    /// @dev A new settlement's slot 0 in one write, its fields in Stored's order (the slot of a
+    /// new id is empty). 16 bits hold 65,536 contract years; a longer term must not file year N
+    /// under N mod 2**16.
+    function _storeFirstSlot(Stored storage stored, Draft memory draft, IRoyaltyLedger.State state, uint256 due)
+        private
+    {
+        uint256 word = uint256(draft.licenceId.toUint40()) | uint256(draft.period) << 40
+            | uint256(draft.kind) << 72 | uint256(state) << 80 | uint256(uint256(draft.year).toUint16()) << 88
+            | uint256(draft.yearSpan) << 104 | uint256(uint256(draft.dueAt).toUint40()) << 112
+            | uint256(due.toUint104()) << 152;
+        assembly ("memory-safe") {
+            sstore(stored.slot, word)
+        }
     }
 
     /// @dev Offsets the licensee's credit against a royalty, then recoups the advance from it;

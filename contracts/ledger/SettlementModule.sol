@@ -64,7 +64,7 @@ contract SettlementModule is LedgerCore {
     {
         Account storage account = _openAccount(report.licenceId);
         address[] memory signers = _signers(report, signatures);
-        ILicenceRegistry.SettlementTerms memory context = registry.settlementTerms(report.licenceId, signers);
+        ILicenceRegistry.SettlementTerms memory context = _terms(report.licenceId, signers);
         _checkSigners(signers, context.threshold);
         Draft memory draft;
         ILicenceRegistry.Priced memory priced;
@@ -93,6 +93,49 @@ contract SettlementModule is LedgerCore {
         if (report.fx.length != 0) {
             _convert(id, report, context.calendar.fxRule, periodStart, periodEnd, account.token);
         }
+    }
+
+    /// @dev The registry's words (LicenceRegistry.settlementTerms) decoded by the layout of its
+    /// Licence and StoredSchedule structs; a schedule version with tiers or field rates is read
+    /// whole by scheduleAt (its own effective date gives that same, latest, version).
+    function _terms(uint256 licenceId, address[] memory signers)
+        private
+        view
+        returns (ILicenceRegistry.SettlementTerms memory t)
+    {
+        uint256[7] memory w = registry.settlementTerms(licenceId, signers);
+        uint256 word = w[1];
+        t.start = uint40(word);
+        t.sellOffEnd = uint64(w[0]);
+        t.periodSeconds = uint32(word >> 152);
+        t.disputeWindow = uint32(word >> 184);
+        t.threshold = uint8(word >> 216);
+        t.scheduleCount = uint16(word >> 224);
+        word = w[2];
+        ILicenceRegistry.Calendar memory calendar = t.calendar;
+        calendar.periodMonths = uint8(word);
+        calendar.anniversary = uint8(word >> 8) != 0;
+        calendar.yearMonth = uint8(word >> 16);
+        calendar.yearDay = uint8(word >> 24);
+        calendar.dueDays = uint16(word >> 32);
+        calendar.interestBps = uint16(word >> 48);
+        calendar.reserveBps = uint16(word >> 64);
+        calendar.reservePeriods = uint8(word >> 80);
+        calendar.auditThresholdBps = uint16(word >> 88);
+        calendar.fxRule = uint8(word >> 104);
+        calendar.fxSource = bytes16(uint128(word >> 112));
+        t.scope.territories = w[3];
+        t.scope.fields = uint64(w[4]);
+        t.scope.channels = uint32(w[4] >> 64);
+        ILicenceRegistry.Schedule memory schedule = t.schedule;
+        schedule.fixedFeePerPeriod = uint128(w[5]);
+        schedule.perUnit = uint128(w[5] >> 128);
+        word = w[6];
+        schedule.minimumGuarantee = uint128(word);
+        schedule.effectiveFrom = uint40(word >> 128);
+        schedule.rateBps = uint16(word >> 168);
+        // Tier and field rate counts.
+        if (uint16(word >> 184) != 0) t.schedule = registry.scheduleAt(licenceId, schedule.effectiveFrom);
     }
 
     /// @dev Checks the report's conversions of sales in other currencies and emits each with
