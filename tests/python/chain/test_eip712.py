@@ -31,7 +31,6 @@ from royalty_chain.terms import (
 REGISTRY_TYPES = ("REGISTER", "AMEND", "TERMINATE")
 TYPED_DATA_TYPES = ("REGISTER", "AMEND", "BUCKET", "CONVERSION", "REPORT")  # LicenceTypedData's constants
 LEDGER_TYPES = ("DISPUTE", "RESOLVE")
-ESCALATOR_TYPES = ("ATTACH", "STEP")  # LicenceEscalator's
 
 
 def _word(value: int) -> bytes:
@@ -131,9 +130,7 @@ def test_every_typehash_equals_the_contracts_constant(chain: Chain) -> None:
         assert eip712.TYPES[name].typehash == chain.typed_data.typehash(name), name
     for name in LEDGER_TYPES:
         assert eip712.TYPES[name].typehash == chain.ledger.typehash(name), name
-    for name in ESCALATOR_TYPES:
-        assert eip712.TYPES[name].typehash == chain.escalator.typehash(name), name
-    assert set(eip712.TYPES) == {*REGISTRY_TYPES, *TYPED_DATA_TYPES, *LEDGER_TYPES, *ESCALATOR_TYPES}
+    assert set(eip712.TYPES) == {*REGISTRY_TYPES, *TYPED_DATA_TYPES, *LEDGER_TYPES}
     # The consent types' parts are LicenceTypedData's too (the calendar with its conversion clause).
     for name, part in eip712.PARTS.items():
         assert part.typehash == chain.typed_data.typehash(name), name
