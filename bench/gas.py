@@ -12,6 +12,7 @@ token balances start at zero on both.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from bench.chainkit import (
 from royalty_chain.calendar import timestamp_of
 from royalty_chain.dev.devnet import ROOT
 from royalty_chain.dev.keys import role
-from royalty_chain.terms import DAY, Bucket, Calendar, Report, Term
+from royalty_chain.terms import DAY, Bucket, Calendar, Conversion, Report, Term
 
 OZ4 = ROOT / "node_modules" / "@openzeppelin" / "contracts-v4"
 SPLITTER_SOURCE = "@openzeppelin/contracts/finance/PaymentSplitter.sol"
@@ -465,6 +466,56 @@ def calendar_rows(bench: BenchChain) -> list[dict[str, Any]]:
     return rows
 
 
+CURRENCY_CODES = ("AUD", "CAD", "CHF", "EUR", "GBP", "JPY", "NOK", "SEK", "SGD", "ZAR")
+
+
+def currency_rows(bench: BenchChain, counts: Sequence[int] = (1, 3, 10)) -> list[dict[str, Any]]:
+    """Gas of one report whose one bucket holds sales in c other currencies (Anvil receipts,
+    21,000 base included), against the same report in the licence's currency only (c = 0). Each
+    is its licence's first report, 1-of-1 oracle, period-average ECB clause; the bucket holds
+    1,000.00 USDX of its own plus 100.00 of each currency at a rate of 1 (10,000 minor units of
+    2-decimal currencies), so every report settles at 10% of its bucket (checked)."""
+    oracle = role("oracle1")
+    start = day_start(bench.now() - 40 * DAY)
+    fx = Calendar(due_days=30, fx_rule=1, fx_source="ECB")
+    all_counts = [0, *counts]
+    terms = []
+    for i in range(len(all_counts)):
+        base = bench_terms(
+            bench, start=start, period_seconds=30 * DAY, salt=50_000 + i, oracles=[oracle.address], threshold=1
+        )
+        terms.append(replace(base, term=replace(base.term, calendar=fx)))
+    ids, _ = register_many(bench, terms)
+    _fund(bench, ids)
+    sender = BulkSender(bench, role("relayer"))
+    deadline = bench.now() + DAY
+    rate_day = day_start(start + 29 * DAY)  # inside period 0 (its last day)
+    rows: list[dict[str, Any]] = []
+    for count, licence_id in zip(all_counts, ids, strict=True):
+        own, each = 1_000 * USDX, 100 * USDX
+        report = one_bucket_report(licence_id, 0, 1, deadline, gross=own + count * each, units=10)
+        conversions = tuple(
+            Conversion(bucket=0, currency=code, minor_units=2, rate_day=rate_day, rate=10**18, gross=10_000,
+                       deductions=0)
+            for code in CURRENCY_CODES[:count]
+        )  # fmt: skip
+        report = replace(report, fx=conversions)
+        receipt = sender.send_one(
+            bench.chain.ledger.settle_fn([report], [sign_report_locally(bench, report, [oracle])])
+        )
+        if receipt["status"] != 1:
+            raise RuntimeError(f"the report with {count} currencies failed to settle")
+        settled = bench.chain.ledger.settlement(bench.chain.ledger.settled_period(licence_id, 0))
+        if settled.royalty != (own + count * each) * RATE_BPS // 10_000:
+            raise RuntimeError(f"the report with {count} currencies settled at {settled.royalty}")
+        rows.append({"currencies": count, "settle": gas_used(receipt)})
+    base_gas = rows[0]["settle"]
+    for row in rows:
+        row["more_than_single"] = row["settle"] - base_gas
+        row["per_currency"] = (row["settle"] - base_gas) / row["currencies"] if row["currencies"] else None
+    return rows
+
+
 def _fund(bench: BenchChain, licence_ids: list[int]) -> None:
     fund_many(bench, licence_ids, 10 * ROYALTY)
 
@@ -480,6 +531,7 @@ def run(workdir: Path, payee_counts: list[int], thresholds: list[int], batch_siz
         signers = signer_rows(bench, thresholds)
         batches = batch_rows(bench, batch_sizes)
         calendar = calendar_rows(bench)
+        currencies = currency_rows(bench)
     finally:
         bench.stop()
     return {
@@ -499,5 +551,6 @@ def run(workdir: Path, payee_counts: list[int], thresholds: list[int], batch_siz
         "signers": signers,
         "batches": batches,
         "calendar": calendar,
+        "currencies": currencies,
         "calendar_limit": {"before_calendar_settle": BEFORE_CALENDAR_SETTLE, "factor": CALENDAR_LIMIT},
     }

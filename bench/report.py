@@ -122,6 +122,19 @@ def gas_grids(gas: Results) -> list[Grid]:
                 row["report"], n(row["gas"]), ratio(row["vs_before_calendar"]), "yes" if row["within_limit"] else "NO"
             )
         grids.append(calendar)
+    if gas.get("currencies"):
+        fx = Grid(
+            "Gas: one report with sales in c other currencies (one bucket, 1-of-1, receipts)",
+            ["currencies c", "settle gas", "more than c=0", "per currency"],
+        )
+        for row in gas["currencies"]:
+            fx.add(
+                str(row["currencies"]),
+                n(row["settle"]),
+                n(row["more_than_single"]),
+                "-" if row["per_currency"] is None else n(row["per_currency"]),
+            )
+        grids.append(fx)
     for name, parts in gas.get("breakdown", {}).items():
         total = sum(parts.values())
         grid = Grid(f"Where the gas goes: {name}", ["part", "gas", "share"])

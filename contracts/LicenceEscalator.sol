@@ -7,6 +7,8 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 
 import {ILicenceEscalator} from "./interfaces/ILicenceEscalator.sol";
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
+import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
+import {LicenceRegistry} from "./LicenceRegistry.sol";
 import {EscalationMath} from "./libraries/EscalationMath.sol";
 
 /// @title LicenceEscalator: index-linked escalation of a licence's schedule
@@ -75,11 +77,15 @@ contract LicenceEscalator is ILicenceEscalator, EIP712 {
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
         _checkSigners(licenceId, stepDigest(values), signatures, context.threshold);
 
-        // Step n takes effect when contract year n begins; a late step from now on, never
-        // reaching back into periods that have begun.
+        // Step n takes effect when contract year n begins, as the clause says, even when the
+        // index comes out after that: no period that began since has been settled at the old
+        // schedule. Otherwise it takes effect from the period after the latest one that has.
         // slither-disable-next-line unused-return
         (uint64 anniversary,,,) = registry.contractYearBounds(licenceId, values.step);
-        uint64 effectiveFrom = anniversary >= block.timestamp ? anniversary : uint64(block.timestamp);
+        uint64 effectiveFrom = anniversary;
+        if (effectiveFrom < context.effectiveEnd && effectiveFrom < block.timestamp) {
+            effectiveFrom = _afterSettled(licenceId, anniversary);
+        }
         if (effectiveFrom >= context.effectiveEnd) {
             revert StepAfterTerm(values.step, effectiveFrom, context.effectiveEnd);
         }
@@ -88,6 +94,27 @@ contract LicenceEscalator is ILicenceEscalator, EIP712 {
         version = registry.scheduleCount(licenceId);
         // The registry is a fixed, trusted contract: it checks the version like an amendment's.
         registry.appendSchedule(licenceId, schedule);
+    }
+
+    /// @dev `anniversary`, or the start of the period after the latest period that began at or
+    /// after it and has been settled (its royalty was priced by the schedule before the step).
+    /// Only periods that have begun can have been settled: a late step scans the few since.
+    function _afterSettled(uint256 licenceId, uint64 anniversary) private view returns (uint64 effectiveFrom) {
+        effectiveFrom = anniversary;
+        uint32 first = registry.periodOf(licenceId, anniversary);
+        // slither-disable-next-line unused-return
+        (uint64 firstStart,,) = registry.periodBounds(licenceId, first);
+        if (firstStart < anniversary) ++first; // began before the anniversary: priced by the old schedule anyway
+        IRoyaltyLedger ledger = LicenceRegistry(address(registry)).ledger();
+        uint256 p = uint256(registry.periodOf(licenceId, uint64(block.timestamp))) + 1;
+        while (p > first) {
+            --p;
+            if (ledger.settledPeriod(licenceId, uint32(p)) != 0) {
+                // slither-disable-next-line unused-return
+                (effectiveFrom,,) = registry.periodBounds(licenceId, uint32(p + 1));
+                return effectiveFrom;
+            }
+        }
     }
 
     /// @dev The schedule in force at `effectiveFrom` after the step, announced with its ratio.

@@ -159,7 +159,7 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         bytes calldata licenseeSig
     ) external {
         Licence storage licence = _activeLicence(licenceId);
-        uint256 versions = _checkNewVersion(licenceId, licence, schedule, newEnd);
+        uint256 versions = _checkNewVersion(licenceId, licence, schedule, newEnd, false);
         // A renewal stays inside the calendar's range like the original term.
         clock.validateEnd(newEnd, licence.sellOffDays);
         _consume(
@@ -183,7 +183,9 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
     function appendSchedule(uint256 licenceId, Schedule calldata schedule) external onlyRole(ESCALATOR_ROLE) {
         Licence storage licence = _activeLicence(licenceId);
         uint64 end = licence.end;
-        uint256 versions = _checkNewVersion(licenceId, licence, schedule, end);
+        // The escalator may date a version back to its anniversary: it checks that no period
+        // that began since has been settled (the clause the parties signed says so).
+        uint256 versions = _checkNewVersion(licenceId, licence, schedule, end, true);
         _pushSchedule(licenceId, schedule, schedule.effectiveFrom);
         emit LicenceAmended(licenceId, uint32(versions), schedule, end, end);
     }
@@ -455,17 +457,21 @@ contract LicenceRegistry is ILicenceRegistry, AccessControl, EIP712 {
         return SignatureChecker.isValidSignatureNow(party, digest, signature);
     }
 
-    /// @dev A new schedule version is never retroactive (periods that have already begun keep the
-    /// version they began under), comes after the latest one and before the end of the term.
-    function _checkNewVersion(uint256 licenceId, Licence storage licence, Schedule calldata schedule, uint64 end)
-        private
-        view
-        returns (uint256 versions)
-    {
+    /// @dev A new schedule version comes after the latest one and before the end of the term, and
+    /// an amendment is never retroactive (periods that have already begun keep their version).
+    function _checkNewVersion(
+        uint256 licenceId,
+        Licence storage licence,
+        Schedule calldata schedule,
+        uint64 end,
+        bool mayBeBackdated
+    ) private view returns (uint256 versions) {
         versions = licence.scheduleCount;
         uint64 effectiveFrom = schedule.effectiveFrom;
         uint64 previousEffective = _schedules[licenceId][versions - 1].effectiveFrom;
-        if (effectiveFrom < block.timestamp) revert EffectiveDateInPast(effectiveFrom, block.timestamp);
+        if (!mayBeBackdated && effectiveFrom < block.timestamp) {
+            revert EffectiveDateInPast(effectiveFrom, block.timestamp);
+        }
         if (effectiveFrom <= previousEffective) revert EffectiveDateNotAfterPrevious(effectiveFrom, previousEffective);
         if (end <= effectiveFrom) revert NewEndBeforeEffectiveDate(end, effectiveFrom);
         _validateSchedule(schedule, licence.scope.fields);

@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from royalty_chain import eip712
 from royalty_chain.client import Chain, ChainError
 from royalty_chain.eip712 import sign_digest
+from royalty_chain.escalation import Clause, IndexStep
 from royalty_chain.terms import Report, Terms
 
 
@@ -54,3 +55,37 @@ def sign_report(digest: bytes, oracles: Sequence[LocalAccount]) -> list[bytes]:
     """Signatures of the given oracles, ordered by address as the ledger requires."""
     ordered = sorted(oracles, key=lambda account: int(account.address, 16))
     return [sign_digest(digest, account.key) for account in ordered]
+
+
+def attach_digest(chain: Chain, licence_id: int, clause: Clause, deadline: int) -> bytes:
+    """The AttachEscalation digest both parties sign, checked against the escalator's view."""
+    digest = eip712.ATTACH_ESCALATION.digest(chain.escalator.domain(), clause.message(licence_id, deadline))
+    on_chain = chain.escalator.attach_digest(licence_id, clause, deadline)
+    if on_chain != digest:
+        raise DigestMismatch(f"escalation clause digest {digest.hex()} != contract's {on_chain.hex()}")
+    return digest
+
+
+def attach_escalation(
+    chain: Chain,
+    licence_id: int,
+    clause: Clause,
+    licensor: LocalAccount,
+    licensee: LocalAccount,
+    relayer: LocalAccount,
+    deadline: int,
+) -> None:
+    """Both parties sign the escalation clause; the relayer attaches it."""
+    digest = attach_digest(chain, licence_id, clause, deadline)
+    chain.escalator.attach(
+        licence_id, clause, deadline, sign_digest(digest, licensor.key), sign_digest(digest, licensee.key), relayer
+    )
+
+
+def step_digest(chain: Chain, values: IndexStep) -> bytes:
+    """The IndexStep digest the licence's oracles sign, checked against the escalator's view."""
+    digest = eip712.INDEX_STEP.digest(chain.escalator.domain(), values.message())
+    on_chain = chain.escalator.step_digest(values)
+    if on_chain != digest:
+        raise DigestMismatch(f"index step digest {digest.hex()} != contract's {on_chain.hex()}")
+    return digest

@@ -29,6 +29,7 @@ from royalty_chain.clients import (
     EscalatorClient,
     LedgerClient,
     RegistryClient,
+    ReviewsClient,
     TokenClient,
     TypedDataClient,
 )
@@ -154,6 +155,7 @@ class Chain:
         self.ledger = LedgerClient(self)
         self._typed_data: TypedDataClient | None = None
         self._escalator: EscalatorClient | None = None
+        self._reviews: ReviewsClient | None = None
 
     @property
     def chain_id(self) -> int:
@@ -187,6 +189,17 @@ class Chain:
                 )
             self._escalator = EscalatorClient(self)
         return self._escalator
+
+    @property
+    def reviews(self) -> ReviewsClient:
+        """The LicenceReviews (rate reviews with triggers); deployments before it have none."""
+        if self._reviews is None:
+            if ReviewsClient.name not in self.manifest.contracts:
+                raise ManifestError(
+                    "the deployment manifest has no LicenceReviews (deployed before rate reviews): deploy afresh"
+                )
+            self._reviews = ReviewsClient(self)
+        return self._reviews
 
     def token(self, address: str) -> TokenClient:
         """The ERC-20 token at ``address``."""

@@ -22,6 +22,7 @@ from royalty_chain.eip712 import Domain
 from royalty_chain.escalation import Clause, IndexStep
 from royalty_chain.events import ChainEvent
 from royalty_chain.models import Settlement, SettlementContext, Status
+from royalty_chain.reviews import Evidence, Review, ReviewClause, Trigger
 from royalty_chain.terms import Report, Schedule, Terms
 
 if TYPE_CHECKING:
@@ -152,6 +153,10 @@ class RegistryClient(_Client):
     def schedule_count(self, licence_id: int) -> int:
         return int(self._call(self.contract.functions.scheduleCount(licence_id)))
 
+    def schedule_at(self, licence_id: int, timestamp: int) -> Schedule:
+        """The schedule version in force at ``timestamp`` (a period is priced by the one at its start)."""
+        return Schedule.from_abi(self._call(self.contract.functions.scheduleAt(licence_id, timestamp)))
+
     def settlement_context(self, licence_id: int) -> SettlementContext:
         return SettlementContext.from_abi(self._call(self.contract.functions.settlementContext(licence_id)))
 
@@ -243,6 +248,106 @@ class EscalatorClient(_Client):
 
     def typehash(self, name: str) -> bytes:
         """A public ``*_TYPEHASH`` constant: ``ATTACH`` or ``STEP``."""
+        return bytes(self._call(getattr(self.contract.functions, f"{name}_TYPEHASH")()))
+
+
+class ReviewsClient(_Client):
+    """LicenceReviews: each licence's review clause, the reviews its triggers open and their
+    decisions (acceptance is the registry's amendment, relayed)."""
+
+    name = "LicenceReviews"
+
+    # ------------------------------------------------------------------ writes
+
+    def attach_fn(
+        self, licence_id: int, clause: ReviewClause, deadline: int, licensor_sig: bytes, licensee_sig: bytes
+    ) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.attach(
+            licence_id, clause.as_abi(), deadline, licensor_sig, licensee_sig
+        )
+        return fn
+
+    def attach(
+        self, licence_id: int, clause: ReviewClause, deadline: int, licensor_sig: bytes, licensee_sig: bytes,
+        sender: LocalAccount,
+    ) -> TxReceipt:  # fmt: skip
+        return self._send(self.attach_fn(licence_id, clause, deadline, licensor_sig, licensee_sig), sender)
+
+    def fire_fn(self, evidence: Evidence, signatures: Sequence[bytes]) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.fire(evidence.as_abi(), list(signatures))
+        return fn
+
+    def fire(self, evidence: Evidence, signatures: Sequence[bytes], sender: LocalAccount) -> TxReceipt:
+        """Fires a trigger (the date trigger with no signatures); :meth:`review_id_of` reads the id."""
+        return self._send(self.fire_fn(evidence, signatures), sender)
+
+    def review_id_of(self, receipt: TxReceipt) -> int:
+        """The id of the review a fire transaction opened."""
+        for event in self.chain.receipt_events(receipt):
+            if event.name == "ReviewOpened":
+                return int(event.args["reviewId"])
+        raise LookupError("the receipt has no ReviewOpened event")
+
+    def decline_fn(self, review_id: int, party: str, deadline: int, signature: bytes) -> ContractFunction:
+        fn: ContractFunction = self.contract.functions.decline(
+            review_id, to_checksum_address(party), deadline, signature
+        )
+        return fn
+
+    def decline(self, review_id: int, party: str, deadline: int, signature: bytes, sender: LocalAccount) -> TxReceipt:
+        """``party`` declines: its DeclineReview signature, or empty when ``sender`` is the party."""
+        return self._send(self.decline_fn(review_id, party, deadline, signature), sender)
+
+    def accept_fn(
+        self,
+        review_id: int,
+        schedule: Schedule,
+        new_end: int,
+        deadline: int,
+        licensor_sig: bytes,
+        licensee_sig: bytes,
+    ) -> ContractFunction:
+        """Both parties' AmendLicence signatures (the registry's digest; neither may be empty)."""
+        fn: ContractFunction = self.contract.functions.accept(
+            review_id, schedule.as_abi(), new_end, deadline, licensor_sig, licensee_sig
+        )
+        return fn
+
+    def accept(
+        self, review_id: int, schedule: Schedule, new_end: int, deadline: int, licensor_sig: bytes,
+        licensee_sig: bytes, sender: LocalAccount,
+    ) -> TxReceipt:  # fmt: skip
+        return self._send(self.accept_fn(review_id, schedule, new_end, deadline, licensor_sig, licensee_sig), sender)
+
+    # ------------------------------------------------------------------ reads
+
+    def review_of(self, review_id: int) -> Review | None:
+        """The review, or None when there is none of that id."""
+        review = Review.from_abi(self._call(self.contract.functions.reviewOf(review_id)))
+        return None if review.licence_id == 0 else review
+
+    def review_count(self) -> int:
+        return int(self._call(self.contract.functions.reviewCount()))
+
+    def clause_of(self, licence_id: int) -> ReviewClause | None:
+        """The licence's review clause, or None when it has none."""
+        clause = ReviewClause.from_abi(self._call(self.contract.functions.clauseOf(licence_id)))
+        return None if clause == ReviewClause() else clause
+
+    def fired(self, licence_id: int, kind: Trigger) -> bool:
+        return bool(self._call(self.contract.functions.fired(licence_id, int(kind))))
+
+    def attach_digest(self, licence_id: int, clause: ReviewClause, deadline: int) -> bytes:
+        return bytes(self._call(self.contract.functions.attachDigest(licence_id, clause.as_abi(), deadline)))
+
+    def evidence_digest(self, evidence: Evidence) -> bytes:
+        return bytes(self._call(self.contract.functions.evidenceDigest(evidence.as_abi())))
+
+    def decline_digest(self, review_id: int, party: str, deadline: int) -> bytes:
+        return bytes(self._call(self.contract.functions.declineDigest(review_id, to_checksum_address(party), deadline)))
+
+    def typehash(self, name: str) -> bytes:
+        """A public ``*_TYPEHASH`` constant: ``ATTACH_REVIEW``, ``EVIDENCE`` or ``DECLINE``."""
         return bytes(self._call(getattr(self.contract.functions, f"{name}_TYPEHASH")()))
 
 

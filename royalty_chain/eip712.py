@@ -257,6 +257,34 @@ INDEX_STEP = StructType(
 )
 """The index values of one escalation step, signed by the licence's oracles (LicenceEscalator's domain)."""
 
+ATTACH_REVIEW = StructType(
+    "AttachReview",
+    (
+        ("uint256", "licenceId"),
+        ("bytes16", "benchmark"),
+        ("uint128", "volumeThreshold"),
+        ("uint64", "benchmarkAtSigning"),
+        ("uint64", "reviewAt"),
+        ("uint16", "volumeRateBps"),
+        ("uint16", "moveBps"),
+        ("uint64", "deadline"),
+    ),
+)
+"""Both parties' consent to a rate-review clause (LicenceReviews' domain)."""
+REVIEW_EVIDENCE = StructType(
+    "ReviewEvidence",
+    (
+        ("uint256", "licenceId"),
+        ("uint8", "kind"),
+        ("uint128", "observed"),
+        ("uint64", "asOf"),
+        ("uint64", "deadline"),
+    ),
+)
+"""An observation that fires a review trigger, signed by the licence's oracles (LicenceReviews' domain)."""
+DECLINE_REVIEW = StructType("DeclineReview", (("uint256", "reviewId"), ("address", "party"), ("uint64", "deadline")))
+"""One party's decline of an open review (LicenceReviews' domain)."""
+
 PERMIT = StructType(
     "Permit",
     (("address", "owner"), ("address", "spender"), ("uint256", "value"), ("uint256", "nonce"), ("uint256", "deadline")),
@@ -287,6 +315,9 @@ TYPES: dict[str, StructType] = {
     "RESOLVE": RESOLVE,
     "ATTACH": ATTACH_ESCALATION,
     "STEP": INDEX_STEP,
+    "ATTACH_REVIEW": ATTACH_REVIEW,
+    "EVIDENCE": REVIEW_EVIDENCE,
+    "DECLINE": DECLINE_REVIEW,
 }
 """Every signed type, by the prefix of the contract's ``*_TYPEHASH`` constant."""
 
@@ -624,9 +655,11 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
 
 __all__ = [
     "AMEND",
+    "ATTACH_REVIEW",
     "BUCKET",
     "CALENDAR",
     "CONVERSION",
+    "DECLINE_REVIEW",
     "DISPUTE",
     "FIELD_RATE",
     "PARTS",
@@ -634,6 +667,7 @@ __all__ = [
     "PERMIT",
     "REGISTER",
     "RESOLVE",
+    "REVIEW_EVIDENCE",
     "SALES_REPORT",
     "SCHEDULE",
     "SCOPE",

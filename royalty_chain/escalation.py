@@ -229,19 +229,19 @@ class Clause:
         )
 
     def message(self, licence_id: int, deadline: int) -> dict[str, Any]:
-        """The AttachEscalation typed-data message."""
+        """The AttachEscalation typed-data message (JSON-safe: bytes as 0x hex, large integers as text)."""
         return {
-            "licenceId": licence_id,
-            "index": index_bytes(self.index),
-            "successor": index_bytes(self.successor) if self.successor else bytes(16),
+            "licenceId": _json_int(licence_id),
+            "index": "0x" + index_bytes(self.index).hex(),
+            "successor": "0x" + (index_bytes(self.successor) if self.successor else bytes(16)).hex(),
             "baseMonth": self.base_month,
             "targets": self.targets,
             "upwardOnly": self.upward_only,
             "floorBps": self.floor_bps,
             "capBps": self.cap_bps,
             "rounding": int(self.rounding),
-            "roundTo": self.round_to,
-            "deadline": deadline,
+            "roundTo": _json_int(self.round_to),
+            "deadline": _json_int(deadline),
         }
 
 
@@ -265,17 +265,22 @@ class IndexStep:
         )  # fmt: skip
 
     def message(self) -> dict[str, Any]:
-        """The IndexStep typed-data message."""
+        """The IndexStep typed-data message (JSON-safe, like :meth:`Clause.message`)."""
         return {
-            "licenceId": self.licence_id,
+            "licenceId": _json_int(self.licence_id),
             "step": self.step,
-            "index": index_bytes(self.index),
+            "index": "0x" + index_bytes(self.index).hex(),
             "fromMonth": self.from_month,
-            "fromValue": self.from_value,
+            "fromValue": _json_int(self.from_value),
             "toMonth": self.to_month,
-            "toValue": self.to_value,
-            "deadline": self.deadline,
+            "toValue": _json_int(self.to_value),
+            "deadline": _json_int(self.deadline),
         }
+
+
+def _json_int(value: int) -> int | str:
+    """A typed-data integer a JavaScript wallet reads exactly: decimal text above 2^53 - 1."""
+    return value if value <= 2**53 - 1 else str(value)
 
 
 # ------------------------------------------------------------------ arithmetic

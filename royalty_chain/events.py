@@ -95,7 +95,9 @@ class EventDecoder:
 
     @classmethod
     def from_manifest(
-        cls, manifest: Manifest, names: Iterable[str] = ("LicenceRegistry", "RoyaltyLedger", "LicenceEscalator")
+        cls,
+        manifest: Manifest,
+        names: Iterable[str] = ("LicenceRegistry", "RoyaltyLedger", "LicenceEscalator", "LicenceReviews"),
     ) -> EventDecoder:
         """The events of the manifest's contracts, from the manifest's parsed ABIs (a contract the
         deployment does not have, like the escalator of an older one, is left out)."""

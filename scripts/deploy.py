@@ -69,11 +69,14 @@ def cli(network, account_alias, manifest_file, tokens, force):
     # Index-linked escalation appends schedule versions: the registry lets this contract only.
     escalator = deployer.deploy(project.LicenceEscalator, registry.address)
     registry.grantRole(registry.ESCALATOR_ROLE(), escalator.address, sender=deployer)
+    # Rate reviews hold no role: an accepted review is an amendment both parties signed, relayed.
+    reviews = deployer.deploy(project.LicenceReviews, registry.address)
 
     contracts = {
         "LicenceRegistry": DeployedContract(address=registry.address, abi=_abi(registry.contract_type)),
         "RoyaltyLedger": DeployedContract(address=ledger.address, abi=_abi(ledger.contract_type)),
         "LicenceEscalator": DeployedContract(address=escalator.address, abi=_abi(escalator.contract_type)),
+        "LicenceReviews": DeployedContract(address=reviews.address, abi=_abi(reviews.contract_type)),
         # Deployed by the registry: the consent struct hashes and the report digest oracles sign.
         "LicenceTypedData": DeployedContract(
             address=registry.typedData(), abi=_abi(project.LicenceTypedData.contract_type)

@@ -132,9 +132,11 @@ interface ILicenceEscalator {
     ) external;
 
     /// @notice Apply the next step (anyone may submit it): checks the index values and their
-    /// signatures, escalates the schedule in force at the anniversary (or now, if the anniversary
-    /// has passed: periods that have begun keep their version) and appends the result to the
-    /// registry as a new schedule version.
+    /// signatures, escalates the schedule in force at the anniversary and appends the result to
+    /// the registry as a new schedule version in force from the anniversary, even when the step
+    /// comes after it (indices are published late), unless a period that began since has already
+    /// been settled: then from the period after the latest such one (settled royalties are never
+    /// repriced).
     function step(IndexStep calldata values, bytes[] calldata signatures) external returns (uint32 version);
 
     // ------------------------------------------------------------------ views

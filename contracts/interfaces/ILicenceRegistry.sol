@@ -281,8 +281,9 @@ interface ILicenceRegistry {
 
     /// @notice Append a schedule version the parties agreed to in advance, without their
     /// signatures: an escalation clause they signed (LicenceEscalator) computed it. Only
-    /// ESCALATOR_ROLE; the same rules as an amendment's version (in force from `effectiveFrom`, not
-    /// in the past, after the latest version, before the end of the term); the term is unchanged.
+    /// ESCALATOR_ROLE; an amendment's rules (after the latest version, before the end of the term,
+    /// a valid schedule) except that it may be dated back to its anniversary, the escalator
+    /// having checked that no period that began since has been settled. The term is unchanged.
     /// Emits LicenceAmended with the end unchanged.
     function appendSchedule(uint256 licenceId, Schedule calldata schedule) external;
 

@@ -105,7 +105,8 @@ library EscalationMath {
         }
         if (targets & THRESHOLDS != 0) {
             for (uint256 i; i < tiers.length; ++i) {
-                tiers[i].threshold = SafeCast.toUint128(scale(tiers[i].threshold, numerator, denominator, rounding, roundTo));
+                tiers[i].threshold =
+                    SafeCast.toUint128(scale(tiers[i].threshold, numerator, denominator, rounding, roundTo));
             }
         }
     }
@@ -124,7 +125,11 @@ library EscalationMath {
         return m >= 1 && m <= 12 && y >= 1900 && y <= 9999;
     }
 
-    function _rate(uint16 rateBps, uint256 numerator, uint256 denominator, uint8 rounding) private pure returns (uint16) {
+    function _rate(uint16 rateBps, uint256 numerator, uint256 denominator, uint8 rounding)
+        private
+        pure
+        returns (uint16)
+    {
         uint256 scaled = scale(rateBps, numerator, denominator, rounding, 1);
         return uint16(scaled > BPS ? BPS : scaled);
     }

@@ -463,6 +463,22 @@ abstract contract Base is Test {
         }
     }
 
+    /// @notice Signatures of the first `k` oracles (ascending by address) over any digest: the
+    /// evidence of the contracts beside the registry (escalation steps, review triggers).
+    function signByOracles(bytes32 digest, uint256 k) internal view returns (bytes[] memory sigs) {
+        sigs = new bytes[](k);
+        for (uint256 i; i < k; ++i) {
+            sigs[i] = sign(sortedOracleKeys[i], digest);
+        }
+    }
+
+    /// @notice Who a 65-byte (r, s, v) signature over `digest` recovers to (a stranger when the
+    /// digest is not the one signed).
+    function recoverSigner(bytes32 digest, bytes memory sig) internal pure returns (address) {
+        (bytes32 r, bytes32 s) = abi.decode(sig, (bytes32, bytes32));
+        return ecrecover(digest, uint8(sig[64]), r, s);
+    }
+
     /// @notice Signatures made with `keys`, in the order given.
     function signReportWith(IRoyaltyLedger.Report memory r, uint256[] memory keys)
         internal

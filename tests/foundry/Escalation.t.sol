@@ -149,7 +149,13 @@ contract EscalationTest is Base {
         ILicenceEscalator.IndexStep memory v = _values(licenceId, 1, CPI, SEP23, SEP24);
         vm.expectEmit(true, true, true, true, address(escalator));
         emit ILicenceEscalator.Escalated(
-            licenceId, 1, CPI, 202_309, SEP23, 202_409, SEP24,
+            licenceId,
+            1,
+            CPI,
+            202_309,
+            SEP23,
+            202_409,
+            SEP24,
             ILicenceEscalator.Applied(SEP24, SEP23, ILicenceEscalator.Limit.None, YEAR1, 1)
         );
         assertEq(_step(v), 1);
@@ -253,26 +259,62 @@ contract EscalationTest is Base {
         assertEq(ledger.settlement(settlePeriod(id, 5, 100_000 * USD)).royalty, 5_150 * USD);
     }
 
-    /// @dev A step made after its anniversary is not retroactive: it takes effect when made, so
-    /// only periods that begin after it are priced by it. Made on START + 400 days, inside period
-    /// 4 (START + 360 to 450 days): period 4 keeps 5%, period 5 gets 5.15%.
-    function test_step_LateStepTakesEffectNow() public {
+    /// @dev A step made after its anniversary (the index came out late) still takes effect at the
+    /// anniversary when no period that began since has been settled: made on START + 500 days,
+    /// inside period 5 (START + 450 to 540 days), which began after the anniversary (START + 366
+    /// days) and is not settled yet: period 5 is priced at 5.15%, period 4 (began before) at 5%.
+    function test_step_LateStepStillFromTheAnniversary() public {
         ILicenceRegistry.Schedule memory rateOnly;
         rateOnly.rateBps = 500;
         uint256 id = _registerWith(rateOnly);
         _attach(id, _clause());
-        uint64 late = START + 400 days; // after YEAR1 (START + 366 days), inside period 4
-        vm.warp(late);
+        settlePeriod(id, 3, 100_000 * USD); // before the anniversary: irrelevant
+        vm.warp(START + 500 days);
         ILicenceEscalator.IndexStep memory v = _values(id, 1, CPI, SEP23, SEP24);
         vm.expectEmit(true, true, true, true, address(escalator));
         emit ILicenceEscalator.Escalated(
-            id, 1, CPI, 202_309, SEP23, 202_409, SEP24,
-            ILicenceEscalator.Applied(SEP24, SEP23, ILicenceEscalator.Limit.None, late, 1)
+            id,
+            1,
+            CPI,
+            202_309,
+            SEP23,
+            202_409,
+            SEP24,
+            ILicenceEscalator.Applied(SEP24, SEP23, ILicenceEscalator.Limit.None, YEAR1, 1)
         );
         _step(v);
-        assertEq(registry.scheduleAt(id, late).effectiveFrom, late);
         assertEq(ledger.settlement(settlePeriod(id, 4, 100_000 * USD)).royalty, 5_000 * USD);
         assertEq(ledger.settlement(settlePeriod(id, 5, 100_000 * USD)).royalty, 5_150 * USD);
+    }
+
+    /// @dev When a period that began after the anniversary has been settled at the old schedule,
+    /// a late step takes effect from the period after the latest such one, never repricing it:
+    /// period 5 settled at 5% (5,000.00); the step made in period 6 takes effect at period 6's
+    /// start (START + 540 days), so period 6 is priced at 5.15% (5,150.00).
+    function test_step_LateStepAfterASettledPeriod() public {
+        ILicenceRegistry.Schedule memory rateOnly;
+        rateOnly.rateBps = 500;
+        uint256 id = _registerWith(rateOnly);
+        _attach(id, _clause());
+        assertEq(ledger.settlement(settlePeriod(id, 5, 100_000 * USD)).royalty, 5_000 * USD);
+        vm.warp(START + 560 days); // inside period 6
+        ILicenceEscalator.IndexStep memory v = _values(id, 1, CPI, SEP23, SEP24);
+        vm.expectEmit(true, true, true, true, address(escalator));
+        emit ILicenceEscalator.Escalated(
+            id,
+            1,
+            CPI,
+            202_309,
+            SEP23,
+            202_409,
+            SEP24,
+            ILicenceEscalator.Applied(SEP24, SEP23, ILicenceEscalator.Limit.None, periodStart(6), 1)
+        );
+        _step(v);
+        assertEq(periodStart(6), START + 540 days);
+        assertEq(registry.scheduleAt(id, periodStart(6) - 1).rateBps, 500);
+        assertEq(registry.scheduleAt(id, periodStart(6)).rateBps, 515);
+        assertEq(ledger.settlement(settlePeriod(id, 6, 100_000 * USD)).royalty, 5_150 * USD);
     }
 
     // ------------------------------------------------------------------ floor, cap, upward only
@@ -286,7 +328,13 @@ contract EscalationTest is Base {
         ILicenceEscalator.IndexStep memory v = _values(licenceId, 1, CPI, SEP23, SEP24);
         vm.expectEmit(true, true, true, true, address(escalator));
         emit ILicenceEscalator.Escalated(
-            licenceId, 1, CPI, 202_309, SEP23, 202_409, SEP24,
+            licenceId,
+            1,
+            CPI,
+            202_309,
+            SEP23,
+            202_409,
+            SEP24,
             ILicenceEscalator.Applied(10_250, 10_000, ILicenceEscalator.Limit.Cap, YEAR1, 1)
         );
         _step(v);
@@ -319,7 +367,13 @@ contract EscalationTest is Base {
         ILicenceEscalator.IndexStep memory v = _values(licenceId, 1, CPI, SEP23, 297_000_000);
         vm.expectEmit(true, true, true, true, address(escalator));
         emit ILicenceEscalator.Escalated(
-            licenceId, 1, CPI, 202_309, SEP23, 202_409, 297_000_000,
+            licenceId,
+            1,
+            CPI,
+            202_309,
+            SEP23,
+            202_409,
+            297_000_000,
             ILicenceEscalator.Applied(10_000, 10_000, ILicenceEscalator.Limit.Floor, YEAR1, 1)
         );
         _step(v);
@@ -436,10 +490,12 @@ contract EscalationTest is Base {
     function test_step_ZeroAndAbsurdValuesRefused() public {
         _attach(licenceId, _clause());
         _expectStepRevert(
-            _values(licenceId, 1, CPI, 0, SEP24), abi.encodeWithSelector(ILicenceEscalator.IndexValueZero.selector, 202_309)
+            _values(licenceId, 1, CPI, 0, SEP24),
+            abi.encodeWithSelector(ILicenceEscalator.IndexValueZero.selector, 202_309)
         );
         _expectStepRevert(
-            _values(licenceId, 1, CPI, SEP23, 0), abi.encodeWithSelector(ILicenceEscalator.IndexValueZero.selector, 202_409)
+            _values(licenceId, 1, CPI, SEP23, 0),
+            abi.encodeWithSelector(ILicenceEscalator.IndexValueZero.selector, 202_409)
         );
         // 300.000 -> 600.001: more than doubled (a scale mixed up, not an economy)
         _expectStepRevert(
@@ -552,14 +608,13 @@ contract EscalationTest is Base {
         registry.appendSchedule(licenceId, s);
     }
 
-    /// @dev The escalator is held to an amendment's rules: never into the past, after the latest version.
+    /// @dev The escalator is held to an amendment's rules (after the latest version, before the
+    /// end, a valid schedule) but may date a version back (it checks settled periods itself).
     function test_appendSchedule_AmendmentRules() public {
         vm.startPrank(address(escalator));
         ILicenceRegistry.Schedule memory s = _fullSchedule();
-        s.effectiveFrom = uint64(block.timestamp - 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILicenceRegistry.EffectiveDateInPast.selector, s.effectiveFrom, block.timestamp)
-        );
+        s.effectiveFrom = START;
+        vm.expectRevert(abi.encodeWithSelector(ILicenceRegistry.EffectiveDateNotAfterPrevious.selector, START, START));
         registry.appendSchedule(licenceId, s);
         s.effectiveFrom = END;
         vm.expectRevert(abi.encodeWithSelector(ILicenceRegistry.NewEndBeforeEffectiveDate.selector, END, END));
@@ -568,7 +623,12 @@ contract EscalationTest is Base {
         s.rateBps = 10_001;
         vm.expectRevert(abi.encodeWithSelector(ILicenceRegistry.RateTooHigh.selector, 10_001));
         registry.appendSchedule(licenceId, s);
+        // Backdated: in force from an hour ago.
+        s.rateBps = 600;
+        s.effectiveFrom = uint64(block.timestamp - 1 hours);
+        registry.appendSchedule(licenceId, s);
         vm.stopPrank();
+        assertEq(registry.scheduleAt(licenceId, uint64(block.timestamp)).rateBps, 600);
     }
 
     // ------------------------------------------------------------------ the clause
@@ -685,7 +745,9 @@ contract EscalationTest is Base {
         to = uint64(bound(to, 1, type(uint64).max));
         rounding = uint8(bound(rounding, 0, 2));
         roundTo = uint64(bound(roundTo, 1, type(uint64).max));
-        assertEq(EscalationMath.scale(amount, to, from, rounding, roundTo), _modelScale(amount, to, from, rounding, roundTo));
+        assertEq(
+            EscalationMath.scale(amount, to, from, rounding, roundTo), _modelScale(amount, to, from, rounding, roundTo)
+        );
     }
 
     function testFuzz_ratio_HeldBetweenFloorAndCap(uint64 from, uint64 to, int16 floorBps, uint16 capBps, bool upward)

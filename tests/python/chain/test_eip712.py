@@ -31,6 +31,8 @@ from royalty_chain.terms import (
 REGISTRY_TYPES = ("REGISTER", "AMEND", "TERMINATE")
 TYPED_DATA_TYPES = ("REGISTER", "AMEND", "BUCKET", "CONVERSION", "REPORT")  # LicenceTypedData's constants
 LEDGER_TYPES = ("DISPUTE", "RESOLVE")
+ESCALATOR_TYPES = ("ATTACH", "STEP")
+REVIEWS_TYPES = ("ATTACH_REVIEW", "EVIDENCE", "DECLINE")
 
 
 def _word(value: int) -> bytes:
@@ -130,7 +132,11 @@ def test_every_typehash_equals_the_contracts_constant(chain: Chain) -> None:
         assert eip712.TYPES[name].typehash == chain.typed_data.typehash(name), name
     for name in LEDGER_TYPES:
         assert eip712.TYPES[name].typehash == chain.ledger.typehash(name), name
-    assert set(eip712.TYPES) == {*REGISTRY_TYPES, *TYPED_DATA_TYPES, *LEDGER_TYPES}
+    for name in ESCALATOR_TYPES:
+        assert eip712.TYPES[name].typehash == chain.escalator.typehash(name), name
+    for name in REVIEWS_TYPES:
+        assert eip712.TYPES[name].typehash == chain.reviews.typehash(name), name
+    assert set(eip712.TYPES) == {*REGISTRY_TYPES, *TYPED_DATA_TYPES, *LEDGER_TYPES, *ESCALATOR_TYPES, *REVIEWS_TYPES}
     # The consent types' parts are LicenceTypedData's too (the calendar with its conversion clause).
     for name, part in eip712.PARTS.items():
         assert part.typehash == chain.typed_data.typehash(name), name
@@ -139,7 +145,13 @@ def test_every_typehash_equals_the_contracts_constant(chain: Chain) -> None:
 
 
 def test_domain_is_read_from_erc5267(chain: Chain) -> None:
-    for client, name in ((chain.registry, "LicenceRegistry"), (chain.ledger, "RoyaltyLedger")):
+    clients = (
+        (chain.registry, "LicenceRegistry"),
+        (chain.ledger, "RoyaltyLedger"),
+        (chain.escalator, "LicenceEscalator"),
+        (chain.reviews, "LicenceReviews"),
+    )
+    for client, name in clients:
         domain = client.domain()
         assert domain == Domain(name, chain.chain_id, client.address, "1")
         assert domain.separator == client.domain_separator()
