@@ -336,14 +336,10 @@ def _licence_decimals(services: Services, licence_id: int) -> int:
 
 def _attach(services: Services, licence_id: int, parties: tuple[str, str], clause: Clause, deadline: int) -> Action:
     escalator = services.chain.escalator
-    # The index names as 0x hex, as a wallet's eth_signTypedData_v4 takes bytes16 (and the register's fxSource).
-    message = {
-        k: "0x" + v.hex() if isinstance(v, bytes) else v for k, v in clause.message(licence_id, deadline).items()
-    }
     return Action(
         eip712.ATTACH_ESCALATION,
         escalator.domain(),
-        message,
+        clause.message(licence_id, deadline),  # JSON-safe: a wallet's eth_signTypedData_v4 takes it
         _both(*parties),
         lambda sigs, relayer: escalator.attach(licence_id, clause, deadline, sigs[0], sigs[1], relayer),
     )
