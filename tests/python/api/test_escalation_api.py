@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.indexer.models import ScheduleVersionRow
+from api.queries.escalation import index_change, money_arithmetic, rate_arithmetic
 from api.services import Services
 from royalty_chain import eip712
 from royalty_chain.calendar import timestamp_of
@@ -116,7 +117,7 @@ def test_a_clause_is_drafted_relayed_once_and_read_back(client: TestClient, chai
     assert detail["escalation"]["clause"] == got["clause"] and detail["escalation"]["steps"] == []
 
 
-BAD_CLAUSES = [
+BAD_CLAUSES: list[tuple[dict[str, Any], str, str]] = [
     ({"index": ""}, "EscalationIndexMissing", "clause.index"),
     ({"successor": "CPI-U"}, "EscalationSuccessorIsIndex", "clause.successor"),
     ({"base_month": "2023-13"}, "EscalationMonthInvalid", "clause.base_month"),
@@ -295,3 +296,22 @@ def test_a_step_is_indexed_with_its_computation_and_prices_the_statement(node: C
                                                  ScheduleVersionRow.version == 1)
             ).one()  # fmt: skip
             row.schedule = original
+
+
+def test_the_computation_is_written_out_for_limits_rounding_and_the_rate_ceiling() -> None:
+    """The words of a step held to its cap (the ratio in basis points), of a product that does not
+    end (its first digits, then "..."), and of a rate that would pass 100%."""
+    clause = Clause("CPI-U", 202309, cap_bps=300, rounding=Rounding.NEAREST, round_to=10_000)
+    # 1,000.00 x 10,300 / 10,000 = 1,030.00 exactly: the cap of 3%, not the index's change.
+    assert money_arithmetic(1_000 * USDX, 1_030 * USDX, "10,300 / 10,000", 10_300, 10_000, clause, 6) == (
+        "1,000.00 x 10,300 / 10,000 = 1,030.00, rounded to the nearest 0.01"
+    )
+    # 1.00 x 1 / 3 = 0.333333...: to the nearest 0.01, 0.33.
+    assert money_arithmetic(USDX, 330_000, "1 / 3", 1, 3, clause, 6) == (
+        "1.00 x 1 / 3 = 0.333333333333333333..., rounded to the nearest 0.01: 0.33"
+    )
+    # 9,800 bps x 1.03 = 10,094 bps: a rate is at most 100%.
+    assert rate_arithmetic(9_800, 10_000, "10,300 / 10,000", 10_300, 10_000, clause) == (
+        "9,800 bps x 10,300 / 10,000 = 10,094 bps, rounded to the nearest 1 bps, at most 10,000 bps: 10,000 bps"
+    )
+    assert (index_change(300_000_000, 309_300_000), index_change(300_000_000, 290_000_000)) == ("+3.100%", "-3.333%")
