@@ -18,6 +18,7 @@ from api.errors import InvalidInput
 from royalty_chain import spec
 from royalty_chain.calendar import PERIOD_WORDS, LicenceCalendar
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable
+from royalty_chain.escalation import Clause
 from royalty_chain.fx import rule_name
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
@@ -36,14 +37,25 @@ from royalty_chain.soltypes import (
     check_address,
     check_party,
 )
-from royalty_chain.spec import FieldRateIn, FxIn, PayeeIn, ScheduleIn, ScopeIn, TermIn, TermsIn, TierIn
+from royalty_chain.spec import (
+    EscalationIn,
+    FieldRateIn,
+    FxIn,
+    PayeeIn,
+    ScheduleIn,
+    ScopeIn,
+    TermIn,
+    TermsIn,
+    TierIn,
+    clause_doc,
+)
 from royalty_chain.terms import Schedule, Terms
 
 __all__ = [
-    "Address", "Amount", "AmountIn", "BigId", "Bytes32", "FieldRateIn", "FxIn", "HexBytes", "PartyAddress", "PayeeIn",
-    "ScheduleIn", "ScopeIn", "TermIn", "TermsIn", "TierIn", "Timestamp", "Uint8", "Uint16", "Uint32", "Uint64",
-    "check_address", "check_party",
-    "fx_doc", "resolve_token", "schedule_doc", "terms_doc", "to_schedule", "to_terms",
+    "Address", "Amount", "AmountIn", "BigId", "Bytes32", "EscalationIn", "FieldRateIn", "FxIn", "HexBytes",
+    "PartyAddress", "PayeeIn", "ScheduleIn", "ScopeIn", "TermIn", "TermsIn", "TierIn", "Timestamp", "Uint8", "Uint16",
+    "Uint32", "Uint64", "check_address", "check_party",
+    "clause_doc", "fx_doc", "resolve_token", "schedule_doc", "terms_doc", "to_clause", "to_schedule", "to_terms",
 ]  # fmt: skip
 
 
@@ -60,6 +72,18 @@ def to_schedule(value: ScheduleIn, effective_from: int, field: str, decimals: in
         return spec.to_schedule(value, effective_from, field, decimals)
     except spec.SpecError as err:
         raise InvalidInput.field(err.field, err.reason) from None
+
+
+def to_clause(value: EscalationIn, decimals: int | None, field: str) -> Clause:
+    """An escalation clause, refused (422) naming the field and the escalator's error for a rule
+    the contract would revert on, before anything is sent."""
+    try:
+        return spec.to_clause(value, decimals, field)
+    except spec.SpecError as err:
+        extra = {} if err.error is None else {"error": err.error}
+        raise InvalidInput(
+            f"{err.field}: {err.reason}", errors=[{"field": err.field, "message": err.reason}], **extra
+        ) from None
 
 
 def to_terms(value: TermsIn, manifest: Manifest) -> Terms:

@@ -6,7 +6,7 @@ contract's ERC-1271 check), the call is simulated (the typed client's transact e
 which runs it) so a rule the contract enforces comes back as a 422 naming the custom error, and
 only then is the transaction signed and sent.
 
-Each of the five relayed actions is one :class:`Action` (the EIP-712 table, domain and message,
+Each of the relayed actions is one :class:`Action` (the EIP-712 table, domain and message,
 the signers, and the typed client's call); :func:`draft` and :func:`submit` are shared by all.
 """
 
@@ -24,13 +24,24 @@ from web3.types import TxReceipt
 
 from api.errors import ApiError, InvalidInput, NotFound, SignatureInvalid, Unavailable, contract_rejected
 from api.indexer.models import SettlementRow
-from api.inputs import ScheduleIn, TermsIn, schedule_doc, terms_doc, to_schedule, to_terms
+from api.inputs import (
+    EscalationIn,
+    ScheduleIn,
+    TermsIn,
+    clause_doc,
+    schedule_doc,
+    terms_doc,
+    to_clause,
+    to_schedule,
+    to_terms,
+)
 from api.queries import get_licence_row
-from api.relay_schemas import AmendDraft, Draft, RegisterDraft, Relayed
+from api.relay_schemas import AmendDraft, Draft, EscalationDraft, RegisterDraft, Relayed
 from api.services import Services
 from royalty_chain import eip712
 from royalty_chain.client import ContractRevert
 from royalty_chain.eip712 import Domain, StructType, recover_signer
+from royalty_chain.escalation import Clause
 from royalty_chain.events import ChainEvent
 from royalty_chain.terms import DAY, Schedule, Terms
 
@@ -310,6 +321,52 @@ def submit_terminate(
     services: Services, licence_id: int, deadline: int, licensor_sig: str, licensee_sig: str
 ) -> Relayed:
     action = _terminate(services, licence_id, _parties(services, licence_id), deadline)
+    tx_hash, block, _ = submit(services, action, [licensor_sig, licensee_sig])
+    return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
+
+
+# ------------------------------------------------------------------ escalation clause
+
+
+def _licence_decimals(services: Services, licence_id: int) -> int:
+    with services.sessions() as session:
+        token = get_licence_row(session, licence_id).token
+    return services.tokens.currency_and_decimals(token)[1]
+
+
+def _attach(services: Services, licence_id: int, parties: tuple[str, str], clause: Clause, deadline: int) -> Action:
+    escalator = services.chain.escalator
+    return Action(
+        eip712.ATTACH_ESCALATION,
+        escalator.domain(),
+        clause.message(licence_id, deadline),  # JSON-safe: a wallet's eth_signTypedData_v4 takes it
+        _both(*parties),
+        lambda sigs, relayer: escalator.attach(licence_id, clause, deadline, sigs[0], sigs[1], relayer),
+    )
+
+
+def _clause(services: Services, licence_id: int, value: EscalationIn) -> tuple[Clause, int]:
+    """The exact clause (a 422 naming the field and the escalator's error for a rule it would
+    revert on) and the decimals of the licence's token its round_to was read with."""
+    decimals = _licence_decimals(services, licence_id)
+    return to_clause(value, decimals, "clause"), decimals
+
+
+def draft_escalation(services: Services, licence_id: int, value: EscalationIn, deadline: int | None) -> EscalationDraft:
+    parties = _parties(services, licence_id)
+    clause, decimals = _clause(services, licence_id, value)
+    deadline = _deadline(services, deadline)
+    action = _attach(services, licence_id, parties, clause, deadline)
+    return EscalationDraft(**draft(action, deadline), clause=clause_doc(clause, decimals))
+
+
+def submit_escalation(
+    services: Services, licence_id: int, value: EscalationIn, deadline: int, licensor_sig: str, licensee_sig: str
+) -> Relayed:
+    """Both parties' AttachEscalation signatures, relayed to escalator.attach."""
+    parties = _parties(services, licence_id)
+    clause, _ = _clause(services, licence_id, value)
+    action = _attach(services, licence_id, parties, clause, deadline)
     tx_hash, block, _ = submit(services, action, [licensor_sig, licensee_sig])
     return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.inputs import AmountIn, HexBytes, PartyAddress, ScheduleIn, TermsIn, Timestamp
+from api.inputs import AmountIn, EscalationIn, HexBytes, PartyAddress, ScheduleIn, TermsIn, Timestamp
 from api.schemas import Out
 from royalty_chain.spec import mark_decimal_schedule
 
@@ -82,6 +82,24 @@ class AmendDraft(Draft):
 class AmendIn(_Amendment):
     schedule: AmendScheduleIn
     new_end: Timestamp
+    deadline: Timestamp
+    licensor_signature: HexBytes
+    licensee_signature: HexBytes
+
+
+class EscalationDraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    clause: EscalationIn
+    deadline: Timestamp | None = Field(None, description="consent deadline; default one day from now")
+
+
+class EscalationDraft(Draft):
+    clause: dict[str, Any] = Field(description="the canonical clause: post it back unchanged")
+
+
+class EscalationAttachIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    clause: EscalationIn
     deadline: Timestamp
     licensor_signature: HexBytes
     licensee_signature: HexBytes

@@ -211,6 +211,7 @@ class LicenceDetail(LicenceSummary):
     scope_breaches: int
     registered_block: int
     registered_tx: str
+    escalation: EscalationSummary | None = Field(None, description="the escalation clause and its steps, if any")
 
 
 class BucketOut(Out):
@@ -476,6 +477,11 @@ class StatementRow(Out):
         "(interest) and the audit cost charged",
     )
     audit_cost: Amount = Field(0, description="audit and audit_cost rows: the audit cost charged to the licensee")
+    schedule_version: int | None = Field(
+        None,
+        description="the schedule version that priced the row (the one in force at the period's start; for a "
+        "guarantee, at the year's start); see the statement's schedule_versions",
+    )
     payee_parts: list[PayeePart]
 
 
@@ -511,6 +517,92 @@ class CurrencyTotal(Out):
     converted_deductions: Amount
 
 
+class EscalationClauseOut(Out):
+    """A licence's escalation clause in the terms format's words (docs/escalation.md)."""
+
+    index: str = Field(examples=["CPI-U"])
+    successor: str | None
+    base_month: str = Field(examples=["2023-09"], description="YYYY-MM of the index value step 1 starts from")
+    escalates: list[str] = Field(examples=[["fixed_fee", "rates"]])
+    upward_only: bool
+    floor_bps: int | None = Field(description="the least change a step makes (null: none)")
+    cap_bps: int | None = Field(description="the most a step raises (null: none)")
+    rounding: Literal["down", "nearest", "up"]
+    round_to: str = Field(description="amounts round to a multiple of this, in the token's currency", examples=["0.01"])
+    round_to_units: Amount
+    words: str
+    attached_at: int
+    block_number: int
+    tx_hash: str
+
+
+class EscalationStepSummary(Out):
+    step: int = Field(description="step n takes effect when contract year n begins (or when applied, if later)")
+    index: str
+    from_month: str = Field(examples=["2023-09"])
+    from_value: str = Field(description="index points", examples=["300.000"])
+    to_month: str
+    to_value: str
+    index_change: str = Field(description="the index's change over the step", examples=["+3.100%"])
+    limit: Literal["none", "floor", "cap"] = Field(description="the clause's limit the change was held to")
+    numerator: Amount
+    denominator: Amount
+    ratio: str = Field(
+        description="the ratio applied: the index values, or the limit in basis points", examples=["309.300 / 300.000"]
+    )
+    effective_from: int
+    effective_date: str
+    version: int = Field(description="the schedule version the step appended")
+    consistent: bool = Field(description="false when recomputing the step does not give the chain's schedule")
+
+
+class EscalatedAmount(Out):
+    """One escalated term of a step: the previous schedule's amount, the new version's, and the
+    new one recomputed from the old (royalty_chain.escalation.escalate_schedule)."""
+
+    target: str = Field(examples=["fixed_fee_per_period", "rate_bps", "tiers.0.threshold"])
+    unit: Literal["token", "bps"] = Field(description="token units, or basis points for rates")
+    before: Amount
+    after: Amount = Field(description="the chain's new schedule version")
+    recomputed: Amount
+    matches: bool
+    arithmetic: str = Field(examples=["1,000.00 x 309.300 / 300.000 = 1,031.00, rounded down to 0.01"])
+
+
+class EscalationStepOut(EscalationStepSummary):
+    from_version: int | None = Field(description="the schedule version the step escalated (in force then)")
+    amounts: list[EscalatedAmount]
+    mismatches: list[str] = Field(description="where the chain's new version differs from the recomputation")
+    stepped_at: int
+    block_number: int
+    tx_hash: str
+
+
+class EscalationSummary(Out):
+    clause: EscalationClauseOut
+    steps: list[EscalationStepSummary]
+
+
+class Escalation(Out):
+    licence_id: int
+    clause: EscalationClauseOut | None = Field(description="null: the licence has no escalation clause")
+    steps_applied: int
+    steps: list[EscalationStepOut]
+
+
+class StatementScheduleVersion(Out):
+    """A schedule version that priced some of the statement's year, and the step it came from."""
+
+    version: int
+    effective_from: int
+    effective_date: str
+    source: Literal["registration", "amendment", "escalation"]
+    periods: list[int] = Field(description="the year's periods whose start it was in force at")
+    step: EscalationStepOut | None = Field(
+        description="when the version came from a step: its index values and computation"
+    )
+
+
 class Statement(Out):
     licence_id: int
     year: int
@@ -531,6 +623,11 @@ class Statement(Out):
         default_factory=list, description="the reports' sales in other currencies, converted (docs/currencies.md)"
     )
     currency_totals: list[CurrencyTotal] = Field(default_factory=list, description="by currency, in code order")
+    schedule_versions: list[StatementScheduleVersion] = Field(
+        default_factory=list,
+        description="the schedule versions in force for the year's periods; an escalated one with its step "
+        "(docs/escalation.md)",
+    )
 
 
 class PartyBalance(Out):

@@ -41,6 +41,7 @@ from royalty_chain.calendar import (
     parse_year_start,
 )
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
+from royalty_chain.escalation import NO_FLOOR, Clause, ClauseError, Rounding, Target, month_text, parse_month
 from royalty_chain.fx import FIXED_NOT_SUPPORTED, MAX_SOURCE_LENGTH, ON_CHAIN_RULES, FxRule, source_problem
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
@@ -81,11 +82,13 @@ def _int_range(low: int, high: int) -> Any:
 
 
 class SpecError(ValueError):
-    """Terms that cannot become Terms on this deployment; ``field`` names the offending value."""
+    """Terms that cannot become Terms on this deployment; ``field`` names the offending value and
+    ``error``, when the contract has one for it, the custom error it would revert with."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, error: str | None = None) -> None:
         self.field = field
         self.reason = reason
+        self.error = error
         super().__init__(f"{field}: {reason}")
 
 
@@ -542,6 +545,124 @@ def to_terms(value: TermsIn, manifest: Manifest, field: str = "terms") -> Terms:
         cure_period=cure_period,
         salt=bytes.fromhex(value.salt[2:]),
     )
+
+
+# ------------------------------------------------------------------ escalation
+
+ESCALATION_TARGETS: dict[str, Target] = {
+    "fixed_fee": Target.FIXED_FEE,
+    "per_unit": Target.PER_UNIT,
+    "minimum_guarantee": Target.MINIMUM_GUARANTEE,
+    "rates": Target.RATES,
+    "tier_thresholds": Target.TIER_THRESHOLDS,
+}
+"""The clause's words for what it escalates, in the order of the contract's ``targets`` bits."""
+_INDEX_PATTERN = "^[ -~]{0,16}$"  # printable ASCII: the chain's bytes16 (empty: EscalationIndexMissing)
+# Which field of the clause each of the escalator's clause errors is about.
+_CLAUSE_ERROR_FIELDS = {
+    "EscalationIndexMissing": "index",
+    "EscalationSuccessorIsIndex": "successor",
+    "EscalationMonthInvalid": "base_month",
+    "EscalationTargetsInvalid": "escalates",
+    "EscalationFloorInvalid": "floor_bps",
+    "EscalationFloorAboveCap": "floor_bps",
+    "EscalationRoundingInvalid": "round_to",
+}
+
+
+class EscalationIn(_Model):
+    """An index-linked escalation clause (docs/escalation.md) as both parties read and sign it.
+
+    The schema checks each value's form; the clause's own rules (an index named, a successor
+    other than it, a real month, something escalated, a floor at least -100% and not above the
+    cap, rounding to at least one token unit) are the escalator's, checked by :func:`to_clause`
+    with the contract's error names, so a clause is refused before anything is sent."""
+
+    index: str = Field(
+        max_length=16,
+        pattern=_INDEX_PATTERN,
+        description="the index the clause follows, as its publisher names it (1 to 16 ASCII characters)",
+        examples=["CPI-U"],
+    )
+    successor: str | None = Field(
+        None,
+        max_length=16,
+        pattern=_INDEX_PATTERN,
+        description="the index that replaces it if its publisher stops it; null: none",
+        examples=["CPI-U-2024"],
+    )
+    base_month: str = Field(
+        pattern="^[0-9]{4}-[0-9]{2}$",
+        description="YYYY-MM of the index value step 1 starts from; step n compares base + 12(n-1) months "
+        "with base + 12n months",
+        examples=["2023-09"],
+    )
+    escalates: list[Literal["fixed_fee", "per_unit", "minimum_guarantee", "rates", "tier_thresholds"]] = Field(
+        max_length=5, description="the money terms each step multiplies", examples=[["fixed_fee", "rates"]]
+    )
+    upward_only: bool = Field(False, description="a step never lowers anything (the floor is at least 0)")
+    floor_bps: int | None = Field(
+        None,
+        ge=-(2**15),
+        le=2**15 - 1,
+        description="the least change a step makes, in basis points of the amounts (-200: at most 2% down; "
+        "-10000 and null: none)",
+    )
+    cap_bps: int | None = Field(
+        None, ge=0, le=2**16 - 1, description="the most a step raises, in basis points (300: 3%); null or 0: none"
+    )
+    rounding: Literal["down", "nearest", "up"] = Field(
+        "down", description="each escalated amount is rounded once, this way, to a multiple of round_to"
+    )
+    round_to: str | None = Field(
+        None,
+        pattern="^[0-9]+(\\.[0-9]+)?$",
+        description='the unit amounts are rounded to, a decimal in the token\'s currency ("0.01"); null: the '
+        "token's smallest unit. Rates always round to a whole basis point",
+        examples=["0.01"],
+    )
+
+
+def to_clause(value: EscalationIn, decimals: int | None, field: str = "escalation") -> Clause:
+    """The exact Clause both parties sign; raises SpecError naming the field and, for a rule of
+    the escalator's, its error (``EscalationFloorAboveCap``, ...)."""
+    try:
+        base_month = parse_month(value.base_month)
+    except ValueError as err:
+        raise SpecError(f"{field}.base_month", str(err), "EscalationMonthInvalid") from None
+    targets = Target(0)
+    for name in value.escalates:
+        targets |= ESCALATION_TARGETS[name]
+    round_to = 1 if value.round_to is None else amount_units(value.round_to, decimals, f"{field}.round_to")
+    try:
+        return Clause(
+            index=value.index,
+            successor=value.successor or "",
+            base_month=base_month,
+            targets=int(targets),
+            upward_only=value.upward_only,
+            floor_bps=NO_FLOOR if value.floor_bps is None else value.floor_bps,
+            cap_bps=value.cap_bps or 0,
+            rounding=Rounding[value.rounding.upper()],
+            round_to=round_to,
+        )
+    except ClauseError as err:
+        raise SpecError(f"{field}.{_CLAUSE_ERROR_FIELDS.get(err.error, 'index')}", str(err), err.error) from None
+
+
+def clause_doc(clause: Clause, decimals: int | None) -> dict[str, Any]:
+    """A Clause in the terms format's words (what the escalation drafts accept back unchanged)."""
+    return {
+        "index": clause.index,
+        "successor": clause.successor or None,
+        "base_month": month_text(clause.base_month),
+        "escalates": [name for name, flag in ESCALATION_TARGETS.items() if flag in Target(clause.targets)],
+        "upward_only": clause.upward_only,
+        "floor_bps": None if clause.floor_bps == NO_FLOOR else clause.floor_bps,
+        "cap_bps": clause.cap_bps or None,
+        "rounding": clause.rounding.name.lower(),
+        "round_to": units.format_amount(clause.round_to, decimals or 0),
+    }
 
 
 def spec_json_schema() -> dict[str, Any]:

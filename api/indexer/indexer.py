@@ -36,6 +36,8 @@ from api.indexer.models import (
     BlockRecord,
     BucketRow,
     ConversionRow,
+    EscalationClauseRow,
+    EscalationStepRow,
     EventRecord,
     IndexState,
     LicenceRow,
@@ -291,6 +293,8 @@ class Indexer:
             (ReleaseRow, ReleaseRow.licence_id),
             (PayeeRow, PayeeRow.licence_id),
             (ScheduleVersionRow, ScheduleVersionRow.licence_id),
+            (EscalationClauseRow, EscalationClauseRow.licence_id),
+            (EscalationStepRow, EscalationStepRow.licence_id),
             (LicenceRow, LicenceRow.id),
         ):
             session.execute(delete(table).where(column.in_(licence_ids)))

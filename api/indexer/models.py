@@ -368,6 +368,51 @@ class ReleaseRow(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
+class EscalationClauseRow(Base):
+    """One EscalationAttached: the licence's escalation clause as both parties signed it
+    (ILicenceEscalator.Clause; the index names are ASCII, the months YYYYMM)."""
+
+    __tablename__ = "escalation_clauses"
+
+    licence_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    index: Mapped[str] = mapped_column(String(16))
+    successor: Mapped[str] = mapped_column(String(16))
+    base_month: Mapped[int] = mapped_column(Integer)
+    targets: Mapped[int] = mapped_column(Integer)
+    upward_only: Mapped[bool] = mapped_column(Boolean)
+    floor_bps: Mapped[int] = mapped_column(Integer)
+    cap_bps: Mapped[int] = mapped_column(Integer)
+    rounding: Mapped[int] = mapped_column(Integer)
+    round_to: Mapped[int] = mapped_column(Uint)
+    attached_at: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class EscalationStepRow(Base):
+    """One Escalated: step ``step`` of a licence's clause, the index values its oracles signed
+    (points x 1,000,000), the ratio applied (numerator / denominator, held to ``limit``: 0 none,
+    1 floor, 2 cap) and the schedule version it appended, in force from ``effective_from``."""
+
+    __tablename__ = "escalation_steps"
+
+    licence_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[str] = mapped_column(String(16))
+    from_month: Mapped[int] = mapped_column(Integer)
+    from_value: Mapped[int] = mapped_column(Uint)
+    to_month: Mapped[int] = mapped_column(Integer)
+    to_value: Mapped[int] = mapped_column(Uint)
+    numerator: Mapped[int] = mapped_column(Uint)
+    denominator: Mapped[int] = mapped_column(Uint)
+    limit: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
+    stepped_at: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
 PROJECTIONS: tuple[type[Base], ...] = (
     LicenceRow,
     ScheduleVersionRow,
@@ -378,4 +423,6 @@ PROJECTIONS: tuple[type[Base], ...] = (
     ReturnRow,
     ConversionRow,
     ReleaseRow,
+    EscalationClauseRow,
+    EscalationStepRow,
 )

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from api.indexer.models import (
     BucketRow,
     ConversionRow,
+    EscalationClauseRow,
+    EscalationStepRow,
     LicenceRow,
     PayeeRow,
     ReleaseRow,
@@ -29,6 +31,7 @@ from api.indexer.models import (
 from api.indexer.rows import ProjectionError, RowCache
 from royalty_chain.calendar import calendar_fields
 from royalty_chain.codes import Scope
+from royalty_chain.escalation import Clause, index_text
 from royalty_chain.events import ChainEvent
 from royalty_chain.models import Kind
 from royalty_chain.terms import currency_code
@@ -49,7 +52,9 @@ class Projector(RowCache):
     # 5: distributions to every payee (Distributed, one amount per payee in list order).
     # 6: the conversion clause of a licence's calendar (fx_rule, fx_source) and the conversions of
     # sales in other currencies a report carried (CurrencyConverted).
-    VERSION = 6
+    # 7: escalation clauses (EscalationAttached) and their steps (Escalated: the index values, the
+    # ratio and limit applied, and the schedule version each appended).
+    VERSION = 7
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -83,6 +88,8 @@ class Projector(RowCache):
             "ReserveHeld": self._reserve_held,
             "ReserveConsumed": self._reserve_consumed,
             "AuditSettled": self._audit_settled,
+            "EscalationAttached": self._escalation_attached,
+            "Escalated": self._escalated,
         }
 
     def apply(self, event: ChainEvent) -> None:
@@ -174,6 +181,57 @@ class Projector(RowCache):
             )
         )
         self._version_list(licence_id).append((version, int(schedule["effectiveFrom"])))
+
+    # ------------------------------------------------------------------ escalator
+
+    def _escalation_attached(self, event: ChainEvent) -> None:
+        """A clause both parties signed (its schedule versions come as LicenceAmended, one a step)."""
+        licence_id = int(event.args["licenceId"])
+        self._licence(licence_id)
+        clause = Clause.from_abi(event.args["clause"])
+        self.session.add(
+            EscalationClauseRow(
+                licence_id=licence_id,
+                index=clause.index,
+                successor=clause.successor,
+                base_month=clause.base_month,
+                targets=clause.targets,
+                upward_only=clause.upward_only,
+                floor_bps=clause.floor_bps,
+                cap_bps=clause.cap_bps,
+                rounding=int(clause.rounding),
+                round_to=clause.round_to,
+                attached_at=event.block_timestamp or 0,
+                block_number=event.block_number,
+                tx_hash=event.tx_hash,
+            )
+        )
+
+    def _escalated(self, event: ChainEvent) -> None:
+        """A step: emitted before the registry's LicenceAmended of the version it appends."""
+        args = event.args
+        licence_id = int(args["licenceId"])
+        self._licence(licence_id)
+        applied = args["applied"]
+        self.session.add(
+            EscalationStepRow(
+                licence_id=licence_id,
+                step=int(args["step"]),
+                index=index_text(args["index"]),
+                from_month=int(args["fromMonth"]),
+                from_value=int(args["fromValue"]),
+                to_month=int(args["toMonth"]),
+                to_value=int(args["toValue"]),
+                numerator=int(applied["numerator"]),
+                denominator=int(applied["denominator"]),
+                limit=int(applied["limit"]),
+                effective_from=int(applied["effectiveFrom"]),
+                version=int(applied["version"]),
+                stepped_at=event.block_timestamp or 0,
+                block_number=event.block_number,
+                tx_hash=event.tx_hash,
+            )
+        )
 
     def _breach_noticed(self, event: ChainEvent) -> None:
         licence = self._licence(int(event.args["licenceId"]))

@@ -5,6 +5,7 @@ with the helpers they share in `common`. The names the routes use are re-exporte
 """
 
 from api.queries.common import MAX_PAGE_SIZE, chain_now, effective_end, get_licence_row, status_of, token_out
+from api.queries.escalation import escalation
 from api.queries.licences import licence_detail, list_licences
 from api.queries.parties import known_parties, party
 from api.queries.periods import licence_periods, period_history
@@ -16,6 +17,7 @@ __all__ = [
     "STATEMENT_COLUMNS",
     "chain_now",
     "effective_end",
+    "escalation",
     "get_licence_row",
     "known_parties",
     "licence_detail",

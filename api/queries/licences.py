@@ -22,6 +22,7 @@ from api.queries.common import (
     schedule_out,
     summary_fields,
 )
+from api.queries.escalation import escalation_summary
 from api.queries.periods import calendar_out, periods_of, sell_off_end
 from api.schemas import (
     BreachOut,
@@ -80,8 +81,9 @@ def licence_detail(session: Session, manifest: Manifest, licence_id: int) -> Lic
     if licence.start <= now < sell_off_end(licence):
         current_period = periods_of(session, licence, [rule.period_of(now)], now)[0]
     terms = terms_doc(terms_from_event(json.loads(licence.terms)))
+    summary = summary_fields(licence, manifest, now)
     return LicenceDetail(
-        **summary_fields(licence, manifest, now),
+        **summary,
         terms=terms,
         arbiter=licence.arbiter,
         sell_off_end=sell_off_end(licence),
@@ -137,6 +139,7 @@ def licence_detail(session: Session, manifest: Manifest, licence_id: int) -> Lic
         scope_breaches=licence.scope_breaches,
         registered_block=licence.registered_block,
         registered_tx=licence.registered_tx,
+        escalation=escalation_summary(session, licence_id, summary["token"].decimals or 0),
     )
 
 

@@ -22,6 +22,7 @@ from api.indexer.models import (
 )
 from api.queries.common import chain_now, effective_end, get_licence_row, payees_of, token_out
 from api.queries.components import NONE, Components, settlement_components
+from api.queries.escalation import steps_out
 from api.queries.periods import period_fields, period_state, report_late, sell_off_end, year_fields
 from api.queries.settlements import interest_targets, parts_by_settlement, period_of_settlement
 from api.schemas import (
@@ -30,6 +31,7 @@ from api.schemas import (
     Statement,
     StatementConversion,
     StatementRow,
+    StatementScheduleVersion,
 )
 from intake.fx import RATE_DECIMALS
 from royalty_chain.calendar import LicenceCalendar, iso_date
@@ -108,6 +110,13 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
     ids += [r.id for held in reserves.values() for r in held] + [c.id for c in costs]
     parts = parts_by_settlement(session, ids, {licence_id: payees})
     components = settlement_components(session, chained)
+    versions = list(
+        session.scalars(
+            select(ScheduleVersionRow)
+            .where(ScheduleVersionRow.licence_id == licence_id)
+            .order_by(ScheduleVersionRow.version)
+        )
+    )
     rows: list[StatementRow] = []
     # Very short periods would make a year of empty rows: then list only the settled ones.
     periods = range(first, last + 1) if last - first < 1_000 else sorted(reports)
@@ -116,7 +125,10 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
         chain: list[SettlementRow | None] = list(chains.get(p, [])) or [None]
         for report in chain:
             priced = components.get(report.id, {}) if report is not None else {}
-            rows.append(_report_row(p, dates, report, years, priced.get(year, NONE), year, payees, parts, now))
+            row = _report_row(p, dates, report, years, priced.get(year, NONE), year, payees, parts, now)
+            if report is None:  # not reported yet: the version that will price it
+                row.schedule_version = _version_at(versions, dates["period_start"])
+            rows.append(row)
         for r in reserves.get(p, []):
             rows.append(_reserve_row(r, dates, payees, parts))
     for g in guarantees:
@@ -142,7 +154,43 @@ def statement(session: Session, manifest: Manifest, licence_id: int, year: int) 
         rows=rows,
         totals=_totals(rows, payees, year_start, year_end),
         **_conversions(session, licence, rule, chained),
+        schedule_versions=_schedule_versions(session, manifest, licence, versions, rows),
     )
+
+
+def _version_at(versions: list[ScheduleVersionRow], timestamp: int) -> int | None:
+    """The schedule version in force at ``timestamp`` (the registry's scheduleAt)."""
+    chosen = [v.version for v in versions[1:] if v.effective_from <= timestamp]
+    return chosen[-1] if chosen else (versions[0].version if versions else None)
+
+
+def _schedule_versions(
+    session: Session, manifest: Manifest, licence: LicenceRow, versions: list[ScheduleVersionRow],
+    rows: list[StatementRow],
+) -> list[StatementScheduleVersion]:  # fmt: skip
+    """The versions that priced the year's rows, each with where it came from: registration, an
+    amendment both parties signed, or an escalation step (its index values and computation)."""
+    used: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.schedule_version is not None:
+            periods = used[row.schedule_version]
+            if row.kind in ("report", "adjustment", "audit") and row.period not in periods:
+                periods.append(row.period)
+    if not used:
+        return []
+    steps = steps_out(session, licence.id, token_out(manifest, licence.token).decimals or 0)
+    return [
+        StatementScheduleVersion(
+            version=v.version,
+            effective_from=v.effective_from,
+            effective_date=iso_date(v.effective_from),
+            source="registration" if v.version == 0 else "escalation" if v.version in steps else "amendment",
+            periods=used[v.version],
+            step=steps.get(v.version),
+        )
+        for v in versions
+        if v.version in used
+    ]
 
 
 def _conversions(
@@ -282,6 +330,7 @@ def _report_row(
         audit_threshold_bps=s.audit_threshold_bps,
         audit_exceeded=s.audit_exceeded,
         audit_cost=s.audit_cost,
+        schedule_version=s.schedule_version,
         due=share(s.due),
         paid=share(s.paid),
         arrears=share(s.due - s.paid),
@@ -358,6 +407,7 @@ def _settlement_row(
         interest_principal=s.interest_principal,
         kind=s.kind,
         state=s.state,
+        schedule_version=s.schedule_version,
         units=0,
         gross=0,
         net_in_scope=0,
@@ -447,7 +497,7 @@ STATEMENT_COLUMNS = (
     "interest_rate_bps", "corrects", "returned_units", "returned_gross", "returned_net_in_scope", "net",
     "credit_carried", "credit_applied", "royalty_fixed_fee", "royalty_per_unit", "royalty_percentage",
     "reserve_held", "reserve_released", "reserve_consumed", "reserve_refunded", "release_date", "audit_underpayment",
-    "audit_reported", "audit_threshold_bps", "audit_exceeded", "audit_cost",
+    "audit_reported", "audit_threshold_bps", "audit_exceeded", "audit_cost", "schedule_version",
 )  # fmt: skip
 
 

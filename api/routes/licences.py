@@ -28,6 +28,9 @@ from api.relay_schemas import (
     AmendDraftIn,
     AmendIn,
     Draft,
+    EscalationAttachIn,
+    EscalationDraft,
+    EscalationDraftIn,
     RegisterDraft,
     RegisterDraftIn,
     RegisterIn,
@@ -35,7 +38,16 @@ from api.relay_schemas import (
     TerminateDraftIn,
     TerminateIn,
 )
-from api.schemas import LicenceDetail, LicencePage, LineProof, PeriodHistory, PeriodPage, SettlementPage, Statement
+from api.schemas import (
+    Escalation,
+    LicenceDetail,
+    LicencePage,
+    LineProof,
+    PeriodHistory,
+    PeriodPage,
+    SettlementPage,
+    Statement,
+)
 
 router = APIRouter(prefix="/licences", tags=["licences"], responses=problem_responses(400, 401, 404, 422, 429, 503))
 
@@ -158,6 +170,39 @@ def amend_licence(licence_id: LicenceId, body: AmendIn, services: ServicesDep, c
             services, licence_id, body.schedule, body.new_end, body.deadline,
             body.licensor_signature, body.licensee_signature,
         )  # fmt: skip
+
+
+@router.get(
+    "/{licence_id:id}/escalation",
+    response_model=Escalation,
+    summary="The licence's escalation clause and the steps applied, each with its index values and computation",
+)
+def licence_escalation(licence_id: LicenceId, session: SessionDep, manifest: ManifestDep) -> Escalation:
+    return queries.escalation(session, manifest, licence_id)
+
+
+@router.post(
+    "/{licence_id:id}/escalation/drafts",
+    response_model=EscalationDraft,
+    summary="The canonical escalation clause and the typed data both parties sign to attach it",
+)
+def draft_escalation(licence_id: LicenceId, body: EscalationDraftIn, services: ServicesDep) -> EscalationDraft:
+    return relay.draft_escalation(services, licence_id, body.clause, body.deadline)
+
+
+@router.post(
+    "/{licence_id:id}/escalation",
+    response_model=Relayed,
+    status_code=201,
+    summary="Relay an escalation clause both parties signed (attached once per licence)",
+)
+def attach_escalation(
+    licence_id: LicenceId, body: EscalationAttachIn, services: ServicesDep, caller: RelayCallerDep
+) -> Relayed:
+    with relaying(services.relay_usage, caller):
+        return relay.submit_escalation(
+            services, licence_id, body.clause, body.deadline, body.licensor_signature, body.licensee_signature
+        )
 
 
 @router.post("/{licence_id:id}/termination/drafts", response_model=Draft, summary="Typed data of a termination")

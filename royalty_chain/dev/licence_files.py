@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, model_validator
 from royalty_chain import units
 from royalty_chain.dev.keys import ROLES, role
 from royalty_chain.manifest import Manifest
-from royalty_chain.spec import SpecError, TermsIn, _Model, to_terms, token_of
+from royalty_chain.spec import EscalationIn, SpecError, TermsIn, _Model, to_terms, token_of
 from royalty_chain.terms import Terms
 
 
@@ -82,6 +82,9 @@ class LicenceSpec(_Model):
     deposit: str = Field("0", description="demo only: what the licensee deposits into escrow at start")
     salt: str = "0"
     terms: dict[str, Any]
+    escalation: EscalationIn | None = Field(
+        None, description="an index-linked escalation clause both parties sign after registering (docs/escalation.md)"
+    )
 
     @model_validator(mode="after")
     def _terms_valid(self) -> LicenceSpec:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apikit import USDX, bucket, chain_time, fund, register, settle, terms_json
+from apikit import USDX, bucket, chain_time, fund, register, settle, sign, terms_json
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +18,7 @@ from api.indexer.db import make_engine, make_sessions
 from api.indexer.indexer import Indexer
 from api.indexer.models import PROJECTIONS, EventRecord, IndexState, LicenceRow
 from api.indexer.projector import Projector
+from api.services import Services
 from royalty_chain.client import Chain
 from royalty_chain.events import ChainEvent
 from royalty_chain.manifest import Manifest
@@ -165,7 +166,7 @@ def test_an_index_built_before_calendars_is_rebuilt_and_replayed(
     assert offline.reproject() > 0  # version 1 != 3: replayed from the stored events, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 6  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 7  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_adjustments_is_rebuilt_and_replayed(
@@ -200,7 +201,7 @@ def test_an_index_built_before_adjustments_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 2 != 3: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 6  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 7  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_conversions_is_rebuilt_and_replayed(
@@ -239,7 +240,44 @@ def test_an_index_built_before_conversions_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 5 != 6: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 6  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 7  # type: ignore[union-attr]
+
+
+def test_an_index_built_before_escalation_is_rebuilt_and_replayed(
+    client: TestClient, chain: Chain, services: Services, tmp_path: Path
+) -> None:
+    """Projector version 6 had no escalation tables: such an index gets them and replays its
+    stored events (the clause's EscalationAttached among them) without the chain."""
+    licence_id = register(client, terms_json(chain, chain_time(chain) - 31 * DAY))
+    services.indexer.sync()  # the draft reads the token's decimals from the API's index
+    clause = {"index": "CPI-U", "base_month": "2023-09", "escalates": ["rates"], "round_to": "0.01"}
+    draft = client.post(f"/licences/{licence_id}/escalation/drafts", json={"clause": clause}).json()
+    attached = client.post(
+        f"/licences/{licence_id}/escalation",
+        json={"clause": draft["clause"], "deadline": draft["deadline"],
+              "licensor_signature": sign(draft["digest"], "licensor_brand"),
+              "licensee_signature": sign(draft["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert attached.status_code == 201, attached.text
+    path = tmp_path / "index.sqlite"
+    sessions = make_sessions(make_engine(path))
+    Indexer(chain.transport, chain.manifest, sessions).sync()
+    before = _dump(sessions)
+    assert [(c[0], c[1], c[4]) for c in before["escalation_clauses"] if c[0] == licence_id] == [
+        (licence_id, "CPI-U", 8)
+    ]
+    db = sqlite3.connect(path)  # the index as projector version 6 left it
+    db.execute("DROP TABLE escalation_clauses")
+    db.execute("DROP TABLE escalation_steps")
+    db.execute("UPDATE index_state SET projection_version = 6")
+    db.commit()
+    db.close()
+
+    upgraded = make_sessions(make_engine(path))
+    assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 6 != 7: replayed, no chain
+    assert _dump(upgraded) == before
+    with upgraded() as session:
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 7  # type: ignore[union-attr]
 
 
 def test_postgresql_index_gains_the_version_column_in_place(client: TestClient, chain: Chain) -> None:

@@ -70,7 +70,7 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_str(
 generation.mode = "positive"
 
 [[operations]]
-include-path-regex = "^/licences(/\\\\{licence_id\\\\}/(amendments|termination))?$"
+include-path-regex = "^/licences(/\\\\{licence_id\\\\}/(amendments|termination|escalation))?$"
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # signatures, the contract's rules
 

@@ -130,9 +130,10 @@ def test_fixed_fee_per_unit_and_percentage_of_reports_returns_and_an_adjustment(
     table = licence.csv(0)
     header = list(table[0])
     assert header[header.index("credit_applied") + 1 : header.index("credit_applied") + 4] == list(COMPONENTS[:3])
-    # then the reserve and audit columns, then the payees
+    # then the reserve and audit columns, the schedule version that priced the row, then the payees
     assert header[header.index("royalty_percentage") + 1] == "reserve_held"
-    assert header[header.index("audit_cost") + 1].startswith("payee:")
+    assert header[header.index("audit_cost") + 1] == "schedule_version"
+    assert header[header.index("schedule_version") + 1].startswith("payee:")
     by_id = {r["settlement_id"]: r for r in table}
     assert tuple(by_id[str(sold)][n] for n in COMPONENTS) == expected_sold
     assert tuple(by_id[str(returned)][n] for n in COMPONENTS) == expected_returned
