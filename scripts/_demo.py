@@ -14,22 +14,26 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from intake.fx import RATE_DECIMALS, read_rate_file
+from intake.indices import read_index_file
 from intake.money import format_amount
 from oracle.audit import AuditError
 from oracle.service import OracleService
 from outbox import Outbox
-from royalty_chain.actions import register_licence
+from royalty_chain.actions import attach_escalation, register_licence
 from royalty_chain.client import Chain, ContractRevert
 from royalty_chain.dev.keys import dev_account_of, role
 from royalty_chain.dev.licence_files import LicenceSpec, resolve_address, to_units
 from royalty_chain.eip712 import dispute_digest, sign_digest
+from royalty_chain.escalation import month_text, points
 from royalty_chain.models import Kind
+from royalty_chain.spec import to_clause
 from royalty_chain.terms import DAY, Terms
 
 LATE_PAYMENT = "1000.00"  # what the trademark licensee pays of its arrears, after their due dates
@@ -37,6 +41,9 @@ AUDIT = ("voltcell-patent", 2, "2500.00", "VC-AUDIT-2026-01")  # licence, period
 # Exchange rates for the design licence's sales in EUR and JPY (examples/rates): the file, the
 # publisher its clause names and the file's base. Illustrative values in the ECB's format.
 RATE_FILES = (("ecb-2025-h1.csv", "ECB", "EUR"),)
+# Index values for the audio licence's escalation clause (examples/indices): the US CPI-U of each
+# October. Illustrative values in the publisher's form, not the published index.
+INDEX_FILES = ("us-cpi-u.csv",)
 
 
 @dataclass
@@ -99,6 +106,20 @@ def _register(chain: Chain, spec: LicenceSpec, console: Console) -> tuple[int, T
     return licence_id, terms
 
 
+def _attach_clause(chain: Chain, licence_id: int, spec: LicenceSpec, terms: Terms, console: Console) -> None:
+    """Both parties sign the licence file's escalation clause and the relayer attaches it (once)."""
+    if chain.escalator.clause_of(licence_id) is not None:
+        return
+    assert spec.escalation is not None
+    clause = to_clause(spec.escalation, spec.decimals(chain.manifest))
+    now = int(chain.w3.eth.get_block("latest")["timestamp"])
+    attach_escalation(
+        chain, licence_id, clause, dev_account_of(terms.licensor), dev_account_of(terms.licensee), role("relayer"),
+        deadline=now + DAY,
+    )  # fmt: skip
+    console.print(f"attached {spec.name!r}'s escalation clause ({clause.index}, signed by both parties, relayed)")
+
+
 def _render_feeds(examples: Path, data: Path, ids: dict[str, int], folder: str = "") -> list[Path]:
     out = data / "demo" / "feeds" / folder
     out.mkdir(parents=True, exist_ok=True)
@@ -130,6 +151,8 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
     terms_of: dict[str, Terms] = {}
     for name, spec in specs.items():
         ids[name], terms_of[name] = _register(chain, spec, console)
+        if spec.escalation is not None:
+            _attach_clause(chain, ids[name], spec, terms_of[name], console)
 
     feeds = _render_feeds(examples, data, ids)
     oracle = OracleService(
@@ -142,12 +165,32 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
         oracle.outbox.store_rates(
             oracle.conn, source, read_rate_file(examples / "rates" / file_name, base=base), file_name
         )
+    for file_name in INDEX_FILES:  # as `royalty-oracle indices load` stores them (again: known)
+        oracle.outbox.store_indices(oracle.conn, read_index_file(examples / "indices" / file_name), file_name)
+    # Escalation steps before the quarters are reported: a step whose index came out after its
+    # anniversary still takes effect on it while no quarter since has been settled, so the
+    # audio licence's 2026 quarters are priced at the stepped fee.
+    # One step per licence a round: the 2026 step, then the 2027 one (October 2026 is out).
+    stepped = []
+    for _ in range(5):
+        steps = oracle.step_escalations().stepped
+        if not steps:
+            break
+        stepped += steps
     ingested, _, sent = oracle.run(feeds)
     # Corrections of periods the first run settled (a late line, a replaced line): the oracle
     # signs them into adjustment reports, which settle only the difference.
     corrections, _, corrected = oracle.run(_render_feeds(examples, data, ids, "corrections"))
     ingested += corrections
     result = DemoResult()
+    names = {licence_id: name for name, licence_id in ids.items()}
+    for step in stepped:
+        result.notes.append(
+            f"{names.get(step.licence_id, step.licence_id)}: escalation step {step.step} by {step.index} "
+            f"{month_text(step.from_month)} {points(step.from_value)} -> {month_text(step.to_month)} "
+            f"{points(step.to_value)}, schedule version {step.version} in force from "
+            f"{datetime.fromtimestamp(step.effective_from, UTC).date().isoformat()}"
+        )
     # An audit of VoltCell's 2025-Q3 found two sales that were never reported: the oracles sign
     # the finding, with the audit's cost, as an audit adjustment (once: the reference is kept).
     name, period, cost, reference = AUDIT
