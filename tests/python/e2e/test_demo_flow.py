@@ -69,6 +69,7 @@ def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple
         ("atelier-design", 7),
         ("geodata-dataset", 7),
         ("lumen-model", 7),
+        ("northwind-audio", 7),
         ("voltcell-patent", 7),
     ]
     statuses = {r.name: r.status for r in result.rows}
@@ -208,6 +209,16 @@ def _api_readback(chain: Chain, data: Path, result: DemoResult) -> dict[str, obj
             assert upload.status_code == 200, upload.text
             (late,) = upload.json()["results"]
             assert (late["status"], late["line_id"], late["period"]) == ("valid", "LATE-1", 0)
+            # The audio licence's escalation, as a licensor checks it: each step's index values and
+            # each escalated amount with its arithmetic (the figures of the test below).
+            audio = next(r for r in result.rows if r.name == "northwind-audio")
+            escalation = client.get(f"/licences/{audio.licence_id}/escalation")
+            assert escalation.status_code == 200, escalation.text
+            shown["northwind-audio escalation"] = [
+                (step["step"], [(a["target"], a["before"], a["after"], a["matches"], a["arithmetic"])
+                                for a in step["amounts"]])
+                for step in escalation.json()["steps"]
+            ]  # fmt: skip
             page = client.get(f"/ui/licences/{acme.licence_id}")
             assert page.status_code == 200 and "4% of net sales" in page.text
             assert (
@@ -224,16 +235,37 @@ def _units(amount: str) -> str:
     return str(int(Decimal(amount) * 10**6))
 
 
+# Each product written out to 18 decimals (token's 6 and 12 more), computed apart with fractions.
+AUDIO_ESCALATION = [
+    (1, [
+        ("fixed_fee_per_period", "2500000000", "2569980000", True,
+         "2,500.00 x 324.500 / 315.664 = 2,569.979471843479142379..., rounded to the nearest 0.01: 2,569.98"),
+        ("minimum_guarantee", "20000000000", "20559840000", True,
+         "20,000.00 x 324.500 / 315.664 = 20,559.835774747833139033..., rounded to the nearest 0.01: 20,559.84"),
+    ]),
+    (2, [
+        ("fixed_fee_per_period", "2569980000", "2638090000", True,
+         "2,569.98 x 333.100 / 324.500 = 2,638.090409861325115562..., rounded to the nearest 0.01: 2,638.09"),
+        ("minimum_guarantee", "20559840000", "21104720000", True,
+         "20,559.84 x 333.100 / 324.500 = 21,104.723278890600924499..., rounded to the nearest 0.01: 21,104.72"),
+    ]),
+]  # fmt: skip
+
+
+def _expected_readback(result: DemoResult) -> dict[str, object]:
+    expected: dict[str, object] = {r.name: (r.settled, _units(r.arrears), _units(r.escrow)) for r in result.rows}
+    expected["northwind-audio escalation"] = AUDIO_ESCALATION
+    return expected
+
+
 def test_api_shows_what_the_chain_settled(anvil_demo: tuple[Chain, DemoResult, Path]) -> None:
     chain, result, data = anvil_demo
-    shown = _api_readback(chain, data, result)
-    assert shown == {r.name: (r.settled, _units(r.arrears), _units(r.escrow)) for r in result.rows}
+    assert _api_readback(chain, data, result) == _expected_readback(result)
 
 
 def test_api_on_ganache_shows_the_same(ganache_chain: Chain, tmp_path: Path) -> None:
     result = _run(ganache_chain, tmp_path)
-    shown = _api_readback(ganache_chain, tmp_path, result)
-    assert shown == {r.name: (r.settled, _units(r.arrears), _units(r.escrow)) for r in result.rows}
+    assert _api_readback(ganache_chain, tmp_path, result) == _expected_readback(result)
 
 
 def _average_rates(first: date, last: date) -> tuple[int, int]:
@@ -296,3 +328,61 @@ def test_the_design_licence_converts_eur_and_jpy_at_each_quarters_average_rate(
     # 14,388.00 EUR at the Q1 average 1.047403174603174603 = 15,070.036876 76... USDX, rounded down.
     assert (q1_eur, _usdx(1_438_800, 2, q1_eur)) == (1_047_403_174_603_174_603, 15_070_036_876)
     assert "atelier-design: 2025-Q1 sales of 14388 EUR at 1.047403174603174603 (the period's average rate)" in notes
+
+
+# The audio licence's CPI-U (examples/indices/us-cpi-u.csv, illustrative values): October 2024
+# 315.664, October 2025 324.500, October 2026 333.100.
+CPI = {202410: 315_664_000, 202510: 324_500_000, 202610: 333_100_000}
+JAN_2026, JAN_2027 = 1_767_225_600, 1_798_761_600  # 2026-01-01 and 2027-01-01, 00:00 UTC
+
+
+def _nearest_cent(amount: int, numerator: int, denominator: int) -> int:
+    """amount x numerator / denominator to the nearest cent (10,000 units), halves up: the clause's rule."""
+    cents = Fraction(amount * numerator, denominator * 10_000)
+    return int(cents + Fraction(1, 2)) * 10_000
+
+
+def test_the_audio_licence_escalated_by_cpi_and_its_2026_quarters_pay_the_stepped_fee(
+    anvil_demo: tuple[Chain, DemoResult, Path],
+) -> None:
+    chain, result, _ = anvil_demo
+    licence_id = next(r.licence_id for r in result.rows if r.name == "northwind-audio")
+    # Step 1: 324.500 / 315.664 (+2.80%, under the 5% cap): fee 2,500.00 -> 2,569.979... -> 2,569.98;
+    # guarantee 20,000.00 -> 20,559.8357... -> 20,559.84. Its index came out after 1 January 2026, but
+    # no 2026 quarter was settled yet, so it is in force from 1 January 2026.
+    fee1 = _nearest_cent(2_500 * 10**6, CPI[202510], CPI[202410])
+    guarantee1 = _nearest_cent(20_000 * 10**6, CPI[202510], CPI[202410])
+    assert (fee1, guarantee1) == (2_569_980_000, 20_559_840_000)
+    # Step 2: 333.100 / 324.500 (+2.65%) on the stepped amounts: 2,569.98 -> 2,638.0904... -> 2,638.09;
+    # 20,559.84 -> 21,104.7232... -> 21,104.72, from 1 January 2027.
+    fee2 = _nearest_cent(fee1, CPI[202610], CPI[202510])
+    guarantee2 = _nearest_cent(guarantee1, CPI[202610], CPI[202510])
+    assert (fee2, guarantee2) == (2_638_090_000, 21_104_720_000)
+
+    steps = [e.args for e in chain.escalator.events("Escalated", licenceId=licence_id)]
+    assert [(s["step"], s["fromMonth"], s["toMonth"], s["fromValue"], s["toValue"]) for s in steps] == [
+        (1, 202410, 202510, CPI[202410], CPI[202510]),
+        (2, 202510, 202610, CPI[202510], CPI[202610]),
+    ]
+    assert [s["applied"]["effectiveFrom"] for s in steps] == [JAN_2026, JAN_2027]
+    for at, fee, guarantee in ((JAN_2026 - 1, 2_500 * 10**6, 20_000 * 10**6), (JAN_2026, fee1, guarantee1),
+                               (JAN_2027, fee2, guarantee2)):  # fmt: skip
+        schedule = chain.registry.schedule_at(licence_id, at)
+        assert (schedule.fixed_fee_per_period, schedule.minimum_guarantee, schedule.rate_bps) == (fee, guarantee, 300)
+
+    royalties = {
+        int(e.args["period"]): int(e.args["royalty"])
+        for e in chain.ledger.events("Settled", licenceId=licence_id)
+        if e.args["kind"] == Kind.REPORT
+    }
+    # 2025-Q1: 3% of 23,988.00 = 719.64, plus the quarter's fee 2,500.00.
+    assert royalties[0] == 719_640_000 + 2_500 * 10**6
+    # 2026-Q1 (period 4): 3% of 29,985.00 = 899.55, plus the stepped fee 2,569.98.
+    assert royalties[4] == 899_550_000 + fee1
+    # 2026-Q3: 3% of (22,491.00 - 449.82) = 661.2354, plus 2,569.98.
+    assert royalties[6] == 661_235_400 + fee1
+    notes = "\n".join(result.notes)
+    assert (
+        "northwind-audio: escalation step 1 by US-CPI-U 2024-10 315.664 -> 2025-10 324.500, schedule version 1 "
+        "in force from 2026-01-01" in notes
+    )
