@@ -2,14 +2,13 @@
 pragma solidity 0.8.30;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {ILicenceEscalator} from "./interfaces/ILicenceEscalator.sol";
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "./interfaces/IRoyaltyLedger.sol";
 import {LicenceRegistry} from "./LicenceRegistry.sol";
 import {EscalationMath} from "./libraries/EscalationMath.sol";
+import {OracleQuorum} from "./libraries/OracleQuorum.sol";
 
 /// @title LicenceEscalator: index-linked escalation of a licence's schedule
 /// @notice Holds each licence's escalation clause (both parties sign it once) and applies its
@@ -61,8 +60,8 @@ contract LicenceEscalator is ILicenceEscalator, EIP712 {
         if (block.timestamp > deadline) revert ConsentExpired(deadline, block.timestamp);
         (address licensor, address licensee) = registry.parties(licenceId);
         bytes32 digest = attachDigest(licenceId, clause, deadline);
-        if (!_consents(licensor, digest, licensorSig)) revert ConsentMissing(licensor);
-        if (!_consents(licensee, digest, licenseeSig)) revert ConsentMissing(licensee);
+        if (!OracleQuorum.consents(licensor, digest, licensorSig)) revert ConsentMissing(licensor);
+        if (!OracleQuorum.consents(licensee, digest, licenseeSig)) revert ConsentMissing(licensee);
         _clauses[licenceId] = clause;
         emit EscalationAttached(licenceId, clause);
     }
@@ -75,7 +74,7 @@ contract LicenceEscalator is ILicenceEscalator, EIP712 {
         _requireActive(licenceId);
         _checkValues(values, clause, _progress[licenceId]);
         ILicenceRegistry.SettlementContext memory context = registry.settlementContext(licenceId);
-        _checkSigners(licenceId, stepDigest(values), signatures, context.threshold);
+        OracleQuorum.check(registry, licenceId, stepDigest(values), signatures, context.threshold);
 
         // Step n takes effect when contract year n begins, as the clause says, even when the
         // index comes out after that: no period that began since has been settled at the old
@@ -263,28 +262,5 @@ contract LicenceEscalator is ILicenceEscalator, EIP712 {
         if (progress.applied != 0 && progress.index == index && progress.value != values.fromValue) {
             revert IndexValueRevised(values.fromMonth, progress.value, values.fromValue);
         }
-    }
-
-    /// @dev Exactly `threshold` signatures of the licence's oracles, distinct and ascending by
-    /// address, like a report's.
-    function _checkSigners(uint256 licenceId, bytes32 digest, bytes[] calldata signatures, uint8 threshold)
-        private
-        view
-    {
-        if (signatures.length != threshold) revert WrongSignatureCount(signatures.length, threshold);
-        address previous = address(0);
-        for (uint256 i; i < signatures.length; ++i) {
-            // tryRecover rejects malleable (high-s) and malformed signatures.
-            (address signer, ECDSA.RecoverError error, bytes32 detail) = ECDSA.tryRecover(digest, signatures[i]);
-            if (error != ECDSA.RecoverError.NoError) revert InvalidSignature(i, uint8(error), detail);
-            if (!registry.isOracle(licenceId, signer)) revert UnknownSigner(i, signer);
-            if (signer <= previous) revert SignersNotAscending(i, signer);
-            previous = signer;
-        }
-    }
-
-    function _consents(address party, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        if (msg.sender == party) return true;
-        return SignatureChecker.isValidSignatureNow(party, digest, signature);
     }
 }

@@ -2,11 +2,10 @@
 pragma solidity 0.8.30;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {ILicenceRegistry} from "./interfaces/ILicenceRegistry.sol";
 import {ILicenceReviews} from "./interfaces/ILicenceReviews.sol";
+import {OracleQuorum} from "./libraries/OracleQuorum.sol";
 import {ReviewMath} from "./libraries/ReviewMath.sol";
 
 /// @title LicenceReviews: rate reviews a licence's triggers open and both parties decide
@@ -60,8 +59,8 @@ contract LicenceReviews is ILicenceReviews, EIP712 {
         if (block.timestamp > deadline) revert ConsentExpired(deadline, block.timestamp);
         (address licensor, address licensee) = registry.parties(licenceId);
         bytes32 digest = attachDigest(licenceId, clause, deadline);
-        if (!_consents(licensor, digest, licensorSig)) revert ConsentMissing(licensor);
-        if (!_consents(licensee, digest, licenseeSig)) revert ConsentMissing(licensee);
+        if (!OracleQuorum.consents(licensor, digest, licensorSig)) revert ConsentMissing(licensor);
+        if (!OracleQuorum.consents(licensee, digest, licenseeSig)) revert ConsentMissing(licensee);
         _clauses[licenceId] = StoredClause({clause: clause, attachedAt: uint64(block.timestamp), fired: 0});
         emit ReviewClauseAttached(licenceId, clause);
     }
@@ -86,8 +85,12 @@ contract LicenceReviews is ILicenceReviews, EIP712 {
             // and oracles signing "the date has come" would add a way to fail, not a fact.
             if (signatures.length != 0) revert WrongSignatureCount(signatures.length, 0);
         } else {
-            _checkSigners(
-                licenceId, evidenceDigest(evidence), signatures, registry.settlementContext(licenceId).threshold
+            OracleQuorum.check(
+                registry,
+                licenceId,
+                evidenceDigest(evidence),
+                signatures,
+                registry.settlementContext(licenceId).threshold
             );
         }
         _suggest(review, kind, registry.scheduleAt(licenceId, uint64(block.timestamp)), agreedRate);
@@ -106,7 +109,9 @@ contract LicenceReviews is ILicenceReviews, EIP712 {
         if (party != licensor && party != licensee) revert NotAParty(licenceId, party);
         if (block.timestamp > deadline) revert ConsentExpired(deadline, block.timestamp);
         // The review's status makes the signature usable once: a declined review stays declined.
-        if (!_consents(party, declineDigest(reviewId, party, deadline), signature)) revert ConsentMissing(party);
+        if (!OracleQuorum.consents(party, declineDigest(reviewId, party, deadline), signature)) {
+            revert ConsentMissing(party);
+        }
         review.status = ReviewStatus.Declined;
         review.decidedBy = party;
         review.decidedAt = uint64(block.timestamp);
@@ -303,28 +308,5 @@ contract LicenceReviews is ILicenceReviews, EIP712 {
             review.numerator = 1;
             review.denominator = 1;
         }
-    }
-
-    /// @dev Exactly `threshold` signatures of the licence's oracles, distinct and ascending by
-    /// address, like a report's.
-    function _checkSigners(uint256 licenceId, bytes32 digest, bytes[] calldata signatures, uint8 threshold)
-        private
-        view
-    {
-        if (signatures.length != threshold) revert WrongSignatureCount(signatures.length, threshold);
-        address previous = address(0);
-        for (uint256 i; i < signatures.length; ++i) {
-            // tryRecover rejects malleable (high-s) and malformed signatures.
-            (address signer, ECDSA.RecoverError error, bytes32 detail) = ECDSA.tryRecover(digest, signatures[i]);
-            if (error != ECDSA.RecoverError.NoError) revert InvalidSignature(i, uint8(error), detail);
-            if (!registry.isOracle(licenceId, signer)) revert UnknownSigner(i, signer);
-            if (signer <= previous) revert SignersNotAscending(i, signer);
-            previous = signer;
-        }
-    }
-
-    function _consents(address party, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        if (msg.sender == party) return true;
-        return SignatureChecker.isValidSignatureNow(party, digest, signature);
     }
 }
