@@ -13,9 +13,8 @@ integers, a cross rate or a period's mean is a ``Fraction`` until its one roundi
 
 from __future__ import annotations
 
-import csv
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -23,6 +22,7 @@ from typing import Final
 
 from intake.errors import RateError, RateFileError, RateMissing, RateOutOfBounds
 from intake.feed import Rejection
+from intake.table_file import echo, read_rows
 from royalty_chain.calendar import parse_date
 from royalty_chain.codes import CURRENCIES, MAX_MINOR_UNITS, currency_minor_units
 from royalty_chain.fx import MAX_FX_RULE, source_text
@@ -39,8 +39,6 @@ RATE_FILE_HEADER: Final = ("date", "currency", "rate")
 NO_MINOR_UNIT: Final = frozenset(
     ("XAG", "XAU", "XPD", "XPT", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD", "XTS", "XXX")
 )
-_MAX_VALUE_ECHO: Final = 200
-_BOM: Final = b"\xef\xbb\xbf"
 _MAX_WHOLE_DIGITS: Final = len(str(MAX_RATE // RATE_SCALE))
 
 
@@ -172,10 +170,6 @@ def _is_digits(text: str) -> bool:
     return text.isdigit() and text.isascii()
 
 
-def _echo(value: str) -> str:
-    return value if len(value) <= _MAX_VALUE_ECHO else value[:_MAX_VALUE_ECHO] + "..."
-
-
 def _currency_problem(text: str, base: str) -> str | None:
     if text in CURRENCIES:
         return "is the file's base currency: its rate is 1 by definition" if text == base else None
@@ -201,7 +195,7 @@ def _day_problem(text: str, today: date) -> tuple[date, None] | tuple[None, str]
 
 class _Line(Exception):
     def __init__(self, field: str, value: str, reason: str) -> None:
-        self.rejection = (field, _echo(value), reason)
+        self.rejection = (field, echo(value), reason)
 
 
 def _quote(line_number: int, row: list[str], base: str, today: date) -> Quote:
@@ -222,27 +216,6 @@ def _quote(line_number: int, row: list[str], base: str, today: date) -> Quote:
     return Quote(line_number, day, currency, rate, rate_text)
 
 
-def _decode(lines: Iterable[bytes], undecodable: list[int]) -> Iterator[str]:
-    """UTF-8 text lines; a line that is not UTF-8 is noted in ``undecodable`` and left blank."""
-    for number, raw in enumerate(lines, 1):
-        if number == 1 and raw.startswith(_BOM):
-            raw = raw[len(_BOM) :]
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            undecodable.append(number)
-            yield "\n"
-
-
-_HEADER_TEXT: Final = ",".join(RATE_FILE_HEADER)
-_EXPECTED: Final = f"expected the header {_HEADER_TEXT}"
-
-
-def _not_utf8_header(line_number: int) -> RateFileError:
-    reason = f"is not valid UTF-8; {_EXPECTED}"
-    return RateFileError(f"line {line_number} {reason}", Rejection(line_number, "line", "", reason))
-
-
 def parse_rates(lines: Iterable[bytes], *, base: str, today: date | None = None) -> RateFile:
     """Parse a rate file given as binary lines (an open binary file works) whose quotes are per
     one unit of ``base``.
@@ -256,61 +229,14 @@ def parse_rates(lines: Iterable[bytes], *, base: str, today: date | None = None)
     currency_minor_units(base)  # UnknownCodeError for a base that is no currency
     today = today if today is not None else datetime.now(UTC).date()
     rejections: list[Rejection] = []
-    undecodable: list[int] = []
-    reader = csv.reader(_decode(lines, undecodable), strict=True)
     by_key: dict[tuple[date, str], list[Quote]] = {}
-    header_seen = False
-    last = 0  # physical line number where the previous row ended
-    rows = iter(reader)
-    while True:
+    for line_number, row in read_rows(lines, RATE_FILE_HEADER, "a rate file", RateFileError, rejections):
         try:
-            row = next(rows, None)
-        except csv.Error as err:
-            start, last = last + 1, reader.line_num
-            if not header_seen:
-                reason = f"is not valid CSV ({err}); {_EXPECTED}"
-                raise RateFileError(f"line {start} {reason}", Rejection(start, "line", "", reason)) from err
-            rejections.append(Rejection(start, "line", "", f"is not valid CSV: {err}"))
-            continue
-        if row is None:
-            break
-        start, last = last + 1, reader.line_num
-        if undecodable:
-            if not header_seen:
-                raise _not_utf8_header(undecodable[0])
-            rejections.extend(Rejection(n, "line", "", "is not valid UTF-8") for n in undecodable)
-            undecodable.clear()
-        if not row:
-            continue  # a blank line (or an undecodable one, rejected above)
-        if not header_seen:
-            if tuple(row) != RATE_FILE_HEADER or last != start:
-                got = _echo(",".join(row))
-                reason = f"is not {_HEADER_TEXT}, the header a rate file starts with"
-                raise RateFileError(
-                    f"line {start}: the header is {got!r}; expected {_HEADER_TEXT}",
-                    Rejection(start, "header", got, reason),
-                )
-            header_seen = True
-            continue
-        if last != start:
-            reason = f"spans lines {start}-{last}: a quoted field contains a line break"
-            rejections.append(Rejection(start, "row", _echo(",".join(row)), reason))
-        elif len(row) != len(RATE_FILE_HEADER):
-            reason = f"has {len(row)} field{'' if len(row) == 1 else 's'}; expected 3: {_HEADER_TEXT}"
-            rejections.append(Rejection(start, "row", _echo(",".join(row)), reason))
+            quote = _quote(line_number, row, base, today)
+        except _Line as bad:
+            rejections.append(Rejection(line_number, *bad.rejection))
         else:
-            try:
-                quote = _quote(start, row, base, today)
-            except _Line as bad:
-                rejections.append(Rejection(start, *bad.rejection))
-            else:
-                by_key.setdefault((quote.day, quote.currency), []).append(quote)
-    if undecodable and not header_seen:
-        raise _not_utf8_header(undecodable[0])
-    rejections.extend(Rejection(n, "line", "", "is not valid UTF-8") for n in undecodable)
-    if not header_seen:
-        reason = f"is missing: the file is empty; {_EXPECTED}"
-        raise RateFileError(f"the file is empty: {_EXPECTED}", Rejection(1, "header", "", reason))
+            by_key.setdefault((quote.day, quote.currency), []).append(quote)
     return _kept_once(base, by_key, rejections)
 
 
@@ -326,7 +252,7 @@ def _kept_once(base: str, by_key: dict[tuple[date, str], list[Quote]], rejection
         for q in quotes:
             others = ", ".join(f"line {o.line_number} ({o.text})" for o in quotes if o.rate != q.rate)
             reason = f"differs from the rate of {currency} for {day.isoformat()} on {others}: none of them is loaded"
-            rejections.append(Rejection(q.line_number, "rate", _echo(q.text), reason))
+            rejections.append(Rejection(q.line_number, "rate", echo(q.text), reason))
     kept.sort(key=lambda q: q.line_number)
     rejections.sort(key=lambda r: r.line_number)
     return RateFile(base, kept, rejections, repeated)

@@ -13,15 +13,15 @@ its field, and the good lines beside it are kept.
 
 from __future__ import annotations
 
-import csv
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Final
 
 from intake.errors import IndexFileError
 from intake.feed import Rejection
+from intake.table_file import echo, read_rows
 from royalty_chain.escalation import VALUE_SCALE, month_text, parse_month
 
 INDEX_FILE_HEADER: Final = ("index", "month", "value")
@@ -30,10 +30,6 @@ VALUE_DECIMALS: Final = 6  # VALUE_SCALE = 10^6
 MAX_INDEX_POINTS: Final = 10**9
 """The largest value an index file may give, in points: a thousand million points is no price
 index anyone publishes (CPI-U is in the hundreds), so a larger one is a typo or a wrong column."""
-_MAX_VALUE_ECHO: Final = 200
-_BOM: Final = b"\xef\xbb\xbf"
-_HEADER_TEXT: Final = ",".join(INDEX_FILE_HEADER)
-_EXPECTED: Final = f"expected the header {_HEADER_TEXT}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +126,9 @@ def _is_digits(text: str) -> bool:
     return text.isdigit() and text.isascii()
 
 
-def _echo(value: str) -> str:
-    return value if len(value) <= _MAX_VALUE_ECHO else value[:_MAX_VALUE_ECHO] + "..."
-
-
 class _Line(Exception):
     def __init__(self, field: str, value: str, reason: str) -> None:
-        self.rejection = (field, _echo(value), reason)
+        self.rejection = (field, echo(value), reason)
 
 
 def _value(line_number: int, row: list[str], today: date) -> IndexValue:
@@ -157,22 +149,6 @@ def _value(line_number: int, row: list[str], today: date) -> IndexValue:
     return IndexValue(line_number, name, month, value, value_text)
 
 
-def _decode(lines: Iterable[bytes], undecodable: list[int]) -> Iterator[str]:
-    """UTF-8 text lines; a line that is not UTF-8 is noted in ``undecodable`` and left blank."""
-    for number, raw in enumerate(lines, 1):
-        if number == 1 and raw.startswith(_BOM):
-            raw = raw[len(_BOM) :]
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            undecodable.append(number)
-            yield "\n"
-
-
-def _header_error(line_number: int, reason: str) -> IndexFileError:
-    return IndexFileError(f"line {line_number} {reason}", Rejection(line_number, "line", "", reason))
-
-
 def parse_indices(lines: Iterable[bytes], *, today: date | None = None) -> IndexFile:
     """Parse an index file given as binary lines (an open binary file works).
 
@@ -184,60 +160,14 @@ def parse_indices(lines: Iterable[bytes], *, today: date | None = None) -> Index
     """
     today = today if today is not None else datetime.now(UTC).date()
     rejections: list[Rejection] = []
-    undecodable: list[int] = []
-    reader = csv.reader(_decode(lines, undecodable), strict=True)
     by_key: dict[tuple[str, int], list[IndexValue]] = {}
-    header_seen = False
-    last = 0  # physical line number where the previous row ended
-    rows = iter(reader)
-    while True:
+    for line_number, row in read_rows(lines, INDEX_FILE_HEADER, "an index file", IndexFileError, rejections):
         try:
-            row = next(rows, None)
-        except csv.Error as err:
-            start, last = last + 1, reader.line_num
-            if not header_seen:
-                raise _header_error(start, f"is not valid CSV ({err}); {_EXPECTED}") from err
-            rejections.append(Rejection(start, "line", "", f"is not valid CSV: {err}"))
-            continue
-        if row is None:
-            break
-        start, last = last + 1, reader.line_num
-        if undecodable:
-            if not header_seen:
-                raise _header_error(undecodable[0], f"is not valid UTF-8; {_EXPECTED}")
-            rejections.extend(Rejection(n, "line", "", "is not valid UTF-8") for n in undecodable)
-            undecodable.clear()
-        if not row:
-            continue  # a blank line (or an undecodable one, rejected above)
-        if not header_seen:
-            if tuple(row) != INDEX_FILE_HEADER or last != start:
-                got = _echo(",".join(row))
-                reason = f"is not {_HEADER_TEXT}, the header an index file starts with"
-                raise IndexFileError(
-                    f"line {start}: the header is {got!r}; expected {_HEADER_TEXT}",
-                    Rejection(start, "header", got, reason),
-                )
-            header_seen = True
-            continue
-        if last != start:
-            reason = f"spans lines {start}-{last}: a quoted field contains a line break"
-            rejections.append(Rejection(start, "row", _echo(",".join(row)), reason))
-        elif len(row) != len(INDEX_FILE_HEADER):
-            reason = f"has {len(row)} field{'' if len(row) == 1 else 's'}; expected 3: {_HEADER_TEXT}"
-            rejections.append(Rejection(start, "row", _echo(",".join(row)), reason))
+            value = _value(line_number, row, today)
+        except _Line as bad:
+            rejections.append(Rejection(line_number, *bad.rejection))
         else:
-            try:
-                value = _value(start, row, today)
-            except _Line as bad:
-                rejections.append(Rejection(start, *bad.rejection))
-            else:
-                by_key.setdefault((value.index, value.month), []).append(value)
-    if undecodable and not header_seen:
-        raise _header_error(undecodable[0], f"is not valid UTF-8; {_EXPECTED}")
-    rejections.extend(Rejection(n, "line", "", "is not valid UTF-8") for n in undecodable)
-    if not header_seen:
-        reason = f"is missing: the file is empty; {_EXPECTED}"
-        raise IndexFileError(f"the file is empty: {_EXPECTED}", Rejection(1, "header", "", reason))
+            by_key.setdefault((value.index, value.month), []).append(value)
     return _kept_once(by_key, rejections)
 
 
@@ -253,7 +183,7 @@ def _kept_once(by_key: dict[tuple[str, int], list[IndexValue]], rejections: list
         for v in values:
             others = ", ".join(f"line {o.line_number} ({o.text})" for o in values if o.value != v.value)
             reason = f"differs from the value of {index} for {month_text(month)} on {others}: none of them is loaded"
-            rejections.append(Rejection(v.line_number, "value", _echo(v.text), reason))
+            rejections.append(Rejection(v.line_number, "value", echo(v.text), reason))
     kept.sort(key=lambda v: v.line_number)
     rejections.sort(key=lambda r: r.line_number)
     return IndexFile(kept, rejections, repeated)
