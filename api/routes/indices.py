@@ -18,12 +18,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import OperatorDep, ServicesDep
-from api.errors import InvalidInput, PayloadTooLarge, Unavailable, UnsupportedMediaType, problem_responses
+from api.errors import InvalidInput, problem_responses
 from api.index_schemas import IndexLoad, IndexRejection, StoredIndexValue, StoredIndexValues
 from api.services import Services
+from api.table_uploads import outbox_for, read_csv_body
 from intake.errors import IndexFileError
 from intake.indices import index_name_problem, parse_indices
-from outbox import Outbox
 from royalty_chain.escalation import month_text
 
 router = APIRouter(tags=["indices"], responses=problem_responses(401, 403, 422, 503))
@@ -43,32 +43,10 @@ _BODY_DOC: dict[str, Any] = {
         },
     }
 }
-_CSV_TYPES = frozenset({"text/csv", "application/csv"})
-
-
-def _outbox(services: Services) -> Outbox:
-    if services.outbox is None:
-        raise Unavailable(
-            "index values are kept in the oracle's outbox, and this API has none: set API_ORACLE_OUTBOX "
-            "(or load them with royalty-oracle indices load)"
-        )
-    return services.outbox
-
-
-async def _read_csv(request: Request, limit: int) -> bytes:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in _CSV_TYPES:
-        raise UnsupportedMediaType(f"send the index file as text/csv; got {media or 'no content type'!r}")
-    buffer = bytearray()
-    async for chunk in request.stream():
-        buffer += chunk
-        if len(buffer) > limit:
-            raise PayloadTooLarge(f"the index file is larger than {limit} bytes (API_MAX_FEED_BYTES)")
-    return bytes(buffer)
 
 
 def _load(services: Services, file_name: str, data: bytes) -> IndexLoad:
-    outbox = _outbox(services)
+    outbox = outbox_for(services, "index values are", "royalty-oracle indices load")
     try:
         parsed = parse_indices(data.splitlines(keepends=True))
     except IndexFileError as err:
@@ -107,7 +85,7 @@ async def load_indices(
         str, Query(min_length=1, max_length=200, description="the name the stored values are traced to")
     ] = "http-upload.csv",
 ) -> IndexLoad:
-    data = await _read_csv(request, services.settings.max_feed_bytes)
+    data = await read_csv_body(request, services.settings.max_feed_bytes, "index file")
     return await run_in_threadpool(_load, services, file_name, data)
 
 
@@ -129,7 +107,7 @@ def stored_indices(
         problem = index_name_problem(index)
         if problem is not None:
             raise InvalidInput.field("index", f"{index!r} {problem}")
-    outbox = _outbox(services)
+    outbox = outbox_for(services, "index values are", "royalty-oracle indices load")
     with outbox.connect() as conn:
         rows = outbox.stored_indices(conn, indices=[index] if index is not None else None)
     return StoredIndexValues(

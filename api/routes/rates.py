@@ -19,12 +19,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import OperatorDep, ServicesDep
-from api.errors import InvalidInput, PayloadTooLarge, Unavailable, UnsupportedMediaType, problem_responses
+from api.errors import InvalidInput, problem_responses
 from api.rate_schemas import RateLoad, RateRejection, StoredQuote, StoredQuotes
 from api.services import Services
+from api.table_uploads import outbox_for, read_csv_body
 from intake.errors import RateFileError
 from intake.fx import RATE_DECIMALS, cross_rate, parse_rates, source_problem
-from outbox import Outbox
 from royalty_chain.codes import CURRENCIES
 from royalty_chain.units import format_amount
 
@@ -45,7 +45,6 @@ _BODY_DOC: dict[str, Any] = {
         },
     }
 }
-_CSV_TYPES = frozenset({"text/csv", "application/csv"})
 
 SourceQuery = Annotated[
     str,
@@ -77,29 +76,8 @@ def _currency(field: str, value: str) -> str:
     return value
 
 
-def _outbox(services: Services) -> Outbox:
-    if services.outbox is None:
-        raise Unavailable(
-            "rates are kept in the oracle's outbox, and this API has none: set API_ORACLE_OUTBOX "
-            "(or load them with royalty-oracle rates load)"
-        )
-    return services.outbox
-
-
-async def _read_csv(request: Request, limit: int) -> bytes:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in _CSV_TYPES:
-        raise UnsupportedMediaType(f"send the rate file as text/csv; got {media or 'no content type'!r}")
-    buffer = bytearray()
-    async for chunk in request.stream():
-        buffer += chunk
-        if len(buffer) > limit:
-            raise PayloadTooLarge(f"the rate file is larger than {limit} bytes (API_MAX_FEED_BYTES)")
-    return bytes(buffer)
-
-
 def _load(services: Services, source: str, base: str, file_name: str, data: bytes) -> RateLoad:
-    outbox = _outbox(services)
+    outbox = outbox_for(services, "rates are", "royalty-oracle rates load")
     try:
         parsed = parse_rates(data.splitlines(keepends=True), base=base)
     except RateFileError as err:
@@ -144,7 +122,7 @@ async def load_rates(
 ) -> RateLoad:
     _source(source)
     _currency("base", base)
-    data = await _read_csv(request, services.settings.max_feed_bytes)
+    data = await read_csv_body(request, services.settings.max_feed_bytes, "rate file")
     return await run_in_threadpool(_load, services, source, base, file_name, data)
 
 
@@ -163,7 +141,7 @@ def stored_rates(
     _currency("currency", currency)
     if currency == base:
         raise InvalidInput.field("currency", f"{currency} is the base: its rate is 1 by definition")
-    outbox = _outbox(services)
+    outbox = outbox_for(services, "rates are", "royalty-oracle rates load")
     with outbox.connect() as conn:
         rows = outbox.stored_rates(conn, source, base, first, last, currencies=[currency], inclusive=True)
     return StoredQuotes(
