@@ -212,7 +212,14 @@ def test_decimal_amounts_need_a_token_of_the_deployment() -> None:
 
 def test_the_example_files_are_the_one_format() -> None:
     specs = {path.stem: LicenceSpec.load(path) for path in sorted(EXAMPLES.glob("*.json"))}
-    assert set(specs) == {"acme-trademark", "atelier-design", "geodata-dataset", "lumen-model", "voltcell-patent"}
+    assert set(specs) == {
+        "acme-trademark",
+        "atelier-design",
+        "geodata-dataset",
+        "lumen-model",
+        "northwind-audio",
+        "voltcell-patent",
+    }
     acme = specs["acme-trademark"]
     terms = acme.to_terms(MANIFEST)
     assert terms.licensor == _address("licensor_brand")
