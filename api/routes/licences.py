@@ -45,6 +45,7 @@ from api.schemas import (
     LineProof,
     PeriodHistory,
     PeriodPage,
+    Reviews,
     SettlementPage,
     Statement,
 )
@@ -203,6 +204,16 @@ def attach_escalation(
         return relay.submit_escalation(
             services, licence_id, body.clause, body.deadline, body.licensor_signature, body.licensee_signature
         )
+
+
+@router.get(
+    "/{licence_id:id}/reviews",
+    response_model=Reviews,
+    summary="The licence's rate-review clause and its reviews: each trigger fired, the data that justified it, "
+    "the decision, and for an open review the amendment both parties would sign",
+)
+def licence_reviews(licence_id: LicenceId, session: SessionDep, manifest: ManifestDep) -> Reviews:
+    return queries.reviews(session, manifest, licence_id)
 
 
 @router.post("/{licence_id:id}/termination/drafts", response_model=Draft, summary="Typed data of a termination")
