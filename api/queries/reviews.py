@@ -34,7 +34,7 @@ from royalty_chain.calendar import iso_date
 from royalty_chain.events import schedule_from_event
 from royalty_chain.manifest import Manifest
 from royalty_chain.reviews import Review, ReviewStatus, Trigger, draft_schedule, scale_rate
-from royalty_chain.terms import BPS
+from royalty_chain.terms import BPS, Schedule
 
 _BENCHMARK_DECIMALS = 6  # benchmark values are points x 1,000,000 (4.00 is 4,000,000)
 _STATUS = {"open": ReviewStatus.OPEN, "declined": ReviewStatus.DECLINED, "accepted": ReviewStatus.ACCEPTED}
@@ -188,7 +188,7 @@ def review_of(row: ReviewRow) -> Review:
     )
 
 
-def _versions(session: Session, licence_id: int) -> list[ScheduleVersionRow]:
+def schedule_versions(session: Session, licence_id: int) -> list[ScheduleVersionRow]:
     return list(
         session.scalars(
             select(ScheduleVersionRow)
@@ -215,12 +215,16 @@ def suggested_effective_from(licence: LicenceRow, row: ReviewRow, versions: list
     return max(start, versions[-1].effective_from + 1)
 
 
+def suggested_schedule(row: ReviewRow, basis: ScheduleVersionRow, effective_from: int) -> Schedule:
+    return draft_schedule(review_of(row), schedule_from_event(json.loads(basis.schedule)), effective_from)
+
+
 def suggested_amendment(
     licence: LicenceRow, row: ReviewRow, versions: list[ScheduleVersionRow], effective_from: int | None = None
 ) -> SuggestedAmendment:
     basis = version_at(versions, row.schedule_from)
     when = suggested_effective_from(licence, row, versions) if effective_from is None else effective_from
-    schedule = draft_schedule(review_of(row), schedule_from_event(json.loads(basis.schedule)), when)
+    schedule = suggested_schedule(row, basis, when)
     return SuggestedAmendment(
         version=len(versions),
         from_version=basis.version,
@@ -287,7 +291,7 @@ def reviews(session: Session, manifest: Manifest, licence_id: int) -> Reviews:
     licence = get_licence_row(session, licence_id)
     decimals, currency = _token(manifest, licence)
     clause, rows = _rows(session, licence_id)
-    versions = _versions(session, licence_id)
+    versions = schedule_versions(session, licence_id)
     return Reviews(
         licence_id=licence_id,
         clause=None if clause is None else clause_out(clause, decimals, currency),

@@ -13,7 +13,7 @@ after the start):
 
 from __future__ import annotations
 
-from apikit import USDX, attach_review, chain_time, fire_review, register, synced, terms_json
+from apikit import USDX, attach_review, chain_time, fire_review, register, sign, synced, terms_json
 from fastapi.testclient import TestClient
 
 from api.queries.reviews import move_percent, scaled_rate_text
@@ -154,3 +154,99 @@ def test_reviews_fired_read_back_and_declined(client: TestClient, chain: Chain, 
     assert volume["suggested_amendment"]["schedule"]["rate_bps"] == 600
     summary = client.get(f"/licences/{licence_id}").json()["reviews"]
     assert (summary["open"], summary["declined"], summary["accepted"]) == (1, 1, 0)
+
+
+def test_reviews_accepted_and_declined_through_the_relay(client: TestClient, chain: Chain, services: Services) -> None:
+    """accept/drafts gives the suggested amendment (575 bps from period 2) as AmendLicence typed
+    data; both signatures relayed through LicenceReviews.accept add schedule version 1. A volume
+    review is declined by the licensor's signature; a decided review is a 422 naming ReviewDecided."""
+    start = chain_time(chain) - 31 * DAY
+    licence_id = register(client, terms_json(chain, start, schedule={"rate_bps": 500}))
+    attach_review(chain, licence_id, CLAUSE)
+    benchmark_id = fire_review(chain, licence_id, Trigger.BENCHMARK, 4_600_000)
+    synced(services)
+    base = f"/licences/{licence_id}/reviews/{benchmark_id}"
+
+    stranger = client.post(f"{base}/decline/drafts", json={"party": role("arbiter").address})
+    assert stranger.status_code == 422 and stranger.json()["errors"][0]["field"] == "party"
+    assert (
+        client.post(f"/licences/{licence_id}/reviews/{benchmark_id + 1000}/accept/drafts", json={}).status_code == 404
+    )
+
+    draft = client.post(f"{base}/accept/drafts", json={})
+    assert draft.status_code == 200, draft.text
+    body = draft.json()
+    effective_from = start + 60 * DAY
+    assert (body["review_id"], body["version"], body["new_end"]) == (benchmark_id, 1, start + 365 * DAY)
+    assert body["schedule"] == {
+        "effective_from": effective_from,
+        "fixed_fee_per_period": "0",
+        "rate_bps": 575,
+        "per_unit": "0",
+        "minimum_guarantee": "0",
+        "tiers": [],
+        "field_rates": [],
+    }
+    assert body["typed_data"]["primaryType"] == "AmendLicence"
+    assert (body["typed_data"]["message"]["version"], body["typed_data"]["message"]["licenceId"]) == (1, licence_id)
+    accepted = client.post(
+        f"{base}/accept",
+        json={"schedule": body["schedule"], "new_end": body["new_end"], "deadline": body["deadline"],
+              "licensor_signature": sign(body["digest"], "licensor_brand"),
+              "licensee_signature": sign(body["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert accepted.status_code == 201, accepted.text
+    synced(services)
+    (review,) = client.get(f"/licences/{licence_id}/reviews").json()["reviews"]
+    assert (review["status"], review["accepted_version"], review["suggested_amendment"]) == ("accepted", 1, None)
+    assert review["status_words"].endswith(": schedule version 1")
+    versions = client.get(f"/licences/{licence_id}").json()["schedule_versions"]
+    assert [(v["version"], v["effective_from"], v["rate_bps"]) for v in versions] == [
+        (0, start, 500),
+        (1, effective_from, 575),
+    ]
+    # Decided: neither party can decline it now, and there is nothing to accept.
+    decline = client.post(f"{base}/decline/drafts", json={"party": role("licensee_apparel").address}).json()
+    refused = client.post(
+        f"{base}/decline",
+        json={"party": role("licensee_apparel").address, "deadline": decline["deadline"],
+              "signature": sign(decline["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["type"], refused.json()["error"]) == ("/problems/contract-rejected", "ReviewDecided")
+    again = client.post(f"{base}/accept/drafts", json={})
+    assert again.status_code == 422 and again.json()["error"] == "ReviewDecided"
+
+    volume_id = fire_review(chain, licence_id, Trigger.VOLUME, 1_000_000 * USDX)
+    synced(services)
+    base = f"/licences/{licence_id}/reviews/{volume_id}"
+    licensor = role("licensor_brand").address
+    decline = client.post(f"{base}/decline/drafts", json={"party": licensor}).json()
+    assert decline["typed_data"]["primaryType"] == "DeclineReview"
+    assert decline["typed_data"]["message"] == {
+        "reviewId": volume_id,
+        "party": licensor,
+        "deadline": decline["deadline"],
+    }
+    wrong = client.post(
+        f"{base}/decline",
+        json={
+            "party": licensor,
+            "deadline": decline["deadline"],
+            "signature": sign(decline["digest"], "licensee_apparel"),
+        },
+    )
+    assert wrong.status_code == 422 and wrong.json()["type"] == "/problems/signature-invalid"
+    declined = client.post(
+        f"{base}/decline",
+        json={
+            "party": licensor,
+            "deadline": decline["deadline"],
+            "signature": sign(decline["digest"], "licensor_brand"),
+        },
+    )
+    assert declined.status_code == 201, declined.text
+    synced(services)
+    _, volume = client.get(f"/licences/{licence_id}/reviews").json()["reviews"]
+    assert (volume["status"], volume["decided_by"], volume["decided_by_role"]) == ("declined", licensor, "licensor")
+    assert len(client.get(f"/licences/{licence_id}").json()["schedule_versions"]) == 2  # unchanged by the decline
