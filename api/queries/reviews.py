@@ -85,15 +85,15 @@ def clause_words(row: ReviewClauseRow, decimals: int, currency: str | None) -> s
     words = []
     if row.benchmark:
         words.append(
-            f"the benchmark {row.benchmark} moves more than {percent_2(row.move_bps)} either way from "
+            f"when the benchmark {row.benchmark} moves more than {percent_2(row.move_bps)} either way from "
             f"{benchmark_value(row.benchmark_at_signing)} at signing (rates scaled by its move)"
         )
     if row.volume_threshold:
         amount = format_units(row.volume_threshold, decimals) + (f" {currency}" if currency else "")
-        words.append(f"cumulative net sales reach {amount} (the rate towards {row.volume_rate_bps:,} bps)")
+        words.append(f"when cumulative net sales reach {amount} (the rate towards {row.volume_rate_bps:,} bps)")
     if row.review_at:
         words.append(f"on {iso_date(row.review_at)} (a review meeting, rates unchanged unless both agree)")
-    return "Rates reviewed when " + "; or when ".join(words)
+    return "Rates reviewed " + "; or ".join(words)
 
 
 def clause_out(row: ReviewClauseRow, decimals: int, currency: str | None) -> ReviewClauseOut:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from apikit import USDX, attach_review, chain_time, fire_review, register, sign, synced, terms_json
 from fastapi.testclient import TestClient
 
-from api.queries.reviews import move_percent, scaled_rate_text
+from api.indexer.models import ReviewClauseRow, ReviewRow
+from api.queries.reviews import clause_words, justification, move_percent, scaled_rate_text, trigger_words
 from api.services import Services
 from royalty_chain.calendar import iso_date
 from royalty_chain.client import Chain
@@ -45,6 +46,23 @@ def test_words_of_the_arithmetic() -> None:
         == "515 bps x 4.61 / 4.00 = 593.5375 bps, to the nearest bps: 594 bps"
     )
     assert scaled_rate_text(9_000, 2, 1, "2 / 1") == "9,000 bps x 2 / 1 = 18,000 bps, at most 10,000 bps"
+
+
+def test_words_of_a_date_review() -> None:
+    """A date review (no chain needed): the chain's clock is its evidence, the factor 1 / 1."""
+    review_at = 1_798_761_600  # 2027-01-01
+    row = ReviewRow(id=3, licence_id=1, kind="date", observed=review_at + 5, reference_value=review_at,
+                    numerator=1, denominator=1, as_of=review_at + 5, opened_at=review_at + 5, current_rate_bps=500,
+                    suggested_rate_bps=500, schedule_from=review_at + 5, status="open")  # fmt: skip
+    clause = ReviewClauseRow(licence_id=1, benchmark="", volume_threshold=0, benchmark_at_signing=0,
+                             review_at=review_at, volume_rate_bps=0, move_bps=0)  # fmt: skip
+    assert trigger_words(row, clause, 6, "USDX") == "the review date 2027-01-01 came"
+    assert justification(row, clause, 6, "USDX") == (
+        "the review date 2027-01-01 came: a review meeting, rate 500 bps unchanged (1 / 1)"
+    )
+    assert clause_words(clause, 6, "USDX") == (
+        "Rates reviewed on 2027-01-01 (a review meeting, rates unchanged unless both agree)"
+    )
 
 
 def test_reviews_fired_read_back_and_declined(client: TestClient, chain: Chain, services: Services) -> None:
