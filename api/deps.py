@@ -82,6 +82,7 @@ _PARTY_WORDS = "0x address of a party (EIP-55 checksummed, or all one case; neve
 
 LicenceId = Annotated[int, Path(ge=1, le=MAX_ID, description="licence id", examples=[1])]
 SettlementId = Annotated[int, Path(ge=1, le=MAX_ID, description="settlement id", examples=[1])]
+ReviewIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="review id (LicenceReviews)", examples=[1])]
 PeriodPath = Annotated[
     int, Path(ge=0, le=2**32 - 1, description="period index, from 0 (the term's first)", examples=[0])
 ]

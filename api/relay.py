@@ -22,8 +22,16 @@ from eth_utils import to_checksum_address
 from sqlalchemy.orm import Session
 from web3.types import TxReceipt
 
-from api.errors import ApiError, InvalidInput, NotFound, SignatureInvalid, Unavailable, contract_rejected
-from api.indexer.models import SettlementRow
+from api.errors import (
+    ApiError,
+    ContractRejected,
+    InvalidInput,
+    NotFound,
+    SignatureInvalid,
+    Unavailable,
+    contract_rejected,
+)
+from api.indexer.models import LicenceRow, ReviewRow, SettlementRow
 from api.inputs import (
     EscalationIn,
     ScheduleIn,
@@ -36,13 +44,15 @@ from api.inputs import (
     to_terms,
 )
 from api.queries import get_licence_row
-from api.relay_schemas import AmendDraft, Draft, EscalationDraft, RegisterDraft, Relayed
+from api.queries.reviews import schedule_versions, suggested_amendment, suggested_schedule, version_at
+from api.relay_schemas import AmendDraft, Draft, EscalationDraft, RegisterDraft, Relayed, ReviewAcceptDraft
 from api.services import Services
 from royalty_chain import eip712
 from royalty_chain.client import ContractRevert
 from royalty_chain.eip712 import Domain, StructType, recover_signer
 from royalty_chain.escalation import Clause
 from royalty_chain.events import ChainEvent
+from royalty_chain.reviews import ReviewStatus
 from royalty_chain.terms import DAY, Schedule, Terms
 
 DEFAULT_DEADLINE = DAY
@@ -123,7 +133,7 @@ def _relayer(services: Services) -> LocalAccount:
 
 
 def _rejected(services: Services, revert: ContractRevert) -> ApiError:
-    if revert.error in ("UnknownLicence", "UnknownSettlement"):
+    if revert.error in ("UnknownLicence", "UnknownSettlement", "UnknownReview"):
         return NotFound(str(revert))
     return contract_rejected(revert, _error_names(services).get(revert.error))
 
@@ -455,3 +465,124 @@ def submit_resolution(
     action = _resolve(services, settlement_id, parties, final_amount, deadline)
     tx_hash, block, _ = submit(services, action, [licensor_sig, licensee_sig])
     return Relayed(tx_hash=tx_hash, block_number=block, settlement_id=settlement_id)
+
+
+# ------------------------------------------------------------------ rate reviews
+
+
+def _review_row(services: Services, licence_id: int, review_id: int) -> tuple[ReviewRow, LicenceRow]:
+    """The indexed review of the licence (404 when the index has no such review of it)."""
+    with services.sessions() as session:
+        licence = get_licence_row(session, licence_id)
+        row = session.get(ReviewRow, review_id)
+        if row is None or row.licence_id != licence_id:
+            raise NotFound(f"review {review_id} of licence {licence_id} is not known (or not indexed yet)")
+        session.expunge(row)
+        session.expunge(licence)
+        return row, licence
+
+
+def _decline_role(licence: LicenceRow, party: str) -> str:
+    if party.lower() == licence.licensor.lower():
+        return "licensor"
+    if party.lower() == licence.licensee.lower():
+        return "licensee"
+    raise InvalidInput.field("party", f"{party} is neither the licensor nor the licensee of licence {licence.id}")
+
+
+def _decline(services: Services, review_id: int, role: str, party: str, deadline: int) -> Action:
+    reviews = services.chain.reviews
+    return Action(
+        eip712.DECLINE_REVIEW,
+        reviews.domain(),
+        {"reviewId": review_id, "party": to_checksum_address(party), "deadline": deadline},
+        (Signer(role, party, "signature"),),
+        lambda sigs, relayer: reviews.decline(review_id, party, deadline, sigs[0], relayer),
+    )
+
+
+def draft_decline(services: Services, licence_id: int, review_id: int, party: str, deadline: int | None) -> Draft:
+    _, licence = _review_row(services, licence_id, review_id)
+    role = _decline_role(licence, party)
+    deadline = _deadline(services, deadline)
+    return Draft(**draft(_decline(services, review_id, role, party, deadline), deadline))
+
+
+def submit_decline(
+    services: Services, licence_id: int, review_id: int, party: str, deadline: int, signature: str
+) -> Relayed:
+    """One party's DeclineReview signature, relayed to reviews.decline (the contract refuses a
+    decided review: ReviewDecided)."""
+    _, licence = _review_row(services, licence_id, review_id)
+    role = _decline_role(licence, party)
+    tx_hash, block, _ = submit(services, _decline(services, review_id, role, party, deadline), [signature])
+    return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
+
+
+def _accept(
+    services: Services, licence_id: int, review_id: int, schedule: Schedule, new_end: int, deadline: int
+) -> tuple[Action, int]:
+    """The registry's AmendLicence of version ``scheduleCount`` both parties sign; the reviews
+    contract relays it (accept) and records the review accepted."""
+    registry, reviews = services.chain.registry, services.chain.reviews
+    version = registry.schedule_count(licence_id)
+    action = Action(
+        eip712.AMEND,
+        registry.domain(),
+        eip712.amend_message(licence_id, version, schedule, new_end, deadline),
+        _both(*_parties(services, licence_id)),
+        lambda sigs, relayer: reviews.accept(review_id, schedule, new_end, deadline, sigs[0], sigs[1], relayer),
+    )
+    return action, version
+
+
+def draft_accept(
+    services: Services, licence_id: int, review_id: int, effective_from: int | None, deadline: int | None
+) -> ReviewAcceptDraft:
+    """The amendment an open review suggests (api.queries.reviews.suggested_amendment), from
+    ``effective_from`` when given, as AmendLicence typed data both parties sign."""
+    row, licence = _review_row(services, licence_id, review_id)
+    if row.status != "open":  # what LicenceReviews.accept would revert with
+        status = ReviewStatus[row.status.upper()]
+        raise ContractRejected(
+            f"review {review_id} is {row.status}: the contract would revert with ReviewDecided",
+            error="ReviewDecided",
+            arguments={"reviewId": str(review_id), "status": str(int(status))},
+        )
+    with services.sessions() as session:
+        versions = schedule_versions(session, licence_id)
+        suggested = suggested_amendment(licence, row, versions, effective_from)
+        basis = version_at(versions, row.schedule_from)
+        schedule = suggested_schedule(row, basis, suggested.schedule.effective_from)
+    deadline = _deadline(services, deadline)
+    action, version = _accept(services, licence_id, review_id, schedule, suggested.new_end, deadline)
+    return ReviewAcceptDraft(
+        **draft(action, deadline),
+        review_id=review_id,
+        version=version,
+        schedule=schedule_doc(schedule),
+        new_end=suggested.new_end,
+    )
+
+
+def submit_accept(
+    services: Services,
+    licence_id: int,
+    review_id: int,
+    schedule: ScheduleIn,
+    new_end: int,
+    deadline: int,
+    licensor_sig: str,
+    licensee_sig: str,
+) -> Relayed:
+    """Both parties' AmendLicence signatures of the schedule posted (the draft's, or another they
+    agreed), relayed through reviews.accept."""
+    _review_row(services, licence_id, review_id)
+    if schedule.effective_from is None:
+        raise InvalidInput.field("schedule.effective_from", "is required for an amendment")
+    parsed = to_schedule(
+        schedule, schedule.effective_from, "schedule", _decimals_if_needed(services, licence_id, schedule)
+    )
+    action, _ = _accept(services, licence_id, review_id, parsed, new_end, deadline)
+    tx_hash, block, _ = submit(services, action, [licensor_sig, licensee_sig])
+    return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)

@@ -105,6 +105,42 @@ class EscalationAttachIn(BaseModel):
     licensee_signature: HexBytes
 
 
+class ReviewDeclineDraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    party: PartyAddress = Field(description="the licensor or the licensee, who declines")
+    deadline: Timestamp | None = Field(None, description="consent deadline; default one day from now")
+
+
+class ReviewDeclineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    party: PartyAddress
+    deadline: Timestamp
+    signature: HexBytes
+
+
+class ReviewAcceptDraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    effective_from: Timestamp | None = Field(
+        None, description="when the suggested schedule takes effect; default the start of the period after the review"
+    )
+    deadline: Timestamp | None = Field(None, description="consent deadline; default one day from now")
+
+
+class ReviewAcceptDraft(Draft):
+    review_id: int
+    version: int = Field(description="the schedule version the amendment adds")
+    schedule: dict[str, Any] = Field(description="the suggested schedule: post it back unchanged (or another agreed)")
+    new_end: int
+
+
+class ReviewAcceptIn(_Amendment):
+    schedule: AmendScheduleIn
+    new_end: Timestamp
+    deadline: Timestamp
+    licensor_signature: HexBytes
+    licensee_signature: HexBytes
+
+
 class TerminateDraftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     deadline: Timestamp | None = None

@@ -212,6 +212,7 @@ class LicenceDetail(LicenceSummary):
     registered_block: int
     registered_tx: str
     escalation: EscalationSummary | None = Field(None, description="the escalation clause and its steps, if any")
+    reviews: ReviewsSummary | None = Field(None, description="the rate-review clause and its reviews, if any")
 
 
 class BucketOut(Out):
@@ -588,6 +589,96 @@ class Escalation(Out):
     clause: EscalationClauseOut | None = Field(description="null: the licence has no escalation clause")
     steps_applied: int
     steps: list[EscalationStepOut]
+
+
+class ReviewClauseOut(Out):
+    """A licence's review clause (ILicenceReviews.Clause): each trigger it names, null where it
+    names none."""
+
+    benchmark: str | None = Field(examples=["DATA-LIC-RATE"])
+    benchmark_at_signing: str | None = Field(description="the benchmark's value at signing", examples=["4.00"])
+    benchmark_at_signing_units: Amount | None = Field(description="as the chain holds it: x 1,000,000")
+    move_bps: int | None = Field(description="a move of more than this, either way, fires the benchmark trigger")
+    volume_threshold: Amount | None = Field(description="cumulative net sales, in token units, that fire a review")
+    volume_rate_bps: int | None = Field(description="the rate a volume review suggests")
+    review_at: int | None
+    review_date: str | None
+    words: str
+    attached_at: int
+    block_number: int
+    tx_hash: str
+
+
+class AmendmentScheduleOut(Out):
+    """A schedule as the AmendLicence typed data carries it (amounts in token units)."""
+
+    effective_from: int
+    effective_date: str
+    fixed_fee_per_period: Amount
+    rate_bps: int
+    per_unit: Amount
+    minimum_guarantee: Amount
+    tiers: list[TierOut]
+    field_rates: list[FieldRateOut]
+
+
+class SuggestedAmendment(Out):
+    """The amendment an open review suggests (royalty_chain.reviews.draft_schedule of the version
+    it read), which both parties would sign; nothing changes until they do."""
+
+    version: int = Field(description="the schedule version it would add")
+    from_version: int = Field(description="the schedule version whose rates the review read")
+    new_end: int = Field(description="the licence's end, unchanged")
+    schedule: AmendmentScheduleOut
+
+
+class ReviewSummary(Out):
+    review_id: int
+    kind: Literal["volume", "benchmark", "date"]
+    trigger: str = Field(examples=["DATA-LIC-RATE moved more than 10.00% from its value at signing"])
+    justification: str = Field(
+        description="the data that fired the review and the suggestion's arithmetic",
+        examples=[
+            "benchmark DATA-LIC-RATE 4.00 -> 4.60 (+15.00%, more than the clause's 10.00%): "
+            "rate 500 bps x 4.60 / 4.00 = 575 bps"
+        ],
+    )
+    current_rate_bps: int
+    suggested_rate_bps: int
+    status: Literal["open", "declined", "accepted"]
+    status_words: str
+    opened_at: int
+
+
+class ReviewOut(ReviewSummary):
+    observed: Amount = Field(description="what the oracles signed: benchmark x 1,000,000, or net sales")
+    reference_value: Amount = Field(description="the benchmark at signing, the volume threshold, or the date")
+    numerator: Amount
+    denominator: Amount
+    as_of: int
+    schedule_from: int = Field(description="the effective date of the schedule version the review read")
+    decided_at: int | None
+    decided_by: str | None = Field(description="the party that declined")
+    decided_by_role: Literal["licensor", "licensee"] | None
+    accepted_version: int | None
+    suggested_amendment: SuggestedAmendment | None = Field(description="while open: the amendment both would sign")
+    block_number: int
+    tx_hash: str
+    decided_tx: str | None
+
+
+class ReviewsSummary(Out):
+    clause: ReviewClauseOut | None
+    open: int
+    declined: int
+    accepted: int
+    reviews: list[ReviewSummary]
+
+
+class Reviews(Out):
+    licence_id: int
+    clause: ReviewClauseOut | None = Field(description="null: the licence has no review clause")
+    reviews: list[ReviewOut]
 
 
 class StatementScheduleVersion(Out):

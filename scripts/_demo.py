@@ -26,13 +26,14 @@ from intake.money import format_amount
 from oracle.audit import AuditError
 from oracle.service import OracleService
 from outbox import Outbox
-from royalty_chain.actions import attach_escalation, register_licence
+from royalty_chain.actions import attach_escalation, register_licence, sign_report
 from royalty_chain.client import Chain, ContractRevert
 from royalty_chain.dev.keys import dev_account_of, role
 from royalty_chain.dev.licence_files import LicenceSpec, resolve_address, to_units
 from royalty_chain.eip712 import dispute_digest, sign_digest
 from royalty_chain.escalation import month_text, points
 from royalty_chain.models import Kind
+from royalty_chain.reviews import Evidence, ReviewClause, ReviewStatus, Trigger
 from royalty_chain.spec import to_clause
 from royalty_chain.terms import DAY, Terms
 
@@ -44,6 +45,11 @@ RATE_FILES = (("ecb-2025-h1.csv", "ECB", "EUR"),)
 # Index values for the audio licence's escalation clause (examples/indices): the US CPI-U of each
 # October. Illustrative values in the publisher's form, not the published index.
 INDEX_FILES = ("us-cpi-u.csv",)
+# A rate review for the data-set licence: both parties sign a clause reviewing its rates when the
+# market benchmark for data licences moves more than 10% from 4.00 at signing; its oracles then
+# sign a 4.60 observation, which opens a review suggesting every rate x 4.60 / 4.00, left open
+# for both parties to sign (or either to decline). Illustrative benchmark name and values.
+REVIEW = ("geodata-dataset", "DATA-LIC-RATE", 4_000_000, 1_000, 4_600_000)  # licence, benchmark, at signing, move, seen
 
 
 @dataclass
@@ -118,6 +124,52 @@ def _attach_clause(chain: Chain, licence_id: int, spec: LicenceSpec, terms: Term
         deadline=now + DAY,
     )  # fmt: skip
     console.print(f"attached {spec.name!r}'s escalation clause ({clause.index}, signed by both parties, relayed)")
+
+
+def _open_review(chain: Chain, licence_id: int, terms: Terms, console: Console) -> None:
+    """REVIEW's clause signed by both parties (once), then its benchmark trigger fired by evidence
+    the licence's oracles sign (once: a trigger fires once)."""
+    _, benchmark, at_signing, move_bps, observed = REVIEW
+    reviews = chain.reviews
+    now = int(chain.w3.eth.get_block("latest")["timestamp"])
+    if reviews.clause_of(licence_id) is None:
+        clause = ReviewClause(benchmark=benchmark, benchmark_at_signing=at_signing, move_bps=move_bps)
+        digest = reviews.attach_digest(licence_id, clause, now + DAY)
+        licensor, licensee = dev_account_of(terms.licensor), dev_account_of(terms.licensee)
+        reviews.attach(
+            licence_id, clause, now + DAY, sign_digest(digest, licensor.key), sign_digest(digest, licensee.key),
+            role("relayer"),
+        )  # fmt: skip
+        console.print(f"attached a rate-review clause to licence {licence_id} ({benchmark}, signed by both parties)")
+        now = int(chain.w3.eth.get_block("latest")["timestamp"])
+    if not reviews.fired(licence_id, Trigger.BENCHMARK):
+        evidence = Evidence(licence_id, Trigger.BENCHMARK, observed, as_of=now, deadline=now + DAY)
+        signers = [dev_account_of(o) for o in terms.oracles[: terms.threshold]]
+        reviews.fire(evidence, sign_report(reviews.evidence_digest(evidence), signers), role("relayer"))
+        console.print(f"fired licence {licence_id}'s benchmark review ({benchmark} observed by its oracles)")
+
+
+def _benchmark(value: int) -> str:
+    return f"{value / 10**6:.2f}"  # points x 1,000,000; the demo's values have two decimals
+
+
+def _review_notes(chain: Chain, name: str, licence_id: int) -> list[str]:
+    notes = []
+    for event in chain.reviews.events("ReviewOpened", licenceId=licence_id):
+        review = chain.reviews.review_of(int(event.args["reviewId"]))
+        if review is None:
+            continue
+        state = {
+            ReviewStatus.OPEN: "awaiting both parties' signatures",
+            ReviewStatus.DECLINED: "declined",
+            ReviewStatus.ACCEPTED: f"accepted as schedule version {review.accepted_version}",
+        }[review.status]
+        notes.append(
+            f"{name}: rate review {event.args['reviewId']} opened by the benchmark {REVIEW[1]} "
+            f"{_benchmark(review.reference_value)} -> {_benchmark(review.observed)}: base rate "
+            f"{review.current_rate_bps} bps -> {review.suggested_rate_bps} bps suggested, {state}"
+        )
+    return notes
 
 
 def _render_feeds(examples: Path, data: Path, ids: dict[str, int], folder: str = "") -> list[Path]:
@@ -237,6 +289,12 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
                 {"NotDisputable", "DisputeWindowClosed"},
             ):
                 result.notes.append(f"geodata-dataset: the licensee disputed settlement {target}; its amount is held")
+
+    # The data-set licence's benchmark moved: a rate review opens, awaiting both parties.
+    review_licence = ids.get(REVIEW[0])
+    if review_licence is not None:
+        _open_review(chain, review_licence, terms_of[REVIEW[0]], console)
+        result.notes.extend(_review_notes(chain, REVIEW[0], review_licence))
 
     # The trademark licensee pays part of its arrears, months after they were due: the ledger pays
     # the oldest first and charges interest on each amount from its due date (12% a year).

@@ -44,6 +44,8 @@ from api.indexer.models import (
     PayeeRow,
     ReleaseRow,
     ReturnRow,
+    ReviewClauseRow,
+    ReviewRow,
     ScheduleVersionRow,
     SettlementRow,
     SettlementYearRow,
@@ -295,6 +297,8 @@ class Indexer:
             (ScheduleVersionRow, ScheduleVersionRow.licence_id),
             (EscalationClauseRow, EscalationClauseRow.licence_id),
             (EscalationStepRow, EscalationStepRow.licence_id),
+            (ReviewClauseRow, ReviewClauseRow.licence_id),
+            (ReviewRow, ReviewRow.licence_id),
             (LicenceRow, LicenceRow.id),
         ):
             session.execute(delete(table).where(column.in_(licence_ids)))

@@ -413,6 +413,54 @@ class EscalationStepRow(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
+class ReviewClauseRow(Base):
+    """One ReviewClauseAttached: the licence's review clause as both parties signed it
+    (ILicenceReviews.Clause; a zero field names no trigger of its kind, the benchmark name is
+    ASCII, its value at signing points x 1,000,000)."""
+
+    __tablename__ = "review_clauses"
+
+    licence_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    benchmark: Mapped[str] = mapped_column(String(16))
+    volume_threshold: Mapped[int] = mapped_column(Uint)
+    benchmark_at_signing: Mapped[int] = mapped_column(Uint)
+    review_at: Mapped[int] = mapped_column(BigInteger)
+    volume_rate_bps: Mapped[int] = mapped_column(Integer)
+    move_bps: Mapped[int] = mapped_column(Integer)
+    attached_at: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class ReviewRow(Base):
+    """One ReviewOpened (ILicenceReviews.Review as it opened: the data that fired it, the rate it
+    read and the suggestion), then its decision: ReviewDeclined (``decided_by`` the party) or
+    ReviewAccepted (``accepted_version`` the schedule version the amendment added)."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    licence_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    observed: Mapped[int] = mapped_column(Uint)
+    reference_value: Mapped[int] = mapped_column(Uint)
+    numerator: Mapped[int] = mapped_column(Uint)
+    denominator: Mapped[int] = mapped_column(Uint)
+    as_of: Mapped[int] = mapped_column(BigInteger)
+    opened_at: Mapped[int] = mapped_column(BigInteger)
+    current_rate_bps: Mapped[int] = mapped_column(Integer)
+    suggested_rate_bps: Mapped[int] = mapped_column(Integer)
+    schedule_from: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    decided_tx: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    accepted_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    new_end: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
 PROJECTIONS: tuple[type[Base], ...] = (
     LicenceRow,
     ScheduleVersionRow,
@@ -425,4 +473,6 @@ PROJECTIONS: tuple[type[Base], ...] = (
     ReleaseRow,
     EscalationClauseRow,
     EscalationStepRow,
+    ReviewClauseRow,
+    ReviewRow,
 )

@@ -24,6 +24,8 @@ from api.indexer.models import (
     PayeeRow,
     ReleaseRow,
     ReturnRow,
+    ReviewClauseRow,
+    ReviewRow,
     ScheduleVersionRow,
     SettlementRow,
     SettlementYearRow,
@@ -34,6 +36,7 @@ from royalty_chain.codes import Scope
 from royalty_chain.escalation import Clause, index_text
 from royalty_chain.events import ChainEvent
 from royalty_chain.models import Kind
+from royalty_chain.reviews import Review, ReviewClause
 from royalty_chain.terms import currency_code
 
 KINDS = {kind.value: kind.label for kind in Kind}  # the ledger's Kind, as the index stores it
@@ -54,7 +57,9 @@ class Projector(RowCache):
     # sales in other currencies a report carried (CurrencyConverted).
     # 7: escalation clauses (EscalationAttached) and their steps (Escalated: the index values, the
     # ratio and limit applied, and the schedule version each appended).
-    VERSION = 7
+    # 8: review clauses (ReviewClauseAttached) and reviews (ReviewOpened: the data that fired it
+    # and the suggestion; ReviewDeclined / ReviewAccepted: the decision).
+    VERSION = 8
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -90,6 +95,10 @@ class Projector(RowCache):
             "AuditSettled": self._audit_settled,
             "EscalationAttached": self._escalation_attached,
             "Escalated": self._escalated,
+            "ReviewClauseAttached": self._review_clause_attached,
+            "ReviewOpened": self._review_opened,
+            "ReviewDeclined": self._review_declined,
+            "ReviewAccepted": self._review_accepted,
         }
 
     def apply(self, event: ChainEvent) -> None:
@@ -232,6 +241,74 @@ class Projector(RowCache):
                 tx_hash=event.tx_hash,
             )
         )
+
+    # ------------------------------------------------------------------ reviews
+
+    def _review_clause_attached(self, event: ChainEvent) -> None:
+        licence_id = int(event.args["licenceId"])
+        self._licence(licence_id)
+        clause = ReviewClause.from_abi(event.args["clause"])
+        self.session.add(
+            ReviewClauseRow(
+                licence_id=licence_id,
+                benchmark=clause.benchmark,
+                volume_threshold=clause.volume_threshold,
+                benchmark_at_signing=clause.benchmark_at_signing,
+                review_at=clause.review_at,
+                volume_rate_bps=clause.volume_rate_bps,
+                move_bps=clause.move_bps,
+                attached_at=event.block_timestamp or 0,
+                block_number=event.block_number,
+                tx_hash=event.tx_hash,
+            )
+        )
+
+    def _review_opened(self, event: ChainEvent) -> None:
+        licence_id = int(event.args["licenceId"])
+        self._licence(licence_id)
+        review = Review.from_abi(event.args["review"])
+        self.session.add(
+            ReviewRow(
+                id=int(event.args["reviewId"]),
+                licence_id=licence_id,
+                kind=review.kind.name.lower(),
+                observed=review.observed,
+                reference_value=review.reference_value,
+                numerator=review.numerator,
+                denominator=review.denominator,
+                as_of=review.as_of,
+                opened_at=review.opened_at,
+                current_rate_bps=review.current_rate_bps,
+                suggested_rate_bps=review.suggested_rate_bps,
+                schedule_from=review.schedule_from,
+                status="open",
+                block_number=event.block_number,
+                tx_hash=event.tx_hash,
+            )
+        )
+
+    def _review(self, event: ChainEvent) -> ReviewRow:
+        review_id = int(event.args["reviewId"])
+        self.session.flush()
+        row = self.session.get(ReviewRow, review_id)
+        if row is None:
+            raise ProjectionError(f"{event.name} for review {review_id}, which no ReviewOpened opened")
+        return row
+
+    def _review_declined(self, event: ChainEvent) -> None:
+        row = self._review(event)
+        row.status = "declined"
+        row.decided_by = event.args["party"]
+        row.decided_at = event.block_timestamp
+        row.decided_tx = event.tx_hash
+
+    def _review_accepted(self, event: ChainEvent) -> None:
+        row = self._review(event)
+        row.status = "accepted"
+        row.accepted_version = int(event.args["version"])
+        row.new_end = int(event.args["newEnd"])
+        row.decided_at = event.block_timestamp
+        row.decided_tx = event.tx_hash
 
     def _breach_noticed(self, event: ChainEvent) -> None:
         licence = self._licence(int(event.args["licenceId"]))

@@ -9,6 +9,7 @@ from api.queries.escalation import escalation
 from api.queries.licences import licence_detail, list_licences
 from api.queries.parties import known_parties, party
 from api.queries.periods import licence_periods, period_history
+from api.queries.reviews import reviews
 from api.queries.settlements import licence_settlements, settlement_detail
 from api.queries.statements import STATEMENT_COLUMNS, statement, statement_csv_rows
 
@@ -26,6 +27,7 @@ __all__ = [
     "list_licences",
     "party",
     "period_history",
+    "reviews",
     "settlement_detail",
     "statement",
     "statement_csv_rows",

@@ -24,6 +24,7 @@ from api.queries.common import (
 )
 from api.queries.escalation import escalation_summary
 from api.queries.periods import calendar_out, periods_of, sell_off_end
+from api.queries.reviews import reviews_summary
 from api.schemas import (
     BreachOut,
     LicenceDetail,
@@ -140,6 +141,7 @@ def licence_detail(session: Session, manifest: Manifest, licence_id: int) -> Lic
         registered_block=licence.registered_block,
         registered_tx=licence.registered_tx,
         escalation=escalation_summary(session, licence_id, summary["token"].decimals or 0),
+        reviews=reviews_summary(session, manifest, licence),
     )
 
 

@@ -17,6 +17,7 @@ from api.deps import (
     ManifestDep,
     PageQuery,
     PeriodPath,
+    ReviewIdPath,
     ServicesDep,
     SessionDep,
     SizeQuery,
@@ -35,6 +36,11 @@ from api.relay_schemas import (
     RegisterDraftIn,
     RegisterIn,
     Relayed,
+    ReviewAcceptDraft,
+    ReviewAcceptDraftIn,
+    ReviewAcceptIn,
+    ReviewDeclineDraftIn,
+    ReviewDeclineIn,
     TerminateDraftIn,
     TerminateIn,
 )
@@ -45,6 +51,7 @@ from api.schemas import (
     LineProof,
     PeriodHistory,
     PeriodPage,
+    Reviews,
     SettlementPage,
     Statement,
 )
@@ -203,6 +210,69 @@ def attach_escalation(
         return relay.submit_escalation(
             services, licence_id, body.clause, body.deadline, body.licensor_signature, body.licensee_signature
         )
+
+
+@router.get(
+    "/{licence_id:id}/reviews",
+    response_model=Reviews,
+    summary="The licence's rate-review clause and its reviews: each trigger fired, the data that justified it, "
+    "the decision, and for an open review the amendment both parties would sign",
+)
+def licence_reviews(licence_id: LicenceId, session: SessionDep, manifest: ManifestDep) -> Reviews:
+    return queries.reviews(session, manifest, licence_id)
+
+
+@router.post(
+    "/{licence_id:id}/reviews/{review_id:id}/decline/drafts",
+    response_model=Draft,
+    summary="The DeclineReview typed data one party signs to decline an open review",
+)
+def draft_review_decline(
+    licence_id: LicenceId, review_id: ReviewIdPath, body: ReviewDeclineDraftIn, services: ServicesDep
+) -> Draft:
+    return relay.draft_decline(services, licence_id, review_id, body.party, body.deadline)
+
+
+@router.post(
+    "/{licence_id:id}/reviews/{review_id:id}/decline",
+    response_model=Relayed,
+    status_code=201,
+    summary="Relay one party's decline of an open review (the licence's terms stay as they are)",
+)
+def decline_review(
+    licence_id: LicenceId, review_id: ReviewIdPath, body: ReviewDeclineIn, services: ServicesDep,
+    caller: RelayCallerDep,
+) -> Relayed:  # fmt: skip
+    with relaying(services.relay_usage, caller):
+        return relay.submit_decline(services, licence_id, review_id, body.party, body.deadline, body.signature)
+
+
+@router.post(
+    "/{licence_id:id}/reviews/{review_id:id}/accept/drafts",
+    response_model=ReviewAcceptDraft,
+    summary="The amendment an open review suggests, as the AmendLicence typed data both parties sign",
+)
+def draft_review_accept(
+    licence_id: LicenceId, review_id: ReviewIdPath, body: ReviewAcceptDraftIn, services: ServicesDep
+) -> ReviewAcceptDraft:
+    return relay.draft_accept(services, licence_id, review_id, body.effective_from, body.deadline)
+
+
+@router.post(
+    "/{licence_id:id}/reviews/{review_id:id}/accept",
+    response_model=Relayed,
+    status_code=201,
+    summary="Relay the amendment both parties signed, accepting the review (through LicenceReviews.accept)",
+)
+def accept_review(
+    licence_id: LicenceId, review_id: ReviewIdPath, body: ReviewAcceptIn, services: ServicesDep,
+    caller: RelayCallerDep,
+) -> Relayed:  # fmt: skip
+    with relaying(services.relay_usage, caller):
+        return relay.submit_accept(
+            services, licence_id, review_id, body.schedule, body.new_end, body.deadline,
+            body.licensor_signature, body.licensee_signature,
+        )  # fmt: skip
 
 
 @router.post("/{licence_id:id}/termination/drafts", response_model=Draft, summary="Typed data of a termination")

@@ -30,6 +30,7 @@ from royalty_chain.codes import channel_index, field_index, territory_index
 from royalty_chain.dev.devnet import LocalChain, deploy, free_port, start_anvil, start_ganache
 from royalty_chain.dev.keys import role
 from royalty_chain.eip712 import sign_digest
+from royalty_chain.reviews import Evidence, ReviewClause, Trigger
 from royalty_chain.terms import DAY, Bucket, Conversion, Report
 
 USDX = 10**6
@@ -189,6 +190,28 @@ def settle(chain: Chain, licence_id: int, period: int, buckets: list[Bucket], se
     # The report's own settlement comes first; a reserve, interest or an audit cost may follow it.
     settled = [e for e in chain.receipt_events(receipt) if e.name == "Settled"]
     return int(settled[0].args["settlementId"])
+
+
+def attach_review(chain: Chain, licence_id: int, clause: ReviewClause, licensee: str = "licensee_apparel") -> None:
+    """Both parties sign the review clause (AttachReview); the relayer key sends it."""
+    deadline = chain_time(chain) + DAY
+    digest = chain.reviews.attach_digest(licence_id, clause, deadline)
+    chain.reviews.attach(
+        licence_id, clause, deadline, sign_digest(digest, role("licensor_brand").key),
+        sign_digest(digest, role(licensee).key), role("relayer"),
+    )  # fmt: skip
+
+
+def fire_review(
+    chain: Chain, licence_id: int, kind: Trigger, observed: int, oracles: tuple[str, ...] = ("oracle2",)
+) -> int:
+    """Evidence observed now, signed by ``oracles`` (terms_json's threshold is 1); the review's id."""
+    now = chain_time(chain)
+    evidence = Evidence(licence_id, kind, observed, as_of=now, deadline=now + DAY)
+    signatures = (
+        [] if kind is Trigger.DATE else sign_report(chain.reviews.evidence_digest(evidence), [role(o) for o in oracles])
+    )
+    return chain.reviews.review_id_of(chain.reviews.fire(evidence, signatures, role("relayer")))
 
 
 def synced(services: Services) -> None:

@@ -22,7 +22,7 @@ from royalty_chain.dev.keys import role
 
 HUGE = "9" * 5_000
 ZERO = "0x" + "00" * 20
-ID_PARAMS = {"licence_id", "settlement_id", "period"}
+ID_PARAMS = {"licence_id", "settlement_id", "period", "review_id"}
 ROUTERS = (health, licences, settlements, parties, feeds, ui)
 
 

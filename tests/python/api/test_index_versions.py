@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apikit import USDX, bucket, chain_time, fund, register, settle, sign, terms_json
+from apikit import USDX, attach_review, bucket, chain_time, fire_review, fund, register, settle, sign, terms_json
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,8 +20,11 @@ from api.indexer.models import PROJECTIONS, EventRecord, IndexState, LicenceRow
 from api.indexer.projector import Projector
 from api.services import Services
 from royalty_chain.client import Chain
+from royalty_chain.dev.keys import role
+from royalty_chain.eip712 import sign_digest
 from royalty_chain.events import ChainEvent
 from royalty_chain.manifest import Manifest
+from royalty_chain.reviews import ReviewClause, Trigger
 from royalty_chain.terms import DAY, Conversion
 
 
@@ -166,7 +169,7 @@ def test_an_index_built_before_calendars_is_rebuilt_and_replayed(
     assert offline.reproject() > 0  # version 1 != 3: replayed from the stored events, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 7  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_adjustments_is_rebuilt_and_replayed(
@@ -201,7 +204,7 @@ def test_an_index_built_before_adjustments_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 2 != 3: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 7  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_conversions_is_rebuilt_and_replayed(
@@ -240,7 +243,7 @@ def test_an_index_built_before_conversions_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 5 != 6: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 7  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_escalation_is_rebuilt_and_replayed(
@@ -277,7 +280,42 @@ def test_an_index_built_before_escalation_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 6 != 7: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 7  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
+
+
+def test_an_index_built_before_reviews_is_rebuilt_and_replayed(
+    client: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    """Projector version 7 had no review tables: such an index gets them and replays its stored
+    events (the clause, the opened review and its decline) without the chain."""
+    licence_id = register(client, terms_json(chain, chain_time(chain) - 31 * DAY))
+    clause = ReviewClause(benchmark="DATA-LIC-RATE", benchmark_at_signing=4_000_000, move_bps=1_000)
+    attach_review(chain, licence_id, clause)
+    review_id = fire_review(chain, licence_id, Trigger.BENCHMARK, 4_600_000)
+    deadline = chain_time(chain) + DAY
+    licensee = role("licensee_apparel")
+    digest = chain.reviews.decline_digest(review_id, licensee.address, deadline)
+    chain.reviews.decline(review_id, licensee.address, deadline, sign_digest(digest, licensee.key), role("relayer"))
+    path = tmp_path / "index.sqlite"
+    sessions = make_sessions(make_engine(path))
+    Indexer(chain.transport, chain.manifest, sessions).sync()
+    before = _dump(sessions)
+    assert [(c[0], c[1]) for c in before["review_clauses"] if c[0] == licence_id] == [(licence_id, "DATA-LIC-RATE")]
+    (review,) = [r for r in before["reviews"] if r[0] == review_id]
+    assert (review[1], review[2]) == (licence_id, "benchmark")
+    assert "declined" in review and licensee.address in review
+    db = sqlite3.connect(path)  # the index as projector version 7 left it
+    db.execute("DROP TABLE review_clauses")
+    db.execute("DROP TABLE reviews")
+    db.execute("UPDATE index_state SET projection_version = 7")
+    db.commit()
+    db.close()
+
+    upgraded = make_sessions(make_engine(path))
+    assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 7 != 8: replayed, no chain
+    assert _dump(upgraded) == before
+    with upgraded() as session:
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
 
 
 def test_postgresql_index_gains_the_version_column_in_place(client: TestClient, chain: Chain) -> None:

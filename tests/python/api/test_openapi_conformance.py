@@ -75,6 +75,11 @@ include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # signatures, the contract's rules
 
 [[operations]]
+include-path-regex = "^/licences/\\\\{licence_id\\\\}/reviews/\\\\{review_id\\\\}/(decline|accept)$"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # the review's state, signatures
+
+[[operations]]
 include-path-regex = "^/settlements/\\\\{settlement_id\\\\}/(disputes|resolution)$"
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # signatures, the contract's rules

@@ -82,6 +82,11 @@ def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple
     assert "the licensee disputed settlement" in notes
     # GeoData sold nothing in the third quarter of 2025: the oracle settled it by a nil report.
     assert "geodata-dataset: 2025-Q3 had no sales: settled by a nil report" in notes
+    (review,) = [n for n in result.notes if n.startswith("geodata-dataset: rate review ")]
+    assert review.endswith(
+        "opened by the benchmark DATA-LIC-RATE 4.00 -> 4.60: base rate 200 bps -> 230 bps suggested, "
+        "awaiting both parties' signatures"
+    )
     assert {r.name: r.nil_reports for r in result.rows}["geodata-dataset"] == 1
     # VoltCell's licensee returned 3 units of a 2025-Q2 sale (a credit note: -3 units,
     # -1,953.72 gross, -58.61 deductions), netted in 2025-Q2.
@@ -219,6 +224,19 @@ def _api_readback(chain: Chain, data: Path, result: DemoResult) -> dict[str, obj
                                 for a in step["amounts"]])
                 for step in escalation.json()["steps"]
             ]  # fmt: skip
+            # The data-set licence's rate review, open: what justified it and the amendment both
+            # parties would sign (every rate x 4.60 / 4.00, figures in GEODATA_REVIEW).
+            geodata = next(r for r in result.rows if r.name == "geodata-dataset")
+            reviews = client.get(f"/licences/{geodata.licence_id}/reviews")
+            assert reviews.status_code == 200, reviews.text
+            shown["geodata-dataset reviews"] = [
+                (r["kind"], r["status"], r["current_rate_bps"], r["suggested_rate_bps"], r["justification"],
+                 r["suggested_amendment"]["schedule"]["rate_bps"],
+                 [(f["field"], f["rate_bps"]) for f in r["suggested_amendment"]["schedule"]["field_rates"]])
+                for r in reviews.json()["reviews"]
+            ]  # fmt: skip
+            review_page = client.get(f"/ui/licences/{geodata.licence_id}")
+            assert "awaiting both parties&#39; signatures" in review_page.text
             page = client.get(f"/ui/licences/{acme.licence_id}")
             assert page.status_code == 200 and "4% of net sales" in page.text
             assert (
@@ -252,9 +270,20 @@ AUDIO_ESCALATION = [
 ]  # fmt: skip
 
 
+# The benchmark 4.00 -> 4.60 is +15.00%, more than the clause's 10.00%; every rate x 4.60 / 4.00
+# (x 1.15): base 200 -> 230 bps, model training 800 -> 920 bps, analytics 300 -> 345 bps, all exact.
+GEODATA_REVIEW = [
+    ("benchmark", "open", 200, 230,
+     "benchmark DATA-LIC-RATE 4.00 -> 4.60 (+15.00%, more than the clause's 10.00%): rate 200 bps x 4.60 / 4.00 "
+     "= 230 bps",
+     230, [("model-training", 920), ("analytics", 345)]),
+]  # fmt: skip
+
+
 def _expected_readback(result: DemoResult) -> dict[str, object]:
     expected: dict[str, object] = {r.name: (r.settled, _units(r.arrears), _units(r.escrow)) for r in result.rows}
     expected["northwind-audio escalation"] = AUDIO_ESCALATION
+    expected["geodata-dataset reviews"] = GEODATA_REVIEW
     return expected
 
 
