@@ -22,7 +22,7 @@ from typing import Final
 
 from intake.errors import RateError, RateFileError, RateMissing, RateOutOfBounds
 from intake.feed import Rejection
-from intake.table_file import echo, read_rows
+from intake.table_file import echo, plain_decimal, read_rows
 from royalty_chain.calendar import parse_date
 from royalty_chain.codes import CURRENCIES, MAX_MINOR_UNITS, currency_minor_units
 from royalty_chain.fx import MAX_FX_RULE, source_text
@@ -137,22 +137,11 @@ def rate_problem(text: str) -> tuple[int, None] | tuple[None, str]:
     """``(scaled rate, None)`` for a published rate text, else ``(None, reason)``: a plain positive
     decimal (no sign or exponent) with at most 18 significant fractional digits, inside the bounds.
     Trailing zeros past 18 digits are exact and accepted, as the project's decimal parser does."""
-    if not text:
-        return None, "is empty"
-    whole, dot, frac = text.partition(".")
-    if not (_is_digits(whole) and (not dot or _is_digits(frac))):
-        mantissa, e, exponent = text.lower().partition("e")
-        if e and _is_digits(mantissa.replace(".", "", 1)) and _is_digits(exponent.lstrip("+-")):
-            return None, "is in exponent notation; write a plain decimal such as 1.0856"
-        if text[0] in "+-":
-            return None, "has a sign; a rate is a positive decimal such as 1.0856"
-        return None, "is not a decimal number (digits with at most one point)"
-    significant = frac.rstrip("0")
-    if len(significant) > RATE_DECIMALS:
-        return None, f"has {len(significant)} decimals; at most {RATE_DECIMALS} allowed"
-    if len(whole.lstrip("0")) > _MAX_WHOLE_DIGITS:  # before int(): a 5,000-digit rate is just too big
-        return None, bound_problem(MAX_RATE + 1) or ""
-    value = int(whole + significant.ljust(RATE_DECIMALS, "0"))
+    value, problem = plain_decimal(
+        text, RATE_DECIMALS, "a rate", "1.0856", _MAX_WHOLE_DIGITS, bound_problem(MAX_RATE + 1) or ""
+    )
+    if value is None:
+        return None, problem or ""
     problem = bound_problem(value)
     return (value, None) if problem is None else (None, problem)
 
@@ -164,10 +153,6 @@ def parse_rate(text: str) -> int:
     if value is None:
         raise ValueError(f"rate {text!r} {problem}")
     return value
-
-
-def _is_digits(text: str) -> bool:
-    return text.isdigit() and text.isascii()
 
 
 def _currency_problem(text: str, base: str) -> str | None:

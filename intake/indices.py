@@ -21,7 +21,7 @@ from typing import Final
 
 from intake.errors import IndexFileError
 from intake.feed import Rejection
-from intake.table_file import echo, read_rows
+from intake.table_file import echo, is_digits, plain_decimal, read_rows
 from royalty_chain.escalation import VALUE_SCALE, month_text, parse_month
 
 INDEX_FILE_HEADER: Final = ("index", "month", "value")
@@ -77,23 +77,12 @@ def value_problem(text: str) -> tuple[int, None] | tuple[None, str]:
     """``(points x 1,000,000, None)`` for a published value text, else ``(None, reason)``: a plain
     positive decimal (no sign or exponent) with at most six decimals, up to MAX_INDEX_POINTS.
     Trailing zeros past six decimals are exact and accepted."""
-    if not text:
-        return None, "is empty"
-    whole, dot, frac = text.partition(".")
-    if not (_is_digits(whole) and (not dot or _is_digits(frac))):
-        mantissa, e, exponent = text.lower().partition("e")
-        if e and _is_digits(mantissa.replace(".", "", 1)) and _is_digits(exponent.lstrip("+-")):
-            return None, "is in exponent notation; write a plain decimal such as 315.301"
-        if text[0] in "+-":
-            return None, "has a sign; an index value is a positive decimal such as 315.301"
-        return None, "is not a decimal number (digits with at most one point)"
-    significant = frac.rstrip("0")
-    if len(significant) > VALUE_DECIMALS:
-        return None, f"has {len(significant)} decimals; at most {VALUE_DECIMALS} allowed"
     too_big = f"is above the largest index value {MAX_INDEX_POINTS} (MAX_INDEX_POINTS)"
-    if len(whole.lstrip("0")) > len(str(MAX_INDEX_POINTS)):  # before int(): a 5,000-digit value is just too big
-        return None, too_big
-    value = int(whole + significant.ljust(VALUE_DECIMALS, "0"))
+    value, problem = plain_decimal(
+        text, VALUE_DECIMALS, "an index value", "315.301", len(str(MAX_INDEX_POINTS)), too_big
+    )
+    if value is None:
+        return None, problem or ""
     if value == 0:
         return None, "is zero; an index value is positive"
     if value > MAX_INDEX_POINTS * VALUE_SCALE:
@@ -113,17 +102,13 @@ def _month_problem(text: str, today: date) -> tuple[int, None] | tuple[None, str
     try:
         month = parse_month(text)  # YYYY-MM only: surrounding whitespace was refused before
     except ValueError:
-        if len(text) == 7 and text[4] == "-" and _is_digits(text[:4] + text[5:]):
+        if len(text) == 7 and text[4] == "-" and is_digits(text[:4] + text[5:]):
             return None, "is not a month: months run 01 to 12, years 1900 to 9999"
         return None, "is not a month (YYYY-MM, such as 2024-09)"
     this_month = today.year * 100 + today.month
     if month > this_month:
         return None, f"is in the future (this month is {month_text(this_month)})"
     return month, None
-
-
-def _is_digits(text: str) -> bool:
-    return text.isdigit() and text.isascii()
 
 
 class _Line(Exception):

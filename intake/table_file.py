@@ -25,6 +25,37 @@ def echo(value: str) -> str:
     return value if len(value) <= MAX_VALUE_ECHO else value[:MAX_VALUE_ECHO] + "..."
 
 
+def is_digits(text: str) -> bool:
+    """ASCII digits only (str.isdigit alone takes other scripts' digits)."""
+    return text.isdigit() and text.isascii()
+
+
+def plain_decimal(
+    text: str, decimals: int, noun: str, example: str, max_whole_digits: int, too_big: str
+) -> tuple[int, None] | tuple[None, str]:
+    """``(value x 10^decimals, None)`` for a published figure written as a plain decimal (no sign,
+    no exponent, at most ``decimals`` significant fractional digits; trailing zeros past them are
+    exact and accepted), else ``(None, reason)``. ``noun`` and ``example`` name the figure in the
+    reasons ("a rate", "1.0856"); more than ``max_whole_digits`` whole digits is ``too_big``,
+    found before the text is turned into an integer (a 5,000-digit figure is just too big)."""
+    if not text:
+        return None, "is empty"
+    whole, dot, frac = text.partition(".")
+    if not (is_digits(whole) and (not dot or is_digits(frac))):
+        mantissa, e, exponent = text.lower().partition("e")
+        if e and is_digits(mantissa.replace(".", "", 1)) and is_digits(exponent.lstrip("+-")):
+            return None, f"is in exponent notation; write a plain decimal such as {example}"
+        if text[0] in "+-":
+            return None, f"has a sign; {noun} is a positive decimal such as {example}"
+        return None, "is not a decimal number (digits with at most one point)"
+    significant = frac.rstrip("0")
+    if len(significant) > decimals:
+        return None, f"has {len(significant)} decimals; at most {decimals} allowed"
+    if len(whole.lstrip("0")) > max_whole_digits:
+        return None, too_big
+    return int(whole + significant.ljust(decimals, "0")), None
+
+
 def _decode(lines: Iterable[bytes], undecodable: list[int]) -> Iterator[str]:
     """UTF-8 text lines; a line that is not UTF-8 is noted in ``undecodable`` and left blank."""
     for number, raw in enumerate(lines, 1):
