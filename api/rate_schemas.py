@@ -44,3 +44,25 @@ class StoredQuotes(Out):
     base: str
     currency: str
     quotes: list[StoredQuote]
+
+
+class FixedRateOut(Out):
+    currency: str
+    rate: str = Field(description="units of the licence currency one unit of the currency is worth (decimal)")
+    rate_scaled: str = Field(description="the same, times 10^18, as LicenceFx and the ledger hold it")
+
+
+class FixedTableOut(Out):
+    version: int
+    effective_from: int = Field(description="the first second of the period the table is in force from")
+    effective_from_date: str
+    rates: list[FixedRateOut]
+
+
+class FixedRates(Out):
+    """A fixed-rate licence's tables of contractual rates, each signed by both parties."""
+
+    licence_id: int
+    rule: str = Field(description='the licence\'s conversion rule ("fixed" for these tables to convert)')
+    source: str
+    tables: list[FixedTableOut] = Field(description="by version; a period converts by the latest in force at its start")

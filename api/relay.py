@@ -45,15 +45,29 @@ from api.inputs import (
 )
 from api.queries import get_licence_row
 from api.queries.reviews import schedule_versions, suggested_amendment, suggested_schedule, version_at
-from api.relay_schemas import AmendDraft, Draft, EscalationDraft, RegisterDraft, Relayed, ReviewAcceptDraft
+from api.relay_schemas import (
+    AmendDraft,
+    Draft,
+    EscalationDraft,
+    FixedRatesAgreeIn,
+    FixedRatesDraft,
+    FixedRatesDraftIn,
+    FixedRatesIn,
+    RegisterDraft,
+    Relayed,
+    ReviewAcceptDraft,
+)
 from api.services import Services
+from intake.fx import NO_MINOR_UNIT, RATE_DECIMALS, rate_problem
 from royalty_chain import eip712
 from royalty_chain.client import ContractRevert
+from royalty_chain.codes import CURRENCIES
 from royalty_chain.eip712 import Domain, StructType, recover_signer
 from royalty_chain.escalation import Clause
 from royalty_chain.events import ChainEvent
 from royalty_chain.reviews import ReviewStatus
 from royalty_chain.terms import DAY, Schedule, Terms
+from royalty_chain.units import format_amount
 
 DEFAULT_DEADLINE = DAY
 
@@ -378,6 +392,72 @@ def submit_escalation(
     clause, _ = _clause(services, licence_id, value)
     action = _attach(services, licence_id, parties, clause, deadline)
     tx_hash, block, _ = submit(services, action, [licensor_sig, licensee_sig])
+    return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
+
+
+# ------------------------------------------------------------------ fixed contractual rates
+
+
+def _fixed_table(services: Services, licence_id: int, value: FixedRatesIn) -> tuple[int, int, dict[str, int]]:
+    """(version, effective_from, rates scaled by 10^18) of the licence's next table: each rate a
+    422 naming its field for anything LicenceFx or the terms would refuse."""
+    with services.sessions() as session:
+        row = get_licence_row(session, licence_id)
+    licence_currency = services.tokens.currency_and_decimals(row.token)[0]
+    rates: dict[str, int] = {}
+    for code, text in value.rates.items():
+        field = f"body.rates.{code}"
+        if code not in CURRENCIES or code in NO_MINOR_UNIT:
+            raise InvalidInput.field(field, f"{code!r} is not an ISO 4217 currency sales can be in")
+        if code == licence_currency:
+            raise InvalidInput.field(field, f"{code} is the licence's own currency: its rate is 1 by definition")
+        scaled, problem = rate_problem(text)
+        if scaled is None:
+            raise InvalidInput.field(field, f"rate {text!r} {problem}")
+        rates[code] = scaled
+    fx = services.chain.fx
+    version = fx.table_count(licence_id)
+    effective_from = value.effective_from
+    if effective_from is None:
+        registry = services.chain.registry
+        if version == 0:
+            effective_from = int(row.start)
+        else:
+            now = int(services.chain.w3.eth.get_block("latest")["timestamp"])
+            effective_from = registry.period_bounds(licence_id, registry.period_of(licence_id, now) + 1)[0]
+    return version, effective_from, rates
+
+
+def _agree(
+    services: Services, licence_id: int, parties: tuple[str, str], table: tuple[int, int, dict[str, int]], deadline: int
+) -> Action:
+    fx = services.chain.fx
+    version, effective_from, rates = table
+    return Action(
+        eip712.AGREE_FIXED_RATES,
+        fx.domain(),
+        eip712.fixed_rates_message(licence_id, version, effective_from, rates, deadline),
+        _both(*parties),
+        lambda sigs, relayer: fx.agree(licence_id, effective_from, rates, deadline, sigs[0], sigs[1], relayer),
+    )
+
+
+def draft_fixed_rates(services: Services, licence_id: int, value: FixedRatesDraftIn) -> FixedRatesDraft:
+    parties = _parties(services, licence_id)
+    table = _fixed_table(services, licence_id, value)
+    deadline = _deadline(services, value.deadline)
+    action = _agree(services, licence_id, parties, table, deadline)
+    version, effective_from, rates = table
+    canonical = {code: format_amount(rate, RATE_DECIMALS) for code, rate in sorted(rates.items())}
+    return FixedRatesDraft(**draft(action, deadline), version=version, effective_from=effective_from, rates=canonical)
+
+
+def submit_fixed_rates(services: Services, licence_id: int, value: FixedRatesAgreeIn) -> Relayed:
+    """Both parties' AgreeFixedRates signatures, relayed to LicenceFx.agree (checked by simulation first)."""
+    parties = _parties(services, licence_id)
+    table = _fixed_table(services, licence_id, value)
+    action = _agree(services, licence_id, parties, table, value.deadline)
+    tx_hash, block, _ = submit(services, action, [value.licensor_signature, value.licensee_signature])
     return Relayed(tx_hash=tx_hash, block_number=block, licence_id=licence_id)
 
 

@@ -105,6 +105,40 @@ class EscalationAttachIn(BaseModel):
     licensee_signature: HexBytes
 
 
+class FixedRatesIn(BaseModel):
+    """A table of fixed contractual rates (docs/currencies.md): for each ISO 4217 currency, how
+    many units of the licence currency one unit of it is worth."""
+
+    model_config = ConfigDict(extra="forbid")
+    rates: dict[str, str] = Field(
+        min_length=1,
+        max_length=32,
+        description="currency -> rate as a plain decimal with at most 18 decimals (10^-9..10^9)",
+        examples=[{"EUR": "1.08", "JPY": "0.0065"}],
+    )
+    effective_from: Timestamp | None = Field(
+        None,
+        description="the period start the table is in force from: the licence's start for its first table "
+        "(the default), a period that has not begun for a later one (default: the next period's start)",
+    )
+
+
+class FixedRatesDraftIn(FixedRatesIn):
+    deadline: Timestamp | None = Field(None, description="consent deadline; default one day from now")
+
+
+class FixedRatesDraft(Draft):
+    version: int = Field(description="the table's version: signatures agree this version only")
+    effective_from: int
+    rates: dict[str, str] = Field(description="the canonical rates (post them back unchanged)")
+
+
+class FixedRatesAgreeIn(FixedRatesIn):
+    deadline: Timestamp
+    licensor_signature: HexBytes
+    licensee_signature: HexBytes
+
+
 class ReviewDeclineDraftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     party: PartyAddress = Field(description="the licensor or the licensee, who declines")

@@ -23,8 +23,8 @@ contract LicenceClock {
     uint16 public constant MAX_RESERVE_BPS = 5_000;
     /// @notice ... and for at most 24 periods (two years of months, six of quarters).
     uint8 public constant MAX_RESERVE_PERIODS = 24;
-    /// @notice The last conversion rule (sale date); see ILicenceRegistry.Calendar.fxRule.
-    uint8 public constant MAX_FX_RULE = 3;
+    /// @notice The last conversion rule (fixed contractual rates, LicenceFx); see ILicenceRegistry.Calendar.fxRule.
+    uint8 public constant MAX_FX_RULE = 4;
 
     /// @notice Reverts unless the date rule names real dates and periods every party can compute
     /// alike, and its clauses (due days, interest, reserve, audit threshold) are in range.

@@ -45,8 +45,8 @@ _MAX_WHOLE_DIGITS: Final = len(str(MAX_RATE // RATE_SCALE))
 @dataclass(frozen=True, slots=True)
 class FxClause:
     """A licence's conversion clause as the oracle uses it: the rule and the rates' publisher
-    (``source``, "" exactly when the rule is none). ``fixed`` is refused: its contractual rates
-    are not on chain yet (docs/currencies.md)."""
+    (``source``, "" exactly when the rule is none; under ``fixed`` a name of the agreement, the
+    rates being the tables both parties signed in LicenceFx, docs/currencies.md)."""
 
     rule: FxRule = FxRule.NONE
     source: str = ""
@@ -54,8 +54,6 @@ class FxClause:
     def __post_init__(self) -> None:
         rule = FxRule(self.rule)  # ValueError for a rule the design does not name
         object.__setattr__(self, "rule", rule)
-        if rule is FxRule.FIXED:
-            raise ValueError("conversion rule fixed is not on chain yet: its contractual rates cannot be signed")
         if rule is FxRule.NONE:
             if self.source:
                 raise ValueError(f"conversion rule none names no source, not {self.source!r}")

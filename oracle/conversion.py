@@ -17,6 +17,11 @@ two sale days that take the rate of one published day are one conversion of thei
 - Rate days are the dates whose 00:00 UTC lies in the period (as sale days belong to periods);
   ``rate_day`` is that 00:00 UTC in unix seconds, as the ledger checks it (``rateDay % 1 days
   == 0``, inside the period) and as every other day of a report is.
+- Under ``fixed`` the rate of a currency is the one the table of fixed contractual rates in force
+  at the period's start agrees (``FixedTable``, read from LicenceFx), dated the period's first day;
+  no table yet, or one that lists no rate of the currency, holds the report as a missing rate
+  does, saying so: both parties sign a table (a currency a begun period's table leaves out can
+  only be added for periods that have not begun).
 - An adjustment converts a currency at the rate its period's earlier reports signed for it, for
   the rules period-average and period-end, whose rate is one per currency and period: a quote
   loaded later cannot make a correction take back a sale at another rate than it was paid at.
@@ -47,6 +52,7 @@ from intake.money import UINT128_MAX
 from intake.validate import LicenceInfo
 from oracle.aggregate import BucketSums, PeriodTotals
 from outbox import Outbox, StoredReport
+from royalty_chain.fx import FixedTable, in_force
 from royalty_chain.terms import Conversion, Report
 
 __all__ = [
@@ -207,6 +213,7 @@ def convert_report(
     book: RateBook,
     *,
     known: Mapping[str, tuple[int, int]] | None = None,
+    fixed: FixedTable | None = None,
 ) -> ConvertedReport:
     """The period's buckets with their sums in other currencies converted by the licence's clause
     at the rates of ``book`` (the clause's source, quotes per unit of ``base``), and the
@@ -227,6 +234,10 @@ def convert_report(
         raise ConversionHeld(licence_id, period, source, reason)
     start, end = rate_days(info, period)
     rule, licence = clause.rule, info.currency
+    if rule is FxRule.FIXED:
+        return _converted(
+            info, totals, buckets, returned, groups, _fixed_rates(info, totals, groups, fixed, start, end)
+        )
     chosen: dict[tuple[str, int | None], tuple[int, int]] = {}  # (currency, sale day) -> (rate, rate_day)
     missing: dict[str, tuple[set[str], str]] = {}  # currency -> (days without a rate, the first reason)
     failed: set[tuple[str, int | None]] = set()
@@ -256,6 +267,42 @@ def convert_report(
         reason = f"waits for {source} rates (base {base}) of {what}"
         raise ConversionHeld(licence_id, period, source, reason, named, base)
     return _converted(info, totals, buckets, returned, groups, chosen)
+
+
+def _fixed_rates(
+    info: LicenceInfo,
+    totals: PeriodTotals,
+    groups: Sequence[Any],
+    table: FixedTable | None,
+    start: date,
+    end: date,
+) -> dict[tuple[str, int | None], tuple[int, int]]:
+    """Each group's rate under rule fixed: the table's, dated the period's first day (as the
+    ledger checks it against the table in force at the period's start)."""
+    licence_id, period, source = totals.licence_id, totals.period, info.clause.source
+    chosen: dict[tuple[str, int | None], tuple[int, int]] = {}
+    lacking = sorted({g.currency for g in groups if table is None or g.currency not in table.rates})
+    if lacking:
+        span = _span(start, end)
+        if table is None:
+            first = "no table of fixed rates is agreed yet: both parties sign one (POST /licences/{id}/fixed-rates)"
+        else:
+            first = (
+                f"the table of fixed rates in force at {start.isoformat()} (version {table.version}) agrees no rate "
+                f"of {', '.join(lacking)}"
+            )
+        named = [MissingRate(c, (span,), first) for c in lacking]
+        reason = f"waits for fixed contractual rates of {', '.join(lacking)} for {span}: {first}"
+        raise ConversionHeld(licence_id, period, source, reason, named)
+    assert table is not None
+    for g in groups:
+        try:
+            rate, _ = rate_for(FxRule.FIXED, RateBook(), source, "", g.currency, info.currency, start, end,
+                               fixed=table.rates[g.currency])  # fmt: skip
+        except (RateError, ValueError) as err:
+            raise ConversionHeld(licence_id, period, source, f"{g.currency}: {err}") from err
+        chosen[g.currency, g.sale_day] = (rate, _seconds_of(start))
+    return chosen
 
 
 def _converted(
@@ -334,13 +381,18 @@ def prepare_conversions(
     info: LicenceInfo,
     totals: PeriodTotals,
     earlier: Sequence[StoredReport] = (),
+    fixed_tables: Sequence[FixedTable] = (),
 ) -> ConvertedReport:
     """``convert_report`` over the outbox's stored quotes of the clause's source for the period,
-    reusing the rates ``earlier`` reports of the period signed (module docstring).
-    ConversionHeld when a rate is missing or cannot be had."""
+    reusing the rates ``earlier`` reports of the period signed (module docstring); under rule
+    fixed over the table of ``fixed_tables`` (the licence's, from LicenceFx) in force at the
+    period's start. ConversionHeld when a rate is missing or cannot be had."""
     clause = info.clause
     if not any(g.gross or g.deductions for g in totals.foreign) or not clause.converts:
         return convert_report(info, totals, "", RateBook())
+    if clause.rule is FxRule.FIXED:
+        table = in_force(fixed_tables, info.rule.period_bounds(totals.period)[0])
+        return convert_report(info, totals, "", RateBook(), fixed=table)
     licence_id, period, source = totals.licence_id, totals.period, clause.source
     bases = outbox.source_bases(conn, source)
     if len(bases) > 1:

@@ -509,7 +509,8 @@ class ReportBuilder:
             root, line_count = totals.lines_root, totals.line_count
             earlier = self.outbox.period_reports(self.conn, licence_id, period) if adjustment else []
             try:
-                converted = prepare_conversions(self.outbox, self.conn, info, totals, earlier)
+                tables = self.chain.fx.tables(licence_id) if info.clause.rule is FxRule.FIXED else ()
+                converted = prepare_conversions(self.outbox, self.conn, info, totals, earlier, tables)
             except ConversionHeld as held:
                 if not hold:
                     raise

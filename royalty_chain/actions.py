@@ -8,7 +8,7 @@ drifted from the contract's fails loudly instead of producing useless signatures
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from eth_account.signers.local import LocalAccount
 
@@ -80,6 +80,38 @@ def attach_escalation(
     chain.escalator.attach(
         licence_id, clause, deadline, sign_digest(digest, licensor.key), sign_digest(digest, licensee.key), relayer
     )
+
+
+def fixed_rates_digest(
+    chain: Chain, licence_id: int, version: int, effective_from: int, rates: Mapping[str, int], deadline: int
+) -> bytes:
+    """The AgreeFixedRates digest both parties sign, checked against LicenceFx's view."""
+    message = eip712.fixed_rates_message(licence_id, version, effective_from, rates, deadline)
+    digest = eip712.AGREE_FIXED_RATES.digest(chain.fx.domain(), message)
+    on_chain = chain.fx.agree_digest(licence_id, version, effective_from, rates, deadline)
+    if on_chain != digest:
+        raise DigestMismatch(f"fixed rates digest {digest.hex()} != contract's {on_chain.hex()}")
+    return digest
+
+
+def agree_fixed_rates(
+    chain: Chain,
+    licence_id: int,
+    effective_from: int,
+    rates: Mapping[str, int],
+    licensor: LocalAccount,
+    licensee: LocalAccount,
+    relayer: LocalAccount,
+    deadline: int,
+) -> int:
+    """Both parties sign the licence's next table of fixed rates; the relayer records it. Returns its version."""
+    version = chain.fx.table_count(licence_id)
+    digest = fixed_rates_digest(chain, licence_id, version, effective_from, rates, deadline)
+    chain.fx.agree(
+        licence_id, effective_from, rates, deadline,
+        sign_digest(digest, licensor.key), sign_digest(digest, licensee.key), relayer,
+    )  # fmt: skip
+    return version
 
 
 def step_digest(chain: Chain, values: IndexStep) -> bytes:

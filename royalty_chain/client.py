@@ -27,6 +27,7 @@ from royalty_chain.abicodec import ContractABI, FunctionCodec, error_abi
 from royalty_chain.clients import (
     ERC20_ABI,
     EscalatorClient,
+    FxClient,
     LedgerClient,
     RegistryClient,
     ReviewsClient,
@@ -156,6 +157,7 @@ class Chain:
         self._typed_data: TypedDataClient | None = None
         self._escalator: EscalatorClient | None = None
         self._reviews: ReviewsClient | None = None
+        self._fx: FxClient | None = None
 
     @property
     def chain_id(self) -> int:
@@ -200,6 +202,17 @@ class Chain:
                 )
             self._reviews = ReviewsClient(self)
         return self._reviews
+
+    @property
+    def fx(self) -> FxClient:
+        """The LicenceFx (conversion checks, fixed contractual rates); deployments before it have none."""
+        if self._fx is None:
+            if FxClient.name not in self.manifest.contracts:
+                raise ManifestError(
+                    "the deployment manifest has no LicenceFx (deployed before fixed contractual rates): deploy afresh"
+                )
+            self._fx = FxClient(self)
+        return self._fx
 
     def token(self, address: str) -> TokenClient:
         """The ERC-20 token at ``address``."""

@@ -9,7 +9,7 @@ outside this package builds a web3 contract call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode as abi_encode
@@ -21,6 +21,7 @@ from web3.types import TxReceipt
 from royalty_chain.eip712 import Domain
 from royalty_chain.escalation import Clause, IndexStep
 from royalty_chain.events import ChainEvent
+from royalty_chain.fx import FixedTable
 from royalty_chain.models import Settlement, SettlementContext, Status
 from royalty_chain.reviews import Evidence, Review, ReviewClause, Trigger
 from royalty_chain.terms import Report, Schedule, Terms
@@ -348,6 +349,59 @@ class ReviewsClient(_Client):
 
     def typehash(self, name: str) -> bytes:
         """A public ``*_TYPEHASH`` constant: ``ATTACH_REVIEW``, ``EVIDENCE`` or ``DECLINE``."""
+        return bytes(self._call(getattr(self.contract.functions, f"{name}_TYPEHASH")()))
+
+
+class FxClient(_Client):
+    """LicenceFx: the check of reports' conversions, and each fixed-rate licence's tables of
+    contractual rates both parties signed (docs/currencies.md)."""
+
+    name = "LicenceFx"
+
+    def agree_fn(
+        self, licence_id: int, effective_from: int, rates: Mapping[str, int], deadline: int,
+        licensor_sig: bytes, licensee_sig: bytes,
+    ) -> ContractFunction:  # fmt: skip
+        table = FixedTable(0, effective_from, rates).as_abi()
+        fn: ContractFunction = self.contract.functions.agree(
+            licence_id, effective_from, table, deadline, licensor_sig, licensee_sig
+        )
+        return fn
+
+    def agree(
+        self, licence_id: int, effective_from: int, rates: Mapping[str, int], deadline: int,
+        licensor_sig: bytes, licensee_sig: bytes, sender: LocalAccount,
+    ) -> TxReceipt:  # fmt: skip
+        return self._send(
+            self.agree_fn(licence_id, effective_from, rates, deadline, licensor_sig, licensee_sig), sender
+        )
+
+    def table_count(self, licence_id: int) -> int:
+        return int(self._call(self.contract.functions.tableCount(licence_id)))
+
+    def table(self, licence_id: int, version: int) -> FixedTable:
+        effective_from, rates = self._call(self.contract.functions.table(licence_id, version))
+        return FixedTable.from_abi(version, effective_from, rates)
+
+    def tables(self, licence_id: int) -> list[FixedTable]:
+        """Every table the licence's parties agreed, by version."""
+        return [self.table(licence_id, v) for v in range(self.table_count(licence_id))]
+
+    def rate_of(self, licence_id: int, currency: str, at: int) -> tuple[int, int]:
+        """(rate, version) of ``currency`` in the table in force at ``at``; rate 0 when none agrees one."""
+        rate, version = self._call(self.contract.functions.rateOf(licence_id, currency.encode("ascii"), at))
+        return int(rate), int(version)
+
+    def agree_digest(
+        self, licence_id: int, version: int, effective_from: int, rates: Mapping[str, int], deadline: int
+    ) -> bytes:
+        table = FixedTable(version, effective_from, rates).as_abi()
+        return bytes(
+            self._call(self.contract.functions.agreeDigest(licence_id, version, effective_from, table, deadline))
+        )
+
+    def typehash(self, name: str) -> bytes:
+        """A public ``*_TYPEHASH`` constant: ``FIXED_RATE`` or ``AGREE``."""
         return bytes(self._call(getattr(self.contract.functions, f"{name}_TYPEHASH")()))
 
 

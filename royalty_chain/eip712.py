@@ -285,6 +285,21 @@ REVIEW_EVIDENCE = StructType(
 DECLINE_REVIEW = StructType("DeclineReview", (("uint256", "reviewId"), ("address", "party"), ("uint64", "deadline")))
 """One party's decline of an open review (LicenceReviews' domain)."""
 
+FIXED_RATE = StructType("FixedRate", (("bytes3", "currency"), ("uint128", "rate")))
+"""One currency's agreed rate in a table of fixed contractual rates (LicenceFx's domain)."""
+AGREE_FIXED_RATES = StructType(
+    "AgreeFixedRates",
+    (
+        ("uint256", "licenceId"),
+        ("uint32", "version"),
+        ("uint64", "effectiveFrom"),
+        ("FixedRate[]", "rates"),
+        ("uint64", "deadline"),
+    ),
+    refs=(FIXED_RATE,),
+)
+"""Both parties' consent to table ``version`` of a licence's fixed contractual rates (LicenceFx's domain)."""
+
 PERMIT = StructType(
     "Permit",
     (("address", "owner"), ("address", "spender"), ("uint256", "value"), ("uint256", "nonce"), ("uint256", "deadline")),
@@ -318,6 +333,8 @@ TYPES: dict[str, StructType] = {
     "ATTACH_REVIEW": ATTACH_REVIEW,
     "EVIDENCE": REVIEW_EVIDENCE,
     "DECLINE": DECLINE_REVIEW,
+    "FIXED_RATE": FIXED_RATE,
+    "AGREE": AGREE_FIXED_RATES,
 }
 """Every signed type, by the prefix of the contract's ``*_TYPEHASH`` constant."""
 
@@ -536,6 +553,19 @@ def _conversion_message(c: Conversion) -> dict[str, Any]:
 # ------------------------------------------------------------------ digests and wallet JSON
 
 
+def fixed_rates_message(
+    licence_id: int, version: int, effective_from: int, rates: Mapping[str, int], deadline: int
+) -> dict[str, Any]:
+    """AgreeFixedRates for table ``version`` of ``rates`` (code -> rate times 10^18), ascending by code."""
+    return {
+        "licenceId": _int(licence_id),
+        "version": version,
+        "effectiveFrom": effective_from,
+        "rates": [{"currency": _hex(code.encode("ascii")), "rate": _int(rate)} for code, rate in sorted(rates.items())],
+        "deadline": deadline,
+    }
+
+
 def register_digest(domain: Domain, terms: Terms, deadline: int) -> bytes:
     return REGISTER.digest(domain, register_message(terms, deadline))
 
@@ -654,6 +684,7 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
 
 
 __all__ = [
+    "AGREE_FIXED_RATES",
     "AMEND",
     "ATTACH_REVIEW",
     "BUCKET",
@@ -662,6 +693,7 @@ __all__ = [
     "DECLINE_REVIEW",
     "DISPUTE",
     "FIELD_RATE",
+    "FIXED_RATE",
     "PARTS",
     "PAYEE",
     "PERMIT",
@@ -681,6 +713,7 @@ __all__ = [
     "amend_message",
     "dispute_digest",
     "dispute_message",
+    "fixed_rates_message",
     "permit_message",
     "recover_signer",
     "register_digest",

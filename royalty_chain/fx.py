@@ -6,13 +6,18 @@ are converted, :class:`FxRule`'s number) and ``fxSource`` (the publisher of the 
 rule without a source (or a source without a rule): ``FxClauseInvalid``. In Python a source is the
 text (``"ECB"``); :func:`source_bytes` and :func:`source_text` convert to and from the chain's form.
 
+Under rule ``fixed`` the rates are not a publisher's: both parties sign tables of them
+(``LicenceFx.agree``, :class:`FixedTable`), each in force from a period's start.
+
 Shared by the terms format (``royalty_chain.spec``), the rate files (``intake.fx``) and the index.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 
 class FxRule(StrEnum):
@@ -36,12 +41,11 @@ class FxRule(StrEnum):
         return rules[number] if 0 <= number < len(rules) else None
 
 
-MAX_FX_RULE: Final = 3  # LicenceClock.MAX_FX_RULE: sale-date; fixed contractual rates are not on chain yet
+MAX_FX_RULE: Final = 4  # LicenceClock.MAX_FX_RULE: fixed, the rates both parties agree (LicenceFx)
 ON_CHAIN_RULES: Final = tuple(rule for rule in FxRule if rule.number <= MAX_FX_RULE)
-"""The rules a licence can state today (none, period-average, period-end, sale-date)."""
-FIXED_NOT_SUPPORTED: Final = (
-    "fixed contractual rates are not supported yet; use period-average, period-end or sale-date"
-)
+"""The rules a licence can state (none, period-average, period-end, sale-date, fixed)."""
+FIXED_SOURCE: Final = "contract"
+"""The source a fixed-rate clause names when the terms give none: the rates are the contract's."""
 MAX_SOURCE_LENGTH: Final = 16  # the clause names its source in a bytes16 of the signed calendar
 
 
@@ -78,6 +82,34 @@ def source_text(value: bytes | str) -> str:
     return raw.rstrip(b"\x00").decode("latin-1")
 
 
+@dataclass(frozen=True, slots=True)
+class FixedTable:
+    """Table ``version`` of a licence's fixed contractual rates (LicenceFx), in force from
+    ``effective_from`` (unix seconds, a period's start): ``rates`` maps an ISO 4217 code to how many
+    units of the licence currency one unit of it is worth, scaled by 10^18."""
+
+    version: int
+    effective_from: int
+    rates: Mapping[str, int]
+
+    def as_abi(self) -> list[tuple[bytes, int]]:
+        """The table's ``FixedRate[]``, ascending by code as the contract requires."""
+        return [(code.encode("ascii"), rate) for code, rate in sorted(self.rates.items())]
+
+    @classmethod
+    def from_abi(cls, version: int, effective_from: int, rates: Sequence[Sequence[Any]]) -> FixedTable:
+        return cls(version, int(effective_from), {bytes(r[0]).decode("latin-1"): int(r[1]) for r in rates})
+
+
+def in_force(tables: Sequence[FixedTable], at: int) -> FixedTable | None:
+    """The table in force at ``at`` (a period's start): the latest in force from then or before."""
+    chosen = None
+    for table in tables:
+        if table.effective_from <= at and (chosen is None or table.version > chosen.version):
+            chosen = table
+    return chosen
+
+
 def rule_name(number: int) -> str:
     """The clause's name of rule ``number`` (``"#7"`` for a number no rule has)."""
     rule = FxRule.of(number)
@@ -85,11 +117,13 @@ def rule_name(number: int) -> str:
 
 
 __all__ = [
-    "FIXED_NOT_SUPPORTED",
+    "FIXED_SOURCE",
     "MAX_FX_RULE",
     "MAX_SOURCE_LENGTH",
     "ON_CHAIN_RULES",
+    "FixedTable",
     "FxRule",
+    "in_force",
     "rule_name",
     "source_bytes",
     "source_problem",

@@ -42,7 +42,7 @@ from royalty_chain.calendar import (
 )
 from royalty_chain.codes import CHANNELS, FIELDS, TERRITORIES, CodeTable, Scope
 from royalty_chain.escalation import NO_FLOOR, Clause, ClauseError, Rounding, Target, month_text, parse_month
-from royalty_chain.fx import FIXED_NOT_SUPPORTED, MAX_SOURCE_LENGTH, ON_CHAIN_RULES, FxRule, source_problem
+from royalty_chain.fx import FIXED_SOURCE, MAX_SOURCE_LENGTH, ON_CHAIN_RULES, FxRule, source_problem
 from royalty_chain.manifest import Manifest
 from royalty_chain.soltypes import (
     BigId,
@@ -155,9 +155,7 @@ _FX_SOURCE_PATTERN = f"^[!-~]{{1,{MAX_SOURCE_LENGTH}}}$"  # printable ASCII with
 
 
 def _known_fx_rule(value: Any) -> Any:
-    """One clear error for a rule the chain does not take (fixed) or that does not exist."""
-    if value == FxRule.FIXED.value:
-        raise ValueError(FIXED_NOT_SUPPORTED)
+    """One clear error for a rule that does not exist."""
     if isinstance(value, str) and value not in _FX_RULE_NAMES:
         names = ", ".join(f'"{name}"' for name in _FX_RULE_NAMES)
         raise ValueError(f"{value!r} is not a conversion rule: use {names}")
@@ -168,13 +166,14 @@ class FxIn(_Model):
     """The conversion clause (docs/currencies.md): how sales in other currencies than the
     licence's token are converted, and whose published rates convert them."""
 
-    rule: Annotated[Literal["none", "period-average", "period-end", "sale-date"], BeforeValidator(_known_fx_rule)] = (
-        Field(
-            description='"period-average": the mean of the source\'s rates dated in the period; "period-end": its '
-            'last rate in the period; "sale-date": its rate of the sale date; "none": no conversion (a sale '
-            'in another currency is refused). "fixed" (contractual rates) is not supported yet',
-            examples=["period-average"],
-        )
+    rule: Annotated[
+        Literal["none", "period-average", "period-end", "sale-date", "fixed"], BeforeValidator(_known_fx_rule)
+    ] = Field(
+        description='"period-average": the mean of the source\'s rates dated in the period; "period-end": its '
+        'last rate in the period; "sale-date": its rate of the sale date; "fixed": the rates both parties '
+        "agree in a table signed apart (POST /licences/{id}/fixed-rates), the one in force at the period's "
+        'start; "none": no conversion (a sale in another currency is refused)',
+        examples=["period-average"],
     )
     source: str | None = Field(
         None,
@@ -196,6 +195,8 @@ class FxIn(_Model):
                 raise ValueError('rule "none" converts nothing: give no source, or a rule that uses it')
             return value
         if value is None:
+            if rule == FxRule.FIXED.value:  # the contract's own rates
+                return FIXED_SOURCE
             raise ValueError(f'rule "{rule}" needs a source: the publisher of its rates, e.g. "ECB"')
         problem = source_problem(value)
         if problem is not None:

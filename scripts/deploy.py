@@ -60,7 +60,9 @@ def cli(network, account_alias, manifest_file, tokens, force):
     registry = deployer.deploy(project.LicenceRegistry, deployer.address)
     # The ledger runs settlement and disputes in these modules (deployed apart: nested, they would
     # take the ledger's creation code past EIP-3860's limit).
-    settlement = deployer.deploy(project.SettlementModule, registry.address, registry.clock())
+    # Reports' conversions are checked (and fixed contractual rates held) apart from settlement.
+    fx = deployer.deploy(project.LicenceFx, registry.address)
+    settlement = deployer.deploy(project.SettlementModule, registry.address, registry.clock(), fx.address)
     disputes = deployer.deploy(project.DisputeModule, registry.address, registry.clock())
     ledger = deployer.deploy(
         project.RoyaltyLedger, registry.address, deployer.address, settlement.address, disputes.address
@@ -77,6 +79,7 @@ def cli(network, account_alias, manifest_file, tokens, force):
         "RoyaltyLedger": DeployedContract(address=ledger.address, abi=_abi(ledger.contract_type)),
         "LicenceEscalator": DeployedContract(address=escalator.address, abi=_abi(escalator.contract_type)),
         "LicenceReviews": DeployedContract(address=reviews.address, abi=_abi(reviews.contract_type)),
+        "LicenceFx": DeployedContract(address=fx.address, abi=_abi(fx.contract_type)),
         # Deployed by the registry: the consent struct hashes and the report digest oracles sign.
         "LicenceTypedData": DeployedContract(
             address=registry.typedData(), abi=_abi(project.LicenceTypedData.contract_type)

@@ -23,6 +23,7 @@ from api.deps import (
     SizeQuery,
 )
 from api.errors import problem_responses
+from api.rate_schemas import FixedRateOut, FixedRates, FixedTableOut
 from api.relay_guard import RelayCallerDep, relaying
 from api.relay_schemas import (
     AmendDraft,
@@ -32,6 +33,9 @@ from api.relay_schemas import (
     EscalationAttachIn,
     EscalationDraft,
     EscalationDraftIn,
+    FixedRatesAgreeIn,
+    FixedRatesDraft,
+    FixedRatesDraftIn,
     RegisterDraft,
     RegisterDraftIn,
     RegisterIn,
@@ -55,6 +59,9 @@ from api.schemas import (
     SettlementPage,
     Statement,
 )
+from intake.fx import RATE_DECIMALS, fx_clause
+from royalty_chain.calendar import iso_date
+from royalty_chain.units import format_amount
 
 router = APIRouter(prefix="/licences", tags=["licences"], responses=problem_responses(400, 401, 404, 422, 429, 503))
 
@@ -210,6 +217,55 @@ def attach_escalation(
         return relay.submit_escalation(
             services, licence_id, body.clause, body.deadline, body.licensor_signature, body.licensee_signature
         )
+
+
+@router.get(
+    "/{licence_id:id}/fixed-rates",
+    response_model=FixedRates,
+    summary="The licence's tables of fixed contractual exchange rates, each both parties signed (rule fixed)",
+)
+def licence_fixed_rates(licence_id: LicenceId, session: SessionDep, services: ServicesDep) -> FixedRates:
+    clause = fx_clause(queries.get_licence_row(session, licence_id))  # its fx_rule and fx_source
+    tables = services.chain.fx.tables(licence_id)
+    return FixedRates(
+        licence_id=licence_id,
+        rule=clause.rule.value,
+        source=clause.source,
+        tables=[
+            FixedTableOut(
+                version=t.version,
+                effective_from=t.effective_from,
+                effective_from_date=iso_date(t.effective_from),
+                rates=[
+                    FixedRateOut(currency=code, rate=format_amount(rate, RATE_DECIMALS), rate_scaled=str(rate))
+                    for code, rate in sorted(t.rates.items())
+                ],
+            )
+            for t in tables
+        ],
+    )
+
+
+@router.post(
+    "/{licence_id:id}/fixed-rates/drafts",
+    response_model=FixedRatesDraft,
+    summary="The typed data both parties sign to agree the licence's next table of fixed rates",
+)
+def draft_fixed_rates(licence_id: LicenceId, body: FixedRatesDraftIn, services: ServicesDep) -> FixedRatesDraft:
+    return relay.draft_fixed_rates(services, licence_id, body)
+
+
+@router.post(
+    "/{licence_id:id}/fixed-rates",
+    response_model=Relayed,
+    status_code=201,
+    summary="Relay a table of fixed rates both parties signed (in force from a period's start)",
+)
+def agree_fixed_rates(
+    licence_id: LicenceId, body: FixedRatesAgreeIn, services: ServicesDep, caller: RelayCallerDep
+) -> Relayed:
+    with relaying(services.relay_usage, caller):
+        return relay.submit_fixed_rates(services, licence_id, body)
 
 
 @router.get(

@@ -46,9 +46,11 @@ interface ILicenceRegistry {
     /// original due date, and the audit cost it states is charged to the licensee
     /// @param fxRule how sales in another currency than the token's are converted (docs/currencies.md):
     /// 0 they are not (a report may carry no conversion), 1 at the average rate of the period,
-    /// 2 at the period's last published rate, 3 at the rate of the sale date; a rate is always
-    /// dated inside the period it converts
-    /// @param fxSource the publisher of the rates (ASCII, e.g. "ECB"), zero exactly when fxRule is 0
+    /// 2 at the period's last published rate, 3 at the rate of the sale date, 4 at the fixed
+    /// contractual rates both parties agreed (LicenceFx, the table in force at the period's
+    /// start); a rate is always dated inside the period it converts
+    /// @param fxSource the publisher of the rates (ASCII, e.g. "ECB"; for fixed rates a name of
+    /// the agreement, e.g. "contract"), zero exactly when fxRule is 0
     struct Calendar {
         uint8 periodMonths;
         bool anniversary;
@@ -212,7 +214,7 @@ interface ILicenceRegistry {
     error ReserveTooHigh(uint16 reserveBps);
     error ReservePeriodsOutOfRange(uint16 reserveBps, uint8 reservePeriods);
     error AuditThresholdTooHigh(uint16 auditThresholdBps);
-    /// @notice fxRule is not 0 to 3, or names no source (or a source without a rule).
+    /// @notice fxRule is not 0 to 4, or names no source (or a source without a rule).
     error FxClauseInvalid(uint8 fxRule, bytes16 fxSource);
     error TermEndTooLate(uint64 end);
     error BeforeStart(uint64 timestamp, uint64 start);

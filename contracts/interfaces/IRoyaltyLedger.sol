@@ -192,6 +192,9 @@ interface IRoyaltyLedger {
     error RateDayOutsidePeriod(uint256 index, uint64 rateDay, uint64 periodStart, uint64 periodEnd);
     error ConversionDeductionsExceedGross(uint256 index, uint128 gross, uint128 deductions);
     /// @notice A bucket's converted parts add up to more than the bucket holds.
+    /// @notice Under fixed contractual rates (conversion rule 4) conversion `index` uses another
+    /// rate than the table in force at the period's start agrees for its currency (0: none agreed).
+    error FixedRateMismatch(uint256 index, bytes3 currency, uint128 rate, uint128 agreed);
     error ConversionsExceedBucket(uint16 bucket, uint256 convertedGross, uint256 convertedDeductions);
     /// @notice Conversion needs the token's decimals (at most 36), and this token did not give them.
     error TokenDecimalsUnknown(address token);

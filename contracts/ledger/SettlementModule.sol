@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 
 import {LicenceClock} from "../LicenceClock.sol";
 import {LicenceRegistry} from "../LicenceRegistry.sol";
@@ -13,7 +12,7 @@ import {IRoyaltyLedger} from "../interfaces/IRoyaltyLedger.sol";
 import {RoyaltyMath} from "../libraries/RoyaltyMath.sol";
 import {LicenceCalendar} from "../libraries/LicenceCalendar.sol";
 import {ReportHash} from "../libraries/ReportHash.sol";
-import {CurrencyConversion} from "../libraries/CurrencyConversion.sol";
+import {ILicenceFx} from "../interfaces/ILicenceFx.sol";
 import {LedgerCore} from "./LedgerCore.sol";
 
 /// @title SettlementModule: settling signed reports and charging guarantee shortfalls
@@ -30,9 +29,12 @@ contract SettlementModule is LedgerCore {
     /// reports, for the chain this was deployed on.
     bytes32 private immutable _registryDomain;
     uint256 private immutable _chainId;
+    /// @notice Checks reports' conversions, fixed contractual rates included.
+    ILicenceFx public immutable fx;
 
-    constructor(ILicenceRegistry registry_, LicenceClock clock_) LedgerCore(registry_, clock_) {
+    constructor(ILicenceRegistry registry_, LicenceClock clock_, ILicenceFx fx_) LedgerCore(registry_, clock_) {
         _self = address(this);
+        fx = fx_;
         _chainId = block.chainid;
         _registryDomain = LicenceRegistry(address(registry_)).domainSeparator();
     }
@@ -138,19 +140,8 @@ contract SettlementModule is LedgerCore {
         if (uint16(word >> 184) != 0) t.schedule = registry.scheduleAt(licenceId, schedule.effectiveFrom);
     }
 
-    /// @dev Checks the report's conversions of sales in other currencies and emits each with
-    /// what it converts to (CurrencyConversion); the buckets already hold the converted amounts.
-    /// @dev The licence token's decimals, which a conversion scales to: TokenDecimalsUnknown when
-    /// the token does not answer or answers more than MAX_TOKEN_DECIMALS.
-    function _decimals(address token) private view returns (uint8) {
-        try IERC20Metadata(token).decimals() returns (uint8 d) {
-            if (d > CurrencyConversion.MAX_TOKEN_DECIMALS) revert IRoyaltyLedger.TokenDecimalsUnknown(token);
-            return d;
-        } catch {
-            revert IRoyaltyLedger.TokenDecimalsUnknown(token);
-        }
-    }
-
+    /// @dev Has the report's conversions of sales in other currencies checked (LicenceFx) and
+    /// emits each with what it converts to; the buckets already hold the converted amounts.
     function _convert(
         uint256 id,
         IRoyaltyLedger.Report calldata report,
@@ -159,10 +150,8 @@ contract SettlementModule is LedgerCore {
         uint64 periodEnd,
         address token
     ) private {
-        if (fxRule == 0) revert IRoyaltyLedger.ConversionNotAllowed(report.licenceId);
-        uint8 decimals = _decimals(token);
         (uint256[] memory gross, uint256[] memory deductions) =
-            CurrencyConversion.check(report, periodStart, periodEnd, decimals);
+            fx.checkConversions(report, fxRule, periodStart, periodEnd, token);
         for (uint256 i; i < report.fx.length; ++i) {
             IRoyaltyLedger.Conversion calldata c = report.fx[i];
             emit IRoyaltyLedger.CurrencyConverted(

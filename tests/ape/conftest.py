@@ -23,7 +23,8 @@ def deployed(project, admin):
     registry = admin.deploy(project.LicenceRegistry, admin.address)
     # The ledger runs settlement and disputes in these modules (deployed apart: nested, they would
     # take the ledger's creation code past EIP-3860's limit).
-    settlement = admin.deploy(project.SettlementModule, registry.address, registry.clock())
+    fx = admin.deploy(project.LicenceFx, registry.address)
+    settlement = admin.deploy(project.SettlementModule, registry.address, registry.clock(), fx.address)
     disputes = admin.deploy(project.DisputeModule, registry.address, registry.clock())
     ledger = admin.deploy(project.RoyaltyLedger, registry.address, admin.address, settlement.address, disputes.address)
     registry.setLedger(ledger.address, sender=admin)

@@ -7,6 +7,7 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {LicenceRegistry} from "../../contracts/LicenceRegistry.sol";
 import {RoyaltyLedger} from "../../contracts/RoyaltyLedger.sol";
 import {DisputeModule} from "../../contracts/ledger/DisputeModule.sol";
+import {LicenceFx} from "../../contracts/LicenceFx.sol";
 import {SettlementModule} from "../../contracts/ledger/SettlementModule.sol";
 import {ILicenceRegistry} from "../../contracts/interfaces/ILicenceRegistry.sol";
 import {IRoyaltyLedger} from "../../contracts/interfaces/IRoyaltyLedger.sol";
@@ -107,7 +108,7 @@ abstract contract Base is Test {
         return new RoyaltyLedger(
             registry_,
             admin,
-            new SettlementModule(registry_, registry_.clock()),
+            new SettlementModule(registry_, registry_.clock(), new LicenceFx(registry_)),
             new DisputeModule(registry_, registry_.clock())
         );
     }

@@ -109,7 +109,7 @@ contract CurrenciesTest is Base {
 
     function test_register_RejectsFxClauseWithoutItsOtherHalf() public {
         expectRegisterRevert(
-            fxTerms(4, ECB), abi.encodeWithSelector(ILicenceRegistry.FxClauseInvalid.selector, uint8(4), ECB)
+            fxTerms(5, ECB), abi.encodeWithSelector(ILicenceRegistry.FxClauseInvalid.selector, uint8(5), ECB)
         );
         expectRegisterRevert(
             fxTerms(1, bytes16(0)), abi.encodeWithSelector(ILicenceRegistry.FxClauseInvalid.selector, uint8(1), bytes16(0))

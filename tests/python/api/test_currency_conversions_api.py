@@ -48,15 +48,21 @@ def test_the_conversion_clause_is_shown_before_signing_and_read_back(client: Tes
     plain_calendar = plain["typed_data"]["message"]["term"]["calendar"]
     assert (plain_calendar["fxRule"], plain_calendar["fxSource"]) == (0, "0x" + "00" * 16)
 
+    # Fixed contractual rates: the terms name the rule (and "contract" as its source by default);
+    # the rates themselves are a table both parties sign apart (POST /licences/{id}/fixed-rates).
+    fixed = client.post("/licences/drafts", json={"terms": {**terms, "term": {**terms["term"], "fx": {
+        "rule": "fixed"}}}})  # fmt: skip
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["terms"]["term"]["fx"] == {"rule": "fixed", "source": "contract"}
+    fixed_calendar = fixed.json()["typed_data"]["message"]["term"]["calendar"]
+    assert (fixed_calendar["fxRule"], fixed_calendar["fxSource"]) == (4, "0x" + b"contract".hex() + "00" * 8)
+
     refused = client.post("/licences/drafts", json={"terms": {**terms, "term": {**terms["term"], "fx": {
-        "rule": "fixed", "source": "ECB"}}}})  # fmt: skip
+        "rule": "floating", "source": "ECB"}}}})  # fmt: skip
     assert refused.status_code == 422
     (error,) = refused.json()["errors"]
     assert error["field"] == "body.terms.term.fx.rule"
-    assert (
-        "fixed contractual rates are not supported yet; use period-average, period-end or sale-date"
-        in (error["message"])
-    )
+    assert error["message"].startswith("'floating' is not a conversion rule: use")
 
 
 def test_a_reports_conversions_are_indexed_with_what_they_converted_to(

@@ -33,6 +33,7 @@ TYPED_DATA_TYPES = ("REGISTER", "AMEND", "BUCKET", "CONVERSION", "REPORT")  # Li
 LEDGER_TYPES = ("DISPUTE", "RESOLVE")
 ESCALATOR_TYPES = ("ATTACH", "STEP")
 REVIEWS_TYPES = ("ATTACH_REVIEW", "EVIDENCE", "DECLINE")
+FX_TYPES = ("FIXED_RATE", "AGREE")  # LicenceFx's constants
 
 
 def _word(value: int) -> bytes:
@@ -136,7 +137,16 @@ def test_every_typehash_equals_the_contracts_constant(chain: Chain) -> None:
         assert eip712.TYPES[name].typehash == chain.escalator.typehash(name), name
     for name in REVIEWS_TYPES:
         assert eip712.TYPES[name].typehash == chain.reviews.typehash(name), name
-    assert set(eip712.TYPES) == {*REGISTRY_TYPES, *TYPED_DATA_TYPES, *LEDGER_TYPES, *ESCALATOR_TYPES, *REVIEWS_TYPES}
+    for name in FX_TYPES:
+        assert eip712.TYPES[name].typehash == chain.fx.typehash(name), name
+    assert set(eip712.TYPES) == {
+        *REGISTRY_TYPES,
+        *TYPED_DATA_TYPES,
+        *LEDGER_TYPES,
+        *ESCALATOR_TYPES,
+        *REVIEWS_TYPES,
+        *FX_TYPES,
+    }
     # The consent types' parts are LicenceTypedData's too (the calendar with its conversion clause).
     for name, part in eip712.PARTS.items():
         assert part.typehash == chain.typed_data.typehash(name), name
