@@ -58,10 +58,9 @@ from api.relay_schemas import (
     ReviewAcceptDraft,
 )
 from api.services import Services
-from intake.fx import NO_MINOR_UNIT, RATE_DECIMALS, rate_problem
+from intake.fx import RATE_DECIMALS, parse_rate
 from royalty_chain import eip712
 from royalty_chain.client import ContractRevert
-from royalty_chain.codes import CURRENCIES
 from royalty_chain.eip712 import Domain, StructType, recover_signer
 from royalty_chain.escalation import Clause
 from royalty_chain.events import ChainEvent
@@ -405,16 +404,12 @@ def _fixed_table(services: Services, licence_id: int, value: FixedRatesIn) -> tu
         row = get_licence_row(session, licence_id)
     licence_currency = services.tokens.currency_and_decimals(row.token)[0]
     rates: dict[str, int] = {}
-    for code, text in value.rates.items():
-        field = f"body.rates.{code}"
-        if code not in CURRENCIES or code in NO_MINOR_UNIT:
-            raise InvalidInput.field(field, f"{code!r} is not an ISO 4217 currency sales can be in")
-        if code == licence_currency:
-            raise InvalidInput.field(field, f"{code} is the licence's own currency: its rate is 1 by definition")
-        scaled, problem = rate_problem(text)
-        if scaled is None:
-            raise InvalidInput.field(field, f"rate {text!r} {problem}")
-        rates[code] = scaled
+    for code, text in value.rates.items():  # codes and rates checked by the schema (FixedRatesIn)
+        if code == licence_currency:  # known only once the licence's token is
+            raise InvalidInput.field(
+                f"rates.{code}", f"{code} is the licence's own currency: its rate is 1 by definition"
+            )
+        rates[code] = parse_rate(text)
     fx = services.chain.fx
     version = fx.table_count(licence_id)
     effective_from = value.effective_from

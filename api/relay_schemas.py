@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from api.inputs import AmountIn, EscalationIn, HexBytes, PartyAddress, ScheduleIn, TermsIn, Timestamp
 from api.schemas import Out
+from intake.fx import NO_MINOR_UNIT, rate_problem
+from royalty_chain.codes import CURRENCIES
 from royalty_chain.spec import mark_decimal_schedule
 
 
@@ -105,6 +107,13 @@ class EscalationAttachIn(BaseModel):
     licensee_signature: HexBytes
 
 
+# A rate between 10^-9 and 10^9 with at most 18 decimals, as a plain decimal (the schema's
+# reading of intake.fx.rate_problem, which the validator applies).
+_FIXED_RATE_PATTERN = r"^([1-9][0-9]{0,8}(\.[0-9]{1,18})?|1000000000(\.0{1,18})?|0\.[0-9]{0,8}[1-9][0-9]{0,9})$"
+# The ISO 4217 currencies a sale can be in (no metals or funds without a minor unit).
+_SALE_CURRENCIES: list[JsonValue] = [code for code in sorted(CURRENCIES) if code not in NO_MINOR_UNIT]
+
+
 class FixedRatesIn(BaseModel):
     """A table of fixed contractual rates (docs/currencies.md): for each ISO 4217 currency, how
     many units of the licence currency one unit of it is worth."""
@@ -115,12 +124,27 @@ class FixedRatesIn(BaseModel):
         max_length=32,
         description="currency -> rate as a plain decimal with at most 18 decimals (10^-9..10^9)",
         examples=[{"EUR": "1.08", "JPY": "0.0065"}],
+        json_schema_extra={
+            "propertyNames": {"enum": _SALE_CURRENCIES},
+            "additionalProperties": {"type": "string", "pattern": _FIXED_RATE_PATTERN},
+        },
     )
     effective_from: Timestamp | None = Field(
         None,
         description="the period start the table is in force from: the licence's start for its first table "
         "(the default), a period that has not begun for a later one (default: the next period's start)",
     )
+
+    @field_validator("rates")
+    @classmethod
+    def _rates(cls, value: dict[str, str]) -> dict[str, str]:
+        for code, text in value.items():
+            if code not in CURRENCIES or code in NO_MINOR_UNIT:
+                raise ValueError(f"{code!r} is not an ISO 4217 currency sales can be in")
+            _, problem = rate_problem(text)
+            if problem is not None:
+                raise ValueError(f"the rate of {code}, {text!r}, {problem}")
+        return value
 
 
 class FixedRatesDraftIn(FixedRatesIn):

@@ -370,7 +370,7 @@ def test_from_abi_tuple_and_dict() -> None:
         ({"period_months": 3, "reserve_bps": 1000, "reserve_periods": 25}, "released after 1..24 periods"),
         ({"period_months": 3, "audit_threshold_bps": 10001}, "audit_threshold_bps 10001"),
         # LicenceClock's FxClauseInvalid: a rule 0..3, and a source exactly when there is a rule
-        ({"period_months": 3, "fx_rule": 4, "fx_source": "ECB"}, "fx rule 4 with source 'ECB'"),
+        ({"period_months": 3, "fx_rule": 5, "fx_source": "ECB"}, "fx rule 5 with source 'ECB'"),
         ({"period_months": 3, "fx_rule": 1}, "fx rule 1 with source ''"),
         ({"period_months": 3, "fx_source": "ECB"}, "fx rule 0 with source 'ECB'"),
     ],

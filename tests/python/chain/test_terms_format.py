@@ -273,6 +273,11 @@ def test_the_conversion_clause_is_part_of_the_calendar() -> None:
         assert (terms.term.calendar.fx_rule, terms.term.calendar.fx_source) == (number, "ECB")
         assert terms.term.calendar.as_abi()[-2:] == (number, b"ECB" + bytes(13))  # bytes16, right-padded
         assert terms != plain
+    # Fixed contractual rates: rule 4, its source "contract" unless the terms name the agreement.
+    fixed = _terms(_set(human(), "term.fx", {"rule": "fixed"}))
+    assert fixed.term.calendar.as_abi()[-2:] == (4, b"contract" + bytes(8))
+    named = _terms(_set(human(), "term.fx", {"rule": "fixed", "source": "SCHEDULE-B"}))
+    assert named.term.calendar.as_abi()[-2:] == (4, b"SCHEDULE-B" + bytes(6))
     longest = _terms(_set(exact(), "term.fx", {"rule": "sale-date", "source": "A" * 15 + "~"}))
     assert longest.term.calendar.as_abi()[-1] == b"A" * 15 + b"~"
 
@@ -280,11 +285,6 @@ def test_the_conversion_clause_is_part_of_the_calendar() -> None:
 @pytest.mark.parametrize(
     ("fx", "loc", "message"),
     [
-        (
-            {"rule": "fixed", "source": "ECB"},
-            ("term", "fx", "rule"),
-            "fixed contractual rates are not supported yet; use period-average, period-end or sale-date",
-        ),
         ({"rule": "spot", "source": "ECB"}, ("term", "fx", "rule"), "'spot' is not a conversion rule: use \"none\""),
         ({"rule": "period-end"}, ("term", "fx", "source"), 'rule "period-end" needs a source'),
         ({"rule": "sale-date", "source": None}, ("term", "fx", "source"), 'rule "sale-date" needs a source'),

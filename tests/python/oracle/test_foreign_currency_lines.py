@@ -193,7 +193,6 @@ def test_a_licence_takes_its_clause_from_the_calendar_seam_by_default() -> None:
 @pytest.mark.parametrize(
     ("rule", "source", "message"),
     [
-        ("fixed", "ECB", "fixed is not on chain yet"),
         ("none", "ECB", "none names no source"),
         ("period-end", "", "is empty"),
         ("sale-date", "A" * 17, "longer than 16 characters"),
@@ -207,11 +206,11 @@ def test_a_clause_the_design_does_not_allow_is_refused(rule: str, source: str, m
 
 
 def test_a_licence_with_a_clause_it_cannot_have_is_no_licence_info(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fixed(calendar: object) -> FxClause:
-        return FxClause(FxRule.FIXED, "ECB")
+    def sourced_none(calendar: object) -> FxClause:
+        return FxClause(FxRule.NONE, "ECB")
 
-    monkeypatch.setattr("intake.validate.fx_clause", fixed)
-    with pytest.raises(LicenceInfoError, match="licence 1: conversion rule fixed is not on chain yet"):
+    monkeypatch.setattr("intake.validate.fx_clause", sourced_none)
+    with pytest.raises(LicenceInfoError, match="licence 1: conversion rule none names no source, not 'ECB'"):
         licence()
 
 
