@@ -343,6 +343,18 @@ class RateBook:
         return max(known, default=None)
 
 
+_EPOCH: Final = date(1970, 1, 1)
+_DAY_SECONDS: Final = 86_400
+
+
+def period_rate_days(start: int, end: int) -> tuple[date, date]:
+    """The dates a rate of the period [start, end) (unix seconds) may be of, end exclusive: from
+    the first whose 00:00 UTC is at or after ``start`` to the first at or after ``end``, the days
+    whose sales are the period's (a period-average rate averages the source's days among them)."""
+    first, after = -(-start // _DAY_SECONDS), -(-end // _DAY_SECONDS)
+    return _EPOCH + timedelta(days=first), _EPOCH + timedelta(days=after)
+
+
 def rate_for(
     rule: FxRule | str,
     book: RateBook,

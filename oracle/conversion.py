@@ -45,7 +45,7 @@ from typing import Any, Final
 from sqlalchemy.engine import Connection
 
 from intake.errors import RateError, RateMissing, RatesNotPublishedYet
-from intake.fx import NO_CONVERSION, FxClause, FxRule, RateBook, convert, fx_clause, rate_for
+from intake.fx import NO_CONVERSION, FxClause, FxRule, RateBook, convert, fx_clause, period_rate_days, rate_for
 from intake.money import UINT128_MAX
 from intake.validate import LicenceInfo
 from oracle.aggregate import BucketSums, PeriodTotals
@@ -178,8 +178,7 @@ def rate_days(info: LicenceInfo, period: int) -> tuple[date, date]:
     """The dates a rate of the period may be of: from the first whose 00:00 UTC is at or after
     the period's start to the first at or after its end (exclusive), the days whose sales are
     the period's."""
-    start, end = info.rule.period_bounds(period)
-    return _date_of(-(-start // DAY) * DAY), _date_of(-(-end // DAY) * DAY)
+    return period_rate_days(*info.rule.period_bounds(period))
 
 
 def _date_of(seconds: int) -> date:
