@@ -106,6 +106,7 @@ class RatesNotPublishedYet(RateMissing):
     (a quote dated on it, or any quote dated after it), a ``sale-date`` rate taken from a day
     before the sale its quotes to reach the sale day; until then the rate would be a guess.
 
+    ``currency`` is the sale's currency (the base too), ``licence`` the licence's;
     ``published_through`` is the source's last published day (None: it published nothing yet),
     ``needed_through`` the day its quotes must reach; ``period`` is (the first day not published,
     the day after ``needed_through``), the days the report waits for.
@@ -117,6 +118,7 @@ class RatesNotPublishedYet(RateMissing):
         source: str | None,
         base: str,
         *,
+        licence: str,
         published_through: date | None,
         needed_through: date,
         rule: str,
@@ -129,7 +131,7 @@ class RatesNotPublishedYet(RateMissing):
         published = "only up to " + published_through.isoformat() if published_through is not None else "none yet"
         self.args = (
             f"{source or 'the source'} has published rates (base {base}) {published}: the {rule} rate of "
-            f"{currency} needs them through {needed_through.isoformat()}",
+            f"{currency} in {licence} needs them through {needed_through.isoformat()}",
         )
 
 

@@ -412,9 +412,8 @@ def rate_for(
     through = book.published_through(source, base)
     if through is not None and through < needed:  # (nothing published at all: RateMissing below)
         raise RatesNotPublishedYet(
-            sale if sale != base else licence, source, base, published_through=through, needed_through=needed,
-            rule=rule.value,
-        )  # fmt: skip
+            sale, source, base, licence=licence, published_through=through, needed_through=needed, rule=rule.value
+        )
     days = book.published_days(source, base, period_start_day, end)
     if not days:
         raise RateMissing(sale if sale != base else licence, source, base, period=(period_start_day, end))

@@ -317,8 +317,8 @@ def test_a_period_rate_waits_until_the_source_has_published_through_the_periods_
     ]
     assert held.value.waits_for_rates
     assert held.value.missing[1].reason == (
-        f"ECB has published rates (base EUR) only up to 2025-01-03: the {clause.rule.value} rate of JPY needs them "
-        "through 2025-03-31"
+        f"ECB has published rates (base EUR) only up to 2025-01-03: the {clause.rule.value} rate of JPY in USD needs "
+        "them through 2025-03-31"
     )
     assert held.value.reason == (
         "waits for ECB rates (base EUR) of EUR for 2025-01-04..2025-03-31; JPY for 2025-01-04..2025-03-31: "
@@ -346,8 +346,8 @@ def test_a_sale_date_rate_from_a_day_before_the_sale_waits_until_the_source_has_
         convert_report(licence(fx=SALE_DATE), _totals(*rows, clause=SALE_DATE), "EUR", _book(*QUOTES, through=None))
     assert [(m.currency, m.days) for m in held.value.missing] == [("JPY", ("2025-01-04..2025-01-05",))]
     assert held.value.missing[0].reason == (
-        "ECB has published rates (base EUR) only up to 2025-01-03: the sale-date rate of JPY needs them through "
-        "2025-01-05"
+        "ECB has published rates (base EUR) only up to 2025-01-03: the sale-date rate of JPY in USD needs them "
+        "through 2025-01-05"
     )
     # A sale on a published day needs nothing later; a later quote makes Friday's the Sunday's rate.
     on_friday = (_row("J-1", "100", "JPY", day="2025-01-03"),)
