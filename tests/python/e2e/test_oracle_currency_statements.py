@@ -122,7 +122,7 @@ def test_a_quarter_waits_until_the_ecb_has_published_through_its_last_day_then_s
     settings = ApiSettings(
         rpc_url=rpc, manifest=manifest, database_url=str(tmp_path / "index.sqlite"), data_dir=tmp_path,
         run_indexer=False, oracle_outbox=outbox_path, operator_token=SecretStr("operator"),
-    )  # type: ignore[call-arg]  # fmt: skip
+    )  # fmt: skip
     services = build_services(settings)
     try:
         with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
