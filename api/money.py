@@ -31,3 +31,12 @@ def format_units(amount: int, decimals: int) -> str:
         digits = str(fraction).rjust(decimals, "0").rstrip("0")
         text += "." + digits.ljust(2, "0")
     return sign + text
+
+
+def exact_decimal(amount: int, decimals: int) -> str:
+    """``amount`` smallest units as a plain decimal with every one of its ``decimals`` places,
+    as a statement's CSV shows an amount in a currency's minor units: 1438800, 2 -> "14388.00";
+    1744000, 0 -> "1744000"; -5, 3 -> "-0.005"."""
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10**decimals)
+    return f"{sign}{whole}.{fraction:0{decimals}d}" if decimals else f"{sign}{whole}"

@@ -66,3 +66,35 @@ class FixedRates(Out):
     rule: str = Field(description='the licence\'s conversion rule ("fixed" for these tables to convert)')
     source: str
     tables: list[FixedTableOut] = Field(description="by version; a period converts by the latest in force at its start")
+
+
+class MissingRateOut(Out):
+    currency: str = Field(examples=["JPY"])
+    days: list[str] = Field(
+        description="each day without a rate (YYYY-MM-DD), or a span YYYY-MM-DD..YYYY-MM-DD of days none is "
+        "published for yet",
+        examples=[["2025-03-15..2025-03-31"]],
+    )
+    reason: str = Field(
+        examples=["ECB has published rates (base EUR) only up to 2025-03-14: the period-average rate of JPY needs "
+                  "them through 2025-03-31"]
+    )  # fmt: skip
+
+
+class RateHoldOut(Out):
+    """A period whose report the oracle holds: not signed, its lines waiting, until the rates it
+    needs are loaded (then the next round signs it), or until an operator fixes what ``reason``
+    says (``missing`` empty)."""
+
+    licence_id: int
+    period: int
+    period_name: str | None = Field(description="by the licence's calendar; null for a licence not indexed yet")
+    source: str
+    missing: list[MissingRateOut]
+    reason: str
+    held_since: int = Field(description="unix seconds")
+    checked_at: int = Field(description="unix seconds of the oracle's last round that tried it")
+
+
+class RateHolds(Out):
+    holds: list[RateHoldOut] = Field(description="by licence and period")

@@ -502,7 +502,15 @@ class StatementConversion(Out):
     rate: str = Field(description="licence-currency units one unit of the currency is worth (18 decimals)")
     rate_source: str = Field(description="the publisher the licence's clause names", examples=["ECB"])
     rate_rule: str = Field(description="period-average, period-end or sale-date")
-    rate_date: str = Field(description="YYYY-MM-DD of the rate's day")
+    rate_date: str = Field(
+        description="YYYY-MM-DD of the rate's day (the ledger's rateDay; for period-average the period's last "
+        "published day)"
+    )
+    rate_dates: str = Field(
+        description="the days the rate is of: the rate's day (period-end, sale-date) or, for period-average, the "
+        "period it averages, YYYY-MM-DD..YYYY-MM-DD (first and last day)",
+        examples=["2025-01-01..2025-03-31"],
+    )
     converted_gross: Amount = Field(description="in token units: floor(gross * rate * 10^decimals / 10^minor_units)")
     converted_deductions: Amount = Field(description="in token units, rounded down alike")
 

@@ -100,6 +100,41 @@ class RateMissing(RateError, LookupError):
         super().__init__(f"no {whose} of {currency} (base {base}) {where}")
 
 
+class RatesNotPublishedYet(RateMissing):
+    """The source has not published through the days a rule needs: a period's rate under
+    ``period-average`` or ``period-end`` needs the source's quotes to reach the period's last day
+    (a quote dated on it, or any quote dated after it), a ``sale-date`` rate taken from a day
+    before the sale its quotes to reach the sale day; until then the rate would be a guess.
+
+    ``currency`` is the sale's currency (the base too), ``licence`` the licence's;
+    ``published_through`` is the source's last published day (None: it published nothing yet),
+    ``needed_through`` the day its quotes must reach; ``period`` is (the first day not published,
+    the day after ``needed_through``), the days the report waits for.
+    """
+
+    def __init__(
+        self,
+        currency: str,
+        source: str | None,
+        base: str,
+        *,
+        licence: str,
+        published_through: date | None,
+        needed_through: date,
+        rule: str,
+    ) -> None:
+        first = published_through + timedelta(days=1) if published_through is not None else needed_through
+        after = needed_through + timedelta(days=1)
+        super().__init__(currency, source, base, period=(min(first, needed_through), after))
+        self.published_through = published_through
+        self.needed_through = needed_through
+        published = "only up to " + published_through.isoformat() if published_through is not None else "none yet"
+        self.args = (
+            f"{source or 'the source'} has published rates (base {base}) {published}: the {rule} rate of "
+            f"{currency} in {licence} needs them through {needed_through.isoformat()}",
+        )
+
+
 class RateOutOfBounds(RateError, ValueError):
     """A rate (derived, averaged or fixed) outside 10^-9..10^9 (``intake.fx.MIN_RATE``..``MAX_RATE``).
 

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Final
 
-from intake.errors import RateError, RateFileError, RateMissing, RateOutOfBounds
+from intake.errors import RateError, RateFileError, RateMissing, RateOutOfBounds, RatesNotPublishedYet
 from intake.feed import Rejection
 from intake.table_file import echo, plain_decimal, read_rows
 from royalty_chain.calendar import parse_date
@@ -302,10 +302,13 @@ def cross_rate(
 
 
 class RateBook:
-    """Published quotes by (source, base) and day: what a rule chooses from."""
+    """Published quotes by (source, base) and day: what a rule chooses from, and how far each
+    source has published (``published_through``: its last day with a quote, which may lie after
+    the days the book holds: ``note_published_through``)."""
 
     def __init__(self) -> None:
         self._days: dict[tuple[str, str], dict[date, dict[str, int]]] = {}
+        self._through: dict[tuple[str, str], date] = {}
 
     def add(self, source: str, base: str, day: date, currency: str, rate: int) -> None:
         """One published quote; ValueError for a second, different quote of the same day."""
@@ -323,6 +326,31 @@ class RateBook:
 
     def quotes(self, source: str, base: str, day: date) -> Quotes:
         return self._days.get((source, base), {}).get(day, {})
+
+    def note_published_through(self, source: str, base: str, day: date) -> None:
+        """The source published quotes (base ``base``) up to ``day``, whether or not the book
+        holds that day's (a book of one period's days, from a store that holds later ones)."""
+        key = (source, base)
+        self._through[key] = max(day, self._through.get(key, day))
+
+    def published_through(self, source: str, base: str) -> date | None:
+        """The last day the source published quotes (base ``base``) for, as far as the book
+        knows; None when it knows of none."""
+        days = self._days.get((source, base), {})
+        known = [d for d in (max(days, default=None), self._through.get((source, base))) if d is not None]
+        return max(known, default=None)
+
+
+_EPOCH: Final = date(1970, 1, 1)
+_DAY_SECONDS: Final = 86_400
+
+
+def period_rate_days(start: int, end: int) -> tuple[date, date]:
+    """The dates a rate of the period [start, end) (unix seconds) may be of, end exclusive: from
+    the first whose 00:00 UTC is at or after ``start`` to the first at or after ``end``, the days
+    whose sales are the period's (a period-average rate averages the source's days among them)."""
+    first, after = -(-start // _DAY_SECONDS), -(-end // _DAY_SECONDS)
+    return _EPOCH + timedelta(days=first), _EPOCH + timedelta(days=after)
 
 
 def rate_for(
@@ -346,6 +374,13 @@ def rate_for(
     - ``period-end``: the rate of the last published day of the period;
     - ``sale-date``: the rate of ``sale_day``, or of the last day published before it inside the period;
     - ``fixed``: ``fixed``, the clause's rate.
+
+    A rate from published days is given only once the source has published through the days
+    it depends on (``RateBook.published_through``): under period-average and period-end the
+    period's last day (a quote dated on it, or any dated after it: the publisher's weekend or
+    holiday at the period's end), under sale-date the sale day. Before that, the mean of the
+    days so far, the last day so far or the last day before the sale would be a guess:
+    RatesNotPublishedYet (a RateMissing) names the last published day and the day needed.
 
     RateMissing when no day of the period (up to the sale day) was published, or a chosen day
     has no quote of a currency needed; RateOutOfBounds for a rate outside 10^-9..10^9.
@@ -371,6 +406,12 @@ def rate_for(
         if not period_start_day <= sale_day < period_end_day:
             raise ValueError(f"the sale day {sale_day} is outside the period {period_start_day}..{period_end_day}")
         end = sale_day + timedelta(days=1)
+    needed = end - timedelta(days=1)  # the period's last day, or the sale day
+    through = book.published_through(source, base)
+    if through is not None and through < needed:  # (nothing published at all: RateMissing below)
+        raise RatesNotPublishedYet(
+            sale, source, base, licence=licence, published_through=through, needed_through=needed, rule=rule.value
+        )
     days = book.published_days(source, base, period_start_day, end)
     if not days:
         raise RateMissing(sale if sale != base else licence, source, base, period=(period_start_day, end))

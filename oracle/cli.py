@@ -406,7 +406,7 @@ def _print_holds(holds: list[RateHold], period_name: PeriodName | None) -> None:
                 missing["currency"],
                 ", ".join(missing["days"]),
                 since,
-                "" if hold.missing else hold.reason,
+                str(missing.get("reason", "")) if hold.missing else hold.reason,
             )
     console.print(table)
     console.print(
@@ -453,7 +453,7 @@ def _print_escalation_holds(holds: list[EscalationHold]) -> None:
                 missing["index"],
                 ", ".join(missing["months"]),
                 since,
-                "" if hold.missing else hold.reason,
+                str(missing.get("reason", "")) if hold.missing else hold.reason,
             )
     console.print(table)
     console.print(

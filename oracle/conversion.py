@@ -28,7 +28,10 @@ two sale days that take the rate of one published day are one conversion of thei
   (Sale-date rates are the rates of their days, which stored quotes never change.)
 
 ``ConversionHeld`` says why a report cannot be converted yet: a rate missing (``missing`` names
-each currency and its days; loading the rates releases it at the next round), or something an
+each currency and its days; loading the rates releases it at the next round), the source not
+having published through the period's last day (period-average, period-end) or the sale day
+(sale-date) yet, which is a missing rate too (its days are those not published yet, its reason
+names the source's last published day: ``intake.fx.rate_for``), or something an
 operator must fix (``missing`` empty): a source with quotes under two bases, a rate out of
 bounds, a licence that converts nothing. The report builder then signs nothing for the period,
 and its lines keep waiting.
@@ -46,8 +49,8 @@ from typing import Any, Final
 
 from sqlalchemy.engine import Connection
 
-from intake.errors import RateError, RateMissing
-from intake.fx import NO_CONVERSION, FxClause, FxRule, RateBook, convert, fx_clause, rate_for
+from intake.errors import RateError, RateMissing, RatesNotPublishedYet
+from intake.fx import NO_CONVERSION, FxClause, FxRule, RateBook, convert, fx_clause, period_rate_days, rate_for
 from intake.money import UINT128_MAX
 from intake.validate import LicenceInfo
 from oracle.aggregate import BucketSums, PeriodTotals
@@ -181,8 +184,7 @@ def rate_days(info: LicenceInfo, period: int) -> tuple[date, date]:
     """The dates a rate of the period may be of: from the first whose 00:00 UTC is at or after
     the period's start to the first at or after its end (exclusive), the days whose sales are
     the period's."""
-    start, end = info.rule.period_bounds(period)
-    return _date_of(-(-start // DAY) * DAY), _date_of(-(-end // DAY) * DAY)
+    return period_rate_days(*info.rule.period_bounds(period))
 
 
 def _date_of(seconds: int) -> date:
@@ -241,6 +243,7 @@ def convert_report(
     chosen: dict[tuple[str, int | None], tuple[int, int]] = {}  # (currency, sale day) -> (rate, rate_day)
     missing: dict[str, tuple[set[str], str]] = {}  # currency -> (days without a rate, the first reason)
     failed: set[tuple[str, int | None]] = set()
+    behind: date | None = None  # the source's last published day, when the rates wait for later ones
     for g in groups:
         key = (g.currency, g.sale_day)
         if key in chosen or key in failed:
@@ -253,6 +256,8 @@ def convert_report(
             rate, day = rate_for(rule, book, source, base, g.currency, licence, start, end, sale_day=sale_day)
         except RateMissing as err:
             days = _missing_days(err, rule, book, source, base, g.currency, licence, start, end)
+            if isinstance(err, RatesNotPublishedYet) and err.published_through is not None:
+                behind = err.published_through
             failed.add(key)
             held, first = missing.get(g.currency, (set(), str(err)))
             missing[g.currency] = (held | set(days), first)
@@ -265,6 +270,8 @@ def convert_report(
         named = [MissingRate(c, tuple(sorted(days)), first) for c, (days, first) in sorted(missing.items())]
         what = "; ".join(f"{m.currency} for {', '.join(m.days)}" for m in named)
         reason = f"waits for {source} rates (base {base}) of {what}"
+        if behind is not None:  # a period (or sale day) the source has not published through yet
+            reason += f": {source} has published only up to {behind.isoformat()}"
         raise ConversionHeld(licence_id, period, source, reason, named, base)
     return _converted(info, totals, buckets, returned, groups, chosen)
 

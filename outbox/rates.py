@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -76,6 +76,11 @@ class RateHold:
     reason: str
     held_since: int
     checked_at: int
+
+
+def _as_date(value: Any) -> date:
+    """A stored day as a date (SQLite may hand back an aggregate's ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _stored(row: Any) -> StoredRate:
@@ -152,11 +157,22 @@ class Rates:
         return [_stored(row) for row in conn.execute(query.order_by(t.c.day, t.c.currency))]
 
     def rate_book(self, conn: Connection, source: str, base: str, start: date, end: date) -> RateBook:
-        """The source's quotes for [start, end) as a RateBook (what ``intake.fx.rate_for`` reads)."""
+        """The source's quotes for [start, end) as a RateBook (what ``intake.fx.rate_for`` reads),
+        knowing the last day the source has quotes stored for (``RateBook.published_through``),
+        which may be after ``end``: a period is complete once its quotes reach its last day."""
         book = RateBook()
         for s in self.stored_rates(conn, source, base, start, end):
             book.add(s.source, s.base, s.day, s.currency, s.rate)
+        last = self.last_rate_day(conn, source, base)
+        if last is not None:
+            book.note_published_through(source, base, last)
         return book
+
+    def last_rate_day(self, conn: Connection, source: str, base: str) -> date | None:
+        """The last day the source has a quote (base ``base``) stored for, of any currency; None: none."""
+        t = fx_rates_table
+        day = conn.execute(select(func.max(t.c.day)).where(t.c.source == source, t.c.base == base)).scalar()
+        return None if day is None else _as_date(day)
 
     def source_bases(self, conn: Connection, source: str) -> list[str]:
         """The bases the source's stored quotes are per one unit of, sorted (one, for a source

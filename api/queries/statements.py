@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from api.indexer.models import (
     SettlementRow,
     SettlementYearRow,
 )
+from api.money import exact_decimal
 from api.queries.common import chain_now, effective_end, get_licence_row, payees_of, token_out
 from api.queries.components import NONE, Components, settlement_components
 from api.queries.escalation import steps_out
@@ -33,7 +35,7 @@ from api.schemas import (
     StatementRow,
     StatementScheduleVersion,
 )
-from intake.fx import RATE_DECIMALS
+from intake.fx import RATE_DECIMALS, FxRule, period_rate_days
 from royalty_chain.calendar import LicenceCalendar, iso_date
 from royalty_chain.events import schedule_from_event
 from royalty_chain.fx import rule_name
@@ -218,12 +220,17 @@ def _conversions(
     totals: dict[str, list[int]] = {}
     for c in rows:
         s = by_id[c.settlement_id]
+        if rule_name_ == FxRule.PERIOD_AVERAGE:  # the period it averages: its first and last rate day
+            first, after = period_rate_days(*rule.period_bounds(s.period))
+            rate_dates = f"{first.isoformat()}..{(after - timedelta(days=1)).isoformat()}"
+        else:
+            rate_dates = iso_date(c.rate_day)
         out.append(
             StatementConversion(
                 period=s.period, period_name=rule.period_name(s.period), settlement_id=s.id, kind=s.kind,
                 returned=c.bucket >= buckets.get(s.id, 0), currency=c.currency, minor_units=c.minor_units,
                 gross=c.gross, deductions=c.deductions, rate=format_amount(c.rate, RATE_DECIMALS),
-                rate_source=source, rate_rule=rule_name_, rate_date=iso_date(c.rate_day),
+                rate_source=source, rate_rule=rule_name_, rate_date=iso_date(c.rate_day), rate_dates=rate_dates,
                 converted_gross=c.converted_gross, converted_deductions=c.converted_deductions,
             )
         )  # fmt: skip
@@ -501,12 +508,43 @@ STATEMENT_COLUMNS = (
 )  # fmt: skip
 
 
+# The CSV's section of sales in other currencies (docs/currencies.md, "The statement"): after the
+# rows and their total, a blank line, this header, then one "conversion" row per conversion of
+# the JSON statement's ``conversions`` and one "currency_total" row per ``currency_totals``.
+CONVERSION_COLUMNS = (
+    "section", "period", "period_name", "settlement_id", "kind", "returned", "currency", "minor_units", "gross",
+    "deductions", "gross_minor_units", "deductions_minor_units", "rate", "rate_source", "rate_rule", "rate_date",
+    "rate_dates", "converted_gross", "converted_deductions",
+)  # fmt: skip
+
+
 def statement_csv_rows(result: Statement) -> Iterable[list[str]]:
+    """The statement as CSV rows: the header, each row and the total (``STATEMENT_COLUMNS`` and
+    one column per payee), then, for a statement with sales in other currencies only, a blank
+    line and the conversions' section (``CONVERSION_COLUMNS``): a statement without any is the
+    same table as before conversions existed."""
     payees = [p.account for p in result.totals.payee_parts]
     yield [*STATEMENT_COLUMNS, *(f"payee:{a}" for a in payees)]
     for row in [*result.rows, result.totals]:
         values = row.model_dump(mode="json")
         yield [_cell(values[c]) for c in STATEMENT_COLUMNS] + [p["amount"] for p in values["payee_parts"]]
+    if not result.conversions:
+        return
+    yield []
+    yield list(CONVERSION_COLUMNS)
+    for c in result.conversions:
+        yield [
+            "conversion", str(c.period), c.period_name, str(c.settlement_id), c.kind, _cell(c.returned), c.currency,
+            str(c.minor_units), exact_decimal(int(c.gross), c.minor_units),
+            exact_decimal(int(c.deductions), c.minor_units), str(c.gross), str(c.deductions), c.rate, c.rate_source,
+            c.rate_rule, c.rate_date, c.rate_dates, str(c.converted_gross), str(c.converted_deductions),
+        ]  # fmt: skip
+    for t in result.currency_totals:
+        yield [
+            "currency_total", "", "total", "", "", "no", t.currency, str(t.minor_units),
+            exact_decimal(int(t.gross), t.minor_units), exact_decimal(int(t.deductions), t.minor_units), str(t.gross),
+            str(t.deductions), "", "", "", "", "", str(t.converted_gross), str(t.converted_deductions),
+        ]  # fmt: skip
 
 
 # ------------------------------------------------------------------ parties

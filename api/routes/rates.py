@@ -18,9 +18,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import OperatorDep, ServicesDep
+from api.deps import OperatorDep, ServicesDep, SessionDep
 from api.errors import InvalidInput, problem_responses
-from api.rate_schemas import RateLoad, RateRejection, StoredQuote, StoredQuotes
+from api.indexer.models import LicenceRow
+from api.rate_schemas import MissingRateOut, RateHoldOut, RateHolds, RateLoad, RateRejection, StoredQuote, StoredQuotes
 from api.services import Services
 from api.table_uploads import outbox_for, read_csv_body
 from intake.errors import RateFileError
@@ -158,3 +159,39 @@ def stored_rates(
             for row in rows
         ],
     )
+
+
+@router.get(
+    "/rates/holds",
+    response_model=RateHolds,
+    summary="The periods whose report the oracle holds until the exchange rates it needs are loaded",
+)
+def rate_holds(_operator: OperatorDep, services: ServicesDep, session: SessionDep) -> RateHolds:
+    """What ``royalty-oracle status`` lists under 'Reports waiting for rates', from the oracle's
+    outbox: each held period, each currency it lacks a rate of with the days and why (a day
+    without a quote, or a period the source has not published through yet)."""
+    outbox = outbox_for(services, "rate holds are", "royalty-oracle status")
+    with outbox.connect() as conn:
+        holds = outbox.rate_holds(conn)
+    names: dict[int, LicenceRow | None] = {}
+    out = []
+    for hold in holds:
+        if hold.licence_id not in names:
+            names[hold.licence_id] = session.get(LicenceRow, hold.licence_id)
+        licence = names[hold.licence_id]
+        out.append(
+            RateHoldOut(
+                licence_id=hold.licence_id,
+                period=hold.period,
+                period_name=None if licence is None else licence.rule().period_name(hold.period),
+                source=hold.source,
+                missing=[
+                    MissingRateOut(currency=m["currency"], days=list(m["days"]), reason=str(m.get("reason", "")))
+                    for m in hold.missing
+                ],
+                reason=hold.reason,
+                held_since=hold.held_since,
+                checked_at=hold.checked_at,
+            )
+        )
+    return RateHolds(holds=out)

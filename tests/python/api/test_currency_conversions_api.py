@@ -142,6 +142,29 @@ def test_a_reports_conversions_are_indexed_with_what_they_converted_to(
     assert page.status_code == 200
     assert "Sales in other currencies" in page.text and "1.085612345678901234" in page.text
 
+    # The CSV: the statement's table as before, a blank line, then the conversions' section with
+    # the JSON's figures, amounts in the currency also written with its exponent, and for
+    # period-average the period the rate averages (its first to its last day).
+    averaged = f"{day}..{iso_date(first_day + 29 * DAY)}"  # period 0: 30 days from its first 00:00 UTC
+    assert [c["rate_dates"] for c in statement.json()["conversions"]] == [averaged] * 3
+    text = client.get(f"/licences/{licence_id}/statement", params={"year": 0, "format": "csv"}).text
+    table, section = text.split("\n\n")
+    assert table.splitlines()[0].startswith("period,period_name,period_start,")
+    name = statement.json()["rows"][0]["period_name"]
+    assert section.splitlines() == [
+        "section,period,period_name,settlement_id,kind,returned,currency,minor_units,gross,deductions,"
+        "gross_minor_units,deductions_minor_units,rate,rate_source,rate_rule,rate_date,rate_dates,converted_gross,"
+        "converted_deductions",
+        f"conversion,0,{name},{settlement_id},report,no,EUR,2,123456.78,456.01,12345678,45601,1.085612345678901234,"
+        f"ECB,period-average,{day},{averaged},{eur_gross},{eur_deductions}",
+        f"conversion,0,{name},{settlement_id},report,no,JPY,0,9876543,0,9876543,0,0.006712345678901234,"
+        f"ECB,period-average,{day},{averaged},{jpy_gross},0",
+        f"conversion,0,{name},{settlement_id},report,yes,EUR,2,1000.00,0.00,100000,0,1.085612345678901234,"
+        f"ECB,period-average,{iso_date(first_day + DAY)},{averaged},{back_gross},0",
+        f"currency_total,,total,,,no,EUR,2,123456.78,456.01,12345678,45601,,,,,,{eur_gross},{eur_deductions}",
+        f"currency_total,,total,,,no,JPY,0,9876543,0,9876543,0,,,,,,{jpy_gross},0",
+    ]
+
     licence = client.get(f"/licences/{licence_id}").json()
     assert licence["calendar"]["fx"] == {"rule": "period-average", "source": "ECB"}
     assert licence["terms"]["term"]["fx"] == {"rule": "period-average", "source": "ECB"}  # as registered
@@ -159,6 +182,10 @@ def test_a_settlement_without_conversions_lists_none(client: TestClient, chain: 
     assert got["conversions"] == []
     assert got["royalty"] == str(10 * USDX * 800 // 10_000)
     assert client.get(f"/licences/{licence_id}").json()["calendar"]["fx"] is None
+    # Its CSV statement is the table alone, as before conversions existed: no section after it.
+    text = client.get(f"/licences/{licence_id}/statement", params={"year": 0, "format": "csv"}).text
+    assert "\n\n" not in text and "conversion" not in text
+    assert text.splitlines()[-1].startswith("-1,total,")
 
 
 def test_a_reorg_replays_a_licences_conversions(client: TestClient, chain: Chain, tmp_path: Path) -> None:

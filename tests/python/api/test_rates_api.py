@@ -135,3 +135,41 @@ def test_an_api_without_the_oracles_outbox_says_where_rates_go(chain: Chain, tmp
     finally:
         services.close()
     assert answer.status_code == 503 and "API_ORACLE_OUTBOX" in answer.json()["detail"]
+
+
+def test_the_rate_holds_are_the_outboxs_for_operators_only(client: TestClient, tmp_path: Path) -> None:
+    assert client.get("/rates/holds", headers=AUTH).json() == {"holds": []}
+    outbox = Outbox(tmp_path / "oracle" / "outbox.sqlite")  # what the oracle's round notes
+    reason = (
+        "ECB has published rates (base EUR) only up to 2025-03-14: the period-average rate of JPY in USD needs "
+        "them through 2025-03-31"
+    )
+    missing = [{"currency": "JPY", "days": ["2025-03-15..2025-03-31"], "reason": reason}]
+    try:
+        with outbox.connect() as conn:
+            assert outbox.hold_for_rates(conn, 987_654, 2, "ECB", missing, "waits for ECB rates (base EUR) of JPY")
+            conn.commit()
+            (stored,) = outbox.rate_holds(conn)
+    finally:
+        outbox.close()
+    answer = client.get("/rates/holds", headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "holds": [
+            {"licence_id": 987_654, "period": 2, "period_name": None,  # a licence this index does not know
+             "source": "ECB", "missing": missing, "reason": "waits for ECB rates (base EUR) of JPY",
+             "held_since": stored.held_since, "checked_at": stored.checked_at}
+        ]
+    }  # fmt: skip
+    assert client.get("/rates/holds").status_code == 401
+    assert client.get("/rates/holds", headers={"Authorization": "Bearer nope"}).status_code == 403
+
+
+def test_an_api_without_the_oracles_outbox_has_no_rate_holds_to_show(chain: Chain, tmp_path: Path) -> None:
+    services = build_services(api_settings(chain, tmp_path, run_indexer=False))
+    try:
+        with TestClient(create_app(services=services), raise_server_exceptions=False) as c:
+            answer = c.get("/rates/holds", headers=AUTH)
+    finally:
+        services.close()
+    assert answer.status_code == 503 and "royalty-oracle status" in answer.json()["detail"]

@@ -63,12 +63,16 @@ HEADER = "line_id,licence_id,sale_date,territory,field,channel,units,gross,deduc
 
 def _rates(*lines: str, base: str = "EUR") -> object:
     text = "date,currency,rate\n" + "".join(f"{line}\n" for line in lines)
-    return parse_rates(text.encode().splitlines(keepends=True), base=base, today=date(2025, 3, 31))
+    return parse_rates(text.encode().splitlines(keepends=True), base=base, today=date(2025, 4, 30))
 
 
-def _book(*lines: str) -> RateBook:
+def _book(*lines: str, through: date | None = date(2025, 3, 31)) -> RateBook:
+    """The quotes, from a source that has published through ``through`` (by default the period's
+    last day: its rates are complete; its quotes after 2025-01-03 are not needed here)."""
     book = RateBook()
     book.add_file("ECB", _rates(*lines))  # type: ignore[arg-type]
+    if through is not None:
+        book.note_published_through("ECB", "EUR", through)
     return book
 
 
@@ -299,6 +303,64 @@ def test_a_period_without_any_published_day_names_the_whole_period() -> None:
     assert [(m.currency, m.days) for m in held.value.missing] == [("JPY", ("2025-01-01..2025-03-31",))]
 
 
+@pytest.mark.parametrize("clause", [AVERAGE, PERIOD_END], ids=["period-average", "period-end"])
+def test_a_period_rate_waits_until_the_source_has_published_through_the_periods_last_day(
+    clause: FxClause,
+) -> None:
+    rows = (_row("J-1", "12345", "JPY"), _row("E-1", "1.00", "EUR"))
+    with pytest.raises(ConversionHeld) as held:
+        convert_report(licence(fx=clause), _totals(*rows, clause=clause), "EUR", _book(*QUOTES, through=None))
+    # Every currency waits for the days not published yet, and the reason names the last one published.
+    assert [(m.currency, m.days) for m in held.value.missing] == [
+        ("EUR", ("2025-01-04..2025-03-31",)),
+        ("JPY", ("2025-01-04..2025-03-31",)),
+    ]
+    assert held.value.waits_for_rates
+    assert held.value.missing[1].reason == (
+        f"ECB has published rates (base EUR) only up to 2025-01-03: the {clause.rule.value} rate of JPY in USD needs "
+        "them through 2025-03-31"
+    )
+    assert held.value.reason == (
+        "waits for ECB rates (base EUR) of EUR for 2025-01-04..2025-03-31; JPY for 2025-01-04..2025-03-31: "
+        "ECB has published only up to 2025-01-03"
+    )
+    # Published through 2025-03-30 is not enough; a quote of the last day itself is.
+    with pytest.raises(ConversionHeld):
+        convert_report(licence(fx=clause), _totals(*rows, clause=clause), "EUR",
+                       _book(*QUOTES, through=date(2025, 3, 30)))  # fmt: skip
+    converted = convert_report(
+        licence(fx=clause), _totals(*rows, clause=clause), "EUR", _book(*QUOTES, "2025-03-31,USD,1.10",
+                                                                         "2025-03-31,JPY,110", through=None)
+    )  # fmt: skip
+    if clause is AVERAGE:  # JPY: (0.0078125 + 0.008 + 1.10/110 = 0.01) / 3 = 0.008604166666666666|66...
+        assert [r.rate for r in converted.fx] == [(1_250 + 1_200 + 1_100) * 10**15 // 3, 8_604_166_666_666_666]
+    else:  # the last day's: EUR 1.10, JPY 0.01
+        assert [r.rate for r in converted.fx] == [1_100 * 10**15, 10**16]
+
+
+def test_a_sale_date_rate_from_a_day_before_the_sale_waits_until_the_source_has_published_through_the_sale_day() -> (
+    None
+):
+    rows = (_row("J-1", "100", "JPY", day="2025-01-05"),)  # a Sunday: the rate is Friday's once Monday is known
+    with pytest.raises(ConversionHeld) as held:
+        convert_report(licence(fx=SALE_DATE), _totals(*rows, clause=SALE_DATE), "EUR", _book(*QUOTES, through=None))
+    assert [(m.currency, m.days) for m in held.value.missing] == [("JPY", ("2025-01-04..2025-01-05",))]
+    assert held.value.missing[0].reason == (
+        "ECB has published rates (base EUR) only up to 2025-01-03: the sale-date rate of JPY in USD needs them "
+        "through 2025-01-05"
+    )
+    # A sale on a published day needs nothing later; a later quote makes Friday's the Sunday's rate.
+    on_friday = (_row("J-1", "100", "JPY", day="2025-01-03"),)
+    assert convert_report(licence(fx=SALE_DATE), _totals(*on_friday, clause=SALE_DATE), "EUR",
+                          _book(*QUOTES, through=None)).fx == [
+        ConversionRecord(0, "JPY", 0, JAN_3, 8_000_000_000_000_000, 100, 0)
+    ]  # fmt: skip
+    later = convert_report(
+        licence(fx=SALE_DATE), _totals(*rows, clause=SALE_DATE), "EUR", _book(*QUOTES, through=date(2025, 1, 6))
+    )
+    assert later.fx == [ConversionRecord(0, "JPY", 0, JAN_3, 8_000_000_000_000_000, 100, 0)]
+
+
 def test_a_licence_that_converts_nothing_holds_a_report_with_foreign_sums() -> None:
     totals = _totals(_row("J-1", "1", "JPY"))
     with pytest.raises(ConversionHeld, match="holds sales in JPY, but the licence's terms convert nothing") as held:
@@ -331,6 +393,14 @@ def test_prepared_from_the_outbox_as_from_the_quotes(tmp_path: Path) -> None:
             assert [(m.currency, m.days) for m in held.value.missing] == [("JPY", ("2025-01-01..2025-03-31",))]
 
             outbox.store_rates(conn, "ECB", _rates(*QUOTES), "ecb.csv")  # type: ignore[arg-type]
+            # Stored through 2025-01-03 only: the average of two days would be a guess of the quarter's.
+            with pytest.raises(ConversionHeld) as held:
+                prepare_conversions(outbox, conn, info, totals)
+            assert [(m.currency, m.days) for m in held.value.missing] == [("JPY", ("2025-01-04..2025-03-31",))]
+            assert held.value.reason.endswith(": ECB has published only up to 2025-01-03")
+            # A quote dated after the period (its last days had none: a weekend) completes it; the
+            # quarter's average is still that of its own two days.
+            outbox.store_rates(conn, "ECB", _rates("2025-04-01,USD,1.30"), "ecb-april.csv")  # type: ignore[arg-type]
             converted = prepare_conversions(outbox, conn, info, totals)
             assert converted == convert_report(info, totals, "EUR", _book(*QUOTES))
             assert converted.buckets[0][5] == 100_000_000 + 97_602_656

@@ -34,10 +34,13 @@ JPY_USD_DAY_2 = 6_784_575_964_002_249
 
 
 def _book() -> RateBook:
+    """Two January days, from a source that has published through the end of March (its later
+    quotes are not the periods' here): January's rates are complete."""
     book = RateBook()
     for day, quotes in ((date(2025, 1, 2), DAY_1), (date(2025, 1, 3), DAY_2)):
         for currency, quote in quotes.items():
             book.add("ECB", "EUR", day, currency, quote)
+    book.note_published_through("ECB", "EUR", date(2025, 3, 31))
     return book
 
 
