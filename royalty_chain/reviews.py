@@ -213,6 +213,13 @@ class Review:
 # ------------------------------------------------------------------ arithmetic
 
 
+def benchmark_text(value: int) -> str:
+    """A benchmark value (points x 1,000,000) as points, at least two decimals: 4,600,000 -> "4.60"."""
+    whole, frac = divmod(value, 10**6)
+    digits = f"{frac:06d}".rstrip("0").ljust(2, "0")
+    return f"{whole}.{digits}"
+
+
 def moved_beyond(observed: int, reference: int, move_bps: int) -> bool:
     """ReviewMath.movedBeyond: ``observed`` differs from ``reference`` by more than ``move_bps`` of it."""
     return abs(observed - reference) * BPS > reference * move_bps
