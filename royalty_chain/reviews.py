@@ -236,7 +236,8 @@ def current_rate(schedule: Schedule) -> int:
 
 
 def draft_schedule(review: Review, schedule: Schedule, effective_from: int) -> Schedule:
-    """The amendment a review suggests, from the schedule it read (``scheduleAt(schedule_from)``):
+    """The amendment a review suggests, from the schedule it amends (the one it read,
+    ``scheduleAt(schedule_from)``, or a version added since; api.queries.reviews.amendment_basis):
     benchmark, every rate (base, tiers, field rates) scaled by the review's factor; volume, the
     agreed rate as the base rate (a tiered schedule's tiers give way to it); date, the schedule
     unchanged. Money terms are kept. Both parties still sign it (or another) to accept."""

@@ -38,6 +38,7 @@ FILE = (
     "2026-11-25,DATA-LIC-RATE,4.1\n"  # lines 12 and 13: one day, two values
     "2026-11-25,DATA-LIC-RATE,4.2\n"
 )
+TWO_VALUES = "differs from the value of DATA-LIC-RATE for 2026-11-25"
 ZERO = "is zero; a benchmark value is positive (the reviews contract refuses 0: BenchmarkValueZero)"
 
 
@@ -72,16 +73,17 @@ def test_a_benchmark_file_loads_its_good_lines_and_names_each_bad_one(client: Te
              "reason": f"is in the future (today is {datetime.now(UTC).date().isoformat()})"},
             {"line_number": 5, "field": "benchmark", "value": "DATA LIC",
              "reason": "is not a benchmark name: printable ASCII characters without spaces, such as DATA-LIC-RATE"},
-            {"line_number": 6, "field": "date", "value": "2026-11-31", "reason": "is not a date: no such day in the calendar"},
+            {"line_number": 6, "field": "date", "value": "2026-11-31",
+             "reason": "is not a date: no such day in the calendar"},
             {"line_number": 7, "field": "value", "value": "0", "reason": ZERO},
             {"line_number": 8, "field": "value", "value": "-4.6",
              "reason": "has a sign; a benchmark value is a positive decimal such as 4.60"},
             {"line_number": 9, "field": "value", "value": "4600000",
              "reason": "is above the largest benchmark value 1,000,000 (MAX_BENCHMARK_POINTS)"},
             {"line_number": 12, "field": "value", "value": "4.1",
-             "reason": "differs from the value of DATA-LIC-RATE for 2026-11-25 on line 13 (4.2): none of them is loaded"},
+             "reason": f"{TWO_VALUES} on line 13 (4.2): none of them is loaded"},
             {"line_number": 13, "field": "value", "value": "4.2",
-             "reason": "differs from the value of DATA-LIC-RATE for 2026-11-25 on line 12 (4.1): none of them is loaded"},
+             "reason": f"{TWO_VALUES} on line 12 (4.1): none of them is loaded"},
         ],
     }  # fmt: skip
     assert _stored(client) == [
@@ -100,10 +102,8 @@ def test_loading_again_is_harmless_and_a_different_value_never_overwrites(client
     assert client.post("/benchmarks", params=NAMED, content=FILE, headers=CSV).json()["loaded"] == 4
     again = client.post("/benchmarks", params=NAMED, content=FILE, headers=CSV).json()
     assert (again["loaded"], again["known"], again["rejected"]) == (0, 4, 8)
-    changed = client.post(
-        "/benchmarks", params={"file_name": "revised.csv"}, content="date,benchmark,value\n2026-11-30,DATA-LIC-RATE,4.65\n",
-        headers=CSV,
-    ).json()  # fmt: skip
+    revised = "date,benchmark,value\n2026-11-30,DATA-LIC-RATE,4.65\n"
+    changed = client.post("/benchmarks", params={"file_name": "revised.csv"}, content=revised, headers=CSV).json()
     assert (changed["loaded"], changed["known"], changed["rejected"]) == (0, 0, 1)
     assert changed["rejections"] == [
         {"line_number": 2, "field": "value", "value": "4.65",

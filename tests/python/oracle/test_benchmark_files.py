@@ -13,6 +13,7 @@ from intake.errors import BenchmarkFileError
 from intake.feed import Rejection
 
 TODAY = date(2026, 12, 4)
+ZERO = "is zero; a benchmark value is positive (the reviews contract refuses 0: BenchmarkValueZero)"
 
 
 def _parse(text: str) -> tuple[list[tuple[int, str, str, int]], list[tuple[int, str, str, str]], int]:
@@ -79,13 +80,8 @@ def test_good_lines_are_kept_beside_each_kind_of_bad_line() -> None:
         (9, "date", "2026-02-30", "is not a date: no such day in the calendar"),
         (10, "date", "2026-12-05", "is in the future (today is 2026-12-04)"),
         (11, "date", "1969-12-31", "is before 1970: the chain's clock cannot name it"),
-        (12, "value", "0", "is zero; a benchmark value is positive (the reviews contract refuses 0: BenchmarkValueZero)"),
-        (
-            13,
-            "value",
-            "0.000000",
-            "is zero; a benchmark value is positive (the reviews contract refuses 0: BenchmarkValueZero)",
-        ),
+        (12, "value", "0", ZERO),
+        (13, "value", "0.000000", ZERO),
         (14, "value", "-4", "has a sign; a benchmark value is a positive decimal such as 4.60"),
         (15, "value", "4.1234567", "has 7 decimals; at most 6 allowed"),
         (16, "value", "4e1", "is in exponent notation; write a plain decimal such as 4.60"),
@@ -120,7 +116,8 @@ def test_a_wrong_header_refuses_the_file(tmp_path: Path) -> None:
 
 
 def test_a_file_with_a_bom_and_crlf_endings_reads_like_any_other() -> None:
-    parsed = parse_benchmarks([b"\xef\xbb\xbfdate,benchmark,value\r\n", b"2026-12-04,DATA-LIC-RATE,4.6\r\n"], today=TODAY)
+    lines = [b"\xef\xbb\xbfdate,benchmark,value\r\n", b"2026-12-04,DATA-LIC-RATE,4.6\r\n"]
+    parsed = parse_benchmarks(lines, today=TODAY)
     assert [(v.benchmark, v.day, v.value, v.text) for v in parsed.values] == [
         ("DATA-LIC-RATE", TODAY, 4_600_000, "4.6")
     ]
