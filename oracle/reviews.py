@@ -113,6 +113,16 @@ def _percent(bps: int) -> str:
     return f"{bps // 100}.{bps % 100:02d}%"
 
 
+def _waits_for(clause: ReviewClause, kind: Trigger) -> str:
+    """What fires the trigger, in a few words (``status``'s "fires on")."""
+    if kind is Trigger.BENCHMARK:
+        reference = benchmark_text(clause.benchmark_at_signing)
+        return f"{clause.benchmark} more than {_percent(clause.move_bps)} either way from {reference}"
+    if kind is Trigger.VOLUME:
+        return f"cumulative net sales of {clause.volume_threshold} token units"
+    return f"the review date {_day(clause.review_at).isoformat()}"
+
+
 class ReviewFirer:
     """Signs and sends the evidence of every served licence's review triggers that the data fires."""
 
@@ -221,7 +231,7 @@ class ReviewFirer:
         """The benchmark value that fires the trigger, or None (held) when there is none."""
         clause, name = due.clause, due.clause.benchmark
         reference = benchmark_text(clause.benchmark_at_signing)
-        waits_for = f"{name} more than {_percent(clause.move_bps)} either way from {reference}"
+        waits_for = _waits_for(clause, Trigger.BENCHMARK)
         latest = self.outbox.latest_benchmark(self.conn, name)
         if latest is None:
             reason = f"no value of {name} is loaded (`royalty-oracle benchmarks load FILE`)"
@@ -245,7 +255,7 @@ class ReviewFirer:
         threshold = due.clause.volume_threshold
         if net >= threshold:
             return net
-        waits_for = f"cumulative net sales of {threshold} token units"
+        waits_for = _waits_for(due.clause, Trigger.VOLUME)
         reason = f"cumulative net sales are {net} token units over {reports} settled report(s), below {threshold}"
         self._wait(ReviewWaiting(due.licence_id, "volume", waits_for, reason), result, net=net)
         return None
@@ -257,7 +267,7 @@ class ReviewFirer:
             reason = f"the review date {review_day} has not come; the keeper fires it then (`royalty-oracle keep`)"
         else:
             reason = f"the review date {review_day} has come; the keeper fires it in its next round"
-        self._wait(ReviewWaiting(due.licence_id, "date", f"the review date {review_day}", reason), result)
+        self._wait(ReviewWaiting(due.licence_id, "date", _waits_for(due.clause, Trigger.DATE), reason), result)
 
     def _fire(self, due: _Due, kind: Trigger, observed: int, result: ReviewRound) -> None:
         now = self._chain_time()
@@ -331,7 +341,7 @@ class ReviewFirer:
             log.info("review_already_fired", licence=due.licence_id, trigger=name, reason=str(err))
             return
         reason = f"the reviews contract refuses the {name} trigger: {err}"
-        self._wait(ReviewWaiting(due.licence_id, name, "", reason, err.error), result)
+        self._wait(ReviewWaiting(due.licence_id, name, _waits_for(due.clause, kind), reason, err.error), result)
 
     # ------------------------------------------------------------------ the chain
 

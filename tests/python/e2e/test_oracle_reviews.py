@@ -322,8 +322,8 @@ def test_a_refused_trigger_is_logged_with_the_contracts_error_and_held(
     (refused,) = _ours(logs, "review_refused", {licence_id})
     assert (refused["trigger"], refused["error"], refused["log_level"]) == ("benchmark", "EvidenceExpired", "warning")
     assert str(refused["reason"]).startswith("the reviews contract refuses the benchmark trigger: EvidenceExpired(")
-    assert [(w.trigger, w.error) for w in result.waiting if w.licence_id == licence_id] == [
-        ("benchmark", "EvidenceExpired")
+    assert [(w.trigger, w.error, w.waits_for) for w in result.waiting if w.licence_id == licence_id] == [
+        ("benchmark", "EvidenceExpired", f"{name} more than 10.00% either way from 4.00")
     ]
     assert chain.w3.eth.block_number == block and not chain.reviews.fired(licence_id, Trigger.BENCHMARK)
     assert runner.invoke(cli.app, ["status"]).exit_code == 0
