@@ -8,7 +8,8 @@
   with one key of the three serves nothing of it; a refusal is logged with the contract's error;
 - volume: cumulative net sales of the settled reports reach the threshold;
 - a crash after the evidence was broadcast: the restart sends nothing twice;
-- date: the keeper fires the review once the chain's clock reaches the date (its own chain, warped).
+- date: the keeper (`royalty-oracle keep --once`) fires the review once the chain's clock reaches
+  the date (on a chain of its own, whose clock the test moves).
 
 The session chain holds other tests' clauses: each test names its own benchmark and reads only
 its own licences.
@@ -397,11 +398,26 @@ def test_the_keeper_fires_a_date_review_once_the_date_has_come(own_chain: Chain,
 
     chain.transport.call("evm_setNextBlockTimestamp", review_at)
     chain.transport.call("evm_mine")
-    with structlog.testing.capture_logs() as logs:
-        done = keeper.round()
-    ((licence, review_id),) = done.reviews
-    (line,) = _ours(logs, "review_opened", {licence_id})
-    assert (licence, line["review"], line["trigger"], line["reference"]) == (licence_id, review_id, "date", review_at)
+    # `royalty-oracle keep --once`, as an operator runs it.
+    manifest = tmp_path / "manifest.json"
+    chain.manifest.save(manifest)
+    env = {
+        **os.environ,
+        "KEEPER_RPC_URL": chain.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
+        "KEEPER_MANIFEST": str(manifest),
+    }
+    kept = subprocess.run(
+        [sys.executable, "-m", "oracle.cli", "keep", "--once"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert kept.returncode == 0, kept.stderr[-2000:]
+    assert "1 date review(s) opened" in kept.stdout
+    (opened,) = chain.reviews.events("ReviewOpened", licenceId=licence_id)
+    review_id = int(opened.args["reviewId"])
+    (line,) = [entry for entry in kept.stderr.splitlines() if "event='review_opened'" in entry]
+    assert f"licence={licence_id} review={review_id} trigger='date'" in line
+    assert "current_rate_bps=700 suggested_rate_bps=700" in line
+    assert chain.w3.eth.get_transaction(opened.tx_hash)["from"] == role("keeper").address
     review = chain.reviews.review_of(review_id)
     assert review is not None
     # The clock is the evidence; a review meeting at the rate in force: 700 bps x 1 / 1.
