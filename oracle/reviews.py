@@ -195,6 +195,9 @@ class ReviewFirer:
         due: list[_Due] = []
         for position, licence_id in enumerate(with_clause):
             if Status(int(more[position])) is not Status.ACTIVE:
+                for name in TRIGGER_NAMES.values():  # nothing fires on it any more
+                    self.outbox.release_review_hold(self.conn, licence_id, name)
+                self.conn.commit()
                 continue
             threshold, mine = self.signers_of(licence_id)
             if len(mine) < threshold:
