@@ -22,7 +22,7 @@ from api.admission import AdmissionMiddleware, Gate
 from api.errors import Problem, UnexpectedErrorMiddleware, install_error_handlers
 from api.logs import configure_logging
 from api.plugins import FeedSink, LineStore
-from api.routes import feeds, health, indices, licences, parties, payments, rates, settlements, ui, uploads
+from api.routes import benchmarks, feeds, health, indices, licences, parties, payments, rates, settlements, ui, uploads
 from api.services import Services, build_services
 from api.settings import ApiSettings
 
@@ -91,7 +91,7 @@ def create_app(
         AdmissionMiddleware, requests=requests_gate, uploads=uploads_gate, retry_after=resolved.retry_after_seconds
     )
     app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost
-    for module in (health, licences, payments, settlements, parties, feeds, uploads, rates, indices, ui):
+    for module in (health, licences, payments, settlements, parties, feeds, uploads, rates, indices, benchmarks, ui):
         app.include_router(module.router)
     app.include_router(payments.claims)
 

@@ -44,7 +44,7 @@ from api.inputs import (
     to_terms,
 )
 from api.queries import get_licence_row
-from api.queries.reviews import schedule_versions, suggested_amendment, suggested_schedule, version_at
+from api.queries.reviews import amendment_basis, schedule_versions, suggested_amendment, suggested_schedule
 from api.relay_schemas import (
     AmendDraft,
     Draft,
@@ -627,7 +627,7 @@ def draft_accept(
     with services.sessions() as session:
         versions = schedule_versions(session, licence_id)
         suggested = suggested_amendment(licence, row, versions, effective_from)
-        basis = version_at(versions, row.schedule_from)
+        basis = amendment_basis(versions, suggested.schedule.effective_from)
         schedule = suggested_schedule(row, basis, suggested.schedule.effective_from)
     deadline = _deadline(services, deadline)
     action, version = _accept(services, licence_id, review_id, schedule, suggested.new_end, deadline)

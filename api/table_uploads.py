@@ -1,7 +1,8 @@
-"""What the routes that load a publisher's table (``POST /rates``, ``POST /indices``) share: the
-CSV body read within the feed size limit, and the oracle's outbox they store into.
+"""What the routes that load a publisher's table (``POST /rates``, ``POST /indices``,
+``POST /benchmarks``) share: the CSV body read within the feed size limit, and the oracle's outbox
+they store into.
 
-Both tables go to the oracle's outbox, where the oracle reads them when it signs; an API without
+The tables go to the oracle's outbox, where the oracle reads them when it signs; an API without
 one (``API_ORACLE_OUTBOX`` unset) answers 503 and names the CLI that loads the same file."""
 
 from __future__ import annotations

@@ -161,3 +161,16 @@ class IndexFileError(IntakeError, ValueError):
     def __init__(self, message: str, rejection: Rejection | None = None) -> None:
         self.rejection = rejection
         super().__init__(message)
+
+
+class BenchmarkFileError(IntakeError, ValueError):
+    """A benchmark file that cannot be read at all: unreadable, empty, not UTF-8 or CSV at its
+    header, or a header other than ``date,benchmark,value``. (Bad *lines* are Rejections.)
+
+    ``rejection`` is the problem as the rejects file records it, or None when the file could not
+    be opened.
+    """
+
+    def __init__(self, message: str, rejection: Rejection | None = None) -> None:
+        self.rejection = rejection
+        super().__init__(message)

@@ -59,18 +59,24 @@ class IndexFile:
         return sorted({v.index for v in self.values})
 
 
-def index_name_problem(text: str) -> str | None:
-    """Why ``text`` cannot be an index's name on chain, None when it can: 1 to 16 printable
-    ASCII characters without spaces (the chain's bytes16, right-padded with zero bytes)."""
+def name_problem(text: str, noun: str = "an index name", example: str = "US-CPI-U") -> str | None:
+    """Why ``text`` cannot be a name the chain holds as bytes16 (an index's, a benchmark's), None
+    when it can: 1 to 16 printable ASCII characters without spaces (right-padded with zero
+    bytes). ``noun`` and ``example`` name it in the reasons."""
     if not text:
         return "is empty"
     if not text.isascii():
-        return "is not ASCII: an index name is 1 to 16 printable ASCII characters, such as US-CPI-U"
+        return f"is not ASCII: {noun} is 1 to 16 printable ASCII characters, such as {example}"
     if len(text) > MAX_INDEX_NAME:
-        return f"has {len(text)} characters; an index name has at most {MAX_INDEX_NAME} (bytes16 on chain)"
+        return f"has {len(text)} characters; {noun} has at most {MAX_INDEX_NAME} (bytes16 on chain)"
     if not all("!" <= c <= "~" for c in text):
-        return "is not an index name: printable ASCII characters without spaces, such as US-CPI-U"
+        return f"is not {noun}: printable ASCII characters without spaces, such as {example}"
     return None
+
+
+def index_name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an index's name on chain, None when it can (:func:`name_problem`)."""
+    return name_problem(text)
 
 
 def value_problem(text: str) -> tuple[int, None] | tuple[None, str]:

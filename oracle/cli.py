@@ -6,11 +6,13 @@ royalty-oracle status                        # the outbox: lines and reports by 
 royalty-oracle close-period 3 5              # report licence 3's period 5 before it is due
 royalty-oracle audit FEED --licence 3 --period 5 --cost 3000.00   # an audit finding of a settled period
 royalty-oracle proof LINE_ID                 # a line's Merkle proof against its report's root
-royalty-oracle keep                          # keeper: releases, guarantee shortfalls, expiry (--once)
+royalty-oracle keep                          # keeper: releases, guarantee shortfalls, date reviews, expiry (--once)
 royalty-oracle rates load FILE --source ECB --base EUR   # exchange rates for sales in other currencies
 royalty-oracle rates show --source ECB --base EUR --currency JPY [--from DATE --to DATE]
 royalty-oracle indices load FILE             # index values (index,month,value) for escalation steps
 royalty-oracle indices show [--index US-CPI-U]
+royalty-oracle benchmarks load FILE          # benchmark values (date,benchmark,value) for rate reviews
+royalty-oracle benchmarks show [--benchmark DATA-LIC-RATE]
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from intake.merkle import merkle_proof, verify
-from oracle import indices_cli, rates_cli
+from oracle import benchmarks_cli, indices_cli, rates_cli
 from oracle.audit import AuditError, AuditOutcome, QueuedAudit, audit_outcome
 from oracle.conversion import ConversionHeld
 from oracle.directory import LicenceDirectory
@@ -43,9 +45,11 @@ from oracle.escalation import StepRound
 from oracle.inbox import FeedInbox
 from oracle.ingest import IngestResult
 from oracle.keeper import Keeper, KeeperSettings
+from oracle.reviews import ReviewRound
 from oracle.service import OracleService, SendResult
 from oracle.settings import OracleSettings, SettingsError
 from outbox import Outbox
+from outbox.benchmarks import ReviewHold
 from outbox.indices import EscalationHold
 from outbox.lease import LeaseLost, SenderLease
 from outbox.migrate import shown
@@ -53,12 +57,14 @@ from outbox.rates import RateHold
 from royalty_chain.client import Chain
 from royalty_chain.escalation import month_text, points
 from royalty_chain.manifest import Manifest, ManifestError
+from royalty_chain.reviews import benchmark_text
 from royalty_chain.transport import RpcError, wait_for_rpc
 from royalty_chain.units import format_amount
 
 app = typer.Typer(help="Royalty oracle: turn sales feeds into signed reports that settle exactly once.")
 app.add_typer(rates_cli.app, name="rates")
 app.add_typer(indices_cli.app, name="indices")
+app.add_typer(benchmarks_cli.app, name="benchmarks")
 console = Console()
 log = structlog.get_logger("oracle")
 DAY = 86_400
@@ -269,14 +275,17 @@ def submit(
 @app.command()
 def send(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Sign due periods and send every unfinished report (after reconciling with the chain), then
-    the escalation steps whose index values are loaded."""
+    the escalation steps whose index values are loaded, then the review evidence that loaded
+    benchmark values and settled volume fire."""
     service = _service(verbose)
     with _releasing(service):
         built = service.build_reports()
         sent = service.send()
         steps = service.step_escalations()
+        reviews = service.fire_reviews()
     _print_results([], built, sent, service.builder.period_name, service.builder.held)
     _print_steps(steps)
+    _print_reviews(reviews)
 
 
 _sigterm = threading.Event()
@@ -326,6 +335,7 @@ def watch(
                 built = service.build_reports()
                 sent = service.send()
                 steps = service.step_escalations()
+                reviews = service.fire_reviews()
             except LeaseLost as err:
                 service.conn.rollback()
                 log.warning("sender_lease_lost_mid_round", error=str(err))
@@ -334,6 +344,8 @@ def watch(
                 _print_results(ingested, built, sent, service.builder.period_name, service.builder.held)
             if steps.stepped:
                 _print_steps(steps)
+            if reviews.opened:
+                _print_reviews(reviews)
             for outcome in outcomes:
                 if outcome.state == "quarantined":
                     console.print(f"[red]{outcome.feed} quarantined[/red] in {outcome.bundle}: {outcome.error}")
@@ -386,6 +398,7 @@ def status() -> None:
         console.print(reports)
         _print_holds(outbox.rate_holds(conn), period_name)
         _print_escalation_holds(outbox.escalation_holds(conn))
+        _print_review_holds(outbox.review_holds(conn))
 
 
 def _print_holds(holds: list[RateHold], period_name: PeriodName | None) -> None:
@@ -459,6 +472,41 @@ def _print_escalation_holds(holds: list[EscalationHold]) -> None:
     console.print(
         "a step waiting for index values is sent in the next round once they are loaded "
         "(`royalty-oracle indices load FILE`)"
+    )
+
+
+def _print_reviews(reviews: ReviewRound) -> None:
+    """The reviews the round's evidence opened, and the triggers still waiting (or refused)."""
+    if reviews.opened:
+        table = Table(title=f"Rate reviews: {len(reviews.opened)} opened")
+        for column in ("licence", "review", "trigger", "observed", "reference", "rate", "suggested", "tx"):
+            table.add_column(column)
+        for r in reviews.opened:
+            shown = benchmark_text if r.trigger == "benchmark" else str
+            table.add_row(
+                str(r.licence_id), str(r.review_id), r.trigger, shown(r.observed), shown(r.reference),
+                f"{r.current_rate_bps} bps", f"{r.suggested_rate_bps} bps", r.tx_hash,
+            )  # fmt: skip
+        console.print(table)
+    for w in reviews.waiting:
+        if w.error:
+            console.print(f"[yellow]licence {w.licence_id} {w.trigger} review not fired:[/yellow] {w.reason}")
+
+
+def _print_review_holds(holds: list[ReviewHold]) -> None:
+    """The served licences' review triggers that have not fired: what each waits for."""
+    if not holds:
+        return
+    table = Table(title=f"Review triggers waiting: {len(holds)}")
+    for column in ("licence", "trigger", "fires on", "since", "reason", "error"):
+        table.add_column(column)
+    for hold in holds:
+        since = datetime.fromtimestamp(hold.held_since, UTC).strftime("%Y-%m-%d %H:%M")
+        table.add_row(str(hold.licence_id), hold.trigger, hold.waits_for, since, hold.reason, hold.error)
+    console.print(table)
+    console.print(
+        "a benchmark review fires in the next round once a loaded value moves beyond the clause's limit "
+        "(`royalty-oracle benchmarks load FILE`); a volume review once settled net sales reach the threshold"
     )
 
 
@@ -613,7 +661,8 @@ def keep(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
 ) -> None:
     """Run the keeper: release settlements whose dispute window closed, charge guarantee
-    shortfalls of ended contract years, log expiries. Configured by KEEPER_ settings."""
+    shortfalls of ended contract years, fire rate reviews whose review date has come, log
+    expiries. Configured by KEEPER_ settings."""
     _configure_logging(verbose)
     with _configuration("KEEPER"):
         settings = KeeperSettings()
@@ -629,7 +678,7 @@ def keep(
         done = keeper.round()
         console.print(
             f"keeper round: {len(done.released)} release(s), {len(done.charged)} guarantee charge(s), "
-            f"{len(done.waiting)} year(s) waiting, {done.failed} failed"
+            f"{len(done.reviews)} date review(s) opened, {len(done.waiting)} year(s) waiting, {done.failed} failed"
         )
         return
     # SIGTERM (make run's stop, a service manager) ends the run after the action in hand.

@@ -7,7 +7,8 @@ inbox (:mod:`oracle.inbox`) ``after_claim`` (a feed was claimed and its attempt 
 ``after_ingest`` (its lines and rejections are committed to the outbox, its rejects file not yet
 in place), ``after_rejects`` (the rejects file is in place) and ``before_move`` (its receipt is
 written, the feed not yet moved to ``processed/``); and ``after_step_send`` (an escalation step
-was broadcast, its receipt not read; :mod:`oracle.escalation`). In production the hook does
+was broadcast, its receipt not read; :mod:`oracle.escalation`) and ``after_review_send`` (review
+evidence was broadcast, its receipt not read; :mod:`oracle.reviews`). In production the hook does
 nothing; the crash tests inject one that kills the process at a named point
 (``tests/python/e2e/crashing_oracle.py``), so no production path reads a test switch.
 """
@@ -28,6 +29,7 @@ FAULT_POINTS = (
     "after_rejects",
     "before_move",
     "after_step_send",
+    "after_review_send",
 )
 
 

@@ -17,7 +17,10 @@ over one outbox connection and keeps the public methods the CLI, scripts, bench 
    before it is broadcast; refusals are decoded, re-signed, deferred or recorded as rejected.
 
 Alongside them, ``step_escalations`` (:mod:`oracle.escalation`) signs and sends the next index
-step of each licence with an escalation clause once the outbox holds its index values.
+step of each licence with an escalation clause once the outbox holds its index values, and
+``fire_reviews`` (:mod:`oracle.reviews`) signs and sends the evidence of each served licence's
+review triggers (a loaded benchmark value beyond the clause's move, the settled volume past its
+threshold) once.
 
 An audit finding (``queue_audit``, :mod:`oracle.audit`) takes a shortcut past the first two:
 its feed is judged whole, and its lines and its signed audit report are stored in one
@@ -44,12 +47,13 @@ from oracle.ingest import IngestResult
 from oracle.ingest import ingest as ingest_feed
 from oracle.node import ChainNode, ledger_abi
 from oracle.reports import DEFAULT_NIL_REPORTS_PER_LICENCE, ReportBuilder
+from oracle.reviews import ReviewFirer, ReviewRound
 from oracle.sender import ReportSender, SendResult
 from outbox import Outbox
 from outbox.lease import SenderLease
 from royalty_chain.client import Chain
 
-__all__ = ["FeedOutcome", "IngestResult", "OracleService", "SendResult", "StepRound"]
+__all__ = ["FeedOutcome", "IngestResult", "OracleService", "ReviewRound", "SendResult", "StepRound"]
 
 log = structlog.get_logger("oracle")
 
@@ -103,6 +107,7 @@ class OracleService:
             lease=lease,
         )
         self.stepper = EscalationStepper(chain, outbox, self.conn, self.builder.signers_of, sender, fault=fault)
+        self.reviewer = ReviewFirer(chain, outbox, self.conn, self.builder.signers_of, sender, fault=fault)
 
     @property
     def fault(self) -> FaultHook:
@@ -162,6 +167,11 @@ class OracleService:
         """Signs and sends each served licence's next escalation step whose index values are
         stored (oracle.escalation); holds and logs the ones still waiting for values."""
         return self.stepper.round()
+
+    def fire_reviews(self) -> ReviewRound:
+        """Signs and sends the evidence of each served licence's review triggers that the loaded
+        benchmark values or the settled volume fire (oracle.reviews); holds and logs the others."""
+        return self.reviewer.round()
 
     def queue_audit(
         self, path: Path, *, licence_id: int, period: int, cost: str, finding_ref: str | None = None

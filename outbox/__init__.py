@@ -4,6 +4,8 @@
 - ``outbox.rates``: the exchange-rate quotes of loaded rate files (``Rates``, a base of ``Outbox``);
 - ``outbox.indices``: the values of loaded index files and the escalation steps waiting for them
   (``Indices``, a base of ``Outbox``);
+- ``outbox.benchmarks``: the values of loaded benchmark files and the review triggers waiting
+  (``Benchmarks``, a base of ``Outbox``);
 - ``outbox.lines``: the outbox as the validator asks it (``OutboxSeenLines``, ``ReportedPeriods``);
 - ``outbox.linestore``: the API's adapters (``OutboxLineStore``, ``OutboxFeedSink``);
 - ``outbox.schema``: the tables and ``ReportState``; ``outbox.migrate`` and

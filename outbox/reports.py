@@ -304,6 +304,22 @@ class Reports:
         )
         return [_report(row) for row in conn.execute(query)]
 
+    def settled_net_sales(self, conn: Connection, licence_id: int) -> tuple[int, int]:
+        """The licence's cumulative net sales over its settled reports in this outbox, in token
+        units, and how many reports that is: each bucket's gross less its deductions (the last
+        two of a bucket, in the licence's currency, converted parts included), less the returned
+        buckets' (returns, cancelled or replaced lines of an adjustment). What the reviews
+        contract's volume trigger compares with its threshold."""
+        query = select(reports_table.c.buckets, reports_table.c.returned).where(
+            (reports_table.c.licence_id == licence_id) & (reports_table.c.state == ReportState.SETTLED)
+        )
+        net, count = 0, 0
+        for buckets, returned in conn.execute(query):
+            count += 1
+            net += sum(b[-2] - b[-1] for b in json.loads(buckets))
+            net -= sum(b[-2] - b[-1] for b in json.loads(returned))
+        return net, count
+
     def all_reports(self, conn: Connection) -> list[StoredReport]:
         query = select(reports_table).order_by(reports_table.c.id)
         return [_report(row) for row in conn.execute(query)]

@@ -219,3 +219,28 @@ escalation_holds_table = Table(
     Column("held_since", Integer, nullable=False),  # seconds since 1970
     Column("checked_at", Integer, nullable=False),
 )
+
+# Published benchmark values, each (benchmark, day) once (revision 0009; outbox.benchmarks).
+benchmark_values_table = Table(
+    "benchmark_values",
+    metadata,
+    Column("benchmark", Text, primary_key=True),  # the benchmark's name as a review clause names it (1..16 ASCII)
+    Column("day", Text, primary_key=True),  # the day the value is published for, YYYY-MM-DD
+    Column("value", Text, nullable=False),  # the publisher's points, the decimal as published
+    Column("file_name", Text, nullable=False),
+    Column("loaded_at", Integer, nullable=False),  # seconds since 1970
+)
+
+# Review triggers of served licences that the oracle has not fired (revision 0009;
+# oracle.reviews): what each waits for, or the reviews contract's refusal.
+review_holds_table = Table(
+    "review_holds",
+    metadata,
+    Column("licence_id", Integer, primary_key=True),
+    Column("trigger", Text, primary_key=True),  # "benchmark", "volume" or "date"
+    Column("waits_for", Text, nullable=False),  # what would fire it, in a few words ("DATA-LIC-RATE beyond 3.60..4.40")
+    Column("reason", Text, nullable=False),  # what holds it, in words
+    Column("error", Text, nullable=False),  # the contract's error name when it refused the trigger, else ""
+    Column("held_since", Integer, nullable=False),  # seconds since 1970
+    Column("checked_at", Integer, nullable=False),
+)

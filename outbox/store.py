@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from intake.validate import ValidLine
 from outbox import migrate
+from outbox.benchmarks import Benchmarks
 from outbox.indices import Indices
 from outbox.migrate import OutboxMissing
 from outbox.rates import Rates
@@ -142,7 +143,7 @@ def existing_engine(location: Path | str) -> Engine:
     return engine
 
 
-class Outbox(Reports, Rates, Indices):
+class Outbox(Reports, Rates, Indices, Benchmarks):
     """All outbox reads and writes; one writer (this process) at a time."""
 
     def __init__(self, path: Path | str, *, engine: Engine | None = None) -> None:

@@ -213,6 +213,13 @@ class Review:
 # ------------------------------------------------------------------ arithmetic
 
 
+def benchmark_text(value: int) -> str:
+    """A benchmark value (points x 1,000,000) as points, at least two decimals: 4,600,000 -> "4.60"."""
+    whole, frac = divmod(value, 10**6)
+    digits = f"{frac:06d}".rstrip("0").ljust(2, "0")
+    return f"{whole}.{digits}"
+
+
 def moved_beyond(observed: int, reference: int, move_bps: int) -> bool:
     """ReviewMath.movedBeyond: ``observed`` differs from ``reference`` by more than ``move_bps`` of it."""
     return abs(observed - reference) * BPS > reference * move_bps
@@ -229,7 +236,8 @@ def current_rate(schedule: Schedule) -> int:
 
 
 def draft_schedule(review: Review, schedule: Schedule, effective_from: int) -> Schedule:
-    """The amendment a review suggests, from the schedule it read (``scheduleAt(schedule_from)``):
+    """The amendment a review suggests, from the schedule it amends (the one it read,
+    ``scheduleAt(schedule_from)``, or a version added since; api.queries.reviews.amendment_basis):
     benchmark, every rate (base, tiers, field rates) scaled by the review's factor; volume, the
     agreed rate as the base rate (a tiered schedule's tiers give way to it); date, the schedule
     unchanged. Money terms are kept. Both parties still sign it (or another) to accept."""

@@ -20,20 +20,21 @@ from typing import Any
 
 from rich.console import Console
 
+from intake.benchmarks import read_benchmark_file
 from intake.fx import RATE_DECIMALS, read_rate_file
 from intake.indices import read_index_file
 from intake.money import format_amount
 from oracle.audit import AuditError
 from oracle.service import OracleService
 from outbox import Outbox
-from royalty_chain.actions import attach_escalation, register_licence, sign_report
+from royalty_chain.actions import attach_escalation, register_licence
 from royalty_chain.client import Chain, ContractRevert
 from royalty_chain.dev.keys import dev_account_of, role
 from royalty_chain.dev.licence_files import LicenceSpec, resolve_address, to_units
 from royalty_chain.eip712 import dispute_digest, sign_digest
 from royalty_chain.escalation import month_text, points
 from royalty_chain.models import Kind
-from royalty_chain.reviews import Evidence, ReviewClause, ReviewStatus, Trigger
+from royalty_chain.reviews import ReviewClause, ReviewStatus
 from royalty_chain.spec import to_clause
 from royalty_chain.terms import DAY, Terms
 
@@ -46,10 +47,13 @@ RATE_FILES = (("ecb-2025-h1.csv", "ECB", "EUR"),)
 # October. Illustrative values in the publisher's form, not the published index.
 INDEX_FILES = ("us-cpi-u.csv",)
 # A rate review for the data-set licence: both parties sign a clause reviewing its rates when the
-# market benchmark for data licences moves more than 10% from 4.00 at signing; its oracles then
-# sign a 4.60 observation, which opens a review suggesting every rate x 4.60 / 4.00, left open
-# for both parties to sign (or either to decline). Illustrative benchmark name and values.
-REVIEW = ("geodata-dataset", "DATA-LIC-RATE", 4_000_000, 1_000, 4_600_000)  # licence, benchmark, at signing, move, seen
+# market benchmark for data licences moves more than 10% from 4.00 at signing; the oracle loads
+# the benchmark's values (examples/benchmarks: the latest, 4.60, published on the day the demo
+# runs) and, that being beyond the clause's move, signs the evidence itself and fires the review,
+# which suggests every rate x 4.60 / 4.00, left open for both parties to sign (or either to
+# decline). Illustrative benchmark name and values.
+REVIEW = ("geodata-dataset", "DATA-LIC-RATE", 4_000_000, 1_000)  # licence, benchmark, at signing, move
+BENCHMARK_FILES = ("data-lic-rate.csv.tmpl",)  # {today}: the chain's date when they are loaded
 
 
 @dataclass
@@ -126,27 +130,35 @@ def _attach_clause(chain: Chain, licence_id: int, spec: LicenceSpec, terms: Term
     console.print(f"attached {spec.name!r}'s escalation clause ({clause.index}, signed by both parties, relayed)")
 
 
-def _open_review(chain: Chain, licence_id: int, terms: Terms, console: Console) -> None:
-    """REVIEW's clause signed by both parties (once), then its benchmark trigger fired by evidence
-    the licence's oracles sign (once: a trigger fires once)."""
-    _, benchmark, at_signing, move_bps, observed = REVIEW
+def _attach_review(chain: Chain, licence_id: int, terms: Terms, console: Console) -> None:
+    """REVIEW's clause, signed by both parties and attached (once)."""
+    _, benchmark, at_signing, move_bps = REVIEW
     reviews = chain.reviews
+    if reviews.clause_of(licence_id) is not None:
+        return
     now = int(chain.w3.eth.get_block("latest")["timestamp"])
-    if reviews.clause_of(licence_id) is None:
-        clause = ReviewClause(benchmark=benchmark, benchmark_at_signing=at_signing, move_bps=move_bps)
-        digest = reviews.attach_digest(licence_id, clause, now + DAY)
-        licensor, licensee = dev_account_of(terms.licensor), dev_account_of(terms.licensee)
-        reviews.attach(
-            licence_id, clause, now + DAY, sign_digest(digest, licensor.key), sign_digest(digest, licensee.key),
-            role("relayer"),
-        )  # fmt: skip
-        console.print(f"attached a rate-review clause to licence {licence_id} ({benchmark}, signed by both parties)")
-        now = int(chain.w3.eth.get_block("latest")["timestamp"])
-    if not reviews.fired(licence_id, Trigger.BENCHMARK):
-        evidence = Evidence(licence_id, Trigger.BENCHMARK, observed, as_of=now, deadline=now + DAY)
-        signers = [dev_account_of(o) for o in terms.oracles[: terms.threshold]]
-        reviews.fire(evidence, sign_report(reviews.evidence_digest(evidence), signers), role("relayer"))
-        console.print(f"fired licence {licence_id}'s benchmark review ({benchmark} observed by its oracles)")
+    clause = ReviewClause(benchmark=benchmark, benchmark_at_signing=at_signing, move_bps=move_bps)
+    digest = reviews.attach_digest(licence_id, clause, now + DAY)
+    licensor, licensee = dev_account_of(terms.licensor), dev_account_of(terms.licensee)
+    reviews.attach(
+        licence_id, clause, now + DAY, sign_digest(digest, licensor.key), sign_digest(digest, licensee.key),
+        role("relayer"),
+    )  # fmt: skip
+    console.print(f"attached a rate-review clause to licence {licence_id} ({benchmark}, signed by both parties)")
+
+
+def _load_benchmarks(chain: Chain, oracle: OracleService, examples: Path, data: Path) -> None:
+    """The benchmark files, dated to the chain's day (``{today}``), stored as `royalty-oracle
+    benchmarks load` stores them (again: known)."""
+    today = datetime.fromtimestamp(int(chain.w3.eth.get_block("latest")["timestamp"]), UTC).date()
+    out = data / "demo" / "benchmarks"
+    out.mkdir(parents=True, exist_ok=True)
+    for template in BENCHMARK_FILES:
+        path = out / template.removesuffix(".tmpl")
+        path.write_text((examples / "benchmarks" / template).read_text().replace("{today}", today.isoformat()))
+        # A dev chain whose clock was moved ahead has its own "today": its values are not in its future.
+        parsed = read_benchmark_file(path, today=max(today, datetime.now(UTC).date()))
+        oracle.outbox.store_benchmarks(oracle.conn, parsed, path.name)
 
 
 def _benchmark(value: int) -> str:
@@ -290,10 +302,17 @@ def load_demo(chain: Chain, examples: Path, data: Path, console: Console) -> Dem
             ):
                 result.notes.append(f"geodata-dataset: the licensee disputed settlement {target}; its amount is held")
 
-    # The data-set licence's benchmark moved: a rate review opens, awaiting both parties.
+    # The data-set licence's benchmark moved: the oracle, with the benchmark's values loaded, signs
+    # the evidence and fires its review (once: a trigger fires once), awaiting both parties.
     review_licence = ids.get(REVIEW[0])
     if review_licence is not None:
-        _open_review(chain, review_licence, terms_of[REVIEW[0]], console)
+        _attach_review(chain, review_licence, terms_of[REVIEW[0]], console)
+        _load_benchmarks(chain, oracle, examples, data)
+        for opened in oracle.fire_reviews().opened:
+            console.print(
+                f"the oracle fired licence {opened.licence_id}'s {opened.trigger} review {opened.review_id} "
+                f"(evidence signed by its oracles)"
+            )
         result.notes.extend(_review_notes(chain, REVIEW[0], review_licence))
 
     # The trademark licensee pays part of its arrears, months after they were due: the ledger pays

@@ -2,10 +2,13 @@
 it, the data that justified it written out, its decision, and (while open) the amendment it
 suggests, which takes effect only when both parties sign it (docs: README "Rate reviews").
 
-The suggested amendment is :func:`royalty_chain.reviews.draft_schedule` of the schedule version the
-review read (in force at its ``schedule_from``: the registry's ``scheduleAt``), effective from the
-start of the reporting period after the one the review opened in, as version ``count`` of the
-licence's schedules with the licence's current end.
+The suggested amendment is :func:`royalty_chain.reviews.draft_schedule` of the schedule version it
+follows (the latest one in force at its start: :func:`amendment_basis`), effective from the start
+of the reporting period after the one the review opened in, as version ``count`` of the licence's
+schedules with the licence's current end. That is the version the review read (in force at its
+``schedule_from``) unless one was added since (another review accepted, an escalation step): then
+the draft changes only what the review is about, and keeps what the later version changed (a
+volume review's agreed rate replaces the tiers of the latest version, whose field rates stay).
 """
 
 from __future__ import annotations
@@ -215,6 +218,13 @@ def suggested_effective_from(licence: LicenceRow, row: ReviewRow, versions: list
     return max(start, versions[-1].effective_from + 1)
 
 
+def amendment_basis(versions: list[ScheduleVersionRow], effective_from: int) -> ScheduleVersionRow:
+    """The version an amendment effective from ``effective_from`` follows: the one in force just
+    before it (by default the latest: an amendment starts after it). Drafting from the version the
+    review read instead would undo a version added since, say an earlier review accepted."""
+    return version_at(versions, effective_from - 1)
+
+
 def suggested_schedule(row: ReviewRow, basis: ScheduleVersionRow, effective_from: int) -> Schedule:
     return draft_schedule(review_of(row), schedule_from_event(json.loads(basis.schedule)), effective_from)
 
@@ -222,8 +232,8 @@ def suggested_schedule(row: ReviewRow, basis: ScheduleVersionRow, effective_from
 def suggested_amendment(
     licence: LicenceRow, row: ReviewRow, versions: list[ScheduleVersionRow], effective_from: int | None = None
 ) -> SuggestedAmendment:
-    basis = version_at(versions, row.schedule_from)
     when = suggested_effective_from(licence, row, versions) if effective_from is None else effective_from
+    basis = amendment_basis(versions, when)
     schedule = suggested_schedule(row, basis, when)
     return SuggestedAmendment(
         version=len(versions),

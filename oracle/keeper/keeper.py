@@ -18,6 +18,13 @@ ledger's Settled events, the settlements still pending) and then:
    releases it once that time has come, so step 1 does it: held reserves are followed like
    pending settlements. A reserve that returns consume entirely is final without a release.
 
+5. **date reviews**: a licence with a rate-review clause naming a review date that the chain's
+   clock has reached, whose date trigger has not fired (``LicenceReviews.fired``), is fired
+   (``fire`` with the date evidence, which nothing signs: the clock is the evidence), opening a
+   review (``review_opened``). TriggerAlreadyFired means done (another keeper, or this one
+   before a crash); any other refusal is logged with the contract's error name
+   (``review_refused``, once per run).
+
 Interest on late payment needs no keeper: the ledger charges it when the payment arrives.
 
 Nothing the keeper remembers matters: the chain is its record. A keeper killed at any moment and
@@ -51,6 +58,7 @@ from oracle.keeper.work import SettledLog, closed, ended_years, matured
 from oracle.node import ChainNode
 from royalty_chain.client import Chain, ChainError, ContractRevert, FeeCapExceeded, revert_data
 from royalty_chain.models import Settlement, SettlementContext, Status
+from royalty_chain.reviews import Evidence, Review, ReviewClause, Trigger
 
 log = structlog.get_logger("keeper")
 
@@ -60,6 +68,9 @@ KEEPER_FAULT_POINTS = ("after_simulate", "after_send")
 DONE_ERRORS = {"NoShortfall", "GuaranteeAlreadyCharged", "YearOutsideTerm"}
 WAIT_ERRORS = {"YearHasOpenSettlements"}
 NOT_YET_ERRORS = {"YearNotEnded"}
+# LicenceReviews.fire's refusal of a date trigger that means done.
+REVIEW_DONE_ERRORS = {"TriggerAlreadyFired"}
+DATE_EVIDENCE_TTL_SECONDS = 3_600
 # Gas limit over the simulation's estimate, as Chain.transact sets it.
 GAS_MARGIN = 1.2
 GAS_EXTRA = 20_000
@@ -96,11 +107,12 @@ class RoundResult:
     charged: list[Charge] = field(default_factory=list)
     waiting: list[tuple[int, int]] = field(default_factory=list)  # (licence, year) with open settlements
     expired: list[int] = field(default_factory=list)  # logged in this round
+    reviews: list[tuple[int, int]] = field(default_factory=list)  # (licence, review id) date reviews opened
     failed: int = 0  # transactions sent that did not succeed (or whose receipt did not come)
 
     @property
     def sent(self) -> int:
-        return len(self.released) + len(self.charged) + self.failed
+        return len(self.released) + len(self.charged) + len(self.reviews) + self.failed
 
 
 class Keeper:
@@ -128,6 +140,7 @@ class Keeper:
         self._done_years: set[tuple[int, int]] = set()
         self._waiting: set[tuple[int, int]] = set()
         self._logged_expiry: set[tuple[int, str]] = set()
+        self._refused_reviews: set[tuple[int, str]] = set()  # (licence, error) logged
 
     # ------------------------------------------------------------------ the round
 
@@ -146,6 +159,12 @@ class Keeper:
                 "fee_cap_exceeded", cap=over.cap, capped=over.capped, asked=over.asked, action="nothing sent this round"
             )
         self._log_expiry(contexts, statuses, now, result)
+        try:
+            self._fire_date_reviews(statuses, now, result)
+        except FeeCapExceeded as over:
+            log.warning(
+                "fee_cap_exceeded", cap=over.cap, capped=over.capped, asked=over.asked, action="nothing sent this round"
+            )
         return result
 
     def chain_time(self) -> int:
@@ -329,6 +348,62 @@ class Keeper:
             ):
                 self._logged_expiry.add((licence_id, "sell_off"))
                 log.info("sell_off_ended", licence=licence_id, at=context.sell_off_end)
+
+    # ------------------------------------------------------------------ 5. date reviews
+
+    def _fire_date_reviews(self, statuses: dict[int, Status], now: int, result: RoundResult) -> None:
+        """Fires each active licence's review date that has come and not fired (the chain says)."""
+        if "LicenceReviews" not in self.chain.manifest.contracts or not statuses:
+            return
+        reviews = self.chain.reviews
+        codec = self.chain.codecs["LicenceReviews"]
+        active = [i for i, status in sorted(statuses.items()) if status is Status.ACTIVE]
+        if not active:
+            return
+        answers = self.chain.call_many(
+            [(reviews.address, codec.fn("clauseOf"), (i,)) for i in active]
+            + [(reviews.address, codec.fn("fired"), (i, int(Trigger.DATE))) for i in active]
+        )
+        n = len(active)
+        for position, licence_id in enumerate(active):
+            if self.stop.is_set():
+                return
+            review_at = int(ReviewClause.from_abi(answers[position]).review_at)
+            if review_at == 0 or review_at > now or bool(answers[n + position]):
+                continue
+            # Observed and asOf are not read for the date; the deadline only has to be ahead.
+            evidence = Evidence(licence_id, Trigger.DATE, 0, 0, now + DATE_EVIDENCE_TTL_SECONDS)
+            try:
+                gas = self._simulate(reviews.fire_fn(evidence, []))
+            except ContractRevert as err:
+                self._review_refused(licence_id, err)
+                continue
+            self._fault("after_simulate")
+            receipt = self._send(reviews.fire_fn(evidence, []), gas, result, licence=licence_id, trigger="date")
+            if receipt is None:
+                continue
+            (opened,) = [e for e in self.chain.receipt_events(receipt) if e.name == "ReviewOpened"]
+            review = Review.from_abi(opened.args["review"])
+            result.reviews.append((licence_id, int(opened.args["reviewId"])))
+            log.info(
+                "review_opened",
+                licence=licence_id,
+                review=int(opened.args["reviewId"]),
+                trigger="date",
+                observed=review.observed,
+                reference=review.reference_value,
+                current_rate_bps=review.current_rate_bps,
+                suggested_rate_bps=review.suggested_rate_bps,
+                tx=_hash(receipt),
+            )
+
+    def _review_refused(self, licence_id: int, err: ContractRevert) -> None:
+        if err.error in REVIEW_DONE_ERRORS:
+            return  # fired by another keeper between the read and the simulation
+        if (licence_id, err.error) in self._refused_reviews:
+            return
+        self._refused_reviews.add((licence_id, err.error))
+        log.warning("review_refused", licence=licence_id, trigger="date", error=err.error, reason=str(err))
 
     # ------------------------------------------------------------------ sending
 

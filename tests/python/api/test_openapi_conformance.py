@@ -115,6 +115,10 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]  # GET: a cur
 [[operations]]
 include-path-regex = "^/indices$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]  # POST: a body past its header may be no CSV
+
+[[operations]]
+include-path-regex = "^/benchmarks$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]  # POST: a body past its header may be no CSV
 """
 )
 

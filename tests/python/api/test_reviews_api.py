@@ -268,3 +268,106 @@ def test_reviews_accepted_and_declined_through_the_relay(client: TestClient, cha
     _, volume = client.get(f"/licences/{licence_id}/reviews").json()["reviews"]
     assert (volume["status"], volume["decided_by"], volume["decided_by_role"]) == ("declined", licensor, "licensor")
     assert len(client.get(f"/licences/{licence_id}").json()["schedule_versions"]) == 2  # unchanged by the decline
+
+
+def test_a_review_of_a_tiered_schedule_with_field_rates_is_accepted_through_the_relay(
+    client: TestClient, chain: Chain, services: Services
+) -> None:
+    """A schedule of tiers (5.00% up to 100,000.00 USDX a contract year, 8.00% above), a toys rate
+    of 3.00% and a fixed fee of 1,000.00 a period; the benchmark 4.00 -> 4.60 (x 1.15) scales every
+    rate and keeps the money terms:
+      tier 1   500 bps x 4.60 / 4.00 = 575 bps (the review's current and suggested rate)
+      tier 2   800 bps x 4.60 / 4.00 = 920 bps
+      toys     300 bps x 4.60 / 4.00 = 345 bps
+      fixed fee 1,000.000000 USDX and the tier threshold 100,000.000000 USDX unchanged.
+    Both parties sign the draft's AmendLicence, relayed through LicenceReviews.accept: version 1."""
+    start = chain_time(chain) - 31 * DAY
+    schedule = {
+        "fixed_fee_per_period": str(1_000 * USDX),
+        "tiers": [{"threshold": "0", "rate_bps": 500}, {"threshold": str(100_000 * USDX), "rate_bps": 800}],
+        "field_rates": [{"field": "toys", "rate_bps": 300}],
+    }
+    scope = {"territories": ["US", "GB"], "fields": ["apparel", "toys"], "channels": ["retail", "online"]}
+    licence_id = register(client, terms_json(chain, start, schedule=schedule, scope=scope))
+    attach_review(chain, licence_id, CLAUSE)
+    review_id = fire_review(chain, licence_id, Trigger.BENCHMARK, 4_600_000)
+    synced(services)
+    (shown,) = client.get(f"/licences/{licence_id}/reviews").json()["reviews"]
+    assert (shown["current_rate_bps"], shown["suggested_rate_bps"]) == (500, 575)
+    effective_from = start + 60 * DAY  # period 2 starts 60 days after the start
+    expected = {
+        "effective_from": effective_from,
+        "fixed_fee_per_period": "1000000000",
+        "rate_bps": 0,
+        "per_unit": "0",
+        "minimum_guarantee": "0",
+        "tiers": [{"threshold": "0", "rate_bps": 575}, {"threshold": "100000000000", "rate_bps": 920}],
+        "field_rates": [{"field": "toys", "rate_bps": 345}],
+    }
+    assert shown["suggested_amendment"]["schedule"] == {**expected, "effective_date": iso_date(effective_from)}
+
+    page = client.get(f"/ui/licences/{licence_id}")
+    assert page.status_code == 200, page.text[-2000:]
+    assert "rate 500 bps x 4.60 / 4.00 = 575 bps" in page.text
+
+    base = f"/licences/{licence_id}/reviews/{review_id}"
+    draft = client.post(f"{base}/accept/drafts", json={})
+    assert draft.status_code == 200, draft.text
+    body = draft.json()
+    assert body["schedule"] == expected
+    accepted = client.post(
+        f"{base}/accept",
+        json={"schedule": body["schedule"], "new_end": body["new_end"], "deadline": body["deadline"],
+              "licensor_signature": sign(body["digest"], "licensor_brand"),
+              "licensee_signature": sign(body["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert accepted.status_code == 201, accepted.text
+    synced(services)
+    (review,) = client.get(f"/licences/{licence_id}/reviews").json()["reviews"]
+    assert (review["status"], review["accepted_version"]) == ("accepted", 1)
+    on_chain = chain.registry.schedule_at(licence_id, effective_from)
+    assert (on_chain.effective_from, on_chain.fixed_fee_per_period, on_chain.rate_bps) == (
+        effective_from,
+        1_000 * USDX,
+        0,
+    )
+    assert [(t.threshold, t.rate_bps) for t in on_chain.tiers] == [(0, 575), (100_000 * USDX, 920)]
+    assert [f.rate_bps for f in on_chain.field_rates] == [345]
+    versions = client.get(f"/licences/{licence_id}").json()["schedule_versions"]
+    assert [(v["version"], v["effective_from"]) for v in versions] == [(0, start), (1, effective_from)]
+    assert [(t["threshold"], t["rate_bps"]) for t in versions[1]["tiers"]] == [("0", 575), ("100000000000", 920)]
+    assert [(f["field"], f["rate_bps"]) for f in versions[1]["field_rates"]] == [("toys", 345)]
+
+    # Cumulative net sales reach 1,000,000.00: the agreed 600 bps in place of the tiers, after
+    # version 1 (which starts later than now, so the review read version 0's 500 bps).
+    volume_id = fire_review(chain, licence_id, Trigger.VOLUME, 1_000_000 * USDX)
+    synced(services)
+    _, volume = client.get(f"/licences/{licence_id}/reviews").json()["reviews"]
+    assert (volume["review_id"], volume["current_rate_bps"], volume["suggested_rate_bps"]) == (volume_id, 500, 600)
+    # Drafted from version 1, the one it follows (from version 0, the one it read, it would put
+    # toys back to 300 bps and undo the accepted review): version 2 from a second after version 1.
+    suggested = volume["suggested_amendment"]
+    after = effective_from + 1
+    volume_schedule = {
+        "effective_from": after,
+        "fixed_fee_per_period": "1000000000",
+        "rate_bps": 600,
+        "per_unit": "0",
+        "minimum_guarantee": "0",
+        "tiers": [],
+        "field_rates": [{"field": "toys", "rate_bps": 345}],
+    }
+    assert (suggested["version"], suggested["from_version"]) == (2, 1)
+    assert suggested["schedule"] == {**volume_schedule, "effective_date": iso_date(after)}
+    draft = client.post(f"/licences/{licence_id}/reviews/{volume_id}/accept/drafts", json={}).json()
+    assert (draft["version"], draft["schedule"]) == (2, volume_schedule)
+    accepted = client.post(
+        f"/licences/{licence_id}/reviews/{volume_id}/accept",
+        json={"schedule": draft["schedule"], "new_end": draft["new_end"], "deadline": draft["deadline"],
+              "licensor_signature": sign(draft["digest"], "licensor_brand"),
+              "licensee_signature": sign(draft["digest"], "licensee_apparel")},
+    )  # fmt: skip
+    assert accepted.status_code == 201, accepted.text
+    latest = chain.registry.schedule_at(licence_id, after)
+    assert (latest.effective_from, latest.rate_bps, latest.tiers) == (after, 600, ())
+    assert [f.rate_bps for f in latest.field_rates] == [345]

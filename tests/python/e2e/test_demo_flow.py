@@ -24,6 +24,7 @@ from api.app import create_app
 from api.services import build_services
 from api.settings import ApiSettings
 from intake.merkle import verify
+from outbox import Outbox
 from royalty_chain.client import Chain
 from royalty_chain.dev.keys import role
 from royalty_chain.models import Kind
@@ -63,7 +64,7 @@ def anvil_demo(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> tuple[
 
 
 def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple[Chain, DemoResult, Path]) -> None:
-    chain, result, _ = anvil_demo
+    chain, result, data = anvil_demo
     assert [(r.name, r.settled) for r in result.rows] == [
         ("acme-trademark", 7),
         ("atelier-design", 7),
@@ -87,6 +88,19 @@ def test_demo_settles_every_ended_period_and_rejects_bad_lines(anvil_demo: tuple
         "opened by the benchmark DATA-LIC-RATE 4.00 -> 4.60: base rate 200 bps -> 230 bps suggested, "
         "awaiting both parties' signatures"
     )
+    # The oracle fired it from the benchmark file it loaded (4.60 dated the chain's day, after the
+    # clause), its evidence sent by the oracle's sender; nobody signed evidence by hand.
+    geodata = next(r for r in result.rows if r.name == "geodata-dataset")
+    (opened,) = chain.reviews.events("ReviewOpened", licenceId=geodata.licence_id)
+    assert chain.w3.eth.get_transaction(opened.tx_hash)["from"] == role("oracle_sender").address
+    outbox = Outbox(data / "oracle" / "outbox.sqlite")
+    try:
+        with outbox.connect() as conn:
+            latest = outbox.latest_benchmark(conn, "DATA-LIC-RATE")
+            assert latest is not None and (latest.text, latest.file_name) == ("4.60", "data-lic-rate.csv")
+            assert [h for h in outbox.review_holds(conn) if h.licence_id == geodata.licence_id] == []
+    finally:
+        outbox.close()
     assert {r.name: r.nil_reports for r in result.rows}["geodata-dataset"] == 1
     # VoltCell's licensee returned 3 units of a 2025-Q2 sale (a credit note: -3 units,
     # -1,953.72 gross, -58.61 deductions), netted in 2025-Q2.

@@ -228,8 +228,8 @@ def test_the_migrations_make_exactly_the_tables_of_outbox_schema(tmp_path: Path)
     migrated_engine = create_engine(f"sqlite:///{migrated}")
     assert shape(migrated_engine) == shape(declared)
     assert sorted(shape(declared)) == [
-        "closed_periods", "escalation_holds", "files", "fx_rates", "index_values", "lines", "rate_holds",
-        "rejections", "reports", "sender_lease",
+        "benchmark_values", "closed_periods", "escalation_holds", "files", "fx_rates", "index_values", "lines",
+        "rate_holds", "rejections", "reports", "review_holds", "sender_lease",
     ]  # fmt: skip
     migrated_engine.dispose()
     declared.dispose()
