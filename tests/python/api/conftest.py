@@ -30,7 +30,9 @@ def api_settings(chain: Chain, tmp: Path, **overrides: object) -> ApiSettings:
         "operator_token": SecretStr(OPERATOR_TOKEN),
         "data_dir": tmp,
         "poll_seconds": 0.2,
-        "relay_callers_file": relay_callers_file(tmp),
+        # The session's API serves every API test, which relay hundreds of actions within minutes:
+        # quotas are tested apart (test_relay_guard), with callers files of their own.
+        "relay_callers_file": relay_callers_file(tmp, tx_per_minute=100_000, gas_per_day=10**15),
     }
     values.update(overrides)
     return ApiSettings(**values)  # type: ignore[arg-type]

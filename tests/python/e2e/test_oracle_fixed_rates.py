@@ -1,4 +1,4 @@
-"""Fixed contractual exchange rates end to end on a real Anvil (docs/currencies.md): a fixed-rate
+"""Fixed contractual exchange rates end to end, on Anvil and on Ganache (docs/currencies.md): a fixed-rate
 licence's report waits until both parties have agreed a table of rates (LicenceFx), says which
 currency it lacks, and is signed and settled at exactly the agreed rates once they have; a table
 can correct the rates of periods not settled yet, never a settled one.
@@ -39,6 +39,12 @@ EUR_108 = 1_080_000_000_000_000_000  # 1 EUR = 1.08 USD
 JPY_0065 = 6_500_000_000_000_000  # 1 JPY = 0.0065 USD
 
 
+@pytest.fixture(params=["anvil", "ganache"])
+def node(request: pytest.FixtureRequest) -> Chain:
+    chain: Chain = request.getfixturevalue("chain" if request.param == "anvil" else "ganache_chain")
+    return chain
+
+
 def _agree(chain: Chain, licence_id: int, effective_from: int, rates: dict[str, int]) -> int:
     deadline = int(chain.w3.eth.get_block("latest")["timestamp"]) + DAY
     return actions.agree_fixed_rates(
@@ -47,9 +53,8 @@ def _agree(chain: Chain, licence_id: int, effective_from: int, rates: dict[str, 
     )  # fmt: skip
 
 
-def test_a_fixed_rate_report_waits_for_the_parties_table_and_settles_at_its_rates(
-    chain: Chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_fixed_rate_report_waits_for_the_parties_table_and_settles_at_its_rates(node: Chain, tmp_path: Path) -> None:
+    chain = node
     outbox_path = tmp_path / "outbox.sqlite"
     licence_id = register(chain, APR_1_2025, term=QUARTERS)
     fund(chain, licence_id, 10_000 * USDX)
@@ -104,9 +109,8 @@ def test_a_fixed_rate_report_waits_for_the_parties_table_and_settles_at_its_rate
     assert service.build_reports() == []  # 2025-Q2 still waits for its yen rate
 
 
-def test_a_table_corrects_the_rates_of_unsettled_periods(
-    chain: Chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_table_corrects_the_rates_of_unsettled_periods(node: Chain, tmp_path: Path) -> None:
+    chain = node
     licence_id = register(chain, APR_1_2025, term=QUARTERS)
     fund(chain, licence_id, 10_000 * USDX)
     feed = write_feed(

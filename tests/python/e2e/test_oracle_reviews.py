@@ -84,8 +84,29 @@ def _today(chain: Chain) -> str:
     return day(chain_now(chain))
 
 
+@pytest.fixture(scope="module")
+def wall_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    """A chain of this module's own whose clock nobody moves, for the tests loading a value dated
+    today: the session chain's clock may be days ahead of the wall clock (other tests move it),
+    and a benchmark value dated after the wall clock's today is refused as from the future."""
+    local = start_anvil()
+    try:
+        yield Chain(local.url, deploy(local.url, tmp_path_factory.mktemp("wall") / "deployment.json"))
+    finally:
+        local.stop()
+
+
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chain: Chain) -> tuple[CliRunner, Console, Path]:
+    return _env(tmp_path, monkeypatch, chain)
+
+
+@pytest.fixture
+def wall_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wall_chain: Chain) -> tuple[CliRunner, Console, Path]:
+    return _env(tmp_path, monkeypatch, wall_chain)
+
+
+def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chain: Chain) -> tuple[CliRunner, Console, Path]:
     outbox = tmp_path / "outbox.sqlite"
     monkeypatch.setenv("ORACLE_OUTBOX", str(outbox))
     monkeypatch.setenv("ORACLE_RPC_URL", chain.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
@@ -106,11 +127,11 @@ def _ours(logs: list[dict[str, object]], event: str, licences: set[int]) -> list
 
 
 def test_a_benchmark_review_waits_for_a_value_beyond_the_move_then_fires_once(
-    chain: Chain, env: tuple[CliRunner, Console, Path], tmp_path: Path
+    wall_chain: Chain, wall_env: tuple[CliRunner, Console, Path], tmp_path: Path
 ) -> None:
-    runner, console, outbox_path = env
-    if _today(chain) != datetime.now(UTC).date().isoformat():
-        pytest.skip("the chain's clock is on another day than the wall clock: today's value would be refused")
+    chain = wall_chain
+    runner, console, outbox_path = wall_env
+    assert _today(chain) == datetime.now(UTC).date().isoformat()  # its clock is the wall clock's
     # Two licences on one benchmark: A reviews beyond a 10.00% move, B beyond 15.00%; rate 500 bps.
     name = f"XB-{chain.registry.licence_count() + 1}"
     moves = {"A": 1_000, "B": 1_500}
@@ -336,7 +357,8 @@ def test_a_refused_trigger_is_logged_with_the_contracts_error_and_held(
     # 1,000 bps x 3.50 / 4.00 = 875 bps exactly
 
 
-def test_killed_after_sending_the_evidence_the_restart_sends_nothing_twice(chain: Chain, tmp_path: Path) -> None:
+def test_killed_after_sending_the_evidence_the_restart_sends_nothing_twice(wall_chain: Chain, tmp_path: Path) -> None:
+    chain = wall_chain  # today's value is loaded: a clock nobody moved
     name = f"XC-{chain.registry.licence_count() + 1}"
     licence_id = _licence(chain, ReviewClause(benchmark=name, benchmark_at_signing=4_000_000, move_bps=1_000))
     manifest = tmp_path / "manifest.json"
