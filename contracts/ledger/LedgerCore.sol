@@ -568,7 +568,7 @@ abstract contract LedgerCore {
     function _idPlace(uint32 period) private pure returns (uint256 word, uint256 shift) {
         unchecked {
             word = uint256(period) / 6;
-            shift = (uint256(period) - word * 6) * 40;
+            shift = (uint256(period) % 6) * 40;
         }
     }
 }
