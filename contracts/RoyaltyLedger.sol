@@ -67,6 +67,7 @@ contract RoyaltyLedger is IRoyaltyLedger, LedgerCore, AccessControl, EIP712, Ree
         _requireSameRegistry(address(disputes), disputes.registry(), registry_);
         settlementModule = address(settlementModule_);
         disputeModule = address(disputes);
+        _s().deployed = true;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
     }

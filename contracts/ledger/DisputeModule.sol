@@ -132,6 +132,20 @@ contract DisputeModule is LedgerCore, EIP712 {
         _resolve(settlementId, stored, finalAmount, context, false);
     }
 
+    /// @notice A report's negative period (its returns exceeded its sales): taken back from the
+    /// reserves held first; the rest is never paid out to the licensee, never taken back from
+    /// payees: it offsets the licensee's next royalties. Run by the SettlementModule's own
+    /// DELEGATECALL from the ledger's, so in the ledger's storage; here rather than there, whose
+    /// code is full, since only a negative period needs it.
+    function carryNegative(uint256 settlementId, uint256 licenceId, uint256 amount) external onlyDelegated {
+        Account storage account = _s().accounts[licenceId];
+        uint256 carried = _consumeReserves(licenceId, account, settlementId, amount);
+        if (carried == 0) return;
+        account.credit += carried.toUint128();
+        account.recouping = true;
+        emit IRoyaltyLedger.CreditCarried(settlementId, licenceId, carried, account.credit);
+    }
+
     // ------------------------------------------------------------------ internal
 
     function _dispute(uint256 settlementId, address party) private {

@@ -138,9 +138,10 @@ abstract contract LedgerCore {
         mapping(uint256 licenceId => mapping(address payee => uint256)) withdrawn;
         mapping(uint256 licenceId => uint256[]) pending;
         mapping(uint256 licenceId => uint256[]) arrearsQueue;
-        // The settlement of each period, four 64-bit ids to a word (consecutive periods share a
-        // slot, so a licence's next report writes a word it already has).
-        mapping(uint256 licenceId => mapping(uint256 word => uint256 fourIds)) settledIds;
+        // The settlement of each period, six 40-bit ids to a word (consecutive periods share a
+        // slot, so a licence's next report writes a word it already has: a fresh word every six
+        // periods, a year and a half of quarters).
+        mapping(uint256 licenceId => mapping(uint256 word => uint256 sixIds)) settledIds;
         mapping(uint256 licenceId => mapping(uint32 period => uint256 settlementId)) latestAdjustment;
         mapping(uint256 licenceId => mapping(uint32 year => Year)) yearTotals;
         mapping(uint256 settlementId => Stored) settlements;
@@ -148,6 +149,9 @@ abstract contract LedgerCore {
         // switch and then counts a settlement in a slot it has already read.
         uint64 settlementCount;
         bool paused; // settlement stopped (reports and guarantee charges)
+        // Set by the ledger's constructor, never cleared: the slot is never zero, so the
+        // ledger's first settlement writes it for 2,900 gas instead of a fresh slot's 20,000.
+        bool deployed;
         mapping(uint256 licenceId => uint256[]) reserves; // reserve settlements, in the order held
         // Sum of the royalty the corrections of a period changed (signed): with the original's
         // royalty, what the period was settled at before an audit.
@@ -550,10 +554,21 @@ abstract contract LedgerCore {
 
     /// @dev The settlement of a licence's period (0: none yet).
     function _settledId(uint256 licenceId, uint32 period) internal view returns (uint256) {
-        return uint64(_s().settledIds[licenceId][period >> 2] >> ((period & 3) * 64));
+        (uint256 word, uint256 shift) = _idPlace(period);
+        return uint40(_s().settledIds[licenceId][word] >> shift);
     }
 
+    /// @dev Ids are 40 bits here (a trillion settlements; SafeCast reverts beyond).
     function _recordSettled(uint256 licenceId, uint32 period, uint256 id) internal {
-        _s().settledIds[licenceId][period >> 2] |= uint256(uint64(id)) << ((period & 3) * 64);
+        (uint256 word, uint256 shift) = _idPlace(period);
+        _s().settledIds[licenceId][word] |= uint256(id.toUint40()) << shift;
+    }
+
+    /// @dev The word of `settledIds` holding a period's id, and the id's bit offset in it.
+    function _idPlace(uint32 period) private pure returns (uint256 word, uint256 shift) {
+        unchecked {
+            word = uint256(period) / 6;
+            shift = (uint256(period) % 6) * 40;
+        }
     }
 }

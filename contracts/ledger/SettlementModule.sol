@@ -14,6 +14,12 @@ import {LicenceCalendar} from "../libraries/LicenceCalendar.sol";
 import {ReportHash} from "../libraries/ReportHash.sol";
 import {ILicenceFx} from "../interfaces/ILicenceFx.sol";
 import {LedgerCore} from "./LedgerCore.sol";
+import {DisputeModule} from "./DisputeModule.sol";
+
+/// @dev The ledger's view of where its modules are (RoyaltyLedger.disputeModule).
+interface ILedgerModules {
+    function disputeModule() external view returns (address);
+}
 
 /// @title SettlementModule: settling signed reports and charging guarantee shortfalls
 /// @notice The ledger's settlement code, deployed by the ledger and run only by its DELEGATECALL
@@ -86,7 +92,7 @@ contract SettlementModule is LedgerCore {
         Finding memory finding = Finding({reported: 0, exceeded: false});
         if (report.corrects != 0) finding = _correction(report, context, draft, priced.royalty);
         id = _createSettlement(draft);
-        if (priced.royalty < 0) _carryNegative(id, report.licenceId, account, uint256(-priced.royalty));
+        if (priced.royalty < 0) _carryNegative(id, report.licenceId, uint256(-priced.royalty));
         if (report.audit) _chargeAudit(id, report, context, draft, finding, priced.royalty);
         if (context.disputeWindow != 0) _openYears(report.licenceId, draft);
         if (report.corrects != 0) _s().latestAdjustment[report.licenceId][report.period] = id;
@@ -169,15 +175,20 @@ contract SettlementModule is LedgerCore {
         }
     }
 
-    /// @dev The settlement a report makes, before pricing: its contract years, kind and due date.
-    /// @dev A negative period is taken back from the reserves held first; the rest is never paid
-    /// out to the licensee, never taken back from payees: it offsets the licensee's next royalties.
-    function _carryNegative(uint256 id, uint256 licenceId, Account storage account, uint256 amount) private {
-        uint256 carried = _consumeReserves(licenceId, account, id, amount);
-        if (carried == 0) return;
-        account.credit += carried.toUint128();
-        account.recouping = true;
-        emit IRoyaltyLedger.CreditCarried(id, licenceId, carried, account.credit);
+    /// @dev A negative period: DisputeModule.carryNegative, run in the ledger's storage (this code
+    /// runs there too, by the ledger's DELEGATECALL, so `address(this)` is the ledger, which names
+    /// its modules). A revert comes back as it is.
+    function _carryNegative(uint256 id, uint256 licenceId, uint256 amount) private {
+        address disputes = ILedgerModules(address(this)).disputeModule();
+        // The ledger's own immutable module, and a fixed function of it.
+        // slither-disable-next-line controlled-delegatecall,low-level-calls
+        (bool ok, bytes memory data) =
+            disputes.delegatecall(abi.encodeCall(DisputeModule.carryNegative, (id, licenceId, amount)));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(data, 32), mload(data))
+            }
+        }
     }
 
     /// @dev The report's contract years have one more settlement that may still change.

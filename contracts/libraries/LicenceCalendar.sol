@@ -127,6 +127,11 @@ library LicenceCalendar {
         if (calendar.yearMonth == 0) return (sy, sm, sd, start % DAY);
         m = calendar.yearMonth;
         d = calendar.yearDay;
-        y = CivilDate.addMonths(sy, m, d, 0) > start ? sy - 1 : sy;
+        // The anniversary in the start's year (its day cut to the month's length, as addMonths
+        // does) is at 00:00, so it is after the start exactly when its date is after the start's
+        // date: compared as dates, without computing its timestamp.
+        uint256 last = CivilDate.daysInMonth(sy, m);
+        uint256 anniversaryDay = d < last ? d : last;
+        y = m > sm || (m == sm && anniversaryDay > sd) ? sy - 1 : sy;
     }
 }
