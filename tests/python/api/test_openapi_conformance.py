@@ -70,28 +70,27 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_str(
 generation.mode = "positive"
 
 [[operations]]
-include-path-regex = "^/licences(/\\\\{licence_id\\\\}/(amendments|termination|escalation))?$"
-include-method = "POST"
+include-name-regex = "^POST /licences(/\\\\{licence_id\\\\}/(amendments|termination|escalation|fixed-rates))?$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # signatures, the contract's rules
 
 [[operations]]
-include-path-regex = "^/licences/\\\\{licence_id\\\\}/reviews/\\\\{review_id\\\\}/(decline|accept)$"
-include-method = "POST"
+include-name-regex = "^POST /licences/\\\\{licence_id\\\\}/reviews/\\\\{review_id\\\\}/(decline|accept)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # the review's state, signatures
 
 [[operations]]
-include-path-regex = "^/settlements/\\\\{settlement_id\\\\}/(disputes|resolution)$"
-include-method = "POST"
+include-name-regex = "^POST /settlements/\\\\{settlement_id\\\\}/(disputes|resolution)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # signatures, the contract's rules
 
 [[operations]]
-include-path-regex = "/drafts$"
-include-method = "POST"
+include-name-regex = "^POST .*/drafts$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # the deployment's tokens, the parties
 
 [[operations]]
-include-path-regex = "^/licences/\\\\{licence_id\\\\}/(withdrawals|tax-withdrawals|deposits/permit)$"
-include-method = "POST"
+include-name-regex = "^POST /licences/\\\\{licence_id\\\\}/(withdrawals|tax-withdrawals|distributions|deposits/permit)$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # nothing to pay, signatures
+
+[[operations]]
+include-name-regex = "^POST /claims$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]  # nothing to pay, signatures
 
 [[operations]]
@@ -138,7 +137,11 @@ class SeededApp:
 SEEDED = SeededApp()
 schema = schemathesis.openapi.from_dict(create_app().openapi(), config=CONFIG)
 schema.app = SEEDED
-PERMISSIONLESS = ("/licences/{licence_id}/withdrawals", "/licences/{licence_id}/tax-withdrawals")
+PERMISSIONLESS = (
+    "/licences/{licence_id}/withdrawals",
+    "/licences/{licence_id}/tax-withdrawals",
+    "/licences/{licence_id}/distributions",
+)
 VALIDATION_LOCATIONS = re.compile(r"^(body|query|path|header)(\.|$)")
 
 
@@ -257,7 +260,31 @@ def seeded_app(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def test_api_conforms_to_its_schema(case: schemathesis.Case, seeded_app: FastAPI) -> None:
     satisfy_cross_field_rules(case.body)
     if case.operation.path in PERMISSIONLESS and case.path_parameters:
-        # Anyone may withdraw, so a generated id could pay out another test's licence on the
+        # Anyone may withdraw or distribute, so a generated id could pay out another test's licence on the
         # shared chain: these go to the seeded licence, whose settlement is still pending.
         case.path_parameters["licence_id"] = SEEDED.licence_id
     case.call_and_validate(headers=AUTH, additional_checks=[validators_accept_schema_valid_input])
+
+
+def _expected_statuses() -> dict[str, list[str]]:
+    return {
+        op.label: schema.config.operations.get_for_operation(op).checks.positive_data_acceptance.expected_statuses
+        for op in (result.ok() for result in schema.get_all_operations())
+    }
+
+
+def test_each_exception_applies_to_the_operations_it_names_only() -> None:
+    """An ``[[operations]]`` entry's filters are ORed by schemathesis: an entry once naming a path
+    regex and ``include-method = "POST"`` gave its statuses to every POST (and the first such entry
+    won), so ``POST /feeds`` could answer 422 to valid data unseen and ``POST /feeds/uploads`` lost
+    its 413. Each entry now names method and path in one ``include-name-regex``."""
+    expected = _expected_statuses()
+    default = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+    assert expected["POST /feeds"] == default  # no exception: a valid feed is accepted
+    assert expected["GET /licences/{licence_id}"] == default
+    assert expected["POST /licences/{licence_id}/fixed-rates"] == ["2xx", "404", "422"]
+    assert expected["POST /licences/{licence_id}/distributions"] == ["2xx", "404", "422"]
+    assert expected["POST /claims"] == ["2xx", "404", "422"]
+    assert expected["POST /feeds/uploads"] == ["2xx", "400", "404", "409", "413", "422"]
+    assert expected["POST /rates"] == ["2xx", "422"]
+    assert expected["GET /licences/{licence_id}/fixed-rates"] == default
