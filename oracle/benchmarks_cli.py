@@ -21,8 +21,8 @@ from rich.table import Table
 
 from intake.benchmarks import BenchmarkFile, benchmark_name_problem, read_benchmark_file
 from intake.errors import BenchmarkFileError
-from oracle.indices_cli import SHOWN_REJECTIONS, _write_rejects
 from oracle.settings import OracleSettings
+from oracle.value_files_cli import covered, listed, load_file, name_option, summary_table
 from outbox import Outbox
 from outbox.benchmarks import BenchmarksStored
 from outbox.migrate import shown
@@ -34,31 +34,14 @@ app = typer.Typer(
 console = Console()
 
 
-def _benchmark(value: str | None) -> str | None:
-    if value is None:
-        return None
-    problem = benchmark_name_problem(value)
-    if problem is not None:
-        raise typer.BadParameter(f"{value!r} {problem}")
-    return value
+_benchmark = name_option(benchmark_name_problem)
 
 
 def _print_summary(file: Path, parsed: BenchmarkFile, stored: BenchmarksStored, rejected: int, rejects: Path) -> None:
     kept = stored.kept(parsed)
-    table = Table(title=f"Benchmark values {file.name}")
-    for column in ("loaded", "already known", "rejected", "benchmarks", "days", "rejects file"):
-        table.add_column(column, justify="left" if column in ("benchmarks", "days", "rejects file") else "right")
-    days = sorted({v.day for v in kept})
-    names = sorted({v.benchmark for v in kept})
-    table.add_row(
-        str(stored.loaded),
-        str(stored.known),
-        str(rejected),
-        f"{len(names)}: {', '.join(names)}" if names else "0",
-        f"{len(days)}: {days[0].isoformat()} to {days[-1].isoformat()}" if days else "0",
-        str(rejects),
-    )
-    console.print(table)
+    days = [d.isoformat() for d in sorted({v.day for v in kept})]
+    described = {"benchmarks": listed(sorted({v.benchmark for v in kept})), "days": covered(days)}
+    console.print(summary_table(f"Benchmark values {file.name}", stored, rejected, described, rejects))
     if parsed.repeated:
         console.print(f"{parsed.repeated} line(s) repeated a value of the file: counted once")
 
@@ -71,27 +54,15 @@ def load(file: Annotated[Path, typer.Argument(help="the benchmark file: date,ben
     that contradict a stored value are rejected into FILE.rejects.csv. Exit 1 only when FILE
     cannot be read or its header is not date,benchmark,value.
     """
-    settings = OracleSettings()
-    try:
-        parsed = read_benchmark_file(file)
-    except BenchmarkFileError as err:
-        console.print(f"[red]benchmark file not loaded:[/red] {err}")
-        if err.rejection is not None:
-            console.print(f"rejects file: {_write_rejects(file, [err.rejection])}")
-        raise typer.Exit(1) from err
-    outbox = Outbox(settings.outbox_path)
-    try:
-        with outbox.connect() as conn:
-            stored = outbox.store_benchmarks(conn, parsed, file.name)
-    finally:
-        outbox.close()
-    rejections = stored.all_rejections(parsed)
-    rejects = _write_rejects(file, rejections)
-    _print_summary(file, parsed, stored, len(rejections), rejects)
-    for rejection in rejections[:SHOWN_REJECTIONS]:
-        console.print(f"  [yellow]{file.name}[/yellow] {rejection}")
-    if len(rejections) > SHOWN_REJECTIONS:
-        console.print(f"  ... {len(rejections) - SHOWN_REJECTIONS} more in {rejects}")
+    load_file(
+        console,
+        file,
+        what="benchmark file",
+        read=read_benchmark_file,
+        refused=BenchmarkFileError,
+        store=lambda outbox, conn, parsed: outbox.store_benchmarks(conn, parsed, file.name),
+        summary=lambda parsed, stored, rejected, rejects: _print_summary(file, parsed, stored, rejected, rejects),
+    )
 
 
 @app.command()

@@ -19,10 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from intake.errors import IndexFileError
-from intake.feed import Rejection
 from intake.indices import IndexFile, index_name_problem, read_index_file
-from intake.rejects import RejectsFile
 from oracle.settings import OracleSettings
+from oracle.value_files_cli import covered, listed, load_file, name_option, summary_table
 from outbox import Outbox
 from outbox.indices import IndicesStored
 from outbox.migrate import shown
@@ -33,45 +32,16 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-SHOWN_REJECTIONS = 10
 
 
-def _index(value: str | None) -> str | None:
-    if value is None:
-        return None
-    problem = index_name_problem(value)
-    if problem is not None:
-        raise typer.BadParameter(f"{value!r} {problem}")
-    return value
-
-
-def _write_rejects(file: Path, rejections: list[Rejection]) -> Path:
-    rejects = RejectsFile(file)
-    try:
-        for r in rejections:
-            rejects.add(r)
-    except BaseException:
-        rejects.discard()
-        raise
-    return rejects.close()
+_index = name_option(index_name_problem)
 
 
 def _print_summary(file: Path, parsed: IndexFile, stored: IndicesStored, rejected: int, rejects: Path) -> None:
     kept = stored.kept(parsed)
-    table = Table(title=f"Index values {file.name}")
-    for column in ("loaded", "already known", "rejected", "indices", "months", "rejects file"):
-        table.add_column(column, justify="left" if column in ("indices", "months", "rejects file") else "right")
-    months = sorted({v.month for v in kept})
-    indices = sorted({v.index for v in kept})
-    table.add_row(
-        str(stored.loaded),
-        str(stored.known),
-        str(rejected),
-        f"{len(indices)}: {', '.join(indices)}" if indices else "0",
-        f"{len(months)}: {month_text(months[0])} to {month_text(months[-1])}" if months else "0",
-        str(rejects),
-    )
-    console.print(table)
+    months = [month_text(m) for m in sorted({v.month for v in kept})]
+    described = {"indices": listed(sorted({v.index for v in kept})), "months": covered(months)}
+    console.print(summary_table(f"Index values {file.name}", stored, rejected, described, rejects))
     if parsed.repeated:
         console.print(f"{parsed.repeated} line(s) repeated a value of the file: counted once")
 
@@ -84,27 +54,15 @@ def load(file: Annotated[Path, typer.Argument(help="the index file: index,month,
     that contradict a stored value are rejected into FILE.rejects.csv. Exit 1 only when FILE
     cannot be read or its header is not index,month,value.
     """
-    settings = OracleSettings()
-    try:
-        parsed = read_index_file(file)
-    except IndexFileError as err:
-        console.print(f"[red]index file not loaded:[/red] {err}")
-        if err.rejection is not None:
-            console.print(f"rejects file: {_write_rejects(file, [err.rejection])}")
-        raise typer.Exit(1) from err
-    outbox = Outbox(settings.outbox_path)
-    try:
-        with outbox.connect() as conn:
-            stored = outbox.store_indices(conn, parsed, file.name)
-    finally:
-        outbox.close()
-    rejections = stored.all_rejections(parsed)
-    rejects = _write_rejects(file, rejections)
-    _print_summary(file, parsed, stored, len(rejections), rejects)
-    for rejection in rejections[:SHOWN_REJECTIONS]:
-        console.print(f"  [yellow]{file.name}[/yellow] {rejection}")
-    if len(rejections) > SHOWN_REJECTIONS:
-        console.print(f"  ... {len(rejections) - SHOWN_REJECTIONS} more in {rejects}")
+    load_file(
+        console,
+        file,
+        what="index file",
+        read=read_index_file,
+        refused=IndexFileError,
+        store=lambda outbox, conn, parsed: outbox.store_indices(conn, parsed, file.name),
+        summary=lambda parsed, stored, rejected, rejects: _print_summary(file, parsed, stored, rejected, rejects),
+    )
 
 
 @app.command()

@@ -19,10 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from intake.errors import RateFileError
-from intake.feed import Rejection
 from intake.fx import RateFile, cross_rate, read_rate_file, source_problem
-from intake.rejects import RejectsFile
 from oracle.settings import OracleSettings
+from oracle.value_files_cli import covered, listed, load_file, summary_table
 from outbox import Outbox
 from outbox.migrate import shown
 from outbox.rates import RatesStored
@@ -34,7 +33,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-SHOWN_REJECTIONS = 10
 
 
 def _source(value: str) -> str:
@@ -58,36 +56,14 @@ Base = Annotated[
 ]
 
 
-def _write_rejects(file: Path, rejections: list[Rejection]) -> Path:
-    rejects = RejectsFile(file)
-    try:
-        for r in rejections:
-            rejects.add(r)
-    except BaseException:
-        rejects.discard()
-        raise
-    return rejects.close()
-
-
 def _print_summary(
     file: Path, source: str, parsed: RateFile, stored: RatesStored, rejected: int, rejects: Path
 ) -> None:
     kept = stored.kept(parsed)
-    days = sorted({q.day for q in kept})
-    currencies = sorted({q.currency for q in kept})
-    table = Table(title=f"Rates {file.name} ({source}, base {parsed.base})")
-    for column in ("loaded", "already known", "rejected", "days", "currencies", "rejects file"):
-        table.add_column(column, justify="left" if column in ("days", "currencies", "rejects file") else "right")
-    covered = f"{len(days)}: {days[0].isoformat()} to {days[-1].isoformat()}" if days else "0"
-    table.add_row(
-        str(stored.loaded),
-        str(stored.known),
-        str(rejected),
-        covered,
-        f"{len(currencies)}: {', '.join(currencies)}" if currencies else "0",
-        str(rejects),
-    )
-    console.print(table)
+    days = [d.isoformat() for d in sorted({q.day for q in kept})]
+    described = {"days": covered(days), "currencies": listed(sorted({q.currency for q in kept}))}
+    title = f"Rates {file.name} ({source}, base {parsed.base})"
+    console.print(summary_table(title, stored, rejected, described, rejects))
     if parsed.repeated:
         console.print(f"{parsed.repeated} line(s) repeated a quote of the file with the same rate: counted once")
 
@@ -104,27 +80,17 @@ def load(
     that contradict a stored rate are rejected into FILE.rejects.csv. Exit 1 only when FILE cannot
     be read or its header is not date,currency,rate.
     """
-    settings = OracleSettings()
-    try:
-        parsed = read_rate_file(file, base=base)
-    except RateFileError as err:
-        console.print(f"[red]rate file not loaded:[/red] {err}")
-        if err.rejection is not None:  # the file is there: its rejects file says why it was refused
-            console.print(f"rejects file: {_write_rejects(file, [err.rejection])}")
-        raise typer.Exit(1) from err
-    outbox = Outbox(settings.outbox_path)
-    try:
-        with outbox.connect() as conn:
-            stored = outbox.store_rates(conn, source, parsed, file.name)
-    finally:
-        outbox.close()
-    rejections = stored.all_rejections(parsed)
-    rejects = _write_rejects(file, rejections)
-    _print_summary(file, source, parsed, stored, len(rejections), rejects)
-    for rejection in rejections[:SHOWN_REJECTIONS]:
-        console.print(f"  [yellow]{file.name}[/yellow] {rejection}")
-    if len(rejections) > SHOWN_REJECTIONS:
-        console.print(f"  ... {len(rejections) - SHOWN_REJECTIONS} more in {rejects}")
+    load_file(
+        console,
+        file,
+        what="rate file",
+        read=lambda path: read_rate_file(path, base=base),
+        refused=RateFileError,
+        store=lambda outbox, conn, parsed: outbox.store_rates(conn, source, parsed, file.name),
+        summary=lambda parsed, stored, rejected, rejects: _print_summary(
+            file, source, parsed, stored, rejected, rejects
+        ),
+    )
 
 
 @app.command()
