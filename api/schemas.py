@@ -511,6 +511,14 @@ class StatementConversion(Out):
         "period it averages, YYYY-MM-DD..YYYY-MM-DD (first and last day)",
         examples=["2025-01-01..2025-03-31"],
     )
+    rate_table: int | None = Field(
+        default=None,
+        description="rule fixed: the version of the table of fixed rates both parties signed that was in force at "
+        "the period's start, whose rate this is (GET /licences/{id}/fixed-rates); null under the other rules",
+    )
+    rate_table_agreed: str | None = Field(
+        default=None, description="rule fixed: YYYY-MM-DD of the day that table was agreed on chain; null otherwise"
+    )
     converted_gross: Amount = Field(description="in token units: floor(gross * rate * 10^decimals / 10^minor_units)")
     converted_deductions: Amount = Field(description="in token units, rounded down alike")
 

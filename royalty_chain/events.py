@@ -97,7 +97,7 @@ class EventDecoder:
     def from_manifest(
         cls,
         manifest: Manifest,
-        names: Iterable[str] = ("LicenceRegistry", "RoyaltyLedger", "LicenceEscalator", "LicenceReviews"),
+        names: Iterable[str] = ("LicenceRegistry", "RoyaltyLedger", "LicenceEscalator", "LicenceReviews", "LicenceFx"),
     ) -> EventDecoder:
         """The events of the manifest's contracts, from the manifest's parsed ABIs (a contract the
         deployment does not have, like the escalator of an older one, is left out)."""

@@ -3,11 +3,12 @@
 Each round: (0) if the projection tables were built by another ``Projector.VERSION``, they are
 replayed from the stored events (no chain reads: it works with the node down); (1) if the
 chain is not the one the index was built from (chain id, contract addresses or deploy block
-differ) the index is wiped and rebuilt from the deploy block; (2) the hash of the last indexed
-block is compared with the chain's; on a mismatch the stored hashes are walked back to the
-newest block the chain still has, everything after it is rolled back (events deleted,
-affected licences replayed from the remaining events) and indexing resumes from there; when
-no stored block matches, the chain was reset and the index is rebuilt; (3) new blocks are read
+differ), or the index holds the events of other contracts than this code follows (a contract
+added to the deployment's watched set), the index is wiped and rebuilt from the deploy block;
+(2) the hash of the last indexed block is compared with the chain's; on a mismatch the stored
+hashes are walked back to the newest block the chain still has, everything after it is rolled
+back (events deleted, affected licences replayed from the remaining events) and indexing
+resumes from there; when no stored block matches, the chain was reset and the index is rebuilt; (3) new blocks are read
 with eth_getLogs in ranges, one transaction per range.
 
 The genesis hash is stored but does not tell chains apart: Anvil regenerates its genesis block
@@ -92,6 +93,7 @@ class Indexer:
         self.confirmations = confirmations
         self.decoder = EventDecoder.from_manifest(manifest)
         self._addresses = self.decoder.addresses
+        self._watched = ",".join(sorted(a.lower() for a in self._addresses))
         self._topics = self.decoder.topics()
         self._lock = threading.Lock()
         self.last_error: str | None = None
@@ -116,6 +118,10 @@ class Indexer:
                     if state is not None:
                         log.warning("chain_reset", chain_id=chain_id, genesis=genesis_hash)
                         report.reset = True
+                    state = self._rebuild(session, state, chain_id, genesis_hash)
+                elif state.watched_contracts != self._watched:
+                    log.warning("index_rebuilt", reason="the index follows other contracts now",
+                                was=state.watched_contracts, now=self._watched)  # fmt: skip
                     state = self._rebuild(session, state, chain_id, genesis_hash)
                 else:
                     fork = self._fork_point(session, state, head)
@@ -231,6 +237,7 @@ class Indexer:
             reorgs=0,
             resets=resets,
             projection_version=self.projector.VERSION,
+            watched_contracts=self._watched,
         )
         session.add(fresh)
         session.flush()

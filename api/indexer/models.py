@@ -71,6 +71,10 @@ class IndexState(Base):
     # Projector.VERSION the projection tables were built with (None: before versions existed);
     # when it differs from the running projector's, they are replayed from ``events``.
     projection_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The contracts whose events the index holds (lowercase addresses, sorted, comma-separated;
+    # None: before this was kept). A deployment's code following another set (a contract added,
+    # like LicenceFx) has no stored events of the new ones: the index is rebuilt from the chain.
+    watched_contracts: Mapped[str | None] = mapped_column(String, nullable=True)
 
 
 class BlockRecord(Base):
@@ -413,6 +417,23 @@ class EscalationStepRow(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
+class FixedRateRow(Base):
+    """One rate of a FixedRatesAgreed: table ``version`` of a licence's fixed contractual rates
+    (LicenceFx), both parties' signatures, in force from ``effective_from`` (a period's start):
+    one unit of ``currency`` is worth ``rate`` licence-currency units, scaled by 10^18."""
+
+    __tablename__ = "fixed_rates"
+
+    licence_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    effective_from: Mapped[int] = mapped_column(BigInteger)
+    rate: Mapped[int] = mapped_column(Uint)
+    agreed_at: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
 class ReviewClauseRow(Base):
     """One ReviewClauseAttached: the licence's review clause as both parties signed it
     (ILicenceReviews.Clause; a zero field names no trigger of its kind, the benchmark name is
@@ -473,6 +494,7 @@ PROJECTIONS: tuple[type[Base], ...] = (
     ReleaseRow,
     EscalationClauseRow,
     EscalationStepRow,
+    FixedRateRow,
     ReviewClauseRow,
     ReviewRow,
 )

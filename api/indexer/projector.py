@@ -20,6 +20,7 @@ from api.indexer.models import (
     ConversionRow,
     EscalationClauseRow,
     EscalationStepRow,
+    FixedRateRow,
     LicenceRow,
     PayeeRow,
     ReleaseRow,
@@ -59,7 +60,9 @@ class Projector(RowCache):
     # ratio and limit applied, and the schedule version each appended).
     # 8: review clauses (ReviewClauseAttached) and reviews (ReviewOpened: the data that fired it
     # and the suggestion; ReviewDeclined / ReviewAccepted: the decision).
-    VERSION = 8
+    # 9: tables of fixed contractual rates (FixedRatesAgreed), so a statement names the table a
+    # conversion under rule fixed used.
+    VERSION = 9
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -95,6 +98,7 @@ class Projector(RowCache):
             "AuditSettled": self._audit_settled,
             "EscalationAttached": self._escalation_attached,
             "Escalated": self._escalated,
+            "FixedRatesAgreed": self._fixed_rates_agreed,
             "ReviewClauseAttached": self._review_clause_attached,
             "ReviewOpened": self._review_opened,
             "ReviewDeclined": self._review_declined,
@@ -241,6 +245,25 @@ class Projector(RowCache):
                 tx_hash=event.tx_hash,
             )
         )
+
+    def _fixed_rates_agreed(self, event: ChainEvent) -> None:
+        """A table both parties signed (one replacing another of the same start has a later version)."""
+        args = event.args
+        licence_id = int(args["licenceId"])
+        self._licence(licence_id)
+        for rate in args["rates"]:
+            self.session.add(
+                FixedRateRow(
+                    licence_id=licence_id,
+                    version=int(args["version"]),
+                    currency=bytes.fromhex(str(rate["currency"])[2:]).decode("latin-1"),
+                    effective_from=int(args["effectiveFrom"]),
+                    rate=int(rate["rate"]),
+                    agreed_at=event.block_timestamp or 0,
+                    block_number=event.block_number,
+                    tx_hash=event.tx_hash,
+                )
+            )
 
     # ------------------------------------------------------------------ reviews
 

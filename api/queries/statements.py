@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from api.errors import InvalidInput
 from api.indexer.models import (
     BucketRow,
     ConversionRow,
+    FixedRateRow,
     LicenceRow,
     PayeeRow,
     ScheduleVersionRow,
@@ -195,6 +197,30 @@ def _schedule_versions(
     ]
 
 
+@dataclass(frozen=True)
+class _AgreedTable:
+    """A table of fixed rates as the statement names it: its version, start and day of agreement."""
+
+    version: int
+    effective_from: int
+    agreed_at: int
+
+
+def _fixed_tables(session: Session, licence_id: int) -> list[_AgreedTable]:
+    rows = session.execute(
+        select(FixedRateRow.version, FixedRateRow.effective_from, func.min(FixedRateRow.agreed_at))
+        .where(FixedRateRow.licence_id == licence_id)
+        .group_by(FixedRateRow.version, FixedRateRow.effective_from)
+    ).all()
+    return [_AgreedTable(int(v), int(start), int(agreed)) for v, start, agreed in rows]
+
+
+def _table_at(tables: list[_AgreedTable], at: int) -> _AgreedTable | None:
+    """The table in force at ``at`` (a period's start), as LicenceFx.rateOf finds it: the latest
+    version among those in force from then or before."""
+    return max((t for t in tables if t.effective_from <= at), key=lambda t: t.version, default=None)
+
+
 def _conversions(
     session: Session, licence: LicenceRow, rule: LicenceCalendar, reports: list[SettlementRow]
 ) -> dict[str, Any]:
@@ -216,10 +242,12 @@ def _conversions(
         ).all()
     )
     source, rule_name_ = licence.fx_source, rule_name(licence.fx_rule)
+    tables = _fixed_tables(session, licence.id) if rule_name_ == FxRule.FIXED else []
     out: list[StatementConversion] = []
     totals: dict[str, list[int]] = {}
     for c in rows:
         s = by_id[c.settlement_id]
+        table = _table_at(tables, rule.period_bounds(s.period)[0]) if tables else None
         if rule_name_ == FxRule.PERIOD_AVERAGE:  # the period it averages: its first and last rate day
             first, after = period_rate_days(*rule.period_bounds(s.period))
             rate_dates = f"{first.isoformat()}..{(after - timedelta(days=1)).isoformat()}"
@@ -231,6 +259,8 @@ def _conversions(
                 returned=c.bucket >= buckets.get(s.id, 0), currency=c.currency, minor_units=c.minor_units,
                 gross=c.gross, deductions=c.deductions, rate=format_amount(c.rate, RATE_DECIMALS),
                 rate_source=source, rate_rule=rule_name_, rate_date=iso_date(c.rate_day), rate_dates=rate_dates,
+                rate_table=table.version if table is not None else None,
+                rate_table_agreed=iso_date(table.agreed_at) if table is not None else None,
                 converted_gross=c.converted_gross, converted_deductions=c.converted_deductions,
             )
         )  # fmt: skip
@@ -514,7 +544,7 @@ STATEMENT_COLUMNS = (
 CONVERSION_COLUMNS = (
     "section", "period", "period_name", "settlement_id", "kind", "returned", "currency", "minor_units", "gross",
     "deductions", "gross_minor_units", "deductions_minor_units", "rate", "rate_source", "rate_rule", "rate_date",
-    "rate_dates", "converted_gross", "converted_deductions",
+    "rate_dates", "converted_gross", "converted_deductions", "rate_table", "rate_table_agreed",
 )  # fmt: skip
 
 
@@ -538,12 +568,13 @@ def statement_csv_rows(result: Statement) -> Iterable[list[str]]:
             str(c.minor_units), exact_decimal(int(c.gross), c.minor_units),
             exact_decimal(int(c.deductions), c.minor_units), str(c.gross), str(c.deductions), c.rate, c.rate_source,
             c.rate_rule, c.rate_date, c.rate_dates, str(c.converted_gross), str(c.converted_deductions),
+            _cell(c.rate_table), _cell(c.rate_table_agreed),
         ]  # fmt: skip
     for t in result.currency_totals:
         yield [
             "currency_total", "", "total", "", "", "no", t.currency, str(t.minor_units),
             exact_decimal(int(t.gross), t.minor_units), exact_decimal(int(t.deductions), t.minor_units), str(t.gross),
-            str(t.deductions), "", "", "", "", "", str(t.converted_gross), str(t.converted_deductions),
+            str(t.deductions), "", "", "", "", "", str(t.converted_gross), str(t.converted_deductions), "", "",
         ]  # fmt: skip
 
 

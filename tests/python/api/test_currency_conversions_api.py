@@ -154,15 +154,15 @@ def test_a_reports_conversions_are_indexed_with_what_they_converted_to(
     assert section.splitlines() == [
         "section,period,period_name,settlement_id,kind,returned,currency,minor_units,gross,deductions,"
         "gross_minor_units,deductions_minor_units,rate,rate_source,rate_rule,rate_date,rate_dates,converted_gross,"
-        "converted_deductions",
+        "converted_deductions,rate_table,rate_table_agreed",
         f"conversion,0,{name},{settlement_id},report,no,EUR,2,123456.78,456.01,12345678,45601,1.085612345678901234,"
-        f"ECB,period-average,{day},{averaged},{eur_gross},{eur_deductions}",
+        f"ECB,period-average,{day},{averaged},{eur_gross},{eur_deductions},,",
         f"conversion,0,{name},{settlement_id},report,no,JPY,0,9876543,0,9876543,0,0.006712345678901234,"
-        f"ECB,period-average,{day},{averaged},{jpy_gross},0",
+        f"ECB,period-average,{day},{averaged},{jpy_gross},0,,",
         f"conversion,0,{name},{settlement_id},report,yes,EUR,2,1000.00,0.00,100000,0,1.085612345678901234,"
-        f"ECB,period-average,{iso_date(first_day + DAY)},{averaged},{back_gross},0",
-        f"currency_total,,total,,,no,EUR,2,123456.78,456.01,12345678,45601,,,,,,{eur_gross},{eur_deductions}",
-        f"currency_total,,total,,,no,JPY,0,9876543,0,9876543,0,,,,,,{jpy_gross},0",
+        f"ECB,period-average,{iso_date(first_day + DAY)},{averaged},{back_gross},0,,",
+        f"currency_total,,total,,,no,EUR,2,123456.78,456.01,12345678,45601,,,,,,{eur_gross},{eur_deductions},,",
+        f"currency_total,,total,,,no,JPY,0,9876543,0,9876543,0,,,,,,{jpy_gross},0,,",
     ]
 
     licence = client.get(f"/licences/{licence_id}").json()

@@ -146,6 +146,11 @@ def test_the_ledger_settles_only_at_the_agreed_rates(client: TestClient, chain: 
     fund(chain, licence_id, 10_000 * USDX)
     _, agreed = _agree(client, licence_id, {"rates": {"EUR": "1.08", "JPY": "0.0065"}})
     assert agreed.status_code == 201, agreed.text
+    agreed_day = iso_date(int(chain.w3.eth.get_block(agreed.json()["block_number"])["timestamp"]))
+    # Table 1, from period 1 (30 days after the start), is the latest version but not in force in
+    # period 0: period 0's conversions stay at table 0's rates and the statement names table 0.
+    later = _agree(client, licence_id, {"rates": {"EUR": "1.10"}, "effective_from": start + 30 * DAY})[1]
+    assert later.status_code == 201, later.text
     first_day = -(-start // DAY) * DAY
     eur = Conversion(0, "EUR", 2, first_day, EUR_108, 100_000, 0)
     jpy = Conversion(0, "JPY", 0, first_day, JPY_0065, 20_000, 0)
@@ -174,3 +179,8 @@ def test_the_ledger_settles_only_at_the_agreed_rates(client: TestClient, chain: 
         ("EUR", "100000", "1.08", "contract", "fixed", iso_date(first_day), "1080000000"),
         ("JPY", "20000", "0.0065", "contract", "fixed", iso_date(first_day), "130000000"),
     ]
+    assert [(c["rate_table"], c["rate_table_agreed"]) for c in statement["conversions"]] == [(0, agreed_day)] * 2
+    csv = client.get(f"/licences/{licence_id}/statement", params={"year": 0, "format": "csv"}).text.splitlines()
+    conversions = csv[csv.index(next(line for line in csv if line.startswith("section,"))) :]
+    assert conversions[0].endswith(",converted_gross,converted_deductions,rate_table,rate_table_agreed")
+    assert conversions[1].endswith(f",1080000000,0,0,{agreed_day}") and conversions[1].startswith("conversion,0,")

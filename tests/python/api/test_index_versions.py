@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.indexer.db import make_engine, make_sessions
 from api.indexer.indexer import Indexer
-from api.indexer.models import PROJECTIONS, EventRecord, IndexState, LicenceRow
+from api.indexer.models import PROJECTIONS, EventRecord, FixedRateRow, IndexState, LicenceRow
 from api.indexer.projector import Projector
 from api.services import Services
+from royalty_chain import actions
 from royalty_chain.client import Chain
 from royalty_chain.dev.keys import role
 from royalty_chain.eip712 import sign_digest
@@ -169,7 +170,7 @@ def test_an_index_built_before_calendars_is_rebuilt_and_replayed(
     assert offline.reproject() > 0  # version 1 != 3: replayed from the stored events, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 9  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_adjustments_is_rebuilt_and_replayed(
@@ -204,7 +205,7 @@ def test_an_index_built_before_adjustments_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 2 != 3: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 9  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_conversions_is_rebuilt_and_replayed(
@@ -243,7 +244,7 @@ def test_an_index_built_before_conversions_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 5 != 6: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 9  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_escalation_is_rebuilt_and_replayed(
@@ -280,7 +281,7 @@ def test_an_index_built_before_escalation_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 6 != 7: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 9  # type: ignore[union-attr]
 
 
 def test_an_index_built_before_reviews_is_rebuilt_and_replayed(
@@ -315,7 +316,7 @@ def test_an_index_built_before_reviews_is_rebuilt_and_replayed(
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0  # 7 != 8: replayed, no chain
     assert _dump(upgraded) == before
     with upgraded() as session:
-        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 8  # type: ignore[union-attr]
+        assert session.get(IndexState, 1).projection_version == Projector.VERSION == 9  # type: ignore[union-attr]
 
 
 def test_postgresql_index_gains_the_version_column_in_place(client: TestClient, chain: Chain) -> None:
@@ -341,3 +342,39 @@ def test_postgresql_index_gains_the_version_column_in_place(client: TestClient, 
         assert state is not None and state.projection_version is None
     assert _offline(chain.manifest, upgraded, Projector).reproject() > 0
     assert _dump(upgraded) == before
+
+
+def test_an_index_of_fewer_contracts_is_rebuilt_with_the_ones_it_now_follows(
+    client: TestClient, chain: Chain, tmp_path: Path
+) -> None:
+    # An index made by code that did not follow LicenceFx holds none of its events: replaying its
+    # stored events cannot bring a table of fixed rates in, so it is rebuilt from the chain.
+    start = chain_time(chain) - 31 * DAY
+    terms = terms_json(chain, start)
+    terms["term"] = {**terms["term"], "fx": {"rule": "fixed"}}
+    licence_id = register(client, terms)
+    deadline = chain_time(chain) + DAY
+    actions.agree_fixed_rates(
+        chain, licence_id, start, {"EUR": 1_080_000_000_000_000_000},
+        role("licensor_brand"), role("licensee_apparel"), role("relayer"), deadline,
+    )  # fmt: skip
+    older = chain.manifest.model_copy(
+        update={"contracts": {k: v for k, v in chain.manifest.contracts.items() if k != "LicenceFx"}}
+    )
+    sessions = make_sessions(make_engine(tmp_path / "index.sqlite"))
+    Indexer(chain.transport, older, sessions).sync()
+    with sessions() as session:
+        assert session.scalars(select(FixedRateRow).where(FixedRateRow.licence_id == licence_id)).all() == []
+        assert "licencefx" not in str(session.get(IndexState, 1).watched_contracts)  # type: ignore[union-attr]
+
+    Indexer(chain.transport, chain.manifest, sessions).sync()
+    with sessions() as session:
+        rows = session.scalars(select(FixedRateRow).where(FixedRateRow.licence_id == licence_id)).all()
+        assert [(r.version, r.currency, r.effective_from, r.rate) for r in rows] == [
+            (0, "EUR", start, 1_080_000_000_000_000_000)
+        ]
+        state = session.get(IndexState, 1)
+        assert state is not None and chain.manifest.contracts["LicenceFx"].address.lower() in str(
+            state.watched_contracts
+        )
+        assert session.get(LicenceRow, licence_id) is not None  # the rest came back with it

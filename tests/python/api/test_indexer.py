@@ -41,7 +41,13 @@ def _dump(sessions: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _logs(chain: Chain) -> int:
-    addresses = [chain.registry.address, chain.ledger.address, chain.escalator.address, chain.reviews.address]
+    addresses = [
+        chain.registry.address,
+        chain.ledger.address,
+        chain.escalator.address,
+        chain.reviews.address,
+        chain.fx.address,
+    ]
     return len(
         chain.w3.eth.get_logs({"address": addresses, "fromBlock": chain.manifest.deploy_block, "toBlock": "latest"})
     )

@@ -282,16 +282,16 @@ def _run(
     assert section == [
         ["section", "period", "period_name", "settlement_id", "kind", "returned", "currency", "minor_units", "gross",
          "deductions", "gross_minor_units", "deductions_minor_units", "rate", "rate_source", "rate_rule", "rate_date",
-         "rate_dates", "converted_gross", "converted_deductions"],
+         "rate_dates", "converted_gross", "converted_deductions", "rate_table", "rate_table_agreed"],
         ["conversion", "0", "2025-Q1", str(sid), "report", "no", "EUR", "2", "1234.56", "34.56", "123456", "3456",
-         "1.055", "ECB", "period-average", "2025-03-28", quarter, "1302460800", "36460800"],
+         "1.055", "ECB", "period-average", "2025-03-28", quarter, "1302460800", "36460800", "", ""],
         ["conversion", "0", "2025-Q1", str(sid), "report", "no", "JPY", "0", "150000", "0", "150000", "0",
-         "0.006584074233236244", "ECB", "period-average", "2025-03-28", quarter, "987611134", "0"],
+         "0.006584074233236244", "ECB", "period-average", "2025-03-28", quarter, "987611134", "0", "", ""],
         ["conversion", "0", "2025-Q1", str(sid), "report", "no", "EUR", "2", "99.99", "0.00", "9999", "0",
-         "1.055", "ECB", "period-average", "2025-03-28", quarter, "105489450", "0"],
+         "1.055", "ECB", "period-average", "2025-03-28", quarter, "105489450", "0", "", ""],
         # EUR: 1,234.56 + 99.99 = 1,334.55; converted 1,302.460800 + 105.489450 = 1,407.950250
         ["currency_total", "", "total", "", "", "no", "EUR", "2", "1334.55", "34.56", "133455", "3456", "", "", "",
-         "", "", "1407950250", "36460800"],
+         "", "", "1407950250", "36460800", "", ""],
         ["currency_total", "", "total", "", "", "no", "JPY", "0", "150000", "0", "150000", "0", "", "", "", "", "",
-         "987611134", "0"],
+         "987611134", "0", "", ""],
     ]  # fmt: skip
