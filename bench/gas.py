@@ -193,15 +193,40 @@ def _ours(
     }
     if explain:  # traces must be taken before the snapshot is reverted
         n = len(payees)
+        settle_name = f"settleReports (a licence's first report, 1 bucket, 1 signature, {n} payee{'s' * (n > 1)})"
+        withdraw_name = f"withdraw (the last of {n} payees)" if n > 1 else "withdraw (1 payee)"
         out["explain"] = {
-            f"settleReports (1 report, 1 bucket, 1 signature, {n} payee{'s' if n > 1 else ''})": gas_breakdown(
-                bench, settled["transactionHash"]
-            ),
-            (f"withdraw (the last of {n} payees)" if n > 1 else "withdraw (1 payee)"): gas_breakdown(
-                bench, withdrawn[-1]["transactionHash"]
-            ),
+            **explained(bench, settle_name, settled["transactionHash"]),
+            **explained(bench, withdraw_name, withdrawn[-1]["transactionHash"]),
         }
     return out
+
+
+def steady_settlement(bench: BenchChain) -> dict[str, dict[str, int]]:
+    """The breakdown of a steady report: a licence's second report of its contract year (period 1
+    of 30-day periods, 1 payee, 1-of-1), the one issue 13's 120,000 target is for."""
+    relayer, licensee, oracle = role("relayer"), role("licensee_apparel"), role("oracle1")
+    start = day_start(bench.now() - 70 * DAY)
+    terms = bench_terms(
+        bench, start=start, period_seconds=30 * DAY, salt=7_777, payees=[(payee_addresses(1, tag="steady")[0], 10_000)],
+        oracles=[oracle.address], threshold=1, rate_bps=RATE_BPS,
+    )  # fmt: skip
+    (licence_id,), _ = register_many(bench, [terms])
+    funder = BulkSender(bench, licensee)
+    token = bench.token()
+    funder.send(token.mint_fn(licensee.address, 2 * ROYALTY))
+    funder.send(token.approve_fn(bench.chain.ledger.address, 2 * ROYALTY))
+    funder.wait()
+    funder.send_one(bench.chain.ledger.deposit_fn(licence_id, 2 * ROYALTY))
+    sender = BulkSender(bench, relayer)
+    receipt = None
+    for period in (0, 1):
+        report = one_bucket_report(licence_id, period, period + 1, bench.now() + DAY, gross=10 * ROYALTY, units=10)
+        signatures = sign_report_locally(bench, report, [oracle])
+        receipt = sender.send_one(bench.chain.ledger.settle_fn([report], [signatures]))
+    assert receipt is not None
+    name = "settleReports (steady: a licence's second report of the year, 1 bucket, 1 signature, 1 payee)"
+    return explained(bench, name, receipt["transactionHash"])
 
 
 def warm_up(bench: BenchChain, start: int) -> None:
@@ -231,7 +256,7 @@ def _baseline(bench: BenchChain, payees: list[str], shares: list[int], abi: Any,
         "deploy": gas_used(deployed),
         "transfer_in": gas_used(transferred),
         "releases": [gas_used(r) for r in released],
-        "explain": {"PaymentSplitter.release (one payee)": gas_breakdown(bench, released[-1]["transactionHash"])},
+        "explain": explained(bench, "PaymentSplitter.release (one payee)", released[-1]["transactionHash"]),
     }
 
 
@@ -248,7 +273,7 @@ def payee_rows(
     start = day_start(bench.now() - 40 * DAY)
     warm_up(bench, start)
     rows = []
-    explained: dict[str, dict[str, int]] = {}
+    shown: dict[str, dict[str, int]] = {}
     for i, n in enumerate(counts):
         payees = payee_addresses(n, tag=f"n{n}")
         shares = equal_shares(n)
@@ -258,10 +283,10 @@ def payee_rows(
         bench.revert(snapshot)
         base = _baseline(bench, payees, shares, abi, bytecode)
         if i == 0:
-            explained.update(ours["explain"])
-            explained.update(base["explain"])
+            shown.update(ours["explain"])
+            shown.update(base["explain"])
         elif last:  # settlement does not depend on N; a payee's withdrawal does
-            explained.update({k: v for k, v in ours["explain"].items() if k.startswith("withdraw")})
+            shown.update({k: v for k, v in ours["explain"].items() if "withdraw" in k})
         rows.append(
             PayeeRow(
                 payees=n,
@@ -276,50 +301,110 @@ def payee_rows(
                 release_each_max=max(base["releases"]),
             )
         )
-    return rows, explained
+    return rows, shown
 
 
 # ------------------------------------------------------------------ where the gas goes
 
 
-def gas_breakdown(bench: BenchChain, tx_hash: bytes) -> dict[str, int]:
-    """Splits a transaction's gas by what the top-level frame spent it on (opcode trace).
+def explained(bench: BenchChain, name: str, tx_hash: bytes) -> dict[str, dict[str, int]]:
+    """The breakdown tables of one transaction: ``name`` by operation, ``by contract: name``."""
+    parts = gas_breakdown(bench, tx_hash)
+    return {name: parts["by operation"], f"by contract: {name}": parts["by contract"]}
 
-    A call's cost includes everything the callee did; the refund is negative. The parts add up
-    to the receipt's gasUsed."""
+
+_CALLS = ("CALL", "STATICCALL", "DELEGATECALL", "CALLCODE")
+ECRECOVER = "0x0000000000000000000000000000000000000001"
+
+
+def _storage_label(op: str, cost: int) -> str:
+    if op == "SLOAD":
+        return "storage reads, cold (2,100 each)" if cost >= 2_100 else "storage reads, warm (100 each)"
+    if cost >= 20_000:
+        return "storage writes, new slots (0 to non-zero: 20,000, 22,100 cold)"
+    if cost >= 2_900:
+        return "storage writes, changed slots (2,900, 5,000 cold)"
+    return "storage writes that change nothing or rewrite a written slot (100, 2,200 cold)"
+
+
+def _op_label(op: str, cost: int) -> str:
+    if op in ("SSTORE", "SLOAD"):
+        return _storage_label(op, cost)
+    if op.startswith("LOG"):
+        return "events (LOG)"
+    if op == "KECCAK256":
+        return "hashing (KECCAK256)"
+    return "other opcodes (memory, calldata, arithmetic)"
+
+
+def _target(step: dict[str, Any]) -> str:
+    return "0x" + str(step["stack"][-2]).removeprefix("0x").rjust(40, "0")[-40:].lower()
+
+
+def gas_breakdown(bench: BenchChain, tx_hash: bytes) -> dict[str, dict[str, int]]:
+    """Splits a transaction's gas two ways, from an opcode trace of every frame (the ledger, the
+    modules it delegates to, the registry, LicenceFx, the token):
+
+    - ``by operation``: each opcode's own cost wherever it ran (a call counts only what it costs
+      itself: account access, memory, the forwarded gas it did not use is not counted), storage
+      by kind (a new slot, a changed one, one rewritten or left as it was; cold and warm reads);
+    - ``by contract``: the same costs by the code that spent them.
+
+    Both add up to the receipt's gasUsed (the refund is negative)."""
     hex_hash = "0x" + tx_hash.hex().removeprefix("0x")
     trace = bench.rpc("debug_traceTransaction", [hex_hash, {"enableMemory": False, "disableStorage": True}])
     steps = trace["structLogs"]
     tx = bench.chain.w3.eth.get_transaction(hex_hash)  # type: ignore[arg-type]
     receipt = bench.chain.w3.eth.get_transaction_receipt(hex_hash)  # type: ignore[arg-type]
-    targets = {
-        bench.chain.registry.address.lower(): "calls to the registry (terms, pricing, signature checks)",
-        bench.token_address.lower(): "token transfers",
-        "0x0000000000000000000000000000000000000001": "ecrecover",
-    }
-    parts: dict[str, int] = {"intrinsic + calldata": int(tx["gas"]) - int(steps[0]["gas"])}
-    top = [i for i, step in enumerate(steps) if step["depth"] == 1]
-    for position, i in enumerate(top):
-        step = steps[i]
-        following = steps[top[position + 1]]["gas"] if position + 1 < len(top) else None
-        cost = int(step["gas"]) - int(following) if following is not None else int(step["gasCost"])
+    names = {c.address.lower(): name for name, c in bench.chain.manifest.contracts.items()}
+    names[bench.token_address.lower()] = "the token"
+    intrinsic = int(tx["gas"]) - int(steps[0]["gas"])
+    by_op: dict[str, int] = {"intrinsic + calldata": intrinsic}
+    by_code: dict[str, int] = {"intrinsic + calldata": intrinsic}
+
+    def code_name(address: str, delegated: bool) -> str:
+        if address in names:
+            return names[address]
+        return "a ledger module (delegatecall)" if delegated else f"contract {address}"
+
+    frames = [code_name(str(tx["to"]).lower(), False)]  # the code each open frame runs
+    open_calls: list[tuple[int, int]] = []  # (index of the call step, its depth)
+
+    def close(call: int, after: int) -> None:
+        """The call at ``call`` returned; ``after`` is the first step back in its frame."""
+        step = steps[call]
+        spent = int(step["gas"]) - int(steps[after]["gas"])
+        inside = 0
+        if after > call + 1:  # the callee ran code: what it used is counted in its own steps
+            last = steps[after - 1]
+            inside = int(steps[call + 1]["gas"]) - (int(last["gas"]) - int(last["gasCost"]))
+            frames.pop()
+        own = spent - inside
+        label = "ecrecover (precompile)" if _target(step) == ECRECOVER else "calls: account access, memory"
+        by_op[label] = by_op.get(label, 0) + own
+        where = "ecrecover (precompile)" if label.startswith("ecrecover") else frames[-1]
+        by_code[where] = by_code.get(where, 0) + own
+
+    for i, step in enumerate(steps):
+        depth = int(step["depth"])
+        while open_calls and depth <= open_calls[-1][1]:
+            close(open_calls.pop()[0], i)
         op = str(step["op"])
-        if op in ("CALL", "STATICCALL", "DELEGATECALL"):
-            address = "0x" + str(step["stack"][-2]).removeprefix("0x").rjust(40, "0")[-40:]
-            label = targets.get(address.lower(), "other calls")
-        elif op == "SSTORE":
-            label = "storage writes (SSTORE)"
-        elif op == "SLOAD":
-            label = "storage reads (SLOAD)"
-        elif op.startswith("LOG"):
-            label = "events (LOG)"
-        elif op == "KECCAK256":
-            label = "hashing (KECCAK256)"
-        else:
-            label = "other opcodes (memory, calldata, arithmetic)"
-        parts[label] = parts.get(label, 0) + cost
-    parts["refund"] = int(receipt["gasUsed"]) - sum(parts.values())
-    return parts
+        if op in _CALLS:
+            open_calls.append((i, depth))
+            if i + 1 < len(steps) and int(steps[i + 1]["depth"]) > depth:
+                frames.append(code_name(_target(step), op == "DELEGATECALL"))
+            continue
+        cost = int(step["gasCost"])
+        label = _op_label(op, cost)
+        by_op[label] = by_op.get(label, 0) + cost
+        by_code[frames[-1]] = by_code.get(frames[-1], 0) + cost
+    while open_calls:  # a call still open at the end (the transaction ran out of gas in it)
+        close(open_calls.pop()[0], len(steps) - 1)
+    refund = int(receipt["gasUsed"]) - sum(by_op.values())
+    by_op["refund"] = refund
+    by_code["refund"] = int(receipt["gasUsed"]) - sum(by_code.values())
+    return {"by operation": by_op, "by contract": by_code}
 
 
 # ------------------------------------------------------------------ signers and batches
@@ -527,7 +612,10 @@ def run(workdir: Path, payee_counts: list[int], thresholds: list[int], batch_siz
     abi, bytecode = compile_payment_splitter()
     bench = start_bench_chain(workdir, steps_tracing=True)
     try:
-        payees, explained = payee_rows(bench, payee_counts, abi, bytecode)
+        payees, shown = payee_rows(bench, payee_counts, abi, bytecode)
+        snapshot = bench.snapshot()
+        shown.update(steady_settlement(bench))
+        bench.revert(snapshot)
         signers = signer_rows(bench, thresholds)
         batches = batch_rows(bench, batch_sizes)
         calendar = calendar_rows(bench)
@@ -546,7 +634,7 @@ def run(workdir: Path, payee_counts: list[int], thresholds: list[int], batch_siz
             "both sides start from the same Anvil snapshot: payees hold no tokens before either side pays them",
             "one licence was settled and withdrawn first, so the ledger is measured in use, not at first use",
         ],
-        "breakdown": explained,
+        "breakdown": shown,
         "payees": [row.as_json() for row in payees],
         "signers": signers,
         "batches": batches,
