@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/gas_lines.py            # the 40 costliest lines
     .venv/bin/python bench/gas_lines.py --top 100
+    .venv/bin/python bench/gas_lines.py --charge-generated   # generated code to the line that ran it
 
 Settles a licence's second report of its contract year on a fresh bench chain (as the ``gas``
 section's steady breakdown does), traces it opcode by opcode and charges each opcode's own cost
@@ -106,14 +107,19 @@ class Sources:
         return Place(contract, path, low + 1, self._texts[path][low].strip())
 
 
-def profile(bench: BenchChain, sources: Sources, tx_hash: bytes) -> tuple[Counter[Place], Counter[Place], int]:
-    """Gas and opcode count per source line of the transaction, and its gasUsed."""
+def profile(
+    bench: BenchChain, sources: Sources, tx_hash: bytes, lines_for_generated: bool = False
+) -> tuple[Counter[Place], Counter[Place], int]:
+    """Gas and opcode count per source line of the transaction, and its gasUsed. With
+    ``lines_for_generated`` the compiler's generated code is charged to the source line its
+    frame ran last (usually the one that called it: a calldata read, an ABI encoding)."""
     hex_hash = "0x" + tx_hash.hex().removeprefix("0x")
     steps = bench.rpc("debug_traceTransaction", [hex_hash, {"enableMemory": False, "disableStorage": True}])[
         "structLogs"
     ]
     addresses = {c.address.lower(): name for name, c in bench.chain.manifest.contracts.items()}
     frames = ["RoyaltyLedger"]
+    last_line: dict[int, Place] = {}  # per depth: the last source line its frame ran
     spent: Counter[Place] = Counter()
     count: Counter[Place] = Counter()
     for i, step in enumerate(steps):
@@ -128,6 +134,10 @@ def profile(bench: BenchChain, sources: Sources, tx_hash: bytes) -> tuple[Counte
         if frames[-1] not in sources.maps:
             continue
         place = sources.place(frames[-1], int(step["pc"]))
+        if place.line == 0 and lines_for_generated:  # charged to the line that ran it
+            place = last_line.get(depth, place)
+        elif place.line != 0:
+            last_line[depth] = place
         spent[place] += int(step["gasCost"])
         count[place] += 1
     receipt = bench.chain.w3.eth.get_transaction_receipt(hex_hash)  # type: ignore[arg-type]
@@ -137,6 +147,7 @@ def profile(bench: BenchChain, sources: Sources, tx_hash: bytes) -> tuple[Counte
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--top", type=int, default=40, help="lines shown (default 40)")
+    parser.add_argument("--charge-generated", action="store_true", help="charge generated code to the line that ran it")
     args = parser.parse_args()
     sources = Sources()
     captured: dict[str, Any] = {}
@@ -153,7 +164,7 @@ def main() -> None:
             gas.steady_settlement(bench)
         finally:
             gas.explained = explained
-        spent, count, used = profile(bench, sources, captured["tx"])
+        spent, count, used = profile(bench, sources, captured["tx"], args.charge_generated)
     finally:
         bench.stop()
     print(f"steady settlement: {used:,} gas used; {sum(spent.values()):,} in the profiled contracts' opcodes")
