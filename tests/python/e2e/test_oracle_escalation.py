@@ -8,6 +8,7 @@ A step the escalator refuses is logged with the contract's error name, and the r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -215,6 +216,15 @@ def test_a_refused_step_is_logged_with_its_error_and_the_other_licences_still_st
     assert f"{implausible} 1" in shown and "the escalator refuses step 1: IndexChangeImplausible(" in shown
 
 
+def _mined(chain: Chain, sender: str) -> None:
+    """Waits (at most 10 s) until every transaction ``sender`` broadcast is in a block."""
+    deadline = time.monotonic() + 10
+    while chain.w3.eth.get_transaction_count(sender, "pending") != chain.w3.eth.get_transaction_count(sender):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{sender}'s transactions are still pending after 10 s")
+        time.sleep(0.02)
+
+
 class _Crash(Exception):
     """The process dying at a fault point."""
 
@@ -238,7 +248,8 @@ def test_a_crash_between_send_and_receipt_never_steps_twice(
         fault=_crash_at("after_step_send"),
     )  # fmt: skip
     with pytest.raises(_Crash):
-        crashing.step_escalations()  # broadcast (Anvil mined it), the receipt never read
+        crashing.step_escalations()  # broadcast, the receipt never read
+    _mined(chain, role("oracle_sender").address)  # Anvil mines it a moment after the broadcast
     assert chain.escalator.steps_applied(licence_id) == 1
     block = chain.w3.eth.block_number
     restarted = _service(chain, outbox_path)
